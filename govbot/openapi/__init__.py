@@ -1,0 +1,1 @@
+"""OpenAPI documents: loading (load), the surface model (model), audience and diff."""

@@ -1,0 +1,1 @@
+"""The rule catalogue. Importing :mod:`govbot.rules.catalog` registers every rule."""
