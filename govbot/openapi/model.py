@@ -18,6 +18,9 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 
 
 def escape(token: str) -> str:
+    # Called tens of thousands of times per big spec; most tokens need no escaping.
+    if "~" not in token and "/" not in token:
+        return token
     return token.replace("~", "~0").replace("/", "~1")
 
 
@@ -228,7 +231,19 @@ class Operation:
 
 
 def operations(spec: Spec) -> tuple[Operation, ...]:
-    """Every operation of the spec, Swagger 2.0 folded into the OpenAPI 3 shape."""
+    """Every operation of the spec, Swagger 2.0 folded into the OpenAPI 3 shape.
+
+    Computed once per spec: classify, diff and every rule family ask for it, and a spec
+    is immutable, so the result is kept on the instance.
+    """
+    cached = spec.__dict__.get("_operations")
+    if cached is None:
+        cached = _operations(spec)
+        spec.__dict__["_operations"] = cached
+    return cached
+
+
+def _operations(spec: Spec) -> tuple[Operation, ...]:
     if not spec.ok:
         return ()
     data = spec.data

@@ -1,3 +1,3 @@
 """Importing this module registers every rule family."""
 
-from govbot.rules import consistency, cross, deprecation, loading  # noqa: F401
+from govbot.rules import consistency, cross, deprecation, loading, policy_rules  # noqa: F401

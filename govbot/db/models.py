@@ -1,0 +1,406 @@
+"""What govbot remembers: SQLAlchemy 2 typed models.
+
+Keys follow Gerrit where Gerrit's are stable: a change is its number (one Gerrit per
+deployment), a patch set is (change number, patch-set number). Every time is a
+timezone-aware UTC ``datetime`` on both databases (see :class:`UTCDateTime`).
+
+The schema is created by the Alembic migrations in :mod:`govbot.migrations`, never by
+``create_all``; ``tests/db`` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from govbot.findings import Audience, Severity
+
+# Deterministic constraint names, so later migrations can name what they alter or drop
+# (SQLite's batch mode needs names too). Long composite names are given explicitly:
+# PostgreSQL cuts identifiers at 63 bytes.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Enough for SHA-1 (40) and SHA-256 (64) object ids.
+SHA_LENGTH = 64
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware UTC ``datetime`` in, an aware UTC ``datetime`` out, on every database.
+
+    PostgreSQL stores ``timestamp with time zone``. SQLite has no time zones, so the value
+    is stored as naive UTC text (fixed width, so text order is time order) and given
+    ``UTC`` back when read. Naive datetimes are refused: their meaning is a guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: govbot stores aware UTC times only")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class WorkState(StrEnum):
+    QUEUED = "queued"  # waiting for its not_before time and a free worker
+    CLAIMED = "claimed"  # a worker holds it until lease_until
+    DONE = "done"
+    FAILED = "failed"  # gave up: attempts exhausted, or superseded by a newer queued item
+
+
+class EvaluationStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # nothing to check (no spec touched, WIP, private ...); see detail
+
+
+def _str_enum(enum_class: type[StrEnum], name: str) -> Enum:
+    """A portable enum column: VARCHAR plus a named CHECK, storing the values ("queued").
+
+    Not a native PostgreSQL ENUM: adding a value later is then a plain migration of the
+    CHECK constraint on both databases.
+    """
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads this class attribute)
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        Severity: _str_enum(Severity, "severity"),
+        Audience: _str_enum(Audience, "audience"),
+        WorkState: _str_enum(WorkState, "state"),
+        EvaluationStatus: _str_enum(EvaluationStatus, "status"),
+    }
+
+
+# A 64-bit key on PostgreSQL for tables that grow without bound; on SQLite only
+# "INTEGER PRIMARY KEY" is the auto-incrementing rowid (and it is 64-bit anyway).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Project(Base):
+    """A Gerrit project ("openstack/compute-api")."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    # Deleting is left to the database's ON DELETE CASCADE (passive_deletes).
+    changes: Mapped[list[Change]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Change(Base):
+    """A Gerrit change as last seen (ChangeInfo), keyed by its number."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_project_id_status", "project_id", "status"),)
+
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    branch: Mapped[str] = mapped_column(String(255))
+    # Gerrit's Change-Id footer ("I8473b9..."), ChangeInfo.change_id; not unique across
+    # branches (cherry-picks keep it).
+    change_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    owner_account_id: Mapped[int | None]
+    owner_name: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))  # NEW, MERGED, ABANDONED (as Gerrit says)
+    wip: Mapped[bool] = mapped_column(default=False)
+    private: Mapped[bool] = mapped_column(default=False)
+    current_patch_set: Mapped[int | None]
+    # Gerrit's own times (ChangeInfo.created / .updated); ``updated`` moves on any write,
+    # the bot's included, so it is no measure of human activity.
+    created: Mapped[dt.datetime]
+    updated: Mapped[dt.datetime] = mapped_column(index=True)
+    synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # when govbot last read it
+
+    project: Mapped[Project] = relationship(back_populates="changes")
+    patch_sets: Mapped[list[PatchSet]] = relationship(
+        back_populates="change",
+        order_by="PatchSet.number",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class PatchSet(Base):
+    """One revision of a change (RevisionInfo)."""
+
+    __tablename__ = "patch_sets"
+
+    change_number: Mapped[int] = mapped_column(
+        ForeignKey("changes.number", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    revision: Mapped[str] = mapped_column(String(SHA_LENGTH), index=True)
+    parent_revision: Mapped[str | None] = mapped_column(String(SHA_LENGTH))  # first parent
+    kind: Mapped[str | None] = mapped_column(String(32))  # REWORK, TRIVIAL_REBASE, ...
+    uploaded: Mapped[dt.datetime]  # RevisionInfo.created
+
+    change: Mapped[Change] = relationship(back_populates="patch_sets")
+
+
+class Evaluation(Base):
+    """One run of the engine on one patch set under one policy version, for one purpose."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["change_number", "patch_set_number"],
+            ["patch_sets.change_number", "patch_sets.number"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint(
+            "change_number",
+            "patch_set_number",
+            "policy_digest",
+            "purpose",
+            name="uq_evaluations_change_ps_digest_purpose",
+        ),
+        CheckConstraint(
+            "error_count >= 0 AND warning_count >= 0 AND info_count >= 0", name="counts"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_number: Mapped[int]
+    patch_set_number: Mapped[int]
+    policy_digest: Mapped[str] = mapped_column(String(64))  # Policy.digest (sha256 hex)
+    purpose: Mapped[str] = mapped_column(String(64))  # "api-review": the tag's last part
+    status: Mapped[EvaluationStatus] = mapped_column(default=EvaluationStatus.RUNNING)
+    detail: Mapped[str | None] = mapped_column(Text)  # why skipped / the error that failed it
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    error_count: Mapped[int] = mapped_column(default=0)
+    warning_count: Mapped[int] = mapped_column(default=0)
+    info_count: Mapped[int] = mapped_column(default=0)
+
+    patch_set: Mapped[PatchSet] = relationship()
+    findings: Mapped[list[FindingRecord]] = relationship(
+        back_populates="evaluation",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="FindingRecord.id",
+    )
+
+
+class FindingRecord(Base):
+    """A :class:`govbot.findings.Finding` as produced by one evaluation."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        CheckConstraint("side IN ('base', 'head')", name="side"),
+        CheckConstraint("scope IN ('new', 'changed', 'existing')", name="scope"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("evaluations.id", ondelete="CASCADE"), index=True
+    )
+    rule: Mapped[str] = mapped_column(String(16))  # "DEP001"
+    name: Mapped[str] = mapped_column(String(100))  # "removed-without-deprecation"
+    severity: Mapped[Severity]
+    audience: Mapped[Audience | None]
+    file: Mapped[str] = mapped_column(Text)
+    line: Mapped[int | None]
+    pointer: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    # Finding.with_fingerprint(): the same finding on another patch set has the same one,
+    # which is how a finding already posted is not posted again as a new thread.
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    side: Mapped[str] = mapped_column(String(8), default="head")
+    scope: Mapped[str] = mapped_column(String(8), default="new")
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="findings")
+
+
+class PostedReview(Base):
+    """A review govbot posted (or is posting) on Gerrit: at most one per identity.
+
+    The identity (change, patch set, policy digest, purpose) is unique, so inserting
+    this row *before* posting reserves the post across processes and restarts:
+    ``posted_at`` stays NULL until Gerrit accepted it. A row left NULL by a crash is
+    settled by reconciling with the change's messages (by tag) before posting again.
+    """
+
+    __tablename__ = "posted_reviews"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["change_number", "patch_set_number"],
+            ["patch_sets.change_number", "patch_sets.number"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint(
+            "change_number",
+            "patch_set_number",
+            "policy_digest",
+            "purpose",
+            name="uq_posted_reviews_change_ps_digest_purpose",
+        ),
+        CheckConstraint("(vote_label IS NULL) = (vote_value IS NULL)", name="vote"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Kept when the evaluation is pruned; NULL for a review found only on Gerrit.
+    evaluation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("evaluations.id", ondelete="SET NULL"), index=True
+    )
+    change_number: Mapped[int]
+    patch_set_number: Mapped[int]
+    policy_digest: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(64))
+    tag: Mapped[str] = mapped_column(String(255))  # "autogenerated:govbot:api-review"
+    reserved_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    posted_at: Mapped[dt.datetime | None]
+    gerrit_message_id: Mapped[str | None] = mapped_column(String(64))  # ChangeMessageInfo.id
+    vote_label: Mapped[str | None] = mapped_column(String(64))
+    vote_value: Mapped[int | None] = mapped_column(SmallInteger)
+
+    evaluation: Mapped[Evaluation | None] = relationship()
+
+
+# The predicates of the partial unique indexes on work_items. ``enqueue`` repeats the
+# queued one literally in ON CONFLICT: PostgreSQL matches the index by its predicate,
+# which a bound parameter would not match.
+QUEUED_ONLY = "state = 'queued'"
+CLAIMED_ONLY = "state = 'claimed'"
+
+
+class WorkItem(Base):
+    """A unit of work in the shared queue (see :mod:`govbot.db.queue`).
+
+    ``(kind, key)`` names the work ("recheck-change", "change:1234"); the payload is a
+    hint. At most one item per (kind, key) is queued and at most one is claimed, which
+    two partial unique indexes guarantee on both databases.
+    """
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        Index(
+            "uq_work_items_kind_key_queued",
+            "kind",
+            "key",
+            unique=True,
+            sqlite_where=text(QUEUED_ONLY),
+            postgresql_where=text(QUEUED_ONLY),
+        ),
+        Index(
+            "uq_work_items_kind_key_claimed",
+            "kind",
+            "key",
+            unique=True,
+            sqlite_where=text(CLAIMED_ONLY),
+            postgresql_where=text(CLAIMED_ONLY),
+        ),
+        Index("ix_work_items_state_not_before", "state", "not_before"),
+        CheckConstraint("attempts >= 0 AND max_attempts >= 1", name="attempts"),
+        CheckConstraint(
+            "state <> 'claimed' OR (claimed_by IS NOT NULL AND lease_until IS NOT NULL)",
+            name="lease",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[WorkState] = mapped_column(default=WorkState.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)  # claims so far
+    max_attempts: Mapped[int] = mapped_column(default=5)
+    not_before: Mapped[dt.datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    claimed_at: Mapped[dt.datetime | None]
+    lease_until: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PollCursor(Base):
+    """How far the poll of one project/branch has read (Gerrit's ``updated``)."""
+
+    __tablename__ = "poll_cursors"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    branch: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_updated: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "Change",
+    "Evaluation",
+    "EvaluationStatus",
+    "FindingRecord",
+    "PatchSet",
+    "PollCursor",
+    "PostedReview",
+    "Project",
+    "UTCDateTime",
+    "WorkItem",
+    "WorkState",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Alembic migration scripts, shipped in the package (script_location "govbot:migrations")."""

@@ -1,0 +1,495 @@
+"""Cross-spec consistency rules (CON080-CON099): one vocabulary across the community's APIs.
+
+Single-spec linters cannot see that ``created_at`` is a date-time string in one service
+and an epoch integer in another, or that one service says ``tenantId`` where the others say
+``project_id``. These rules compare every external spec of one check (CrossContext) and
+report each minority occurrence, naming the spec and line of the majority usage. Only
+schemas and parameters reachable from external (or external-admin) operations count.
+
+The glossary rule (CON082) is a single-spec rule so that it also runs when one spec is
+checked on its own; it lives here because it enforces the same shared vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from govbot.findings import Severity
+from govbot.openapi.model import Node, Spec, join, schema_type
+from govbot.rules.consistency import (
+    Rank,
+    Sink,
+    attribution,
+    option,
+    prepare,
+    schema_kinds,
+    spec_index,
+    squash,
+    static_segments,
+    words,
+)
+from govbot.rules.registry import CrossContext, Hit, SpecContext, rule
+
+# Formats that change what a value means to a client. Numeric storage formats (int32,
+# int64, float, double) are not among them: int32 and int64 ids are the same field to a
+# client; nor are services' own validation formats (nova's "name_with_leading_spaces").
+# fmt: off
+SEMANTIC_FORMATS = [
+    "date-time", "date", "time", "duration", "uuid", "uri", "uri-reference", "email",
+    "hostname", "ipv4", "ipv6", "byte", "binary",
+]
+# fmt: on
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One use of a name in one spec."""
+
+    spec: Spec = field(repr=False, compare=False)  # which service
+    file: str
+    pointer: str
+    name: str
+    type: str  # "string", "integer", "array of string", ... ("" when undeclared)
+    format: str  # a semantic format ("date-time", "uuid"), or ""
+    rank: Rank
+
+    @property
+    def service(self) -> str:
+        return self.spec.file
+
+    @property
+    def signature(self) -> str:
+        return f"{self.type} ({self.format})" if self.format else self.type
+
+    @property
+    def line(self) -> int | None:
+        return self.spec.line(self.file, self.pointer)
+
+
+def _touched(ctx: CrossContext, spec: Spec) -> frozenset[str] | None:
+    # A spec the mapping does not mention is not under change (it is given for
+    # comparison): all of its surface is existing. No mapping at all: everything is new.
+    if spec.file in ctx.touched:
+        return ctx.touched[spec.file]
+    return frozenset() if ctx.touched else None
+
+
+def _signature(
+    spec: Spec, schema: Mapping[str, Any], file: str, formats: frozenset[str]
+) -> tuple[str, str]:
+    """(type, semantic format) of a schema; ("", "") when it declares no type."""
+    found = schema_kinds(spec, schema, file)
+    if not found:
+        return "", ""
+    t, fmt = found[0]
+    if t == "array":
+        items = schema.get("items")
+        item = spec.deref(Node(items, file, "")) if isinstance(items, Mapping) else {}
+        item_type = schema_type(item)
+        return (f"array of {item_type}" if item_type else "array"), ""
+    return str(t), (fmt if isinstance(fmt, str) and fmt in formats else "")
+
+
+# (name, type, format, file, pointer, schema id or operation index) of every body field
+# and query parameter of a spec, computed once per spec and set of formats.
+_Use = tuple[str, str, str, str, str, Any]
+
+
+def _field_uses(spec: Spec, formats: frozenset[str]) -> list[_Use]:
+    index = spec_index(spec)
+    key = ("cross-fields", formats)
+    cached = index.memo.get(key)
+    if cached is None:
+        cached = []
+        for sid, info in index.schemas.items():
+            for f in info.fields:
+                t, fmt = _signature(spec, f.schema, f.target[0] if f.target else f.file, formats)
+                cached.append((f.name, t, fmt, f.file, f.pointer, sid))
+        index.memo[key] = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def _parameter_uses(spec: Spec, formats: frozenset[str]) -> list[_Use]:
+    index = spec_index(spec)
+    key = ("cross-parameters", formats)
+    cached = index.memo.get(key)
+    if cached is None:
+        cached = []
+        for i, op in enumerate(index.ops):
+            for p in op.parameters:
+                if p.location != "query":
+                    continue
+                schema = spec.resolve(p.schema) if p.schema is not None else None
+                t, fmt = "", ""
+                if schema is not None and isinstance(schema.value, Mapping):
+                    t, fmt = _signature(spec, schema.value, schema.file, formats)
+                cached.append((p.name, t, fmt, p.node.file, p.node.pointer, i))
+        index.memo[key] = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def _field_occurrences(ctx: CrossContext, formats: frozenset[str]) -> Iterator[Occurrence]:
+    for spec in ctx.specs:
+        if not spec.ok:
+            continue
+        attr = attribution(spec, _touched(ctx, spec), ctx.audiences.get(spec.file))
+        for name, t, fmt, file, pointer, sid in _field_uses(spec, formats):
+            rank = attr.schemas.get(sid)
+            if rank is not None and rank[1] > 0:  # reached by an external operation
+                yield Occurrence(spec, file, pointer, name, t, fmt, rank)
+
+
+def _parameter_occurrences(ctx: CrossContext, formats: frozenset[str]) -> Iterator[Occurrence]:
+    for spec in ctx.specs:
+        if not spec.ok:
+            continue
+        attr = attribution(spec, _touched(ctx, spec), ctx.audiences.get(spec.file))
+        for name, t, fmt, file, pointer, i in _parameter_uses(spec, formats):
+            rank = attr.ops[i]
+            if rank[1] > 0:
+                yield Occurrence(spec, file, pointer, name, t, fmt, rank)
+
+
+def _where(o: Occurrence) -> str:
+    line = f" line {o.line}" if o.line else ""
+    return f"{o.file}{line} ({o.pointer})"
+
+
+def _minorities(
+    occurrences: Iterable[Occurrence], group: Any, value: Any
+) -> Iterator[tuple[Occurrence, Occurrence, int]]:
+    """(minority occurrence, a reference occurrence in another spec, how many specs agree with it).
+
+    Each spec votes once per group, for the value it uses most. With a single most-voted
+    value, every occurrence of another value is a minority; on a tie, every occurrence that
+    differs from another spec's vote is reported, naming that spec.
+    """
+    groups: dict[Any, list[Occurrence]] = {}
+    for o in occurrences:
+        groups.setdefault(group(o), []).append(o)
+    for occs in groups.values():
+        by_spec: dict[str, Counter[Any]] = {}
+        first: dict[tuple[str, Any], Occurrence] = {}
+        for o in occs:
+            by_spec.setdefault(o.service, Counter())[value(o)] += 1
+            first.setdefault((o.service, value(o)), o)
+        if len(by_spec) < 2:
+            continue
+        votes = Counter(counter.most_common(1)[0][0] for counter in by_spec.values())
+        if len(votes) < 2 and all(len(c) == 1 for c in by_spec.values()):
+            continue
+        top = votes.most_common()
+        winners = [v for v, n in top if n == top[0][1]]
+        for o in occs:
+            mine = value(o)
+            if len(winners) == 1:
+                wanted = winners[0]
+                if mine == wanted:
+                    continue
+                ref = next(
+                    (
+                        first[(s, wanted)]
+                        for s in by_spec
+                        if s != o.service and (s, wanted) in first
+                    ),
+                    None,
+                )
+            else:
+                ref = next(
+                    (
+                        first[(s, v)]
+                        for s, counter in by_spec.items()
+                        if s != o.service
+                        for v in (counter.most_common(1)[0][0],)
+                        if v != mine
+                    ),
+                    None,
+                )
+            if ref is not None:
+                yield o, ref, votes[value(ref)]
+
+
+def _conflicts(occs: list[Occurrence]) -> Iterator[tuple[Occurrence, Occurrence, int]]:
+    """Type conflicts, then format conflicts among the uses that agree on the type.
+
+    A use without a format does not conflict with one that has a format: it is less
+    precise, not different (CON031 asks timestamps for their format).
+    """
+    typed = [o for o in occs if o.type]
+    minority = list(_minorities(typed, lambda o: o.name, lambda o: o.type))
+    yield from minority
+    off = {id(o) for o, _, _ in minority}
+    formatted = [o for o in typed if o.format and id(o) not in off]
+    yield from _minorities(formatted, lambda o: (o.name, o.type), lambda o: o.format)
+
+
+def _others(n: int) -> str:
+    return "" if n <= 1 else f" and {n - 1} other spec{'s' if n > 2 else ''}"
+
+
+@rule(
+    "CON080",
+    "field-type-consistent",
+    kind="cross",
+    severity=Severity.ERROR,
+    options={"formats": SEMANTIC_FORMATS},
+    guideline="TC-consistency",
+)
+def field_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
+    """One field name has one type and format in every external spec.
+
+    What it checks:
+        For each body field name used by external operations of two or more specs of the
+        check, the type of each use (an array with its item type), then, among uses of
+        the same type, the format. Each spec votes for the form it uses most; every use
+        that differs from the community's majority is reported, naming a spec and line
+        that uses the majority form (on a tie, both sides are reported). Only the formats
+        in the ``formats`` option count (date-time, date, uuid, uri, email, ipv4, ...):
+        numeric storage formats (int32, int64) and services' own validation formats are
+        not compared, and a use without a format does not conflict with one that has it.
+
+    Why it matters:
+        Users and SDKs move between services of one cloud; ``created_at`` that is an
+        ISO 8601 string in one and an epoch integer in another breaks shared client code
+        and every tool that joins data across services. No single-spec linter can see it.
+
+    Example:
+        ``created_at: {type: integer}`` in block-storage while compute and identity use
+        ``{type: string, format: date-time}``.
+
+    Fix:
+        Use the community's type and format; on existing surface, add a correctly typed
+        field in a new version and deprecate the old one.
+
+    References:
+        govbot design, cross-service consistency (section 4.3); API-SIG guidelines
+        on consistent representations: https://specs.openstack.org/openstack/api-sig/
+    """
+    formats = frozenset(option(ctx, "formats", SEMANTIC_FORMATS))
+    sink = Sink()
+    for o, ref, n in _conflicts(list(_field_occurrences(ctx, formats))):
+        sink.add(
+            o.file,
+            o.pointer,
+            f"Field `{o.name}` is {o.signature} here but {ref.signature} in "
+            f"{_where(ref)}{_others(n)}: use the same type and format in every service.",
+            o.rank,
+        )
+    return sink
+
+
+@rule(
+    "CON081",
+    "field-name-variant",
+    kind="cross",
+    severity=Severity.WARNING,
+    guideline="NAM-04",
+)
+def field_name_variant(ctx: CrossContext) -> Iterable[Hit]:
+    """The same concept is spelled the same way in every external spec.
+
+    What it checks:
+        Body field names and query parameter names of external operations that are equal
+        once case and separators are removed (``tenantId``, ``tenant_id``, ``TenantID``)
+        but spelled differently in different specs. Each spec votes for its most used
+        spelling; minority spellings are reported, naming a spec and line that uses the
+        majority spelling.
+
+    Why it matters:
+        ``projectId`` in one service and ``project_id`` in the next is the same concept
+        under two names: clients cannot share models, filters or documentation.
+
+    Example:
+        ``tenantId`` in block-storage, ``tenant_id`` in compute and network.
+
+    Fix:
+        Use the majority spelling (normally the snake_case one, NAM-04).
+
+    References:
+        API-SIG naming guideline (NAM-04):
+        https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
+    """
+    occs = list(_field_occurrences(ctx, frozenset(SEMANTIC_FORMATS)))
+    occs.extend(_parameter_occurrences(ctx, frozenset(SEMANTIC_FORMATS)))
+    sink = Sink()
+    for o, ref, n in _minorities(occs, lambda o: squash(o.name), lambda o: o.name):
+        sink.add(
+            o.file,
+            o.pointer,
+            f"`{o.name}` is spelled `{ref.name}` in {_where(ref)}{_others(n)}: use one "
+            "spelling for one concept across services.",
+            o.rank,
+        )
+    return sink
+
+
+DEFAULT_GLOSSARY = {"tenant_id": "project_id", "tenant": "project"}
+
+
+def _glossary(ctx: Any) -> list[tuple[list[str], list[str], str, str]]:
+    """(discouraged words, preferred words, discouraged, preferred), longest term first."""
+    raw = option(ctx, "glossary", None) or DEFAULT_GLOSSARY
+    terms = [(words(k), words(v), k, v) for k, v in raw.items() if words(k)]
+    terms.sort(key=lambda t: len(t[0]), reverse=True)
+    return terms
+
+
+def _find_term(
+    name: str, terms: list[tuple[list[str], list[str], str, str]]
+) -> tuple[str, str, str] | None:
+    """(discouraged term, preferred term, suggested name) for the first term ``name`` uses.
+
+    The last word of a term also matches its plural: ``tenant`` finds ``all_tenants``.
+    """
+    w = words(name)
+    for bad, good, bad_text, good_text in terms:
+        n = len(bad)
+        for i in range(len(w) - n + 1):
+            window = w[i : i + n]
+            if window[:-1] != bad[:-1]:
+                continue
+            if window[-1] == bad[-1]:
+                return bad_text, good_text, _respell(name, w[:i] + good + w[i + n :])
+            if window[-1] == bad[-1] + "s":
+                plural = [*good[:-1], good[-1] + "s"]
+                return bad_text, good_text, _respell(name, w[:i] + plural + w[i + n :])
+        if squash(name) == "".join(bad):
+            return bad_text, good_text, _respell(name, good)
+    return None
+
+
+def _respell(original: str, parts: list[str]) -> str:
+    """``parts`` joined in the style of ``original`` (snake, kebab, camel or Pascal)."""
+    if "_" in original:
+        return "_".join(parts)
+    if "-" in original:
+        title = original[:1].isupper()
+        return "-".join(p.capitalize() if title else p for p in parts)
+    if any(c.isupper() for c in original[1:]):
+        head = parts[0].capitalize() if original[:1].isupper() else parts[0]
+        return head + "".join(p.capitalize() for p in parts[1:])
+    return "_".join(parts)
+
+
+@rule(
+    "CON082",
+    "glossary-term",
+    kind="spec",
+    severity=Severity.WARNING,
+    options={"glossary": DEFAULT_GLOSSARY, "paths": True},
+    guideline="TC-glossary",
+)
+def glossary_term(ctx: SpecContext) -> Iterable[Hit]:
+    """Names use the community's preferred terms (``project``, not ``tenant``).
+
+    What it checks:
+        Body field names, parameter names (query, path, header) and, unless the ``paths``
+        option is false, literal path segments that contain a term the glossary
+        discourages. The ``glossary`` option maps discouraged -> preferred terms and is
+        meant to carry the policy's top-level ``glossary``; the default is
+        ``tenant_id -> project_id``, ``tenant -> project``. Terms match whole words in any
+        casing, the last word also in the plural: ``tenantId``, ``tenant_id``,
+        ``X-Tenant-Id`` and ``all_tenants`` all use ``tenant``. A single-spec rule, so
+        that it also runs when one spec is checked on its own.
+
+    Why it matters:
+        One word for one concept across services: OpenStack renamed tenants to projects
+        years ago, and every new use of the old word keeps both alive in docs and SDKs.
+
+    Example:
+        ``{"tenant_id": "..."}``, ``GET /servers?all_tenants=1``.
+
+    Fix:
+        Use the preferred term (``project_id``, ``all_projects``); on existing surface,
+        add the new name in a new version and deprecate the old one.
+
+    References:
+        govbot design, glossary of preferred terms (section 4.3); OpenStack Keystone
+        terminology (project, formerly tenant).
+    """
+    terms = _glossary(ctx)
+    if not terms:
+        return ()
+    index, attr = prepare(ctx)
+    sink = Sink()
+
+    found_by_name: dict[str, tuple[str, str, str] | None] = {}
+
+    def report(file: str, pointer: str, what: str, name: str, rank: Rank) -> None:
+        if name in found_by_name:
+            found = found_by_name[name]
+        else:
+            found = found_by_name[name] = _find_term(name, terms)
+        if found is not None:
+            bad, good, better = found
+            hint = f" (`{better}`)" if better != good else ""
+            sink.add(
+                file,
+                pointer,
+                f"{what} `{name}` uses the discouraged term `{bad}`: use `{good}`{hint}.",
+                rank,
+            )
+
+    for sid, info in index.schemas.items():
+        for f in info.fields:
+            report(f.file, f.pointer, "Field", f.name, attr.schema(sid))
+    for i, op in enumerate(index.ops):
+        for p in op.parameters:
+            report(p.node.file, p.node.pointer, f"The {p.location} parameter", p.name, attr.ops[i])
+    if option(ctx, "paths", True):
+        for path, idxs in index.paths.items():
+            rank: Rank = (0, 0)
+            for i in idxs:
+                rank = (max(rank[0], attr.ops[i][0]), max(rank[1], attr.ops[i][1]))
+            for _, seg in static_segments(path):
+                report(ctx.spec.file, join("", "paths", path), "Path segment", seg, rank)
+    return sink
+
+
+@rule(
+    "CON083",
+    "query-parameter-type-consistent",
+    kind="cross",
+    severity=Severity.ERROR,
+    options={"formats": SEMANTIC_FORMATS},
+    guideline="FIL-01",
+)
+def query_parameter_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
+    """One query parameter name has one type and format in every external spec.
+
+    What it checks:
+        For each query parameter name used by external operations of two or more specs,
+        the type and then the format of its schema. Each spec votes for the form it uses most;
+        uses that differ from the majority are reported with a reference to a spec and
+        line that uses the majority form. Only the formats in the ``formats`` option
+        count, as in CON080.
+
+    Why it matters:
+        ``limit``, ``marker``, ``changes-since`` and the filters named after fields
+        (FIL-01) must accept the same values in every service, or pagination and
+        filtering helpers in the SDKs need one branch per service.
+
+    Example:
+        ``limit: {type: string}`` in one service and ``{type: integer}`` in the others.
+
+    Fix:
+        Declare the community's type and format for the parameter.
+
+    References:
+        API-SIG pagination and filtering guideline (PAG-01, FIL-01):
+        https://specs.openstack.org/openstack/api-sig/guidelines/pagination_filter_sort.html
+    """
+    formats = frozenset(option(ctx, "formats", SEMANTIC_FORMATS))
+    sink = Sink()
+    for o, ref, n in _conflicts(list(_parameter_occurrences(ctx, formats))):
+        sink.add(
+            o.file,
+            o.pointer,
+            f"Query parameter `{o.name}` is {o.signature} here but {ref.signature} in "
+            f"{_where(ref)}{_others(n)}: use the same type and format in every service.",
+            o.rank,
+        )
+    return sink

@@ -1,0 +1,422 @@
+"""OAS rules: problems found while loading a spec (parsing, ``$ref``, OpenAPI validation).
+
+The loader (:mod:`govbot.openapi.load`) finds these problems and records them as
+findings in ``Spec.findings``, with their lines; each rule here reports the findings
+of its code, so that the policy (selection, severity, waivers) applies to them like to
+any other rule. A refused root document has ``Spec.data`` None, and no other rule runs
+on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from govbot.findings import Severity
+from govbot.openapi import load
+from govbot.rules.registry import Check, Hit, SpecContext, rule
+
+
+def _hits(ctx: SpecContext, code: str) -> Iterator[Hit]:
+    for finding in ctx.spec.findings:
+        if finding.rule == code:
+            yield Hit(message=finding.message, pointer=finding.pointer, file=finding.file)
+
+
+def _load_rule(code: str, severity: Severity = Severity.ERROR) -> Callable[[Check], Check]:
+    """Register a load rule; load problems are about the file, whatever the audience."""
+    return rule(code, load.PROBLEMS[code], kind="load", severity=severity, internal=severity)
+
+
+@_load_rule(load.SYNTAX_ERROR)
+def syntax_error(ctx: SpecContext) -> Iterator[Hit]:
+    """The file is not well-formed YAML or JSON.
+
+    What it checks:
+        Every file govbot reads (the spec and every file its ``$ref``s reach) must
+        parse. JSON is parsed as JSON; anything else as YAML 1.2 (libyaml). The finding
+        names the line and the parser's reason. Also reported here: a second YAML
+        document in one file, an alias without an anchor, a mapping key that is not a
+        scalar, and a merge key (``<<``) whose value is not a mapping.
+
+    Why it matters:
+        A file that does not parse cannot be reviewed at all: no operation, no
+        compatibility verdict. Tools and clients generated from it will fail too.
+
+    Example:
+        ``paths:\\n  /servers:\\n    get: {responses: {200: {description: ok}}`` (the
+        flow mapping is never closed).
+
+    Fix:
+        Correct the syntax at the given line; ``python -c 'import yaml,sys;
+        yaml.safe_load(open(sys.argv[1]))' FILE`` or ``jq . FILE`` show the same error.
+
+    References:
+        YAML 1.2 (https://yaml.org/spec/1.2.2/), RFC 8259 (JSON).
+    """
+    return _hits(ctx, load.SYNTAX_ERROR)
+
+
+@_load_rule(load.FILE_TOO_LARGE)
+def file_too_large(ctx: SpecContext) -> Iterator[Hit]:
+    """The file is bigger than the size limit, so it was not read.
+
+    What it checks:
+        The size of the spec and of every file its ``$ref``s reach, against the limit
+        of the deployment (``max_bytes``, 64 MiB by default).
+
+    Why it matters:
+        A size limit keeps one oversized (or hostile) file from exhausting the bot's
+        memory and time, which would stop reviews for every other change.
+
+    Example:
+        A generated 200 MB spec with every schema inlined.
+
+    Fix:
+        Split the spec into files joined by ``$ref``, drop inlined duplicates, or ask
+        the operators to raise the limit.
+
+    References:
+        design.md §7 (speed and memory targets).
+    """
+    return _hits(ctx, load.FILE_TOO_LARGE)
+
+
+@_load_rule(load.BINARY_FILE)
+def binary_file(ctx: SpecContext) -> Iterator[Hit]:
+    """The file contains NUL bytes: it is binary, not a text document.
+
+    What it checks:
+        Whether the spec, or a file a ``$ref`` reaches, contains a NUL byte. UTF-16 and
+        UTF-32 files, images and archives all do.
+
+    Why it matters:
+        OpenAPI documents are UTF-8 text. A binary file in their place is a mistake
+        (a wrong path, a wrong file committed), and parsing it would only produce noise.
+
+    Example:
+        ``$ref: ./diagram.png#/components/schemas/Server``.
+
+    Fix:
+        Point the ``$ref`` at the right file, or save the spec as UTF-8.
+
+    References:
+        OpenAPI 3.1 §4.3 (documents are JSON or YAML, UTF-8).
+    """
+    return _hits(ctx, load.BINARY_FILE)
+
+
+@_load_rule(load.NOT_UTF8)
+def not_utf8(ctx: SpecContext) -> Iterator[Hit]:
+    """The file is not valid UTF-8 text.
+
+    What it checks:
+        Every file read must decode as UTF-8; the finding names the line of the first
+        byte that does not.
+
+    Why it matters:
+        JSON must be UTF-8 (RFC 8259) and OpenAPI requires it for YAML too. A Latin-1
+        byte in a description shows up garbled in documentation and generated clients.
+
+    Example:
+        A description saved in Latin-1: ``description: Caf\\xe9 API``.
+
+    Fix:
+        Re-encode the file as UTF-8 (``iconv -f latin1 -t utf-8``).
+
+    References:
+        RFC 8259 §8.1; OpenAPI 3.1 §4.3.
+    """
+    return _hits(ctx, load.NOT_UTF8)
+
+
+@_load_rule(load.ALIAS_BOMB)
+def alias_bomb(ctx: SpecContext) -> Iterator[Hit]:
+    """YAML aliases would expand to an enormous (or infinitely deep) document.
+
+    What it checks:
+        While the YAML is read, govbot counts how many nodes every alias (``*name``)
+        would add if expanded, without expanding anything, and refuses the file when
+        aliases add more than a million nodes. An alias inside its own anchor (an
+        infinitely deep value) is refused too.
+
+    Why it matters:
+        This is the "billion laughs" attack: a few lines of nested aliases expand to
+        gigabytes. Any tool that walks the expanded document (validators, generators,
+        govbot's own rules) would run out of memory or time.
+
+    Example:
+        ``a: &a [x, x, x, x, x, x, x, x, x]`` then ``b: &b [*a, *a, *a, *a, *a, *a, *a,
+        *a, *a]`` and so on for ten levels.
+
+    Fix:
+        Write the repeated parts once under ``components`` and ``$ref`` them; OpenAPI
+        refs are not expanded, aliases are.
+
+    References:
+        https://en.wikipedia.org/wiki/Billion_laughs_attack
+    """
+    return _hits(ctx, load.ALIAS_BOMB)
+
+
+@_load_rule(load.TOO_DEEP)
+def nesting_too_deep(ctx: SpecContext) -> Iterator[Hit]:
+    """The document nests deeper than any real API description (about 1000 levels).
+
+    What it checks:
+        The nesting depth of mappings and sequences while the file is read (YAML: 1000
+        levels; JSON: orjson's limit of 1024).
+
+    Why it matters:
+        Real specs nest a few dozen levels. Thousands of levels are an attack on the
+        parsers and on every recursive tool after them, which crash or stall.
+
+    Example:
+        ``[[[[[[ ... ]]]]]]`` nested 100,000 times.
+
+    Fix:
+        Flatten the structure; name deep schemas under ``components/schemas`` and
+        ``$ref`` them.
+
+    References:
+        design.md §7.
+    """
+    return _hits(ctx, load.TOO_DEEP)
+
+
+@_load_rule(load.NOT_OPENAPI)
+def not_openapi(ctx: SpecContext) -> Iterator[Hit]:
+    """The file parses, but it is not an OpenAPI description.
+
+    What it checks:
+        The root document must be a mapping with an ``openapi`` (3.x) or ``swagger``
+        (2.0) field. Empty files, lists and single values at the top level are refused.
+
+    Why it matters:
+        A file selected as an API spec (by the policy's globs, or on the command line)
+        that is not one is either misplaced or broken; reviewing it as an API would
+        produce nonsense.
+
+    Example:
+        ``info: {title: Compute}`` with no ``openapi:`` line.
+
+    Fix:
+        Add ``openapi: 3.1.0`` (or the version the spec follows), or exclude the file
+        from the policy's spec globs.
+
+    References:
+        OpenAPI 3.1 §4.8.1 (the ``openapi`` field is required).
+    """
+    return _hits(ctx, load.NOT_OPENAPI)
+
+
+@_load_rule(load.UNSUPPORTED_VERSION)
+def unsupported_version(ctx: SpecContext) -> Iterator[Hit]:
+    """The document declares an OpenAPI version govbot cannot check.
+
+    What it checks:
+        ``swagger`` must be ``2.0``; ``openapi`` must be 3.0.x, 3.1.x or 3.2.x.
+
+    Why it matters:
+        Every later check depends on the version's structure; guessing would give
+        wrong verdicts. Swagger 1.x and unknown future versions are refused plainly.
+
+    Example:
+        ``swagger: "1.2"`` or ``openapi: 4.0.0``.
+
+    Fix:
+        Convert the description to OpenAPI 3.1 (or 3.0 / Swagger 2.0), or correct a
+        mistyped version.
+
+    References:
+        https://spec.openapis.org/oas/
+    """
+    return _hits(ctx, load.UNSUPPORTED_VERSION)
+
+
+@_load_rule(load.REMOTE_REF)
+def remote_ref(ctx: SpecContext) -> Iterator[Hit]:
+    """A ``$ref`` points to a URL; govbot never fetches remote references.
+
+    What it checks:
+        Every ``$ref`` in the spec and the files it reaches. References with a scheme
+        (``http:``, ``https:``, ``ftp:``, ``file:``, ...) or a network path (``//host/x``)
+        are refused, never fetched; the part of the spec behind them is not checked.
+
+    Why it matters:
+        Fetching would let any change under review make the bot send requests to
+        arbitrary hosts (server-side request forgery), and would make verdicts depend on
+        a server's content at review time instead of the repository's.
+
+    Example:
+        ``$ref: https://example.com/schemas/server.yaml#/Server``.
+
+    Fix:
+        Vendor the referenced document into the repository and use a relative ref
+        (``$ref: ../schemas/server.yaml#/Server``).
+
+    References:
+        OWASP SSRF; OpenAPI 3.1 §4.8.23 (Reference Object).
+    """
+    return _hits(ctx, load.REMOTE_REF)
+
+
+@_load_rule(load.OUTSIDE_ROOT)
+def outside_root(ctx: SpecContext) -> Iterator[Hit]:
+    """A ``$ref`` (or the spec itself, through a symlink) points outside the repository.
+
+    What it checks:
+        Relative refs are resolved against the referring file. Absolute paths, refs
+        that climb above the repository root with ``..``, and files whose symlinks lead
+        outside the root are refused and not read.
+
+    Why it matters:
+        Reading outside the repository would let a change make the bot read (and quote
+        in review comments) any file on the server, such as ``/etc/passwd`` or its own
+        credentials.
+
+    Example:
+        ``$ref: ../../../../etc/passwd`` or ``$ref: /srv/other/spec.yaml``.
+
+    Fix:
+        Keep every file the spec references inside the repository and use relative
+        paths.
+
+    References:
+        OWASP Path Traversal.
+    """
+    return _hits(ctx, load.OUTSIDE_ROOT)
+
+
+@_load_rule(load.REF_FILE_MISSING)
+def ref_file_missing(ctx: SpecContext) -> Iterator[Hit]:
+    """A ``$ref`` names a file that does not exist (at this revision) or cannot be read.
+
+    What it checks:
+        The file part of every ``$ref`` (percent-decoded, relative to the referring
+        file) must name a readable file inside the repository, at the revision under
+        review.
+
+    Why it matters:
+        The part of the API behind a broken ref is undefined: clients generated from
+        the spec fail, and govbot cannot check what it cannot read.
+
+    Example:
+        ``$ref: schemas/server.yaml`` after ``schemas/server.yaml`` was renamed.
+
+    Fix:
+        Correct the path, or add the missing file to the change.
+
+    References:
+        OpenAPI 3.1 §4.8.23 (Reference Object).
+    """
+    return _hits(ctx, load.REF_FILE_MISSING)
+
+
+@_load_rule(load.REF_TARGET_MISSING)
+def ref_target_missing(ctx: SpecContext) -> Iterator[Hit]:
+    """A ``$ref``'s JSON pointer leads nowhere in the target document.
+
+    What it checks:
+        The fragment of every ``$ref`` must be a JSON pointer (``#/components/...``,
+        ``~0``/``~1`` and percent escapes decoded) that exists in its target. Plain-name
+        fragments (``#foo``, 3.1 anchors) are not supported and reported here as well.
+
+    Why it matters:
+        A dangling pointer leaves a schema, parameter or response undefined. It usually
+        follows a rename in ``components`` that missed a user.
+
+    Example:
+        ``$ref: '#/components/schemas/Sever'`` (typo for ``Server``).
+
+    Fix:
+        Point the ref at an existing component, or add the missing one.
+
+    References:
+        RFC 6901 (JSON Pointer); OpenAPI 3.1 §4.8.23.
+    """
+    return _hits(ctx, load.REF_TARGET_MISSING)
+
+
+@_load_rule(load.REF_LOOP)
+def ref_loop(ctx: SpecContext) -> Iterator[Hit]:
+    """``$ref``s that lead only to other ``$ref``s, in a circle.
+
+    What it checks:
+        Chains of refs whose every hop is itself a ref and which come back to their
+        start (``A: {$ref: B}``, ``B: {$ref: A}``). Reported once per loop; the refs of
+        the loop are left unresolved. A schema that refers to itself *inside* its
+        properties (a tree, a linked list) is legitimate recursion and is not reported.
+
+    Why it matters:
+        A pure loop never reaches a value: the schema has no definition at all, and
+        tools that resolve refs eagerly hang or crash on it.
+
+    Example:
+        ``Server: {$ref: '#/components/schemas/Instance'}`` and
+        ``Instance: {$ref: '#/components/schemas/Server'}``.
+
+    Fix:
+        Give one of the components a real definition.
+
+    References:
+        OpenAPI 3.1 §4.8.23; JSON Schema 2020-12 §8.2.3 (ref resolution).
+    """
+    return _hits(ctx, load.REF_LOOP)
+
+
+@_load_rule(load.INVALID)
+def invalid_openapi(ctx: SpecContext) -> Iterator[Hit]:
+    """The spec breaks the OpenAPI specification of its version.
+
+    What it checks:
+        The document against the OpenAPI schema of its version (2.0, 3.0, 3.1, 3.2),
+        with Schema Objects checked against JSON Schema 2020-12 for 3.1 and later; for
+        specs up to 2 MB also openapi-spec-validator's checks (default values against
+        their schemas, unique operationIds, path parameters declared, ...). Each error
+        is reported at its line; at most 50 per file, then a count of the rest.
+
+    Why it matters:
+        Invalid specs break documentation renderers, client generators and gateways,
+        and make every other verdict less certain.
+
+    Example:
+        In OpenAPI 3.1, ``exclusiveMinimum: true`` (a 3.0 idiom; 3.1 wants the bound
+        itself, ``exclusiveMinimum: 0``), or ``default: null`` on a schema that is not
+        nullable.
+
+    Fix:
+        Follow the message at the line given; ``openapi-spec-validator FILE`` shows the
+        same errors.
+
+    References:
+        https://spec.openapis.org/oas/ ; https://github.com/python-openapi/openapi-spec-validator
+    """
+    return _hits(ctx, load.INVALID)
+
+
+@_load_rule(load.VALIDATOR_FAILED, Severity.WARNING)
+def validator_failed(ctx: SpecContext) -> Iterator[Hit]:
+    """openapi-spec-validator crashed on this spec, so its detailed checks are incomplete.
+
+    What it checks:
+        govbot contains any failure of the third-party validator and reports it here
+        with the validator's own error. The fast OpenAPI schema check still ran, and
+        every other rule still runs.
+
+    Why it matters:
+        A crash is not a verdict: the spec may be valid (the validator has bugs, e.g.
+        with extensions under ``paths``) or may hide errors the validator would have
+        reported. A warning, not an error, because the fault may not be the spec's.
+
+    Example:
+        ``paths: {x-codegen-contextRoot: /apis}`` makes openapi-spec-validator 0.9
+        stop with ``KeyError: 'x-codegen-contextRoot'``.
+
+    Fix:
+        Usually nothing in the spec; if the message points at something odd in the
+        spec, change it. Report validator crashes upstream.
+
+    References:
+        https://github.com/python-openapi/openapi-spec-validator/issues
+    """
+    return _hits(ctx, load.VALIDATOR_FAILED)

@@ -1,0 +1,78 @@
+"""A Gerrit look-alike over real HTTP, for govbot's tests and ``govbot demo``.
+
+In tests::
+
+    with running_sandbox(seed="demo") as gerrit:
+        change = gerrit.create_change("openstack/compute-api", subject="...", files={...})
+        rest = GerritRestAPI(gerrit.url, auth=HTTPBasicAuth("govbot", "govbot-demo"))
+        rest.get(f"/changes/{change.number}/detail")
+
+From a shell: ``python -m govbot.sandbox --port 8081 --seed demo``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from govbot.sandbox.seed import SEEDS, SeedInfo
+from govbot.sandbox.server import RequestRecord, Sandbox
+from govbot.sandbox.state import Change, Clock, LabelType, PatchSet, RestError
+
+__all__ = [
+    "SEEDS",
+    "Change",
+    "Clock",
+    "LabelType",
+    "PatchSet",
+    "RequestRecord",
+    "RestError",
+    "Sandbox",
+    "SeedInfo",
+    "running_sandbox",
+    "serve",
+]
+
+
+@contextlib.contextmanager
+def running_sandbox(seed: str = "empty", port: int = 0, **options: Any) -> Iterator[Sandbox]:
+    """A started sandbox with ``seed`` applied; stopped and its files removed on exit.
+
+    ``options`` go to ``Sandbox`` (``clock=``, ``root=``, ``webhook_url=``,
+    ``strict_labels=``, ``reject_outdated_votes=``, ...).
+    """
+    sandbox = Sandbox(port=port, **options).start()
+    try:
+        sandbox.seed(seed)
+        yield sandbox
+    finally:
+        sandbox.close()
+
+
+def serve(port: int, seed: str, *, stop: threading.Event | None = None) -> None:
+    """Run the sandbox on 127.0.0.1:``port`` until Ctrl-C (or ``stop`` is set)."""
+    with running_sandbox(seed=seed, port=port) as sandbox:
+        info = sandbox.seed_info or SeedInfo()
+        lines = [
+            f"Gerrit sandbox (seed {seed}) at {sandbox.url}",
+            f"  bot account: {info.bot_username} / HTTP password {info.bot_password}",
+        ]
+        for project in sorted(sandbox.projects):
+            lines.append(f"  git: {project} at {sandbox.git_url(project)}")
+        lines += [
+            "  to point govbot at it:",
+            f"    export GOVBOT_GERRIT_URL={sandbox.url}",
+            f"    export GOVBOT_GERRIT_USERNAME={info.bot_username}",
+            f"    export GOVBOT_GERRIT_PASSWORD={info.bot_password}",
+            "Press Ctrl-C to stop.",
+        ]
+        print("\n".join(lines), flush=True)
+        waiter = stop or threading.Event()
+        try:
+            while not waiter.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            print("Stopping the sandbox.", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""Services: whole pipelines over the engine (check now; review, escalation, digest later)."""

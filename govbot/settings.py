@@ -1,0 +1,174 @@
+"""Deployment settings: ``govbot.toml`` (or ``--config FILE``) with ``GOVBOT_*`` overrides.
+
+Settings say *where* govbot runs (Gerrit, database, SMTP, web); what it enforces is
+policy (:mod:`govbot.policy`). They are read once, at start-up, into a frozen
+dataclass that is passed explicitly: no module-level configuration.
+
+The names are part of the contract (design.md §3). Each setting ``NAME`` can be set
+as ``GOVBOT_NAME`` in the environment, as ``name = ...`` at the top of the TOML file,
+or as ``key = ...`` in a ``[section]`` (``[gerrit] url`` is ``gerrit_url``). The
+environment wins over the file. Secrets may also come from a file named by
+``GOVBOT_NAME_FILE`` (container secrets), and never appear in ``repr`` or logs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govbot.errors import ConfigError
+from govbot.policy import packaged_policy_dir
+
+ENV_PREFIX = "GOVBOT_"
+SECRETS = frozenset({"gerrit_password", "webhook_secret"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a deployment configures; secrets are left out of ``repr``."""
+
+    gerrit_url: str = ""
+    gerrit_username: str = ""
+    gerrit_password: str = field(default="", repr=False)
+    database_url: str = field(default="sqlite:///govbot.db", repr=False)
+    policy_dir: Path = field(default_factory=packaged_policy_dir)
+    smtp_host: str = ""
+    smtp_port: int = 25
+    digest_to: tuple[str, ...] = ()
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    # Public base URL of the dashboard; rule documentation links are {web_url}/rules/CODE.
+    web_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    config_file: Path | None = None
+
+    def __repr__(self) -> str:
+        shown = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr]
+        shown.insert(3, f"database_url={redact_url(self.database_url)!r}")
+        for name in sorted(SECRETS):
+            shown.append(f"{name}={'***' if getattr(self, name) else ''!r}")
+        return f"Settings({', '.join(shown)})"
+
+    __str__ = __repr__
+
+    @property
+    def docs_base(self) -> str:
+        """Base URL of the rule documentation (``{docs_base}/rules/DEP001``)."""
+        if self.web_url:
+            return self.web_url.rstrip("/")
+        host = "127.0.0.1" if self.web_host in ("0.0.0.0", "::", "") else self.web_host
+        return f"http://{host}:{self.web_port}"
+
+    @classmethod
+    def from_env(
+        cls,
+        config_path: str | Path | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> Settings:
+        """Build settings from ``config_path`` (default ``./govbot.toml`` if present) and the environment."""
+        env = os.environ if environ is None else environ
+        here = Path.cwd() if cwd is None else cwd
+        values: dict[str, Any] = {}
+        config_file: Path | None = None
+        if config_path is not None:
+            config_file = Path(config_path)
+            if not config_file.is_file():
+                raise ConfigError(f"{config_path}: no such settings file")
+        elif (here / "govbot.toml").is_file():
+            config_file = here / "govbot.toml"
+        if config_file is not None:
+            values.update(_read_toml(config_file))
+        values.update(_read_env(env))
+        if "policy_dir" not in values:
+            local = here / "policies"
+            values["policy_dir"] = local if local.is_dir() else packaged_policy_dir()
+        source = str(config_file) if config_file is not None else "environment"
+        return cls(**_convert(values, source), config_file=config_file)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "config_file"}
+
+
+def from_env(config_path: str | Path | None = None, **kwargs: Any) -> Settings:
+    """Shorthand for :meth:`Settings.from_env`."""
+    return Settings.from_env(config_path, **kwargs)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (``postgresql://u:***@host/db``)."""
+    return re.sub(r"(?<=://)([^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for sub, sub_value in value.items():
+                name = f"{key}_{sub}"
+                if name not in _FIELDS:
+                    raise ConfigError(f"{path}: unknown setting '{sub}' in [{key}]")
+                values[name] = sub_value
+        elif key in _FIELDS:
+            values[key] = value
+        else:
+            raise ConfigError(f"{path}: unknown setting '{key}'")
+    return values
+
+
+def _read_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in _FIELDS:
+        key = ENV_PREFIX + name.upper()
+        if key in env:
+            values[name] = env[key]
+        elif name in SECRETS and env.get(key + "_FILE"):
+            secret_file = Path(env[key + "_FILE"])
+            try:
+                values[name] = secret_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"{secret_file}: cannot read {key}_FILE: {exc.strerror or exc}"
+                ) from None
+    return values
+
+
+def _convert(values: Mapping[str, Any], source: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in ("smtp_port", "web_port"):
+            try:
+                port = int(value)
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"{source}: {name} must be a port number, not {value!r}"
+                ) from None
+            if not 0 < port < 65536:
+                raise ConfigError(f"{source}: {name} must be a port number, not {port}")
+            out[name] = port
+        elif name == "digest_to":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list | tuple):
+                raise ConfigError(f"{source}: digest_to must be a list of addresses")
+            out[name] = tuple(str(x).strip() for x in items if str(x).strip())
+        elif name == "policy_dir":
+            out[name] = Path(str(value))
+        elif not isinstance(value, str):
+            raise ConfigError(f"{source}: {name} must be a string")
+        else:
+            out[name] = value
+    return out

@@ -1,0 +1,160 @@
+"""Files at a revision: read spec blobs from git and list the specs a range changed.
+
+``govbot check --git REV1..REV2`` loads the base side with ``GitReader(repo, REV1)`` and
+the head side with ``GitReader(repo, REV2)``, so that cross-file ``$ref``s resolve
+against the files *as they were* at each revision, never against the work tree.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import git
+
+from govbot.errors import SpecError
+from govbot.policy import glob_match
+
+Status = Literal["A", "M", "D", "R"]
+_SYMLINK_MODE = 0o120000
+_MAX_LINK_HOPS = 8
+
+
+def open_repo(path: str | Path) -> git.Repo:
+    """The git repository at ``path`` (or containing it); SpecError if there is none."""
+    try:
+        return git.Repo(path, search_parent_directories=True)
+    except git.NoSuchPathError:
+        raise SpecError(f"{path}: no such directory") from None
+    except git.InvalidGitRepositoryError:
+        raise SpecError(f"{path}: not a git repository") from None
+
+
+def resolve_rev(repo: git.Repo, rev: str) -> git.Commit:
+    """The commit ``rev`` names; SpecError naming the repository if it names none."""
+    try:
+        return repo.commit(rev)
+    except (git.BadName, git.BadObject, ValueError, git.GitCommandError):
+        raise SpecError(f"{repo.working_dir}: unknown revision {rev!r}") from None
+
+
+class GitReader:
+    """A :class:`govbot.openapi.load.Reader` over the tree of one commit.
+
+    Paths are relative to the repository root. Symbolic links are followed inside the
+    tree (the OpenStack specs use one for ``v2.yaml``); anything leaving it is absent.
+    """
+
+    def __init__(self, repo: str | Path | git.Repo, rev: str) -> None:
+        self.repo = repo if isinstance(repo, git.Repo) else open_repo(repo)
+        self.rev = rev
+        self.commit = resolve_rev(self.repo, rev)
+
+    def __repr__(self) -> str:
+        return f"GitReader({self.repo.working_dir!r}, {self.rev!r})"
+
+    def read(self, relpath: str) -> bytes:
+        """The content of ``relpath`` at this revision; FileNotFoundError if absent."""
+        return self._blob(relpath).data_stream.read()
+
+    def size(self, relpath: str) -> int:
+        """Size in bytes of ``relpath`` at this revision, without reading it."""
+        return int(self._blob(relpath).size)
+
+    def exists(self, relpath: str) -> bool:
+        """Whether ``relpath`` is a file at this revision."""
+        try:
+            self._blob(relpath)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def files(self) -> Iterator[str]:
+        """Every file path in the tree at this revision."""
+        for item in self.commit.tree.traverse():
+            if isinstance(item, git.Blob):
+                yield str(item.path)
+
+    def _blob(self, relpath: str) -> git.Blob:
+        path = _normal(relpath)
+        for _ in range(_MAX_LINK_HOPS):
+            try:
+                item = self.commit.tree / path
+            except KeyError:
+                raise FileNotFoundError(f"{relpath} at {self.rev}") from None
+            if not isinstance(item, git.Blob):
+                raise FileNotFoundError(f"{relpath} at {self.rev} is not a file")
+            if item.mode != _SYMLINK_MODE:
+                return item
+            target = item.data_stream.read().decode("utf-8", "replace")
+            path = _normal(posixpath.join(posixpath.dirname(path), target))
+        raise FileNotFoundError(f"{relpath} at {self.rev}: too many symbolic links")
+
+
+def _normal(relpath: str) -> str:
+    path = posixpath.normpath(str(relpath).replace("\\", "/"))
+    if path.startswith(("/", "../")) or path in ("..", "."):
+        raise FileNotFoundError(f"{relpath}: outside the repository")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedFile:
+    """One file a range changed: A(dded), M(odified), D(eleted) or R(enamed)."""
+
+    status: Status
+    old_path: str | None  # None for an added file
+    new_path: str | None  # None for a deleted file
+
+    @property
+    def path(self) -> str:
+        """The path that names the file in the change (the new one, unless deleted)."""
+        return self.new_path or self.old_path or ""
+
+
+def changed_files(repo: str | Path | git.Repo, rev1: str, rev2: str) -> list[ChangedFile]:
+    """Every file changed between two revisions, renames detected (``git diff -M``)."""
+    repo = repo if isinstance(repo, git.Repo) else open_repo(repo)
+    old, new = resolve_rev(repo, rev1), resolve_rev(repo, rev2)
+    out: list[ChangedFile] = []
+    for d in old.diff(new):
+        kind = d.change_type
+        if kind == "A" or kind == "C":
+            out.append(ChangedFile("A", None, d.b_path))
+        elif kind == "D":
+            out.append(ChangedFile("D", d.a_path, None))
+        elif kind == "R":
+            out.append(ChangedFile("R", d.a_path, d.b_path))
+        else:  # M, T (type change)
+            out.append(ChangedFile("M", d.a_path, d.b_path))
+    return sorted(out, key=lambda c: c.path)
+
+
+def changed_specs(
+    repo: str | Path | git.Repo, rev1: str, rev2: str, globs: Sequence[str]
+) -> list[ChangedFile]:
+    """The files matching ``globs`` that the range added, modified, deleted or renamed.
+
+    A file renamed into the globs counts as added, one renamed out of them as deleted.
+    """
+    out = []
+    for c in changed_files(repo, rev1, rev2):
+        old_in = c.old_path is not None and _matches(c.old_path, globs)
+        new_in = c.new_path is not None and _matches(c.new_path, globs)
+        if c.status == "R":
+            if old_in and new_in:
+                out.append(c)
+            elif new_in:
+                out.append(ChangedFile("A", None, c.new_path))
+            elif old_in:
+                out.append(ChangedFile("D", c.old_path, None))
+        elif old_in or new_in:
+            out.append(c)
+    return out
+
+
+def _matches(path: str, globs: Iterable[str]) -> bool:
+    return any(glob_match(g, path) for g in globs)

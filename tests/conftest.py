@@ -1,0 +1,57 @@
+"""Shared fixtures: the repository's paths, a fixed day, the default policy, spec files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from govbot.policy import Policy, load_policy
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The govbot repository (for policies/, api-specs/ and tests/data/)."""
+    return REPO
+
+
+@pytest.fixture
+def today() -> dt.date:
+    """A fixed day, so that sunsets and waiver expiry do not depend on the clock."""
+    return dt.date(2025, 6, 1)
+
+
+@pytest.fixture(scope="session")
+def default_policy() -> Policy:
+    """The repository's default policy (policies/)."""
+    return load_policy(REPO / "policies")
+
+
+@pytest.fixture
+def write_file(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write dedented text to ``tmp_path / name`` (parents created) and return the path."""
+
+    def write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def isolated_registry() -> Iterator[None]:
+    """Rules registered inside the test (codes like TST001) are removed afterwards."""
+    from govbot.rules.registry import _REGISTRY, all_rules
+
+    all_rules()  # load the real catalogue first, so that only the test's rules are new
+    before = dict(_REGISTRY)
+    yield
+    _REGISTRY.clear()
+    _REGISTRY.update(before)

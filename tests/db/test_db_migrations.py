@@ -1,0 +1,131 @@
+"""The Alembic migrations: from empty to head, and in agreement with the models."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from sqlalchemy import Engine, inspect
+from sqlalchemy.schema import CreateTable
+
+from govbot.db import (
+    current_revision,
+    head_revision,
+    is_up_to_date,
+    make_engine,
+    schema_differences,
+    upgrade,
+)
+from govbot.db.migrate import downgrade
+from govbot.db.models import Base
+
+TABLES = {
+    "projects",
+    "changes",
+    "patch_sets",
+    "evaluations",
+    "findings",
+    "posted_reviews",
+    "work_items",
+    "poll_cursors",
+}
+
+
+def test_upgrade_from_empty_to_head_creates_every_table(db_url: str) -> None:
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            assert current_revision(connection) == head_revision() == "0001"
+            assert is_up_to_date(connection)
+            assert set(inspect(connection).get_table_names()) == TABLES | {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_twice_is_harmless_and_downgrade_undoes_it(db_url: str) -> None:
+    upgrade(db_url)
+    upgrade(db_url)
+    downgrade(db_url, "base")
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            assert current_revision(connection) is None
+            assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+    upgrade(db_url)
+
+
+def test_processes_starting_together_migrate_once(db_url: str) -> None:
+    """Several govbot processes may run "db upgrade" at once; all succeed."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            upgrade(db_url)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_models_and_migrations_agree(db_engine: Engine) -> None:
+    """Alembic finds nothing to autogenerate: tables, columns, types, indexes, keys."""
+    with db_engine.connect() as connection:
+        assert schema_differences(connection) == []
+
+
+def test_check_constraints_and_partial_indexes_match_the_models(db_engine: Engine) -> None:
+    """What compare_metadata does not look at: CHECK constraints and index predicates."""
+    inspector = inspect(db_engine)
+    checked = 0
+    for table in Base.metadata.sorted_tables:
+        ddl = str(CreateTable(table).compile(dialect=db_engine.dialect))
+        # name -> the quoted values in it (the members of an enum, say)
+        expected = {
+            name: _literals(body)
+            for name, body in re.findall(r"CONSTRAINT (\w+) CHECK \((.*)\)", ddl)
+        }
+        checked += len(expected)
+        actual = {
+            c["name"]: _literals(c["sqltext"]) for c in inspector.get_check_constraints(table.name)
+        }
+        assert actual == expected, table.name
+        for index in table.indexes:
+            where = index.dialect_options[db_engine.dialect.name].get("where")
+            (reflected,) = [i for i in inspector.get_indexes(table.name) if i["name"] == index.name]
+            reflected_where = reflected.get("dialect_options", {}).get(
+                f"{db_engine.dialect.name}_where"
+            )
+            if where is None:
+                assert reflected_where is None, index.name
+            else:
+                assert _words(reflected_where) == _words(where), index.name
+    assert checked == 10  # every CHECK of the models was compared
+
+
+def _literals(sql: str) -> set[str]:
+    return set(re.findall(r"'([^']*)'", sql))
+
+
+def _words(predicate: object) -> list[str]:
+    """``state = 'queued'`` and PostgreSQL's ``((state)::text = 'queued'::text)`` alike."""
+    text = str(predicate).replace("::text", "")
+    return re.findall(r"[a-z_]+", text)
+
+
+def test_every_constraint_and_index_has_a_conventional_name(db_engine: Engine) -> None:
+    inspector = inspect(db_engine)
+    for table in TABLES:
+        names = [i["name"] for i in inspector.get_indexes(table)]
+        names += [u["name"] for u in inspector.get_unique_constraints(table)]
+        names += [f["name"] for f in inspector.get_foreign_keys(table)]
+        for name in names:
+            assert re.fullmatch(rf"(ix|uq|fk)_{table}_\w+", name or ""), (table, name)
+            assert len(name) <= 63, name

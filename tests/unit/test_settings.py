@@ -1,0 +1,147 @@
+"""Deployment settings: govbot.toml, GOVBOT_* overrides, policy_dir resolution, no leaked secrets."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from govbot.errors import ConfigError
+from govbot.policy import packaged_policy_dir
+from govbot.settings import Settings, from_env, redact_url
+
+PASSWORD = "s3cr3t-Pa55"
+WEBHOOK = "hook-shared-secret"
+
+
+def test_defaults(tmp_path):
+    """With no file and no environment, the documented defaults apply."""
+    s = Settings.from_env(environ={}, cwd=tmp_path)
+    assert s.database_url == "sqlite:///govbot.db"
+    assert s.web_port == 8080
+    assert s.policy_dir == packaged_policy_dir()
+    assert s.docs_base == "http://127.0.0.1:8080"
+    assert s.config_file is None
+
+
+def test_toml_sections_and_flat_keys(write_file, tmp_path):
+    """`[gerrit] url` and `gerrit_url` name the same setting."""
+    config = write_file(
+        "govbot.toml",
+        """
+        database_url = "postgresql://govbot:dbpass@db/govbot"
+        [gerrit]
+        url = "https://review.example.org"
+        username = "govbot"
+        [web]
+        port = 9090
+        url = "https://govbot.example.org/"
+        [digest]
+        to = ["tc@example.org", "api-sig@example.org"]
+        """,
+    )
+    s = Settings.from_env(config, environ={}, cwd=tmp_path)
+    assert s.gerrit_url == "https://review.example.org"
+    assert s.gerrit_username == "govbot"
+    assert s.web_port == 9090
+    assert s.digest_to == ("tc@example.org", "api-sig@example.org")
+    assert s.docs_base == "https://govbot.example.org"
+    assert s.config_file == config
+
+
+def test_env_overrides_the_file(write_file, tmp_path):
+    """GOVBOT_* environment variables win over govbot.toml (found in the working directory)."""
+    write_file("govbot.toml", '[gerrit]\nurl = "https://from-file"\n[web]\nport = 9090\n')
+    env = {
+        "GOVBOT_GERRIT_URL": "https://from-env",
+        "GOVBOT_WEB_PORT": "8181",
+        "GOVBOT_DATABASE_URL": "sqlite:///other.db",
+        "GOVBOT_SMTP_HOST": "mail.example.org",
+        "GOVBOT_SMTP_PORT": "2525",
+        "GOVBOT_DIGEST_TO": "a@example.org, b@example.org",
+        "GOVBOT_WEB_HOST": "0.0.0.0",
+    }
+    s = Settings.from_env(environ=env, cwd=tmp_path)
+    assert s.gerrit_url == "https://from-env"
+    assert s.web_port == 8181
+    assert s.database_url == "sqlite:///other.db"
+    assert (s.smtp_host, s.smtp_port) == ("mail.example.org", 2525)
+    assert s.digest_to == ("a@example.org", "b@example.org")
+    assert s.docs_base == "http://127.0.0.1:8181"  # a bind-all host is not a URL to link to
+
+
+def test_policy_dir_resolution(tmp_path):
+    """GOVBOT_POLICY_DIR, else ./policies if present, else the packaged default."""
+    assert Settings.from_env(environ={}, cwd=tmp_path).policy_dir == packaged_policy_dir()
+    (tmp_path / "policies").mkdir()
+    assert Settings.from_env(environ={}, cwd=tmp_path).policy_dir == tmp_path / "policies"
+    env = {"GOVBOT_POLICY_DIR": "/srv/tc-policies"}
+    assert Settings.from_env(environ=env, cwd=tmp_path).policy_dir == Path("/srv/tc-policies")
+
+
+def test_secret_from_file(tmp_path):
+    """A secret may come from GOVBOT_<NAME>_FILE (container secrets)."""
+    secret = tmp_path / "pw"
+    secret.write_text(PASSWORD + "\n")
+    s = Settings.from_env(environ={"GOVBOT_GERRIT_PASSWORD_FILE": str(secret)}, cwd=tmp_path)
+    assert s.gerrit_password == PASSWORD
+
+
+def test_secrets_never_in_repr_or_logs(tmp_path, caplog):
+    """The password, the webhook secret and the database password appear in no repr or log."""
+    env = {
+        "GOVBOT_GERRIT_PASSWORD": PASSWORD,
+        "GOVBOT_WEBHOOK_SECRET": WEBHOOK,
+        "GOVBOT_DATABASE_URL": f"postgresql://govbot:{PASSWORD}@db:5432/govbot",
+        "GOVBOT_GERRIT_USERNAME": "govbot",
+    }
+    s = from_env(environ=env, cwd=tmp_path)
+    assert s.gerrit_password == PASSWORD and s.webhook_secret == WEBHOOK
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("govbot.test").info("settings: %s / %r", s, s)
+    for text in (repr(s), str(s), f"{s}", caplog.text):
+        assert PASSWORD not in text
+        assert WEBHOOK not in text
+    assert "gerrit_username='govbot'" in repr(s)
+    assert "postgresql://govbot:***@db:5432/govbot" in repr(s)
+    assert "gerrit_password='***'" in repr(s)
+
+
+def test_redact_url():
+    """Only the password of a URL is hidden."""
+    assert redact_url("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+    assert redact_url("sqlite:///govbot.db") == "sqlite:///govbot.db"
+    assert redact_url("https://host/path") == "https://host/path"
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "message"),
+    [
+        ("[gerrit]\nurll = 'x'\n", {}, "unknown setting 'urll' in [gerrit]"),
+        ("colour = 'blue'\n", {}, "unknown setting 'colour'"),
+        ("[web\n", {}, "malformed TOML"),
+        ("", {"GOVBOT_WEB_PORT": "eighty"}, "web_port must be a port number"),
+        ("", {"GOVBOT_SMTP_PORT": "70000"}, "smtp_port must be a port number"),
+    ],
+)
+def test_bad_settings_are_one_line_config_errors(write_file, tmp_path, toml, env, message):
+    """Bad settings are ConfigErrors naming the file (or the environment) and the key."""
+    config = write_file("govbot.toml", toml)
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env(config, environ=env, cwd=tmp_path)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_config_file_is_an_error(tmp_path):
+    """An explicit --config that does not exist is an error, not a silent default."""
+    with pytest.raises(ConfigError, match="no such settings file"):
+        Settings.from_env(tmp_path / "missing.toml", environ={}, cwd=tmp_path)
+
+
+def test_settings_are_frozen(tmp_path):
+    """Settings are read once and passed along; nobody changes them on the way."""
+    s = Settings.from_env(environ={}, cwd=tmp_path)
+    with pytest.raises(AttributeError):
+        s.web_port = 1  # type: ignore[misc]
