@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 
 OCTOKIT = "@octokit/openapi@23.0.2"
@@ -44,7 +42,10 @@ def fetch_specs(cache: Path) -> dict[str, Path]:
         with tempfile.TemporaryDirectory() as tmp:
             out = subprocess.run(
                 ["npm", "pack", "--silent", OCTOKIT, "--pack-destination", tmp],
-                check=True, capture_output=True, text=True, timeout=900,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=900,
             )
             with tarfile.open(Path(tmp) / out.stdout.strip().splitlines()[-1]) as tar:
                 for name in missing:
@@ -62,7 +63,9 @@ def install_redocly(cache: Path) -> Path | None:
             return None
         subprocess.run(
             ["npm", "install", "--prefix", str(cache), "--no-audit", "--no-fund", REDOCLY],
-            check=True, capture_output=True, timeout=1800,
+            check=True,
+            capture_output=True,
+            timeout=1800,
         )
     (cache / "redocly.yaml").write_text("extends:\n  - recommended\n")
     (cache / "redocly-diff.yaml").write_text("extends:\n  - diff-recommended\n")
@@ -82,7 +85,11 @@ def measure(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[float, floa
             "print(d,resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,c)"
         )
         out = subprocess.run(
-            [sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, env=env, check=True
+            [sys.executable, "-c", wrapper, *cmd],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         )
         seconds, rss_kib, code_s = out.stdout.split()
         times.append(float(seconds))
@@ -101,26 +108,71 @@ def main() -> int:
 
     cache = cache_dir()
     specs = fetch_specs(cache)
-    env = dict(os.environ, NO_COLOR="1", REDOCLY_TELEMETRY="off", REDOCLY_SUPPRESS_UPDATE_NOTICE="true")
+    env = dict(
+        os.environ, NO_COLOR="1", REDOCLY_TELEMETRY="off", REDOCLY_SUPPRESS_UPDATE_NOTICE="true"
+    )
     if args.cold:
         env["GOVBOT_CACHE_DIR"] = ""
     else:
         env.setdefault("GOVBOT_CACHE_DIR", str(cache / "govbot-cache"))
     redocly = None if args.no_peers else install_redocly(cache)
 
-    lint_spec, base, head = specs["api.github.com.json"], specs["ghes-3.18.json"], specs["ghes-3.19.json"]
+    lint_spec, base, head = (
+        specs["api.github.com.json"],
+        specs["ghes-3.18.json"],
+        specs["ghes-3.19.json"],
+    )
     cases = [
-        ("lint api.github.com (13 MB)",
-         [args.govbot, "check", "--format", "json", "--output", os.devnull, str(lint_spec)],
-         [str(redocly), "lint", "--config", str(cache / "redocly.yaml"), "--format", "json",
-          "--max-problems", "1000000", str(lint_spec)] if redocly else None),
-        ("diff GHES 3.18 -> 3.19 (11 MB each)",
-         [args.govbot, "check", "--format", "json", "--output", os.devnull, "--base", str(base), str(head)],
-         [str(redocly), "diff", "--config", str(cache / "redocly-diff.yaml"), "--format", "json",
-          "-o", os.devnull, str(base), str(head)] if redocly else None),
+        (
+            "lint api.github.com (13 MB)",
+            [args.govbot, "check", "--format", "json", "--output", os.devnull, str(lint_spec)],
+            [
+                str(redocly),
+                "lint",
+                "--config",
+                str(cache / "redocly.yaml"),
+                "--format",
+                "json",
+                "--max-problems",
+                "1000000",
+                str(lint_spec),
+            ]
+            if redocly
+            else None,
+        ),
+        (
+            "diff GHES 3.18 -> 3.19 (11 MB each)",
+            [
+                args.govbot,
+                "check",
+                "--format",
+                "json",
+                "--output",
+                os.devnull,
+                "--base",
+                str(base),
+                str(head),
+            ],
+            [
+                str(redocly),
+                "diff",
+                "--config",
+                str(cache / "redocly-diff.yaml"),
+                "--format",
+                "json",
+                "-o",
+                os.devnull,
+                str(base),
+                str(head),
+            ]
+            if redocly
+            else None,
+        ),
     ]
-    print(f"runs per command: {args.runs}; cache: {'off' if args.cold else 'warm'}; "
-          f"machine: {os.cpu_count()} cores")
+    print(
+        f"runs per command: {args.runs}; cache: {'off' if args.cold else 'warm'}; "
+        f"machine: {os.cpu_count()} cores"
+    )
     print(f"{'case':38} {'govbot s':>9} {'MiB':>6} {'peer s':>8} {'MiB':>6} {'ratio':>6}")
     for name, gov_cmd, peer_cmd in cases:
         if not args.cold:  # prime the content-addressed cache once, as a CI runner would have it

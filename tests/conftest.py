@@ -14,6 +14,15 @@ from govbot.policy import Policy, load_policy
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep govbot's validation cache out of the user's ~/.cache during tests."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GOVBOT_CACHE_DIR", str(tmp_path_factory.mktemp("govbot-cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The govbot repository (for policies/, api-specs/ and tests/data/)."""

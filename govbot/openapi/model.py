@@ -395,7 +395,12 @@ def _swagger_request_body(
             "required": [p.name for p in form if p.required],
         }
         anchor = op.get("parameters") or op
-        return Body(anchor, any(p.required for p in form), {str(media): Node(schema, anchor.file, anchor.pointer)}, {}), params
+        return Body(
+            anchor,
+            any(p.required for p in form),
+            {str(media): Node(schema, anchor.file, anchor.pointer)},
+            {},
+        ), params
     return None, params
 
 
@@ -449,7 +454,13 @@ def properties(spec: Spec, schema: Node | None) -> dict[str, Property]:
     return out
 
 
-def _collect(spec: Spec, schema: Node | None, out: dict[str, Property], seen: set[tuple[str, str]], depth: int) -> None:
+def _collect(
+    spec: Spec,
+    schema: Node | None,
+    out: dict[str, Property],
+    seen: set[tuple[str, str]],
+    depth: int,
+) -> None:
     node = spec.resolve(schema)
     if node is None or not isinstance(node.value, Mapping) or depth > 32:
         return
@@ -459,7 +470,9 @@ def _collect(spec: Spec, schema: Node | None, out: dict[str, Property], seen: se
     seen.add(ident)
     value = node.value
     required = value.get("required")
-    required_set = {r for r in required if isinstance(r, str)} if isinstance(required, list) else set()
+    required_set = (
+        {r for r in required if isinstance(r, str)} if isinstance(required, list) else set()
+    )
     props = node.get("properties")
     if props is not None and isinstance(props.value, Mapping):
         for name in props.value:
@@ -478,7 +491,9 @@ def _collect(spec: Spec, schema: Node | None, out: dict[str, Property], seen: se
             out[name] = Property(p.name, p.node, True, p.owner)
 
 
-def walk_schemas(spec: Spec, schema: Node | None, *, max_nodes: int = 100_000) -> Iterator[tuple[str, Node]]:
+def walk_schemas(
+    spec: Spec, schema: Node | None, *, max_nodes: int = 100_000
+) -> Iterator[tuple[str, Node]]:
     """Every (dotted field path, schema) reachable from ``schema``, each schema once.
 
     Recursive schemas are visited once per definition, so the walk is finite.

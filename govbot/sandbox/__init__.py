@@ -13,6 +13,7 @@ From a shell: ``python -m govbot.sandbox --port 8081 --seed demo``.
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -71,8 +72,16 @@ def serve(port: int, seed: str, *, stop: threading.Event | None = None) -> None:
         ]
         print("\n".join(lines), flush=True)
         waiter = stop or threading.Event()
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM (a process manager, `kill`) stops as cleanly as Ctrl-C.
+            previous = signal.signal(signal.SIGTERM, lambda *_: waiter.set())
         try:
-            while not waiter.wait(0.5):
+            while not waiter.wait(0.2):
                 pass
         except KeyboardInterrupt:
-            print("Stopping the sandbox.", file=sys.stderr)
+            pass
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+        print("Stopping the sandbox.", file=sys.stderr)

@@ -1067,7 +1067,7 @@ class GerritState:
                 ps,
                 stamp,
                 author=account_id,
-                comment=comment_text,
+                comment=_event_comment(comment_text, ps.number, new_comments),
                 approvals=approvals,
             )
         return result
@@ -1795,6 +1795,14 @@ def _copied_votes(
                 approval.tag,
             )
     return copied
+
+
+def _event_comment(message: str, patch_set: int, comments: list[Comment]) -> str:
+    """``comment`` of comment-added: since 3.3 a patch-set-level comment's text wins."""
+    for comment in comments:
+        if comment.path == PATCHSET_LEVEL and comment.message:
+            return f"Patch Set {patch_set}:\n\n{comment.message}"
+    return message
 
 
 def _format_vote(label: str, value: int) -> str:

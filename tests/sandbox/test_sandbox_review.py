@@ -182,6 +182,8 @@ def test_commit_msg_and_patchset_level_comments(gerrit: Sandbox, rest: GerritRes
         },
     )
     assert sorted(c.path for c in change.comments) == ["/COMMIT_MSG", "/PATCHSET_LEVEL"]
+    event = GerritEvent.from_json(gerrit.event_log[-1])
+    assert event.comment == "Patch Set 1:\n\nOverall fine."  # Gerrit 3.3+: patch-set level wins
     response = post_error(
         rest,
         review_url(change.number),
