@@ -7,23 +7,29 @@ line on stderr, ``govbot: <file>: <cause>``; the trace only with ``--debug``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
 import json
 import logging
 import os
+import re
+import secrets
+import signal
 import sys
+import tempfile
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 import govbot
 from govbot import render
-from govbot.errors import GovbotError, SpecError
+from govbot.errors import ConfigError, GerritError, GovbotError, SpecError
 from govbot.findings import Severity
 from govbot.openapi.audience import Classification, classify
 from govbot.openapi.load import load_spec
@@ -31,6 +37,13 @@ from govbot.policy import Policy, load_policy
 from govbot.rules.registry import all_rules, get_rule
 from govbot.services.check import Report, check_files, check_git, common_root, discover_specs
 from govbot.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from govbot.gerrit.client import GerritClient
+    from govbot.services.review import ReviewOutcome
+    from govbot.web import WebServer
 
 LOG = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -392,6 +405,514 @@ def rules_command(
             else render.render_rules_text(selected)
         )
     click.echo(text, nl=False)
+
+
+# --- the Gerrit bot: review, serve, db, sandbox, demo ------------------------------------
+
+SERVICE_LOG_FORMAT = "%(asctime)s govbot %(levelname)s %(name)s: %(message)s"
+
+
+def _config_only(func: F) -> F:
+    """--config (and the hidden per-command --debug) for commands without a policy."""
+
+    @click.option(
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Settings file (default: ./govbot.toml if present).",
+    )
+    @click.option("--debug", "cmd_debug", is_flag=True, hidden=True)
+    @functools.wraps(func)
+    def wrapper(*args: Any, cmd_debug: bool = False, **kwargs: Any) -> Any:
+        if cmd_debug:
+            _configure_logging(True, 0)
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _service_logging() -> None:
+    """A service logs what it does: INFO at least, with a time on every line."""
+    logger = logging.getLogger("govbot")
+    for handler in logger.handlers:
+        if getattr(handler, _HANDLER_MARK, False):
+            handler.setFormatter(logging.Formatter(SERVICE_LOG_FORMAT))
+    if logger.level == logging.NOTSET or logger.level > logging.INFO:
+        logger.setLevel(logging.INFO)
+
+
+class _RaisedElsewhere(logging.Filter):
+    """Drops the Gerrit client's error logs: each error is also raised, and the CLI prints
+    it as its one line. With ``-v`` or ``--debug`` both are shown."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("govbot.gerrit") and record.levelno >= logging.ERROR)
+
+
+def _one_line_errors() -> None:
+    """For one-shot commands: a failure is one line on stderr, not a log line and a line."""
+    logger = logging.getLogger("govbot")
+    if logger.level <= logging.INFO:
+        return
+    for handler in logger.handlers:
+        if getattr(handler, _HANDLER_MARK, False):
+            handler.addFilter(_RaisedElsewhere())
+
+
+def _database_error(url: str, exc: Exception) -> ConfigError:
+    from govbot.settings import redact_url
+
+    cause = getattr(exc, "orig", None) or exc
+    return ConfigError(f"database {redact_url(url)}: {_one_line(str(cause))}")
+
+
+def _open_database(settings: Settings, *, migrate: bool) -> Engine:
+    """An engine on the settings' database, migrated to head (or checked to be there)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from govbot.db import current_revision, head_revision, is_up_to_date, make_engine, upgrade
+    from govbot.settings import redact_url
+
+    url = settings.database_url
+    try:
+        engine = make_engine(url)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise _database_error(url, exc) from None
+    try:
+        if migrate:
+            upgrade(engine)
+        else:
+            with engine.connect() as connection:
+                if not is_up_to_date(connection):
+                    found = current_revision(connection) or "empty"
+                    raise ConfigError(
+                        f"database {redact_url(url)} is at revision {found}, not "
+                        f"{head_revision()}: run `govbot db upgrade` first"
+                    )
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise _database_error(url, exc) from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _existing_database(settings: Settings) -> Engine | None:
+    """The settings' database if it exists and is at head (read by a dry run), else None."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from govbot.db import is_up_to_date, make_engine
+
+    try:
+        parsed = make_url(settings.database_url)
+        sqlite = parsed.get_backend_name() == "sqlite"
+        if sqlite and (not parsed.database or not Path(parsed.database).is_file()):
+            return None
+        engine = make_engine(settings.database_url)
+    except (SQLAlchemyError, ImportError, ValueError):
+        return None
+    try:
+        with engine.connect() as connection:
+            if is_up_to_date(connection):
+                return engine
+    except SQLAlchemyError as exc:
+        LOG.debug("dry run without the database: %s", exc)
+    engine.dispose()
+    return None
+
+
+def _gerrit_client(settings: Settings) -> GerritClient:
+    from govbot.gerrit.client import GerritClient
+
+    if not settings.gerrit_url:
+        raise ConfigError("GOVBOT_GERRIT_URL is not set: the Gerrit server to work on")
+    return GerritClient.from_settings(settings)
+
+
+def _change_ref(text: str) -> int | str:
+    """CHANGE as given: a number, ``project~number``, or a change URL (``.../+/1234``)."""
+    value = text.strip().rstrip("/")
+    if value.isdigit():
+        return int(value)
+    match = re.search(r"(?:/\+/|/c/|^)(\d+)(?:/\d+)?$", value)
+    if match and ("://" in value or value.startswith("/")):
+        return int(match.group(1))
+    if "~" in value and value.rsplit("~", 1)[1].isdigit():
+        return value
+    raise click.BadParameter(
+        f"{text!r}: expected a change number, project~number or a change URL", param_hint="CHANGE"
+    )
+
+
+def _outcome_text(outcome: ReviewOutcome) -> str:
+    """One change's review outcome for a terminal: a headline, then the review if any."""
+    from govbot.services.review import ReviewStatus
+
+    where = f"change {outcome.change}"
+    if outcome.patch_set is not None:
+        where += f" patch set {outcome.patch_set}"
+    status = outcome.status
+    findings = f"{len(outcome.findings)} finding{'s' if len(outcome.findings) != 1 else ''}"
+    if status is ReviewStatus.POSTED:
+        head = f"{where}: review posted ({findings})"
+    elif status is ReviewStatus.DRY_RUN:
+        head = f"{where}: dry run ({findings}); nothing posted. govbot would post:"
+    elif status is ReviewStatus.ALREADY_POSTED:
+        head = f"{where}: already reviewed under this policy ({outcome.reason})"
+    else:
+        head = f"{where}: not reviewed: {outcome.reason or status.value}"
+    if outcome.review_input:
+        return head + "\n\n" + render.review_text(outcome.review_input)
+    return head + "\n"
+
+
+@cli.command(name="review")
+@click.argument("change")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the review govbot would post; post and record nothing."
+)
+@click.option(
+    "--patch-set",
+    "revision",
+    metavar="N|SHA",
+    help="Review this patch set instead of the current one (no vote unless it is current).",
+)
+@_common
+def review_command(
+    change: str,
+    dry_run: bool,
+    revision: str | None,
+    config_file: Path | None,
+    policy_path: Path | None,
+) -> None:
+    """Review one Gerrit change now, as the bot would, and print what was posted.
+
+    \b
+      GOVBOT_GERRIT_URL=https://review.example.org GOVBOT_GERRIT_USERNAME=govbot \
+      GOVBOT_GERRIT_PASSWORD=... govbot review 12345 --dry-run
+
+    Exit code 1 when the review has error-level findings.
+    """
+    from govbot.db.models import utcnow
+    from govbot.services.review import review_change
+
+    ref = _change_ref(change)
+    _one_line_errors()
+    settings, policy = _settings_and_policy(config_file, policy_path)
+    with _gerrit_client(settings) as client:
+        engine = _existing_database(settings) if dry_run else _open_database(settings, migrate=True)
+        try:
+            outcome = review_change(
+                ref,
+                client=client,
+                engine_or_session=engine,
+                policy=policy,
+                now=utcnow(),
+                dry_run=dry_run,
+                docs_base=settings.docs_base,
+                revision=revision,
+            )
+        finally:
+            if engine is not None:
+                engine.dispose()
+    click.echo(_outcome_text(outcome), nl=False)
+    errors = any(f.severity is Severity.ERROR for f in outcome.findings)
+    click.get_current_context().exit(EXIT_FINDINGS if errors else EXIT_OK)
+
+
+@cli.group(name="db")
+def db_group() -> None:
+    """The database: `govbot db upgrade` applies the migrations."""
+
+
+@db_group.command(name="upgrade")
+@_config_only
+def db_upgrade(config_file: Path | None) -> None:
+    """Apply the migrations to the database (GOVBOT_DATABASE_URL); safe to run again."""
+    from govbot.db import head_revision
+    from govbot.settings import redact_url
+
+    settings = Settings.from_env(config_file)
+    engine = _open_database(settings, migrate=True)
+    engine.dispose()
+    click.echo(f"database {redact_url(settings.database_url)} is at revision {head_revision()}")
+
+
+@contextlib.contextmanager
+def _until_signalled() -> Iterator[threading.Event]:
+    """An event set by SIGINT (Ctrl-C) or SIGTERM while the block runs."""
+    stop = threading.Event()
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _wait(stop: threading.Event) -> None:
+    while not stop.wait(0.5):
+        pass
+
+
+def _web_server(app: Any, host: str, port: int) -> WebServer:
+    from govbot.web import WebServer
+
+    try:
+        return WebServer(app, host, port)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port} (GOVBOT_WEB_HOST/GOVBOT_WEB_PORT): "
+            f"{exc.strerror or exc}"
+        ) from None
+
+
+def _check_gerrit(client: GerritClient) -> None:
+    """Say which Gerrit govbot talks to; refused credentials stop here, an outage does not."""
+    from govbot.gerrit.client import GerritAuthError
+
+    try:
+        version = client.version()
+    except GerritAuthError:
+        raise
+    except GerritError as exc:
+        LOG.warning("Gerrit not reachable now (%s); intake retries on its own", exc)
+        return
+    LOG.info("Gerrit %s at %s as %s", version, client.url, client.username or "anonymous")
+
+
+@cli.command()
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    help="Do not apply migrations: refuse to start unless the database is already at head.",
+)
+@_common
+def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) -> None:
+    """Run the service until SIGINT/SIGTERM: Gerrit intake, the review worker, the web app.
+
+    Polls the watched projects (GOVBOT_GERRIT_PROJECTS) every GOVBOT_POLL_INTERVAL,
+    takes Gerrit's webhook at POST /hooks/gerrit, reviews what they queue, and serves
+    the web app on GOVBOT_WEB_HOST:GOVBOT_WEB_PORT (127.0.0.1:8080).
+    """
+    from govbot.jobs import Jobs
+    from govbot.settings import redact_url
+    from govbot.web import create_app
+
+    _service_logging()
+    settings, policy = _settings_and_policy(config_file, policy_path)
+    if not settings.gerrit_projects:
+        raise ConfigError(
+            "GOVBOT_GERRIT_PROJECTS is not set: name the projects to watch "
+            "(project or project:branch, comma-separated)"
+        )
+    client = _gerrit_client(settings)
+    engine = _open_database(settings, migrate=not no_migrate)
+    try:
+        _check_gerrit(client)
+        jobs = Jobs(settings, engine, client, policy)
+        app = create_app(settings, engine, wake=jobs.wake, bot_username=client.username)
+        web = _web_server(app, settings.web_host, settings.web_port)
+        with _until_signalled() as stop:
+            web.start()
+            jobs.start()
+            LOG.info(
+                "govbot %s serving on %s (database %s, policy %s, watching %s)",
+                govbot.__version__,
+                web.url,
+                redact_url(settings.database_url),
+                policy.digest[:12],
+                ", ".join(settings.gerrit_projects),
+            )
+            if not settings.webhook_secret:
+                LOG.warning(
+                    "GOVBOT_WEBHOOK_SECRET is not set: the webhook is off; changes are found "
+                    "by polling every %ss",
+                    settings.poll_interval,
+                )
+            try:
+                _wait(stop)
+            finally:
+                LOG.info("stopping: web server, then the jobs (the current review finishes)")
+                web.stop()
+                jobs.shutdown(wait=True)
+    finally:
+        client.close()
+        engine.dispose()
+    LOG.info("stopped")
+
+
+@cli.command(name="sandbox")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8081,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free one).",
+)
+@click.option("--seed", type=click.Choice(["demo", "empty"]), default="demo", show_default=True)
+def sandbox_command(port: int, seed: str) -> None:
+    """Run the sandbox Gerrit (a look-alike for tests and demos) until Ctrl-C.
+
+    Prints its URL and the bot account's credentials.
+    """
+    from govbot.sandbox import serve as serve_sandbox
+
+    try:
+        serve_sandbox(port, seed)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+
+
+@cli.command()
+@click.option(
+    "--web-port",
+    type=click.IntRange(0, 65535),
+    help="Port of govbot's web app (default: GOVBOT_WEB_PORT, 8080; 0: any free one).",
+)
+@click.option(
+    "--sandbox-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port of the sandbox Gerrit (0: any free one).",
+)
+@click.option(
+    "--exit-after-review",
+    is_flag=True,
+    help="Stop once the demo changes are reviewed (for tests and CI).",
+)
+@_common
+def demo(
+    web_port: int | None,
+    sandbox_port: int,
+    exit_after_review: bool,
+    config_file: Path | None,
+    policy_path: Path | None,
+) -> None:
+    """The whole bot in one process tree: a sandbox Gerrit seeded with the demo changes,
+    govbot polling and reviewing them, its web app with the webhook wired. Ctrl-C stops all.
+    """
+    from govbot.db.models import utcnow
+    from govbot.db.queue import new_worker_id
+    from govbot.gerrit.client import GerritClient
+    from govbot.jobs import Jobs
+    from govbot.sandbox import Sandbox
+    from govbot.services.intake import poll_once
+    from govbot.services.worker import run_worker_once
+    from govbot.web import create_app
+    from govbot.web.hooks import SECRET_HEADER
+
+    settings, policy = _settings_and_policy(config_file, policy_path)
+    port = settings.web_port if web_port is None else web_port
+    with tempfile.TemporaryDirectory(prefix="govbot-demo-") as tmp, contextlib.ExitStack() as stack:
+        click.echo("Starting the sandbox Gerrit with the demo seed ...")
+        try:
+            sandbox = Sandbox(port=sandbox_port).start()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on 127.0.0.1:{sandbox_port} for the sandbox: {exc.strerror or exc}"
+            ) from None
+        stack.callback(sandbox.close)
+        seed = sandbox.seed("demo")
+        demo_settings = dataclasses.replace(
+            settings,
+            gerrit_url=sandbox.url,
+            gerrit_username=seed.bot_username,
+            gerrit_password=seed.bot_password,
+            gerrit_netrc_file="",
+            gerrit_projects=seed.projects,
+            database_url=f"sqlite:///{Path(tmp) / 'govbot.db'}",
+            webhook_secret=secrets.token_urlsafe(16),
+            web_host="127.0.0.1",
+            web_url="",
+        )
+        engine = _open_database(demo_settings, migrate=True)
+        stack.callback(engine.dispose)
+        client = GerritClient.from_settings(demo_settings)
+        stack.callback(client.close)
+        jobs = Jobs(demo_settings, engine, client, policy)
+        app = create_app(demo_settings, engine, wake=jobs.wake)
+        web = _web_server(app, "127.0.0.1", port)
+        # The links in reviews point at the web app's real port.
+        demo_settings = dataclasses.replace(demo_settings, web_port=web.port, web_url=web.url)
+        app.extensions["govbot"].settings = demo_settings
+        jobs.settings = demo_settings
+        web.start()
+        stack.callback(web.stop)
+        sandbox.set_webhook(
+            f"{web.url}/hooks/gerrit", headers={SECRET_HEADER: demo_settings.webhook_secret}
+        )
+        click.echo(
+            f"  Gerrit sandbox: {sandbox.url} (bot {seed.bot_username} / {seed.bot_password})"
+        )
+        click.echo(f"  govbot web app: {web.url} (webhook {web.url}/hooks/gerrit)")
+
+        click.echo(f"Polling {len(seed.projects)} projects for open changes touching API specs ...")
+        poll = poll_once(client, engine, demo_settings, policy, utcnow())
+        if not poll.ok:
+            raise GerritError("; ".join(poll.errors))
+        click.echo(f"  {len(poll.queued)} changes queued for review: {list(poll.queued)}")
+        click.echo("Reviewing them (checking each spec against its parent) ...")
+        worker_id = new_worker_id()
+        outcomes: dict[int, ReviewOutcome] = {}
+        problems: list[str] = []
+        while True:
+            result = run_worker_once(
+                engine, client, policy, demo_settings, utcnow, worker_id, limit=50
+            )
+            for item in result.items:
+                if item.outcome is not None and item.change is not None:
+                    outcomes[item.change] = item.outcome
+                elif item.status not in ("reviewed",):
+                    problems.append(f"change {item.change}: {item.status}: {item.detail}")
+            if result.gerrit_down or not result.processed:
+                break
+        click.echo(_demo_report(client, outcomes, policy))
+        for problem in problems:
+            click.echo(f"govbot demo: {problem}", err=True)
+        click.echo("Where to look:")
+        click.echo(f"  the reviews on the sandbox Gerrit:  {sandbox.url}changes/1/messages")
+        click.echo(f"  govbot's health and queue:         {web.url}/healthz")
+        click.echo(f"  the dashboard (a later release):   {web.url}")
+        if problems:
+            raise GovbotError(f"{len(problems)} demo change(s) could not be reviewed")
+        if exit_after_review:
+            return
+        _service_logging()
+        with _until_signalled() as stop:
+            jobs.start(poll_now=False)
+            stack.callback(jobs.shutdown)
+            click.echo(
+                "govbot keeps watching the sandbox (webhook at once, poll every "
+                f"{demo_settings.poll_interval:g} s). Press Ctrl-C to stop."
+            )
+            _wait(stop)
+        click.echo("Stopping govbot and the sandbox ...")
+
+
+def _demo_report(
+    client: GerritClient, outcomes: Mapping[int, ReviewOutcome], policy: Policy
+) -> str:
+    """Every open change of the sandbox with what govbot did on it."""
+    rule = "=" * 78
+    lines = [""]
+    for change in sorted(client.query_all("status:open"), key=lambda c: c.number):
+        lines += [rule, f"Change {change.number} ({change.project}): {change.subject}", rule]
+        outcome = outcomes.get(change.number)
+        if outcome is not None:
+            lines.append(_outcome_text(outcome))
+        elif change.work_in_progress:
+            lines.append("not reviewed: work in progress (the policy skips WIP changes)\n")
+        else:
+            globs = ", ".join(policy.spec_globs)
+            lines.append(f"not reviewed: it touches no file the policy reviews ({globs})\n")
+    return "\n".join(lines)
 
 
 def main() -> None:

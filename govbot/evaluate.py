@@ -42,6 +42,9 @@ DEFAULT_DOCS_BASE = "http://127.0.0.1:8080"
 IGNORE_KEY = "x-govbot-ignore"
 EXPIRED_WAIVER = "POL001"
 RULE_CRASHED = "POL002"
+# Rule kinds that judge documents other than OpenAPI specs (design specs, commit
+# messages); they run through evaluate_documents, never on OpenAPI subjects.
+DOCUMENT_KINDS = frozenset({"blueprint", "change"})
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,37 @@ def evaluate(
     )
 
 
+def evaluate_documents(
+    contexts: Sequence[Any],
+    policy: Policy,
+    today: dt.date,
+    *,
+    docs_base: str = DEFAULT_DOCS_BASE,
+    rules: Iterable[Rule] | None = None,
+) -> Evaluation:
+    """Run the enabled document rules (kinds in DOCUMENT_KINDS) on ``contexts``.
+
+    Each context is a frozen dataclass with ``kind``, ``file`` and ``options`` (see
+    :mod:`govbot.rules.blueprints`); a rule runs on the contexts of its kind. Selection,
+    severity, waivers and crash containment are decided as for specs; hits carry their
+    own ``line``, and findings have no audience.
+    """
+    engine = _Engine(policy, today, docs_base.rstrip("/"))
+    for rule in all_rules() if rules is None else rules:
+        if rule.kind not in DOCUMENT_KINDS or not policy.rule_config(rule.code).enabled:
+            continue
+        for ctx in contexts:
+            if ctx.kind == rule.kind:
+                engine.run_document(rule, ctx)
+    engine.report_expired_waivers((), files={c.file for c in contexts})
+    ordered = sorted(engine.findings, key=sort_key)
+    return Evaluation(
+        findings=tuple(_unique(ordered)),
+        waived=tuple(sorted(engine.waived, key=sort_key)),
+        suppressed=tuple(sorted(engine.suppressed, key=sort_key)),
+    )
+
+
 def sort_key(f: Finding) -> tuple[Any, ...]:
     """Findings in reading order: by file, line, then severity and rule."""
     return (f.file, f.line or 0, -f.severity.rank, f.rule, f.pointer, f.message)
@@ -158,6 +192,8 @@ class _Engine:
     def run(self, rule: Rule, subjects: Sequence[Subject]) -> None:
         if rule.code in (EXPIRED_WAIVER, RULE_CRASHED):
             return  # raised by the engine itself, never run
+        if rule.kind in DOCUMENT_KINDS:
+            return  # not about OpenAPI specs: see evaluate_documents
         options = {**rule.options, **self.policy.rule_config(rule.code).options}
         if self.policy.glossary and "glossary" in rule.options:
             # The glossary is policy-wide (design.md §4.3), not one rule's option.
@@ -234,6 +270,30 @@ class _Engine:
             LOG.error("rule %s crashed on %s: %s: %s", rule.code, where, type(exc).__name__, exc)
             LOG.debug("trace of the crash of rule %s", rule.code, exc_info=True)
             self._crashed(rule, exc, subject or (pool[0] if pool else None), where)
+
+    def run_document(self, rule: Rule, ctx: Any) -> None:
+        options = {**rule.options, **self.policy.rule_config(rule.code).options}
+        ctx = dataclasses.replace(ctx, options=options)
+        try:
+            for hit in rule.run(ctx):
+                finding = Finding(
+                    rule=rule.code,
+                    name=rule.name,
+                    severity=severity_of(rule, self.policy, None, hit.scope),
+                    message=hit.message,
+                    file=hit.file or ctx.file,
+                    line=hit.line,
+                    pointer=hit.pointer,
+                    audience=None,
+                    help=self.help(rule.code),
+                    side=hit.side,
+                    scope=hit.scope,
+                ).with_fingerprint()
+                self._decide(finding, None)
+        except Exception as exc:  # one rule must not sink the others
+            LOG.error("rule %s crashed on %s: %s: %s", rule.code, ctx.file, type(exc).__name__, exc)
+            LOG.debug("trace of the crash of rule %s", rule.code, exc_info=True)
+            self._crashed(rule, exc, None, ctx.file)
 
     def _loader_findings(self, rule: Rule, subject: Subject) -> None:
         override = self.policy.rule_config(rule.code)
@@ -314,11 +374,18 @@ class _Engine:
 
     # --- suppression and waivers ---------------------------------------------------
 
-    def _decide(self, finding: Finding, subject: Subject) -> None:
-        spec = subject.base if finding.side == "base" and subject.base is not None else subject.head
-        if _ignored_in_spec(finding, spec, subject.head):
-            self.suppressed.append(dataclasses.replace(finding, note=f"{IGNORE_KEY} in the spec"))
-            return
+    def _decide(self, finding: Finding, subject: Subject | None) -> None:
+        if subject is not None:
+            spec = (
+                subject.base
+                if finding.side == "base" and subject.base is not None
+                else subject.head
+            )
+            if _ignored_in_spec(finding, spec, subject.head):
+                self.suppressed.append(
+                    dataclasses.replace(finding, note=f"{IGNORE_KEY} in the spec")
+                )
+                return
         for waiver in self.policy.waivers:
             if not waiver.covers(finding.rule, finding.file, finding.pointer):
                 continue
@@ -332,13 +399,14 @@ class _Engine:
             return
         self.findings.append(finding)
 
-    def report_expired_waivers(self, subjects: Sequence[Subject]) -> None:
+    def report_expired_waivers(
+        self, subjects: Sequence[Subject], files: set[str] | None = None
+    ) -> None:
         rule = _registered(EXPIRED_WAIVER)
         if rule is None or not self.policy.rule_config(EXPIRED_WAIVER).enabled:
             return
-        files = {s.head.file for s in subjects} | {
-            s.base.file for s in subjects if s.base is not None
-        }
+        files = (files or set()) | {s.head.file for s in subjects}
+        files |= {s.base.file for s in subjects if s.base is not None}
         for waiver in self.policy.waivers:
             if not waiver.expired(self.today):
                 continue

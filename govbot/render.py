@@ -1,4 +1,5 @@
-"""Findings, audiences and the rule catalogue as text, JSON, SARIF 2.1.0 and Markdown.
+"""Findings, audiences and the rule catalogue as text, JSON, SARIF 2.1.0 and Markdown;
+findings as a Gerrit review (ReviewInput).
 
 Rendering never decides anything: it prints what :mod:`govbot.evaluate` decided.
 """
@@ -8,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +19,7 @@ import click
 import govbot
 from govbot.findings import Audience, Finding, Severity
 from govbot.openapi.audience import Classification
+from govbot.policy import Policy
 from govbot.rules.registry import Rule
 from govbot.services.check import Report
 
@@ -397,3 +400,393 @@ def doc_sections(doc: str) -> tuple[str, list[tuple[str, str]]]:
         if title or text:
             out.append((title, text))
     return " ".join(summary_lines), out
+
+
+# --- Gerrit reviews ----------------------------------------------------------------------
+
+# Gerrit refuses a comment or change message over ``change.commentSizeLimit`` (default
+# 16 KiB, counted in UTF-8 bytes) with a 400 that rejects the whole review. Stay ~2 %
+# under it, as Zuul does: what Gerrit counts is not exactly the text we send.
+REVIEW_TEXT_LIMIT = 16_000
+TRUNCATED = "\n… (truncated)"
+# Every inline comment ends with its finding's marker, so the comments govbot posted on
+# earlier patch sets can be recognised on Gerrit alone (after a lost database, too).
+FINDING_MARKER_RE = re.compile(r"\[govbot:([A-Z]{3}[0-9]{3}):([0-9a-f]{8,64})\]")
+# Gerrit's side of a comment on the parent (base) version of a file.
+PARENT_SIDE = "PARENT"
+
+
+def finding_marker(f: Finding) -> str:
+    """``[govbot:DEP001:1a2b3c4d5e6f7a8b]``: the rule and fingerprint, last in a comment."""
+    return f"[govbot:{f.rule}:{f.fingerprint or f.with_fingerprint().fingerprint}]"
+
+
+def finding_fingerprints(text: str) -> set[str]:
+    """The fingerprints of the finding markers in a comment's text."""
+    return {m.group(2) for m in FINDING_MARKER_RE.finditer(text)}
+
+
+def policy_marker(digest: str) -> str:
+    """The last line of every review summary: which policy version produced it.
+
+    With the tag and the patch set of the message it identifies a posted review on
+    Gerrit, which is how a review posted just before a crash is found again.
+    """
+    return f"govbot policy {digest[:12]}"
+
+
+def has_policy_marker(message: str, digest: str) -> bool:
+    """Whether a change message (Gerrit prefixes ``Patch Set N: ...``) carries the marker."""
+    marker = policy_marker(digest)
+    return any(line.strip() == marker for line in message.splitlines())
+
+
+def fit_utf8(text: str, limit: int = REVIEW_TEXT_LIMIT, suffix: str = TRUNCATED) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes (``suffix`` included when cut).
+
+    Cuts on a character boundary, never inside a multi-byte sequence.
+    """
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    room = max(limit - len(suffix.encode("utf-8")), 0)
+    return data[:room].decode("utf-8", errors="ignore").rstrip() + suffix
+
+
+def _files_index(files: Mapping[str, Any] | Iterable[str]) -> dict[str, tuple[str, str | None]]:
+    """path -> (status, old_path), from FileInfo-like values or bare paths (status M)."""
+    if isinstance(files, Mapping):
+        out = {}
+        for path, info in files.items():
+            status = getattr(info, "status", None) or "M"
+            out[str(path)] = (status, getattr(info, "old_path", None))
+        return out
+    return {str(path): ("M", None) for path in files}
+
+
+def comment_place(
+    f: Finding, files: Mapping[str, tuple[str, str | None]]
+) -> tuple[str, str | None] | None:
+    """Where an inline comment about ``f`` goes: (path in the revision, side), or None.
+
+    Gerrit accepts comments only on files of the revision (anything else fails the whole
+    review with a 400). A finding about the head goes on the file as it is in this patch
+    set; one about the base (a removed operation, a deleted spec) on the parent side of
+    that file: under its own path when modified or deleted, under its new path when
+    renamed or copied.
+    """
+    if f.file.startswith("/"):
+        return None  # /COMMIT_MSG and friends: not a spec
+    entry = files.get(f.file)
+    if f.side == "base":
+        for path, (status, old_path) in files.items():
+            if old_path == f.file and status in ("R", "C"):
+                return path, PARENT_SIDE
+        if entry is not None and entry[0] != "A":
+            return f.file, PARENT_SIDE
+        return None
+    if entry is not None and entry[0] != "D":
+        return f.file, None
+    return None
+
+
+def review_comment(f: Finding, *, docs_base: str) -> str:
+    """One inline comment: severity, rule code and name, the message, the help link, the marker."""
+    head = f"{f.severity.value} {f.rule} {f.name}".rstrip()
+    where = []
+    if f.audience is not None:
+        where.append(f"audience: {f.audience.value}")
+    if f.pointer:
+        where.append(f"at {f.pointer}")
+    body = f.message + (f"\n\n{'; '.join(where)}" if where else "")
+    link = f.help or f"{docs_base.rstrip('/')}/rules/{f.rule}"
+    tail = f"Rule documentation: {link}\n\n{finding_marker(f)}"
+    # The head and the tail (with the marker) always survive; the body is what gets cut.
+    fixed = len(f"{head}\n\n\n\n{tail}".encode())
+    body = fit_utf8(body, max(REVIEW_TEXT_LIMIT - fixed, 0))
+    return f"{head}\n\n{body}\n\n{tail}"
+
+
+def review_vote(findings: Sequence[Finding], policy: Policy) -> dict[str, int]:
+    """The label vote the policy asks for on these findings ({} when it asks for none)."""
+    vote = policy.review.vote
+    if vote is None:
+        return {}
+    worst = max((f.severity for f in findings), key=lambda s: s.rank, default=None)
+    return {vote.label: vote.value_for(worst)}
+
+
+def _counts(findings: Sequence[Finding]) -> str:
+    counts = Counter(f.severity for f in findings)
+    return ", ".join(
+        [
+            _plural(counts[Severity.ERROR], "error"),
+            _plural(counts[Severity.WARNING], "warning"),
+            f"{counts[Severity.INFO]} info",
+        ]
+    )
+
+
+def _rule_lines(findings: Sequence[Finding], docs_base: str) -> list[str]:
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule, []).append(f)
+
+    def order(code: str) -> tuple[int, str]:
+        return (-max(f.severity.rank for f in by_rule[code]), code)
+
+    lines = []
+    for code in sorted(by_rule, key=order):
+        group = by_rule[code]
+        counts = Counter(f.severity for f in group)
+        parts = [
+            _plural(counts[s], s.value) if s is not Severity.INFO else f"{counts[s]} info"
+            for s in Severity
+            if counts[s]
+        ]
+        name = group[0].name
+        link = f"{docs_base.rstrip('/')}/rules/{code}"
+        lines.append(f"* {code} {name}: {', '.join(parts)} ({link})")
+    return lines
+
+
+def _audience_lines(
+    findings: Sequence[Finding], audiences: Mapping[str, Classification] | None
+) -> list[str]:
+    if audiences:
+        lines = []
+        for file, c in sorted(audiences.items()):
+            counts = c.counts()
+            total = sum(counts.values())
+            detail = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+            ops = _plural(total, "operation") + (f": {detail}" if detail else "")
+            lines.append(f"* {file}: {c.spec_audience.value} ({ops})")
+        return ["Audience:", *lines]
+    counts = Counter(f.audience.value for f in findings if f.audience is not None)
+    if not counts:
+        return []
+    return ["Findings by audience: " + ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))]
+
+
+def _listed(f: Finding) -> str:
+    where = f"{f.file}:{f.line}" if f.line else f.file
+    side = " (base)" if f.side == "base" else ""
+    return f"* {f.severity.value} {f.rule} {where}{side}: {f.message}"
+
+
+def review_input(
+    findings: Sequence[Finding],
+    *,
+    files_in_revision: Mapping[str, Any] | Iterable[str],
+    policy: Policy,
+    docs_base: str,
+    patch_set: int,
+    digest: str | None = None,
+    carried: Collection[str] = frozenset(),
+    vote: bool = True,
+    audiences: Mapping[str, Classification] | None = None,
+    notes: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The Gerrit ReviewInput for ``findings`` on ``patch_set`` (design.md §4.5).
+
+    * ``comments``: one per finding at or above the policy's ``min_severity_inline`` (and,
+      unless ``inline_existing``, about surface the change added or touched), only
+      on files of the revision (``files_in_revision``: the revision's file list, path ->
+      FileInfo, or bare paths), at the finding's line (a file comment when unknown), on
+      the parent side for findings about the base, ``unresolved`` for errors, at most
+      ``max_comments`` of them, each within Gerrit's size limit.
+    * findings in ``carried`` (fingerprints already posted as inline comments, on this
+      change's earlier patch sets) are not posted again: the summary counts them.
+    * ``message``: the summary: counts by severity, per-rule counts with links to the
+      rule documentation, the audiences, what is not inline and why, ``notes``, and
+      the policy marker as its last line.
+    * ``labels``: the policy's vote, only when ``vote`` is true (the caller says false
+      on an outdated patch set or when the project has no such label).
+    * ``notify``: the owner when there are errors (something to fix), else nobody:
+      routine bot output should not mail every reviewer and watcher.
+    """
+    review = policy.review
+    digest = digest if digest is not None else policy.digest
+    docs_base = docs_base.rstrip("/")
+    files = _files_index(files_in_revision)
+    comments: dict[str, list[dict[str, Any]]] = {}
+    inline = 0
+    carried_over: list[Finding] = []
+    quiet: list[Finding] = []  # below min_severity_inline: counted only
+    untouched: list[Finding] = []  # on surface the change did not touch: counted only
+    elsewhere: list[Finding] = []  # not on a file of this revision
+    over_cap: list[Finding] = []
+    for f in findings:
+        if f.severity.rank < review.min_severity_inline.rank:
+            quiet.append(f)
+            continue
+        if f.scope == "existing" and not review.inline_existing:
+            untouched.append(f)
+            continue
+        if (f.fingerprint or f.with_fingerprint().fingerprint) in carried:
+            carried_over.append(f)
+            continue
+        place = comment_place(f, files)
+        if place is None:
+            elsewhere.append(f)
+            continue
+        if inline >= review.max_comments:
+            over_cap.append(f)
+            continue
+        path, side = place
+        comment: dict[str, Any] = {
+            "message": review_comment(f, docs_base=docs_base),
+            "unresolved": f.severity is Severity.ERROR,
+        }
+        if f.line is not None and f.line >= 1:
+            comment["line"] = f.line
+        if side is not None:
+            comment["side"] = side
+        comments.setdefault(path, []).append(comment)
+        inline += 1
+
+    message = _review_message(
+        findings,
+        patch_set=patch_set,
+        docs_base=docs_base,
+        audiences=audiences,
+        inline=inline,
+        carried=carried_over,
+        quiet=quiet,
+        untouched=untouched,
+        elsewhere=elsewhere,
+        over_cap=over_cap,
+        max_comments=review.max_comments,
+        notes=notes,
+        marker=policy_marker(digest),
+    )
+    errors = any(f.severity is Severity.ERROR for f in findings)
+    out: dict[str, Any] = {
+        "tag": review.tag,
+        "message": message,
+        "notify": "OWNER" if errors else "NONE",
+        "omit_duplicate_comments": True,
+    }
+    labels = review_vote(findings, policy) if vote else {}
+    if labels:
+        out["labels"] = labels
+    if comments:
+        out["comments"] = comments
+    return out
+
+
+def _review_message(
+    findings: Sequence[Finding],
+    *,
+    patch_set: int,
+    docs_base: str,
+    audiences: Mapping[str, Classification] | None,
+    inline: int,
+    carried: Sequence[Finding],
+    quiet: Sequence[Finding],
+    untouched: Sequence[Finding],
+    elsewhere: Sequence[Finding],
+    over_cap: Sequence[Finding],
+    max_comments: int,
+    notes: Sequence[str],
+    marker: str,
+) -> str:
+    specs = f" in {_plural(len(audiences), 'spec')}" if audiences else ""
+    verdict = _counts(findings) if findings else "no findings"
+    head = [f"govbot API review of patch set {patch_set}: {verdict}{specs}."]
+    status = []
+    if inline:
+        status.append(f"{_plural(inline, 'inline comment')}.")
+    if carried:
+        n = len(carried)
+        verb = "applies" if n == 1 else "apply"
+        status.append(
+            f"{_plural(n, 'finding')} already commented on earlier patch sets still {verb}."
+        )
+    if quiet:
+        n = len(quiet)
+        verb = "is" if n == 1 else "are"
+        status.append(f"{_plural(n, 'finding')} below the inline threshold {verb} counted only.")
+    if untouched:
+        n = len(untouched)
+        verb = "is" if n == 1 else "are"
+        status.append(
+            f"{_plural(n, 'finding')} on surface this change did not touch {verb} counted only."
+        )
+    tail = ["", " ".join(status)] if status else []
+    tail += ["", *notes] if notes else []
+    tail += ["", marker]
+
+    # (title, lines, what the lines are): the parts that grow with the findings. They are
+    # added line by line while the message stays within Gerrit's limit.
+    sections: list[tuple[str | None, list[str], str]] = [
+        (None, _rule_lines(findings, docs_base), "rules"),
+    ]
+    audience = _audience_lines(findings, audiences)
+    if audience:
+        sections.append((audience[0], audience[1:], "specs"))
+    if elsewhere:
+        sections.append(
+            (
+                "Not on a file of this patch set (no inline comment possible):",
+                [_listed(f) for f in elsewhere],
+                "findings",
+            )
+        )
+    if over_cap:
+        sections.append(
+            (
+                f"Over the limit of {max_comments} inline comments:",
+                [_listed(f) for f in over_cap],
+                "findings",
+            )
+        )
+    reserve = 60 * len(sections)  # room for the "... and N more" lines
+    budget = REVIEW_TEXT_LIMIT - len("\n".join([*head, *tail]).encode()) - reserve
+    body: list[str] = []
+    for title, lines, what in sections:
+        if not lines and title is None:
+            continue
+        block = [""] + ([title] if title else [])
+        cost = len("\n".join(block).encode()) + 1
+        if cost > budget:
+            body += ["", f"… and {len(lines)} more {what}."]
+            budget -= 40
+            continue
+        body += block
+        budget -= cost
+        for n, line in enumerate(lines):
+            line = fit_utf8(line, 500, " …")
+            size = len(line.encode()) + 1
+            if size > budget:
+                body.append(f"… and {len(lines) - n} more {what}.")
+                budget -= 40
+                break
+            body.append(line)
+            budget -= size
+    text = "\n".join([*head, *body, *tail])
+    return fit_utf8(text, REVIEW_TEXT_LIMIT)  # never cuts: the budget kept room
+
+
+def review_text(review: Mapping[str, Any]) -> str:
+    """A ReviewInput as readable text: what ``govbot review --dry-run`` prints."""
+    out = [
+        f"tag: {review.get('tag', '')}",
+        f"notify: {review.get('notify', 'ALL')}",
+    ]
+    labels = review.get("labels") or {}
+    votes = ", ".join(f"{label} {value:+d}" for label, value in labels.items())
+    out.append(f"vote: {votes or 'none'}")
+    out += ["", "message:", textwrap.indent(review.get("message", ""), "  ")]
+    comments: Mapping[str, Sequence[Mapping[str, Any]]] = review.get("comments") or {}
+    total = sum(len(items) for items in comments.values())
+    out += ["", f"inline comments: {total}"]
+    for path, items in comments.items():
+        for c in items:
+            where = f"{path}:{c['line']}" if c.get("line") else f"{path} (file)"
+            flags = []
+            if c.get("side") == PARENT_SIDE:
+                flags.append("base")
+            flags.append("unresolved" if c.get("unresolved") else "resolved")
+            out += ["", f"{where} [{', '.join(flags)}]", textwrap.indent(c["message"], "  ")]
+    return "\n".join(out).rstrip() + "\n"

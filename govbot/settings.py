@@ -27,6 +27,9 @@ from govbot.policy import packaged_policy_dir
 
 ENV_PREFIX = "GOVBOT_"
 SECRETS = frozenset({"gerrit_password", "webhook_secret"})
+# Settings that hold a number of seconds (``60``, ``"90s"``, ``"5m"``, ``"1h"``).
+DURATIONS = frozenset({"poll_interval", "worker_interval", "gerrit_timeout"})
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,16 @@ class Settings:
     gerrit_url: str = ""
     gerrit_username: str = ""
     gerrit_password: str = field(default="", repr=False)
+    # What to watch: "project" (every branch) or "project:branch"; GOVBOT_GERRIT_PROJECTS
+    # is comma-separated.
+    gerrit_projects: tuple[str, ...] = ()
+    gerrit_timeout: float = 30.0  # seconds, for every Gerrit call
+    # The netrc file holding the bot's HTTP password when GOVBOT_GERRIT_PASSWORD is unset
+    # (default: $NETRC, else ~/.netrc).
+    gerrit_netrc_file: str = ""
+    poll_interval: float = 60.0  # seconds between reconciliation polls
+    worker_interval: float = 5.0  # seconds between queue checks (the webhook wakes it sooner)
+    worker_id: str = ""  # default: host:pid:nonce, unique per process
     database_url: str = field(default="sqlite:///govbot.db", repr=False)
     policy_dir: Path = field(default_factory=packaged_policy_dir)
     smtp_host: str = ""
@@ -64,6 +77,11 @@ class Settings:
             return self.web_url.rstrip("/")
         host = "127.0.0.1" if self.web_host in ("0.0.0.0", "::", "") else self.web_host
         return f"http://{host}:{self.web_port}"
+
+    @property
+    def watched(self) -> tuple[tuple[str, str | None], ...]:
+        """``gerrit_projects`` as (project, branch) pairs; branch None means every branch."""
+        return tuple(parse_watch(entry) for entry in self.gerrit_projects)
 
     @classmethod
     def from_env(
@@ -100,6 +118,17 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "config_
 def from_env(config_path: str | Path | None = None, **kwargs: Any) -> Settings:
     """Shorthand for :meth:`Settings.from_env`."""
     return Settings.from_env(config_path, **kwargs)
+
+
+def parse_watch(entry: str) -> tuple[str, str | None]:
+    """``"openstack/nova:stable/2026.1"`` -> (project, branch); no ``:`` -> (project, None).
+
+    git forbids ``:`` in branch names, so the last ``:`` separates the two.
+    """
+    project, sep, branch = entry.strip().rpartition(":")
+    if not sep:
+        return entry.strip(), None
+    return project.strip(), branch.strip().removeprefix("refs/heads/") or None
 
 
 def redact_url(url: str) -> str:
@@ -160,6 +189,20 @@ def _convert(values: Mapping[str, Any], source: str) -> dict[str, Any]:
             if not 0 < port < 65536:
                 raise ConfigError(f"{source}: {name} must be a port number, not {port}")
             out[name] = port
+        elif name in DURATIONS:
+            out[name] = _seconds(name, value, source)
+        elif name == "gerrit_projects":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list | tuple) or not all(isinstance(x, str) for x in items):
+                raise ConfigError(f"{source}: gerrit_projects must be a list of project[:branch]")
+            entries = tuple(x.strip() for x in items if x.strip())
+            for entry in entries:
+                project, branch = parse_watch(entry)
+                if not project or entry.endswith(":") or branch == "":
+                    raise ConfigError(
+                        f"{source}: gerrit_projects entry {entry!r} is not project or project:branch"
+                    )
+            out[name] = entries
         elif name == "digest_to":
             items = value.split(",") if isinstance(value, str) else value
             if not isinstance(items, list | tuple):
@@ -172,3 +215,21 @@ def _convert(values: Mapping[str, Any], source: str) -> dict[str, Any]:
         else:
             out[name] = value
     return out
+
+
+def _seconds(name: str, value: Any, source: str) -> float:
+    """A positive duration in seconds from ``90``, ``1.5``, ``"90s"``, ``"5m"`` or ``"1h"``."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{source}: {name} must be a duration in seconds, not {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(value).lower())
+        if match is None:
+            raise ConfigError(
+                f"{source}: {name} must be a duration like 60, 90s, 5m or 1h, not {value!r}"
+            )
+        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ConfigError(f"{source}: {name} must be more than 0 seconds, not {value!r}")
+    return seconds

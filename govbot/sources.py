@@ -140,8 +140,13 @@ def changed_specs(
 
     A file renamed into the globs counts as added, one renamed out of them as deleted.
     """
+    return select_specs(changed_files(repo, rev1, rev2), globs)
+
+
+def select_specs(changes: Iterable[ChangedFile], globs: Sequence[str]) -> list[ChangedFile]:
+    """The changes that touch a path matching ``globs`` (the rules of :func:`changed_specs`)."""
     out = []
-    for c in changed_files(repo, rev1, rev2):
+    for c in changes:
         old_in = c.old_path is not None and _matches(c.old_path, globs)
         new_in = c.new_path is not None and _matches(c.new_path, globs)
         if c.status == "R":

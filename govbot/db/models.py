@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -99,6 +100,14 @@ class EvaluationStatus(StrEnum):
     SKIPPED = "skipped"  # nothing to check (no spec touched, WIP, private ...); see detail
 
 
+class EscalationStage(StrEnum):
+    """The ladder of research/escalation.md A6: one row per (change, episode, stage)."""
+
+    ESCALATE = "escalate"  # a TC member is added and put in the attention set
+    REMIND = "remind"  # the same member, reminded
+    HANDOFF = "handoff"  # the next member; after this, digest only
+
+
 def _str_enum(enum_class: type[StrEnum], name: str) -> Enum:
     """A portable enum column: VARCHAR plus a named CHECK, storing the values ("queued").
 
@@ -125,6 +134,7 @@ class Base(DeclarativeBase):
         Audience: _str_enum(Audience, "audience"),
         WorkState: _str_enum(WorkState, "state"),
         EvaluationStatus: _str_enum(EvaluationStatus, "status"),
+        EscalationStage: _str_enum(EscalationStage, "stage"),
     }
 
 
@@ -388,17 +398,106 @@ class PollCursor(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+# --- escalation of stale reviews, the TC digest, job leases (migration 0002) --------------
+
+
+class Escalation(Base):
+    """One step of the escalation of one waiting episode of a change.
+
+    An episode is named by its clock start (``episode_start``): a new episode begins
+    when the owner makes the change ready again after a review. The unique key
+    (change, episode, stage) is reserved *before* govbot writes to Gerrit, so each step
+    happens once across processes and restarts; ``acted_at`` stays NULL until Gerrit
+    accepted it. ``resolved_at``/``resolution`` are set on every row of the episode when
+    it ends (reviewed, merged, abandoned, WIP, opted out, ...).
+    """
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint(
+            "change_number", "episode_start", "stage", name="uq_escalations_change_episode_stage"
+        ),
+        Index("ix_escalations_assignee_resolved_at", "assignee", "resolved_at"),
+        Index("ix_escalations_resolved_at", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    change_number: Mapped[int]
+    project: Mapped[str] = mapped_column(String(255))
+    branch: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(255), default="")
+    episode_start: Mapped[dt.datetime]  # the clock start of the waiting episode
+    stage: Mapped[EscalationStage]
+    assignee: Mapped[str] = mapped_column(String(255))  # Gerrit username of the TC member
+    assignee_account_id: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(Text)  # why this member was picked
+    attention_reason: Mapped[str | None] = mapped_column(Text)  # as shown in Gerrit
+    waited_days: Mapped[float] = mapped_column(Float)  # in the policy's day mode, at the step
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    acted_at: Mapped[dt.datetime | None]
+    resolved_at: Mapped[dt.datetime | None]
+    resolution: Mapped[str | None] = mapped_column(String(32))  # reviewed, merged, ...
+    resolved_by: Mapped[str | None] = mapped_column(String(255))  # the reviewer, if reviewed
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what was done on Gerrit
+
+
+class TCMember(Base):
+    """What govbot knows about a TC member beyond Gerrit: away until, own capacity."""
+
+    __tablename__ = "tc_members"
+
+    username: Mapped[str] = mapped_column(String(255), primary_key=True)
+    away_until: Mapped[dt.datetime | None]
+    capacity: Mapped[int | None]  # open escalations at most; NULL: the policy's cap
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DigestRecord(Base):
+    """An archived TC digest, as built (and when and to whom it was sent)."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[dt.datetime]
+    period_end: Mapped[dt.datetime] = mapped_column(index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+    recipients: Mapped[str | None] = mapped_column(Text)  # comma-separated
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the JSON form
+
+
+class JobLease(Base):
+    """Who runs a scheduled job now, and the last slot it ran for (``govbot.db.leases``)."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255))
+    lease_until: Mapped[dt.datetime]
+    slot: Mapped[dt.datetime | None]  # the scheduled time the last run was for
+    last_run_at: Mapped[dt.datetime | None]  # when a run last finished
+
+
 __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "Change",
+    "DigestRecord",
+    "Escalation",
+    "EscalationStage",
     "Evaluation",
     "EvaluationStatus",
     "FindingRecord",
+    "JobLease",
     "PatchSet",
     "PollCursor",
     "PostedReview",
     "Project",
+    "TCMember",
     "UTCDateTime",
     "WorkItem",
     "WorkState",

@@ -1,3 +1,10 @@
 """Importing this module registers every rule family."""
 
-from govbot.rules import consistency, cross, deprecation, loading, policy_rules  # noqa: F401
+from govbot.rules import (  # noqa: F401
+    blueprints,
+    consistency,
+    cross,
+    deprecation,
+    loading,
+    policy_rules,
+)

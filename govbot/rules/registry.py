@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from govbot.openapi.diff import SpecDiff
     from govbot.openapi.model import Spec
 
-Kind = Literal["load", "spec", "diff", "cross"]
+# "blueprint" rules judge one design spec, "change" rules one change's commit message
+# and files; both run through govbot.evaluate.evaluate_documents.
+Kind = Literal["load", "spec", "diff", "cross", "blueprint", "change"]
 CODE_RE = re.compile(r"^[A-Z]{3}\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOCS_BASE = "https://govbot.readthedocs.io/rules/"  # replaced by the deployment's web URL
@@ -36,6 +38,7 @@ class Hit:
     side: Side = "head"
     audience: Audience = Audience.EXTERNAL
     scope: Scope = "new"
+    line: int | None = None  # for documents without JSON pointers (design specs, commit messages)
 
 
 @dataclass(frozen=True)

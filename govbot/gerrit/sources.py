@@ -1,0 +1,423 @@
+"""Spec files of a Gerrit patch set and of its parent, read over REST or from a git mirror.
+
+:func:`change_specs` answers "which API specs did this patch set change, and how do I read
+both sides?" for the review pipeline:
+
+* the changed files come from ``GET .../revisions/{sha}/files/?parent=1`` (first parent,
+  also for merge commits), without Gerrit's magic ``/COMMIT_MSG`` and ``/MERGE_LIST``;
+  statuses are folded to A/M/D/R (copied is added, rewritten is modified) and filtered by
+  the policy's spec globs with the rules of :func:`govbot.sources.select_specs`;
+* the **head** reader reads the patch set, the **base** reader its first parent. Both
+  implement the loader's ``Reader``, so ``$ref``s to other files resolve at the right side.
+
+Two kinds of reader: :class:`RevisionReader` (REST ``/content``, one call per file,
+cached) and the :class:`~govbot.sources.GitReader` of a per-project bare
+:class:`GitMirror`, which fetches ``refs/changes/NN/N/P`` once and then reads any file
+locally. The mirror is chosen only when one is configured and a changed spec refers to
+other files (a ``$ref`` that does not start with ``#``): a spec that stands alone costs
+two REST calls, not a fetch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import posixpath
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
+
+import git
+
+from govbot.errors import GerritError
+from govbot.gerrit.client import GerritClient, GerritNotFound, change_label, redact_url
+from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo
+from govbot.openapi.load import Reader
+from govbot.sources import ChangedFile, GitReader, select_specs
+
+try:  # a lock that also holds across processes sharing the cache directory
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
+
+LOG = logging.getLogger(__name__)
+
+# `$ref: other.yaml#/x`, `"$ref": "./common.json"`: a reference that leaves the document.
+_EXTERNAL_REF = re.compile(rb"""\$ref['"]?\s*:\s*['"]?([^'"\s#][^'"\s,}]*)""")
+
+
+class MirrorError(GerritError):
+    """The git mirror could not fetch or find a commit."""
+
+
+# --- readers -------------------------------------------------------------------------------
+
+
+class RevisionReader:
+    """A loader ``Reader`` over Gerrit's ``/content`` of one revision (or its first parent).
+
+    Each file is fetched once and kept; a file absent at that side raises
+    FileNotFoundError, as the loader expects. ``revision`` should be a commit SHA so that
+    every read sees the same patch set even if a new one is uploaded meanwhile.
+    """
+
+    def __init__(
+        self, client: GerritClient, change: int | str | ChangeInfo, revision: str, *, parent: bool
+    ) -> None:
+        self.client = client
+        self.change = change
+        self.revision = revision
+        self.parent = parent
+        self._cache: dict[str, bytes | None] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        side = "parent of " if self.parent else ""
+        return f"RevisionReader(change {change_label(self.change)}, {side}{self.revision})"
+
+    def read(self, relpath: str) -> bytes:
+        """The bytes of ``relpath`` at this side; FileNotFoundError if absent."""
+        path = _normal(relpath)
+        with self._lock:
+            if path in self._cache:
+                data = self._cache[path]
+                if data is None:
+                    raise FileNotFoundError(f"{relpath} at {self._where()}")
+                return data
+        try:
+            data = self.client.content(self.change, self.revision, path, parent=self.parent)
+        except GerritNotFound:
+            with self._lock:
+                self._cache[path] = None
+            raise FileNotFoundError(f"{relpath} at {self._where()}") from None
+        with self._lock:
+            self._cache[path] = data
+        return data
+
+    def exists(self, relpath: str) -> bool:
+        """Whether ``relpath`` is a file at this side."""
+        try:
+            self.read(relpath)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _where(self) -> str:
+        side = "the parent of " if self.parent else ""
+        return f"{side}change {change_label(self.change)} revision {self.revision}"
+
+
+class EmptyReader:
+    """The side of a root commit: no files at all."""
+
+    def read(self, relpath: str) -> bytes:
+        raise FileNotFoundError(f"{relpath}: no parent commit")
+
+    def exists(self, relpath: str) -> bool:
+        return False
+
+    def files(self) -> Iterator[str]:
+        return iter(())
+
+
+def _normal(relpath: str) -> str:
+    path = posixpath.normpath(str(relpath).replace("\\", "/"))
+    if path.startswith(("/", "../")) or path in ("..", "."):
+        # Magic files (/COMMIT_MSG) and anything outside the tree are not spec files.
+        raise FileNotFoundError(f"{relpath}: not a file of the repository")
+    return path
+
+
+# --- the git mirror ------------------------------------------------------------------------
+
+
+class GitMirror:
+    """Bare mirrors of Gerrit projects under ``cache_dir``, one per project.
+
+    ``url_for_project(project)`` gives the URL to fetch from (``file://`` for the
+    sandbox, ``https://HOST/a/PROJECT`` for a real Gerrit, with credentials supplied by
+    git's credential helper or the URL). Fetches are serialised per project, also across
+    processes sharing ``cache_dir``; a commit already present is never fetched again
+    (patch set refs never move). Git never prompts for a password.
+    """
+
+    def __init__(
+        self,
+        cache_dir: str | Path,
+        url_for_project: Callable[[str], str],
+        *,
+        timeout: float = 300.0,
+    ) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.url_for_project = url_for_project
+        self.timeout = timeout
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self.fetches = 0  # git fetch commands run (for tests and benchmarks)
+
+    def __repr__(self) -> str:
+        return f"GitMirror({str(self.cache_dir)!r})"
+
+    def path(self, project: str) -> Path:
+        """Where ``project``'s bare repository lives (one flat directory per project)."""
+        return self.cache_dir / (quote(project, safe="") + ".git")
+
+    def repo(self, project: str) -> git.Repo:
+        """``project``'s bare repository, created (with its ``origin``) on first use."""
+        path = self.path(project)
+        if (path / "objects").is_dir():
+            repo = git.Repo(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            repo = git.Repo.init(path, bare=True)
+        url = self.url_for_project(project)
+        with repo.config_reader() as config:
+            current = config.get_value('remote "origin"', "url", default="")
+        if current != url:
+            # Written through the config file, so the URL never shows in a command line.
+            with repo.config_writer() as config:
+                config.set_value('remote "origin"', "url", url)
+        return repo
+
+    def has_commit(self, project: str, sha: str) -> bool:
+        """Whether the mirror already holds commit ``sha``."""
+        path = self.path(project)
+        if not (path / "objects").is_dir():
+            return False
+        return _has_commit(git.Repo(path), sha)
+
+    def fetch(
+        self,
+        project: str,
+        ref: str,
+        *,
+        branch: str | None = None,
+        commit: str | None = None,
+    ) -> GitReader:
+        """Fetch ``ref`` (``refs/changes/NN/N/P``) and ``branch``; a reader at ``commit``
+        (default: what ``ref`` points at). Nothing is fetched when ``commit`` is present."""
+        with self._lock(project):
+            repo = self.repo(project)
+            if commit is not None and _has_commit(repo, commit):
+                return GitReader(repo, commit)
+            refspecs = [f"+{ref}:{ref}"]
+            if branch:
+                full = branch if branch.startswith("refs/") else f"refs/heads/{branch}"
+                refspecs.append(f"+{full}:{full}")
+            LOG.debug("git fetch %s %s", project, " ".join(refspecs))
+            self.fetches += 1
+            try:
+                repo.git.fetch(
+                    "--quiet",
+                    "--no-tags",
+                    "origin",
+                    *refspecs,
+                    kill_after_timeout=self.timeout,
+                    env={"GIT_TERMINAL_PROMPT": "0"},
+                )
+            except git.GitCommandError as error:
+                url = redact_url(self.url_for_project(project))
+                detail = _last_line(str(error.stderr or ""), url)
+                raise MirrorError(
+                    f"git fetch of {ref} from {url} failed: {detail or f'exit {error.status}'}"
+                ) from None
+            target = commit or ref
+            if commit is not None and not _has_commit(repo, commit):
+                raise MirrorError(f"{project}: {ref} does not contain commit {commit}")
+            return GitReader(repo, target)
+
+    def reader(self, project: str, rev: str) -> GitReader:
+        """A reader at ``rev`` of the mirror as it is (no fetch)."""
+        return GitReader(self.repo(project), rev)
+
+    @contextlib.contextmanager
+    def _lock(self, project: str) -> Iterator[None]:
+        with self._locks_guard:
+            lock = self._locks.setdefault(project, threading.Lock())
+        with lock:
+            if fcntl is None:  # pragma: no cover
+                yield
+                return
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            lock_path = self.cache_dir / (quote(project, safe="") + ".lock")
+            with lock_path.open("a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _has_commit(repo: git.Repo, sha: str) -> bool:
+    try:
+        repo.git.cat_file("-e", f"{sha}^{{commit}}")
+    except git.GitCommandError:
+        return False
+    return True
+
+
+def _last_line(text: str, url: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    line = lines[-1] if lines else ""
+    line = re.sub(r"(?<=://)[^/@\s]*@", "", line)  # user:password@ in git's own messages
+    return line.removeprefix("stderr: ").strip().strip("'")[:500] or ""
+
+
+# --- the changed specs of a patch set ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeSpecs:
+    """The spec files a patch set changed, and readers for both of its sides."""
+
+    change: ChangeInfo
+    revision: str  # commit SHA of the patch set
+    patch_set: int
+    ref: str  # refs/changes/NN/N/P
+    files: tuple[ChangedFile, ...]  # the changed specs, by path
+    changed: Mapping[str, FileInfo]  # every file the patch set changed (no magic files)
+    head: Reader  # the patch set
+    base: Reader  # its first parent
+    source: Literal["rest", "git"] = "rest"
+    parent: str | None = None  # first parent's SHA, when known
+    notes: tuple[str, ...] = field(default=())  # e.g. why the mirror was not used
+
+    @property
+    def paths(self) -> frozenset[str]:
+        """Every path (old and new) of the changed specs."""
+        return frozenset(p for c in self.files for p in (c.old_path, c.new_path) if p)
+
+
+def change_ref(change: int, patch_set: int) -> str:
+    """``refs/changes/NN/N/P``: NN is the change number's last two digits."""
+    return f"refs/changes/{change % 100:02d}/{change}/{patch_set}"
+
+
+def has_external_refs(data: bytes) -> bool:
+    """Whether a spec's text has a ``$ref`` to another file (not ``#...``, not a URL)."""
+    return any(b"://" not in m.group(1) for m in _EXTERNAL_REF.finditer(data))
+
+
+def change_specs(
+    client: GerritClient,
+    change_info: ChangeInfo,
+    *,
+    globs: Sequence[str],
+    mirror: GitMirror | None = None,
+    revision: str | int | None = None,
+) -> ChangeSpecs:
+    """The changed specs of ``change_info``'s current patch set (or of ``revision``: a SHA
+    or patch set number), with head and base readers (REST, or ``mirror`` when a changed
+    spec ``$ref``s other files). A failing mirror falls back to REST, with a warning."""
+    rev = _revision(client, change_info, revision)
+    label = change_info.number
+    files = client.files(change_info, rev.sha, parent=1)
+    changed = {path: info for path, info in files.items() if not info.is_magic}
+    specs = tuple(select_specs((_changed_file(info) for info in changed.values()), globs))
+    specs = tuple(sorted(specs, key=lambda c: c.path))
+    ref = rev.ref or change_ref(change_info.number, rev.number)
+    parent = rev.commit.parents[0].commit if rev.commit and rev.commit.parents else None
+    head: Reader = RevisionReader(client, change_info, rev.sha, parent=False)
+    base: Reader = RevisionReader(client, change_info, rev.sha, parent=True)
+    source: Literal["rest", "git"] = "rest"
+    notes: list[str] = []
+    if mirror is not None and specs and _refers_to_other_files(specs, head, base):
+        try:
+            git_head = mirror.fetch(
+                change_info.project, ref, branch=change_info.branch, commit=rev.sha
+            )
+        except (MirrorError, OSError, git.GitError) as error:
+            LOG.warning(
+                "change=%s ps=%s: git mirror failed, reading over REST: %s",
+                label,
+                rev.number,
+                error,
+            )
+            notes.append(f"git mirror failed: {error}")
+        else:
+            parents = git_head.commit.parents
+            parent = parents[0].hexsha if parents else None
+            head = git_head
+            base = GitReader(git_head.repo, parent) if parent else EmptyReader()
+            source = "git"
+    LOG.info(
+        "change=%s ps=%s: %d of %d changed files are specs; read via %s",
+        label,
+        rev.number,
+        len(specs),
+        len(changed),
+        source,
+    )
+    return ChangeSpecs(
+        change=change_info,
+        revision=rev.sha,
+        patch_set=rev.number,
+        ref=ref,
+        files=specs,
+        changed=changed,
+        head=head,
+        base=base,
+        source=source,
+        parent=parent,
+        notes=tuple(notes),
+    )
+
+
+def _revision(
+    client: GerritClient, change_info: ChangeInfo, wanted: str | int | None
+) -> RevisionInfo:
+    """The RevisionInfo to read: from ``change_info`` when it has it, else asked for."""
+    found = _find_revision(change_info, wanted)
+    if found is not None:
+        return found
+    options = ["CURRENT_REVISION", "CURRENT_COMMIT"] if wanted is None else ["ALL_REVISIONS"]
+    fresh = client.change(change_info, options=options)
+    found = _find_revision(fresh, wanted)
+    if found is None:
+        raise GerritNotFound(
+            f"change {change_info.number} has no revision {wanted or 'current'}",
+            status=404,
+            change=change_info.number,
+        )
+    return found
+
+
+def _find_revision(info: ChangeInfo, wanted: str | int | None) -> RevisionInfo | None:
+    if wanted is None:
+        return info.current
+    text = str(wanted)
+    if text.isdigit() and len(text) < 7:
+        return info.revision(int(text))
+    for sha, revision in info.revisions.items():
+        if sha.startswith(text):
+            return revision
+    return None
+
+
+def _changed_file(info: FileInfo) -> ChangedFile:
+    if info.status in ("A", "C"):  # a copy is a new file; its source is untouched
+        return ChangedFile("A", None, info.path)
+    if info.status == "D":
+        return ChangedFile("D", info.path, None)
+    if info.status == "R" and info.old_path:
+        return ChangedFile("R", info.old_path, info.path)
+    return ChangedFile("M", info.path, info.path)  # M, W (rewritten)
+
+
+def _refers_to_other_files(specs: Sequence[ChangedFile], head: Reader, base: Reader) -> bool:
+    """Read each changed spec (both sides; REST reads are cached for the loader)."""
+    for item in specs:
+        for reader, path in ((head, item.new_path), (base, item.old_path)):
+            if path is None:
+                continue
+            try:
+                data = reader.read(path)
+            except FileNotFoundError:
+                continue
+            if has_external_refs(data):
+                return True
+    return False

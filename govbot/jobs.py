@@ -1,0 +1,179 @@
+"""The scheduler's wiring (APScheduler 3.x): which service runs when. No work happens here.
+
+* ``poll``: :func:`govbot.services.intake.poll_once` every ``poll_interval`` (60 s), and
+  once at start-up, so a restart catches up at once.
+* ``work``: :func:`govbot.services.worker.run_worker_once` every ``worker_interval``
+  (5 s), and at once when the webhook queued something (:meth:`Jobs.wake`); it drains
+  the queue before it returns.
+* ``purge``: finished queue items older than a week are deleted, daily.
+
+Every job has ``max_instances=1`` (a slow poll is never overlapped by the next one),
+``coalesce=True`` (runs missed while the process was busy or asleep collapse into one)
+and a misfire grace time. Each callback catches and logs its own failure, so one bad
+run never stops the schedule (house style §8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from govbot.db.models import utcnow
+from govbot.db.queue import new_worker_id, purge
+from govbot.db.session import session_scope
+from govbot.gerrit.client import GerritClient
+from govbot.policy import Policy
+from govbot.services.intake import poll_once
+from govbot.services.worker import run_worker_once
+from govbot.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+PURGE_AFTER = dt.timedelta(days=7)
+PURGE_EVERY = dt.timedelta(hours=24)
+# A worker run claims this many items before it checks for a wake-up again.
+WORK_BATCH = 20
+
+
+class Jobs:
+    """govbot's background jobs on one ``BackgroundScheduler``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        client: GerritClient,
+        policy: Policy,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+        worker_id: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.client = client
+        self.policy = policy
+        self.clock = clock
+        self.worker_id = worker_id or settings.worker_id or new_worker_id()
+        self._woken = threading.Event()
+        self._working = threading.Event()
+        self._stopping = threading.Event()
+        self.scheduler = BackgroundScheduler(
+            timezone=dt.UTC,
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+
+    def start(self, *, poll_now: bool = True) -> Jobs:
+        """Add the jobs and start the scheduler thread."""
+        now = dt.datetime.now(dt.UTC)
+        poll_every = self.settings.poll_interval
+        work_every = self.settings.worker_interval
+        self.scheduler.add_job(
+            self.poll,
+            "interval",
+            seconds=poll_every,
+            id="poll",
+            name="poll Gerrit",
+            next_run_time=now if poll_now else now + dt.timedelta(seconds=poll_every),
+            misfire_grace_time=max(1, int(poll_every)),
+        )
+        self.scheduler.add_job(
+            self.work,
+            "interval",
+            seconds=work_every,
+            id="work",
+            name="review queued changes",
+            next_run_time=now,
+            misfire_grace_time=max(1, int(work_every)),
+        )
+        self.scheduler.add_job(
+            self.purge,
+            "interval",
+            seconds=PURGE_EVERY.total_seconds(),
+            id="purge",
+            name="purge finished work items",
+            misfire_grace_time=3600,
+        )
+        self.scheduler.start()
+        LOG.info(
+            "jobs started: poll every %ss, worker every %ss (worker id %s)",
+            poll_every,
+            work_every,
+            self.worker_id,
+        )
+        return self
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop scheduling; with ``wait``, let running jobs finish their current item."""
+        self._stopping.set()
+        self._woken.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+
+    def wake(self) -> None:
+        """Run the worker now (the webhook queued work); safe from any thread.
+
+        A running worker notices the flag and looks again before it returns; otherwise
+        the job is brought forward to now.
+        """
+        self._woken.set()
+        if self._working.is_set() or self._stopping.is_set() or not self.scheduler.running:
+            return
+        try:
+            self.scheduler.modify_job("work", next_run_time=dt.datetime.now(dt.UTC))
+        except Exception:  # a wake-up is a hint: the interval run comes anyway
+            LOG.debug("could not wake the worker job", exc_info=True)
+
+    # -- callbacks: each calls one service and logs its own failure ----------------------
+
+    def poll(self) -> None:
+        try:
+            poll_once(self.client, self.engine, self.settings, self.policy, self.clock())
+        except Exception:
+            LOG.exception("poll failed")
+
+    def work(self) -> None:
+        """Drain the queue; a wake-up during the run makes it look once more."""
+        self._working.set()
+        try:
+            while not self._stopping.is_set():
+                self._woken.clear()
+                result = run_worker_once(
+                    self.engine,
+                    self.client,
+                    self.policy,
+                    self.settings,
+                    self.clock,
+                    self.worker_id,
+                    WORK_BATCH,
+                )
+                if result.gerrit_down:
+                    return
+                if result.processed >= WORK_BATCH or self._woken.is_set():
+                    continue
+                # Say "not working" before the last look, so that a wake() racing with
+                # the return either is seen here or schedules a new run itself.
+                self._working.clear()
+                if not self._woken.is_set():
+                    return
+                self._working.set()
+        except Exception:
+            LOG.exception("worker run failed")
+        finally:
+            self._working.clear()
+
+    def purge(self) -> None:
+        try:
+            with session_scope(self.engine) as session:
+                removed = purge(session, self.clock() - PURGE_AFTER)
+            if removed:
+                LOG.info("purged %d finished work item(s)", removed)
+        except Exception:
+            LOG.exception("purge failed")
+
+
+__all__ = ["Jobs"]

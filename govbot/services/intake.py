@@ -1,0 +1,423 @@
+"""Intake: find the changes govbot must review and queue "re-check change N" for each.
+
+Two sources feed one queue (:mod:`govbot.db.queue`): the webhook (``govbot.web.hooks``),
+fast but lossy, and this poll, which loses nothing. Per watched project/branch the poll
+runs one incremental query::
+
+    status:open -is:wip -is:private project:P branch:B file:"^(<spec globs>)" after:"<cursor>"
+
+pages through it with ``S=`` while Gerrit says ``_more_changes``, and queues one
+``review-change`` item per change (the queue collapses duplicates). The cursor is the
+largest ``updated`` seen, in Gerrit's own clock, and moves only after every change of
+the pass is queued: a crash in between repeats the pass, it never skips one.
+
+The next query starts a little before the cursor (``overlap``): Gerrit's ``updated``
+has one-second resolution in NoteDb and its index may show a change a moment after a
+later one, so changes stamped at the cursor's second could otherwise be missed. What
+the overlap returns again is recognised (queued at that same ``updated`` already, or
+reviewed at its current patch set under this policy) and not queued twice, so a quiet
+poll costs one REST call per watch and queues nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from govbot.db.models import PollCursor, PostedReview, Project, WorkItem, WorkState
+from govbot.db.queue import enqueue
+from govbot.db.session import insert_ignore, session_scope
+from govbot.errors import GerritError
+from govbot.gerrit.client import GerritAuthError, GerritBadRequest, GerritClient
+from govbot.gerrit.model import ChangeInfo
+from govbot.policy import Policy
+from govbot.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+REVIEW_KIND = "review-change"
+REVIEW_PURPOSE = "api-review"  # PostedReview.purpose when the policy names none
+ALL_BRANCHES = "*"  # PollCursor.branch when a whole project is watched
+CURSOR_OVERLAP = dt.timedelta(seconds=30)
+PAGE_SIZE = 500  # Gerrit's default per-user query limit
+# Lucene/automaton and Python regex metacharacters: escaped when they appear in a glob.
+_REGEX_SPECIAL = set('.?+*|{}[]()"\\#@&<>~^$')
+
+
+def work_key(number: int) -> str:
+    """The queue key of "review change ``number``"."""
+    return f"change:{number}"
+
+
+def change_number(key: str) -> int:
+    """The change number of a queue key made by :func:`work_key`."""
+    prefix, _, number = key.partition(":")
+    if prefix != "change" or not number.isdigit():
+        raise ValueError(f"not a change key: {key!r}")
+    return int(number)
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    """What one project/branch poll did."""
+
+    project: str
+    branch: str | None
+    queries: int = 0  # REST calls
+    seen: int = 0  # changes the query returned
+    queued: tuple[int, ...] = ()  # change numbers queued (new items)
+    cursor_before: dt.datetime | None = None
+    cursor_after: dt.datetime | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What one poll of every watched project/branch did."""
+
+    watches: tuple[WatchResult, ...] = field(default_factory=tuple)
+
+    @property
+    def queries(self) -> int:
+        return sum(w.queries for w in self.watches)
+
+    @property
+    def seen(self) -> int:
+        return sum(w.seen for w in self.watches)
+
+    @property
+    def queued(self) -> tuple[int, ...]:
+        return tuple(n for w in self.watches for n in w.queued)
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return tuple(f"{w.project}: {w.error}" for w in self.watches if w.error)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- the query -------------------------------------------------------------------------------
+
+
+def glob_to_gerrit_regex(glob: str) -> str:
+    """One policy glob as a regex both Gerrit (Lucene automaton) and Python accept.
+
+    Whole-path match, no anchors, no ``(?:``: ``api-specs/**/*.yaml`` becomes
+    ``api-specs/(.*/)?[^/]*\\.yaml``.
+    """
+    out: list[str] = []
+    i = 0
+    glob = glob.removeprefix("./")
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(.*/)?")
+            i += 3
+            continue
+        if glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        c = glob[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[" and "]" in glob[i + 1 :]:
+            end = glob.index("]", i + 1)
+            body = glob[i + 1 : end]
+            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+            i = end
+        elif c in _REGEX_SPECIAL:
+            out.append("\\" + c)
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def watched_globs(policy: Policy) -> tuple[str, ...]:
+    """The globs of files govbot reviews: API specs, and design specs if the policy has any."""
+    globs = list(policy.spec_globs)
+    for name in ("blueprint_globs", "design_spec_globs"):
+        globs.extend(getattr(policy, name, ()) or ())
+    section = policy.raw.get("blueprints") if isinstance(policy.raw, Mapping) else None
+    if isinstance(section, Mapping):
+        for key in ("specs", "globs", "files"):
+            value = section.get(key)
+            if isinstance(value, list | tuple):
+                globs.extend(str(v) for v in value)
+    return tuple(dict.fromkeys(globs))
+
+
+def file_filter(globs: Sequence[str]) -> str | None:
+    """A ``file:"^(...)"`` term matching any of ``globs``; None when there are none."""
+    usable = [g for g in globs if '"' not in g]
+    if not usable:
+        return None
+    return 'file:"^(' + "|".join(glob_to_gerrit_regex(g) for g in usable) + ')"'
+
+
+def review_option(policy: Policy, name: str) -> bool:
+    """Whether the policy has govbot review ``wip`` or ``private`` changes (default: no)."""
+    review = getattr(policy, "review", None)
+    skip = getattr(review, f"skip_{name}", True)
+    return not skip
+
+
+def review_purpose(policy: Policy) -> str:
+    """The ``purpose`` of the API review (``PostedReview.purpose``, the tag's last part)."""
+    return str(getattr(getattr(policy, "review", None), "purpose", None) or REVIEW_PURPOSE)
+
+
+def gerrit_time(when: dt.datetime) -> str:
+    """``when`` in the form ``after:`` takes (UTC, whole seconds, rounded down)."""
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def build_query(
+    project: str,
+    branch: str | None,
+    *,
+    after: dt.datetime | None = None,
+    files: str | None = None,
+    include_wip: bool = False,
+    include_private: bool = False,
+) -> str:
+    """The poll's query for one project/branch."""
+    terms = ["status:open"]
+    if not include_wip:
+        terms.append("-is:wip")
+    if not include_private:
+        terms.append("-is:private")
+    terms.append(f'project:"{project}"' if " " in project else f"project:{project}")
+    if branch is not None:
+        terms.append(f"branch:{branch}")
+    if files:
+        terms.append(files)
+    if after is not None:
+        terms.append(f'after:"{gerrit_time(after)}"')
+    return " ".join(terms)
+
+
+# --- the poll --------------------------------------------------------------------------------
+
+
+def poll_once(
+    client: GerritClient,
+    engine: Engine,
+    settings: Settings,
+    policy: Policy,
+    now: dt.datetime,
+    *,
+    overlap: dt.timedelta = CURSOR_OVERLAP,
+    page_size: int = PAGE_SIZE,
+) -> PollResult:
+    """Poll every watched project/branch once; queue what needs review.
+
+    A failing watch (Gerrit down, a bad query) is logged and reported in the result;
+    the others still run, and its cursor stays where it was.
+    """
+    results = []
+    for project, branch in settings.watched:
+        try:
+            results.append(
+                _poll_watch(
+                    client, engine, policy, now, project, branch, overlap=overlap, size=page_size
+                )
+            )
+        except GerritAuthError as exc:
+            LOG.error("poll of %s failed: %s", _label(project, branch), exc)
+            results.append(WatchResult(project, branch, error=str(exc)))
+        except GerritError as exc:
+            LOG.warning("poll of %s failed, will retry: %s", _label(project, branch), exc)
+            results.append(WatchResult(project, branch, error=str(exc)))
+    result = PollResult(tuple(results))
+    if result.queued:
+        LOG.info("poll queued %d change(s): %s", len(result.queued), list(result.queued))
+    return result
+
+
+def _label(project: str, branch: str | None) -> str:
+    return f"{project}:{branch}" if branch else project
+
+
+def _poll_watch(
+    client: GerritClient,
+    engine: Engine,
+    policy: Policy,
+    now: dt.datetime,
+    project: str,
+    branch: str | None,
+    *,
+    overlap: dt.timedelta,
+    size: int,
+) -> WatchResult:
+    branch_key = branch or ALL_BRANCHES
+    with session_scope(engine) as session:
+        project_id = _project_id(session, project, now)
+        cursor = session.get(PollCursor, (project_id, branch_key))
+        boundary = cursor.last_updated if cursor is not None else None
+    files = file_filter(watched_globs(policy))
+    options = {
+        "after": boundary - overlap if boundary is not None else None,
+        "include_wip": review_option(policy, "wip"),
+        "include_private": review_option(policy, "private"),
+    }
+    queries = seen = 0
+    queued: list[int] = []
+    newest = boundary
+    start = 0
+    query = build_query(project, branch, files=files, **options)  # type: ignore[arg-type]
+    while True:
+        try:
+            changes, more = client.query(query, limit=size, start=start)
+        except GerritBadRequest:
+            if files is None or start:
+                raise
+            # Some hosts disable regex path search; the review itself filters by file.
+            LOG.warning("Gerrit refused the file filter; polling %s without it", project)
+            files = None
+            query = build_query(project, branch, **options)  # type: ignore[arg-type]
+            queries += 1
+            continue
+        queries += 1
+        seen += len(changes)
+        with session_scope(engine) as session:
+            queued.extend(_queue_page(session, changes, boundary, policy, now))
+        for change in changes:
+            if change.updated is not None and (newest is None or change.updated > newest):
+                newest = change.updated
+        start += len(changes)
+        if not more or not changes:
+            break
+    if newest is not None and newest != boundary:
+        with session_scope(engine) as session:
+            _advance_cursor(session, project_id, branch_key, newest, now)
+    return WatchResult(project, branch, queries, seen, tuple(queued), boundary, newest)
+
+
+def _project_id(session: Session, name: str, now: dt.datetime) -> int:
+    insert_ignore(session, Project, {"name": name, "created_at": now}, conflict=("name",))
+    return session.scalars(select(Project.id).where(Project.name == name)).one()
+
+
+def _advance_cursor(
+    session: Session, project_id: int, branch: str, newest: dt.datetime, now: dt.datetime
+) -> None:
+    """Move the cursor forward to ``newest`` (never back: a concurrent poll may be ahead)."""
+    inserted = insert_ignore(
+        session,
+        PollCursor,
+        {"project_id": project_id, "branch": branch, "last_updated": newest, "updated_at": now},
+        conflict=("project_id", "branch"),
+    )
+    if not inserted:
+        cursor = session.get(PollCursor, (project_id, branch), with_for_update=True)
+        if cursor is not None and cursor.last_updated < newest:
+            cursor.last_updated = newest
+            cursor.updated_at = now
+
+
+def _queue_page(
+    session: Session,
+    changes: Sequence[ChangeInfo],
+    boundary: dt.datetime | None,
+    policy: Policy,
+    now: dt.datetime,
+) -> list[int]:
+    if not changes:
+        return []
+    reviewed = _reviewed(session, changes, policy)
+    # Only the overlap can repeat a change the last poll already queued.
+    repeated = [c for c in changes if boundary is not None and _at_or_before(c, boundary)]
+    already = _queued_at(session, repeated) if repeated else {}
+    queued = []
+    for change in changes:
+        ps = change.current_revision_number
+        if ps is not None and (change.number, ps) in reviewed:
+            continue
+        stamp = _stamp(change.updated)
+        if stamp is not None and already.get(change.number, "") >= stamp:
+            continue
+        payload = {
+            "source": "poll",
+            "project": change.project,
+            "branch": change.branch,
+            "updated": stamp,
+            "patch_set": ps,
+        }
+        if enqueue(session, REVIEW_KIND, work_key(change.number), payload, now=now):
+            queued.append(change.number)
+    return queued
+
+
+def _at_or_before(change: ChangeInfo, boundary: dt.datetime) -> bool:
+    return change.updated is None or change.updated <= boundary
+
+
+def _stamp(when: dt.datetime | None) -> str | None:
+    """A fixed-width UTC text form of ``when`` (text order is time order)."""
+    if when is None:
+        return None
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _reviewed(
+    session: Session, changes: Iterable[ChangeInfo], policy: Policy
+) -> set[tuple[int, int]]:
+    """(change, patch set) pairs whose review under this policy is already posted."""
+    numbers = [c.number for c in changes if c.current_revision_number is not None]
+    if not numbers:
+        return set()
+    rows = session.execute(
+        select(PostedReview.change_number, PostedReview.patch_set_number).where(
+            PostedReview.change_number.in_(numbers),
+            PostedReview.policy_digest == policy.digest,
+            PostedReview.purpose == review_purpose(policy),
+            PostedReview.posted_at.is_not(None),
+        )
+    )
+    return {(number, ps) for number, ps in rows}
+
+
+def _queued_at(session: Session, changes: Iterable[ChangeInfo]) -> dict[int, str]:
+    """The latest ``updated`` each change was queued at by a poll (failed items excluded)."""
+    keys = {work_key(c.number): c.number for c in changes}
+    rows = session.execute(
+        select(WorkItem.key, WorkItem.payload).where(
+            WorkItem.kind == REVIEW_KIND,
+            WorkItem.key.in_(list(keys)),
+            WorkItem.state != WorkState.FAILED,
+        )
+    )
+    latest: dict[int, str] = {}
+    for key, payload in rows:
+        stamp = (payload or {}).get("updated")
+        if isinstance(stamp, str) and stamp > latest.get(keys[key], ""):
+            latest[keys[key]] = stamp
+    return latest
+
+
+__all__ = [
+    "ALL_BRANCHES",
+    "CURSOR_OVERLAP",
+    "REVIEW_KIND",
+    "PollResult",
+    "WatchResult",
+    "build_query",
+    "change_number",
+    "file_filter",
+    "glob_to_gerrit_regex",
+    "poll_once",
+    "review_option",
+    "review_purpose",
+    "watched_globs",
+    "work_key",
+]

@@ -1,0 +1,228 @@
+"""The worker: take "review change N" items off the queue and run the review on each.
+
+One item at a time is claimed, reviewed and then completed or failed, so a worker that
+stops (Ctrl-C, a crash) leaves at most one claimed item behind, which the queue hands to
+another worker when its lease runs out. Reviews are idempotent per (change, patch set,
+policy), so running one again is always safe.
+
+This is an edge (house style §8): every failure of one change is caught here, logged
+with the change number, and recorded on its item; the other changes carry on.
+
+* Gerrit refused the change for good (409: closed; 404: gone or invisible): the item
+  is done, nothing to retry.
+* Gerrit is unreachable or failing (5xx, timeouts): the item is put back with a growing
+  delay, and this run stops claiming, because every other change would fail the same
+  way. An outage does not use up the item's attempts: however long Gerrit is down, the
+  change is reviewed once it is back.
+* Another process is posting the same review right now: looked at again in a minute.
+* The bot's credentials were refused: retried with back-off (an operator has to fix
+  them), and this run stops.
+* Anything else (a bug, bad data): retried with back-off up to the item's attempts,
+  then left failed with its error for the dashboard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from govbot.db.models import WorkItem, utcnow
+from govbot.db.queue import DEFAULT_LEASE, claim, complete, enqueue, fail
+from govbot.db.session import session_scope
+from govbot.gerrit.client import (
+    ChangeClosed,
+    GerritAuthError,
+    GerritClient,
+    GerritNotFound,
+    GerritUnavailable,
+)
+from govbot.policy import Policy
+from govbot.services.intake import REVIEW_KIND, change_number
+from govbot.services.review import ReviewInProgress, ReviewOutcome, review_change
+from govbot.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+OUTAGE_RETRY_BASE = dt.timedelta(seconds=15)
+OUTAGE_RETRY_CAP = dt.timedelta(minutes=10)
+DEFAULT_LIMIT = 20
+# Another process reserved the review: its lease (5 min) ends it at worst.
+BUSY_RETRY = dt.timedelta(minutes=1)
+
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What happened to one claimed item."""
+
+    change: int | None
+    status: str  # reviewed | closed | gone | retry | failed | lost
+    detail: str = ""
+    outcome: ReviewOutcome | None = None
+
+
+@dataclass(frozen=True)
+class WorkerResult:
+    """What one :func:`run_worker_once` did."""
+
+    items: tuple[ItemResult, ...] = field(default_factory=tuple)
+    gerrit_down: bool = False  # stopped early: Gerrit unavailable or credentials refused
+
+    @property
+    def processed(self) -> int:
+        return len(self.items)
+
+    def by_status(self, status: str) -> tuple[ItemResult, ...]:
+        return tuple(i for i in self.items if i.status == status)
+
+
+def outage_delay(retries: int) -> dt.timedelta:
+    """Wait before re-checking after the ``retries``-th outage: 15 s, 30 s ... at most 10 min."""
+    return min(OUTAGE_RETRY_BASE * 2 ** max(retries - 1, 0), OUTAGE_RETRY_CAP)
+
+
+def run_worker_once(
+    engine: Engine,
+    client: GerritClient,
+    policy: Policy,
+    settings: Settings,
+    now: dt.datetime | Clock,
+    worker_id: str,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    lease: dt.timedelta = DEFAULT_LEASE,
+    dry_run: bool = False,
+) -> WorkerResult:
+    """Claim and review up to ``limit`` due items, one at a time.
+
+    ``now`` is a fixed time (tests move it) or a clock called at each step (the service).
+    """
+    clock: Clock = now if callable(now) else (lambda: now)  # type: ignore[assignment,return-value]
+    results: list[ItemResult] = []
+    for _ in range(limit):
+        with session_scope(engine) as session:
+            claimed = claim(session, worker_id, clock(), lease, 1, kinds=(REVIEW_KIND,))
+        if not claimed:
+            break
+        result, stop = _work_on(
+            claimed[0], engine, client, policy, settings, clock, dry_run=dry_run
+        )
+        results.append(result)
+        if stop:
+            return WorkerResult(tuple(results), gerrit_down=True)
+    return WorkerResult(tuple(results))
+
+
+def _work_on(
+    item: WorkItem,
+    engine: Engine,
+    client: GerritClient,
+    policy: Policy,
+    settings: Settings,
+    clock: Clock,
+    *,
+    dry_run: bool,
+) -> tuple[ItemResult, bool]:
+    """Review one claimed item; (its result, whether to stop this run)."""
+    try:
+        number = change_number(item.key)
+    except ValueError as exc:
+        _fail(engine, item, clock(), str(exc))
+        return ItemResult(None, "failed", str(exc)), False
+    try:
+        outcome = review_change(
+            number,
+            client=client,
+            engine_or_session=engine,
+            policy=policy,
+            now=clock(),
+            dry_run=dry_run,
+            docs_base=settings.docs_base,
+        )
+    except ChangeClosed as exc:
+        LOG.info("change=%s closed while reviewing; nothing to do (%s)", number, exc)
+        _complete(engine, item, clock())
+        return ItemResult(number, "closed", str(exc)), False
+    except GerritNotFound as exc:
+        LOG.info("change=%s not found or not visible; nothing to do (%s)", number, exc)
+        _complete(engine, item, clock())
+        return ItemResult(number, "gone", str(exc)), False
+    except GerritUnavailable as exc:
+        retries = int(item.payload.get("outage_retries", 0)) + 1
+        delay = outage_delay(retries)
+        LOG.warning(
+            "change=%s: Gerrit unavailable, re-check in %ds: %s",
+            number,
+            delay.total_seconds(),
+            exc,
+        )
+        _requeue(engine, item, clock(), delay, retries, str(exc), counter="outage_retries")
+        return ItemResult(number, "retry", str(exc)), True
+    except ReviewInProgress as exc:
+        # Another process is posting this very review: look again once its
+        # reservation has either been recorded or run out.
+        retries = int(item.payload.get("busy_retries", 0)) + 1
+        LOG.info("change=%s: %s; re-check later", number, exc)
+        _requeue(engine, item, clock(), BUSY_RETRY, retries, str(exc), counter="busy_retries")
+        return ItemResult(number, "retry", str(exc)), False
+    except GerritAuthError as exc:
+        LOG.error("change=%s: %s", number, exc)
+        state = _fail(engine, item, clock(), str(exc))
+        return ItemResult(number, "retry" if state == "queued" else "failed", str(exc)), True
+    except Exception as exc:  # the edge: one change's failure never stops the others
+        LOG.exception("change=%s: review failed (attempt %d)", number, item.attempts)
+        state = _fail(engine, item, clock(), f"{type(exc).__name__}: {exc}")
+        status = "retry" if state == "queued" else "failed"
+        return ItemResult(number, status, f"{type(exc).__name__}: {exc}"), False
+    if not _complete(engine, item, clock()):
+        LOG.warning("change=%s: reviewed, but the claim expired meanwhile", number)
+        return ItemResult(number, "lost", "claim expired", outcome), False
+    LOG.info(
+        "change=%s %s%s",
+        number,
+        getattr(outcome, "status", "reviewed"),
+        f": {outcome.reason}" if getattr(outcome, "reason", None) else "",
+    )
+    return ItemResult(number, "reviewed", str(getattr(outcome, "status", "")), outcome), False
+
+
+def _complete(engine: Engine, item: WorkItem, now: dt.datetime) -> bool:
+    with session_scope(engine) as session:
+        return complete(session, item, now)
+
+
+def _fail(engine: Engine, item: WorkItem, now: dt.datetime, error: str) -> str | None:
+    """Record a failed attempt; the item's new state (queued: it will be retried)."""
+    with session_scope(engine) as session:
+        state = fail(session, item, now, error)
+    return None if state is None else str(state)
+
+
+def _requeue(
+    engine: Engine,
+    item: WorkItem,
+    now: dt.datetime,
+    delay: dt.timedelta,
+    retries: int,
+    error: str,
+    *,
+    counter: str,
+) -> None:
+    """Hand the work to a fresh item due after ``delay``: waiting spends no attempts."""
+    payload: dict[str, Any] = {**item.payload, counter: retries, "last_error": error[:500]}
+    with session_scope(engine) as session:
+        if complete(session, item, now):
+            enqueue(session, item.kind, item.key, payload, not_before=now + delay, now=now)
+
+
+def default_clock() -> dt.datetime:
+    return utcnow()
+
+
+__all__ = ["ItemResult", "WorkerResult", "default_clock", "outage_delay", "run_worker_once"]

@@ -1,0 +1,194 @@
+"""Webhook intake: ``POST /hooks/gerrit`` turns Gerrit events into "re-check change N".
+
+Gerrit's webhooks plugin POSTs each stream event as JSON (research/gerrit.md §2.2); a
+relay of ``gerrit stream-events`` may POST several as JSON lines or a JSON array. The
+endpoint only queues work and answers 202 at once: the review runs on a worker, and the
+plugin's 5-second timeout is never at risk. Events are hints. Whatever is lost here
+(delivery given up, govbot down) the poll finds, so nothing here has to be perfect, only
+cheap and safe.
+
+The plugin can neither sign a request nor add a header, so the shared secret
+(``GOVBOT_WEBHOOK_SECRET``) travels in the URL (``?secret=``) or, from a relay that can,
+in ``X-Govbot-Secret``. Without a configured secret the endpoint refuses everything.
+
+Which events queue a re-check: those that can change the verdict or make a change
+reviewable: a new patch set, a restored change, a change made ready (WIP off) or public
+(private off), and a new topic (a ``bp/NAME`` topic is a blueprint reference). Comments,
+votes, reviewers, merges and abandons change nothing govbot checks. govbot's own events
+are ignored, so its reviews never wake it up again.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from govbot.db.queue import enqueue
+from govbot.db.session import session_scope
+from govbot.errors import GerritError
+from govbot.gerrit.model import AccountInfo, GerritEvent
+from govbot.services.intake import REVIEW_KIND, work_key
+from govbot.settings import Settings
+from govbot.web import WebContext, context, text_response
+
+LOG = logging.getLogger(__name__)
+
+bp = Blueprint("hooks", __name__, url_prefix="/hooks")
+
+SECRET_HEADER = "X-Govbot-Secret"
+RECHECK_EVENTS = frozenset(
+    {
+        "patchset-created",
+        "change-restored",
+        "wip-state-changed",
+        "private-state-changed",
+        "topic-changed",
+    }
+)
+RECENT_EVENTS = 2048  # identities remembered to drop redeliveries
+
+
+class BadEvents(ValueError):
+    """The request body is not stream-events JSON."""
+
+
+@bp.post("/gerrit")
+def gerrit_events() -> Response | tuple[Response, int]:
+    ctx = context()
+    problem = _check_secret(ctx.settings)
+    if problem:
+        LOG.warning("webhook refused from %s: %s", request.remote_addr, problem)
+        return text_response(403, f"403 Forbidden: {problem}")
+    try:
+        events = parse_body(request.get_data(cache=False))
+    except BadEvents as exc:
+        return text_response(400, f"400 Bad Request: {exc}")
+    queued: list[int] = []
+    ignored: dict[str, int] = {}
+    wanted: dict[int, dict[str, Any]] = {}
+    for event in events:
+        reason = ignore_reason(event, ctx)
+        if reason:
+            ignored[reason] = ignored.get(reason, 0) + 1
+            continue
+        assert event.change is not None
+        wanted[event.change.number] = {
+            "source": "webhook",
+            "event": event.type,
+            "project": event.change.project,
+            "branch": event.change.branch,
+            "patch_set": event.patch_set_number,
+        }
+    if wanted:
+        try:
+            with session_scope(ctx.engine) as session:
+                for number, payload in wanted.items():
+                    if enqueue(session, REVIEW_KIND, work_key(number), payload):
+                        queued.append(number)
+        except SQLAlchemyError as exc:
+            LOG.error("webhook could not queue %s: %s", sorted(wanted), exc)
+            # 503: the plugin retries, and the poll finds the change anyway.
+            return text_response(503, "503 Service Unavailable: database unavailable")
+        for event in events:
+            _remember(ctx, event)
+        if queued:
+            LOG.info("webhook queued change(s) %s", queued)
+        ctx.wake()
+    return jsonify(received=len(events), queued=queued, ignored=ignored), 202
+
+
+def _check_secret(settings: Settings) -> str | None:
+    """Why the request is refused, or None when it carries the shared secret."""
+    expected = settings.webhook_secret
+    if not expected:
+        return "webhook intake is disabled: GOVBOT_WEBHOOK_SECRET is not set"
+    given = request.headers.get(SECRET_HEADER) or request.args.get("secret") or ""
+    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+        return "wrong or missing webhook secret"
+    return None
+
+
+def parse_body(body: bytes) -> list[GerritEvent]:
+    """Events from one JSON object, a JSON array, or JSON lines; ``BadEvents`` otherwise."""
+    try:
+        text = body.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise BadEvents("body is not UTF-8") from None
+    if not text:
+        raise BadEvents("empty body: expected a Gerrit event as JSON")
+    try:
+        data = json.loads(text)
+        items: list[Any] = data if isinstance(data, list) else [data]
+    except json.JSONDecodeError as exc:
+        lines = text.splitlines()
+        if len(lines) == 1:
+            raise BadEvents(f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+        items = []  # JSON lines, as `gerrit stream-events` writes them
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as bad:
+                raise BadEvents(
+                    f"malformed JSON on line {number}: {bad.msg} (column {bad.colno})"
+                ) from None
+    return _events(items)
+
+
+def _events(items: Iterable[Any]) -> list[GerritEvent]:
+    events = []
+    for index, item in enumerate(items, 1):
+        if not isinstance(item, Mapping):
+            raise BadEvents(f"event {index} is not a JSON object")
+        if not isinstance(item.get("type"), str):
+            raise BadEvents(f"event {index} has no 'type'")
+        try:
+            events.append(GerritEvent.from_json(item))
+        except (GerritError, KeyError, TypeError, ValueError) as exc:
+            raise BadEvents(f"event {index} ({item['type']}): {exc}") from None
+    return events
+
+
+def ignore_reason(event: GerritEvent, ctx: WebContext) -> str | None:
+    """Why ``event`` queues nothing (a short word for the response), or None."""
+    change = event.change
+    if event.type not in RECHECK_EVENTS:
+        return "type"
+    if change is None:
+        return "no-change"
+    settings = ctx.settings
+    if ctx.bot_username and AccountInfo(username=ctx.bot_username).same_as(event.actor):
+        return "own"
+    if settings.gerrit_projects and not _watched(settings, change.project, change.branch):
+        return "unwatched"
+    if event.type == "wip-state-changed" and change.work_in_progress:
+        return "now-wip"
+    if event.type == "private-state-changed" and change.is_private:
+        return "now-private"
+    if change.status != "NEW":
+        return "closed"
+    with ctx.lock:
+        if event.dedup_key in ctx.recent_events:
+            return "duplicate"
+    return None
+
+
+def _watched(settings: Settings, project: str, branch: str) -> bool:
+    return any(p == project and b in (None, branch) for p, b in settings.watched)
+
+
+def _remember(ctx: WebContext, event: GerritEvent) -> None:
+    with ctx.lock:
+        ctx.recent_events[event.dedup_key] = None
+        while len(ctx.recent_events) > RECENT_EVENTS:
+            ctx.recent_events.popitem(last=False)
+
+
+__all__ = ["RECHECK_EVENTS", "SECRET_HEADER", "BadEvents", "bp", "ignore_reason", "parse_body"]

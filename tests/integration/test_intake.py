@@ -1,0 +1,244 @@
+"""The poll against the sandbox Gerrit over HTTP, on a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from integration_support import SPEC_CHANGES, WIP_CHANGE, queries
+from sqlalchemy import select
+
+from govbot.db import make_engine, session_scope
+from govbot.db.models import PollCursor, WorkItem, WorkState
+from govbot.db.queue import claim, complete
+from govbot.sandbox.seed import COMPUTE, COMPUTE_SPEC_PATH
+from govbot.services.intake import (
+    REVIEW_KIND,
+    build_query,
+    change_number,
+    file_filter,
+    glob_to_gerrit_regex,
+    poll_once,
+    work_key,
+)
+
+
+def queued_changes(engine) -> set[int]:
+    with session_scope(engine) as session:
+        keys = session.scalars(
+            select(WorkItem.key).where(
+                WorkItem.kind == REVIEW_KIND, WorkItem.state == WorkState.QUEUED
+            )
+        ).all()
+    return {change_number(k) for k in keys}
+
+
+def finish_all(engine, now) -> None:
+    """What a worker would do, minus the review: every queued item claimed and done."""
+    with session_scope(engine) as session:
+        items = claim(session, "test-worker", now, limit=1000)
+    with session_scope(engine) as session:
+        for item in items:
+            assert complete(session, item, now)
+
+
+def test_first_poll_queues_the_open_spec_changes(gerrit, client, db_engine, settings, policy, now):
+    """The first poll queues exactly the open, non-WIP changes that touch an API spec."""
+    result = poll_once(client, db_engine, settings, policy, now)
+    assert result.ok, result.errors
+    assert set(result.queued) == SPEC_CHANGES
+    assert queued_changes(db_engine) == SPEC_CHANGES
+    assert WIP_CHANGE not in result.queued
+    # One query per watched project: the file filter did the selection in Gerrit.
+    assert result.queries == queries(gerrit) == len(settings.gerrit_projects)
+
+
+def test_quiet_poll_costs_one_query_per_project_and_queues_nothing(
+    gerrit, client, db_engine, settings, policy, now
+):
+    """A second poll with nothing new asks Gerrit once per project/branch and queues nothing."""
+    poll_once(client, db_engine, settings, policy, now)
+    finish_all(db_engine, now)
+    gerrit.clear_requests()
+    again = poll_once(client, db_engine, settings, policy, now + dt.timedelta(minutes=1))
+    assert again.ok
+    assert again.queued == ()
+    assert again.queries == queries(gerrit) == len(settings.gerrit_projects)
+    # A project that had changes is read incrementally from its cursor on; one that
+    # never had any has no cursor yet (its full pass is the same one empty query).
+    with gerrit.lock:
+        sent = [r.query for r in gerrit.requests]
+    assert sum("after%3A" in q for q in sent) == 2, sent
+
+
+def test_an_item_still_queued_absorbs_the_repeat(gerrit, client, db_engine, settings, policy, now):
+    """Polling twice before any worker ran leaves one item per change."""
+    poll_once(client, db_engine, settings, policy, now)
+    poll_once(client, db_engine, settings, policy, now)
+    with session_scope(db_engine) as session:
+        count = len(session.scalars(select(WorkItem.id)).all())
+    assert count == len(SPEC_CHANGES)
+
+
+def test_new_patch_set_is_queued_again(gerrit, client, db_engine, settings, policy, now):
+    """A new patch set after the last poll is found by the next, alone."""
+    poll_once(client, db_engine, settings, policy, now)
+    finish_all(db_engine, now)
+    gerrit.clock.advance(minutes=5)
+    gerrit.add_patchset(2, {COMPUTE_SPEC_PATH: "openapi: 3.0.0\ninfo: {title: x, version: '1'}\n"})
+    result = poll_once(client, db_engine, settings, policy, now + dt.timedelta(minutes=5))
+    assert result.queued == (2,)
+
+
+def test_paging_reads_every_page(gerrit, client, db_engine, settings, policy, now):
+    """With a small page size the poll follows ``_more_changes`` with ``S=`` to the end."""
+    for i in range(7):
+        gerrit.create_change(
+            COMPUTE,
+            subject=f"Spec change {i}",
+            files={COMPUTE_SPEC_PATH: f"openapi: 3.0.0\ninfo: {{title: t{i}, version: '1'}}\n"},
+            owner="alice",
+        )
+    result = poll_once(client, db_engine, settings, policy, now, page_size=3)
+    assert result.ok
+    assert set(result.queued) == SPEC_CHANGES | set(range(8, 15))
+    compute = next(w for w in result.watches if w.project == COMPUTE)
+    assert compute.seen == 10  # 1, 2, 7 and the seven new ones
+    assert compute.queries == 4  # pages of 3, 3, 3, 1
+    assert gerrit.count_requests("GET", r"^/a/changes/$") == result.queries
+    with gerrit.lock:
+        starts = [r.query for r in gerrit.requests if "S=" in r.query]
+    assert len(starts) == 3
+
+
+def test_a_failed_page_keeps_the_cursor(gerrit, client, db_engine, settings, policy, now):
+    """Gerrit failing on the second page: what was read is queued, the cursor stays put,
+    and the next poll reads the rest (a crash mid-pass loses nothing)."""
+    for i in range(4):
+        gerrit.create_change(
+            COMPUTE,
+            subject=f"Spec change {i}",
+            files={COMPUTE_SPEC_PATH: f"openapi: 3.0.0\ninfo: {{title: t{i}, version: '1'}}\n"},
+            owner="alice",
+        )
+    gerrit.fail_next(2, 503, method="GET", path=r"^/a/changes/$")  # with the client's retry
+    first = poll_once(
+        client,
+        db_engine,
+        dataclasses.replace(settings, gerrit_projects=(COMPUTE,)),
+        policy,
+        now,
+        page_size=3,
+    )
+    assert first.errors
+    assert first.queued == ()  # the failure hit the first page
+    with session_scope(db_engine) as session:
+        assert session.scalars(select(PollCursor)).all() == []
+    second = poll_once(client, db_engine, settings, policy, now, page_size=3)
+    assert second.ok
+    assert set(second.queued) == SPEC_CHANGES | {8, 9, 10, 11}
+
+
+def test_late_change_inside_the_overlap_is_not_missed(
+    gerrit, client, db_engine, settings, policy, now
+):
+    """A change that shows up late with an ``updated`` just before the cursor (Gerrit's
+    index lag) is still found: the query reaches back by the overlap."""
+    first = poll_once(client, db_engine, settings, policy, now)
+    cursor = max(w.cursor_after for w in first.watches if w.cursor_after)
+    finish_all(db_engine, now)
+    late = gerrit.create_change(
+        COMPUTE,
+        subject="Indexed late",
+        files={COMPUTE_SPEC_PATH: "openapi: 3.0.0\ninfo: {title: late, version: '1'}\n"},
+        owner="alice",
+        created=cursor - dt.timedelta(seconds=10),
+    )
+    result = poll_once(client, db_engine, settings, policy, now)
+    assert result.queued == (late.number,)
+
+
+def test_wip_changes_are_polled_when_the_policy_reviews_them(
+    gerrit, client, db_engine, settings, policy, now
+):
+    """``review.skip_wip: false`` drops ``-is:wip`` from the query."""
+    reviews_wip = dataclasses.replace(
+        policy, review=dataclasses.replace(policy.review, skip_wip=False)
+    )
+    result = poll_once(client, db_engine, settings, reviews_wip, now)
+    assert set(result.queued) == SPEC_CHANGES | {WIP_CHANGE}
+
+
+def test_only_the_watched_branch_is_polled(gerrit, client, db_engine, settings, policy, now):
+    """``project:branch`` limits the poll to that branch."""
+    stable = dataclasses.replace(settings, gerrit_projects=(f"{COMPUTE}:stable/2026.1",))
+    result = poll_once(client, db_engine, stable, policy, now)
+    assert result.ok and result.queued == ()
+    with gerrit.lock:
+        sent = gerrit.requests[-1].query
+    assert "branch%3Astable%2F2026.1" in sent
+
+
+def test_a_host_without_regex_search_is_polled_without_the_file_filter(
+    gerrit, client, db_engine, settings, policy, now
+):
+    """Gerrit refusing the ``file:^regex`` term (400): the poll asks again without it, and
+    the review itself sorts out the changes without specs."""
+    gerrit.fail_next(1, 400, method="GET", path=r"^/a/changes/$", message="regex disabled")
+    result = poll_once(
+        client, db_engine, dataclasses.replace(settings, gerrit_projects=(COMPUTE,)), policy, now
+    )
+    assert result.ok
+    assert set(result.queued) == {1, 2, 7}  # the WIP change 4 is still excluded
+    assert result.queries == 2
+
+
+def test_a_restart_loses_nothing(gerrit, client, db_url, db_engine, settings, policy, now):
+    """Items and cursors live in the database: a new engine (a restarted govbot) sees them."""
+    poll_once(client, db_engine, settings, policy, now)
+    db_engine.dispose()
+    restarted = make_engine(db_url)
+    try:
+        assert queued_changes(restarted) == SPEC_CHANGES
+        gerrit.clear_requests()
+        result = poll_once(client, restarted, settings, policy, now)
+        assert result.queued == ()
+        assert queries(gerrit) == len(settings.gerrit_projects)
+        with gerrit.lock:
+            assert sum("after%3A" in r.query for r in gerrit.requests) == 2
+    finally:
+        restarted.dispose()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "api-specs/compute.yaml",
+        "api-specs/v2/compute.json",
+        "api-specs/a/b/c.yml",
+        "api-specs/compute.yaml.orig",
+        "docs/api-specs/compute.yaml",
+        "api-specs.yaml",
+        "api-specsXcompute.yaml",
+    ],
+)
+def test_gerrit_regex_agrees_with_the_policy_globs(path, policy):
+    """The ``file:^regex`` term selects exactly the files the policy's globs match."""
+    import re
+
+    regex = "|".join(glob_to_gerrit_regex(g) for g in policy.spec_globs)
+    assert (re.fullmatch(f"({regex})", path) is not None) == policy.is_spec(path)
+
+
+def test_query_shape():
+    """The query names what research/gerrit.md §7 recommends, quoted where Gerrit needs it."""
+    after = dt.datetime(2026, 11, 21, 11, 59, 30, 500000, tzinfo=dt.UTC)
+    query = build_query(
+        "openstack/compute-api", "master", after=after, files=file_filter(["api-specs/*.yaml"])
+    )
+    assert query == (
+        "status:open -is:wip -is:private project:openstack/compute-api branch:master "
+        'file:"^(api-specs/[^/]*\\.yaml)" after:"2026-11-21 11:59:30"'
+    )
+    assert work_key(12) == "change:12" and change_number("change:12") == 12
