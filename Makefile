@@ -1,7 +1,9 @@
 # govbot developer commands. `make test` is what CI runs (.ci/run).
 #
-#   make demo    govbot check on a real spec pair (tests/data/demo), findings printed
-#   make test    lint, format check, govbot on its own api-specs/, the whole test suite
+#   make demo        the bot end to end: a sandbox Gerrit with the demo changes, govbot
+#                    reviewing them, its web app; Ctrl-C stops everything
+#   make demo-check  govbot check on a real spec pair (tests/data/demo), findings printed
+#   make test        lint, format check, govbot on its own api-specs/, the whole test suite
 #   make lint / format / clean
 
 PYTHON ?= python3
@@ -10,7 +12,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 GOVBOT := $(BIN)/govbot
 
-.PHONY: all venv test lint format demo clean
+.PHONY: all venv test lint format demo demo-check clean
 
 all: test
 
@@ -35,6 +37,9 @@ test: lint
 	$(BIN)/python -m pytest
 
 demo: venv
+	$(GOVBOT) demo
+
+demo-check: venv
 	@echo '$$ govbot check --min-severity warning --base tests/data/demo/compute-base.yaml tests/data/demo/compute-head.yaml'
 	@$(GOVBOT) check --min-severity warning --base tests/data/demo/compute-base.yaml tests/data/demo/compute-head.yaml; \
 	  status=$$?; echo "(exit code $$status: 0 = no errors, 1 = error-level findings, 2 = could not run)"; \

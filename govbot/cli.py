@@ -857,7 +857,7 @@ def demo(
         poll = poll_once(client, engine, demo_settings, policy, utcnow())
         if not poll.ok:
             raise GerritError("; ".join(poll.errors))
-        click.echo(f"  {len(poll.queued)} changes queued for review: {list(poll.queued)}")
+        click.echo(f"  {len(poll.queued)} changes queued for review: {sorted(poll.queued)}")
         click.echo("Reviewing them (checking each spec against its parent) ...")
         worker_id = new_worker_id()
         outcomes: dict[int, ReviewOutcome] = {}

@@ -132,9 +132,12 @@ class Jobs:
 
     def poll(self) -> None:
         try:
-            poll_once(self.client, self.engine, self.settings, self.policy, self.clock())
+            result = poll_once(self.client, self.engine, self.settings, self.policy, self.clock())
         except Exception:
             LOG.exception("poll failed")
+            return
+        if result.queued:
+            self.wake()
 
     def work(self) -> None:
         """Drain the queue; a wake-up during the run makes it look once more."""

@@ -30,6 +30,8 @@ SECRETS = frozenset({"gerrit_password", "webhook_secret"})
 # Settings that hold a number of seconds (``60``, ``"90s"``, ``"5m"``, ``"1h"``).
 DURATIONS = frozenset({"poll_interval", "worker_interval", "gerrit_timeout"})
 _DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+BOOLEANS = frozenset({"gerrit_file_filter"})
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class Settings:
     # The netrc file holding the bot's HTTP password when GOVBOT_GERRIT_PASSWORD is unset
     # (default: $NETRC, else ~/.netrc).
     gerrit_netrc_file: str = ""
+    # Let Gerrit select the changes by path (``file:"^regex"``); off for hosts that
+    # disable regex search (each poll then lists every open change of the project).
+    gerrit_file_filter: bool = True
     poll_interval: float = 60.0  # seconds between reconciliation polls
     worker_interval: float = 5.0  # seconds between queue checks (the webhook wakes it sooner)
     worker_id: str = ""  # default: host:pid:nonce, unique per process
@@ -191,6 +196,8 @@ def _convert(values: Mapping[str, Any], source: str) -> dict[str, Any]:
             out[name] = port
         elif name in DURATIONS:
             out[name] = _seconds(name, value, source)
+        elif name in BOOLEANS:
+            out[name] = _boolean(name, value, source)
         elif name == "gerrit_projects":
             items = value.split(",") if isinstance(value, str) else value
             if not isinstance(items, list | tuple) or not all(isinstance(x, str) for x in items):
@@ -233,3 +240,12 @@ def _seconds(name: str, value: Any, source: str) -> float:
     if seconds <= 0:
         raise ConfigError(f"{source}: {name} must be more than 0 seconds, not {value!r}")
     return seconds
+
+
+def _boolean(name: str, value: Any, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ConfigError(f"{source}: {name} must be true or false, not {value!r}")

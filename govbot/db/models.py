@@ -26,6 +26,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -502,4 +503,282 @@ __all__ = [
     "WorkItem",
     "WorkState",
     "utcnow",
+]
+
+
+# --- API health: snapshots of merged specs, blueprints, the review queue, dashboard admin
+# --- actions (migration 0003) ----------------------------------------------------------------
+
+
+class ApiSpec(Base):
+    """One API: a spec file on a project's branch, with the health of its latest snapshot.
+
+    The counts are copied from the latest snapshot (by merge time) so that the overview
+    of every API is one indexed read, however long the history.
+    """
+
+    __tablename__ = "api_specs"
+    __table_args__ = (
+        UniqueConstraint("project", "branch", "file", name="uq_api_specs_project_branch_file"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project: Mapped[str] = mapped_column(String(255))
+    branch: Mapped[str] = mapped_column(String(255))
+    file: Mapped[str] = mapped_column(String(1024))
+    title: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[str] = mapped_column(String(255), default="")
+    audience: Mapped[Audience]
+    latest_snapshot_id: Mapped[int | None]  # api_snapshots.id (no FK: the two refer to each other)
+    commit: Mapped[str] = mapped_column(String(SHA_LENGTH))
+    merged_at: Mapped[dt.datetime]
+    indexed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ops_external: Mapped[int] = mapped_column(default=0)
+    ops_external_admin: Mapped[int] = mapped_column(default=0)
+    ops_internal: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    warnings: Mapped[int] = mapped_column(default=0)
+    infos: Mapped[int] = mapped_column(default=0)
+    deprecated: Mapped[int] = mapped_column(default=0)
+    next_sunset: Mapped[dt.date | None]  # the nearest sunset among its deprecations
+    problem: Mapped[str | None] = mapped_column(Text)  # the latest version could not be loaded
+
+
+class ApiSnapshot(Base):
+    """An API as merged at one commit: its surface by audience and its findings by severity."""
+
+    __tablename__ = "api_snapshots"
+    __table_args__ = (
+        UniqueConstraint("api_id", "commit", name="uq_api_snapshots_api_id_commit"),
+        Index("ix_api_snapshots_api_id_merged_at", "api_id", "merged_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_id: Mapped[int] = mapped_column(ForeignKey("api_specs.id", ondelete="CASCADE"))
+    project: Mapped[str] = mapped_column(String(255))
+    branch: Mapped[str] = mapped_column(String(255))
+    file: Mapped[str] = mapped_column(String(1024))
+    commit: Mapped[str] = mapped_column(String(SHA_LENGTH))
+    merged_at: Mapped[dt.datetime]  # the commit's time on the branch (committer date)
+    change_number: Mapped[int | None]  # the Gerrit change that merged it, when known
+    indexed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    title: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[str] = mapped_column(String(255), default="")
+    audience: Mapped[Audience]
+    ops_external: Mapped[int] = mapped_column(default=0)
+    ops_external_admin: Mapped[int] = mapped_column(default=0)
+    ops_internal: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    warnings: Mapped[int] = mapped_column(default=0)
+    infos: Mapped[int] = mapped_column(default=0)
+    deprecated: Mapped[int] = mapped_column(default=0)
+    policy_digest: Mapped[str] = mapped_column(String(64), default="")
+    # Every file the spec was read from ($refs included): path -> spec_documents.digest.
+    documents: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    problem: Mapped[str | None] = mapped_column(Text)
+
+
+class SnapshotFinding(Base):
+    """A finding on a merged spec (a snapshot), as ``govbot check`` reports it."""
+
+    __tablename__ = "snapshot_findings"
+    __table_args__ = (
+        Index("ix_snapshot_findings_snapshot_id_id", "snapshot_id", "id"),
+        Index("ix_snapshot_findings_snapshot_id_severity_id", "snapshot_id", "severity", "id"),
+        Index("ix_snapshot_findings_snapshot_id_rule_id", "snapshot_id", "rule", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("api_snapshots.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    severity: Mapped[Severity]
+    audience: Mapped[Audience | None]
+    file: Mapped[str] = mapped_column(Text)
+    line: Mapped[int | None]
+    pointer: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class ApiOperation(Base):
+    """An operation of a snapshot, with its audience and the evidence that decided it."""
+
+    __tablename__ = "api_operations"
+    __table_args__ = (Index("ix_api_operations_snapshot_id_id", "snapshot_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("api_snapshots.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(Text)  # "GET /servers/{}": stable across versions
+    method: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)
+    operation_id: Mapped[str | None] = mapped_column(Text)
+    audience: Mapped[Audience]
+    source: Mapped[str] = mapped_column(String(64))  # x-audience, policy:<key>, default ...
+    evidence: Mapped[str] = mapped_column(Text)
+    evidence_file: Mapped[str] = mapped_column(Text, default="")
+    evidence_pointer: Mapped[str] = mapped_column(Text, default="")
+    deprecated: Mapped[bool] = mapped_column(default=False)
+
+
+class ApiDeprecation(Base):
+    """A deprecated operation of a snapshot: its sunset (``x-sunset``) and replacement."""
+
+    __tablename__ = "api_deprecations"
+    __table_args__ = (Index("ix_api_deprecations_snapshot_id_sunset", "snapshot_id", "sunset"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("api_snapshots.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(Text)
+    operation: Mapped[str] = mapped_column(Text)  # "DELETE /os-keypairs/{id}"
+    audience: Mapped[Audience]
+    sunset: Mapped[dt.date | None]
+    sunset_raw: Mapped[str | None] = mapped_column(String(255))  # as written, when unparsable
+    replacement: Mapped[str | None] = mapped_column(Text)
+    # When it was first seen deprecated in this API's history (a merge time).
+    deprecated_since: Mapped[dt.datetime]
+
+
+class SpecDocument(Base):
+    """The bytes of one spec file version, by content digest (shared by every snapshot)."""
+
+    __tablename__ = "spec_documents"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CrossFinding(Base):
+    """A cross-service inconsistency (CON080-CON099) among the latest external specs.
+
+    Recomputed as a whole after each index run: the minority usage is reported on the
+    API that has it, naming the majority's spec and line.
+    """
+
+    __tablename__ = "cross_findings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    api_id: Mapped[int] = mapped_column(ForeignKey("api_specs.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    severity: Mapped[Severity]
+    audience: Mapped[Audience | None]
+    file: Mapped[str] = mapped_column(Text)  # "<project>/<path>" as checked
+    line: Mapped[int | None]
+    pointer: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BlueprintVerdict(Base):
+    """The use-case verdict of a merged design spec (its latest indexed version)."""
+
+    __tablename__ = "blueprint_verdicts"
+    __table_args__ = (
+        UniqueConstraint(
+            "project", "branch", "file", name="uq_blueprint_verdicts_project_branch_file"
+        ),
+        Index("ix_blueprint_verdicts_verdict_strength", "verdict", "strength"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project: Mapped[str] = mapped_column(String(255))
+    branch: Mapped[str] = mapped_column(String(255))
+    file: Mapped[str] = mapped_column(String(1024))
+    title: Mapped[str] = mapped_column(Text, default="")
+    commit: Mapped[str] = mapped_column(String(SHA_LENGTH))
+    merged_at: Mapped[dt.datetime]
+    indexed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    verdict: Mapped[str] = mapped_column(String(16))  # justified | unjustified | template
+    strength: Mapped[str | None] = mapped_column(String(32))  # strong, good, unclear, missing-*
+    section: Mapped[str | None] = mapped_column(Text)
+    line: Mapped[int | None]
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    words: Mapped[int] = mapped_column(default=0)
+    rest_api_impact: Mapped[bool] = mapped_column(default=False)
+    findings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"items": [finding JSON]}
+
+
+class IndexCursor(Base):
+    """How far the index job has read the merged changes of one project/branch."""
+
+    __tablename__ = "index_cursors"
+
+    project: Mapped[str] = mapped_column(String(255), primary_key=True)
+    branch: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_updated: Mapped[dt.datetime]  # Gerrit's ``updated`` of the newest merged change read
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class QueueState(Base):
+    """The review-queue state of an open change, as the last escalation pass assessed it."""
+
+    __tablename__ = "review_queue"
+    __table_args__ = (
+        Index("ix_review_queue_state_waited_days", "state", "waited_days"),
+        Index("ix_review_queue_project", "project"),
+    )
+
+    change_number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    project: Mapped[str] = mapped_column(String(255))
+    branch: Mapped[str] = mapped_column(String(255), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(255), default="")
+    state: Mapped[str] = mapped_column(String(16))  # stale | at-risk | waiting | skipped
+    skip_reason: Mapped[str | None] = mapped_column(String(32))
+    waited_days: Mapped[float] = mapped_column(Float, default=0.0)
+    clock_start: Mapped[dt.datetime | None]
+    due_at: Mapped[dt.datetime | None]
+    action: Mapped[str] = mapped_column(String(32), default="none")
+    assignee: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    assessed_at: Mapped[dt.datetime]
+
+
+class Waiver(Base):
+    """A finding on a merged spec waived from the dashboard (by its fingerprint)."""
+
+    __tablename__ = "waivers"
+    __table_args__ = (
+        UniqueConstraint("api_id", "fingerprint", name="uq_waivers_api_id_fingerprint"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_id: Mapped[int] = mapped_column(ForeignKey("api_specs.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    rule: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class EscalationAck(Base):
+    """A TC member's acknowledgement of an escalation step, from the dashboard."""
+
+    __tablename__ = "escalation_acks"
+
+    escalation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("escalations.id", ondelete="CASCADE"), primary_key=True
+    )
+    acknowledged_by: Mapped[str] = mapped_column(String(255))
+    acknowledged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+__all__ += [
+    "ApiDeprecation",
+    "ApiOperation",
+    "ApiSnapshot",
+    "ApiSpec",
+    "BlueprintVerdict",
+    "CrossFinding",
+    "EscalationAck",
+    "IndexCursor",
+    "QueueState",
+    "SnapshotFinding",
+    "SpecDocument",
+    "Waiver",
 ]

@@ -229,7 +229,15 @@ def poll_once(
         try:
             results.append(
                 _poll_watch(
-                    client, engine, policy, now, project, branch, overlap=overlap, size=page_size
+                    client,
+                    engine,
+                    policy,
+                    now,
+                    project,
+                    branch,
+                    overlap=overlap,
+                    size=page_size,
+                    filter_files=settings.gerrit_file_filter,
                 )
             )
         except GerritAuthError as exc:
@@ -258,13 +266,14 @@ def _poll_watch(
     *,
     overlap: dt.timedelta,
     size: int,
+    filter_files: bool,
 ) -> WatchResult:
     branch_key = branch or ALL_BRANCHES
     with session_scope(engine) as session:
         project_id = _project_id(session, project, now)
         cursor = session.get(PollCursor, (project_id, branch_key))
         boundary = cursor.last_updated if cursor is not None else None
-    files = file_filter(watched_globs(policy))
+    files = file_filter(watched_globs(policy)) if filter_files else None
     options = {
         "after": boundary - overlap if boundary is not None else None,
         "include_wip": review_option(policy, "wip"),
@@ -282,7 +291,11 @@ def _poll_watch(
             if files is None or start:
                 raise
             # Some hosts disable regex path search; the review itself filters by file.
-            LOG.warning("Gerrit refused the file filter; polling %s without it", project)
+            LOG.warning(
+                "Gerrit refused the file filter; polling %s without it "
+                "(set GOVBOT_GERRIT_FILE_FILTER=false to skip the attempt)",
+                project,
+            )
             files = None
             query = build_query(project, branch, **options)  # type: ignore[arg-type]
             queries += 1

@@ -183,7 +183,7 @@ def _work_on(
     if not _complete(engine, item, clock()):
         LOG.warning("change=%s: reviewed, but the claim expired meanwhile", number)
         return ItemResult(number, "lost", "claim expired", outcome), False
-    LOG.info(
+    LOG.debug(
         "change=%s %s%s",
         number,
         getattr(outcome, "status", "reviewed"),

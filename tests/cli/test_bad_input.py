@@ -97,6 +97,6 @@ def test_cannot_run_is_one_line_and_exit_2(setup, needle: str, tmp_path: Path) -
     (tmp_path / "good.yaml").write_text(GOOD)
     (tmp_path / "broken.yaml").write_text("rules: {CON001: [\n")
     (tmp_path / "unknown.yaml").write_text("rulez: {}\n")
-    status, out, err = _run("check", *setup(tmp_path))
+    status, _out, err = _run("check", *setup(tmp_path))
     assert status == 2
     assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

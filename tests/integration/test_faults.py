@@ -10,7 +10,15 @@ import sys
 import textwrap
 
 import pytest
-from integration_support import BOT, REPO, SPEC_CHANGES, bot_reviews, review_posts, spec_edit
+from integration_support import (
+    BOT,
+    POLLED,
+    REPO,
+    SPEC_CHANGES,
+    bot_reviews,
+    review_posts,
+    spec_edit,
+)
 from sqlalchemy import delete, select, update
 
 from govbot.db import session_scope
@@ -38,7 +46,7 @@ def test_gerrit_down_for_several_poll_cycles_loses_nothing(
     """Gerrit unreachable for five poll cycles while a patch set and a new change arrive
     (and their webhook events are lost): once it is back, every change is reviewed once."""
     first = poll_once(client, db_engine, settings, policy, now)
-    assert set(first.queued) == SPEC_CHANGES
+    assert set(first.queued) == POLLED
     gerrit.drop_events(None)
     when = now
     with gerrit.outage():
@@ -155,7 +163,7 @@ def test_killed_between_posting_and_recording_posts_no_duplicate(
     cycle(db_engine, client, policy, settings, later)
     for number in SPEC_CHANGES:
         assert len(bot_reviews(gerrit, number)) == 1, number
-    assert review_posts(gerrit) == len(SPEC_CHANGES)
+    assert review_posts(gerrit) == sum(len(bot_reviews(gerrit, n)) for n in POLLED)
     with session_scope(db_engine) as session:
         recorded = session.scalars(
             select(PostedReview).where(PostedReview.change_number == victim)
@@ -168,7 +176,8 @@ def test_a_lost_record_brings_no_duplicate(gerrit, client, db_engine, settings, 
     """The record of posted reviews rolled back (posted, never recorded) or deleted (a
     restored backup): re-checking every change posts nothing new."""
     cycle(db_engine, client, policy, settings, now)
-    assert review_posts(gerrit) == len(SPEC_CHANGES)
+    posted = review_posts(gerrit)
+    assert posted >= len(SPEC_CHANGES)
     with session_scope(db_engine) as session:
         if how == "deleted":
             session.execute(delete(PostedReview))
@@ -181,8 +190,12 @@ def test_a_lost_record_brings_no_duplicate(gerrit, client, db_engine, settings, 
         gerrit.add_message(number, "alice", "Any news?")
     cycle(db_engine, client, policy, settings, later)
     with session_scope(db_engine) as session:
-        count = len(session.scalars(select(WorkItem.id)).all())
-    assert count == len(SPEC_CHANGES)  # they were all re-checked
-    assert review_posts(gerrit) == len(SPEC_CHANGES)
+        rechecked = {
+            key
+            for key, state in session.execute(select(WorkItem.key, WorkItem.state))
+            if state is WorkState.DONE
+        }
+    assert rechecked >= {f"change:{n}" for n in SPEC_CHANGES}
+    assert review_posts(gerrit) == posted
     for number in SPEC_CHANGES:
         assert len(bot_reviews(gerrit, number)) == 1, number

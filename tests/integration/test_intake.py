@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from integration_support import SPEC_CHANGES, WIP_CHANGE, queries
+from integration_support import POLLED, WIP_CHANGE, queries
 from sqlalchemy import select
 
 from govbot.db import make_engine, session_scope
@@ -44,11 +44,12 @@ def finish_all(engine, now) -> None:
 
 
 def test_first_poll_queues_the_open_spec_changes(gerrit, client, db_engine, settings, policy, now):
-    """The first poll queues exactly the open, non-WIP changes that touch an API spec."""
+    """The first poll queues exactly the open, non-WIP changes that touch an API spec (or a
+    design spec, by the policy's blueprint globs)."""
     result = poll_once(client, db_engine, settings, policy, now)
     assert result.ok, result.errors
-    assert set(result.queued) == SPEC_CHANGES
-    assert queued_changes(db_engine) == SPEC_CHANGES
+    assert set(result.queued) == POLLED
+    assert queued_changes(db_engine) == POLLED
     assert WIP_CHANGE not in result.queued
     # One query per watched project: the file filter did the selection in Gerrit.
     assert result.queries == queries(gerrit) == len(settings.gerrit_projects)
@@ -65,11 +66,10 @@ def test_quiet_poll_costs_one_query_per_project_and_queues_nothing(
     assert again.ok
     assert again.queued == ()
     assert again.queries == queries(gerrit) == len(settings.gerrit_projects)
-    # A project that had changes is read incrementally from its cursor on; one that
-    # never had any has no cursor yet (its full pass is the same one empty query).
+    # Every project is read incrementally from its cursor on.
     with gerrit.lock:
         sent = [r.query for r in gerrit.requests]
-    assert sum("after%3A" in q for q in sent) == 2, sent
+    assert sum("after%3A" in q for q in sent) == len(settings.gerrit_projects), sent
 
 
 def test_an_item_still_queued_absorbs_the_repeat(gerrit, client, db_engine, settings, policy, now):
@@ -78,7 +78,7 @@ def test_an_item_still_queued_absorbs_the_repeat(gerrit, client, db_engine, sett
     poll_once(client, db_engine, settings, policy, now)
     with session_scope(db_engine) as session:
         count = len(session.scalars(select(WorkItem.id)).all())
-    assert count == len(SPEC_CHANGES)
+    assert count == len(POLLED)
 
 
 def test_new_patch_set_is_queued_again(gerrit, client, db_engine, settings, policy, now):
@@ -102,7 +102,7 @@ def test_paging_reads_every_page(gerrit, client, db_engine, settings, policy, no
         )
     result = poll_once(client, db_engine, settings, policy, now, page_size=3)
     assert result.ok
-    assert set(result.queued) == SPEC_CHANGES | set(range(8, 15))
+    assert set(result.queued) == POLLED | set(range(8, 15))
     compute = next(w for w in result.watches if w.project == COMPUTE)
     assert compute.seen == 10  # 1, 2, 7 and the seven new ones
     assert compute.queries == 4  # pages of 3, 3, 3, 1
@@ -137,7 +137,7 @@ def test_a_failed_page_keeps_the_cursor(gerrit, client, db_engine, settings, pol
         assert session.scalars(select(PollCursor)).all() == []
     second = poll_once(client, db_engine, settings, policy, now, page_size=3)
     assert second.ok
-    assert set(second.queued) == SPEC_CHANGES | {8, 9, 10, 11}
+    assert set(second.queued) == POLLED | {8, 9, 10, 11}
 
 
 def test_late_change_inside_the_overlap_is_not_missed(
@@ -167,7 +167,7 @@ def test_wip_changes_are_polled_when_the_policy_reviews_them(
         policy, review=dataclasses.replace(policy.review, skip_wip=False)
     )
     result = poll_once(client, db_engine, settings, reviews_wip, now)
-    assert set(result.queued) == SPEC_CHANGES | {WIP_CHANGE}
+    assert set(result.queued) == POLLED | {WIP_CHANGE}
 
 
 def test_only_the_watched_branch_is_polled(gerrit, client, db_engine, settings, policy, now):
@@ -200,13 +200,13 @@ def test_a_restart_loses_nothing(gerrit, client, db_url, db_engine, settings, po
     db_engine.dispose()
     restarted = make_engine(db_url)
     try:
-        assert queued_changes(restarted) == SPEC_CHANGES
+        assert queued_changes(restarted) == POLLED
         gerrit.clear_requests()
         result = poll_once(client, restarted, settings, policy, now)
         assert result.queued == ()
         assert queries(gerrit) == len(settings.gerrit_projects)
         with gerrit.lock:
-            assert sum("after%3A" in r.query for r in gerrit.requests) == 2
+            assert all("after%3A" in r.query for r in gerrit.requests)
     finally:
         restarted.dispose()
 
@@ -242,3 +242,37 @@ def test_query_shape():
         'file:"^(api-specs/[^/]*\\.yaml)" after:"2026-11-21 11:59:30"'
     )
     assert work_key(12) == "change:12" and change_number("change:12") == 12
+
+
+def test_the_watch_settings(tmp_path):
+    """GOVBOT_GERRIT_PROJECTS, the intervals and the file-filter switch, as the poll reads
+    them; secrets stay out of the settings' repr."""
+    from govbot.errors import ConfigError
+    from govbot.settings import Settings
+
+    env = {
+        "GOVBOT_GERRIT_PROJECTS": " openstack/nova , openstack/cinder:stable/2026.1,",
+        "GOVBOT_POLL_INTERVAL": "2m",
+        "GOVBOT_WORKER_INTERVAL": "1.5",
+        "GOVBOT_GERRIT_TIMEOUT": "10s",
+        "GOVBOT_GERRIT_FILE_FILTER": "false",
+        "GOVBOT_WEBHOOK_SECRET": "s3cr3t-hook",
+        "GOVBOT_GERRIT_PASSWORD": "s3cr3t-pw",
+    }
+    s = Settings.from_env(environ=env, cwd=tmp_path)
+    assert s.watched == (("openstack/nova", None), ("openstack/cinder", "stable/2026.1"))
+    assert (s.poll_interval, s.worker_interval, s.gerrit_timeout) == (120.0, 1.5, 10.0)
+    assert s.gerrit_file_filter is False
+    assert "s3cr3t" not in repr(s)
+    for name, bad in (
+        ("GOVBOT_GERRIT_PROJECTS", "nova:"),
+        ("GOVBOT_POLL_INTERVAL", "soon"),
+        ("GOVBOT_POLL_INTERVAL", "0"),
+        ("GOVBOT_GERRIT_FILE_FILTER", "maybe"),
+    ):
+        with pytest.raises(ConfigError, match=name.removeprefix("GOVBOT_").lower()):
+            Settings.from_env(environ={name: bad}, cwd=tmp_path)
+    toml = tmp_path / "govbot.toml"
+    toml.write_text('[gerrit]\nprojects = ["a/b", "c/d:main"]\n[poll]\ninterval = 30\n')
+    s = Settings.from_env(toml, environ={}, cwd=tmp_path)
+    assert s.watched == (("a/b", None), ("c/d", "main")) and s.poll_interval == 30.0

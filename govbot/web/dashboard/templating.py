@@ -1,0 +1,202 @@
+"""Jinja filters, pagination and the rendering of rule docstrings for the dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from docutils.core import publish_parts
+from flask import Flask, abort, request, session, url_for
+from markupsafe import Markup
+
+from govbot.render import doc_sections
+from govbot.rules.registry import Rule
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+
+
+def install_filters(app: Flask) -> None:
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["ago"] = ago
+    app.jinja_env.filters["short"] = lambda sha: (sha or "")[:10]
+    app.jinja_env.filters["days"] = lambda v: "-" if v is None else f"{v:.1f} d"
+    app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["is_admin"] = lambda: bool(session.get("admin"))
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["admin_user"] = lambda: session.get("user", "")
+
+
+def when(value: dt.datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value is not None else "-"
+
+
+def day(value: dt.date | dt.datetime | None) -> str:
+    return f"{value:%Y-%m-%d}" if value is not None else "-"
+
+
+def ago(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    """``3 d ago``, ``5 h ago``: a coarse age for tables."""
+    if value is None:
+        return "-"
+    delta = (now or dt.datetime.now(dt.UTC)) - value
+    seconds = delta.total_seconds()
+    if seconds < 0:
+        return "in the future"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400 * 2:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"
+
+
+def csrf_token() -> str:
+    """The session's CSRF token (made on first use); every admin form carries it."""
+    import secrets
+
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return str(token)
+
+
+# --- pagination: limit and marker (API-SIG) -------------------------------------------------
+
+
+class BadQuery(ValueError):
+    """A malformed query parameter (400)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a keyset-paginated list."""
+
+    items: list[Any]
+    limit: int
+    next_marker: str | None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_marker is not None
+
+
+def page_args(default: int = DEFAULT_LIMIT) -> tuple[int, str | None]:
+    """``limit`` (1..1000) and ``marker`` from the query string; BadQuery when malformed."""
+    raw = request.args.get("limit")
+    if raw is None or raw == "":
+        limit = default
+    else:
+        try:
+            limit = int(raw)
+        except ValueError:
+            raise BadQuery(f"limit must be an integer, not {raw!r}") from None
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    marker = request.args.get("marker") or None
+    return limit, marker
+
+
+def int_marker(marker: str | None) -> int | None:
+    if marker is None:
+        return None
+    if not marker.isdigit():
+        raise BadQuery(f"marker must be an id, not {marker!r}")
+    return int(marker)
+
+
+def make_page(rows: Sequence[T], limit: int, key: Callable[[T], Any]) -> Page:
+    """``rows`` was fetched with ``limit + 1``: the extra row says there is a next page."""
+    items = list(rows[:limit])
+    more = len(rows) > limit
+    return Page(items, limit, str(key(items[-1])) if more and items else None)
+
+
+def page_url(marker: str | None, **extra: Any) -> str:
+    """This page's URL with another marker (the other query arguments kept)."""
+    args = {k: v for k, v in request.args.items() if k != "marker"}
+    args.update({k: v for k, v in extra.items() if v is not None})
+    if marker is not None:
+        args["marker"] = marker
+    assert request.endpoint is not None
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def html_page_args(default: int = DEFAULT_LIMIT) -> tuple[int, str | None]:
+    """:func:`page_args` for an HTML page: a malformed query is a plain 400."""
+    try:
+        return page_args(default)
+    except BadQuery as exc:
+        abort(400, str(exc))
+
+
+# --- rule documentation ---------------------------------------------------------------------
+
+
+def anchor(title: str) -> str:
+    """``What it checks`` -> ``what-it-checks`` (a stable fragment for links)."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "section"
+
+
+@functools.lru_cache(maxsize=512)
+def _rst_html(text: str) -> str:
+    parts = publish_parts(
+        text,
+        writer_name="html5",
+        settings_overrides={
+            # The docstrings are ours, but nothing in them may reach the file system or
+            # inject raw HTML, and problems in them must not print to stderr.
+            "raw_enabled": False,
+            "file_insertion_enabled": False,
+            "report_level": 5,
+            "halt_level": 5,
+            "warning_stream": False,
+            "doctitle_xform": False,
+            "initial_header_level": 4,
+            "embed_stylesheet": False,
+        },
+    )
+    return parts["body"]
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    summary: str
+    sections: tuple[tuple[str, str, Markup], ...]  # (title, anchor, html)
+
+
+def rule_doc(rule: Rule) -> RuleDoc:
+    """A rule's docstring as HTML sections (What it checks / Why it matters / ...)."""
+    return _doc(rule.doc)
+
+
+@functools.lru_cache(maxsize=512)
+def _doc(doc: str) -> RuleDoc:
+    summary, sections = doc_sections(doc)
+    out = []
+    for title, body in sections:
+        name = title or "Details"
+        out.append((name, anchor(name), Markup(_rst_html(body))))  # noqa: S704 (docutils escapes)
+    return RuleDoc(summary, tuple(out))
+
+
+__all__ = [
+    "BadQuery",
+    "Page",
+    "RuleDoc",
+    "anchor",
+    "csrf_token",
+    "html_page_args",
+    "install_filters",
+    "int_marker",
+    "make_page",
+    "page_args",
+    "page_url",
+    "rule_doc",
+]
