@@ -653,7 +653,6 @@ def review_input(
         inline=inline,
         carried=carried_over,
         quiet=quiet,
-        untouched=untouched,
         elsewhere=elsewhere,
         over_cap=over_cap,
         max_comments=review.max_comments,
@@ -684,7 +683,6 @@ def _review_message(
     inline: int,
     carried: Sequence[Finding],
     quiet: Sequence[Finding],
-    untouched: Sequence[Finding],
     elsewhere: Sequence[Finding],
     over_cap: Sequence[Finding],
     max_comments: int,
@@ -692,8 +690,17 @@ def _review_message(
     marker: str,
 ) -> str:
     specs = f" in {_plural(len(audiences), 'spec')}" if audiences else ""
-    verdict = _counts(findings) if findings else "no findings"
+    # What the change brought is the verdict; what the spec already had is context, said
+    # once, so that a one-line change to a long-lived API is not buried under its past.
+    fresh = [f for f in findings if f.scope != "existing"]
+    before = [f for f in findings if f.scope == "existing"]
+    verdict = _counts(fresh) if fresh else "no findings"
     head = [f"govbot API review of patch set {patch_set}: {verdict}{specs}."]
+    if before:
+        head.append(
+            f"The surface this change did not touch already has {_counts(before)}; "
+            "they are not held against this change."
+        )
     status = []
     if inline:
         status.append(f"{_plural(inline, 'inline comment')}.")
@@ -707,12 +714,6 @@ def _review_message(
         n = len(quiet)
         verb = "is" if n == 1 else "are"
         status.append(f"{_plural(n, 'finding')} below the inline threshold {verb} counted only.")
-    if untouched:
-        n = len(untouched)
-        verb = "is" if n == 1 else "are"
-        status.append(
-            f"{_plural(n, 'finding')} on surface this change did not touch {verb} counted only."
-        )
     tail = ["", " ".join(status)] if status else []
     tail += ["", *notes] if notes else []
     tail += ["", marker]
@@ -720,7 +721,7 @@ def _review_message(
     # (title, lines, what the lines are): the parts that grow with the findings. They are
     # added line by line while the message stays within Gerrit's limit.
     sections: list[tuple[str | None, list[str], str]] = [
-        (None, _rule_lines(findings, docs_base), "rules"),
+        (None, _rule_lines(fresh, docs_base), "rules"),
     ]
     audience = _audience_lines(findings, audiences)
     if audience:

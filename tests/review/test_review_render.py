@@ -259,7 +259,8 @@ def test_findings_on_untouched_surface_are_counted_unless_the_policy_says_inline
     old = finding("CON016", Severity.WARNING, scope="existing", name="created-has-location")
     quiet = build([old])
     assert "comments" not in quiet
-    assert "1 finding on surface this change did not touch is counted only." in quiet["message"]
+    assert "did not touch already has 0 errors, 1 warning, 0 info" in quiet["message"]
+    assert "no findings." in quiet["message"].splitlines()[0]
     assert quiet["labels"] == {"API-Review": 1}
     loud = build([old], policy=policy(inline_existing=True))
     assert len(loud["comments"][SPEC]) == 1

@@ -431,9 +431,9 @@ def test_a_clean_change_gets_a_positive_vote_and_no_comments(gerrit, review):
     assert outcome.review_input["labels"] == {"API-Review": 1}
     assert outcome.review_input["notify"] == "NONE"
     assert "comments" not in outcome.review_input
-    assert (
-        "on surface this change did not touch are counted only" in (outcome.review_input["message"])
-    )
+    message = outcome.review_input["message"]
+    assert message.startswith("govbot API review of patch set 1: no findings")
+    assert "did not touch already has" in message and "not held against this change" in message
     assert api_review_votes(gerrit, change.number, 1) == {"API-Review": 1}
 
 

@@ -182,7 +182,7 @@ def _doc(doc: str) -> RuleDoc:
     out = []
     for title, body in sections:
         name = title or "Details"
-        out.append((name, anchor(name), Markup(_rst_html(body))))  # noqa: S704 (docutils escapes)
+        out.append((name, anchor(name), Markup(_rst_html(body))))  # docutils escapes the text
     return RuleDoc(summary, tuple(out))
 
 
