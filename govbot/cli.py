@@ -407,6 +407,53 @@ def rules_command(
     click.echo(text, nl=False)
 
 
+@cli.command(name="blueprint")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--template",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The project's spec template: text copied from it never counts as a use case "
+    "(default: the policy's blueprints.template, else a *-template.rst next to the spec).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_common
+def blueprint_cmd(
+    files: tuple[Path, ...],
+    template: Path | None,
+    fmt: str,
+    config_file: Path | None,
+    policy_path: Path | None,
+) -> None:
+    """Use-case verdicts for design specs (RST or Markdown blueprints).
+
+    Each spec is justified when its Use Cases (else Problem description) section says
+    who needs the change and why. A directory stands for every .rst/.md file under it.
+    JSON: one object per file with file, verdict, strength, section, line, evidence and
+    findings. Exit code 1 when any spec is unjustified.
+
+    \b
+      govbot blueprint specs/2027.1/approved/my-spec.rst
+      govbot blueprint --template specs/2027.1-template.rst --format json specs/2027.1/
+    """
+    from govbot.blueprints import blueprint_command
+
+    settings, policy = _settings_and_policy(config_file, policy_path)
+    for file in files:
+        if not file.exists():
+            raise SpecError(f"{file}: no such file or directory")
+    code = blueprint_command(
+        list(files),
+        template,
+        fmt,
+        policy,
+        out=lambda text: click.echo(text, nl=False),
+        docs_base=settings.docs_base,
+    )
+    click.get_current_context().exit(code)
+
+
 # --- the Gerrit bot: review, serve, db, sandbox, demo ------------------------------------
 
 SERVICE_LOG_FORMAT = "%(asctime)s govbot %(levelname)s %(name)s: %(message)s"
@@ -546,8 +593,12 @@ def _change_ref(text: str) -> int | str:
     )
 
 
-def _outcome_text(outcome: ReviewOutcome) -> str:
-    """One change's review outcome for a terminal: a headline, then the review if any."""
+def _outcome_text(outcome: ReviewOutcome, *, first: bool = True) -> str:
+    """One review outcome for a terminal: a headline, then the review if any.
+
+    The API review (``first``) keeps the plain words ("review posted", "dry run"); the
+    other passes name themselves ("spec review posted").
+    """
     from govbot.services.review import ReviewStatus
 
     where = f"change {outcome.change}"
@@ -555,17 +606,36 @@ def _outcome_text(outcome: ReviewOutcome) -> str:
         where += f" patch set {outcome.patch_set}"
     status = outcome.status
     findings = f"{len(outcome.findings)} finding{'s' if len(outcome.findings) != 1 else ''}"
+    name = "review" if first else outcome.title
+    prefix = "" if first else f"{name} "
     if status is ReviewStatus.POSTED:
-        head = f"{where}: review posted ({findings})"
+        head = f"{where}: {name} posted ({findings})"
     elif status is ReviewStatus.DRY_RUN:
-        head = f"{where}: dry run ({findings}); nothing posted. govbot would post:"
+        head = f"{where}: {prefix}dry run ({findings}); nothing posted. govbot would post:"
     elif status is ReviewStatus.ALREADY_POSTED:
-        head = f"{where}: already reviewed under this policy ({outcome.reason})"
+        head = f"{where}: {prefix}already reviewed under this policy ({outcome.reason})"
+    elif status is ReviewStatus.QUIET:
+        head = f"{where}: {name}: nothing to post ({outcome.reason})"
+    elif status is ReviewStatus.NO_SPECS:
+        head = f"{where}: no {outcome.title}: {outcome.reason}"
     else:
         head = f"{where}: not reviewed: {outcome.reason or status.value}"
     if outcome.review_input:
         return head + "\n\n" + render.review_text(outcome.review_input)
     return head + "\n"
+
+
+def _outcomes_text(outcomes: Sequence[ReviewOutcome]) -> str:
+    """Every pass's outcome on one change; a skip (WIP, closed) shared by all is said once."""
+    from govbot.services.review import ReviewStatus
+
+    skips = (ReviewStatus.SKIPPED_WIP, ReviewStatus.SKIPPED_PRIVATE, ReviewStatus.SKIPPED_CLOSED)
+    parts = []
+    for n, outcome in enumerate(outcomes):
+        if n and outcome.status in skips and outcome.status is outcomes[0].status:
+            continue
+        parts.append(_outcome_text(outcome, first=n == 0))
+    return "\n".join(parts)
 
 
 @cli.command(name="review")
@@ -589,14 +659,18 @@ def review_command(
 ) -> None:
     """Review one Gerrit change now, as the bot would, and print what was posted.
 
+    Both reviews: the API review (the OpenAPI specs the patch set changed) and the spec
+    review (design specs without a use case, API changes without a justified blueprint).
+
     \b
       GOVBOT_GERRIT_URL=https://review.example.org GOVBOT_GERRIT_USERNAME=govbot \
       GOVBOT_GERRIT_PASSWORD=... govbot review 12345 --dry-run
 
-    Exit code 1 when the review has error-level findings.
+    Exit code 1 when a review has error-level findings.
     """
     from govbot.db.models import utcnow
-    from govbot.services.review import review_change
+    from govbot.gerrit.sources import mirror_from_settings
+    from govbot.services.worker import review_all
 
     ref = _change_ref(change)
     _one_line_errors()
@@ -604,22 +678,163 @@ def review_command(
     with _gerrit_client(settings) as client:
         engine = _existing_database(settings) if dry_run else _open_database(settings, migrate=True)
         try:
-            outcome = review_change(
+            outcomes = review_all(
                 ref,
                 client=client,
-                engine_or_session=engine,
+                engine=engine,
                 policy=policy,
                 now=utcnow(),
                 dry_run=dry_run,
                 docs_base=settings.docs_base,
                 revision=revision,
+                mirror=mirror_from_settings(settings),
             )
         finally:
             if engine is not None:
                 engine.dispose()
-    click.echo(_outcome_text(outcome), nl=False)
-    errors = any(f.severity is Severity.ERROR for f in outcome.findings)
+    click.echo(_outcomes_text(outcomes), nl=False)
+    errors = any(f.severity is Severity.ERROR for o in outcomes for f in o.findings)
     click.get_current_context().exit(EXIT_FINDINGS if errors else EXIT_OK)
+
+
+@contextlib.contextmanager
+def _reading_database(settings: Settings) -> Iterator[Engine]:
+    """The settings' database for a command that only reads it (a dry run, a preview):
+    itself when it exists at head, else an empty throw-away one (nothing is created)."""
+    from govbot.db import make_engine, upgrade
+
+    engine = _existing_database(settings)
+    if engine is not None:
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    with tempfile.TemporaryDirectory(prefix="govbot-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'empty.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@cli.command(name="escalate")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show what would happen to each candidate; write nothing to Gerrit or the database.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_common
+def escalate_cmd(
+    dry_run: bool, fmt: str, config_file: Path | None, policy_path: Path | None
+) -> None:
+    """One escalation pass now: stale changes get a technical-committee member.
+
+    A change that has waited more than the policy's stale_after (2 days) for a human
+    review gets a TC member added (CC or reviewer) and put in its attention set, with
+    the reason; the ladder (remind, hand off) follows on later passes. For each
+    candidate the output says whether it is stale, when its clock started, how long it
+    has waited, and who is (or would be) picked and why.
+
+    Exit code 1 when some change could not be handled (Gerrit errors).
+    """
+    from govbot.db.models import utcnow
+    from govbot.services.escalation import escalate_command
+
+    _one_line_errors()
+    settings, policy = _settings_and_policy(config_file, policy_path)
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(_gerrit_client(settings))
+        if dry_run:
+            engine = stack.enter_context(_reading_database(settings))
+        else:
+            engine = _open_database(settings, migrate=True)
+            stack.callback(engine.dispose)
+        out, code = escalate_command(
+            client,
+            engine,
+            policy,
+            utcnow(),
+            dry_run=dry_run,
+            fmt=fmt,
+            watched=settings.watched,
+        )
+    click.echo(out, nl=False)
+    click.get_current_context().exit(code)
+
+
+@cli.command(name="digest")
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Archive the digest and mail it (GOVBOT_SMTP_HOST, GOVBOT_SMTP_PORT, GOVBOT_DIGEST_TO).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "html", "json"]),
+    default="text",
+    show_default=True,
+)
+@_common
+def digest_cmd(send: bool, fmt: str, config_file: Path | None, policy_path: Path | None) -> None:
+    """Build the technical committee's digest (and with --send, archive and mail it).
+
+    Stale and at-risk changes, new and overdue escalations, resolved ones with their
+    time to review, queue health per project, governance flags and what the bot
+    skipped. Without --send it is a preview: printed, not archived. The live sections
+    come from Gerrit when GOVBOT_GERRIT_URL is set, else the digest says so.
+    """
+    import smtplib
+
+    from govbot.db.models import utcnow
+    from govbot.services.digest import digest_command
+
+    _one_line_errors()
+    settings, policy = _settings_and_policy(config_file, policy_path)
+    if send and (not settings.smtp_host or not settings.digest_to):
+        missing = [
+            name
+            for name, value in (
+                ("GOVBOT_SMTP_HOST", settings.smtp_host),
+                ("GOVBOT_DIGEST_TO", settings.digest_to),
+            )
+            if not value
+        ]
+        raise ConfigError(f"digest --send needs {' and '.join(missing)}: where to mail it")
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(_gerrit_client(settings)) if settings.gerrit_url else None
+        if send:
+            engine = _open_database(settings, migrate=True)
+            stack.callback(engine.dispose)
+        else:
+            engine = stack.enter_context(_reading_database(settings))
+        try:
+            out, code = digest_command(
+                engine,
+                client,
+                policy,
+                utcnow(),
+                fmt=fmt,
+                send=send,
+                smtp_host=settings.smtp_host,
+                smtp_port=settings.smtp_port,
+                to=settings.digest_to,
+                sender=settings.digest_from,
+                watched=settings.watched,
+            )
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ConfigError(
+                f"cannot mail the digest via {settings.smtp_host}:{settings.smtp_port} "
+                f"(GOVBOT_SMTP_HOST/GOVBOT_SMTP_PORT): {exc}"
+            ) from None
+    click.echo(out, nl=False)
+    click.get_current_context().exit(code)
 
 
 @cli.group(name="db")
@@ -796,13 +1011,15 @@ def demo(
     policy_path: Path | None,
 ) -> None:
     """The whole bot in one process tree: a sandbox Gerrit seeded with the demo changes,
-    govbot polling and reviewing them, its web app with the webhook wired. Ctrl-C stops all.
+    govbot polling and reviewing them (API and spec reviews), one escalation pass, its web
+    app with the webhook wired. Ctrl-C stops all.
     """
     from govbot.db.models import utcnow
     from govbot.db.queue import new_worker_id
     from govbot.gerrit.client import GerritClient
     from govbot.jobs import Jobs
     from govbot.sandbox import Sandbox
+    from govbot.services.escalation import escalate
     from govbot.services.intake import poll_once
     from govbot.services.worker import run_worker_once
     from govbot.web import create_app
@@ -831,6 +1048,8 @@ def demo(
             webhook_secret=secrets.token_urlsafe(16),
             web_host="127.0.0.1",
             web_url="",
+            git_mirror_dir=str(Path(tmp) / "mirror"),
+            git_url=sandbox.git_url_template,
         )
         engine = _open_database(demo_settings, migrate=True)
         stack.callback(engine.dispose)
@@ -853,22 +1072,28 @@ def demo(
         )
         click.echo(f"  govbot web app: {web.url} (webhook {web.url}/hooks/gerrit)")
 
-        click.echo(f"Polling {len(seed.projects)} projects for open changes touching API specs ...")
+        click.echo(
+            f"Polling {len(seed.projects)} projects for open changes touching API specs, "
+            "design specs or API paths ..."
+        )
         poll = poll_once(client, engine, demo_settings, policy, utcnow())
         if not poll.ok:
             raise GerritError("; ".join(poll.errors))
         click.echo(f"  {len(poll.queued)} changes queued for review: {sorted(poll.queued)}")
-        click.echo("Reviewing them (checking each spec against its parent) ...")
+        click.echo(
+            "Reviewing them (each spec against its parent; design specs for a use case; "
+            "API changes for a justified blueprint) ..."
+        )
         worker_id = new_worker_id()
-        outcomes: dict[int, ReviewOutcome] = {}
+        outcomes: dict[int, tuple[ReviewOutcome, ...]] = {}
         problems: list[str] = []
         while True:
             result = run_worker_once(
                 engine, client, policy, demo_settings, utcnow, worker_id, limit=50
             )
             for item in result.items:
-                if item.outcome is not None and item.change is not None:
-                    outcomes[item.change] = item.outcome
+                if item.outcomes and item.change is not None:
+                    outcomes[item.change] = item.outcomes
                 elif item.status not in ("reviewed",):
                     problems.append(f"change {item.change}: {item.status}: {item.detail}")
             if result.gerrit_down or not result.processed:
@@ -876,10 +1101,28 @@ def demo(
         click.echo(_demo_report(client, outcomes, policy))
         for problem in problems:
             click.echo(f"govbot demo: {problem}", err=True)
+        click.echo("Escalating the changes that waited more than two days for a human review ...")
+        report = escalate(client, engine, policy, utcnow(), watched=demo_settings.watched)
+        click.echo(_demo_escalations(report))
+        problems += report.errors
+        commented = sorted(n for n, items in outcomes.items() if any(o.posted for o in items[1:]))
         click.echo("Where to look:")
-        click.echo(f"  the reviews on the sandbox Gerrit:  {sandbox.url}changes/1/messages")
-        click.echo(f"  govbot's health and queue:         {web.url}/healthz")
-        click.echo(f"  the dashboard (a later release):   {web.url}")
+        looks = [("the reviews on the sandbox Gerrit", f"{sandbox.url}changes/1/messages")]
+        looks += [
+            (f"change {n}'s spec review comments", f"{sandbox.url}changes/{n}/comments")
+            for n in commented
+        ]
+        looks += [
+            (
+                f"change {c.assessment.number}'s attention set (escalated)",
+                f"{sandbox.url}changes/{c.assessment.number}/attention",
+            )
+            for c in report.actions
+        ]
+        looks += [("govbot's health and queue", f"{web.url}/healthz"), ("the dashboard", web.url)]
+        width = max(len(label) for label, _ in looks) + 2
+        for label, url in looks:
+            click.echo(f"  {label + ':':<{width}}{url}")
         if problems:
             raise GovbotError(f"{len(problems)} demo change(s) could not be reviewed")
         if exit_after_review:
@@ -897,22 +1140,38 @@ def demo(
 
 
 def _demo_report(
-    client: GerritClient, outcomes: Mapping[int, ReviewOutcome], policy: Policy
+    client: GerritClient, outcomes: Mapping[int, Sequence[ReviewOutcome]], policy: Policy
 ) -> str:
     """Every open change of the sandbox with what govbot did on it."""
     rule = "=" * 78
     lines = [""]
     for change in sorted(client.query_all("status:open"), key=lambda c: c.number):
         lines += [rule, f"Change {change.number} ({change.project}): {change.subject}", rule]
-        outcome = outcomes.get(change.number)
-        if outcome is not None:
-            lines.append(_outcome_text(outcome))
+        done = outcomes.get(change.number)
+        if done:
+            lines.append(_outcomes_text(done))
         elif change.work_in_progress:
             lines.append("not reviewed: work in progress (the policy skips WIP changes)\n")
         else:
             globs = ", ".join(policy.spec_globs)
             lines.append(f"not reviewed: it touches no file the policy reviews ({globs})\n")
     return "\n".join(lines)
+
+
+def _demo_escalations(report: Any) -> str:
+    """The escalation pass of the demo: each step taken, with the member and why."""
+    lines = []
+    for c in report.actions:
+        a = c.assessment
+        lines.append(
+            f"  change {a.number} ({a.project}) waited {a.waited_text()} for a human review: "
+            f"{c.action} -> {c.assignee} ({c.pick_reason})"
+        )
+    if not lines:
+        lines.append("  nothing to escalate")
+    for error in report.errors:
+        lines.append(f"  error: {error}")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:

@@ -6,6 +6,14 @@
   (5 s), and at once when the webhook queued something (:meth:`Jobs.wake`); it drains
   the queue before it returns.
 * ``purge``: finished queue items older than a week are deleted, daily.
+* ``escalate``: :func:`govbot.services.escalation.escalation_job` every
+  ``escalate_interval`` (an hour), and once at start-up. Its fire times are aligned on
+  the epoch, so every process fires for the same slot, and the ``escalate`` lease lets
+  one of them run it.
+* ``digest``: :func:`govbot.services.digest.digest_job` on ``digest_schedule`` (a
+  crontab line, UTC; Mondays 08:00), once per slot across processes (the ``digest``
+  lease records the slot). A slot missed while no govbot was running runs once at
+  start-up (:func:`govbot.db.leases.missed_slot`: several missed slots coalesce).
 
 Every job has ``max_instances=1`` (a slow poll is never overlapped by the next one),
 ``coalesce=True`` (runs missed while the process was busy or asleep collapse into one)
@@ -23,14 +31,18 @@ from collections.abc import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
+from govbot.db.leases import latest_slot, missed_slot
 from govbot.db.models import utcnow
 from govbot.db.queue import new_worker_id, purge
 from govbot.db.session import session_scope
 from govbot.gerrit.client import GerritClient
+from govbot.gerrit.sources import mirror_from_settings
 from govbot.policy import Policy
+from govbot.services.digest import digest_job
+from govbot.services.escalation import escalation_job
 from govbot.services.intake import poll_once
 from govbot.services.worker import run_worker_once
-from govbot.settings import Settings
+from govbot.settings import Settings, cron_trigger
 
 LOG = logging.getLogger(__name__)
 
@@ -38,6 +50,9 @@ PURGE_AFTER = dt.timedelta(days=7)
 PURGE_EVERY = dt.timedelta(hours=24)
 # A worker run claims this many items before it checks for a wake-up again.
 WORK_BATCH = 20
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# How long a lease of the escalate and digest jobs lasts (a dead holder frees it then).
+JOB_TTL = dt.timedelta(minutes=30)
 
 
 class Jobs:
@@ -52,6 +67,7 @@ class Jobs:
         *,
         clock: Callable[[], dt.datetime] = utcnow,
         worker_id: str | None = None,
+        client_factory: Callable[[], GerritClient] | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -59,6 +75,9 @@ class Jobs:
         self.policy = policy
         self.clock = clock
         self.worker_id = worker_id or settings.worker_id or new_worker_id()
+        # The escalate and digest jobs get a client of their own (they close it).
+        self.client_factory = client_factory or (lambda: GerritClient.from_settings(self.settings))
+        self.mirror = mirror_from_settings(settings)
         self._woken = threading.Event()
         self._working = threading.Event()
         self._stopping = threading.Event()
@@ -98,11 +117,45 @@ class Jobs:
             name="purge finished work items",
             misfire_grace_time=3600,
         )
+        escalate_every = self.settings.escalate_interval
+        self.scheduler.add_job(
+            self.escalate,
+            "interval",
+            seconds=escalate_every,
+            start_date=EPOCH,  # the same fire times in every process
+            id="escalate",
+            name="escalate stale reviews",
+            next_run_time=now,
+            misfire_grace_time=max(1, int(escalate_every)),
+        )
+        digest_trigger = cron_trigger(self.settings.digest_schedule)
+        self.scheduler.add_job(
+            self.digest,
+            digest_trigger,
+            id="digest",
+            name="the TC digest",
+            misfire_grace_time=3600,
+        )
+        missed = missed_slot(self.engine, "digest", digest_trigger, self.clock())
+        if missed is not None:
+            LOG.info("digest slot %s was missed while govbot was down: running it now", missed)
+            self.scheduler.add_job(
+                self.digest,
+                "date",
+                run_date=now,
+                kwargs={"slot": missed},
+                id="digest-missed",
+                name="the TC digest (missed slot)",
+                misfire_grace_time=None,
+            )
         self.scheduler.start()
         LOG.info(
-            "jobs started: poll every %ss, worker every %ss (worker id %s)",
+            "jobs started: poll every %ss, worker every %ss, escalate every %ss, digest on "
+            "'%s' UTC (worker id %s)",
             poll_every,
             work_every,
+            escalate_every,
+            self.settings.digest_schedule,
             self.worker_id,
         )
         return self
@@ -153,6 +206,7 @@ class Jobs:
                     self.clock,
                     self.worker_id,
                     WORK_BATCH,
+                    mirror=self.mirror,
                 )
                 if result.gerrit_down:
                     return
@@ -168,6 +222,44 @@ class Jobs:
             LOG.exception("worker run failed")
         finally:
             self._working.clear()
+
+    def escalate_slot(self, now: dt.datetime) -> dt.datetime:
+        """The escalate slot ``now`` is in: the interval's last fire time, epoch-aligned."""
+        every = self.settings.escalate_interval
+        return EPOCH + dt.timedelta(seconds=((now - EPOCH).total_seconds() // every) * every)
+
+    def escalate(self) -> None:
+        """One escalation pass, if no process ran this slot yet (the ``escalate`` lease)."""
+        escalation_job(
+            self.client_factory,
+            self.engine,
+            self.policy,
+            owner=self.worker_id,
+            now=self.clock,
+            watched=self.settings.watched,
+            slot=self.escalate_slot(self.clock()),
+            ttl=JOB_TTL,
+        )
+
+    def digest(self, slot: dt.datetime | None = None) -> None:
+        """The TC digest for ``slot`` (default: the schedule's latest), once across processes."""
+        if slot is None:
+            slot = latest_slot(cron_trigger(self.settings.digest_schedule), self.clock())
+        s = self.settings
+        digest_job(
+            self.engine,
+            self.client_factory,
+            self.policy,
+            owner=self.worker_id,
+            now=self.clock,
+            smtp_host=s.smtp_host,
+            smtp_port=s.smtp_port,
+            to=s.digest_to,
+            sender=s.digest_from,
+            slot=slot,
+            watched=s.watched,
+            ttl=JOB_TTL,
+        )
 
     def purge(self) -> None:
         try:

@@ -414,6 +414,8 @@ TRUNCATED = "\n… (truncated)"
 FINDING_MARKER_RE = re.compile(r"\[govbot:([A-Z]{3}[0-9]{3}):([0-9a-f]{8,64})\]")
 # Gerrit's side of a comment on the parent (base) version of a file.
 PARENT_SIDE = "PARENT"
+# Gerrit's name for the commit message "file" (its lines start after a header).
+COMMIT_MSG = "/COMMIT_MSG"
 
 
 def finding_marker(f: Finding) -> str:
@@ -465,7 +467,10 @@ def _files_index(files: Mapping[str, Any] | Iterable[str]) -> dict[str, tuple[st
 
 
 def comment_place(
-    f: Finding, files: Mapping[str, tuple[str, str | None]]
+    f: Finding,
+    files: Mapping[str, tuple[str, str | None]],
+    *,
+    commit_msg_offset: int | None = None,
 ) -> tuple[str, str | None] | None:
     """Where an inline comment about ``f`` goes: (path in the revision, side), or None.
 
@@ -473,8 +478,12 @@ def comment_place(
     review with a 400). A finding about the head goes on the file as it is in this patch
     set; one about the base (a removed operation, a deleted spec) on the parent side of
     that file: under its own path when modified or deleted, under its new path when
-    renamed or copied.
+    renamed or copied. A finding about the commit message goes on ``/COMMIT_MSG`` only
+    when the caller gives ``commit_msg_offset`` (the lines of Gerrit's header above the
+    message) and the finding has a line.
     """
+    if f.file == COMMIT_MSG and commit_msg_offset is not None:
+        return (COMMIT_MSG, None) if f.line is not None and f.line >= 1 else None
     if f.file.startswith("/"):
         return None  # /COMMIT_MSG and friends: not a spec
     entry = files.get(f.file)
@@ -586,6 +595,8 @@ def review_input(
     vote: bool = True,
     audiences: Mapping[str, Classification] | None = None,
     notes: Sequence[str] = (),
+    title: str = "API review",
+    commit_msg_offset: int | None = None,
 ) -> dict[str, Any]:
     """The Gerrit ReviewInput for ``findings`` on ``patch_set`` (design.md §4.5).
 
@@ -604,6 +615,10 @@ def review_input(
       on an outdated patch set or when the project has no such label).
     * ``notify``: the owner when there are errors (something to fix), else nobody:
       routine bot output should not mail every reviewer and watcher.
+    * ``title`` names the review in the summary's first line ("govbot API review of
+      patch set 2: ..."); ``commit_msg_offset`` lets findings about the commit message
+      (file ``/COMMIT_MSG``, line of the message) be posted on Gerrit's ``/COMMIT_MSG``
+      at ``line + commit_msg_offset``.
     """
     review = policy.review
     digest = digest if digest is not None else policy.digest
@@ -626,7 +641,7 @@ def review_input(
         if (f.fingerprint or f.with_fingerprint().fingerprint) in carried:
             carried_over.append(f)
             continue
-        place = comment_place(f, files)
+        place = comment_place(f, files, commit_msg_offset=commit_msg_offset)
         if place is None:
             elsewhere.append(f)
             continue
@@ -639,7 +654,8 @@ def review_input(
             "unresolved": f.severity is Severity.ERROR,
         }
         if f.line is not None and f.line >= 1:
-            comment["line"] = f.line
+            shift = commit_msg_offset if path == COMMIT_MSG and commit_msg_offset else 0
+            comment["line"] = f.line + shift
         if side is not None:
             comment["side"] = side
         comments.setdefault(path, []).append(comment)
@@ -658,6 +674,7 @@ def review_input(
         max_comments=review.max_comments,
         notes=notes,
         marker=policy_marker(digest),
+        title=title,
     )
     errors = any(f.severity is Severity.ERROR for f in findings)
     out: dict[str, Any] = {
@@ -688,6 +705,7 @@ def _review_message(
     max_comments: int,
     notes: Sequence[str],
     marker: str,
+    title: str = "API review",
 ) -> str:
     specs = f" in {_plural(len(audiences), 'spec')}" if audiences else ""
     # What the change brought is the verdict; what the spec already had is context, said
@@ -695,7 +713,7 @@ def _review_message(
     fresh = [f for f in findings if f.scope != "existing"]
     before = [f for f in findings if f.scope == "existing"]
     verdict = _counts(fresh) if fresh else "no findings"
-    head = [f"govbot API review of patch set {patch_set}: {verdict}{specs}."]
+    head = [f"govbot {title} of patch set {patch_set}: {verdict}{specs}."]
     if before:
         head.append(
             f"The surface this change did not touch already has {_counts(before)}; "

@@ -28,7 +28,7 @@ from govbot.policy import packaged_policy_dir
 ENV_PREFIX = "GOVBOT_"
 SECRETS = frozenset({"gerrit_password", "webhook_secret"})
 # Settings that hold a number of seconds (``60``, ``"90s"``, ``"5m"``, ``"1h"``).
-DURATIONS = frozenset({"poll_interval", "worker_interval", "gerrit_timeout"})
+DURATIONS = frozenset({"poll_interval", "worker_interval", "gerrit_timeout", "escalate_interval"})
 _DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 BOOLEANS = frozenset({"gerrit_file_filter"})
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -59,6 +59,18 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     digest_to: tuple[str, ...] = ()
+    digest_from: str = "govbot@localhost"  # the digest's sender address
+    # When the TC digest is built and mailed: a crontab line in UTC (minute hour day
+    # month day-of-week); default Mondays 08:00. A slot missed while govbot was down
+    # runs once at start-up.
+    digest_schedule: str = "0 8 * * mon"
+    escalate_interval: float = 3600.0  # seconds between escalation passes
+    # A git mirror of the watched projects and their specs repositories (design specs
+    # read with their templates, blueprint references resolved); empty: REST only.
+    git_mirror_dir: str = ""
+    # Where the mirror fetches a project from; {project} is its name (default:
+    # {gerrit_url}/{project}, Gerrit's anonymous HTTP; use a credential helper for /a/).
+    git_url: str = ""
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     # Public base URL of the dashboard; rule documentation links are {web_url}/rules/CODE.
@@ -217,11 +229,32 @@ def _convert(values: Mapping[str, Any], source: str) -> dict[str, Any]:
             out[name] = tuple(str(x).strip() for x in items if str(x).strip())
         elif name == "policy_dir":
             out[name] = Path(str(value))
+        elif name == "digest_schedule":
+            out[name] = _cron(str(value), source)
         elif not isinstance(value, str):
             raise ConfigError(f"{source}: {name} must be a string")
         else:
             out[name] = value
     return out
+
+
+def cron_trigger(expression: str) -> Any:
+    """The APScheduler trigger of a crontab line (UTC); ValueError when it is not one."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    return CronTrigger.from_crontab(expression, timezone="UTC")
+
+
+def _cron(value: str, source: str) -> str:
+    text = " ".join(value.split())
+    try:
+        cron_trigger(text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{source}: digest_schedule must be a crontab line like '0 8 * * mon' "
+            f"(minute hour day month day-of-week, UTC), not {value!r}: {exc}"
+        ) from None
+    return text
 
 
 def _seconds(name: str, value: Any, source: str) -> float:

@@ -344,6 +344,14 @@ class GerritClient:
         data = self._json("get", f"groups/{_segment(group)}/members/", params=params)
         return [AccountInfo.from_json(item) for item in _as_list(data, "group members")]
 
+    def project_exists(self, project: str) -> bool:
+        """Whether ``project`` exists and is visible to the bot (``GET /projects/{name}``)."""
+        try:
+            self._json("get", f"projects/{_segment(project)}")
+        except GerritNotFound:
+            return False
+        return True
+
     # -- queries and changes --------------------------------------------------------------
 
     def query(

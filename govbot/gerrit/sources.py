@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 import git
@@ -250,6 +250,22 @@ class GitMirror:
                     yield
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def mirror_from_settings(settings: Any) -> GitMirror | None:
+    """The git mirror a deployment configured (``GOVBOT_GIT_MIRROR_DIR``), or None.
+
+    Projects are fetched from ``GOVBOT_GIT_URL`` (``{project}`` replaced by the name),
+    by default ``{GOVBOT_GERRIT_URL}/{project}``: Gerrit's anonymous HTTP. Credentials are
+    never put in the URL; a git credential helper supplies them for ``/a/`` URLs.
+    """
+    directory = getattr(settings, "git_mirror_dir", "")
+    if not directory:
+        return None
+    template = getattr(settings, "git_url", "") or (
+        str(getattr(settings, "gerrit_url", "")).rstrip("/") + "/{project}"
+    )
+    return GitMirror(directory, lambda project: template.replace("{project}", project))
 
 
 def _has_commit(repo: git.Repo, sha: str) -> bool:

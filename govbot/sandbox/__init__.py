@@ -68,6 +68,7 @@ def serve(port: int, seed: str, *, stop: threading.Event | None = None) -> None:
             f"    export GOVBOT_GERRIT_URL={sandbox.url}",
             f"    export GOVBOT_GERRIT_USERNAME={info.bot_username}",
             f"    export GOVBOT_GERRIT_PASSWORD={info.bot_password}",
+            f"    export GOVBOT_GIT_URL={sandbox.git_url_template}",
             "Press Ctrl-C to stop.",
         ]
         print("\n".join(lines), flush=True)

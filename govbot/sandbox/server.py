@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from govbot.sandbox import render
 from govbot.sandbox.events import WebhookDispatcher
@@ -421,6 +421,7 @@ class _Request:
             "changes": self.changes,
             "accounts": self.accounts,
             "groups": self.groups,
+            "projects": self.projects,
         }
         handler = routes.get(s[0])
         if handler is None:
@@ -485,6 +486,27 @@ class _Request:
             members = self.sb.group_members(group, recursive=recursive)
             return self.json([render.account(self.sb, a.id, True) for a in members])
         raise not_found("/".join(s))
+
+    # -- /projects ------------------------------------------------------------------------
+
+    def projects(self) -> Response:
+        """``GET /projects/{name}``: a ProjectInfo (404 for an unknown project)."""
+        s = self.segments
+        self.only("GET")
+        if len(s) != 2:
+            raise not_found("/".join(s))
+        project = self.sb.projects.get(s[1])
+        if project is None:
+            raise not_found(s[1])
+        return self.json(
+            {
+                "id": quote(project.name, safe=""),
+                "name": project.name,
+                "parent": "All-Projects",
+                "description": project.description,
+                "state": "ACTIVE",
+            }
+        )
 
     # -- /changes -------------------------------------------------------------------------
 

@@ -755,6 +755,11 @@ class GerritState:
         """``file://`` URL of the project's bare repository."""
         return self.projects[project].git.url
 
+    @property
+    def git_url_template(self) -> str:
+        """``GOVBOT_GIT_URL`` for this sandbox: ``file://.../{project}.git``."""
+        return (self.root / "git").resolve().as_uri() + "/{project}.git"
+
     # -- changes and patch sets -----------------------------------------------------------
 
     @_locked

@@ -323,6 +323,20 @@ def check_pairs(
     )
 
 
+def load_subject(
+    base: SpecSource | None,
+    head: SpecSource | None,
+    *,
+    policy: Policy,
+    max_bytes: int | None = None,
+) -> Subject | None:
+    """One (base, head) pair loaded, classified and diffed, without running any rule (the
+    spec review asks whether a change touched external surface); None for a deleted file
+    that was not a spec."""
+    limit = max_bytes or policy.max_file_bytes
+    return _subject(_cached({}, "base", base, limit), _cached({}, "head", head, limit), policy)
+
+
 # --- helpers ---------------------------------------------------------------------------
 
 

@@ -244,7 +244,7 @@ def _index_specs(
     if not specs:
         return
     report = check_pairs(
-        [(None, SpecSource(p, reader)) for p in specs],  # type: ignore[arg-type]
+        [(None, SpecSource(p, reader)) for p in specs],
         policy=policy,
         today=now.date(),
         docs_base=docs_base,
@@ -389,6 +389,21 @@ def _record_snapshot(
         if deprecations:
             session.execute(
                 insert(ApiDeprecation), [{**r, "snapshot_id": snapshot_id} for r in deprecations]
+            )
+        if deprecations:
+            # An older commit indexed after newer ones (backfill behind the job): the
+            # later snapshots' deprecations date from here at the latest.
+            later = select(ApiSnapshot.id).where(
+                ApiSnapshot.api_id == api_id, ApiSnapshot.merged_at > when
+            )
+            session.execute(
+                update(ApiDeprecation)
+                .where(
+                    ApiDeprecation.snapshot_id.in_(later),
+                    ApiDeprecation.key.in_([d["key"] for d in deprecations]),
+                    ApiDeprecation.deprecated_since > when,
+                )
+                .values(deprecated_since=when)
             )
         # The API shows its newest merged state; an older commit (backfill running
         # behind the job) only adds history.
@@ -1050,7 +1065,7 @@ def backfill(
         commits = history(repo, branch, [*policy.spec_globs, *bp_config.specs])
     except git.GitCommandError as exc:
         raise SpecError(
-            f"{repo.git_dir}: cannot read the history of {branch!r}: {exc.stderr.strip()}"
+            f"{repo.git_dir}: cannot read the history of {branch!r}: {str(exc.stderr).strip()}"
         ) from None
     run = IndexRun()
     stream = out if out is not None else sys.stderr

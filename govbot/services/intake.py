@@ -4,9 +4,12 @@ Two sources feed one queue (:mod:`govbot.db.queue`): the webhook (``govbot.web.h
 fast but lossy, and this poll, which loses nothing. Per watched project/branch the poll
 runs one incremental query::
 
-    status:open -is:wip -is:private project:P branch:B file:"^(<spec globs>)" after:"<cursor>"
+    status:open -is:wip -is:private project:P branch:B
+        (file:"^(<API spec, design spec and API path globs>)" OR message:APIImpact)
+        after:"<cursor>"
 
-pages through it with ``S=`` while Gerrit says ``_more_changes``, and queues one
+(the files and flags both review passes look at: the API review's OpenAPI specs, and the
+spec review's design specs, API paths and ``APIImpact`` flags), pages through it with ``S=`` while Gerrit says ``_more_changes``, and queues one
 ``review-change`` item per change (the queue collapses duplicates). The cursor is the
 largest ``updated`` seen, in Gerrit's own clock, and moves only after every change of
 the pass is queued: a crash in between repeats the pass, it never skips one.
@@ -23,19 +26,30 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from govbot.db.models import PollCursor, PostedReview, Project, WorkItem, WorkState
+from govbot.blueprints import BlueprintConfig
+from govbot.db.models import (
+    Evaluation,
+    EvaluationStatus,
+    PollCursor,
+    PostedReview,
+    Project,
+    WorkItem,
+    WorkState,
+)
 from govbot.db.queue import enqueue
 from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GerritError
 from govbot.gerrit.client import GerritAuthError, GerritBadRequest, GerritClient
 from govbot.gerrit.model import ChangeInfo
 from govbot.policy import Policy
+from govbot.services.review import QUIET_PREFIX
 from govbot.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -143,17 +157,30 @@ def glob_to_gerrit_regex(glob: str) -> str:
 
 
 def watched_globs(policy: Policy) -> tuple[str, ...]:
-    """The globs of files govbot reviews: API specs, and design specs if the policy has any."""
-    globs = list(policy.spec_globs)
-    for name in ("blueprint_globs", "design_spec_globs"):
-        globs.extend(getattr(policy, name, ()) or ())
-    section = policy.raw.get("blueprints") if isinstance(policy.raw, Mapping) else None
-    if isinstance(section, Mapping):
-        for key in ("specs", "globs", "files"):
-            value = section.get(key)
-            if isinstance(value, list | tuple):
-                globs.extend(str(v) for v in value)
+    """The globs of files govbot reviews: API specs, design specs (``blueprints.specs``),
+    and the files whose change is an API change (``blueprints.api_paths``)."""
+    config = BlueprintConfig.from_policy(policy)
+    globs = [*policy.spec_globs, *config.specs, *config.api_paths]
     return tuple(dict.fromkeys(globs))
+
+
+def change_filter(policy: Policy) -> str | None:
+    """The poll's selection: the watched files, or a commit message with an API flag."""
+    files = file_filter(watched_globs(policy))
+    flags = [
+        f"message:{flag}"
+        for flag in BlueprintConfig.from_policy(policy).api_flags
+        if re.fullmatch(r"[A-Za-z0-9_-]+", flag)
+    ]
+    if not flags:
+        return files
+    terms = ([files] if files else []) + flags
+    return "(" + " OR ".join(terms) + ")"
+
+
+def review_purposes(policy: Policy) -> tuple[str, ...]:
+    """The purposes of the reviews every change gets: the API review, the spec review."""
+    return (review_purpose(policy), BlueprintConfig.from_policy(policy).purpose)
 
 
 def file_filter(globs: Sequence[str]) -> str | None:
@@ -273,7 +300,7 @@ def _poll_watch(
         project_id = _project_id(session, project, now)
         cursor = session.get(PollCursor, (project_id, branch_key))
         boundary = cursor.last_updated if cursor is not None else None
-    files = file_filter(watched_globs(policy)) if filter_files else None
+    files = change_filter(policy) if filter_files else None
     options = {
         "after": boundary - overlap if boundary is not None else None,
         "include_wip": review_option(policy, "wip"),
@@ -385,19 +412,35 @@ def _stamp(when: dt.datetime | None) -> str | None:
 def _reviewed(
     session: Session, changes: Iterable[ChangeInfo], policy: Policy
 ) -> set[tuple[int, int]]:
-    """(change, patch set) pairs whose review under this policy is already posted."""
+    """(change, patch set) pairs that every review pass settled under this policy: its
+    review posted, or nothing to review, or nothing worth posting (a quiet pass)."""
     numbers = [c.number for c in changes if c.current_revision_number is not None]
     if not numbers:
         return set()
-    rows = session.execute(
-        select(PostedReview.change_number, PostedReview.patch_set_number).where(
+    purposes = review_purposes(policy)
+    settled: dict[tuple[int, int], set[str]] = {}
+    posted = session.execute(
+        select(
+            PostedReview.change_number, PostedReview.patch_set_number, PostedReview.purpose
+        ).where(
             PostedReview.change_number.in_(numbers),
             PostedReview.policy_digest == policy.digest,
-            PostedReview.purpose == review_purpose(policy),
+            PostedReview.purpose.in_(purposes),
             PostedReview.posted_at.is_not(None),
         )
     )
-    return {(number, ps) for number, ps in rows}
+    memos = session.execute(
+        select(Evaluation.change_number, Evaluation.patch_set_number, Evaluation.purpose).where(
+            Evaluation.change_number.in_(numbers),
+            Evaluation.policy_digest == policy.digest,
+            Evaluation.purpose.in_(purposes),
+            (Evaluation.status == EvaluationStatus.SKIPPED)
+            | Evaluation.detail.startswith(QUIET_PREFIX),
+        )
+    )
+    for number, ps, purpose in [*posted, *memos]:
+        settled.setdefault((number, ps), set()).add(purpose)
+    return {pair for pair, done in settled.items() if done >= set(purposes)}
 
 
 def _queued_at(session: Session, changes: Iterable[ChangeInfo]) -> dict[int, str]:
@@ -425,12 +468,14 @@ __all__ = [
     "PollResult",
     "WatchResult",
     "build_query",
+    "change_filter",
     "change_number",
     "file_filter",
     "glob_to_gerrit_regex",
     "poll_once",
     "review_option",
     "review_purpose",
+    "review_purposes",
     "watched_globs",
     "work_key",
 ]

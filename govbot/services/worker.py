@@ -1,4 +1,9 @@
-"""The worker: take "review change N" items off the queue and run the review on each.
+"""The worker: take "review change N" items off the queue and run the reviews on each.
+
+Each change gets both passes of the review path, on one read of the change: the API
+review (:data:`~govbot.services.review.API_REVIEW`, the OpenAPI specs) and the spec
+review (:data:`~govbot.services.spec_review.SPEC_REVIEW`, design specs and blueprint
+references). Each is idempotent on its own, so a retried item redoes only what is missing.
 
 One item at a time is claimed, reviewed and then completed or failed, so a worker that
 stops (Ctrl-C, a crash) leaves at most one claimed item behind, which the queue hands to
@@ -41,9 +46,18 @@ from govbot.gerrit.client import (
     GerritNotFound,
     GerritUnavailable,
 )
+from govbot.gerrit.sources import GitMirror, mirror_from_settings
 from govbot.policy import Policy
 from govbot.services.intake import REVIEW_KIND, change_number
-from govbot.services.review import ReviewInProgress, ReviewOutcome, review_change
+from govbot.services.review import (
+    API_REVIEW,
+    ReviewInProgress,
+    ReviewOutcome,
+    ReviewPass,
+    read_change,
+    run_review,
+)
+from govbot.services.spec_review import SPEC_REVIEW
 from govbot.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -55,6 +69,8 @@ DEFAULT_LIMIT = 20
 BUSY_RETRY = dt.timedelta(minutes=1)
 
 Clock = Callable[[], dt.datetime]
+# The reviews every change gets, in this order.
+PASSES: tuple[ReviewPass, ...] = (API_REVIEW, SPEC_REVIEW)
 
 
 @dataclass(frozen=True)
@@ -64,7 +80,8 @@ class ItemResult:
     change: int | None
     status: str  # reviewed | closed | gone | retry | failed | lost
     detail: str = ""
-    outcome: ReviewOutcome | None = None
+    outcome: ReviewOutcome | None = None  # the API review's
+    outcomes: tuple[ReviewOutcome, ...] = ()  # every pass's, in PASSES order
 
 
 @dataclass(frozen=True)
@@ -98,11 +115,15 @@ def run_worker_once(
     *,
     lease: dt.timedelta = DEFAULT_LEASE,
     dry_run: bool = False,
+    mirror: GitMirror | None = None,
 ) -> WorkerResult:
     """Claim and review up to ``limit`` due items, one at a time.
 
     ``now`` is a fixed time (tests move it) or a clock called at each step (the service).
+    ``mirror``: the git mirror (default: the one the settings configure, if any).
     """
+    if mirror is None:
+        mirror = mirror_from_settings(settings)
     clock: Clock = now if callable(now) else (lambda: now)  # type: ignore[assignment,return-value]
     results: list[ItemResult] = []
     for _ in range(limit):
@@ -111,7 +132,7 @@ def run_worker_once(
         if not claimed:
             break
         result, stop = _work_on(
-            claimed[0], engine, client, policy, settings, clock, dry_run=dry_run
+            claimed[0], engine, client, policy, settings, clock, dry_run=dry_run, mirror=mirror
         )
         results.append(result)
         if stop:
@@ -128,23 +149,26 @@ def _work_on(
     clock: Clock,
     *,
     dry_run: bool,
+    mirror: GitMirror | None = None,
 ) -> tuple[ItemResult, bool]:
-    """Review one claimed item; (its result, whether to stop this run)."""
+    """Review one claimed item (every pass); (its result, whether to stop this run)."""
     try:
         number = change_number(item.key)
     except ValueError as exc:
         _fail(engine, item, clock(), str(exc))
         return ItemResult(None, "failed", str(exc)), False
     try:
-        outcome = review_change(
+        outcomes = review_all(
             number,
             client=client,
-            engine_or_session=engine,
+            engine=engine,
             policy=policy,
             now=clock(),
             dry_run=dry_run,
             docs_base=settings.docs_base,
+            mirror=mirror,
         )
+        outcome = outcomes[0]
     except ChangeClosed as exc:
         LOG.info("change=%s closed while reviewing; nothing to do (%s)", number, exc)
         _complete(engine, item, clock())
@@ -189,7 +213,41 @@ def _work_on(
         getattr(outcome, "status", "reviewed"),
         f": {outcome.reason}" if getattr(outcome, "reason", None) else "",
     )
-    return ItemResult(number, "reviewed", str(getattr(outcome, "status", "")), outcome), False
+    detail = ", ".join(f"{o.purpose}: {o.status}" for o in outcomes)
+    return ItemResult(number, "reviewed", detail, outcome, tuple(outcomes)), False
+
+
+def review_all(
+    change: int | str,
+    *,
+    client: GerritClient,
+    engine: Engine | None,
+    policy: Policy,
+    now: dt.datetime,
+    dry_run: bool = False,
+    docs_base: str,
+    mirror: GitMirror | None = None,
+    revision: int | str | None = None,
+    passes: tuple[ReviewPass, ...] = PASSES,
+) -> list[ReviewOutcome]:
+    """Every pass on ``change``, on one read of it: the outcomes in ``passes`` order."""
+    info = read_change(client, change, revision)
+    return [
+        run_review(
+            change,
+            review_pass,
+            client=client,
+            engine_or_session=engine,
+            policy=policy,
+            now=now,
+            dry_run=dry_run,
+            docs_base=docs_base,
+            revision=revision,
+            mirror=mirror,
+            info=info,
+        )
+        for review_pass in passes
+    ]
 
 
 def _complete(engine: Engine, item: WorkItem, now: dt.datetime) -> bool:
@@ -225,4 +283,12 @@ def default_clock() -> dt.datetime:
     return utcnow()
 
 
-__all__ = ["ItemResult", "WorkerResult", "default_clock", "outage_delay", "run_worker_once"]
+__all__ = [
+    "PASSES",
+    "ItemResult",
+    "WorkerResult",
+    "default_clock",
+    "outage_delay",
+    "review_all",
+    "run_worker_once",
+]

@@ -19,20 +19,8 @@ from govbot.db import (
 from govbot.db.migrate import downgrade
 from govbot.db.models import Base
 
-TABLES = {
-    "projects",
-    "changes",
-    "patch_sets",
-    "evaluations",
-    "findings",
-    "posted_reviews",
-    "work_items",
-    "poll_cursors",
-    "escalations",
-    "tc_members",
-    "digests",
-    "job_leases",
-}
+# Every table of the models; the migrations must create exactly these (plus alembic's).
+TABLES = set(Base.metadata.tables)
 
 
 def test_upgrade_from_empty_to_head_creates_every_table(db_url: str) -> None:
@@ -40,7 +28,7 @@ def test_upgrade_from_empty_to_head_creates_every_table(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0002"
+            assert current_revision(connection) == head_revision() == "0003"
             assert is_up_to_date(connection)
             assert set(inspect(connection).get_table_names()) == TABLES | {"alembic_version"}
     finally:
@@ -111,7 +99,7 @@ def test_check_constraints_and_partial_indexes_match_the_models(db_engine: Engin
                 assert reflected_where is None, index.name
             else:
                 assert _words(reflected_where) == _words(where), index.name
-    assert checked == 11  # every CHECK of the models was compared
+    assert checked >= 19  # every CHECK of the models was compared (19 at revision 0003)
 
 
 def _literals(sql: str) -> set[str]:

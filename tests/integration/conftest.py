@@ -47,9 +47,12 @@ def policy() -> Policy:
 
 
 @pytest.fixture
-def settings(gerrit: Sandbox, db_url: str) -> Settings:
-    """Settings of a govbot watching the three demo projects of ``gerrit``."""
+def settings(gerrit: Sandbox, db_url: str, tmp_path) -> Settings:
+    """Settings of a govbot watching the three demo projects of ``gerrit``, with a git
+    mirror of them (blueprint references resolve in openstack/compute-specs)."""
     return Settings(
+        git_mirror_dir=str(tmp_path / "mirror"),
+        git_url=gerrit.git_url_template,
         gerrit_url=gerrit.url,
         gerrit_username=BOT[0],
         gerrit_password=BOT[1],

@@ -15,6 +15,7 @@ from integration_support import (
     POLLED,
     REPO,
     SPEC_CHANGES,
+    all_reviews,
     bot_reviews,
     review_posts,
     spec_edit,
@@ -99,8 +100,14 @@ WORKER_SCRIPT = textwrap.dedent(
     from govbot.services.worker import run_worker_once
     from govbot.settings import Settings
 
-    url, db_url, policy_dir, when = sys.argv[1:5]
-    settings = Settings(gerrit_url=url, gerrit_username="govbot", gerrit_password="govbot-demo")
+    url, db_url, policy_dir, when, mirror, git_url = sys.argv[1:7]
+    settings = Settings(
+        gerrit_url=url,
+        gerrit_username="govbot",
+        gerrit_password="govbot-demo",
+        git_mirror_dir=mirror,
+        git_url=git_url,
+    )
     client = GerritClient(url, "govbot", "govbot-demo", timeout=30, retries=0)
     engine = make_engine(db_url)
     now = dt.datetime.fromisoformat(when)
@@ -128,6 +135,8 @@ def test_killed_between_posting_and_recording_posts_no_duplicate(
             db_url,
             str(REPO / "policies"),
             now.isoformat(),
+            settings.git_mirror_dir,
+            settings.git_url,
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -153,7 +162,9 @@ def test_killed_between_posting_and_recording_posts_no_duplicate(
     assert len(bot_reviews(gerrit, victim)) == 1
     with session_scope(db_engine) as session:
         record = session.scalars(
-            select(PostedReview).where(PostedReview.change_number == victim)
+            select(PostedReview).where(
+                PostedReview.change_number == victim, PostedReview.purpose == "api-review"
+            )
         ).one_or_none()
     assert record is None or record.posted_at is None  # posted, never recorded
 
@@ -163,10 +174,12 @@ def test_killed_between_posting_and_recording_posts_no_duplicate(
     cycle(db_engine, client, policy, settings, later)
     for number in SPEC_CHANGES:
         assert len(bot_reviews(gerrit, number)) == 1, number
-    assert review_posts(gerrit) == sum(len(bot_reviews(gerrit, n)) for n in POLLED)
+    assert review_posts(gerrit) == sum(all_reviews(gerrit, n) for n in POLLED)
     with session_scope(db_engine) as session:
         recorded = session.scalars(
-            select(PostedReview).where(PostedReview.change_number == victim)
+            select(PostedReview).where(
+                PostedReview.change_number == victim, PostedReview.purpose == "api-review"
+            )
         ).one()
     assert recorded.posted_at is not None
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from govbot.db import make_engine, session_scope
 from govbot.db.models import PollCursor, WorkItem, WorkState
 from govbot.db.queue import claim, complete
-from govbot.sandbox.seed import COMPUTE, COMPUTE_SPEC_PATH
+from govbot.sandbox.seed import COMPUTE, COMPUTE_SPEC_PATH, COMPUTE_SPECS
 from govbot.services.intake import (
     REVIEW_KIND,
     build_query,
@@ -276,3 +276,34 @@ def test_the_watch_settings(tmp_path):
     toml.write_text('[gerrit]\nprojects = ["a/b", "c/d:main"]\n[poll]\ninterval = 30\n')
     s = Settings.from_env(toml, environ={}, cwd=tmp_path)
     assert s.watched == (("a/b", None), ("c/d", "main")) and s.poll_interval == 30.0
+
+
+def test_the_poll_queues_what_the_spec_review_needs(
+    gerrit, client, db_engine, settings, policy, now
+):
+    """Besides API specs: design specs, files under the policy's API paths, and changes
+    flagged APIImpact are queued; a change touching none of them is not."""
+    gerrit.clock.advance(minutes=1)
+    api_path = gerrit.create_change(
+        COMPUTE,
+        subject="Filter flavors",
+        files={"nova/api/openstack/compute/flavors.py": "x = 1\n"},
+        owner="alice",
+    )
+    flagged = gerrit.create_change(
+        COMPUTE, subject="Docs", files={"README.rst": "x\n"}, owner="alice", body="APIImpact"
+    )
+    design = gerrit.create_change(
+        COMPUTE_SPECS,
+        subject="Propose a spec",
+        files={"specs/2027.1/approved/new-thing.rst": "New thing\n=========\n"},
+        owner="alice",
+    )
+    neither = gerrit.create_change(
+        COMPUTE, subject="Docs", files={"README.rst": "y\n"}, owner="alice"
+    )
+    result = poll_once(client, db_engine, settings, policy, now + dt.timedelta(minutes=1))
+    assert result.ok, result.errors
+    assert {api_path.number, flagged.number, design.number} <= set(result.queued)
+    assert neither.number not in result.queued
+    assert result.queries == len(settings.gerrit_projects)  # still one query per project

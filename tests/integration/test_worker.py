@@ -7,10 +7,13 @@ import datetime as dt
 from integration_support import (
     POLLED,
     SPEC_CHANGES,
+    SPEC_REVIEWED,
     WIP_CHANGE,
+    all_reviews,
     bot_reviews,
     review_posts,
     spec_edit,
+    spec_reviews,
 )
 from sqlalchemy import select
 
@@ -41,7 +44,8 @@ def statuses(results: list[WorkerResult]) -> dict[int, str]:
 def test_every_spec_change_is_reviewed_exactly_once(
     gerrit, client, db_engine, settings, policy, now
 ):
-    """Poll + worker: one review on each spec change; polling and working again posts nothing."""
+    """Poll + worker: one API review on each spec change, one spec review on each change the
+    BPR rules flag (none on the others); polling and working again posts nothing."""
     poll_once(client, db_engine, settings, policy, now)
     results = drain(db_engine, client, policy, settings, now)
     outcomes = {i.change: i.outcome for r in results for i in r.items}
@@ -50,8 +54,13 @@ def test_every_spec_change_is_reviewed_exactly_once(
     for number in SPEC_CHANGES:
         assert len(bot_reviews(gerrit, number)) == 1, number
     assert bot_reviews(gerrit, WIP_CHANGE) == []
+    assert {n for n in POLLED if spec_reviews(gerrit, n)} == SPEC_REVIEWED
+    for number in SPEC_REVIEWED:
+        assert len(spec_reviews(gerrit, number)) == 1, number
+    both = {i.change: [o.purpose for o in i.outcomes] for r in results for i in r.items}
+    assert all(purposes == ["api-review", "spec-review"] for purposes in both.values()), both
     posted = review_posts(gerrit)
-    assert posted == sum(len(bot_reviews(gerrit, n)) for n in POLLED)
+    assert posted == sum(all_reviews(gerrit, n) for n in POLLED)
 
     # The reviews themselves updated the changes; the next polls and runs post nothing.
     for minutes in (1, 2, 3):

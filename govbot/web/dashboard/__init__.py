@@ -36,6 +36,8 @@ from flask import Flask, Response, current_app, g, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+import govbot
+from govbot.findings import Audience
 from govbot.policy import Policy, load_policy
 from govbot.settings import Settings
 
@@ -60,6 +62,8 @@ class Dashboard:
     # "" disables the admin actions; else a werkzeug password hash or the password itself.
     admin_password: str = field(default="", repr=False)
     now: Any = None  # a callable giving the current time (tests fix it)
+    registry: Any = None  # the Prometheus registry of /metrics, made on first scrape
+    trends: Any = None  # queries.TrendCache: the health trend, recomputed on new snapshots
 
     def current_time(self) -> dt.datetime:
         return self.now() if self.now is not None else dt.datetime.now(dt.UTC)
@@ -134,14 +138,47 @@ def register_dashboard(
         SESSION_COOKIE_SECURE=settings.web_url.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
     )
-    state = Dashboard(engine, settings, policy, password, now)
+    from govbot.web.dashboard.queries import TrendCache
+
+    existing: Dashboard | None = app.extensions.get(EXTENSION)
+    if existing is not None:
+        # Registered already (create_app does it): a second call only reconfigures, so a
+        # caller (a test, the demo) can give its own policy, password or clock.
+        existing.engine, existing.settings, existing.now = engine, settings, now
+        existing.policy = policy if policy is not None else existing.policy
+        existing.admin_password = password
+        existing.registry, existing.trends = None, TrendCache()
+        return existing
+    state = Dashboard(engine, settings, policy, password, now, trends=TrendCache())
     app.extensions[EXTENSION] = state
     app.teardown_appcontext(_close_session)
     install_filters(app)
+    app.context_processor(_template_context)
     for module in (overview, apis, queue, blueprints, rules, api_v1, metrics, admin, assets):
         app.register_blueprint(module.bp)
     app.after_request(_security_headers)
     return state
+
+
+def _template_context() -> dict[str, Any]:
+    from govbot.web.dashboard.assets import own_version, plotly_version
+
+    state: Dashboard | None = current_app.extensions.get(EXTENSION)
+    if state is None:
+        return {}
+    now = state.current_time()
+    return {
+        "now": now,
+        "today": now.date(),
+        "charts": False,
+        "plotly_version": plotly_version(),
+        "asset_version": own_version,
+        "govbot_version": govbot.__version__,
+        "gerrit_url": state.settings.gerrit_url.rstrip("/"),
+        "external": Audience.EXTERNAL,
+        "external_admin": Audience.EXTERNAL_ADMIN,
+        "internal": Audience.INTERNAL,
+    }
 
 
 def _security_headers(response: Response) -> Response:

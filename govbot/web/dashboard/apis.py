@@ -9,12 +9,13 @@ from flask import Blueprint, abort, render_template, request
 
 from govbot.db.models import ApiSnapshot
 from govbot.web.dashboard import charts, dashboard, db, queries
-from govbot.web.dashboard.templating import BadQuery, html_page_args
+from govbot.web.dashboard.templating import BadQuery, html_page_args, make_page
 
 bp = Blueprint("apis", __name__, url_prefix="/apis", template_folder="templates")
 
 SHOWN = 20
 HISTORY_POINTS = 200
+TIMELINE_MAX = 300
 
 
 def _api(api_id: int) -> queries.ApiRow:
@@ -30,9 +31,9 @@ def show(api_id: int) -> str:
     row = _api(api_id)
     spec = row.spec
     today = dashboard().current_time().date()
-    snapshot = s.get(ApiSnapshot, spec.latest_snapshot_id)
-    history = queries.snapshots_page(s, spec, limit=SHOWN, marker=None)
     recent = queries.snapshots_page(s, spec, limit=HISTORY_POINTS, marker=None).items
+    history = make_page(recent, SHOWN, lambda x: x.id)
+    snapshot = s.get(ApiSnapshot, spec.latest_snapshot_id)  # mostly loaded already
     points = [
         queries.TrendPoint(
             x.merged_at,
@@ -45,8 +46,10 @@ def show(api_id: int) -> str:
         )
         for x in reversed(recent)
     ]
-    deprecations = queries.deprecations(s, spec, limit=100, marker=None)
-    dated = [(d.operation, d.sunset) for d in deprecations.items if d.sunset is not None]
+    # The timeline places every dated deprecation (most APIs have few); the table pages.
+    everything = queries.deprecations(s, spec, limit=TIMELINE_MAX, marker=None).items
+    dated = [(d.operation, d.sunset) for d in everything if d.sunset is not None]
+    deprecations = make_page(everything, SHOWN, lambda d: d.id)
     return render_template(
         "dashboard/api.html",
         charts=True,
@@ -63,16 +66,16 @@ def show(api_id: int) -> str:
     )
 
 
-def _list(
-    api_id: int, kind: str, heading: str, filters: Sequence[tuple[str, str]] = ()
-) -> str:
+def _list(api_id: int, kind: str, heading: str, filters: Sequence[tuple[str, str]] = ()) -> str:
     s = db()
     row = _api(api_id)
     limit, marker = html_page_args()
     args: dict[str, Any] = {"limit": limit, "marker": marker}
     try:
         if kind == "operations":
-            page = queries.operations_page(s, row.spec, audience=request.args.get("audience"), **args)
+            page = queries.operations_page(
+                s, row.spec, audience=request.args.get("audience"), **args
+            )
         elif kind == "findings":
             page = queries.findings_page(
                 s,

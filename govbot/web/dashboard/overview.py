@@ -22,7 +22,7 @@ def index() -> str:
     except BadQuery as exc:
         abort(400, str(exc))
     summary = queries.summary(s)
-    points = queries.trend(s, now)
+    points = dashboard().trends.get(s, now)
     sunsets = queries.deprecations_near(s, now.date(), limit=25)
     stale = queries.queue_page(s, limit=STALE_SHOWN, marker=None, states=("stale", "at-risk"))
     return render_template(

@@ -9,7 +9,8 @@ for a whole page at once (no query per row).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +43,6 @@ from govbot.db.models import (
 )
 from govbot.findings import Audience, Severity
 from govbot.web.dashboard.templating import BadQuery, Page, int_marker, make_page
-
 
 QUEUE_STATES = ("stale", "at-risk", "waiting", "skipped")
 SUNSET_WINDOW_DAYS = 90
@@ -384,12 +384,17 @@ def trend(
         .order_by(ApiSnapshot.merged_at, ApiSnapshot.id)
     ).all()
     current: dict[int, tuple[int, ...]] = {r[0]: tuple(r[2:]) for r in baseline}
+    # Running totals: each snapshot replaces its API's previous counts.
+    totals = [sum(v[i] for v in current.values()) for i in range(6)]
     points: list[TrendPoint] = []
     if current:
-        points.append(_point(since, current))
+        points.append(TrendPoint(since, *totals))
     for r in rows:
-        current[r[0]] = tuple(r[2:])
-        point = _point(r[1], current)
+        new = tuple(r[2:])
+        old = current.get(r[0], (0, 0, 0, 0, 0, 0))
+        current[r[0]] = new
+        totals = [t + n - o for t, n, o in zip(totals, new, old, strict=True)]
+        point = TrendPoint(r[1], *totals)
         if points and points[-1].at == point.at:
             points[-1] = point
         else:
@@ -401,9 +406,37 @@ def trend(
     return points
 
 
-def _point(at: dt.datetime, current: dict[int, tuple[int, ...]]) -> TrendPoint:
-    totals = [sum(v[i] for v in current.values()) for i in range(6)]
-    return TrendPoint(at, *totals)
+class TrendCache:
+    """The trend, recomputed only when a snapshot was added or removed.
+
+    Keyed by the newest snapshot id and the number of snapshots (one index-only query),
+    so it is never stale; the window starts on the hour so that it can be reused.
+    """
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[Any, ...], list[TrendPoint]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self, s: Session, now: dt.datetime, *, api_id: int | None = None, days: int = TREND_DAYS
+    ) -> list[TrendPoint]:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        version = tuple(
+            s.execute(select(func.max(ApiSnapshot.id), func.count(ApiSnapshot.id))).one()
+        )
+        key = (api_id, days, hour, version)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        points = trend(s, hour, api_id=api_id, days=days)
+        with self._lock:
+            self._items[key] = points
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
+        return points
 
 
 @dataclass
@@ -637,13 +670,15 @@ class OpenChange:
 def open_changes(s: Session, spec: ApiSpec, *, limit: int, marker: str | None) -> Page:
     """Open changes of the API's project and branch that govbot reviewed, with the verdict
     on their current patch set (counts over the change, and on this spec file)."""
+    e2 = aliased(Evaluation)
     latest = (
-        select(func.max(Evaluation.id))
+        select(func.max(e2.id))
         .where(
-            Evaluation.change_number == Change.number,
-            Evaluation.patch_set_number == Change.current_patch_set,
-            Evaluation.purpose == REVIEW_PURPOSE,
+            e2.change_number == Change.number,
+            e2.patch_set_number == Change.current_patch_set,
+            e2.purpose == REVIEW_PURPOSE,
         )
+        .correlate(Change)
         .scalar_subquery()
     )
     on_file = (
@@ -1100,6 +1135,7 @@ __all__ = [
     "OpenChange",
     "ProjectRow",
     "Summary",
+    "TrendCache",
     "TrendPoint",
     "api",
     "api_page",

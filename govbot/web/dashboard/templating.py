@@ -148,7 +148,7 @@ def anchor(title: str) -> str:
 def _rst_html(text: str) -> str:
     parts = publish_parts(
         text,
-        writer_name="html5",
+        writer="html5",
         settings_overrides={
             # The docstrings are ours, but nothing in them may reach the file system or
             # inject raw HTML, and problems in them must not print to stderr.

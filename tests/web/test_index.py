@@ -1,0 +1,362 @@
+"""The index job and backfill: API snapshots of merged states, idempotent, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from web_support import BLUEPRINT_GOOD, COMPUTE, COMPUTE_FILE, NOW, MemoryTree, compute_spec
+
+from govbot.db.models import (
+    ApiDeprecation,
+    ApiOperation,
+    ApiSnapshot,
+    ApiSpec,
+    BlueprintVerdict,
+    IndexCursor,
+    JobLease,
+    QueueState,
+    SnapshotFinding,
+    SpecDocument,
+)
+from govbot.db.session import session_scope
+from govbot.findings import Audience
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.sources import GitMirror
+from govbot.policy import Policy
+from govbot.sandbox import Clock, running_sandbox
+from govbot.services.escalation import escalate
+from govbot.services.index import (
+    backfill,
+    index_commit,
+    index_heads,
+    index_job,
+    index_merged,
+    record_queue,
+)
+
+DAY = dt.timedelta(days=1)
+
+
+def count(engine: Engine, model: type) -> int:
+    with session_scope(engine) as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def index(engine: Engine, policy: Policy, files: dict[str, str], commit: str, when: dt.datetime):
+    return index_commit(
+        engine, MemoryTree(files), COMPUTE, "master", commit, policy=policy, now=NOW, merged_at=when
+    )
+
+
+def test_indexing_a_commit_twice_records_it_once(db_engine: Engine, policy: Policy) -> None:
+    """a snapshot is unique per (API, commit); the second run records nothing"""
+    first = index(db_engine, policy, {COMPUTE_FILE: compute_spec("1")}, "a" * 40, NOW - DAY)
+    again = index(db_engine, policy, {COMPUTE_FILE: compute_spec("1")}, "a" * 40, NOW - DAY)
+    assert first.snapshots == [COMPUTE_FILE] and again.snapshots == []
+    assert count(db_engine, ApiSnapshot) == 1
+    with session_scope(db_engine) as s:
+        spec = s.scalars(select(ApiSpec)).one()
+        assert (spec.title, spec.version, spec.audience) == ("Compute API", "1", Audience.EXTERNAL)
+        assert (spec.ops_external, spec.ops_external_admin, spec.ops_internal) == (4, 1, 0)
+        assert spec.deprecated == 2 and spec.next_sunset == dt.date(2026, 4, 1)
+        assert spec.errors + spec.warnings + spec.infos == s.scalar(
+            select(func.count(SnapshotFinding.id))
+        )
+        assert s.scalar(select(func.count(ApiOperation.id))) == 5
+        admin = s.scalars(select(ApiOperation).where(ApiOperation.path == "/os-hosts")).one()
+        assert admin.audience is Audience.EXTERNAL_ADMIN and admin.source.startswith("policy:")
+        assert s.scalar(select(func.count()).select_from(SpecDocument)) == 1
+
+
+def test_unchanged_content_at_a_new_commit_is_not_a_new_snapshot(
+    db_engine: Engine, policy: Policy
+) -> None:
+    """history has one point per merged change that changed the spec, not per commit"""
+    index(
+        db_engine, policy, {COMPUTE_FILE: compute_spec("1"), "README": "a"}, "a" * 40, NOW - 3 * DAY
+    )
+    result = index(
+        db_engine, policy, {COMPUTE_FILE: compute_spec("1"), "README": "b"}, "b" * 40, NOW - 2 * DAY
+    )
+    assert result.snapshots == [] and result.unchanged == [COMPUTE_FILE]
+    index(db_engine, policy, {COMPUTE_FILE: compute_spec("2")}, "c" * 40, NOW - DAY)
+    assert count(db_engine, ApiSnapshot) == 2
+
+
+def test_history_kept_in_merge_order_and_an_older_commit_does_not_become_latest(
+    db_engine: Engine, policy: Policy
+) -> None:
+    index(db_engine, policy, {COMPUTE_FILE: compute_spec("3")}, "c" * 40, NOW - DAY)
+    index(
+        db_engine,
+        policy,
+        {COMPUTE_FILE: compute_spec("1", with_admin=False)},
+        "a" * 40,
+        NOW - 9 * DAY,
+    )
+    with session_scope(db_engine) as s:
+        spec = s.scalars(select(ApiSpec)).one()
+        assert (spec.version, spec.commit) == ("3", "c" * 40)
+        # The deprecation carried from the older snapshot keeps its first date.
+        since = s.scalars(
+            select(ApiDeprecation.deprecated_since)
+            .where(ApiDeprecation.snapshot_id == spec.latest_snapshot_id)
+            .order_by(ApiDeprecation.id)
+        ).all()
+        assert since == [NOW - 9 * DAY, NOW - 9 * DAY]
+
+
+def test_deprecations_record_sunset_and_replacement(db_engine: Engine, policy: Policy) -> None:
+    index(db_engine, policy, {COMPUTE_FILE: compute_spec("1")}, "a" * 40, NOW - DAY)
+    with session_scope(db_engine) as s:
+        rows = s.execute(
+            select(
+                ApiDeprecation.operation, ApiDeprecation.sunset, ApiDeprecation.replacement
+            ).order_by(ApiDeprecation.sunset)
+        ).all()
+    assert rows == [
+        ("DELETE /servers/{server_id}", dt.date(2026, 4, 1), "DELETE /v2/servers/{server_id}"),
+        ("GET /os-keypairs", dt.date(2027, 1, 15), None),
+    ]
+
+
+def test_a_spec_that_cannot_be_loaded_is_recorded_with_its_problem(
+    db_engine: Engine, policy: Policy
+) -> None:
+    result = index(db_engine, policy, {COMPUTE_FILE: "openapi: [unclosed"}, "a" * 40, NOW)
+    assert result.snapshots == [COMPUTE_FILE] and result.problems
+    with session_scope(db_engine) as s:
+        spec = s.scalars(select(ApiSpec)).one()
+        assert spec.problem and spec.errors >= 1
+
+
+def test_a_shared_schema_file_is_not_an_api_of_its_own(db_engine: Engine, policy: Policy) -> None:
+    main = compute_spec("1").replace(
+        "        id: {type: string, format: uuid}", "        id: {$ref: 'common.yaml#/Id'}"
+    )
+    files = {COMPUTE_FILE: main, "api-specs/common.yaml": "Id: {type: string, format: uuid}\n"}
+    result = index(db_engine, policy, files, "a" * 40, NOW)
+    assert result.snapshots == [COMPUTE_FILE]
+    with session_scope(db_engine) as s:
+        [documents] = s.scalars(select(ApiSnapshot.documents)).all()
+        assert set(documents) == {COMPUTE_FILE, "api-specs/common.yaml"}
+
+
+def test_design_specs_get_their_verdict(db_engine: Engine, policy: Policy) -> None:
+    tree = MemoryTree({"specs/2026.2/approved/keypair-last-used.rst": BLUEPRINT_GOOD})
+    result = index_commit(
+        db_engine,
+        tree,
+        "openstack/compute-specs",
+        "master",
+        "d" * 40,
+        policy=policy,
+        now=NOW,
+        merged_at=NOW,
+    )
+    again = index_commit(
+        db_engine,
+        tree,
+        "openstack/compute-specs",
+        "master",
+        "e" * 40,
+        policy=policy,
+        now=NOW,
+        merged_at=NOW,
+    )
+    assert result.blueprints and not again.blueprints
+    with session_scope(db_engine) as s:
+        b = s.scalars(select(BlueprintVerdict)).one()
+        assert (b.verdict, b.strength, b.rest_api_impact) == ("justified", "strong", True)
+        assert b.title == "Report when a keypair was last used"
+
+
+# --- backfill over a real git repository --------------------------------------------------------
+
+
+def git(repo: Path, *args: str, when: str = "2026-01-01T00:00:00Z") -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+        "GIT_AUTHOR_DATE": when,
+        "GIT_COMMITTER_DATE": when,
+        "HOME": str(repo),
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.fixture
+def history_repo(tmp_path: Path) -> Path:
+    """Four commits on master: three change the spec, one only the README."""
+    repo = tmp_path / "compute-api"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "master")
+    spec = repo / COMPUTE_FILE
+    spec.parent.mkdir(parents=True)
+    steps = [
+        (compute_spec("2.90", with_admin=False), "Import", "2026-01-01T10:00:00Z"),
+        (
+            compute_spec("2.91"),
+            "Add hosts\n\nReviewed-on: https://review.example.org/c/openstack/compute-api/+/4711",
+            "2026-01-05T10:00:00Z",
+        ),
+        (None, "Docs only", "2026-01-06T10:00:00Z"),
+        (
+            compute_spec("2.92", extra_field="\n        name: {type: string}"),
+            "Add name",
+            "2026-01-09T10:00:00Z",
+        ),
+    ]
+    for n, (text, message, when) in enumerate(steps):
+        if text is None:
+            (repo / "README.rst").write_text(f"readme {n}\n")
+        else:
+            spec.write_text(text.lstrip())
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", message, when=when)
+    return repo
+
+
+def test_backfill_walks_the_history_with_progress_and_once(
+    db_engine: Engine, policy: Policy, history_repo: Path
+) -> None:
+    out = io.StringIO()
+    run = backfill(db_engine, history_repo, COMPUTE, "master", policy=policy, now=NOW, out=out)
+    assert (run.commits, run.snapshots, run.errors) == (3, 3, [])
+    assert "indexing openstack/compute-api master: 3/3 commits" in out.getvalue()
+    with session_scope(db_engine) as s:
+        snaps = s.execute(
+            select(ApiSnapshot.version, ApiSnapshot.change_number, ApiSnapshot.merged_at).order_by(
+                ApiSnapshot.merged_at
+            )
+        ).all()
+    assert [v for v, _, _ in snaps] == ["2.90", "2.91", "2.92"]
+    assert snaps[1][1] == 4711
+    assert snaps[0][2] == dt.datetime(2026, 1, 1, 10, tzinfo=dt.UTC)
+    again = backfill(db_engine, history_repo, COMPUTE, "master", policy=policy, now=NOW, out=out)
+    assert again.snapshots == 0 and count(db_engine, ApiSnapshot) == 3
+
+
+def test_backfill_of_a_missing_branch_says_so(
+    db_engine: Engine, policy: Policy, history_repo: Path
+) -> None:
+    from govbot.errors import SpecError
+
+    with pytest.raises(SpecError, match="stable/1999"):
+        backfill(db_engine, history_repo, COMPUTE, "stable/1999", policy=policy, progress=False)
+
+
+# --- the index job against the sandbox Gerrit ----------------------------------------------------
+
+
+@pytest.fixture
+def gerrit():
+    with running_sandbox(seed="empty", clock=Clock(NOW - 10 * DAY)) as sandbox:
+        sandbox.add_account("alice", "Alice", password="alice-pw")
+        sandbox.add_project(COMPUTE, {COMPUTE_FILE: compute_spec("2.90")}, when=NOW - 10 * DAY)
+        yield sandbox
+
+
+def merge_change(sandbox, version: str, when: dt.datetime) -> int:
+    sandbox.clock.set(when)
+    change = sandbox.create_change(
+        COMPUTE,
+        subject=f"Bump to {version}",
+        files={COMPUTE_FILE: compute_spec(version)},
+        owner="alice",
+        created=when,
+    )
+    sandbox.merge(change, date=when)
+    return change.number
+
+
+@pytest.mark.parametrize("with_mirror", [False, True], ids=["rest", "mirror"])
+def test_index_job_records_merged_changes_once(
+    db_engine: Engine, policy: Policy, gerrit, tmp_path: Path, with_mirror: bool
+) -> None:
+    number = merge_change(gerrit, "2.91", NOW - 2 * DAY)
+    mirror = GitMirror(tmp_path / "mirror", gerrit.git_url) if with_mirror else None
+    client = GerritClient(gerrit.url, "govbot", "govbot-demo", retries=0)
+    try:
+        run = index_merged(
+            db_engine, client, policy=policy, now=NOW, watched=[(COMPUTE, "master")], mirror=mirror
+        )
+        assert (run.commits, run.snapshots, run.errors) == (1, 1, [])
+        with session_scope(db_engine) as s:
+            snap = s.scalars(select(ApiSnapshot)).one()
+            assert (snap.change_number, snap.version) == (number, "2.91")
+            assert snap.merged_at == NOW - 2 * DAY
+            assert s.get(IndexCursor, (COMPUTE, "master")) is not None
+        again = index_merged(
+            db_engine, client, policy=policy, now=NOW, watched=[(COMPUTE, "master")], mirror=mirror
+        )
+        assert again.snapshots == 0
+        merge_change(gerrit, "2.92", NOW - DAY)
+        later = index_merged(
+            db_engine, client, policy=policy, now=NOW, watched=[(COMPUTE, "master")], mirror=mirror
+        )
+        assert later.snapshots == 1  # the overlap re-reads the first change: no new snapshot
+    finally:
+        client.close()
+
+
+def test_index_heads_scans_branch_tips_through_the_mirror(
+    db_engine: Engine, policy: Policy, gerrit, tmp_path: Path
+) -> None:
+    """a direct push (no change) is seen by the periodic scan of branch heads"""
+    mirror = GitMirror(tmp_path / "mirror", gerrit.git_url)
+    first = index_heads(db_engine, mirror, policy=policy, now=NOW, watched=[(COMPUTE, None)])
+    assert first.snapshots == 1
+    gerrit.push(COMPUTE, {COMPUTE_FILE: compute_spec("2.99")}, message="Direct push", when=NOW)
+    second = index_heads(db_engine, mirror, policy=policy, now=NOW, watched=[(COMPUTE, None)])
+    third = index_heads(db_engine, mirror, policy=policy, now=NOW, watched=[(COMPUTE, None)])
+    assert (second.snapshots, third.snapshots) == (1, 0)
+
+
+def test_index_job_runs_under_its_lease_and_refreshes_cross_findings(
+    db_engine: Engine, policy: Policy, gerrit, tmp_path: Path
+) -> None:
+    merge_change(gerrit, "2.91", NOW - DAY)
+    mirror = GitMirror(tmp_path / "mirror", gerrit.git_url)
+    run = index_job(
+        db_engine,
+        policy=policy,
+        now=lambda: NOW,
+        watched=[(COMPUTE, "master")],
+        owner="test",
+        client_factory=lambda: GerritClient(gerrit.url, "govbot", "govbot-demo", retries=0),
+        mirror=mirror,
+    )
+    assert run is not None and run.snapshots >= 1 and run.cross_findings == 0
+    with session_scope(db_engine) as s:
+        lease = s.get(JobLease, "index")
+        assert lease is not None and lease.last_run_at == NOW
+
+
+def test_record_queue_keeps_the_escalation_pass_view(db_engine: Engine) -> None:
+    """on the demo seed, a dry escalation pass says changes 2 and 3 are stale"""
+    demo_now = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
+    with running_sandbox(seed="demo", clock=Clock(demo_now)) as demo:
+        client = GerritClient(demo.url, "govbot", "govbot-demo", retries=0)
+        report = escalate(client, db_engine, None, demo_now, dry_run=True)
+        client.close()
+    assert record_queue(db_engine, report) == len(report.candidates)
+    with session_scope(db_engine) as s:
+        stale = s.scalars(
+            select(QueueState.change_number)
+            .where(QueueState.state == "stale")
+            .order_by(QueueState.change_number)
+        ).all()
+    assert stale == [2, 3]
+    record_queue(db_engine, report)  # replaces, never duplicates
+    assert count(db_engine, QueueState) == len(report.candidates)
