@@ -145,3 +145,60 @@ def test_settings_are_frozen(tmp_path):
     s = Settings.from_env(environ={}, cwd=tmp_path)
     with pytest.raises(AttributeError):
         s.web_port = 1  # type: ignore[misc]
+
+
+def test_escalation_digest_and_mirror_settings(write_file, tmp_path):
+    """The schedules (escalate interval, digest crontab), the digest's sender, and the git
+    mirror, from the file and the environment."""
+    defaults = Settings.from_env(environ={}, cwd=tmp_path)
+    assert defaults.escalate_interval == 3600.0
+    assert defaults.digest_schedule == "0 8 * * mon"  # weekly, Monday 08:00 UTC
+    assert defaults.digest_from == "govbot@localhost"
+    assert (defaults.git_mirror_dir, defaults.git_url) == ("", "")
+    config = write_file(
+        "govbot.toml",
+        """
+        [digest]
+        schedule = "30 7 * * fri"
+        from = "tc-bot@example.org"
+        [git]
+        mirror_dir = "/var/cache/govbot/git"
+        """,
+    )
+    s = Settings.from_env(
+        config,
+        environ={"GOVBOT_ESCALATE_INTERVAL": "30m", "GOVBOT_GIT_URL": "https://h/a/{project}"},
+        cwd=tmp_path,
+    )
+    assert s.escalate_interval == 1800.0
+    assert (s.digest_schedule, s.digest_from) == ("30 7 * * fri", "tc-bot@example.org")
+    assert (s.git_mirror_dir, s.git_url) == ("/var/cache/govbot/git", "https://h/a/{project}")
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"GOVBOT_DIGEST_SCHEDULE": "every monday"}, "digest_schedule must be a crontab line"),
+        ({"GOVBOT_DIGEST_SCHEDULE": "0 25 * * mon"}, "digest_schedule must be a crontab line"),
+        ({"GOVBOT_ESCALATE_INTERVAL": "0"}, "escalate_interval must be more than 0 seconds"),
+    ],
+)
+def test_bad_schedules_are_config_errors(tmp_path, env, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(environ=env, cwd=tmp_path)
+
+
+def test_escalate_slots_are_the_same_in_every_process():
+    """The escalate job's slot is the epoch-aligned interval start: two processes firing a
+    moment apart (or late) agree on it, so the lease lets one of them run it."""
+    import datetime as dt
+
+    from govbot.jobs import Jobs
+
+    settings = Settings(escalate_interval=3600.0)
+    jobs = Jobs.__new__(Jobs)
+    jobs.settings = settings
+    at = dt.datetime(2026, 3, 2, 10, 0, 0, 300_000, tzinfo=dt.UTC)
+    assert jobs.escalate_slot(at) == dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+    assert jobs.escalate_slot(at + dt.timedelta(minutes=59)) == jobs.escalate_slot(at)
+    assert jobs.escalate_slot(at + dt.timedelta(minutes=60)) > jobs.escalate_slot(at)
