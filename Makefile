@@ -1,7 +1,8 @@
 # govbot developer commands. `make test` is what CI runs (.ci/run).
 #
 #   make demo        the bot end to end: a sandbox Gerrit with the demo changes, govbot
-#                    reviewing them, its web app; Ctrl-C stops everything
+#                    reviewing and escalating them, then serving the dashboard (its URL is
+#                    printed) until Ctrl-C, which stops everything
 #   make demo-check  govbot check on a real spec pair (tests/data/demo), findings printed
 #   make test        lint, format check, govbot on its own api-specs/, the whole test suite
 #   make lint / format / clean

@@ -855,6 +855,138 @@ def db_upgrade(config_file: Path | None) -> None:
     click.echo(f"database {redact_url(settings.database_url)} is at revision {head_revision()}")
 
 
+@cli.command(name="backfill")
+@click.argument("project")
+@click.option(
+    "--branch",
+    default="master",
+    show_default=True,
+    help="The branch whose history (first parents) is indexed.",
+)
+@click.option(
+    "--repo",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A local clone (work tree or bare) holding the branch; default: the git mirror "
+    "(GOVBOT_GIT_MIRROR_DIR, fetched from GOVBOT_GIT_URL).",
+)
+@_common
+def backfill_cmd(
+    project: str,
+    branch: str,
+    repo: Path | None,
+    config_file: Path | None,
+    policy_path: Path | None,
+) -> None:
+    """Index PROJECT's history for the dashboard: every commit of the branch that touched
+    an API spec or a design spec, oldest first.
+
+    Each such commit becomes a point of the API's health history (its surface, findings
+    and deprecations at that commit); design specs get their use-case verdict. A progress
+    bar is drawn on a terminal. Running it again records nothing new.
+
+    \b
+      govbot backfill openstack/compute-api
+      govbot backfill openstack/compute-api --branch stable/2026.1 --repo ~/src/compute-api
+    """
+    from govbot.db.models import utcnow
+    from govbot.gerrit.sources import mirror_from_settings
+    from govbot.services.index import backfill
+
+    _one_line_errors()
+    settings, policy = _settings_and_policy(config_file, policy_path)
+    source: Any
+    if repo is not None:
+        if not repo.is_dir():
+            raise SpecError(f"{repo}: no such directory")
+        source = repo
+    else:
+        source = mirror_from_settings(settings)
+        if source is None:
+            raise ConfigError(
+                "backfill needs --repo DIR (a clone of the project) or GOVBOT_GIT_MIRROR_DIR "
+                "(a git mirror, fetched from GOVBOT_GIT_URL or GOVBOT_GERRIT_URL)"
+            )
+    engine = _open_database(settings, migrate=True)
+    try:
+        run = backfill(
+            engine,
+            source,
+            project,
+            branch,
+            policy=policy,
+            now=utcnow(),
+            progress=True,
+            docs_base=settings.docs_base,
+            out=sys.stderr,
+        )
+    finally:
+        engine.dispose()
+    for error in run.errors:
+        click.echo(f"govbot: {project} {branch}: {_one_line(error)}", err=True)
+    click.echo(_index_summary(f"{project} {branch}", run))
+    click.get_current_context().exit(EXIT_FINDINGS if run.errors else EXIT_OK)
+
+
+@cli.command(name="index")
+@_common
+def index_cmd(config_file: Path | None, policy_path: Path | None) -> None:
+    """One index pass now, as the service's index job runs every GOVBOT_INDEX_INTERVAL.
+
+    The changes merged on the watched projects (GOVBOT_GERRIT_PROJECTS) since the last
+    pass, and with a git mirror (GOVBOT_GIT_MIRROR_DIR) each watched branch's head, are
+    indexed for the dashboard's API health history. Older history: `govbot backfill`.
+    Exit code 1 when a project could not be indexed.
+    """
+    from govbot.db.models import utcnow
+    from govbot.gerrit.sources import mirror_from_settings
+    from govbot.services.index import index_pass
+
+    _one_line_errors()
+    settings, policy = _settings_and_policy(config_file, policy_path)
+    if not settings.gerrit_projects:
+        raise ConfigError(
+            "GOVBOT_GERRIT_PROJECTS is not set: name the projects to index "
+            "(project or project:branch, comma-separated)"
+        )
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(_gerrit_client(settings)) if settings.gerrit_url else None
+        mirror = mirror_from_settings(settings)
+        if client is None and mirror is None:
+            raise ConfigError(
+                "index needs GOVBOT_GERRIT_URL (merged changes) or GOVBOT_GIT_MIRROR_DIR "
+                "(branch heads): where to read the merged specs"
+            )
+        engine = _open_database(settings, migrate=True)
+        stack.callback(engine.dispose)
+        run = index_pass(
+            engine,
+            policy=policy,
+            now=utcnow,
+            watched=settings.watched,
+            client=client,
+            mirror=mirror,
+            docs_base=settings.docs_base,
+        )
+    for error in run.errors:
+        click.echo(f"govbot: {_one_line(error)}", err=True)
+    click.echo(_index_summary(", ".join(settings.gerrit_projects), run))
+    click.get_current_context().exit(EXIT_FINDINGS if run.errors else EXIT_OK)
+
+
+def _index_summary(what: str, run: Any) -> str:
+    """One line: what an index pass or a backfill recorded."""
+    parts = [
+        f"{run.commits} commit{'s' if run.commits != 1 else ''} indexed",
+        f"{run.snapshots} API snapshot{'s' if run.snapshots != 1 else ''}",
+        f"{run.blueprints} design spec verdict{'s' if run.blueprints != 1 else ''}",
+    ]
+    if run.cross_findings is not None:
+        parts.append(f"{run.cross_findings} cross-service finding(s)")
+    if run.errors:
+        parts.append(f"{len(run.errors)} error(s)")
+    return f"{what}: " + ", ".join(parts)
+
+
 @contextlib.contextmanager
 def _until_signalled() -> Iterator[threading.Event]:
     """An event set by SIGINT (Ctrl-C) or SIGTERM while the block runs."""
@@ -909,11 +1041,13 @@ def _check_gerrit(client: GerritClient) -> None:
 )
 @_common
 def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) -> None:
-    """Run the service until SIGINT/SIGTERM: Gerrit intake, the review worker, the web app.
+    """Run the service until SIGINT/SIGTERM: Gerrit intake, the review worker, the jobs,
+    the web app with the dashboard.
 
     Polls the watched projects (GOVBOT_GERRIT_PROJECTS) every GOVBOT_POLL_INTERVAL,
-    takes Gerrit's webhook at POST /hooks/gerrit, reviews what they queue, and serves
-    the web app on GOVBOT_WEB_HOST:GOVBOT_WEB_PORT (127.0.0.1:8080).
+    takes Gerrit's webhook at POST /hooks/gerrit, reviews what they queue, escalates
+    stale reviews, indexes merged specs, mails the digest, and serves the dashboard (and
+    its JSON API, /metrics, /healthz) on GOVBOT_WEB_HOST:GOVBOT_WEB_PORT (127.0.0.1:8080).
     """
     from govbot.jobs import Jobs
     from govbot.settings import redact_url
@@ -931,7 +1065,9 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
     try:
         _check_gerrit(client)
         jobs = Jobs(settings, engine, client, policy)
-        app = create_app(settings, engine, wake=jobs.wake, bot_username=client.username)
+        app = create_app(
+            settings, engine, wake=jobs.wake, bot_username=client.username, policy=policy
+        )
         web = _web_server(app, settings.web_host, settings.web_port)
         with _until_signalled() as stop:
             web.start()
@@ -1011,8 +1147,9 @@ def demo(
     policy_path: Path | None,
 ) -> None:
     """The whole bot in one process tree: a sandbox Gerrit seeded with the demo changes,
-    govbot polling and reviewing them (API and spec reviews), one escalation pass, its web
-    app with the webhook wired. Ctrl-C stops all.
+    govbot polling and reviewing them (API and spec reviews), one escalation pass, each
+    project's history indexed, and the dashboard (with the webhook wired) served until
+    Ctrl-C, which stops all.
     """
     from govbot.db.models import utcnow
     from govbot.db.queue import new_worker_id
@@ -1020,9 +1157,11 @@ def demo(
     from govbot.jobs import Jobs
     from govbot.sandbox import Sandbox
     from govbot.services.escalation import escalate
+    from govbot.services.index import backfill, record_queue
     from govbot.services.intake import poll_once
     from govbot.services.worker import run_worker_once
     from govbot.web import create_app
+    from govbot.web.dashboard import register_dashboard
     from govbot.web.hooks import SECRET_HEADER
 
     settings, policy = _settings_and_policy(config_file, policy_path)
@@ -1050,17 +1189,21 @@ def demo(
             web_url="",
             git_mirror_dir=str(Path(tmp) / "mirror"),
             git_url=sandbox.git_url_template,
+            # The dashboard's admin actions work in the demo: GOVBOT_ADMIN_PASSWORD, else
+            # a password made up for this run (printed below).
+            admin_password=settings.admin_password or secrets.token_urlsafe(9),
         )
         engine = _open_database(demo_settings, migrate=True)
         stack.callback(engine.dispose)
         client = GerritClient.from_settings(demo_settings)
         stack.callback(client.close)
         jobs = Jobs(demo_settings, engine, client, policy)
-        app = create_app(demo_settings, engine, wake=jobs.wake)
+        app = create_app(demo_settings, engine, wake=jobs.wake, policy=policy)
         web = _web_server(app, "127.0.0.1", port)
         # The links in reviews point at the web app's real port.
         demo_settings = dataclasses.replace(demo_settings, web_port=web.port, web_url=web.url)
         app.extensions["govbot"].settings = demo_settings
+        register_dashboard(app, engine, demo_settings, policy=policy)
         jobs.settings = demo_settings
         web.start()
         stack.callback(web.stop)
@@ -1105,6 +1248,26 @@ def demo(
         report = escalate(client, engine, policy, utcnow(), watched=demo_settings.watched)
         click.echo(_demo_escalations(report))
         problems += report.errors
+        click.echo(
+            "Indexing each project's history for the dashboard (every commit that touched "
+            "an API spec or a design spec) ..."
+        )
+        for project in seed.projects:
+            run = backfill(
+                engine,
+                _file_path(sandbox.git_url(project)),
+                project,
+                policy=policy,
+                now=utcnow(),
+                progress=False,
+                docs_base=demo_settings.docs_base,
+            )
+            click.echo(f"  {_index_summary(project, run)}")
+            for error in run.errors:
+                problems.append(f"indexing {project}: {error}")
+                click.echo(f"govbot demo: {problems[-1]}", err=True)
+        record_queue(engine, report)
+        dashboard = f"{web.url}/"
         commented = sorted(n for n, items in outcomes.items() if any(o.posted for o in items[1:]))
         click.echo("Where to look:")
         looks = [("the reviews on the sandbox Gerrit", f"{sandbox.url}changes/1/messages")]
@@ -1119,24 +1282,49 @@ def demo(
             )
             for c in report.actions
         ]
-        looks += [("govbot's health and queue", f"{web.url}/healthz"), ("the dashboard", web.url)]
+        looks += [
+            ("the dashboard: every API's health", dashboard),
+            ("the review queue (2 and 3 escalated)", f"{web.url}/queue"),
+            ("blueprints and their use cases", f"{web.url}/blueprints"),
+            ("the rules reviews link to", f"{web.url}/rules"),
+            ("the dashboard's JSON API", f"{web.url}/api/v1"),
+            ("govbot's health and queue", f"{web.url}/healthz"),
+            ("Prometheus metrics", f"{web.url}/metrics"),
+            (
+                "admin actions (any name)",
+                f"{web.url}/admin/login"
+                + (
+                    "" if settings.admin_password else f" (password {demo_settings.admin_password})"
+                ),
+            ),
+        ]
         width = max(len(label) for label, _ in looks) + 2
         for label, url in looks:
             click.echo(f"  {label + ':':<{width}}{url}")
         if problems:
-            raise GovbotError(f"{len(problems)} demo change(s) could not be reviewed")
+            raise GovbotError(f"{len(problems)} problem(s) in the demo (see above)")
         if exit_after_review:
             return
         _service_logging()
         with _until_signalled() as stop:
             jobs.start(poll_now=False)
             stack.callback(jobs.shutdown)
+            rule = "=" * 78
+            click.echo(f"\n{rule}\n  Open the dashboard: {dashboard}\n{rule}")
             click.echo(
                 "govbot keeps watching the sandbox (webhook at once, poll every "
-                f"{demo_settings.poll_interval:g} s). Press Ctrl-C to stop."
+                f"{demo_settings.poll_interval:g} s) and serves the dashboard. "
+                "Press Ctrl-C to stop."
             )
             _wait(stop)
         click.echo("Stopping govbot and the sandbox ...")
+
+
+def _file_path(url: str) -> Path:
+    """The local path of a ``file://`` URL (the sandbox's git repositories)."""
+    from urllib.parse import unquote, urlparse
+
+    return Path(unquote(urlparse(url).path))
 
 
 def _demo_report(

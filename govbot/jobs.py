@@ -10,6 +10,12 @@
   ``escalate_interval`` (an hour), and once at start-up. Its fire times are aligned on
   the epoch, so every process fires for the same slot, and the ``escalate`` lease lets
   one of them run it.
+  After each pass the review queue it assessed is recorded
+  (:func:`govbot.services.index.record_queue`) for the dashboard's queue page.
+* ``index``: :func:`govbot.services.index.index_job` every ``index_interval`` (ten
+  minutes), and once at start-up: the changes merged since the last run (and, with a git
+  mirror, the branch heads) are indexed for the dashboard's API health history.
+  Epoch-aligned slots and the ``index`` lease: one process per slot.
 * ``digest``: :func:`govbot.services.digest.digest_job` on ``digest_schedule`` (a
   crontab line, UTC; Mondays 08:00), once per slot across processes (the ``digest``
   lease records the slot). A slot missed while no govbot was running runs once at
@@ -40,6 +46,7 @@ from govbot.gerrit.sources import mirror_from_settings
 from govbot.policy import Policy
 from govbot.services.digest import digest_job
 from govbot.services.escalation import escalation_job
+from govbot.services.index import index_job, record_queue
 from govbot.services.intake import poll_once
 from govbot.services.worker import run_worker_once
 from govbot.settings import Settings, cron_trigger
@@ -128,6 +135,17 @@ class Jobs:
             next_run_time=now,
             misfire_grace_time=max(1, int(escalate_every)),
         )
+        index_every = self.settings.index_interval
+        self.scheduler.add_job(
+            self.index,
+            "interval",
+            seconds=index_every,
+            start_date=EPOCH,
+            id="index",
+            name="index merged specs",
+            next_run_time=now,
+            misfire_grace_time=max(1, int(index_every)),
+        )
         digest_trigger = cron_trigger(self.settings.digest_schedule)
         self.scheduler.add_job(
             self.digest,
@@ -150,11 +168,12 @@ class Jobs:
             )
         self.scheduler.start()
         LOG.info(
-            "jobs started: poll every %ss, worker every %ss, escalate every %ss, digest on "
-            "'%s' UTC (worker id %s)",
+            "jobs started: poll every %ss, worker every %ss, escalate every %ss, index every "
+            "%ss, digest on '%s' UTC (worker id %s)",
             poll_every,
             work_every,
             escalate_every,
+            index_every,
             self.settings.digest_schedule,
             self.worker_id,
         )
@@ -225,12 +244,12 @@ class Jobs:
 
     def escalate_slot(self, now: dt.datetime) -> dt.datetime:
         """The escalate slot ``now`` is in: the interval's last fire time, epoch-aligned."""
-        every = self.settings.escalate_interval
-        return EPOCH + dt.timedelta(seconds=((now - EPOCH).total_seconds() // every) * every)
+        return _slot(now, self.settings.escalate_interval)
 
     def escalate(self) -> None:
-        """One escalation pass, if no process ran this slot yet (the ``escalate`` lease)."""
-        escalation_job(
+        """One escalation pass, if no process ran this slot yet (the ``escalate`` lease);
+        the queue it assessed is kept for the dashboard."""
+        report = escalation_job(
             self.client_factory,
             self.engine,
             self.policy,
@@ -239,6 +258,29 @@ class Jobs:
             watched=self.settings.watched,
             slot=self.escalate_slot(self.clock()),
             ttl=JOB_TTL,
+        )
+        if report is None:
+            return
+        try:
+            record_queue(self.engine, report)
+        except Exception:
+            LOG.exception("recording the review queue failed")
+
+    def index(self) -> None:
+        """Index merged specs (merged changes, and branch heads with a mirror), once per
+        slot across processes (the ``index`` lease)."""
+        s = self.settings
+        index_job(
+            self.engine,
+            policy=self.policy,
+            now=self.clock,
+            watched=s.watched,
+            owner=self.worker_id,
+            client_factory=self.client_factory,
+            mirror=self.mirror,
+            docs_base=s.docs_base,
+            ttl=JOB_TTL,
+            slot=_slot(self.clock(), s.index_interval),
         )
 
     def digest(self, slot: dt.datetime | None = None) -> None:
@@ -269,6 +311,11 @@ class Jobs:
                 LOG.info("purged %d finished work item(s)", removed)
         except Exception:
             LOG.exception("purge failed")
+
+
+def _slot(now: dt.datetime, every: float) -> dt.datetime:
+    """The slot of an interval job ``now`` is in: its last fire time, epoch-aligned."""
+    return EPOCH + dt.timedelta(seconds=((now - EPOCH).total_seconds() // every) * every)
 
 
 __all__ = ["Jobs"]

@@ -26,9 +26,11 @@ from govbot.errors import ConfigError
 from govbot.policy import packaged_policy_dir
 
 ENV_PREFIX = "GOVBOT_"
-SECRETS = frozenset({"gerrit_password", "webhook_secret"})
+SECRETS = frozenset({"gerrit_password", "webhook_secret", "admin_password", "secret_key"})
 # Settings that hold a number of seconds (``60``, ``"90s"``, ``"5m"``, ``"1h"``).
-DURATIONS = frozenset({"poll_interval", "worker_interval", "gerrit_timeout", "escalate_interval"})
+DURATIONS = frozenset(
+    {"poll_interval", "worker_interval", "gerrit_timeout", "escalate_interval", "index_interval"}
+)
 _DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 BOOLEANS = frozenset({"gerrit_file_filter"})
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -65,6 +67,9 @@ class Settings:
     # runs once at start-up.
     digest_schedule: str = "0 8 * * mon"
     escalate_interval: float = 3600.0  # seconds between escalation passes
+    # Seconds between runs of the index job (merged changes and branch heads -> the
+    # dashboard's API health history).
+    index_interval: float = 600.0
     # A git mirror of the watched projects and their specs repositories (design specs
     # read with their templates, blueprint references resolved); empty: REST only.
     git_mirror_dir: str = ""
@@ -76,6 +81,12 @@ class Settings:
     # Public base URL of the dashboard; rule documentation links are {web_url}/rules/CODE.
     web_url: str = ""
     webhook_secret: str = field(default="", repr=False)
+    # The dashboard's admin actions: a werkzeug password hash (``scrypt:...``) or the
+    # password itself; empty disables them.
+    admin_password: str = field(default="", repr=False)
+    # Signs the dashboard's session cookie; empty: a random key per process (admin
+    # logins then end at a restart, and differ between processes).
+    secret_key: str = field(default="", repr=False)
     config_file: Path | None = None
 
     def __repr__(self) -> str:

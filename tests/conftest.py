@@ -64,3 +64,9 @@ def isolated_registry() -> Iterator[None]:
     yield
     _REGISTRY.clear()
     _REGISTRY.update(before)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "browser: drives headless Chromium (/usr/bin/chromium) with Playwright"
+    )

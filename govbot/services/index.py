@@ -23,7 +23,8 @@ recomputes the cross-service inconsistencies (CON080-CON099) among the latest ex
 specs of every project.
 
 Entry points: :func:`index_job` (the scheduler: merged changes since a cursor, through the
-Gerrit client, plus the branch heads when a git mirror is configured), :func:`backfill`
+Gerrit client, plus the branch heads when a git mirror is configured; :func:`index_pass`
+is one such pass without the lease, ``govbot index``), :func:`backfill`
 (``git log`` of a project's branch with a progress bar), and :func:`record_queue` (the
 review queue as the last escalation pass assessed it).
 """
@@ -953,6 +954,43 @@ def index_heads(
     return run
 
 
+def index_pass(
+    engine: Engine,
+    *,
+    policy: Policy,
+    now: Callable[[], dt.datetime],
+    watched: Sequence[tuple[str, str | None]],
+    client: MergedChangeClient | None = None,
+    mirror: Any = None,
+    docs_base: str = DEFAULT_DOCS_BASE,
+) -> IndexRun:
+    """One index pass: merged changes (``client``) and branch heads (``mirror``); either
+    may be None. The cross-service findings are recomputed when something new was
+    recorded. Per-project failures are in the result's ``errors``."""
+    total = IndexRun()
+    if client is not None:
+        part = index_merged(
+            engine,
+            client,
+            policy=policy,
+            now=now(),
+            watched=watched,
+            mirror=mirror,
+            docs_base=docs_base,
+        )
+        _merge(total, part)
+    if mirror is not None:
+        part = index_heads(
+            engine, mirror, policy=policy, now=now(), watched=watched, docs_base=docs_base
+        )
+        _merge(total, part)
+    if total.snapshots:
+        total.cross_findings = refresh_cross_findings(
+            engine, policy=policy, now=now(), docs_base=docs_base
+        )
+    return total
+
+
 def index_job(
     engine: Engine,
     *,
@@ -964,46 +1002,34 @@ def index_job(
     mirror: Any = None,
     docs_base: str = DEFAULT_DOCS_BASE,
     ttl: dt.timedelta = dt.timedelta(minutes=30),
+    slot: dt.datetime | None = None,
 ) -> IndexRun | None:
-    """The scheduler's ``index`` job: merged changes (Gerrit) and branch heads (mirror).
+    """The scheduler's ``index`` job: :func:`index_pass` under the ``index`` lease.
 
-    Runs once across processes (the ``index`` lease). Either source may be absent. The
-    cross-service findings are recomputed when something new was recorded. Errors are
-    logged and swallowed; None when another process ran it or it failed.
+    Runs once across processes (per ``slot`` when one is given). Either source may be
+    absent. Errors are logged and swallowed; None when another process ran it or it
+    failed.
     """
 
     def run() -> IndexRun:
-        total = IndexRun()
         client = client_factory() if client_factory is not None else None
         try:
-            if client is not None:
-                part = index_merged(
-                    engine,
-                    client,
-                    policy=policy,
-                    now=now(),
-                    watched=watched,
-                    mirror=mirror,
-                    docs_base=docs_base,
-                )
-                _merge(total, part)
+            return index_pass(
+                engine,
+                policy=policy,
+                now=now,
+                watched=watched,
+                client=client,
+                mirror=mirror,
+                docs_base=docs_base,
+            )
         finally:
             close = getattr(client, "close", None)
             if close is not None:
                 close()
-        if mirror is not None:
-            part = index_heads(
-                engine, mirror, policy=policy, now=now(), watched=watched, docs_base=docs_base
-            )
-            _merge(total, part)
-        if total.snapshots:
-            total.cross_findings = refresh_cross_findings(
-                engine, policy=policy, now=now(), docs_base=docs_base
-            )
-        return total
 
     try:
-        ran, result = run_leased(engine, JOB_NAME, owner, run, now=now, ttl=ttl)
+        ran, result = run_leased(engine, JOB_NAME, owner, run, now=now, ttl=ttl, slot=slot)
     except Exception:  # the edge of a scheduler job: log, keep the scheduler alive
         LOG.exception("job=index failed")
         return None
@@ -1204,6 +1230,7 @@ __all__ = [
     "index_heads",
     "index_job",
     "index_merged",
+    "index_pass",
     "merged_query",
     "record_queue",
     "refresh_cross_findings",

@@ -1,8 +1,9 @@
 """govbot's web side: the Flask app factory and the WSGI server that hosts it.
 
-``create_app(settings, engine)`` builds the app with one blueprint per area (so far the
-webhook intake, ``hooks``); later areas (dashboard, JSON API, rules) register theirs
-here. ``/healthz`` answers whether the database is reachable. Errors are short plain
+``create_app(settings, engine)`` builds the app with one blueprint per area: the webhook
+intake (``hooks``) and the dashboard (:func:`govbot.web.dashboard.register_dashboard`:
+its pages, the JSON API under ``/api/v1``, ``/rules``, ``/metrics`` and the admin
+actions). ``/healthz`` answers whether the database is reachable. Errors are short plain
 text, never an HTML page or a traceback.
 
 :class:`WebServer` runs the app on a background thread with werkzeug's threaded WSGI
@@ -25,6 +26,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 import govbot
 from govbot.db.models import WorkItem
+from govbot.policy import Policy
 from govbot.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -61,14 +63,17 @@ def create_app(
     wake: Callable[[], None] | None = None,
     bot_username: str | None = None,
     testing: bool = False,
+    policy: Policy | None = None,
 ) -> Flask:
     """The govbot web app for ``settings``, reading and writing the database of ``engine``.
 
     ``wake`` is called after the webhook queued work (the scheduler's worker job);
     ``bot_username`` is the account whose events are ignored (when it came from netrc
-    rather than the settings).
+    rather than the settings); ``policy`` is the one the dashboard shows (default: read
+    from the settings' ``policy_dir`` when first needed).
     """
     from govbot.web import hooks
+    from govbot.web.dashboard import register_dashboard
 
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, TESTING=testing)
@@ -82,6 +87,7 @@ def create_app(
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
+    register_dashboard(app, engine, settings, policy=policy)
     return app
 
 

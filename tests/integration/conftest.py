@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from integration_support import BOT, DEMO_PROJECTS, NOW, REPO, SECRET
+from integration_support import BOT, DEMO_PROJECTS, NOW, REPO, SECRET, ServedDemo, serving_demo
 
 from govbot.gerrit.client import GerritClient
 from govbot.policy import Policy, load_policy
@@ -62,3 +62,10 @@ def settings(gerrit: Sandbox, db_url: str, tmp_path) -> Settings:
         web_url="http://govbot.test",
         gerrit_timeout=10,
     )
+
+
+@pytest.fixture(scope="session")
+def served_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedDemo]:
+    """``govbot demo`` serving its dashboard (one process for the tests that read it)."""
+    with serving_demo(tmp_path_factory.mktemp("served-demo")) as demo:
+        yield demo

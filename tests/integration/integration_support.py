@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import re
+import signal
 import socket
+import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from govbot.sandbox import Sandbox
@@ -110,3 +116,58 @@ def spec_edit(gerrit: Sandbox, number: int, marker: str) -> Mapping[str, str]:
         path = next(p for p in ps.changed_paths() if p.startswith("api-specs/"))
         text = ps.files[path].decode()
     return {path: text.replace("info:\n", f"info:\n  x-govbot-test: {marker}\n", 1)}
+
+
+def plain_env(tmp: Path) -> dict[str, str]:
+    """No GOVBOT_* from the developer's shell; a private cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVBOT_")}
+    env.update({"GOVBOT_CACHE_DIR": str(tmp / "cache"), "NO_COLOR": "1"})
+    return env
+
+
+@dataclass
+class ServedDemo:
+    """A running ``govbot demo`` (what ``make demo`` starts): its dashboard and printout."""
+
+    url: str  # the dashboard, as printed: http://127.0.0.1:PORT/
+    stdout: str  # everything printed up to "Press Ctrl-C"
+    process: subprocess.Popen[str]
+    stderr_file: Path
+
+
+@contextlib.contextmanager
+def serving_demo(tmp: Path, timeout: float = 300) -> Iterator[ServedDemo]:
+    """``govbot demo --web-port 0`` in a subprocess, until it serves the dashboard; on
+    exit it is stopped with Ctrl-C (SIGINT) and must end cleanly (exit 0, no traceback)."""
+    stderr_file = tmp / "demo.stderr"
+    with stderr_file.open("w") as stderr:
+        proc = subprocess.Popen(
+            [GOVBOT, "demo", "--web-port", "0"],
+            env=plain_env(tmp),
+            cwd=tmp,
+            stdout=subprocess.PIPE,
+            stderr=stderr,  # the service logs to a file: a full pipe would block it
+            text=True,
+        )
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + timeout
+        for line in proc.stdout:
+            lines.append(line)
+            if "Press Ctrl-C" in line or time.monotonic() > deadline:
+                break
+        text = "".join(lines)
+        found = re.search(r"Open the dashboard: (http://127\.0\.0\.1:\d+/)", text)
+        assert found, text + stderr_file.read_text()
+        yield ServedDemo(found.group(1), text, proc, stderr_file)
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+        errors = stderr_file.read_text()
+        assert proc.returncode == 0, errors
+        assert "Traceback" not in errors
+        assert "Stopping govbot and the sandbox" in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -19,9 +18,11 @@ from integration_support import (
     SPEC_CHANGES,
     SPEC_REVIEWED,
     WIP_CHANGE,
+    ServedDemo,
     bot_reviews,
     cli_env,
     free_port,
+    plain_env,
     review_posts,
     spec_edit,
     spec_reviews,
@@ -29,6 +30,7 @@ from integration_support import (
 
 from govbot.sandbox import Sandbox, running_sandbox
 from govbot.sandbox.seed import BLOCK_STORAGE, COMPUTE, COMPUTE_SPECS, FLAVOR_SEARCH_SPEC
+from tests.web.api_schema import check, http_get
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300):
@@ -98,15 +100,87 @@ def test_demo_reviews_the_demo_changes(tmp_path):
     for number in (5, 6):
         assert re.search(rf"spec review comments: .*/changes/{number}/comments", where)
     assert re.search(r"govbot's health and queue: +http://127\.0\.0\.1:\d+/healthz", where)
+    assert re.search(r"the dashboard: every API's health: +http://127\.0\.0\.1:\d+/$", where, re.M)
+    assert re.search(r"the review queue \(2 and 3 escalated\): +http://.*/queue$", where, re.M)
     assert re.search(r"Gerrit sandbox: http://127\.0\.0\.1:\d+/", out)
+    # Each project's history is indexed for the dashboard.
+    indexed = escalations.split("Indexing each project's history", 1)[1].split("Where to look:")[0]
+    for project in (COMPUTE, BLOCK_STORAGE):
+        assert re.search(rf"^  {project}: 1 commit indexed, 1 API snapshot,", indexed, re.M)
+    assert re.search(
+        rf"^  {COMPUTE_SPECS}: 1 commit indexed, 0 API snapshots, 1 design", indexed, re.M
+    )
     assert "Traceback" not in result.stderr
 
 
-def _plain_env(tmp: Path) -> dict[str, str]:
-    """No GOVBOT_* from the developer's shell; a private cache."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVBOT_")}
-    env.update({"GOVBOT_CACHE_DIR": str(tmp / "cache"), "NO_COLOR": "1"})
-    return env
+_plain_env = plain_env
+
+
+def test_demo_serves_the_dashboard(served_demo: ServedDemo):
+    """`govbot demo` (what `make demo` runs) ends serving the dashboard at the URL it
+    prints: the seeded APIs with their merged history, the open changes touching each with
+    their verdicts, the review queue with changes 2 and 3 escalated, change 5's design
+    spec flagged, the rules; the JSON API answers as api-specs/govbot.yaml says."""
+    base = served_demo.url
+    where = served_demo.stdout.split("Where to look:", 1)[1]
+    assert re.search(rf"the dashboard: every API's health: +{re.escape(base)}$", where, re.M)
+
+    home = http_get(base)
+    assert home.status_code == 200 and home.mimetype == "text/html"
+    html = home.get_data(as_text=True)
+    for text in (COMPUTE, BLOCK_STORAGE, "OpenStack Compute API", "health-trend-chart"):
+        assert text in html, text
+
+    api = base + "api/v1"
+    apis = check("/v1/apis", http_get(f"{api}/apis"))["apis"]
+    by_project = {a["project"]: a for a in apis}
+    assert set(by_project) == {COMPUTE, BLOCK_STORAGE}
+    # The open changes govbot reviewed, per API, with the verdict on their patch set.
+    expected = {COMPUTE: {1, 2, 7}, BLOCK_STORAGE: {3, 6}}
+    for project, numbers in expected.items():
+        api_id = by_project[project]["id"]
+        one = check("/v1/apis/{api_id}", http_get(f"{api}/apis/{api_id}"))["api"]
+        assert one["operation_counts"]["external"] > 0 and one["merged_at"]
+        ops = check("/v1/apis/{api_id}/operations", http_get(f"{api}/apis/{api_id}/operations"))
+        assert ops["operations"]
+        findings = check("/v1/apis/{api_id}/findings", http_get(f"{api}/apis/{api_id}/findings"))[
+            "findings"
+        ]
+        assert findings and all(f["help"].startswith(base + "rules/") for f in findings)
+        snapshots = check(
+            "/v1/apis/{api_id}/snapshots", http_get(f"{api}/apis/{api_id}/snapshots")
+        )["snapshots"]
+        assert len(snapshots) == 1  # the seed's history: the spec's import
+        changes = check("/v1/apis/{api_id}/changes", http_get(f"{api}/apis/{api_id}/changes"))
+        verdicts = {c["number"]: c["verdict"] for c in changes["changes"]}
+        assert set(verdicts) == numbers, verdicts
+        assert "not reviewed" not in verdicts.values()
+    compute_changes = http_get(f"{api}/apis/{by_project[COMPUTE]['id']}/changes").get_json()
+    assert {c["number"]: c["verdict"] for c in compute_changes["changes"]}[2] == "errors"
+
+    summary = check("/v1/summary", http_get(f"{api}/summary"))["summary"]
+    assert summary["review_queue"]["stale"] == 2 and summary["review_queue"]["escalated"] == 2
+    reviews = check("/v1/reviews", http_get(f"{api}/reviews?state=stale"))["reviews"]
+    assert sorted(r["change"] for r in reviews) == [2, 3]
+    escalations = check("/v1/escalations", http_get(f"{api}/escalations?state=open"))
+    assert {e["change"]: e["assignee"] for e in escalations["escalations"]} == {2: "ana", 3: "chen"}
+    queue = http_get(base + "queue").get_data(as_text=True)
+    escalated = queue.split('id="escalations"', 1)[1].split('id="members"', 1)[0]
+    for subject in ("Remove the delete keypair API", "Add a volume labels API"):
+        assert subject in escalated, subject
+
+    blueprints = check("/v1/blueprints", http_get(f"{api}/blueprints"))["blueprints"]
+    assert [(b["project"], b["verdict"]) for b in blueprints] == [(COMPUTE_SPECS, "strong")]
+    page = http_get(base + "blueprints").get_data(as_text=True)
+    flagged = page.split('id="changes"', 1)[1]
+    assert "BPR002" in flagged and "BPR010" in flagged  # change 5's spec, change 6's blueprint
+
+    rule = http_get(base + "rules/DEP001")
+    assert rule.status_code == 200 and "removed-without-deprecation" in rule.get_data(as_text=True)
+    health = http_get(base + "healthz").get_json()
+    assert health["status"] == "ok"
+    metrics = http_get(base + "metrics")
+    assert metrics.status_code == 200 and "govbot_apis 2.0" in metrics.get_data(as_text=True)
 
 
 def test_review_dry_run_prints_and_posts_nothing(live, tmp_path):
@@ -201,7 +275,9 @@ def test_sandbox_command_prints_url_and_credentials(tmp_path):
 
 def test_serve_reviews_and_stops_cleanly(live, tmp_path):
     """`govbot serve`: it polls at start-up and reviews the spec changes, takes the webhook
-    (a new patch set is reviewed within seconds), answers /healthz, and exits 0 on SIGTERM."""
+    (a new patch set is reviewed within seconds), serves the dashboard (/, the JSON API,
+    /metrics) and /healthz, indexes the watched branches and records the review queue at
+    start-up, and exits 0 on SIGTERM."""
     port = free_port()
     env = cli_env(
         live,
@@ -221,12 +297,25 @@ def test_serve_reviews_and_stops_cleanly(live, tmp_path):
         text=True,
     )
     try:
-        health = _wait_for(lambda: _get_json(f"http://127.0.0.1:{port}/healthz"), 60)
+        base = f"http://127.0.0.1:{port}"
+        health = _wait_for(lambda: _get_json(f"{base}/healthz"), 60)
         assert health["status"] == "ok"
+        home = http_get(f"{base}/")
+        assert home.status_code == 200 and home.mimetype == "text/html"
+        assert "API health across the community" in home.get_data(as_text=True)
+        metrics = http_get(f"{base}/metrics")
+        assert metrics.status_code == 200 and metrics.mimetype == "text/plain"
+        assert "govbot_reviews_posted" in metrics.get_data(as_text=True)
+        # The index job at start-up reads the watched branches' heads through the mirror.
+        apis = _wait_for(lambda: _indexed(f"{base}/api/v1/apis", {COMPUTE, BLOCK_STORAGE}), 120)
+        assert {a["project"] for a in apis} == {COMPUTE, BLOCK_STORAGE}
         _wait_for(lambda: all(bot_reviews(live, n) for n in SPEC_CHANGES) or None, 180)
         # The worker runs the spec review too, and the escalate job runs at start-up.
         _wait_for(lambda: all(spec_reviews(live, n) for n in SPEC_REVIEWED) or None, 60)
         _wait_for(lambda: "ana" in _attention(live, 2) and "chen" in _attention(live, 3), 60)
+        # The escalate job's pass is the dashboard's review queue.
+        queue = _wait_for(lambda: _queue(f"{base}/api/v1/summary"), 60)
+        assert queue["stale"] == 2 and queue["escalated"] == 2
         live.set_webhook(f"http://127.0.0.1:{port}/hooks/gerrit?secret={SECRET}")
         live.add_patchset(6, spec_edit(live, 6, "served"))
         _wait_for(lambda: len(bot_reviews(live, 6)) == 2 or None, 60)
@@ -246,6 +335,19 @@ def test_serve_reviews_and_stops_cleanly(live, tmp_path):
         assert len(bot_reviews(live, number)) == 1, number
     for number in SPEC_REVIEWED - {6}:
         assert len(spec_reviews(live, number)) == 1, number
+
+
+def _indexed(url: str, projects: set[str]):
+    """The APIs listed at ``url`` (validated) once every one of ``projects`` is there."""
+    response = http_get(url)
+    apis = check("/v1/apis", response)["apis"]
+    return apis if projects <= {a["project"] for a in apis} else None
+
+
+def _queue(url: str):
+    """The review queue of the summary at ``url`` once an escalation pass recorded it."""
+    queue = check("/v1/summary", http_get(url))["summary"]["review_queue"]
+    return queue if queue["assessed_at"] and queue["escalated"] else None
 
 
 def _attention(gerrit: Sandbox, number: int) -> set[str]:

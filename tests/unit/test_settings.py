@@ -202,3 +202,29 @@ def test_escalate_slots_are_the_same_in_every_process():
     assert jobs.escalate_slot(at) == dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
     assert jobs.escalate_slot(at + dt.timedelta(minutes=59)) == jobs.escalate_slot(at)
     assert jobs.escalate_slot(at + dt.timedelta(minutes=60)) > jobs.escalate_slot(at)
+
+
+def test_dashboard_settings(tmp_path, caplog):
+    """The admin password and the session key come from GOVBOT_ADMIN_PASSWORD /
+    GOVBOT_SECRET_KEY (or their _FILE), are masked like every secret; the index job's
+    interval is a duration (default ten minutes)."""
+    defaults = Settings.from_env(environ={}, cwd=tmp_path)
+    assert (defaults.admin_password, defaults.secret_key) == ("", "")
+    assert defaults.index_interval == 600.0
+    key_file = tmp_path / "key"
+    key_file.write_text("session-signing-key\n")
+    env = {
+        "GOVBOT_ADMIN_PASSWORD": PASSWORD,
+        "GOVBOT_SECRET_KEY_FILE": str(key_file),
+        "GOVBOT_INDEX_INTERVAL": "15m",
+    }
+    s = Settings.from_env(environ=env, cwd=tmp_path)
+    assert s.admin_password == PASSWORD and s.secret_key == "session-signing-key"
+    assert s.index_interval == 900.0
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("govbot.test").info("settings: %s", s)
+    for text in (repr(s), caplog.text):
+        assert PASSWORD not in text and "session-signing-key" not in text
+    assert "admin_password='***'" in repr(s) and "secret_key='***'" in repr(s)
+    with pytest.raises(ConfigError, match="index_interval must be a duration"):
+        Settings.from_env(environ={"GOVBOT_INDEX_INTERVAL": "often"}, cwd=tmp_path)

@@ -12,19 +12,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
-from web_support import NOW, Seeded, seed_world
+from web_support import Seeded, make_app, seed_world
 
 from govbot.policy import Policy, load_policy
-from govbot.settings import Settings
-from govbot.web import create_app
-from govbot.web.dashboard import register_dashboard
 from tests.conftest import REPO
 from tests.db.conftest import db_engine, db_url
 
 __all__ = ["db_engine", "db_url"]
-
-PASSWORD = "correct horse battery staple"
-SETTINGS = Settings(web_url="http://dashboard.example.org", gerrit_url="https://review.example.org")
 
 
 @pytest.fixture(scope="session")
@@ -37,14 +31,6 @@ def seeded(db_engine: Engine, policy: Policy) -> Seeded:
     return seed_world(db_engine, policy)
 
 
-def make_app(engine: Engine, policy: Policy, *, password: str = PASSWORD) -> Flask:
-    app = create_app(SETTINGS, engine, testing=True)
-    register_dashboard(
-        app, engine, SETTINGS, policy=policy, admin_password=password, now=lambda: NOW
-    )
-    return app
-
-
 @pytest.fixture
 def app(db_engine: Engine, policy: Policy, seeded: Seeded) -> Flask:
     return make_app(db_engine, policy)
@@ -54,9 +40,3 @@ def app(db_engine: Engine, policy: Policy, seeded: Seeded) -> Flask:
 def client(app: Flask) -> Iterator[FlaskClient]:
     with app.test_client() as client:
         yield client
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "browser: drives headless Chromium (/usr/bin/chromium) with Playwright"
-    )

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD, make_app
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
-from web_support import COMPUTE, Seeded
+from web_support import COMPUTE, PASSWORD, Seeded, make_app
 
 from govbot.db.models import ApiSpec, EscalationAck, SnapshotFinding, TCMember, Waiver
 from govbot.db.session import session_scope

@@ -2,60 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
 import pytest
-import yaml
+from api_schema import check, spec
 from flask import Flask
 from flask.testing import FlaskClient
-from jsonschema import Draft202012Validator, FormatChecker
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 from web_support import BLOCK, COMPUTE, PLACEMENT, UNSAFE_SUBJECT, Seeded
-
-from tests.conftest import REPO
-
-SPEC_URI = "urn:govbot:api-specs/govbot.yaml"
-
-
-@functools.cache
-def spec() -> dict[str, Any]:
-    return yaml.safe_load((REPO / "api-specs" / "govbot.yaml").read_text(encoding="utf-8"))
-
-
-@functools.cache
-def registry() -> Registry:
-    resource = Resource.from_contents(spec(), default_specification=DRAFT202012)
-    return Registry().with_resource(SPEC_URI, resource)
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def check(template: str, response: Any, method: str = "get") -> Any:
-    """Validate ``response`` against the spec's response for ``template`` and its status."""
-    operation = spec()["paths"][template][method]
-    status = str(response.status_code)
-    responses = operation["responses"]
-    key = status if status in responses else "default"
-    assert key in responses, f"{template} does not document status {status}"
-    pointer = f"/paths/{_escape(template)}/{method}/responses/{key}"
-    declared = responses[key]
-    if "$ref" in declared:
-        pointer = declared["$ref"].removeprefix("#")
-        declared = spec()["components"]["responses"][pointer.rsplit("/", 1)[1]]
-    assert response.mimetype == "application/json"
-    schema = {"$ref": f"{SPEC_URI}#{pointer}/content/application~1json/schema"}
-    validator = Draft202012Validator(schema, registry=registry(), format_checker=FormatChecker())
-    body = response.get_json()
-    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
-    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
-    if response.status_code == 200:
-        assert response.headers["Cache-Control"] == "no-cache"
-    return body
 
 
 def test_every_api_route_is_described_and_every_described_path_is_served(app: Flask) -> None:

@@ -8,10 +8,8 @@ Screenshots land in ``test-artifacts/screenshots/``.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,37 +20,17 @@ from govbot.policy import Policy
 from govbot.settings import Settings
 from govbot.web import WebServer, create_app
 from govbot.web.dashboard import register_dashboard
-from tests.conftest import REPO
+from tests.browser_support import chart_size, checked_page, chromium, shot
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = REPO / "test-artifacts" / "screenshots"
 PASSWORD = "demo-admin"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -72,27 +50,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, policy: Policy) -> Iterator[t
 
 @pytest.fixture
 def page(browser: Any, site: tuple[str, dict]) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=site[0])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}") or dialog.dismiss())
-    page.errors = errors
-    yield page
-    context.close()
-    assert errors == [], errors
-
-
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def chart_size(page: Any, chart_id: str) -> dict[str, float]:
-    page.wait_for_selector(f"#{chart_id}[data-drawn=true]", timeout=20_000)
-    box = page.locator(f"#{chart_id} svg.main-svg").first.bounding_box()
-    assert box is not None
-    return box
+    with checked_page(browser, site[0]) as page:
+        yield page
 
 
 def test_overview_lists_the_demo_apis_and_draws_the_trend(page: Any) -> None:

@@ -360,3 +360,49 @@ def test_record_queue_keeps_the_escalation_pass_view(db_engine: Engine) -> None:
     assert stale == [2, 3]
     record_queue(db_engine, report)  # replaces, never duplicates
     assert count(db_engine, QueueState) == len(report.candidates)
+
+
+def test_the_scheduler_jobs_feed_the_dashboard(
+    db_engine: Engine, policy: Policy, tmp_path: Path
+) -> None:
+    """`govbot serve`'s index job indexes the watched branches (once per slot across
+    processes), and its escalate job records the review queue it assessed"""
+    from govbot.jobs import Jobs
+    from govbot.sandbox.seed import BLOCK_STORAGE, COMPUTE_SPECS
+    from govbot.settings import Settings
+
+    demo_now = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
+    with running_sandbox(seed="demo", clock=Clock(demo_now)) as demo:
+        settings = Settings(
+            gerrit_url=demo.url,
+            gerrit_username="govbot",
+            gerrit_password="govbot-demo",
+            gerrit_projects=(COMPUTE, BLOCK_STORAGE, COMPUTE_SPECS),
+            git_mirror_dir=str(tmp_path / "mirror"),
+            git_url=demo.git_url_template,
+            index_interval=600.0,
+        )
+        client = GerritClient.from_settings(settings)
+        jobs = Jobs(settings, db_engine, client, policy, clock=lambda: demo_now, worker_id="t")
+        try:
+            jobs.index()
+            with session_scope(db_engine) as s:
+                assert set(s.scalars(select(ApiSpec.project))) == {COMPUTE, BLOCK_STORAGE}
+                assert s.scalar(select(func.count()).select_from(BlueprintVerdict)) == 1
+                lease = s.get(JobLease, "index")
+                assert lease is not None and lease.slot == dt.datetime(
+                    2026, 3, 4, 12, 0, tzinfo=dt.UTC
+                )
+            demo.push(COMPUTE, {COMPUTE_FILE: compute_spec("3.0")}, message="Push", when=demo_now)
+            jobs.index()  # the same slot: it ran already
+            assert count(db_engine, ApiSnapshot) == 2
+            jobs.escalate()
+        finally:
+            client.close()
+    with session_scope(db_engine) as s:
+        rows = dict(s.execute(select(QueueState.change_number, QueueState.state)).all())
+        escalated = s.scalars(
+            select(QueueState.change_number).where(QueueState.action == "escalate")
+        ).all()
+    assert sorted(n for n, state in rows.items() if state == "stale") == [2, 3]
+    assert sorted(escalated) == [2, 3]

@@ -9,6 +9,7 @@ import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from flask import Flask
 from sqlalchemy import Engine, select
 
 from govbot.db.models import (
@@ -29,8 +30,13 @@ from govbot.db.session import session_scope
 from govbot.findings import Audience, Severity
 from govbot.policy import Policy
 from govbot.services.index import index_commit, refresh_cross_findings
+from govbot.settings import Settings
+from govbot.web import create_app
+from govbot.web.dashboard import register_dashboard
 
 NOW = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
+PASSWORD = "correct horse battery staple"
+SETTINGS = Settings(web_url="http://dashboard.example.org", gerrit_url="https://review.example.org")
 DAY = dt.timedelta(days=1)
 UNSAFE_SUBJECT = '<script>alert("pwned")</script> Add <b>bold</b> servers'
 COMPUTE = "openstack/compute-api"
@@ -39,6 +45,16 @@ IMAGE = "openstack/image-api"
 PLACEMENT = "openstack/placement-api"
 SPECS = "openstack/compute-specs"
 COMPUTE_FILE = "api-specs/compute.yaml"
+
+
+def make_app(engine: Engine, policy: Policy, *, password: str = PASSWORD) -> Flask:
+    """The web app as ``create_app`` builds it, its dashboard reconfigured for the tests
+    (their policy, admin password and fixed clock)."""
+    app = create_app(SETTINGS, engine, testing=True)
+    register_dashboard(
+        app, engine, SETTINGS, policy=policy, admin_password=password, now=lambda: NOW
+    )
+    return app
 
 
 class MemoryTree:

@@ -27,7 +27,6 @@ scripts; chart data travels as JSON in ``<script type="application/json">``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,9 +40,8 @@ from govbot.findings import Audience
 from govbot.policy import Policy, load_policy
 from govbot.settings import Settings
 
-ADMIN_PASSWORD_ENV = "GOVBOT_ADMIN_PASSWORD"
-SECRET_KEY_ENV = "GOVBOT_SECRET_KEY"
 EXTENSION = "govbot_dashboard"
+_RANDOM_KEY = "GOVBOT_RANDOM_SECRET_KEY"
 CSP = (
     "default-src 'self'; script-src 'self'; "
     # plotly.js adds its own <style> element when it draws the first chart.
@@ -107,12 +105,13 @@ def register_dashboard(
     secret_key: str | None = None,
     now: Any = None,
 ) -> Dashboard:
-    """Add the dashboard's blueprints to ``app`` (built by :func:`govbot.web.create_app`).
+    """Add the dashboard's blueprints to ``app`` (:func:`govbot.web.create_app` does).
 
-    ``admin_password`` defaults to ``GOVBOT_ADMIN_PASSWORD`` (a werkzeug password hash
-    such as ``scrypt:...``, or the password itself); without one the admin actions are
-    disabled. ``secret_key`` (signing the session cookie) defaults to
-    ``GOVBOT_SECRET_KEY``, else a random key per process (logins then end at a restart).
+    ``admin_password`` defaults to the settings' (``GOVBOT_ADMIN_PASSWORD``: a werkzeug
+    password hash such as ``scrypt:...``, or the password itself); without one the admin
+    actions are disabled. ``secret_key`` (signing the session cookie) defaults to the
+    settings' (``GOVBOT_SECRET_KEY``), else a random key per process (logins then end at
+    a restart). Called again on the same app, it reconfigures the dashboard.
     """
     from govbot.web.dashboard import (
         admin,
@@ -127,12 +126,12 @@ def register_dashboard(
     )
     from govbot.web.dashboard.templating import install_filters
 
-    password = admin_password
-    if password is None:
-        password = getattr(settings, "admin_password", "") or os.environ.get(ADMIN_PASSWORD_ENV, "")
-    key = secret_key or getattr(settings, "secret_key", "") or os.environ.get(SECRET_KEY_ENV, "")
+    password = settings.admin_password if admin_password is None else admin_password
+    key = secret_key or settings.secret_key or app.config.get(_RANDOM_KEY) or secrets.token_hex(32)
+    if not (secret_key or settings.secret_key):
+        app.config[_RANDOM_KEY] = key  # a reconfiguration keeps the sessions it signed
     app.config.update(
-        SECRET_KEY=key or secrets.token_hex(32),
+        SECRET_KEY=key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.web_url.startswith("https://"),

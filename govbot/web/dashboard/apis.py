@@ -56,7 +56,7 @@ def show(api_id: int) -> str:
         api=row,
         snapshot=snapshot,
         history=history,
-        history_figure=charts.health_trend(points),
+        history_figure=charts.health_trend(points, until=dashboard().current_time()),
         findings=queries.findings_page(s, spec, limit=SHOWN, marker=None),
         deprecations=deprecations,
         timeline_figure=charts.sunset_timeline(dated, today) if dated else None,

@@ -6,6 +6,7 @@ package (:mod:`govbot.web.dashboard.assets`); no figure is drawn by hand.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -34,8 +35,16 @@ def _iso(value: dt.datetime | dt.date) -> str:
     return value.isoformat()
 
 
-def health_trend(points: Sequence[TrendPoint], *, operations: bool = True) -> dict[str, Any]:
-    """Findings by severity (lines) and, on a second axis, external/internal operations."""
+def health_trend(
+    points: Sequence[TrendPoint], *, operations: bool = True, until: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Findings by severity (lines) and, on a second axis, external/internal operations.
+
+    The lines are steps: a merged state holds until the next one. With ``until`` (now)
+    the last state is drawn up to it, so an API merged once is a line, not a lone dot.
+    """
+    if points and until is not None and until > points[-1].at:
+        points = [*points, dataclasses.replace(points[-1], at=until)]
     xs = [_iso(p.at) for p in points]
     data: list[dict[str, Any]] = []
     for name, key in (("errors", "error"), ("warnings", "warning"), ("info", "info")):

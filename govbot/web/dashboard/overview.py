@@ -31,7 +31,7 @@ def index() -> str:
         summary=summary,
         apis=apis,
         trend=points,
-        trend_figure=charts.health_trend(points) if points else None,
+        trend_figure=charts.health_trend(points, until=now) if points else None,
         sunsets=sunsets,
         window=queries.SUNSET_WINDOW_DAYS,
         stale=stale,
