@@ -55,6 +55,7 @@ from sqlalchemy.orm import Session
 
 from govbot import render
 from govbot.db.models import (
+    ApiSpec,
     Change,
     Evaluation,
     EvaluationStatus,
@@ -62,6 +63,7 @@ from govbot.db.models import (
     PatchSet,
     PostedReview,
     Project,
+    Waiver,
 )
 from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GovbotError
@@ -354,6 +356,8 @@ def run_review(
                 _record_skipped(session, key, collected, now)
         return outcome(ReviewStatus.NO_SPECS, collected)
     findings = collected.findings
+    if db is not None:
+        findings = _without_dashboard_waivers(db, info.project, info.branch, findings)
     quiet = (
         review_pass.quiet_when_clean
         and not findings
@@ -663,6 +667,35 @@ def _carried(
 # --- the database ------------------------------------------------------------------------
 
 _KEY_COLUMNS = ("change_number", "patch_set_number", "policy_digest", "purpose")
+
+
+def _without_dashboard_waivers(
+    db: Engine | Session, project: str, branch: str, findings: tuple[Finding, ...]
+) -> tuple[Finding, ...]:
+    """Drop findings an admin waived on the dashboard for this API (by fingerprint).
+
+    A dashboard waiver is the TC's decision about one finding of one API; the bot honours
+    it on every later change of that project and branch, as it honours a policy waiver.
+    """
+    with _unit(db, commit=False) as session:
+        rows = session.execute(
+            select(Waiver.fingerprint, ApiSpec.file)
+            .join(ApiSpec, Waiver.api_id == ApiSpec.id)
+            .where(ApiSpec.project == project, ApiSpec.branch == branch)
+        ).all()
+    if not rows:
+        return findings
+    waived = {(file, fingerprint) for fingerprint, file in rows}
+    kept = tuple(
+        f
+        for f in findings
+        if (f.file, f.fingerprint or f.with_fingerprint().fingerprint) not in waived
+    )
+    if len(kept) != len(findings):
+        LOG.info(
+            "%s/%s: %d findings waived on the dashboard", project, branch, len(findings) - len(kept)
+        )
+    return kept
 
 
 @contextlib.contextmanager

@@ -542,3 +542,42 @@ class HookedClient(GerritClient):
         if hook is not None:
             hook()
         return super().review(*args, **kwargs)
+
+
+def test_a_finding_waived_on_the_dashboard_is_not_posted(gerrit, review, db_engine, now):
+    """An admin's dashboard waiver (by fingerprint, for this API) keeps the bot quiet on it."""
+    from govbot.db.models import ApiSpec, Waiver
+    from govbot.findings import Audience
+
+    change = upload(gerrit)
+    dry = review(change.number, dry_run=True)
+    (removed,) = [f for f in dry.findings if f.rule == "DEP001"]
+    with session_scope(db_engine) as s:
+        api = ApiSpec(
+            project=PROJECT,
+            branch=change.branch,
+            file=SPEC,
+            audience=Audience.EXTERNAL,
+            latest_snapshot_id=None,
+            commit="0" * 40,
+            merged_at=now,
+        )
+        s.add(api)
+        s.flush()
+        s.add(
+            Waiver(
+                api_id=api.id,
+                fingerprint=removed.fingerprint or removed.with_fingerprint().fingerprint,
+                rule="DEP001",
+                reason="the trait API was never released (TC 2026-11)",
+                created_by="ana",
+            )
+        )
+
+    outcome = review(change.number)
+    assert outcome.status is ReviewStatus.POSTED and posts(gerrit) == 1
+    assert "DEP001" not in {f.rule for f in outcome.findings}
+    assert all(
+        not c.message.startswith("error DEP001") for c in bot_comments(gerrit, change.number)
+    )
+    assert api_review_votes(gerrit, change.number, 1) == {"API-Review": 1}
