@@ -12,6 +12,8 @@ from sqlalchemy import URL, ColumnElement, Engine, create_engine, event, make_ur
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from govbot.errors import ConfigError
+
 DEFAULT_URL = "sqlite:///govbot.db"
 # How long a SQLite writer waits for another one before "database is locked".
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -117,7 +119,10 @@ def insert_ignore(
     dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     if insert is None:
-        raise NotImplementedError(f"insert_ignore: unsupported database {dialect!r}")
+        # make_engine accepts any SQLAlchemy URL; govbot's atomic upserts need one of these.
+        raise ConfigError(
+            f"database {dialect!r} is not supported: use SQLite or PostgreSQL (GOVBOT_DATABASE_URL)"
+        )
     table = model.__table__
     stmt = (
         insert(table)
