@@ -280,15 +280,20 @@ def check_pairs(
     docs_base: str = DEFAULT_DOCS_BASE,
     drop_fragments: Iterable[str] = (),
     preloaded: Mapping[tuple[str, str], Spec] | None = None,
+    loads: dict[tuple[str, str], Spec | None] | None = None,
 ) -> Report:
-    """Load each (base, head) pair (base None: new spec; head None: deleted) and evaluate."""
+    """Load each (base, head) pair (base None: new spec; head None: deleted) and evaluate.
+
+    ``loads`` is a memo of (side, path) -> loaded spec shared with other checks of the same
+    two revisions (the review passes of one patch set), so a spec is parsed once.
+    """
     limit = max_bytes or policy.max_file_bytes
     preloaded = preloaded or {}
     discovered = set(drop_fragments)
     loaded: list[tuple[Spec | None, Spec | None, bool]] = []
     for base_src, head_src in pairs:
-        head = _cached(preloaded, "head", head_src, limit)
-        base = _cached(preloaded, "base", base_src, limit)
+        head = _cached(preloaded, "head", head_src, limit, loads)
+        base = _cached(preloaded, "base", base_src, limit, loads)
         loaded.append((base, head, head_src is not None and head_src.path in discovered))
 
     # A file found in a directory that another spec of the check references, and that
@@ -329,12 +334,15 @@ def load_subject(
     *,
     policy: Policy,
     max_bytes: int | None = None,
+    loads: dict[tuple[str, str], Spec | None] | None = None,
 ) -> Subject | None:
     """One (base, head) pair loaded, classified and diffed, without running any rule (the
     spec review asks whether a change touched external surface); None for a deleted file
     that was not a spec."""
     limit = max_bytes or policy.max_file_bytes
-    return _subject(_cached({}, "base", base, limit), _cached({}, "head", head, limit), policy)
+    return _subject(
+        _cached({}, "base", base, limit, loads), _cached({}, "head", head, limit, loads), policy
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -409,12 +417,24 @@ def _pair_directories(
 
 
 def _cached(
-    preloaded: Mapping[tuple[str, str], Spec], side: str, src: SpecSource | None, limit: int
+    preloaded: Mapping[tuple[str, str], Spec],
+    side: str,
+    src: SpecSource | None,
+    limit: int,
+    loads: dict[tuple[str, str], Spec | None] | None = None,
 ) -> Spec | None:
     if src is None:
         return None
-    spec = preloaded.get((side, src.path))
-    return spec if spec is not None else _load(src, limit)
+    key = (side, src.path)
+    spec = preloaded.get(key)
+    if spec is not None:
+        return spec
+    if loads is not None and key in loads:
+        return loads[key]
+    spec = _load(src, limit)
+    if loads is not None:
+        loads[key] = spec
+    return spec
 
 
 def _load(src: SpecSource, limit: int, *, validate: bool = True) -> Spec:

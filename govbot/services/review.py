@@ -140,6 +140,15 @@ class ReviewOutcome:
         return self.status is ReviewStatus.POSTED
 
 
+@dataclass
+class PatchSetReads:
+    """What the passes of one patch set read, kept so that each is read and parsed once:
+    the changed files with their readers, and the loaded specs by (side, path)."""
+
+    specs: ChangeSpecs | None = None
+    loads: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class PassInput:
     """What a pass reads to find its findings on one patch set."""
@@ -152,6 +161,19 @@ class PassInput:
     docs_base: str
     revision: str | None  # the SHA when a patch set was asked for; None: the current one
     mirror: GitMirror | None = None
+    reads: PatchSetReads = field(default_factory=PatchSetReads)
+
+    def change_specs(self) -> ChangeSpecs:
+        """The OpenAPI specs the patch set changed, read once for every pass."""
+        if self.reads.specs is None:
+            self.reads.specs = change_specs(
+                self.client,
+                self.info,
+                globs=self.policy.spec_globs,
+                mirror=self.mirror,
+                revision=self.revision,
+            )
+        return self.reads.specs
 
 
 @dataclass(frozen=True)
@@ -189,13 +211,15 @@ def _api_config(policy: Policy) -> ReviewConfig:
 
 def _api_collect(inp: PassInput) -> PassResult | str:
     """The OpenAPI specs the patch set changed, checked against its parent."""
-    specs = change_specs(
-        inp.client, inp.info, globs=inp.policy.spec_globs, mirror=inp.mirror, revision=inp.revision
-    )
+    specs = inp.change_specs()
     if not specs.files:
         return "the patch set changes no file matching the policy's spec globs"
     report = check_pairs(
-        _pairs(specs), policy=inp.policy, today=inp.now.date(), docs_base=inp.docs_base
+        _pairs(specs),
+        policy=inp.policy,
+        today=inp.now.date(),
+        docs_base=inp.docs_base,
+        loads=inp.reads.loads,
     )
     return PassResult(
         tuple(f.with_fingerprint() for f in report.findings),
@@ -278,6 +302,7 @@ def run_review(
     revision: int | str | None = None,
     mirror: GitMirror | None = None,
     info: ChangeInfo | None = None,
+    reads: PatchSetReads | None = None,
 ) -> ReviewOutcome:
     """Run ``review_pass`` on ``change`` once per patch set, policy and purpose.
 
@@ -347,6 +372,7 @@ def run_review(
         docs_base,
         None if revision is None else target.sha,
         mirror,
+        reads if reads is not None else PatchSetReads(),
     )
     collected = review_pass.collect(inp)
     if isinstance(collected, str):
@@ -890,6 +916,7 @@ __all__ = [
     "API_REVIEW",
     "PassInput",
     "PassResult",
+    "PatchSetReads",
     "ReviewInProgress",
     "ReviewOutcome",
     "ReviewPass",

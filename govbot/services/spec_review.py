@@ -61,7 +61,7 @@ from govbot.evaluate import DEFAULT_DOCS_BASE, evaluate_documents
 from govbot.findings import Finding
 from govbot.gerrit.client import GerritClient, GerritNotFound
 from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo
-from govbot.gerrit.sources import GitMirror, MirrorError, RevisionReader, change_ref, change_specs
+from govbot.gerrit.sources import GitMirror, MirrorError, RevisionReader, change_ref
 from govbot.openapi.model import operations
 from govbot.policy import Policy, ReviewConfig
 from govbot.rules.blueprints import ChangeContext
@@ -285,15 +285,13 @@ class SpecsRepository:
 
 def external_spec_changes(inp: PassInput) -> list[SpecChange]:
     """The OpenAPI specs the patch set changed, each saying whether external surface moved."""
-    specs = change_specs(
-        inp.client, inp.info, globs=inp.policy.spec_globs, mirror=inp.mirror, revision=inp.revision
-    )
+    specs = inp.change_specs()
     out = []
     for c in specs.files:
         base = SpecSource(c.old_path, specs.base) if c.old_path else None
         head = SpecSource(c.new_path, specs.head) if c.new_path else None
         try:
-            subject = load_subject(base, head, policy=inp.policy)
+            subject = load_subject(base, head, policy=inp.policy, loads=inp.reads.loads)
         except Exception as error:  # an unreadable spec is the API review's finding
             LOG.info("change=%s: %s not classified: %s", inp.info.number, c.path, error)
             out.append(SpecChange(c.path, True, "could not be read; treated as external"))

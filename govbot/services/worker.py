@@ -51,6 +51,7 @@ from govbot.policy import Policy
 from govbot.services.intake import REVIEW_KIND, change_number
 from govbot.services.review import (
     API_REVIEW,
+    PatchSetReads,
     ReviewInProgress,
     ReviewOutcome,
     ReviewPass,
@@ -232,6 +233,7 @@ def review_all(
 ) -> list[ReviewOutcome]:
     """Every pass on ``change``, on one read of it: the outcomes in ``passes`` order."""
     info = read_change(client, change, revision)
+    reads = PatchSetReads()  # the passes share one read and one parse of the specs
     return [
         run_review(
             change,
@@ -245,6 +247,7 @@ def review_all(
             revision=revision,
             mirror=mirror,
             info=info,
+            reads=reads,
         )
         for review_pass in passes
     ]
