@@ -61,6 +61,7 @@ REF_TARGET_MISSING = "OAS012"
 REF_LOOP = "OAS013"
 INVALID = "OAS014"
 VALIDATOR_FAILED = "OAS015"
+YAML_TAG = "OAS016"
 
 PROBLEMS: Mapping[str, str] = {
     SYNTAX_ERROR: "syntax-error",
@@ -78,6 +79,7 @@ PROBLEMS: Mapping[str, str] = {
     REF_LOOP: "ref-loop",
     INVALID: "invalid-openapi",
     VALIDATOR_FAILED: "validator-failed",
+    YAML_TAG: "yaml-tag",
 }
 # A crash of the third-party validator says nothing certain about the spec.
 PROBLEM_SEVERITY: Mapping[str, Severity] = {VALIDATOR_FAILED: Severity.WARNING}
@@ -87,6 +89,11 @@ MAX_BYTES = 64 * 1024 * 1024
 MAX_ALIAS_NODES = 1_000_000
 # orjson refuses JSON nested deeper than 1024; YAML gets about the same bound.
 MAX_DEPTH = 1000
+# The parsers have nesting limits of their own near MAX_DEPTH (libyaml 1000, orjson 1024)
+# and read ahead of govbot's count, so one of them may stop first. A parser that stops
+# where the document is nested at least this deep (govbot measures it) stopped for the
+# nesting, whatever its message says: no real spec comes near.
+DEEP_AT_ERROR = MAX_DEPTH // 2
 # Documents up to this size also get openapi-spec-validator's detailed (slower) checks.
 DETAIL_MAX_BYTES = 2 * 1024 * 1024
 MAX_VALIDATION_FINDINGS = 50
@@ -151,11 +158,18 @@ class _Document:
 
 _BOM = "\ufeff"
 _JSON_REF = re.compile(r'"\$ref"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"')
-_DEPTH_MESSAGE = "depth limit exceeded"
+# A JSON string (unterminated at the end of a truncated text too) or a bracket.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 
 
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
+
+
+def _json_depth_at(text: str, index: int) -> int:
+    """How many JSON arrays and objects are open at ``index`` (brackets in strings aside)."""
+    bare = _JSON_STRING.sub("", text[:index])
+    return bare.count("[") + bare.count("{") - bare.count("]") - bare.count("}")
 
 
 def parse_document(
@@ -196,10 +210,12 @@ def parse_document(
         try:
             value = orjson.loads(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
         except orjson.JSONDecodeError as exc:
-            if _DEPTH_MESSAGE in str(exc):
+            depth = _json_depth_at(text, exc.pos)
+            if depth >= max(max_depth // 2, 1):
                 raise _Refused(
                     TOO_DEEP,
-                    f"{file}: nested deeper than orjson's limit of 1024 levels",
+                    f"{file}: nested {depth} levels deep at line {exc.lineno}, "
+                    "deeper than the JSON parser accepts",
                     exc.lineno,
                 ) from None
             if file.lower().endswith((".yaml", ".yml")):
@@ -241,7 +257,19 @@ _WORDS: dict[str, Any] = {
     **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
 }
 _WORD_START = frozenset(w[0] for w in _WORDS)
-_CORE_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float"))
+# Explicit tags of the core schema that name a JSON type, and the values they allow.
+# Every other tag (!!python/..., !!binary, !!set, !!timestamp, a local !tag, ...) asks
+# for a type JSON does not have: such a document is refused (YAML_TAG), never read.
+_YAML_ORG = "tag:yaml.org,2002:"
+_STR_TAGS = frozenset(("!", f"{_YAML_ORG}str"))  # "!" is the non-specific tag: a string
+_SCALAR_TAGS: Mapping[str, tuple[str, Callable[[Any], bool]]] = {
+    f"{_YAML_ORG}null": ("null", lambda v: v is None),
+    f"{_YAML_ORG}bool": ("boolean", lambda v: isinstance(v, bool)),
+    f"{_YAML_ORG}int": ("integer", lambda v: type(v) is int),
+    f"{_YAML_ORG}float": ("number", lambda v: type(v) in (int, float)),
+}
+_MAP_TAGS = frozenset((None, "!", f"{_YAML_ORG}map"))
+_SEQ_TAGS = frozenset((None, "!", f"{_YAML_ORG}seq"))
 _MERGE = object()  # the key "<<"
 _NO_KEY = object()
 
@@ -263,6 +291,37 @@ def _plain(value: str) -> Any:
     if first in _WORD_START and value in _WORDS:
         return _WORDS[value]
     return value
+
+
+def _tagged_scalar(file: str, raw: str, tag: str, line: int) -> Any:
+    """The value of a scalar with an explicit tag; a tag outside JSON's types is refused."""
+    if tag in _STR_TAGS:
+        return raw
+    if tag in _SCALAR_TAGS:
+        kind, fits = _SCALAR_TAGS[tag]
+        value = _plain(raw)
+        if fits(value):
+            return float(value) if kind == "number" else value
+        raise _Refused(
+            YAML_TAG,
+            f"{file}: YAML tag {_shown_tag(tag)} at line {line}: {raw[:80]!r} is not a {kind}",
+            line,
+        )
+    raise _Refused(YAML_TAG, _tag_message(file, tag, line), line)
+
+
+def _tag_message(file: str, tag: str, line: int, kind: str = "") -> str:
+    on = f" on a {kind}" if kind else ""
+    return (
+        f"{file}: YAML tag {_shown_tag(tag)}{on} at line {line} is not one of JSON's types "
+        "(!!str, !!int, !!float, !!bool, !!null, !!map, !!seq); govbot reads no other tags"
+    )
+
+
+def _shown_tag(tag: str) -> str:
+    shown = f"!!{tag[len(_YAML_ORG) :]}" if tag.startswith(_YAML_ORG) else tag
+    shown = shown if shown.startswith("!") else f"!<{shown}>"
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def _key_text(value: Any) -> str:
@@ -287,9 +346,21 @@ def _build_yaml(
     parser = _yaml_parser(text)
     try:
         return _build_events(file, parser.get_event, max_alias_nodes, max_depth)
-    except yaml.MarkedYAMLError as exc:
+    except _ParserStopped as stopped:
+        exc = stopped.error
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
+        # The scanner reads ahead of the events (a flow collection may be a key, so it
+        # scans to its end, up to 1024 characters): count the brackets it read too.
+        ahead = text[stopped.index : mark.index + 1] if mark is not None else ""
+        depth = stopped.depth + ahead.count("[") + ahead.count("{")
+        if depth >= max(max_depth // 2, 1):
+            raise _Refused(
+                TOO_DEEP,
+                f"{file}: nested {depth} levels deep at line {line}, "
+                "deeper than the YAML parser accepts",
+                line,
+            ) from None
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
         raise _Refused(
             SYNTAX_ERROR, f"{file}: YAML syntax error at line {line}: {problem}", line
@@ -305,6 +376,16 @@ def _build_yaml(
         dispose = getattr(parser, "dispose", None)
         if dispose is not None:
             dispose()
+
+
+class _ParserStopped(Exception):
+    """Internal: the YAML parser's error, with the depth govbot had reached before it."""
+
+    def __init__(self, error: yaml.MarkedYAMLError, depth: int, index: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.depth = depth
+        self.index = index  # where the last event the parser gave ended
 
 
 def _build_events(
@@ -333,19 +414,30 @@ def _build_events(
     stack: list[list[Any]] = []
     nodes = 0
     expanded = 0
+    event = None
     while True:
-        event = get_event()
+        try:
+            event = get_event()
+        except yaml.MarkedYAMLError as exc:
+            raise _ParserStopped(exc, len(stack), event.end_mark.index if event else 0) from None
         kind = type(event)
         if kind is scalar_event:
             nodes += 1
             raw = event.value
-            if event.style:
-                value = raw  # quoted or block scalars are strings
-            elif event.tag is None or event.tag in _CORE_TAGS:
-                value = _plain(raw)
-            else:
-                value = raw  # "!", "!!str" and tags outside JSON keep the text
             line = event.start_mark.line + 1
+            try:
+                if event.tag is not None:
+                    value = _tagged_scalar(file, raw, event.tag, line)
+                elif event.style:
+                    value = raw  # quoted or block scalars are strings
+                else:
+                    value = _plain(raw)
+            except ValueError:  # Python reads integers of at most 4300 digits
+                raise _Refused(
+                    SYNTAX_ERROR,
+                    f"{file}: the number at line {line} has {len(raw)} digits, too many to read",
+                    line,
+                ) from None
             if event.anchor:
                 anchors[event.anchor] = (value, 1)
             is_container = False
@@ -357,6 +449,9 @@ def _build_events(
                     TOO_DEEP, f"{file}: nested deeper than {max_depth} levels at line {line}", line
                 )
             is_map = kind is map_start
+            if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
+                shape = "mapping" if is_map else "sequence"
+                raise _Refused(YAML_TAG, _tag_message(file, event.tag, line, shape), line)
             container: Any = {} if is_map else []
             lines: Any = {} if is_map else []
             table[id(container)] = lines

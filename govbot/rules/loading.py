@@ -420,3 +420,38 @@ def validator_failed(ctx: SpecContext) -> Iterator[Hit]:
         https://github.com/python-openapi/openapi-spec-validator/issues
     """
     return _hits(ctx, load.VALIDATOR_FAILED)
+
+
+@_load_rule(load.YAML_TAG)
+def yaml_tag(ctx: SpecContext) -> Iterator[Hit]:
+    """A YAML tag asks for a type that JSON does not have, so the file was not read.
+
+    What it checks:
+        Every explicit tag in a YAML file govbot reads (the spec and every file its
+        ``$ref``s reach). Only the tags of the core schema that name JSON's types are
+        read: ``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!map``,
+        ``!!seq`` (and the non-specific ``!``), each on a value of its type. Any other
+        tag is refused at its line: language tags (``!!python/object/apply:...``),
+        local tags (``!include``, ``!Ref``), and the YAML 1.1 types ``!!binary``,
+        ``!!set``, ``!!omap``, ``!!pairs``, ``!!timestamp``, ``!!merge``.
+
+    Why it matters:
+        OpenAPI documents are JSON; YAML is only another way to write them, so a tag
+        outside JSON's types means the file is meant for some other reader. Reading the
+        tagged value as plain data would review something else than what that reader
+        builds, and a language tag is how YAML loaders are made to run code. govbot
+        never constructs tagged objects; it says so instead of ignoring the tag.
+
+    Example:
+        ``x-build: !!python/object/apply:os.system ['make install']``, or
+        ``description: !include docs/servers.md``.
+
+    Fix:
+        Remove the tag and write the value as plain JSON data (a string, a number, a
+        list, a mapping); include other files with ``$ref``, never with a tag.
+
+    References:
+        OpenAPI 3.1 §4.3 ("Tags MUST be limited to those allowed by the JSON Schema
+        ruleset"); YAML 1.2.2 §10.2 (JSON schema), https://yaml.org/spec/1.2.2/
+    """
+    return _hits(ctx, load.YAML_TAG)

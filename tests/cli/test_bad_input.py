@@ -32,7 +32,9 @@ REFUSED = [
     ("OAS003/nul-bytes", "OAS003", "binary content"),
     ("OAS004/latin1", "OAS004", "not UTF-8"),
     ("OAS005/billion-laughs", "OAS005", "aliases expand to more than"),
-    ("OAS006/deep-nesting", "OAS006", "nested deeper than"),
+    ("OAS006/deep-nesting", "OAS006", "base.yaml: nested "),
+    ("OAS006/deep-block-sequences", "OAS006", "base.yaml: nested "),
+    ("OAS006/deep-json", "OAS006", "base.json: nested "),
     ("OAS007/not-openapi", "OAS007", "not an OpenAPI description"),
     ("OAS008/openapi-4", "OAS008", "unsupported version"),
     ("OAS009/remote-ref", "OAS009", "remote references are never fetched"),
@@ -40,7 +42,10 @@ REFUSED = [
     ("OAS011/missing-file", "OAS011", "does not exist"),
     ("OAS012/missing-pointer", "OAS012", "nothing at #/components/schemas/Widget"),
     ("OAS013/pure-loop", "OAS013", "$ref loop"),
-    ("OAS014/missing-info", "OAS014", '"info" is a required property'),
+    ("OAS014/missing-info", "OAS014", "invalid OpenAPI 3.0 at the top level"),
+    ("OAS016/python-tag", "OAS016", "YAML tag !!python/object/apply:os.system on a sequence"),
+    ("OAS016/local-tag", "OAS016", "YAML tag !include at line 5"),
+    ("OAS016/yaml11-types", "OAS016", "YAML tag !!timestamp at line 4"),
 ]
 
 
@@ -70,6 +75,22 @@ def test_refused_input_is_a_finding_and_the_next_spec_is_still_checked(
     assert not [
         f for f in findings if f["file"].endswith("good.yaml") and f["rule"].startswith("OAS")
     ]
+
+
+def test_a_language_tag_is_a_finding_at_its_line_and_never_runs(tmp_path: Path) -> None:
+    """The report's example: ``!!python/object/apply:os.system`` is refused, not read, not run."""
+    marker = tmp_path / "pwned"
+    spec = tmp_path / "api.yaml"
+    spec.write_text(GOOD + f"x-p: !!python/object/apply:os.system ['touch {marker}']\n")
+    status, out, err = _run("check", "--format", "json", str(spec))
+    assert status == 1 and "Traceback" not in out + err
+    (finding,) = json.loads(out)["findings"]
+    assert (finding["rule"], finding["severity"], finding["line"]) == ("OAS016", "error", 11)
+    assert (
+        finding["file"].endswith("api.yaml")
+        and "!!python/object/apply:os.system" in finding["message"]
+    )
+    assert not marker.exists()
 
 
 def test_size_limit_is_configurable_from_the_command_line(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from govbot.errors import SpecError
 from govbot.findings import Audience, Finding, Severity
@@ -79,8 +80,8 @@ def test_malformed_yaml_is_a_syntax_error_at_its_line() -> None:
     assert finding.severity is Severity.ERROR
     assert finding.file == "malformed.yaml"
     assert finding.line == 8
-    assert "malformed.yaml" in finding.message
-    assert "did not find expected ',' or '}'" in finding.message
+    # govbot's words; the parser's own reason after them varies with its version
+    assert finding.message.startswith("malformed.yaml: YAML syntax error at line 8: ")
     assert spec.line("malformed.yaml", "") == 8
 
 
@@ -90,8 +91,7 @@ def test_malformed_json_is_a_syntax_error_at_its_line() -> None:
     finding = only(spec, "OAS001")
     assert not spec.ok
     assert finding.line == 5
-    assert "malformed.json" in finding.message
-    assert "trailing comma" in finding.message
+    assert finding.message.startswith("malformed.json: invalid JSON at line 5, column ")
 
 
 def test_billion_laughs_is_refused_without_expanding() -> None:
@@ -208,20 +208,210 @@ def test_supported_versions(text: str, version: str) -> None:
     assert spec.ok and spec.version == version and spec.findings == ()
 
 
-def test_deep_yaml_nesting_is_refused_without_crashing() -> None:
-    """100,000 nested flow sequences (which crash PyYAML's composer) are refused."""
-    text = "openapi: 3.0.3\nx-deep: " + "[" * 100_000 + "]" * 100_000 + "\n"
-    spec = load_spec("deep.yaml", reader=DictReader({"deep.yaml": text}))
+# Nested past every parser's limit, in each style a parser counts differently: flow
+# collections (libyaml's scanner reads them ahead of the events), block mappings and
+# compact block sequences (libyaml's indentation levels), JSON (orjson), and JSON
+# written in a .yaml file (orjson first, as for any file that looks like JSON).
+DEEP = {
+    "flow-sequences": ("deep.yaml", "x-deep: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+    "flow-mappings": ("deep.yaml", "x-deep: " + "{a: " * 5_000 + "1" + "}" * 5_000 + "\n"),
+    "block-mappings": (
+        "deep.yaml",
+        "x-deep:\n"
+        + "".join(" " * (i + 1) + f"k{i}:\n" for i in range(1_200))
+        + " " * 1_201
+        + "end\n",
+    ),
+    "block-sequences": ("deep.yaml", "x-deep:\n" + "- " * 5_000 + "end\n"),
+    "json": ("deep.json", '{"x-deep": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    "json-in-yaml": ("deep.yaml", '{"x-deep": ' + "{" * 2_000 + "}" * 2_000 + "}"),
+}
+
+
+@pytest.fixture(params=["libyaml", "pure-python"])
+def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each YAML parser govbot may run on: libyaml (with PyYAML's wheels) or PyYAML's own."""
+    if request.param == "libyaml":
+        if not yaml.__with_libyaml__:
+            pytest.fail("this PyYAML has no libyaml, which every PyYAML wheel bundles")
+    else:
+        monkeypatch.setattr(load, "_yaml_parser", yaml.SafeLoader)
+    return request.param
+
+
+@pytest.mark.parametrize("shape", DEEP, ids=list(DEEP))
+def test_deep_nesting_is_refused_whichever_layer_notices(shape: str, yaml_parser: str) -> None:
+    """Too deep is OAS006 whether govbot's count, libyaml or orjson stops first."""
+    name, body = DEEP[shape]
+    text = ("openapi: 3.0.3\n" + body) if name.endswith(".yaml") and body[0] != "{" else body
+    spec = load_spec(name, reader=DictReader({name: text}))
     finding = only(spec, "OAS006")
-    assert finding.name == "nesting-too-deep"
-    assert "deep.yaml" in finding.message and "nested deeper than 1000 levels" in finding.message
+    assert spec.data is None and len(spec.findings) == 1
+    assert finding.name == "nesting-too-deep" and finding.severity is Severity.ERROR
+    assert finding.file == name and finding.message.startswith(f"{name}: nested ")
+    assert finding.line is not None
+    line = text.splitlines()[finding.line - 1].strip()
+    assert line[:1] in "-k" or "[" in line or "{" in line  # a line of the nest
 
 
-def test_deep_json_nesting_is_refused() -> None:
-    """JSON nested beyond orjson's limit is refused with the same code."""
-    text = '{"openapi": "3.0.3", "x": ' + "[" * 2000 + "]" * 2000 + "}"
-    finding = only(load_spec("deep.json", reader=DictReader({"deep.json": text})), "OAS006")
-    assert "deep.json" in finding.message
+@pytest.mark.parametrize("limit", [5, 50])
+def test_govbots_own_depth_limit_applies_below_the_parsers(limit: int, yaml_parser: str) -> None:
+    """``max_depth`` below the parsers' limits: govbot's own count refuses, at the line."""
+    text = MINIMAL + "x-deep:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(limit))
+    text += "  " * (limit + 1) + "end\n"
+    finding = only(
+        load_spec("d.yaml", reader=DictReader({"d.yaml": text}), max_depth=limit), "OAS006"
+    )
+    assert f"nested deeper than {limit} levels" in finding.message
+    assert load_spec("d.yaml", reader=DictReader({"d.yaml": text})).findings == ()
+
+
+def test_brackets_inside_strings_are_not_nesting() -> None:
+    """A JSON syntax error after strings full of brackets is a syntax error, not depth."""
+    strings = ", ".join(f'"x-{i}": "{"[" * 2_000}"' for i in range(3))
+    text = '{"openapi": "3.0.3", ' + strings + ', "x-bad": }'
+    finding = only(load_spec("s.json", reader=DictReader({"s.json": text})), "OAS001")
+    assert finding.message.startswith("s.json: invalid JSON at line 1, column ")
+    yaml_text = MINIMAL + "x-s: '" + "[" * 2_000 + "'\nx-bad: [\n"
+    only(load_spec("s.yaml", reader=DictReader({"s.yaml": yaml_text})), "OAS001")
+
+
+# --- YAML tags ---------------------------------------------------------------------------
+
+# One spec per kind of tag outside JSON's types: (id, the tagged line, the tag shown).
+REFUSED_TAGS = [
+    (
+        "python-call",
+        "x-p: !!python/object/apply:os.system ['touch {marker}']",
+        "!!python/object/apply:os.system",
+    ),
+    ("python-name", "x-p: !!python/name:os.system", "!!python/name:os.system"),
+    ("python-object", "x-p: !!python/object:os.PathLike {a: 1}", "!!python/object:os.PathLike"),
+    ("local-scalar", "x-p: !include other.yaml", "!include"),
+    ("local-mapping", "x-p: !Ref {name: x}", "!Ref"),
+    ("binary", "x-p: !!binary aGVsbG8=", "!!binary"),
+    ("set", "x-p: !!set {a, b}", "!!set"),
+    ("omap", "x-p: !!omap [{a: 1}, {b: 2}]", "!!omap"),
+    ("pairs", "x-p: !!pairs [{a: 1}]", "!!pairs"),
+    ("timestamp", "x-p: !!timestamp 2025-06-01", "!!timestamp"),
+    ("merge", "x-p: {!!merge <<: {a: 1}}", "!!merge"),
+    ("verbatim", "x-p: !<tag:example.com,2025:widget> w", "!<tag:example.com,2025:widget>"),
+    ("tag-on-a-key", "x-p: {!!python/name:os.system : 1}", "!!python/name:os.system"),
+    ("seq-on-a-mapping", "x-p: !!seq {a: 1}", "!!seq"),
+    ("map-on-a-sequence", "x-p: !!map [1]", "!!map"),
+    ("int-on-a-word", "x-p: !!int twelve", "!!int"),
+    ("bool-on-yes", "x-p: !!bool yes", "!!bool"),
+]
+
+
+@pytest.mark.parametrize(
+    ("line_text", "shown"), [r[1:] for r in REFUSED_TAGS], ids=[r[0] for r in REFUSED_TAGS]
+)
+def test_tags_outside_jsons_types_are_refused_never_run(
+    line_text: str, shown: str, tmp_path: Path, yaml_parser: str
+) -> None:
+    """Each kind of non-JSON tag is an OAS016 finding at its line; nothing is constructed."""
+    marker = tmp_path / "pwned"
+    text = MINIMAL + "x-before: 1\n" + line_text.replace("{marker}", str(marker)) + "\nx-after: 2\n"
+    spec = load_spec("t.yaml", reader=DictReader({"t.yaml": text}))
+    finding = only(spec, "OAS016")
+    assert spec.data is None and len(spec.findings) == 1
+    assert finding.name == "yaml-tag" and finding.severity is Severity.ERROR
+    assert (finding.file, finding.line) == ("t.yaml", 5)
+    assert finding.message.startswith(f"t.yaml: YAML tag {shown} ")
+    assert not marker.exists()
+
+
+def test_a_percent_tag_directive_cannot_smuggle_a_type_in() -> None:
+    """``%TAG !! ...`` makes ``!!str`` another namespace's tag: refused, not read as a string."""
+    text = "%TAG !! tag:example.com,2025:\n---\n" + MINIMAL + "x-p: !!str a\n"
+    finding = only(load_spec("t.yaml", reader=DictReader({"t.yaml": text})), "OAS016")
+    assert "!<tag:example.com,2025:str>" in finding.message and finding.line == 6
+
+
+def test_tags_of_jsons_types_are_read_as_those_types(yaml_parser: str) -> None:
+    """!!str, !!int, !!float, !!bool, !!null, !!map, !!seq and ``!`` mean what JSON means."""
+    text = MINIMAL + (
+        "x-t: !!map\n"
+        "  str: !!str 12\n  int: !!int '12'\n  float: !!float 1\n  nan: !!float .nan\n"
+        "  bool: !!bool false\n  null: !!null ~\n  seq: !!seq [!!str true]\n  bang: ! 12\n"
+    )
+    spec = load_spec("t.yaml", reader=DictReader({"t.yaml": text}))
+    assert spec.findings == ()
+    x = spec.data["x-t"]
+    assert (x["str"], x["int"], x["float"], x["bool"], x["null"], x["seq"], x["bang"]) == (
+        "12",
+        12,
+        1.0,
+        False,
+        None,
+        ["true"],
+        "12",
+    )
+    assert type(x["float"]) is float and x["nan"] != x["nan"]
+
+
+# --- other hostile inputs ----------------------------------------------------------------
+
+
+def test_numbers_too_long_to_read_are_a_syntax_error(yaml_parser: str) -> None:
+    """An integer of 5000 digits (Python reads at most 4300) is refused, as a key too."""
+    for body in (f"x-n: {'9' * 5_000}\n", f"x-n:\n  {'9' * 5_000}: a\n"):
+        spec = load_spec("n.yaml", reader=DictReader({"n.yaml": MINIMAL + body}))
+        finding = only(spec, "OAS001")
+        assert (
+            finding.message
+            == f"n.yaml: the number at line {finding.line} has 5000 digits, too many to read"
+        )
+    spec = load_spec(
+        "n.json", reader=DictReader({"n.json": '{"openapi": "3.0.3", "x": ' + "9" * 5_000 + "}"})
+    )
+    assert only(spec, "OAS001").message.startswith("n.json: invalid JSON at line 1, column ")
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_json_numbers_outside_json_are_a_syntax_error(value: str) -> None:
+    """JSON has no NaN or Infinity, and 1e400 is no double: refused with the column."""
+    text = '{"openapi": "3.0.3",\n "x-n": ' + value + "}"
+    finding = only(load_spec("n.json", reader=DictReader({"n.json": text})), "OAS001")
+    assert finding.line == 2 and finding.message.startswith(
+        "n.json: invalid JSON at line 2, column "
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "code"),
+    [
+        ("utf16.yaml", MINIMAL.encode("utf-16"), "OAS003"),
+        ("utf32.json", b'{"openapi": "3.0.3"}'.decode().encode("utf-32"), "OAS003"),
+        ("control.yaml", (MINIMAL + 'x-c: "\x07"\n').encode(), "OAS001"),
+        ("surrogate.json", b'{"openapi": "3.0.3", "x": "\\ud800"}', "OAS001"),
+    ],
+    ids=["utf-16", "utf-32", "control-character", "lone-surrogate"],
+)
+def test_text_that_is_not_clean_utf8_is_refused(name: str, data: bytes, code: str) -> None:
+    spec = load_spec(name, reader=DictReader({name: data}))
+    assert only(spec, code).file == name and spec.data is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ufeff" + MINIMAL,
+        "\ufeff" + '{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}}',
+        MINIMAL.replace("\n", "\r\n"),
+        MINIMAL + "x-l: " + "a" * 5_000_000 + "\n",
+        "%YAML 1.1\n---\n" + MINIMAL + "...\n",
+        MINIMAL + "x-a: &k key\nx-b: {*k : 1, &n null: 2, 1.0: 3, true: 4}\n",
+    ],
+    ids=["yaml-bom", "json-bom", "crlf", "5-mb-line", "directive-and-end", "anchored-keys"],
+)
+def test_unusual_but_valid_text_loads(text: str) -> None:
+    """A BOM, CRLF, a 5 MB line, directives, anchors and aliases on keys: all read."""
+    name = "v.json" if text.lstrip("\ufeff").startswith("{") else "v.yaml"
+    spec = load_spec(name, reader=DictReader({name: text}))
+    assert spec.ok and spec.findings == (), [f.message for f in spec.findings]
+    assert spec.data["openapi"] == "3.0.3"
 
 
 def test_odd_yaml_shapes_do_not_break_the_loader() -> None:
