@@ -25,6 +25,8 @@ STAMP  := $(VENV)/.installed
 GOVBOT := $(BIN)/govbot
 UV     := .uv/bin/uv
 PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check --no-input
+CHECK_PYTHON := $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
+	f"govbot needs Python >= 3.11; $(PYTHON) is {sys.version.split()[0]} (make PYTHON=python3.X)")'
 
 .PHONY: all venv test test-latest lint format lock system-deps demo demo-check clean
 
@@ -34,6 +36,7 @@ venv: $(STAMP)
 
 ifeq ($(LOCKED),1)
 $(STAMP): pyproject.toml $(LOCK)
+	@$(CHECK_PYTHON)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --require-hashes --no-deps -r $(LOCK)
 	$(PIP) install --no-deps --no-build-isolation -e .
@@ -42,6 +45,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	touch $(STAMP)
 else
 $(STAMP): pyproject.toml
+	@$(CHECK_PYTHON)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install --upgrade --upgrade-strategy eager -e '.[test]'

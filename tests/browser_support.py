@@ -8,12 +8,11 @@ Shared by ``tests/web/test_browser.py`` (the dashboard on a built demo database)
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.system_support import require
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,11 +31,7 @@ SHOTS = REPO / "test-artifacts" / "screenshots"
 @contextlib.contextmanager
 def chromium() -> Iterator[Any]:
     """A headless Chromium; the test is skipped without one (failed on CI)."""
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require(CHROMIUM.exists(), f"Chromium ({CHROMIUM})", "chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from govbot.policy import Policy, load_policy
+from tests.system_support import INSTALL
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,3 +72,29 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "browser: drives headless Chromium (/usr/bin/chromium) with Playwright"
     )
+
+
+_PACKAGE = re.compile(r"\(Debian package ([\w.+-]+)\)")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After pytest's own summary, the last lines: the tests skipped for want of a
+    system package, and the one command that installs them all."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    by_package: dict[str, list[str]] = {}
+    for report in reporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        match = _PACKAGE.search(str(reason))
+        if match:
+            by_package.setdefault(match.group(1), []).append(report.nodeid)
+    if not by_package:
+        return
+    total = sum(len(ids) for ids in by_package.values())
+    reporter.write_line("")
+    reporter.write_line(f"{total} tests were skipped: this machine lacks what they need.")
+    for package, ids in sorted(by_package.items()):
+        files = sorted({nodeid.split("::")[0] for nodeid in ids})
+        reporter.write_line(f"  {len(ids)} need the Debian package {package}: {', '.join(files)}")
+    reporter.write_line(f"Install it all, then run make test again: {INSTALL}")

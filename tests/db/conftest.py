@@ -1,16 +1,15 @@
 """Database fixtures: every test that uses them runs on SQLite and on PostgreSQL.
 
-PostgreSQL comes from ``GOVBOT_TEST_POSTGRES_URL`` (default: the CI machine's server on
-127.0.0.1:5432). Each test gets its own schema there, dropped afterwards, so tests never
-see each other's rows. When the server is unreachable the PostgreSQL half is skipped,
-except on CI (``CI`` set), where that is a failure.
+PostgreSQL comes from ``GOVBOT_TEST_POSTGRES_URL`` (default 127.0.0.1:5432; ``make test``
+starts a throw-away server when none answers, scripts/with_postgres.py). Each test gets
+its own schema there, dropped afterwards, so tests never see each other's rows. When no
+server answers the PostgreSQL half is skipped, except on CI (``CI`` set), where that is
+a failure (tests/system_support.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,27 +19,11 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session
 
 from govbot.db import make_engine, upgrade
-
-POSTGRES_URL = os.environ.get(
-    "GOVBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-@functools.cache
-def _postgres_unreachable() -> str | None:
-    """Why PostgreSQL cannot be used, or None when it can."""
-    engine = make_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            return None
-    except Exception as exc:  # any failure to connect means "not here"
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
-    finally:
-        engine.dispose()
+from tests.system_support import postgres_url
 
 
 def _postgres_schema_url(schema: str) -> str:
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = make_url(postgres_url()).update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False)
 
 
@@ -50,13 +33,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'govbot.db'}"
         return
-    problem = _postgres_unreachable()
-    if problem is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required on CI: {problem}")
-        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}: {problem}")
+    base = postgres_url()
     schema = f"govbot_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
+    admin = make_engine(base)
     try:
         with admin.begin() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')

@@ -3,8 +3,6 @@ sandbox Gerrit with a technical committee, and a GerritClient on it."""
 
 from __future__ import annotations
 
-import functools
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,37 +14,13 @@ from sqlalchemy import Engine, make_url
 from govbot.db import make_engine, upgrade
 from govbot.gerrit.client import GerritClient
 from govbot.sandbox import Sandbox
-
-POSTGRES_URL = os.environ.get(
-    "GOVBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-@functools.cache
-def _postgres_unreachable() -> str | None:
-    engine = make_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            return None
-    except Exception as exc:  # any failure to connect means "not here"
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
-    finally:
-        engine.dispose()
-
-
-def postgres_url_or_skip() -> str:
-    problem = _postgres_unreachable()
-    if problem is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required on CI: {problem}")
-        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}: {problem}")
-    return POSTGRES_URL
+from tests.system_support import postgres_url
 
 
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
     """A fresh PostgreSQL schema (dropped afterwards), as a URL whose search_path uses it."""
-    base = postgres_url_or_skip()
+    base = postgres_url()
     schema = f"govbot_esc_{uuid.uuid4().hex[:12]}"
     admin = make_engine(base)
     try:
