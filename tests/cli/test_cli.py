@@ -129,8 +129,9 @@ def test_warnings_alone_exit_0(spec_file, tmp_path, quiet_policy, flag_servers):
         (["check"], "give at least one SPEC"),
         (["check", "--base", "a.yaml", "--base", "b.yaml", "c.yaml"], "2 --base for 1 SPEC"),
         (["check", "--git", "HEAD", "--repo", "."], "--git wants REV1..REV2"),
-        (["check", "--frobnicate"], "No such option '--frobnicate'"),
-        (["check", "--format", "xml", "x.yaml"], "'xml' is not one of"),
+        # click's own words around the option and the value vary with its version
+        (["check", "--frobnicate"], "--frobnicate"),
+        (["check", "--format", "xml", "x.yaml"], "xml"),
         (["rules", "XYZ123"], "unknown rule code 'XYZ123'"),
         (["check", "--config", "nope.toml", "x.yaml"], "nope.toml: no such settings file"),
     ],

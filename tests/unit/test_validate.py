@@ -83,19 +83,52 @@ def test_airbyte_null_default_is_reported() -> None:
     assert {f.pointer for f in nulls} >= {
         "/components/schemas/ConnectionCreate/properties/namespaceFormat/default"
     }
-    assert any("None for not nullable" in f.message for f in nulls)
-    assert all("config.json" in f.message for f in nulls)
+    # govbot's words; the validator's reason after them is its own, and varies by version
+    assert all(
+        f.message.startswith(
+            f"apis-guru/airbyte.local/config.json: invalid OpenAPI 3.0 at {f.pointer}: "
+        )
+        for f in nulls
+    )
 
 
 def test_apicurio_validator_crash_is_contained() -> None:
-    """openapi-spec-validator's KeyError on apicurio becomes one warning, not a traceback."""
+    """openapi-spec-validator 0.9's KeyError on apicurio (``x-codegen-contextRoot`` under
+    ``paths``) becomes one warning, not a traceback; a release that fixes the bug finds
+    the spec valid."""
     spec = load_spec(CORPUS / "apis-guru" / "apicurio.local" / "registry.json", root=CORPUS)
     assert spec.ok
-    assert codes(spec) == ["OAS015"]
-    finding = spec.findings[0]
-    assert finding.name == "validator-failed" and finding.severity is Severity.WARNING
-    assert "registry.json" in finding.message
-    assert "KeyError" in finding.message and "x-codegen-contextRoot" in finding.message
+    assert codes(spec) in (["OAS015"], [])
+    for finding in spec.findings:
+        assert finding.name == "validator-failed" and finding.severity is Severity.WARNING
+        assert finding.message.startswith(
+            "apis-guru/apicurio.local/registry.json: openapi-spec-validator failed on this document ("
+        )
+
+
+class _CrashingValidator:
+    def __init__(self, path: Any) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+
+@pytest.fixture
+def crashing_validator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash on demand: openapi-spec-validator's class is replaced by one that raises,
+    since which real input crashes it depends on its release."""
+    monkeypatch.setattr(validate, "_located_class", lambda version: _CrashingValidator)
+
+
+@pytest.mark.usefixtures("crashing_validator")
+def test_any_validator_crash_is_contained() -> None:
+    """Whatever the third-party validator raises is one OAS015 warning naming the error."""
+    spec = load_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n")
+    (finding,) = spec.findings
+    assert (finding.rule, finding.severity, finding.file) == (
+        "OAS015",
+        Severity.WARNING,
+        "api.yaml",
+    )
+    assert "(RecursionError: maximum recursion depth exceeded)" in finding.message
 
 
 @pytest.mark.parametrize(
@@ -143,8 +176,9 @@ def test_schema_errors_are_located_and_explained() -> None:
     (location,) = found[("/paths/~1a/get/parameters/0/in", 10)]
     assert location.endswith('"bogus" is not one of "query", "header", "cookie"')
     response = found[("/paths/~1a/get/responses/200", 13)]
-    assert any('"description" is a required property' in m for m in response)
-    assert any("'descriptio' was unexpected" in m for m in response)
+    # the validator's own words name the missing and the unexpected property
+    assert any(re.search(r"\bdescription\b", m) and "required" in m for m in response)
+    assert any(re.search(r"\bdescriptio\b", m) for m in response)
     assert "5 is not of type 'string'" in found[("/servers/0/url", 16)][0]
     assert all(
         m.startswith("api.yaml: invalid OpenAPI 3.0 at ") for ms in found.values() for m in ms
@@ -158,9 +192,10 @@ def test_swagger_20_is_validated() -> None:
     )
     assert good.findings == ()
     bad = load_text('{"swagger": "2.0", "info": {"title": "t"}, "paths": {}}', "s.json")
-    assert (
-        codes(bad) == ["OAS014"] and '"version" is a required property' in bad.findings[0].message
-    )
+    assert codes(bad) == ["OAS014"]
+    message = bad.findings[0].message
+    assert message.startswith("s.json: invalid OpenAPI 2.0 at /info: ")
+    assert re.search(r"\bversion\b", message) and "required" in message
 
 
 def test_31_schema_objects_follow_the_declared_dialect() -> None:
@@ -267,9 +302,10 @@ def test_cache_location_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert validate.cache_dir() == tmp_path / "home" / ".cache" / "govbot"
 
 
+@pytest.mark.usefixtures("crashing_validator")
 def test_validator_crashes_are_not_cached(private_cache: Path) -> None:
     """A crash may be an accident of the environment, so it is never cached."""
-    spec = load_spec(CORPUS / "apis-guru" / "apicurio.local" / "registry.json", root=CORPUS)
+    spec = load_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n")
     assert codes(spec) == ["OAS015"]
     assert list(private_cache.glob("validation/*/*.json")) == []
 
