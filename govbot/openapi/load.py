@@ -530,6 +530,14 @@ def _build_events(
                 key = raw
             else:
                 key = _key_text(value)
+            if key in top[1]:
+                # YAML keys are unique; parsers keep the last value, a reader sees the first
+                raise _Refused(
+                    SYNTAX_ERROR,
+                    f"{file}: duplicate key {key[:80]!r} at line {line} (first at line "
+                    f"{top[1][key]}); YAML mapping keys must be unique",
+                    line,
+                )
             top[2] = key
             top[1][key] = line
             continue

@@ -36,7 +36,10 @@ def syntax_error(ctx: SpecContext) -> Iterator[Hit]:
         parse. JSON is parsed as JSON; anything else as YAML 1.2 (libyaml). The finding
         names the line and the parser's reason. Also reported here: a second YAML
         document in one file, an alias without an anchor, a mapping key that is not a
-        scalar, and a merge key (``<<``) whose value is not a mapping.
+        scalar, a key that appears twice in one YAML mapping (parsers keep the last
+        value, a reader sees the first; in JSON the last wins, as in every JSON
+        parser), a merge key (``<<``) whose value is not a mapping, and an integer
+        too long to read (more than 4300 digits).
 
     Why it matters:
         A file that does not parse cannot be reviewed at all: no operation, no
@@ -163,8 +166,12 @@ def nesting_too_deep(ctx: SpecContext) -> Iterator[Hit]:
     """The document nests deeper than any real API description (about 1000 levels).
 
     What it checks:
-        The nesting depth of mappings and sequences while the file is read (YAML: 1000
-        levels; JSON: orjson's limit of 1024).
+        The nesting depth of mappings and sequences while the file is read: govbot
+        refuses more than 1000 levels. The parsers it uses stop on their own near that
+        depth (libyaml at 1000 levels, orjson at 1024) and read ahead of govbot's count,
+        so one of them may stop first; a parser that stops where the document is nested
+        more than 500 levels deep (govbot counts the levels, whatever the parser's
+        message) is reported here too, at that line.
 
     Why it matters:
         Real specs nest a few dozen levels. Thousands of levels are an attack on the

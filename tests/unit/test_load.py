@@ -369,6 +369,25 @@ def test_numbers_too_long_to_read_are_a_syntax_error(yaml_parser: str) -> None:
     assert only(spec, "OAS001").message.startswith("n.json: invalid JSON at line 1, column ")
 
 
+def test_duplicate_yaml_keys_are_refused_where_the_second_one_is(yaml_parser: str) -> None:
+    """Two ``paths:``: parsers keep the last, a reviewer reads the first. Refused, both lines."""
+    text = MINIMAL + "paths:\n  /hidden: {}\n"
+    finding = only(load_spec("d.yaml", reader=DictReader({"d.yaml": text})), "OAS001")
+    assert finding.line == 4
+    assert finding.message == (
+        "d.yaml: duplicate key 'paths' at line 4 (first at line 3); YAML mapping keys must be unique"
+    )
+    quoted = MINIMAL + "x-a:\n  b: 1\n  'b': 2\n"
+    assert only(load_spec("q.yaml", reader=DictReader({"q.yaml": quoted})), "OAS001").line == 6
+
+
+def test_keys_that_only_repeat_elsewhere_or_through_a_merge_are_fine(yaml_parser: str) -> None:
+    """The same key in two mappings, or an explicit key over a merged one, is not a duplicate."""
+    text = MINIMAL + "x-a: &a {b: 1, c: 1}\nx-d: {b: 2}\nx-e: {<<: *a, b: 3}\n"
+    spec = load_spec("k.yaml", reader=DictReader({"k.yaml": text}))
+    assert spec.findings == () and spec.data["x-e"] == {"b": 3, "c": 1}
+
+
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400"])
 def test_json_numbers_outside_json_are_a_syntax_error(value: str) -> None:
     """JSON has no NaN or Infinity, and 1e400 is no double: refused with the column."""
