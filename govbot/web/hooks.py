@@ -123,6 +123,13 @@ def parse_body(body: bytes) -> list[GerritEvent]:
     if not text:
         raise BadEvents("empty body: expected a Gerrit event as JSON")
     try:
+        return _events(_json_items(text))
+    except RecursionError:  # the json module's limit on nesting
+        raise BadEvents("JSON nested too deep to be a Gerrit event") from None
+
+
+def _json_items(text: str) -> list[Any]:
+    try:
         data = json.loads(text)
         items: list[Any] = data if isinstance(data, list) else [data]
     except json.JSONDecodeError as exc:
@@ -139,7 +146,7 @@ def parse_body(body: bytes) -> list[GerritEvent]:
                 raise BadEvents(
                     f"malformed JSON on line {number}: {bad.msg} (column {bad.colno})"
                 ) from None
-    return _events(items)
+    return items
 
 
 def _events(items: Iterable[Any]) -> list[GerritEvent]:

@@ -153,6 +153,7 @@ def test_without_a_configured_secret_the_hook_is_off(gerrit, settings, engine):
         ('{"type": "patchset-created", "change": {"project": "p"}}', "event 1"),
         ("", "empty body"),
         (b"\xff\xfe", "UTF-8"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deep"),
     ],
 )
 def test_malformed_bodies_get_a_one_line_400(web, engine, body, words):
