@@ -29,13 +29,13 @@ import click
 
 import govbot
 from govbot import render
+from govbot.audience import Classification, classify
 from govbot.errors import ConfigError, GerritError, GovbotError, SpecError
-from govbot.findings import Severity
-from govbot.openapi.audience import Classification, classify
+from govbot.findings import Report, Severity
 from govbot.openapi.load import load_spec
 from govbot.policy import Policy, load_policy
-from govbot.rules.registry import all_rules, get_rule
-from govbot.services.check import Report, check_files, check_git, common_root, discover_specs
+from govbot.rules.catalog import all_rules, get_rule
+from govbot.services.check import check_files, check_git, common_root, discover_specs
 from govbot.settings import Settings
 
 if TYPE_CHECKING:
@@ -287,7 +287,6 @@ def check(
             policy=policy,
             today=day,
             max_bytes=max_bytes,
-            docs_base=settings.docs_base,
         )
     else:
         report = check_files(
@@ -296,7 +295,6 @@ def check(
             policy=policy,
             today=day,
             max_bytes=max_bytes,
-            docs_base=settings.docs_base,
         )
     use_color = _use_color(color, output) and fmt == "text"
     floor = Severity(min_severity).rank
@@ -309,9 +307,9 @@ def check(
     click.get_current_context().exit(report.exit_code)
 
 
-def _render(report: Report, fmt: str, color: bool, docs_base: str) -> str:
+def _render(report: Report[Classification], fmt: str, color: bool, docs_base: str) -> str:
     if fmt == "json":
-        return render.render_json(report)
+        return render.render_json(report, docs_base)
     if fmt == "sarif":
         return render.render_sarif(report, all_rules(), docs_base=docs_base)
     return render.render_text(report, color=color, docs_base=docs_base)
@@ -350,7 +348,7 @@ def classify_command(
         except OSError as exc:
             raise SpecError(f"{file}: cannot read: {exc.strerror or exc}") from None
         if not spec.ok:
-            cause = spec.findings[0].message if spec.findings else "cannot be loaded"
+            cause = spec.problems[0].message if spec.problems else "cannot be loaded"
             raise SpecError(f"{spec.file}: {cause}")
         results[spec.file] = classify(spec, policy.audience)
     if fmt == "json":
@@ -449,7 +447,7 @@ def blueprint_cmd(
         fmt,
         policy,
         out=lambda text: click.echo(text, nl=False),
-        docs_base=settings.docs_base,
+        rule_url=lambda code: render.rule_url(code, settings.docs_base),
     )
     click.get_current_context().exit(code)
 
@@ -916,7 +914,6 @@ def backfill_cmd(
             policy=policy,
             now=utcnow(),
             progress=True,
-            docs_base=settings.docs_base,
             out=sys.stderr,
         )
     finally:
@@ -965,7 +962,6 @@ def index_cmd(config_file: Path | None, policy_path: Path | None) -> None:
             watched=settings.watched,
             client=client,
             mirror=mirror,
-            docs_base=settings.docs_base,
         )
     for error in run.errors:
         click.echo(f"govbot: {_one_line(error)}", err=True)
@@ -1260,7 +1256,6 @@ def demo(
                 policy=policy,
                 now=utcnow(),
                 progress=False,
-                docs_base=demo_settings.docs_base,
             )
             click.echo(f"  {_index_summary(project, run)}")
             for error in run.errors:

@@ -17,11 +17,11 @@ from urllib.parse import quote
 import click
 
 import govbot
-from govbot.findings import Audience, Finding, Severity
-from govbot.openapi.audience import Classification
+from govbot.audience import Classification
+from govbot.findings import Audience, Finding, Report, Severity
+from govbot.paths import COMMIT_MSG
 from govbot.policy import Policy
 from govbot.rules.registry import Rule
-from govbot.services.check import Report
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -38,10 +38,32 @@ _SECTION_RE = re.compile(
 )
 
 
+# --- links -------------------------------------------------------------------------------
+
+# Where the dashboard serves the rule pages when the deployment sets no web URL: the
+# web app's default address (Settings.web_host and web_port).
+DEFAULT_DOCS_BASE = "http://127.0.0.1:8080"
+
+
+def rule_url(code: str, docs_base: str) -> str:
+    """The documentation page of rule ``code`` under the deployment's ``docs_base``.
+
+    ``docs_base`` is the setting :attr:`govbot.settings.Settings.docs_base` (the
+    dashboard's public URL, which serves ``/rules/<CODE>``); findings carry no URL, so
+    that a deployment that moves its dashboard links every stored finding to the new one.
+    """
+    return f"{docs_base.rstrip('/')}/rules/{code}"
+
+
+def finding_json(f: Finding, docs_base: str) -> dict[str, object]:
+    """A finding as JSON, with its rule's documentation URL as ``help``."""
+    return f.to_json(help=rule_url(f.rule, docs_base))
+
+
 # --- findings ----------------------------------------------------------------------------
 
 
-def render_text(report: Report, *, color: bool = False, docs_base: str = "") -> str:
+def render_text(report: Report[Classification], *, color: bool = False, docs_base: str = "") -> str:
     """Findings grouped by file (base-side findings under the base file), then the counts."""
 
     def style(text: str, **kw: Any) -> str:
@@ -71,14 +93,14 @@ def render_text(report: Report, *, color: bool = False, docs_base: str = "") -> 
     out.append(summary_line(report, color=color))
     if report.findings:
         codes = sorted({f.rule for f in report.findings})
-        where = f" or {docs_base.rstrip('/')}/rules/CODE" if docs_base else ""
+        where = f" or {rule_url('CODE', docs_base)}" if docs_base else ""
         out.append(
             style(f"Rule documentation: govbot rules CODE{where} ({', '.join(codes)})", dim=True)
         )
     return "\n".join(out) + "\n"
 
 
-def summary_line(report: Report, *, color: bool = False) -> str:
+def summary_line(report: Report[Classification], *, color: bool = False) -> str:
     """``2 errors, 1 warning, 0 info in 3 specs (1 waived)``."""
     s = report.summary
     parts = [_plural(s.errors, "error"), _plural(s.warnings, "warning"), f"{s.info} info"]
@@ -103,18 +125,26 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def render_json(report: Report) -> str:
-    """``{"findings": [...], "summary": {...}}``; each finding as in design.md §3."""
-    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+def report_json(report: Report[Classification], docs_base: str) -> dict[str, Any]:
+    """``{"findings": [...], "summary": {...}}``, the summary naming the policy."""
+    summary = report.summary.to_json()
+    summary["policy"] = {"source": report.policy_source, "digest": report.policy_digest}
+    return {"findings": [finding_json(f, docs_base) for f in report.findings], "summary": summary}
 
 
-def sarif_log(report: Report, rules: Sequence[Rule], *, docs_base: str) -> dict[str, Any]:
+def render_json(report: Report[Classification], docs_base: str) -> str:
+    """:func:`report_json` as JSON text (``govbot check --format json``)."""
+    return json.dumps(report_json(report, docs_base), indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_log(
+    report: Report[Classification], rules: Sequence[Rule], *, docs_base: str
+) -> dict[str, Any]:
     """The report as a SARIF 2.1.0 log: one run, every rule described, one result per finding.
 
     Waived findings and those silenced by ``x-govbot-ignore`` are included as
     suppressed results, so that code-scanning tools show them as such.
     """
-    docs_base = docs_base.rstrip("/")
     descriptors: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     for rule in rules:
@@ -133,7 +163,7 @@ def sarif_log(report: Report, rules: Sequence[Rule], *, docs_base: str) -> dict[
                     "id": finding.rule,
                     "name": finding.name or finding.rule,
                     "shortDescription": {"text": finding.name or finding.rule},
-                    "helpUri": f"{docs_base}/rules/{finding.rule}",
+                    "helpUri": rule_url(finding.rule, docs_base),
                 }
             )
         result = _sarif_result(finding, index[finding.rule])
@@ -166,7 +196,7 @@ def sarif_log(report: Report, rules: Sequence[Rule], *, docs_base: str) -> dict[
     }
 
 
-def render_sarif(report: Report, rules: Sequence[Rule], *, docs_base: str) -> str:
+def render_sarif(report: Report[Classification], rules: Sequence[Rule], *, docs_base: str) -> str:
     """:func:`sarif_log` as JSON text."""
     return (
         json.dumps(sarif_log(report, rules, docs_base=docs_base), indent=2, ensure_ascii=False)
@@ -184,7 +214,7 @@ def _sarif_rule(rule: Rule, docs_base: str) -> dict[str, Any]:
             "text": rule.doc,
             "markdown": rule_markdown(rule, docs_base=docs_base, heading=False),
         },
-        "helpUri": f"{docs_base}/rules/{rule.code}",
+        "helpUri": rule_url(rule.code, docs_base),
         "defaultConfiguration": {"level": _SARIF_LEVEL[rule.default_severity(Audience.EXTERNAL)]},
         "properties": {
             "kind": rule.kind,
@@ -211,7 +241,7 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
         "level": _SARIF_LEVEL[f.severity],
         "message": {"text": f.message},
         "locations": [location],
-        "partialFingerprints": {"govbot/v1": f.fingerprint or f.with_fingerprint().fingerprint},
+        "partialFingerprints": {"govbot/v1": f.identity()},
         "properties": properties,
     }
 
@@ -299,7 +329,7 @@ def render_rule_text(rule: Rule, *, docs_base: str) -> str:
         )
     if rule.guideline:
         out.append(f"guideline: {rule.guideline}")
-    out.append(f"docs: {docs_base.rstrip('/')}/rules/{rule.code}")
+    out.append(f"docs: {rule_url(rule.code, docs_base)}")
     out.extend(["", rule.doc])
     return "\n".join(out) + "\n"
 
@@ -315,19 +345,11 @@ def rules_json(rules: Iterable[Rule], *, docs_base: str) -> list[dict[str, Any]]
             "severity": {a.value: r.severity[a].value for a in Audience},
             "options": dict(r.options),
             "guideline": r.guideline,
-            "help": f"{docs_base.rstrip('/')}/rules/{r.code}",
+            "help": rule_url(r.code, docs_base),
             "doc": r.doc,
         }
         for r in rules
     ]
-
-
-def render_rules_json(rules: Iterable[Rule], *, docs_base: str) -> str:
-    """``{"rules": [...]}``."""
-    return (
-        json.dumps({"rules": rules_json(rules, docs_base=docs_base)}, indent=2, ensure_ascii=False)
-        + "\n"
-    )
 
 
 def rule_markdown(rule: Rule, *, docs_base: str, heading: bool = True) -> str:
@@ -351,7 +373,7 @@ def rule_markdown(rule: Rule, *, docs_base: str, heading: bool = True) -> str:
             out += [f"{'####' if heading else '###'} {title}", ""]
         out += [body, ""]
     if heading:
-        out += [f"[Documentation]({docs_base.rstrip('/')}/rules/{rule.code})", ""]
+        out += [f"[Documentation]({rule_url(rule.code, docs_base)})", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -414,13 +436,11 @@ TRUNCATED = "\n… (truncated)"
 FINDING_MARKER_RE = re.compile(r"\[govbot:([A-Z]{3}[0-9]{3}):([0-9a-f]{8,64})\]")
 # Gerrit's side of a comment on the parent (base) version of a file.
 PARENT_SIDE = "PARENT"
-# Gerrit's name for the commit message "file" (its lines start after a header).
-COMMIT_MSG = "/COMMIT_MSG"
 
 
 def finding_marker(f: Finding) -> str:
     """``[govbot:DEP001:1a2b3c4d5e6f7a8b]``: the rule and fingerprint, last in a comment."""
-    return f"[govbot:{f.rule}:{f.fingerprint or f.with_fingerprint().fingerprint}]"
+    return f"[govbot:{f.rule}:{f.identity()}]"
 
 
 def finding_fingerprints(text: str) -> set[str]:
@@ -508,8 +528,7 @@ def review_comment(f: Finding, *, docs_base: str) -> str:
     if f.pointer:
         where.append(f"at {f.pointer}")
     body = f.message + (f"\n\n{'; '.join(where)}" if where else "")
-    link = f.help or f"{docs_base.rstrip('/')}/rules/{f.rule}"
-    tail = f"Rule documentation: {link}\n\n{finding_marker(f)}"
+    tail = f"Rule documentation: {rule_url(f.rule, docs_base)}\n\n{finding_marker(f)}"
     # The head and the tail (with the marker) always survive; the body is what gets cut.
     fixed = len(f"{head}\n\n\n\n{tail}".encode())
     body = fit_utf8(body, max(REVIEW_TEXT_LIMIT - fixed, 0))
@@ -554,8 +573,7 @@ def _rule_lines(findings: Sequence[Finding], docs_base: str) -> list[str]:
             if counts[s]
         ]
         name = group[0].name
-        link = f"{docs_base.rstrip('/')}/rules/{code}"
-        lines.append(f"* {code} {name}: {', '.join(parts)} ({link})")
+        lines.append(f"* {code} {name}: {', '.join(parts)} ({rule_url(code, docs_base)})")
     return lines
 
 
@@ -622,7 +640,6 @@ def review_input(
     """
     review = policy.review
     digest = digest if digest is not None else policy.digest
-    docs_base = docs_base.rstrip("/")
     files = _files_index(files_in_revision)
     comments: dict[str, list[dict[str, Any]]] = {}
     inline = 0
@@ -638,7 +655,7 @@ def review_input(
         if f.scope == "existing" and not review.inline_existing:
             untouched.append(f)
             continue
-        if (f.fingerprint or f.with_fingerprint().fingerprint) in carried:
+        if f.identity() in carried:
             carried_over.append(f)
             continue
         place = comment_place(f, files, commit_msg_offset=commit_msg_offset)

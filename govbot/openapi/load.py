@@ -14,8 +14,9 @@ filesystem path and ``root`` (default: the git work tree containing it, else its
 directory) bounds where ``$ref``s may point. Files reached by ``$ref`` are read through
 the same reader, so a reader over a git revision resolves them at that revision.
 
-Everything wrong with the *input* becomes a finding in ``Spec.findings`` with one of the
-codes below (the rules in :mod:`govbot.rules.loading` report them under the policy);
+Everything wrong with the *input* becomes a :class:`~govbot.findings.Problem` in
+``Spec.problems`` with one of the codes below, and no severity: the rules of the same
+code in :mod:`govbot.rules.loading` report them under the policy;
 ``Spec.data`` is None when the root document itself could not be used. Only a root file
 that cannot be read at all raises (:class:`SpecNotFound`, :class:`~govbot.errors.SpecError`).
 """
@@ -37,10 +38,10 @@ import orjson
 import yaml
 
 from govbot.errors import SpecError
-from govbot.findings import Finding, Severity
+from govbot.findings import Problem
 from govbot.openapi import validate as validation
 from govbot.openapi.linemap import JsonLines, YamlLines, fixed_line
-from govbot.openapi.model import LineLookup, Spec, escape, get_pointer, join, split
+from govbot.surface import LineLookup, Spec, escape, get_pointer, join, split
 
 # --- problem codes ---------------------------------------------------------------------
 # The rules of govbot.rules.loading report these; they live here so that the loader
@@ -79,8 +80,6 @@ PROBLEMS: Mapping[str, str] = {
     INVALID: "invalid-openapi",
     VALIDATOR_FAILED: "validator-failed",
 }
-# A crash of the third-party validator says nothing certain about the spec.
-PROBLEM_SEVERITY: Mapping[str, Severity] = {VALIDATOR_FAILED: Severity.WARNING}
 
 SUPPORTED_VERSIONS = ("2.0", "3.0", "3.1", "3.2")
 MAX_BYTES = 64 * 1024 * 1024
@@ -600,15 +599,6 @@ def _pointer_order(pointer: str) -> list[Any]:
 # --- the loader ------------------------------------------------------------------------
 
 
-@dataclass
-class _Problem:
-    code: str
-    file: str
-    pointer: str
-    message: str
-    line: int | None = None  # when known without a line map (unparsed files)
-
-
 class _Loader:
     def __init__(
         self, reader: Reader, *, max_bytes: int, max_alias_nodes: int, max_depth: int
@@ -619,7 +609,7 @@ class _Loader:
         self.max_depth = max_depth
         self.documents: dict[str, _Document] = {}
         self.failed: dict[str, str] = {}  # file -> problem code
-        self.problems: list[_Problem] = []
+        self.problems: list[Problem] = []
         self.failed_lines: dict[str, int | None] = {}
 
     def read(self, file: str) -> bytes:
@@ -652,7 +642,7 @@ class _Loader:
         self.failed[file] = refused.code
         self.failed_lines[file] = refused.line
         message = refused.message + (f" (reached by a $ref from {referrer})" if referrer else "")
-        self.problems.append(_Problem(refused.code, file, "", message, refused.line))
+        self.problems.append(Problem(refused.code, message, file, line=refused.line))
 
     def external(self, file: str, referrer: str) -> tuple[_Document | None, str]:
         """The document of a file a ref reaches, else None and why ("CODE" or "CODE:cause")."""
@@ -750,9 +740,8 @@ class _Loader:
                 continue
             reported.add(key)
             more = f" (and {len(sites) - 1} more places)" if len(sites) > 1 else ""
-            self.problems.append(
-                _Problem(code, doc.file, sites[0], f"{doc.file}: $ref {ref!r} {reason}{more}")
-            )
+            message = f"{doc.file}: $ref {ref!r} {reason}{more}"
+            self.problems.append(Problem(code, message, doc.file, sites[0]))
 
     def _break_loops(self, refs: dict[tuple[str, str], tuple[str, str]]) -> None:
         """Find refs that lead only to refs, in a circle; report each circle once and drop it."""
@@ -786,14 +775,8 @@ class _Loader:
             for node in loop:
                 refs.pop(node, None)
             chain = " -> ".join(p if f == file else f"{f}#{p}" for f, p in [places[-1], *places])
-            self.problems.append(
-                _Problem(
-                    REF_LOOP,
-                    file,
-                    pointer,
-                    f"{file}: $ref loop {chain}: every hop is a $ref, so it never reaches a value",
-                )
-            )
+            message = f"{file}: $ref loop {chain}: every hop is a $ref, so it never reaches a value"
+            self.problems.append(Problem(REF_LOOP, message, file, pointer))
 
 
 def _version(file: str, data: Any) -> tuple[str, _Refused | None]:
@@ -910,44 +893,31 @@ def load_spec(
         refs=refs,
         lines=lines,
     )
-    findings = [_finding(spec, p) for p in loader.problems]
+    problems = [_placed(spec, p) for p in loader.problems]
     if validate:
-        findings.extend(
-            _validation_findings(spec, loader, doc, cache=cache, detail_max_bytes=detail_max_bytes)
+        problems.extend(
+            _validation_problems(spec, loader, doc, cache=cache, detail_max_bytes=detail_max_bytes)
         )
-    return replace(spec, findings=tuple(findings))
+    return replace(spec, problems=tuple(problems))
 
 
-def _finding(spec: Spec, problem: _Problem) -> Finding:
-    line = problem.line if problem.line is not None else spec.line(problem.file, problem.pointer)
-    return Finding(
-        rule=problem.code,
-        name=PROBLEMS[problem.code],
-        severity=PROBLEM_SEVERITY.get(problem.code, Severity.ERROR),
-        message=problem.message,
-        file=problem.file,
-        line=line,
-        pointer=problem.pointer,
-    )
+def _placed(spec: Spec, problem: Problem) -> Problem:
+    """The problem with its line, from the line maps when the reader did not know it."""
+    if problem.line is not None:
+        return problem
+    return replace(problem, line=spec.line(problem.file, problem.pointer))
 
 
 def _refused_spec(file: str, refused: _Refused, *, lines: LineLookup | None = None) -> Spec:
     lookup = fixed_line(refused.line) if lines is None or refused.line is not None else lines
-    finding = Finding(
-        rule=refused.code,
-        name=PROBLEMS[refused.code],
-        severity=PROBLEM_SEVERITY.get(refused.code, Severity.ERROR),
-        message=refused.message,
-        file=file,
-        line=refused.line if refused.line is not None else lookup(""),
-        pointer="",
-    )
-    return Spec(file=file, data=None, lines={file: lookup}, findings=(finding,))
+    line = refused.line if refused.line is not None else lookup("")
+    problem = Problem(refused.code, refused.message, file, line=line)
+    return Spec(file=file, data=None, lines={file: lookup}, problems=(problem,))
 
 
-def _validation_findings(
+def _validation_problems(
     spec: Spec, loader: _Loader, root: _Document, *, cache: bool, detail_max_bytes: int
-) -> Iterator[Finding]:
+) -> Iterator[Problem]:
     # Refs the loader refused would make the detailed validator fail for the wrong reason.
     refs_ok = not any(p.code in _REF_CODES or p.file != root.file for p in loader.problems)
     fingerprint = "\0".join(f"{f}\0{d.digest}" for f, d in sorted(loader.documents.items()))
@@ -961,7 +931,7 @@ def _validation_findings(
         fingerprint=fingerprint,
         cache_dir=validation.cache_dir() if cache else None,
     )
-    per_file: dict[str, list[Finding]] = {}
+    per_file: dict[str, list[Problem]] = {}
     for issue in issues:
         code = VALIDATOR_FAILED if issue.failed else INVALID
         if issue.failed:
@@ -969,33 +939,19 @@ def _validation_findings(
         else:
             where = issue.pointer or "the top level"
             message = f"{issue.file}: invalid OpenAPI {spec.version} at {where}: {issue.message}"
+        line = spec.line(issue.file, issue.pointer)
         per_file.setdefault(issue.file, []).append(
-            Finding(
-                rule=code,
-                name=PROBLEMS[code],
-                severity=PROBLEM_SEVERITY.get(code, Severity.ERROR),
-                message=message,
-                file=issue.file,
-                line=spec.line(issue.file, issue.pointer),
-                pointer=issue.pointer,
-            )
+            Problem(code, message, issue.file, issue.pointer, line)
         )
     for file, found in per_file.items():
-        found.sort(key=lambda f: (f.line or 0, f.pointer))
-        invalid = [f for f in found if f.rule == INVALID]
-        yield from (f for f in found if f.rule != INVALID)
+        found.sort(key=lambda p: (p.line or 0, p.pointer))
+        invalid = [p for p in found if p.code == INVALID]
+        yield from (p for p in found if p.code != INVALID)
         yield from invalid[:MAX_VALIDATION_FINDINGS]
         if len(invalid) > MAX_VALIDATION_FINDINGS:
             rest = len(invalid) - MAX_VALIDATION_FINDINGS
-            yield Finding(
-                rule=INVALID,
-                name=PROBLEMS[INVALID],
-                severity=Severity.ERROR,
-                message=f"{file}: {rest} more OpenAPI {spec.version} validation errors not shown",
-                file=file,
-                line=spec.line(file, ""),
-                pointer="",
-            )
+            message = f"{file}: {rest} more OpenAPI {spec.version} validation errors not shown"
+            yield Problem(INVALID, message, file, "", spec.line(file, ""))
 
 
 _REF_CODES = frozenset((REMOTE_REF, OUTSIDE_ROOT, REF_FILE_MISSING, REF_TARGET_MISSING, REF_LOOP))

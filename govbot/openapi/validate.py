@@ -36,7 +36,7 @@ from urllib.parse import quote, unquote
 
 import orjson
 
-from govbot.openapi.model import get_pointer, join
+from govbot.surface import get_pointer, join
 
 # Bump when what is cached, or how it is computed, changes.
 CACHE_SCHEME = "1"

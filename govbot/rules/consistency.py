@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govbot.findings import Audience, Scope, Severity
-from govbot.openapi.model import (
+from govbot.rules.registry import Hit, SpecContext, rule
+from govbot.surface import (
     Node,
     Operation,
     Spec,
@@ -28,7 +29,6 @@ from govbot.openapi.model import (
     properties,
     schema_type,
 )
-from govbot.rules.registry import Hit, SpecContext, rule
 
 # --- ranks: the strictest scope / audience among the users of an element ---------------
 

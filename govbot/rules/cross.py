@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govbot.findings import Severity
-from govbot.openapi.model import Node, Spec, join, schema_type
 from govbot.rules.consistency import (
     Rank,
     Sink,
@@ -32,6 +31,7 @@ from govbot.rules.consistency import (
     words,
 )
 from govbot.rules.registry import CrossContext, Hit, SpecContext, rule
+from govbot.surface import Node, Spec, join, schema_type
 
 # Formats that change what a value means to a client. Numeric storage formats (int32,
 # int64, float, double) are not among them: int32 and int64 ids are the same field to a

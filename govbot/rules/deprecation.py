@@ -1,6 +1,6 @@
 """Deprecation and compatibility rules (DEP): what a change may remove or alter, and how.
 
-The rules read the structural diff of :mod:`govbot.openapi.diff` (and, for the two
+The rules read the structural diff of :mod:`govbot.diff` (and, for the two
 ``spec`` rules, one spec) and only find things; :mod:`govbot.evaluate` decides severity
 and waivers. Removals point into the base spec (``side="base"``), everything else into
 the head. Default severities are for external operations; internal ones get one step
@@ -18,15 +18,16 @@ from typing import Any, Literal
 
 import orjson
 
-from govbot.findings import Audience, Scope, Severity, Side
-from govbot.openapi.diff import (
+from govbot.diff import (
     BodyDiff,
     FieldDiff,
     OperationDiff,
     SecurityAlternative,
     SpecDiff,
 )
-from govbot.openapi.model import (
+from govbot.findings import Audience, Scope, Severity, Side
+from govbot.rules.registry import DiffContext, Hit, Rule, SpecContext, rule
+from govbot.surface import (
     HTTP_METHODS,
     Node,
     Operation,
@@ -37,7 +38,6 @@ from govbot.openapi.model import (
     operations,
     split,
 )
-from govbot.rules.registry import DiffContext, Hit, SpecContext, rule
 
 # Notice a deprecation must give before the sunset (RFC 8594 date), per audience.
 # OpenStack's standard deprecation asks for one release and at least three months.
@@ -1647,7 +1647,7 @@ def needs_microversion(ctx: DiffContext) -> Iterator[Hit]:
             )
 
 
-def _breaking_checks() -> tuple[Callable[[DiffContext], Iterator[Hit]], ...]:
+def _breaking_checks() -> tuple[Rule, ...]:
     """The rules whose findings are incompatible changes (used by DEP023)."""
     return (
         removed_without_deprecation,
@@ -1703,7 +1703,7 @@ def major_version_not_bumped(ctx: DiffContext) -> Iterator[Hit]:
     mh = _SEMVER.match(vh_text or "")
     if mb is None or mh is None or int(mh.group(1)) > int(mb.group(1)):
         return
-    breaking: list[Hit] = [hit for check in _breaking_checks() for hit in check(ctx)]
+    breaking: list[Hit] = [hit for check in _breaking_checks() for hit in check.run(ctx)]
     external = [h for h in breaking if h.audience.is_external]
     if not breaking:
         return

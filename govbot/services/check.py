@@ -11,25 +11,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from govbot.audience import Classification, classify
+from govbot.diff import diff_specs
 from govbot.errors import SpecError
-from govbot.evaluate import DEFAULT_DOCS_BASE, Subject, evaluate
-from govbot.findings import Finding, Severity
-from govbot.openapi.audience import Classification, classify
-from govbot.openapi.diff import diff_specs
+from govbot.evaluate import Subject, evaluate
+from govbot.findings import Report, Summary
 from govbot.openapi.load import Reader, load_spec
-from govbot.openapi.model import Spec
+from govbot.paths import SPEC_SUFFIXES
 from govbot.policy import Policy
 from govbot.sources import GitReader, changed_files, open_repo
+from govbot.surface import Spec
 
 LOG = logging.getLogger(__name__)
-
-SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,69 +42,6 @@ class SpecSource:
         return self.path
 
 
-@dataclass(frozen=True)
-class Summary:
-    """Counts of a report, as in the JSON ``summary`` and the last line of the text."""
-
-    by_severity: Mapping[str, int]
-    by_rule: Mapping[str, int]
-    waived: int = 0
-    suppressed: int = 0
-    specs: int = 0
-
-    @property
-    def errors(self) -> int:
-        return self.by_severity.get(Severity.ERROR.value, 0)
-
-    @property
-    def warnings(self) -> int:
-        return self.by_severity.get(Severity.WARNING.value, 0)
-
-    @property
-    def info(self) -> int:
-        return self.by_severity.get(Severity.INFO.value, 0)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_severity.values())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "info": self.info,
-            "by_rule": dict(sorted(self.by_rule.items())),
-            "waived": self.waived,
-            "suppressed": self.suppressed,
-            "specs": self.specs,
-        }
-
-
-@dataclass(frozen=True)
-class Report:
-    """The verdict of one check: findings in reading order, audiences, and counts."""
-
-    findings: tuple[Finding, ...]
-    classifications: Mapping[str, Classification]
-    summary: Summary
-    waived: tuple[Finding, ...] = ()
-    suppressed: tuple[Finding, ...] = ()
-    policy_source: str = ""
-    policy_digest: str = ""
-    files: tuple[str, ...] = field(default=())
-
-    @property
-    def exit_code(self) -> int:
-        """0 when no finding is an error, 1 otherwise (2 is the CLI's: it could not run)."""
-        return 1 if any(f.severity is Severity.ERROR for f in self.findings) else 0
-
-    def to_json(self) -> dict[str, Any]:
-        summary = self.summary.to_json()
-        summary["policy"] = {"source": self.policy_source, "digest": self.policy_digest}
-        return {"findings": [f.to_json() for f in self.findings], "summary": summary}
-
-
 # --- entry points ----------------------------------------------------------------------
 
 
@@ -119,8 +54,7 @@ def check_files(
     root: str | Path | None = None,
     reader: Reader | None = None,
     max_bytes: int | None = None,
-    docs_base: str = DEFAULT_DOCS_BASE,
-) -> Report:
+) -> Report[Classification]:
     """Check spec files, each against its base when ``base_files`` pairs one (by position).
 
     Several heads are checked together (cross-spec rules see all of them). A directory
@@ -145,9 +79,7 @@ def check_files(
             (SpecSource(str(b), reader) if b is not None else None, SpecSource(str(h), reader))
             for b, h in zip(bases, heads, strict=True)
         ]
-        return check_pairs(
-            pairs, policy=policy, today=today, max_bytes=max_bytes, docs_base=docs_base
-        )
+        return check_pairs(pairs, policy=policy, today=today, max_bytes=max_bytes)
 
     head_paths = [Path(h) for h in heads]
     base_paths = [Path(b) for b in bases if b is not None]
@@ -190,7 +122,6 @@ def check_files(
         policy=policy,
         today=today,
         max_bytes=max_bytes,
-        docs_base=docs_base,
         drop_fragments=discovered,
     )
 
@@ -203,8 +134,7 @@ def check_git(
     policy: Policy,
     today: dt.date,
     max_bytes: int | None = None,
-    docs_base: str = DEFAULT_DOCS_BASE,
-) -> Report:
+) -> Report[Classification]:
     """Check everything a reviewer would see for ``rev1..rev2``: the specs the range touched.
 
     A spec is touched when its file, or any file its ``$ref``s reach, changed; both
@@ -266,7 +196,6 @@ def check_git(
         policy=policy,
         today=today,
         max_bytes=max_bytes,
-        docs_base=docs_base,
         preloaded=preloaded,
     )
 
@@ -277,11 +206,10 @@ def check_pairs(
     policy: Policy,
     today: dt.date,
     max_bytes: int | None = None,
-    docs_base: str = DEFAULT_DOCS_BASE,
     drop_fragments: Iterable[str] = (),
     preloaded: Mapping[tuple[str, str], Spec] | None = None,
     loads: dict[tuple[str, str], Spec | None] | None = None,
-) -> Report:
+) -> Report[Classification]:
     """Load each (base, head) pair (base None: new spec; head None: deleted) and evaluate.
 
     ``loads`` is a memo of (side, path) -> loaded spec shared with other checks of the same
@@ -313,11 +241,11 @@ def check_pairs(
         if subject.head_audience is not None and not subject.deleted:
             classifications[subject.head.file] = subject.head_audience
 
-    evaluation = evaluate(subjects, policy, today, docs_base=docs_base)
+    evaluation = evaluate(subjects, policy, today)
     return Report(
         findings=evaluation.findings,
         classifications=classifications,
-        summary=summarize(
+        summary=Summary.of(
             evaluation.findings, evaluation.waived, evaluation.suppressed, len(subjects)
         ),
         waived=evaluation.waived,
@@ -346,23 +274,6 @@ def load_subject(
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def summarize(
-    findings: Sequence[Finding],
-    waived: Sequence[Finding] = (),
-    suppressed: Sequence[Finding] = (),
-    specs: int = 0,
-) -> Summary:
-    """The counts of a report."""
-    counts = Counter(f.severity.value for f in findings)
-    return Summary(
-        by_severity={s.value: counts.get(s.value, 0) for s in Severity},
-        by_rule=dict(Counter(f.rule for f in findings)),
-        waived=len(waived),
-        suppressed=len(suppressed),
-        specs=specs,
-    )
 
 
 def common_root(paths: Sequence[Path]) -> Path:

@@ -11,10 +11,13 @@ import git
 import pytest
 from click.testing import CliRunner
 
+import govbot.cli
 from govbot.cli import cli
 from govbot.findings import Severity
-from govbot.openapi.model import operations
-from govbot.rules.registry import Hit, all_rules, rule
+from govbot.policy import load_policy
+from govbot.rules.catalog import CATALOG, all_rules
+from govbot.rules.registry import Hit, rule
+from govbot.surface import operations
 
 REPO = Path(__file__).resolve().parents[2]
 GOVBOT = REPO / ".venv" / "bin" / "govbot"
@@ -43,7 +46,7 @@ def quiet_policy(tmp_path) -> Path:
 
 
 @pytest.fixture
-def flag_servers(isolated_registry):
+def flag_servers(monkeypatch):
     """TST051 flags GET /servers as an error; TST052 flags removed operations."""
 
     @rule("TST051", "no-servers", kind="spec", severity=Severity.ERROR)
@@ -69,6 +72,12 @@ def flag_servers(isolated_registry):
                 file=d.op.node.file,
                 scope="changed",
             )
+
+    catalog = CATALOG.with_rules(no_servers, removed)
+    # The command line loads its policy against this catalogue, so these rules run.
+    monkeypatch.setattr(
+        govbot.cli, "load_policy", lambda path=None: load_policy(path, catalog=catalog)
+    )
 
 
 @pytest.fixture

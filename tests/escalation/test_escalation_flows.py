@@ -16,11 +16,10 @@ from govbot.db import make_engine, session_scope, upgrade
 from govbot.db.models import Escalation, EscalationStage, TCMember
 from govbot.gerrit.client import GerritClient
 from govbot.gerrit.model import AccountInfo
+from govbot.policy import CapsConfig, EscalationConfig, Policy
 from govbot.sandbox import Clock, Sandbox, running_sandbox
 from govbot.services.escalation import (
     TAG,
-    CapsConfig,
-    EscalationConfig,
     MemberLoad,
     escalate,
     escalate_command,
@@ -325,7 +324,7 @@ def test_demo_escalates_changes_2_and_3_and_nothing_else(engine: Engine) -> None
     with running_sandbox(seed="demo", clock=Clock(DEMO_NOW)) as demo:
         client = GerritClient(demo.url, "govbot", "govbot-demo", retries=0)
         demo.clear_requests()
-        report = escalate(client, engine, None, DEMO_NOW)
+        report = escalate(client, engine, Policy(), DEMO_NOW)
         assert sorted((c.assessment.number, c.action) for c in report.actions) == [
             (2, "escalate"),
             (3, "escalate"),
@@ -345,7 +344,7 @@ def test_demo_escalates_changes_2_and_3_and_nothing_else(engine: Engine) -> None
         assert posts == 4  # a reviewer and an attention entry for each
 
         demo.clear_requests()
-        second = escalate(client, engine, None, DEMO_NOW + dt.timedelta(minutes=5))
+        second = escalate(client, engine, Policy(), DEMO_NOW + dt.timedelta(minutes=5))
         assert second.actions == [] and second.resolved == ()
         assert demo.count_requests("POST") == 0
         assert len(rows(engine)) == 2

@@ -6,11 +6,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from govbot.openapi.diff import diff_specs
+from govbot.diff import diff_specs
 from govbot.openapi.load import load_spec
-from govbot.openapi.model import Node, walk_schemas
 from govbot.policy import load_policy
 from govbot.services.check import check_files
+from govbot.surface import Node, walk_schemas
 from tests.realdata.fetch import STRIPE, local_path
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"

@@ -14,20 +14,21 @@ from typing import Any
 import pytest
 import yaml
 
-from govbot.errors import PolicyError
-from govbot.findings import Audience
-from govbot.openapi.audience import (
+from govbot.audience import (
     DEFAULT_ADMIN_DESCRIPTIONS,
     X_AUDIENCE,
+    AudienceConfig,
     Classification,
-    _needle,
     classify,
     default_audience_config,
     openstack_audience_config,
 )
+from govbot.audience.patterns import required_word
+from govbot.errors import PolicyError
+from govbot.findings import Audience
 from govbot.openapi.load import load_spec
-from govbot.openapi.model import Spec, operations
-from govbot.policy import AudienceConfig, packaged_policy_dir
+from govbot.paths import packaged_policy_dir
+from govbot.surface import Spec, operations
 
 EXT, ADMIN, INT = Audience.EXTERNAL, Audience.EXTERNAL_ADMIN, Audience.INTERNAL
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
@@ -585,7 +586,7 @@ def test_two_paths_with_one_key_keep_the_wider_audience() -> None:
 )
 def test_needle(pattern: str, needle: str) -> None:
     """The prefilter word is one that every match must contain."""
-    assert _needle(pattern) == needle
+    assert required_word(pattern) == needle
 
 
 def test_needle_prefilter_never_changes_a_verdict() -> None:
@@ -635,7 +636,7 @@ def test_classify_is_fast() -> None:
 @functools.cache
 def corpus(name: str) -> Spec:
     spec = load_spec(CORPUS / name, root=CORPUS, validate=False)
-    assert spec.ok, spec.findings
+    assert spec.ok, spec.problems
     return spec
 
 

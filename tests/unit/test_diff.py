@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from govbot.openapi.diff import SpecDiff, diff_specs, security_alternatives
+from govbot.diff import SpecDiff, diff_specs, security_alternatives
 from govbot.openapi.load import load_spec
-from govbot.openapi.model import Spec
+from govbot.surface import Spec
 
 
 def spec(tmp_path: Path, name: str, text: str) -> Spec:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text))
     loaded = load_spec(path, validate=False)
-    assert loaded.ok, loaded.findings
+    assert loaded.ok, loaded.problems
     return loaded
 
 

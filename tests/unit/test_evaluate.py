@@ -8,14 +8,15 @@ import logging
 
 import pytest
 
+from govbot.audience import classify
+from govbot.diff import diff_specs
 from govbot.evaluate import Subject, evaluate, severity_of
-from govbot.findings import Audience, Finding, Severity
-from govbot.openapi.audience import classify
-from govbot.openapi.diff import diff_specs
+from govbot.findings import Audience, Problem, Severity
 from govbot.openapi.load import load_spec
-from govbot.openapi.model import operations
 from govbot.policy import Policy, RuleConfig, Waiver
-from govbot.rules.registry import Hit, all_rules, get_rule, rule
+from govbot.rules.catalog import all_rules, get_rule
+from govbot.rules.registry import Hit, Kind, rule
+from govbot.surface import operations
 
 TODAY = dt.date(2025, 6, 1)
 
@@ -61,7 +62,7 @@ paths:
 
 
 @pytest.fixture
-def rules(isolated_registry):
+def rules():
     """Throwaway rules: one per op (spec), one per removal (diff), one that crashes."""
 
     @rule("TST011", "every-operation", kind="spec", severity=Severity.ERROR)
@@ -99,7 +100,7 @@ def rules(isolated_registry):
         for spec in ctx.specs:
             yield Hit(f"{spec.file} checked", "/info", file=spec.file)
 
-    return {code: get_rule(code) for code in ("TST011", "TST012", "TST013", "TST014")}
+    return {r.code: r for r in (every_operation, removed, half_then_crash, spec_level)}
 
 
 @pytest.fixture
@@ -165,7 +166,7 @@ def test_without_a_base_everything_is_new(rules, write_file):
         (Severity.INFO, Audience.EXTERNAL, "existing", Severity.INFO),
     ],
 )
-def test_severity_table(isolated_registry, default, audience, scope, expected):
+def test_severity_table(default, audience, scope, expected):
     """Severity = the rule's default for the audience, one step milder on existing surface."""
 
     @rule("TST020", "table", kind="spec", severity=default)
@@ -173,7 +174,7 @@ def test_severity_table(isolated_registry, default, audience, scope, expected):
         """Table rule."""
         return iter(())
 
-    assert severity_of(get_rule("TST020"), policy_with(), audience, scope) is expected
+    assert severity_of(table, policy_with(), audience, scope) is expected
 
 
 def test_policy_overrides_severity_per_audience(rules, subject):
@@ -214,19 +215,12 @@ def test_removal_points_into_the_base_spec(rules, subject):
     )
 
 
-def test_line_help_and_fingerprint(rules, subject):
-    """Findings get their line on the right side, the rule's doc link and a fingerprint."""
-    result = evaluate(
-        [subject],
-        policy_with(),
-        TODAY,
-        rules=[rules["TST011"]],
-        docs_base="https://gov.example.org/",
-    )
+def test_line_name_and_fingerprint(rules, subject):
+    """Findings get their line on the right side, the rule's name and a fingerprint."""
+    result = evaluate([subject], policy_with(), TODAY, rules=[rules["TST011"]])
     f = next(f for f in result if f.message == "GET /servers seen")
     assert (f.file, f.pointer) == ("head.yaml", "/paths/~1servers/get")
     assert f.line == subject.head.line("head.yaml", "/paths/~1servers/get") and f.line in (4, 5)
-    assert f.help == "https://gov.example.org/rules/TST011"
     assert f.name == "every-operation"
     assert len(f.fingerprint) == 16
 
@@ -312,31 +306,29 @@ def test_rule_crash_is_contained(rules, subject, caplog):
     assert "rule TST013 crashed on head.yaml" in caplog.text
 
 
-def test_loader_findings_go_through_the_policy(isolated_registry, write_file):
-    """Findings the loader made (kind "load") are selected, re-rated and placed by the policy too."""
+def test_loader_problems_go_through_a_load_rule_and_the_policy(write_file):
+    """Problems a reader met become findings only through a load rule, under the policy."""
 
-    @rule("TST030", "load-problem", kind="load", severity=Severity.ERROR)
+    @rule("TST030", "load-problem", kind=Kind.LOAD, severity=Severity.ERROR)
     def load_problem(ctx):
         """Loader rule."""
-        return iter(())
+        for p in ctx.head.problems:
+            yield Hit(p.message, p.pointer, p.file, audience=None)
 
     head = load_spec(write_file("head.yaml", HEAD), root=write_file("x", "").parent)
-    problem = Finding(
-        "TST030", "", Severity.ERROR, "bad thing", "head.yaml", None, "/paths/~1servers"
-    )
+    problem = Problem("TST030", "bad thing", "head.yaml", "/paths/~1servers")
     subject = Subject(
-        head=dataclasses.replace(head, findings=(problem,)),
+        head=dataclasses.replace(head, problems=(problem,)),
         head_audience=classify(head, Policy("t", "0").audience),
     )
-    (f,) = evaluate([subject], policy_with(), TODAY, rules=[get_rule("TST030")])
-    assert (f.name, f.severity) == ("load-problem", Severity.ERROR)
+    (f,) = evaluate([subject], policy_with(), TODAY, rules=[load_problem])
+    assert (f.name, f.severity, f.audience) == ("load-problem", Severity.ERROR, None)
     assert f.line == head.line("head.yaml", "/paths/~1servers") and f.line in (4, 5)
-    assert f.help.endswith("/rules/TST030")
     policy = policy_with(rules={"TST030": RuleConfig(severity=Severity.WARNING)})
-    (g,) = evaluate([subject], policy, TODAY, rules=[get_rule("TST030")])
+    (g,) = evaluate([subject], policy, TODAY, rules=[load_problem])
     assert g.severity is Severity.WARNING
     off = policy_with(rules={"TST030": RuleConfig(enabled=False)})
-    assert len(evaluate([subject], off, TODAY, rules=[get_rule("TST030")])) == 0
+    assert len(evaluate([subject], off, TODAY, rules=[load_problem])) == 0
 
 
 def test_findings_are_sorted_by_file_and_line(rules, subject):

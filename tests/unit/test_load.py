@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from govbot.errors import SpecError
-from govbot.findings import Audience, Finding, Severity
+from govbot.findings import Audience, Problem, Severity, Side
 from govbot.openapi import load
 from govbot.openapi.linemap import JsonLines, YamlLines, json_offsets
 from govbot.openapi.load import FileReader, SpecNotFound, load_spec, parse_document
-from govbot.openapi.model import Node, Spec, get_pointer, properties, walk_schemas
-from govbot.rules.registry import SpecContext, get_rule
+from govbot.rules.catalog import get_rule
+from govbot.rules.registry import LoadContext
+from govbot.surface import Node, Spec, get_pointer, properties, walk_schemas
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "load"
 
@@ -43,10 +44,17 @@ def fixture(name: str, **kwargs: Any) -> Spec:
     return load_spec(DATA / name, root=DATA, **kwargs)
 
 
-def only(spec: Spec, code: str) -> Finding:
-    found = [f for f in spec.findings if f.rule == code]
-    assert len(found) == 1, [f.message for f in spec.findings]
+def only(spec: Spec, code: str) -> Problem:
+    found = [f for f in spec.problems if f.code == code]
+    assert len(found) == 1, [f.message for f in spec.problems]
     return found[0]
+
+
+def severity(problem: Problem) -> Severity:
+    """The severity the load rule of the problem's code gives it by default."""
+    rule = get_rule(problem.code)
+    assert rule is not None, problem.code
+    return rule.default_severity(None)
 
 
 class DictReader:
@@ -75,8 +83,8 @@ def test_malformed_yaml_is_a_syntax_error_at_its_line() -> None:
     spec = fixture("malformed.yaml")
     assert not spec.ok
     finding = only(spec, "OAS001")
-    assert finding.name == "syntax-error"
-    assert finding.severity is Severity.ERROR
+    assert load.PROBLEMS[finding.code] == "syntax-error"
+    assert severity(finding) is Severity.ERROR
     assert finding.file == "malformed.yaml"
     assert finding.line == 8
     assert "malformed.yaml" in finding.message
@@ -101,7 +109,7 @@ def test_billion_laughs_is_refused_without_expanding() -> None:
     assert time.perf_counter() - started < 1.0
     finding = only(spec, "OAS005")
     assert not spec.ok
-    assert finding.name == "alias-bomb"
+    assert load.PROBLEMS[finding.code] == "alias-bomb"
     assert "bomb.yaml" in finding.message and "aliases expand to more than" in finding.message
     assert finding.line is not None
 
@@ -136,7 +144,7 @@ def test_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
     path.write_text(MINIMAL + "x-pad: '" + "x" * 500 + "'\n")
     spec = load_spec(path, root=tmp_path, max_bytes=100)
     finding = only(spec, "OAS002")
-    assert finding.name == "file-too-large"
+    assert load.PROBLEMS[finding.code] == "file-too-large"
     assert "big.yaml" in finding.message and "over the limit of 100 bytes" in finding.message
 
 
@@ -149,7 +157,7 @@ def test_size_limit_applies_to_readers_without_sizes() -> None:
 def test_binary_file_is_refused() -> None:
     """A NUL byte marks a binary file, refused with its line."""
     finding = only(fixture("binary.yaml"), "OAS003")
-    assert finding.name == "binary-file"
+    assert load.PROBLEMS[finding.code] == "binary-file"
     assert finding.line == 3
     assert "binary.yaml" in finding.message and "NUL byte" in finding.message
 
@@ -177,7 +185,7 @@ def test_documents_that_are_not_openapi_are_refused(name: str, text: str, cause:
     spec = load_spec(name, reader=DictReader({name: text}))
     finding = only(spec, "OAS007")
     assert not spec.ok
-    assert finding.name == "not-openapi"
+    assert load.PROBLEMS[finding.code] == "not-openapi"
     assert name in finding.message and cause in finding.message
 
 
@@ -205,7 +213,7 @@ def test_unsupported_versions_are_refused(text: str) -> None:
 def test_supported_versions(text: str, version: str) -> None:
     """Swagger 2.0 and OpenAPI 3.0, 3.1 and 3.2 load (validation findings aside)."""
     spec = load_spec("v.json", reader=DictReader({"v.json": text}), validate=False)
-    assert spec.ok and spec.version == version and spec.findings == ()
+    assert spec.ok and spec.version == version and spec.problems == ()
 
 
 def test_deep_yaml_nesting_is_refused_without_crashing() -> None:
@@ -213,7 +221,7 @@ def test_deep_yaml_nesting_is_refused_without_crashing() -> None:
     text = "openapi: 3.0.3\nx-deep: " + "[" * 100_000 + "]" * 100_000 + "\n"
     spec = load_spec("deep.yaml", reader=DictReader({"deep.yaml": text}))
     finding = only(spec, "OAS006")
-    assert finding.name == "nesting-too-deep"
+    assert load.PROBLEMS[finding.code] == "nesting-too-deep"
     assert "deep.yaml" in finding.message and "nested deeper than 1000 levels" in finding.message
 
 
@@ -228,7 +236,7 @@ def test_odd_yaml_shapes_do_not_break_the_loader() -> None:
     """A ref inside a merge source loads; a mapping used as a key is refused as syntax."""
     merged = MINIMAL + "x-a: {<<: {$ref: '#/paths'}, b: 1}\n"
     spec = load_spec("m.yaml", reader=DictReader({"m.yaml": merged}), validate=False)
-    assert spec.findings == () and spec.data is not None
+    assert spec.problems == () and spec.data is not None
     assert spec.data["x-a"] == {"$ref": "#/paths", "b": 1}
     keyed = MINIMAL + "x-a:\n  ? {$ref: '#/paths'}\n  : 1\n"
     spec = load_spec("k.yaml", reader=DictReader({"k.yaml": keyed}))
@@ -271,7 +279,7 @@ def test_refused_refs_are_findings_at_their_lines(no_network: None) -> None:
     """URL, traversal, absolute, missing-file and missing-pointer refs: one finding each."""
     spec = fixture("refs-refused.yaml")
     assert spec.ok
-    by_pointer = {f.pointer: f for f in spec.findings if f.rule != "OAS014"}
+    by_pointer = {f.pointer: f for f in spec.problems if f.code != "OAS014"}
     expected = {
         "/paths/~1a/get/responses/200": ("OAS009", "remote-ref", 9, "points to a URL"),
         "/paths/~1b/get/responses/200": ("OAS009", "remote-ref", 14, "points to a URL"),
@@ -299,7 +307,7 @@ def test_refused_refs_are_findings_at_their_lines(no_network: None) -> None:
     assert set(by_pointer) == set(expected)
     for pointer, (code, name, line, cause) in expected.items():
         finding = by_pointer[pointer]
-        assert (finding.rule, finding.name, finding.line) == (code, name, line), finding
+        assert (finding.code, load.PROBLEMS[finding.code], finding.line) == (code, name, line)
         assert "refs-refused.yaml" in finding.message and cause in finding.message
     assert spec.refs == {}  # nothing refused is resolvable
     assert spec.resolve(spec.root.child("paths", "/a", "get", "responses", "200")) is None
@@ -359,7 +367,7 @@ def test_pure_ref_loop_is_reported_once_and_left_out() -> None:
     """A -> B -> A where every hop is a ref: one finding, those refs unresolved."""
     spec = fixture("loop.yaml")
     finding = only(spec, "OAS013")
-    assert finding.name == "ref-loop"
+    assert load.PROBLEMS[finding.code] == "ref-loop"
     assert finding.pointer == "/components/schemas/Instance" and finding.line == 21
     assert "loop.yaml" in finding.message
     assert "/components/schemas/Server -> /components/schemas/Instance" in finding.message
@@ -393,7 +401,7 @@ def test_loop_across_files_is_reported() -> None:
 def test_recursive_schemas_load() -> None:
     """A schema whose properties refer to itself (Stripe-like) is recursion, not a loop."""
     spec = fixture("recursive.yaml")
-    assert spec.findings == ()
+    assert spec.problems == ()
     node = spec.resolve(spec.root.child("components", "schemas", "Account", "properties", "root"))
     assert node is not None and node.pointer == "/components/schemas/Node"
     props = properties(spec, node)
@@ -405,20 +413,20 @@ def test_recursive_schemas_load() -> None:
 def test_refs_in_examples_are_data() -> None:
     """A ``$ref`` inside an example value is not reported (nor followed)."""
     spec = fixture("refs-refused.yaml")
-    assert not any("not-a-reference" in f.message for f in spec.findings)
+    assert not any("not-a-reference" in f.message for f in spec.problems)
 
 
 def test_files_named_only_in_examples_are_not_read() -> None:
     """A relative ``$ref`` inside an example names no file to read."""
     reader = DictReader({"api.yaml": MINIMAL + "x-e:\n  example:\n    $ref: 'secret.yaml'\n"})
     spec = load_spec("api.yaml", reader=reader)
-    assert spec.findings == () and reader.reads == ["api.yaml"]
+    assert spec.problems == () and reader.reads == ["api.yaml"]
 
 
 def test_refs_across_directories_resolve() -> None:
     """Relative, percent-encoded and ~0/~1-escaped refs resolve across directories."""
     spec = fixture("multi/api/openapi.yaml")
-    assert spec.findings == ()
+    assert spec.problems == ()
     assert set(spec.documents) == {
         "multi/api/openapi.yaml",
         "multi/api/params.json",
@@ -472,7 +480,7 @@ def test_external_files_come_through_the_reader() -> None:
         }
     )
     spec = load_spec("specs/api.yaml", reader=reader)
-    assert spec.findings == ()
+    assert spec.problems == ()
     assert reader.reads == ["specs/api.yaml", "common/thing.yaml"]
     assert spec.deref(spec.root.child("x-thing")) == {"type": "object"}
 
@@ -510,7 +518,7 @@ def test_external_file_problems_are_reported_on_that_file(
     assert "thing.yaml" in finding.message and cause in finding.message
     assert "reached by a $ref from api.yaml" in finding.message
     assert spec.refs == {}
-    assert len(spec.findings) == 1
+    assert len(spec.problems) == 1
 
 
 def test_missing_external_file_is_reported_once_per_referrer() -> None:
@@ -630,7 +638,7 @@ def test_json_with_a_byte_order_mark_loads() -> None:
         {"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {}}
     )
     spec = load_spec("bom.json", reader=DictReader({"bom.json": text}))
-    assert spec.ok and spec.version == "2.0" and spec.findings == ()
+    assert spec.ok and spec.version == "2.0" and spec.problems == ()
 
 
 def test_flow_yaml_named_yaml_is_read_as_yaml() -> None:
@@ -641,7 +649,7 @@ def test_flow_yaml_named_yaml_is_read_as_yaml() -> None:
             {"f.yaml": "{openapi: 3.0.3, info: {title: t, version: '1'}, paths: {}}"}
         ),
     )
-    assert spec.ok and spec.findings == ()
+    assert spec.ok and spec.problems == ()
 
 
 # --- the rules --------------------------------------------------------------------------
@@ -659,10 +667,10 @@ def test_every_problem_code_is_a_registered_load_rule() -> None:
     assert get_rule("OAS001").default_severity(Audience.INTERNAL) is Severity.ERROR  # type: ignore[union-attr]
 
 
-def test_load_rules_report_the_loader_findings() -> None:
-    """A load rule yields one hit per finding of its code, with its file and pointer."""
+def test_load_rules_report_the_loader_problems() -> None:
+    """A load rule yields one hit per problem of its code, with its file and pointer."""
     spec = fixture("refs-refused.yaml")
-    ctx = SpecContext(spec=spec, audience=None, options={})  # type: ignore[arg-type]
+    ctx = LoadContext(spec)
     registered = get_rule("OAS009")
     assert registered is not None
     hits = list(registered.run(ctx))
@@ -671,13 +679,30 @@ def test_load_rules_report_the_loader_findings() -> None:
         "/paths/~1b/get/responses/200",
     ]
     assert all(h.file == "refs-refused.yaml" and "points to a URL" in h.message for h in hits)
+    assert all(h.audience is None and h.side is Side.HEAD for h in hits)
 
 
-def test_findings_carry_rule_names_and_lines() -> None:
-    """Loader findings have the rule's code and name, a file, a line and a pointer."""
-    for finding in fixture("refs-refused.yaml").findings:
-        assert finding.name == load.PROBLEMS[finding.rule]
-        assert finding.line is not None and finding.file == "refs-refused.yaml"
+def test_a_problem_the_base_had_is_existing_surface_and_a_broken_base_is_reported() -> None:
+    """The head's problem that the base had already is existing surface; a base that
+    does not load is reported on the base side; a deleted spec reports nothing."""
+    spec = fixture("refs-refused.yaml")
+    rule = get_rule("OAS009")
+    assert rule is not None
+    hits = list(rule.run(LoadContext(spec, base=spec)))
+    assert hits and all(h.scope == "existing" for h in hits)
+    broken = fixture("malformed.yaml")
+    syntax = get_rule("OAS001")
+    assert syntax is not None
+    (on_base,) = syntax.run(LoadContext(spec, base=broken))
+    assert on_base.side is Side.BASE and on_base.file == "malformed.yaml"
+    assert list(syntax.run(LoadContext(spec, base=broken, deleted=True))) == []
+
+
+def test_problems_carry_known_codes_and_lines() -> None:
+    """Loader problems have a problem code, a file, a line and a pointer."""
+    for problem in fixture("refs-refused.yaml").problems:
+        assert problem.code in load.PROBLEMS
+        assert problem.line is not None and problem.file == "refs-refused.yaml"
 
 
 def test_default_root_is_the_git_work_tree(
@@ -688,6 +713,6 @@ def test_default_root_is_the_git_work_tree(
     write_file("common/thing.yaml", "Thing: {type: string}\n")
     api = write_file("specs/api.yaml", MINIMAL + "x-t: {$ref: '../common/thing.yaml#/Thing'}\n")
     spec = load_spec(api)
-    assert spec.file == "specs/api.yaml" and spec.findings == ()
+    assert spec.file == "specs/api.yaml" and spec.problems == ()
     assert spec.deref(Node(spec.data["x-t"], spec.file, "/x-t")) == {"type": "string"}  # type: ignore[index]
     assert get_pointer(spec.documents["common/thing.yaml"], "/Thing/type") == "string"

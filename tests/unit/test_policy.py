@@ -13,8 +13,10 @@ import yaml
 
 from govbot.errors import PolicyError
 from govbot.findings import Audience, Severity
-from govbot.policy import Waiver, glob_match, load_policy, packaged_policy_dir
-from govbot.rules.registry import all_rules, get_rule
+from govbot.paths import glob_match
+from govbot.policy import Waiver, load_policy, packaged_policy_dir
+from govbot.rules.catalog import CATALOG, all_rules, get_rule
+from govbot.rules.registry import rule
 
 
 def test_unknown_top_level_key_names_file_and_key(write_file, monkeypatch, tmp_path):
@@ -88,22 +90,24 @@ def test_unknown_rule_option_is_named(write_file):
         load_policy(path)
 
 
-def test_option_of_the_wrong_kind_is_an_error(write_file, isolated_registry):
+def test_option_of_the_wrong_kind_is_an_error(write_file):
     """An option must have the kind of its default (a number stays a number)."""
-    from govbot.rules.registry import rule
 
     @rule("TST901", "with-option", kind="spec", severity=Severity.WARNING, options={"days": 90})
     def check(ctx):
         """Test rule."""
         return iter(())
 
+    catalog = CATALOG.with_rules(check)
     path = write_file("p.yaml", "rules:\n  TST901: {options: {days: ninety}}\n")
     with pytest.raises(
         PolicyError, match=r"option 'days' of rule TST901 must be a number, not a string"
     ):
-        load_policy(path)
+        load_policy(path, catalog=catalog)
     ok = write_file("q.yaml", "rules:\n  TST901: {options: {days: 30}}\n")
-    assert load_policy(ok).rule_config("TST901").options == {"days": 30}
+    loaded = load_policy(ok, catalog=catalog)
+    assert loaded.rule_config("TST901").options == {"days": 30}
+    assert loaded.catalog.get("TST901") is check
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,8 @@ import jsonschema
 import pytest
 
 from govbot import render
-from govbot.findings import Audience, Finding, Severity
-from govbot.rules.registry import all_rules, get_rule
-from govbot.services.check import Report, summarize
+from govbot.findings import Audience, Finding, Report, Severity, Summary
+from govbot.rules.catalog import all_rules, get_rule
 
 SARIF_SCHEMA = Path(__file__).parents[1] / "data" / "sarif" / "sarif-schema-2.1.0.json"
 DOCS = "https://govbot.example.org"
@@ -38,7 +37,6 @@ def finding(
         "message": f"{rule} says something at line {line}",
         "pointer": "/paths/~1servers/get",
         "audience": Audience.EXTERNAL,
-        "help": f"{DOCS}/rules/{rule}",
         **kw,
     }
     return Finding(
@@ -90,7 +88,7 @@ def report() -> Report:
     return Report(
         findings=findings,
         classifications={},
-        summary=summarize(findings, waived, suppressed, specs=2),
+        summary=Summary.of(findings, waived, suppressed, specs=2),
         waived=waived,
         suppressed=suppressed,
         policy_source="policies",
@@ -131,18 +129,20 @@ def test_text_colour_only_when_asked(report):
 
 def test_text_without_findings(report):
     """No findings: just the counts line."""
-    empty = Report(findings=(), classifications={}, summary=summarize((), specs=1))
+    empty = Report(findings=(), classifications={}, summary=Summary.of((), specs=1))
     assert render.render_text(empty) == "0 errors, 0 warnings, 0 info in 1 spec\n"
 
 
 def test_json_shape(report):
     """JSON: {"findings": [...], "summary": {...}}, each finding with the design's keys."""
-    data = json.loads(render.render_json(report))
+    data = json.loads(render.render_json(report, DOCS))
     assert set(data) == {"findings", "summary"}
     for f in data["findings"]:
         assert set(f) >= FINDING_KEYS
         assert f["severity"] in ("error", "warning", "info")
         assert f["audience"] in ("external", "external-admin", "internal", None)
+        assert f["help"] == f"{DOCS}/rules/{f['rule']}"  # from the setting, at render time
+        assert list(f)[7:10] == ["message", "help", "side"]  # the JSON contract's order
     removed = next(f for f in data["findings"] if f["side"] == "base")
     assert removed["file"] == "old/compute.yaml" and removed["line"] == 7
     summary = data["summary"]
@@ -195,7 +195,7 @@ def test_sarif_rules_results_and_locations(report):
 
 def test_sarif_unknown_rule_gets_a_descriptor(report):
     """A finding of a code outside the catalogue still gets a rule descriptor."""
-    odd = Report(findings=(finding(rule="ZZZ001"),), classifications={}, summary=summarize(()))
+    odd = Report(findings=(finding(rule="ZZZ001"),), classifications={}, summary=Summary.of(()))
     log = render.sarif_log(odd, [], docs_base=DOCS)
     (descriptor,) = log["runs"][0]["tool"]["driver"]["rules"]
     assert descriptor["id"] == "ZZZ001"

@@ -10,11 +10,12 @@ import pytest
 
 from govbot.errors import SpecError
 from govbot.findings import Severity
-from govbot.openapi.model import operations, properties
 from govbot.policy import Policy
+from govbot.rules.catalog import CATALOG
 from govbot.rules.registry import Hit, rule
 from govbot.services.check import check_git
 from govbot.sources import ChangedFile, GitReader, changed_specs
+from govbot.surface import operations, properties
 
 GLOBS = ("api-specs/**/*.yaml",)
 
@@ -167,7 +168,7 @@ def test_renames_across_the_globs(history):
 
 
 @pytest.fixture
-def probe_rules(isolated_registry):
+def probe_rules():
     """Throwaway rules that show what the pipeline saw on each side."""
 
     @rule("TST041", "removed-operation", kind="diff", severity=Severity.ERROR)
@@ -198,11 +199,13 @@ def probe_rules(isolated_registry):
         """One line per checked spec."""
         yield Hit(f"checked {ctx.spec.file}", "/info")
 
+    return CATALOG.with_rules(removed, changed, checked)
+
 
 def test_check_git_sees_each_side_at_its_revision(history, probe_rules, today):
     """`check --git`: added, modified, renamed, deleted specs and a $ref'd file changed in the range."""
     r, first, second = history
-    policy = Policy(source="test", digest="0", spec_globs=GLOBS)
+    policy = Policy(source="test", digest="0", spec_globs=GLOBS, catalog=probe_rules)
     report = check_git(r.path, first, second, policy=policy, today=today)
     messages = {(f.rule, f.file, f.message) for f in report.findings}
     checked = {m for code, _, m in messages if code == "TST043"}
@@ -231,6 +234,6 @@ def test_check_git_sees_each_side_at_its_revision(history, probe_rules, today):
 def test_check_git_with_nothing_changed(history, probe_rules, today):
     """A range that touches no spec checks nothing and passes."""
     r, first, _ = history
-    policy = Policy(source="test", digest="0", spec_globs=GLOBS)
+    policy = Policy(source="test", digest="0", spec_globs=GLOBS, catalog=probe_rules)
     report = check_git(r.path, first, first, policy=policy, today=today)
     assert report.findings == () and report.summary.specs == 0 and report.exit_code == 0

@@ -9,12 +9,20 @@ from typing import Any
 
 import pytest
 
-from govbot.findings import Severity
-from govbot.openapi import validate
+from govbot.findings import Problem, Severity
+from govbot.openapi import load, validate
 from govbot.openapi.load import load_spec
-from govbot.openapi.model import Spec
+from govbot.rules.catalog import get_rule
+from govbot.surface import Spec
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+
+
+def severity(problem: Problem) -> Severity:
+    """The severity the load rule of the problem's code gives it by default."""
+    rule = get_rule(problem.code)
+    assert rule is not None, problem.code
+    return rule.default_severity(None)
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +49,7 @@ def load_text(text: str, name: str = "api.yaml", **kwargs: Any) -> Spec:
 
 
 def codes(spec: Spec) -> list[str]:
-    return [f.rule for f in spec.findings]
+    return [f.code for f in spec.problems]
 
 
 # --- the corpus -------------------------------------------------------------------------
@@ -55,12 +63,14 @@ def test_compute_31_exclusive_minimum_is_reported_at_its_line() -> None:
     lines = path.read_text().splitlines()
     rxtx = [
         f
-        for f in spec.findings
-        if f.rule == "OAS014" and f.pointer.endswith("/rxtx_factor/exclusiveMinimum")
+        for f in spec.problems
+        if f.code == "OAS014" and f.pointer.endswith("/rxtx_factor/exclusiveMinimum")
     ]
     assert len(rxtx) == 10
     for finding in rxtx:
-        assert finding.name == "invalid-openapi" and finding.severity is Severity.ERROR
+        assert (
+            load.PROBLEMS[finding.code] == "invalid-openapi" and severity(finding) is Severity.ERROR
+        )
         assert finding.file == "openstack/compute/v2.96.yaml"
         assert "v2.96.yaml" in finding.message and "is not of type 'number'" in finding.message
         assert finding.line is not None
@@ -78,8 +88,8 @@ def test_compute_31_exclusive_minimum_is_reported_at_its_line() -> None:
 def test_airbyte_null_default_is_reported() -> None:
     """Airbyte's ``default: null`` on a non-nullable string schema is found (detailed checks)."""
     spec = load_spec(CORPUS / "apis-guru" / "airbyte.local" / "config.json", root=CORPUS)
-    nulls = [f for f in spec.findings if f.pointer.endswith("/namespaceFormat/default")]
-    assert nulls and all(f.rule == "OAS014" for f in nulls)
+    nulls = [f for f in spec.problems if f.pointer.endswith("/namespaceFormat/default")]
+    assert nulls and all(f.code == "OAS014" for f in nulls)
     assert {f.pointer for f in nulls} >= {
         "/components/schemas/ConnectionCreate/properties/namespaceFormat/default"
     }
@@ -92,8 +102,10 @@ def test_apicurio_validator_crash_is_contained() -> None:
     spec = load_spec(CORPUS / "apis-guru" / "apicurio.local" / "registry.json", root=CORPUS)
     assert spec.ok
     assert codes(spec) == ["OAS015"]
-    finding = spec.findings[0]
-    assert finding.name == "validator-failed" and finding.severity is Severity.WARNING
+    finding = spec.problems[0]
+    assert (
+        load.PROBLEMS[finding.code] == "validator-failed" and severity(finding) is Severity.WARNING
+    )
     assert "registry.json" in finding.message
     assert "KeyError" in finding.message and "x-codegen-contextRoot" in finding.message
 
@@ -105,7 +117,7 @@ def test_apicurio_validator_crash_is_contained() -> None:
 def test_valid_corpus_specs_have_no_findings(name: str) -> None:
     """Valid real specs load and validate cleanly."""
     spec = load_spec(CORPUS / name, root=CORPUS)
-    assert spec.ok and spec.findings == ()
+    assert spec.ok and spec.problems == ()
 
 
 # --- located messages -----------------------------------------------------------------------
@@ -134,9 +146,9 @@ def test_schema_errors_are_located_and_explained() -> None:
     """Errors under oneOf are explained by their deepest useful cause, at their line."""
     spec = load_text(INVALID_30)
     found: dict[tuple[str, int | None], list[str]] = {}
-    for f in spec.findings:
+    for f in spec.problems:
         found.setdefault((f.pointer, f.line), []).append(f.message)
-    assert all(f.rule == "OAS014" for f in spec.findings)
+    assert all(f.code == "OAS014" for f in spec.problems)
     assert found[("/info/version", 4)] == [
         "api.yaml: invalid OpenAPI 3.0 at /info/version: 1 is not of type 'string'"
     ]
@@ -156,10 +168,10 @@ def test_swagger_20_is_validated() -> None:
     good = load_text(
         '{"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {}}', "s.json"
     )
-    assert good.findings == ()
+    assert good.problems == ()
     bad = load_text('{"swagger": "2.0", "info": {"title": "t"}, "paths": {}}', "s.json")
     assert (
-        codes(bad) == ["OAS014"] and '"version" is a required property' in bad.findings[0].message
+        codes(bad) == ["OAS014"] and '"version" is a required property' in bad.problems[0].message
     )
 
 
@@ -183,7 +195,7 @@ def test_detailed_checks_find_semantic_errors_in_external_files() -> None:
         }
     )
     spec = load_spec("api.yaml", reader=reader)
-    finding = next(f for f in spec.findings if f.rule == "OAS014")
+    finding = next(f for f in spec.problems if f.code == "OAS014")
     assert (finding.file, finding.pointer, finding.line) == ("schemas.yaml", "/A/default", 3)
     assert "5 is not of type 'string'" in finding.message and "schemas.yaml" in finding.message
 
@@ -192,7 +204,7 @@ def test_big_documents_get_the_fast_check_only() -> None:
     """Above ``detail_max_bytes`` only the schema check runs (airbyte's defaults pass it)."""
     path = CORPUS / "apis-guru" / "airbyte.local" / "config.json"
     spec = load_spec(path, root=CORPUS, detail_max_bytes=1000)
-    assert spec.findings == ()
+    assert spec.problems == ()
 
 
 def test_validation_findings_are_capped_per_file() -> None:
@@ -203,13 +215,13 @@ def test_validation_findings_are_capped_per_file() -> None:
     text = f"openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths:\n  /a:\n    get:\n      parameters:\n{params}      responses: {{'200': {{description: ok}}}}\n"
     spec = load_text(text)
     assert codes(spec) == ["OAS014"] * 51
-    assert spec.findings[-1].message == "api.yaml: 10 more OpenAPI 3.0 validation errors not shown"
-    assert [f.line for f in spec.findings[:50]] == sorted(f.line or 0 for f in spec.findings[:50])
+    assert spec.problems[-1].message == "api.yaml: 10 more OpenAPI 3.0 validation errors not shown"
+    assert [f.line for f in spec.problems[:50]] == sorted(f.line or 0 for f in spec.problems[:50])
 
 
 def test_no_validation_when_asked() -> None:
     """``validate=False`` skips validation entirely."""
-    assert load_text(INVALID_30, validate=False).findings == ()
+    assert load_text(INVALID_30, validate=False).problems == ()
 
 
 # --- the cache --------------------------------------------------------------------------
@@ -229,7 +241,7 @@ def test_results_are_cached_by_content(
     monkeypatch.setattr(validate, "schema_issues", fail)
     monkeypatch.setattr(validate, "detail_issues", fail)
     second = load_text(INVALID_30)
-    assert second.findings == first.findings
+    assert second.problems == first.problems
     # other bytes are another entry
     with pytest.raises(AssertionError, match="validated again"):
         load_text(INVALID_30 + "# changed\n")
@@ -241,7 +253,7 @@ def test_corrupt_cache_entries_are_ignored(private_cache: Path) -> None:
     (entry,) = private_cache.glob("validation/*/*.json")
     for junk in (b"{not json", b'{"key": "other", "issues": []}', b'{"issues": [[1, 2]]}', b"[]"):
         entry.write_bytes(junk)
-        assert load_text(INVALID_30).findings == first.findings
+        assert load_text(INVALID_30).problems == first.problems
     assert json.loads(entry.read_bytes())["issues"]
 
 
@@ -314,8 +326,8 @@ def test_messages_do_not_dump_big_values() -> None:
     )
     spec = load_text(text)
     assert codes(spec) == ["OAS014"]  # the validator crash the shape causes is not reported
-    assert len(spec.findings[0].message) < 200
-    assert re.search(r"an array of 500 items", spec.findings[0].message)
+    assert len(spec.problems[0].message) < 200
+    assert re.search(r"an array of 500 items", spec.problems[0].message)
 
 
 def test_detailed_validator_cannot_fetch() -> None:

@@ -1,51 +1,21 @@
-"""Who each operation is for: external, external-admin or internal, and why (design.md §4.1).
+"""Classifying one spec: every operation's audience with its evidence, then the spec's.
 
-The order is fixed:
-
-1. explicit markers in the spec win: ``x-audience`` (Zalando's vocabulary, rule 219) and
-   ``x-internal`` (Redocly), on the operation, else its path item, else the document
-   (``info`` or the root). An operation-level marker is final. A path-item or document
-   level marker that says *internal* is final too; one that says *external* still lets the
-   admin rules below narrow an operation to ``external-admin`` (Zalando asks for one
-   ``x-audience`` per API, which says nothing about which operations need an admin);
-2. then the policy's rules, in this order, the first match deciding (inside one kind,
-   the internal rule before the admin one): spec file globs, URL path regexes, tags,
-   server URLs, security scopes/roles, description regexes (the operation's description
-   and summary, its path item's, and the descriptions of its tags in the top-level
-   ``tags`` list: OpenStack's api-refs say "Administrator only." there);
-3. otherwise **external**: unknown is treated as user-facing, because calling an external
-   interface internal would let a breaking change through.
-
-Every decision carries a sentence of evidence and where it was found (file and JSON
-pointer), so that ``govbot classify`` can explain itself and a finding can cite a line.
+The order of :mod:`govbot.audience` is applied per operation by :class:`_Context`,
+which memoises what operations share (a file, a path, a path item, tags, security).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from govbot.errors import PolicyError
+from govbot.audience.model import X_AUDIENCE, AudienceConfig, Classification, Decision
+from govbot.audience.patterns import CompiledRules, Pattern, compile_rules
 from govbot.findings import Audience
-from govbot.openapi.model import Operation, Spec, join, operations
-from govbot.policy import AudienceConfig, glob_match
-
-# Zalando RESTful API guidelines, rule 219 ("Provide API audience"), plus govbot's own
-# three level names so that a spec can say exactly what it means.
-X_AUDIENCE: Mapping[str, Audience] = {
-    "external-public": Audience.EXTERNAL,
-    "external-partner": Audience.EXTERNAL,
-    "company-internal": Audience.INTERNAL,
-    "business-unit-internal": Audience.INTERNAL,
-    "component-internal": Audience.INTERNAL,
-    "external": Audience.EXTERNAL,
-    "external-admin": Audience.EXTERNAL_ADMIN,
-    "internal": Audience.INTERNAL,
-}
+from govbot.paths import glob_match
+from govbot.surface import Operation, Spec, join, operations
 
 # Wider audiences first: when two operations share a key, the wider one is kept.
 _WIDTH = {Audience.EXTERNAL: 3, Audience.EXTERNAL_ADMIN: 2, Audience.INTERNAL: 1}
@@ -54,175 +24,12 @@ _WIDTH = {Audience.EXTERNAL: 3, Audience.EXTERNAL_ADMIN: 2, Audience.INTERNAL: 1
 _QUOTE = 100
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The audience of one operation, the evidence for it, and where that evidence is."""
-
-    audience: Audience
-    evidence: str
-    source: str  # "x-audience" | "x-internal" | "policy:<key>" | "default"
-    label: str = ""  # the operation as written: "GET /servers/{server_id}"
-    file: str = ""  # where the deciding evidence is (the operation itself when it has none)
-    pointer: str = ""
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "operation": self.label,
-            "audience": str(self.audience),
-            "source": self.source,
-            "evidence": self.evidence,
-            "file": self.file,
-            "pointer": self.pointer,
-        }
-
-
-@dataclass(frozen=True)
-class Classification:
-    """The audience of a spec and of each of its operations (keyed by ``Operation.key``)."""
-
-    spec_audience: Audience
-    spec_evidence: str
-    operations: Mapping[str, Decision]
-    # "x-audience" | "x-internal" | "policy:<key>" | "spec" (summed up from its
-    # operations) | "default" (no operations at all).
-    spec_source: str = "default"
-    file: str = ""
-
-    def of(self, op_key: str | None) -> Audience:
-        """Audience of an operation; the spec's own for None or an unknown key."""
-        if op_key is None:
-            return self.spec_audience
-        decision = self.operations.get(op_key)
-        return decision.audience if decision is not None else self.spec_audience
-
-    def decision(self, op_key: str) -> Decision:
-        """The decision for an operation; for an unknown key, the spec's own."""
-        found = self.operations.get(op_key)
-        if found is not None:
-            return found
-        return Decision(self.spec_audience, self.spec_evidence, self.spec_source, file=self.file)
-
-    def counts(self) -> dict[str, int]:
-        """Number of operations per audience, every audience present."""
-        out = {str(a): 0 for a in Audience}
-        for d in self.operations.values():
-            out[str(d.audience)] += 1
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "audience": str(self.spec_audience),
-            "source": self.spec_source,
-            "evidence": self.spec_evidence,
-            "counts": self.counts(),
-            "operations": [
-                {"key": key, **d.to_json()}
-                for key, d in sorted(
-                    self.operations.items(), key=lambda kv: _path_then_method(kv[0])
-                )
-            ],
-        }
-
-
-def _path_then_method(key: str) -> tuple[str, str]:
-    method, _, path = key.partition(" ")
-    return (path, method)
-
-
-# --- defaults -------------------------------------------------------------------------
-
-
-def default_audience_config() -> AudienceConfig:
-    """Built-in rules: markers that real APIs use to document admin-only or internal surface.
-
-    Each value is a convention seen in published specs, not a guess about one file:
-    ``/admin/`` path segments and an ``admin`` tag (Gitea, Discourse, Apicurio, Pub/Sub
-    Lite), ``internal``/``private`` tags and path segments (Airbyte, Open Targets), spec
-    files under an ``internal/`` directory, hosts under the reserved ``.internal`` TLD or
-    Kubernetes' cluster-local DNS, OAuth scopes or roles named ``admin`` (GitHub
-    ``admin:org``, Google ``…/auth/admin.…``), and the sentences with which API
-    references say an operation is admin-only or not for outside use. OpenStack's
-    api-ref says "Policy defaults enable only users with the administrative role to
-    perform this operation" for admin-only operations; "…the administrative role **or
-    the owner**…" is user-facing and must not match.
-    """
-    return AudienceConfig(
-        internal_files=("**/internal/**",),
-        admin_files=(),
-        internal_paths=(r"(?:^|/)(?:internal|private)(?:/|$)",),
-        admin_paths=(r"(?:^|/)admin(?:/|\.|$)",),
-        internal_tags=("internal", "private"),
-        admin_tags=("admin",),
-        internal_servers=(
-            r"^(?:[a-z][a-z0-9+.-]*:)?//[^/?#]*\.(?:internal|svc\.cluster\.local)\.?(?::\d+)?(?:[/?#]|$)",
-        ),
-        admin_scopes=(r"(?:.*[^a-z0-9])?admin(?:[^a-z0-9].*)?",),
-        admin_descriptions=DEFAULT_ADMIN_DESCRIPTIONS,
-        internal_descriptions=DEFAULT_INTERNAL_DESCRIPTIONS,
-    )
-
-
-DEFAULT_ADMIN_DESCRIPTIONS: tuple[str, ...] = (
-    # OpenStack api-ref (nova, cinder, …): admin-only, but not "... or the owner ...",
-    # and not a restriction on one field ("... to change `volumeId` via this operation").
-    r"\bonly users with the administrative role(?: to perform\b|\s*[.;]|\s*$)",
-    # "Administrator only.", "Administrators only, depending on policy settings.",
-    # "an admin-only action" (not "non-admin only").
-    r"(?<![\w-])(?:admin|administrator)s?[ -]only\b",
-    # "Only available to the system admin user", "only accessible to admin users".
-    r"\bonly (?:available|accessible|allowed|permitted|usable) (?:to|by|for) (?:the )?(?:\w+ )?"
-    r"(?:admin|administrator)s?\b",
-)
-
-# Phrases with which a publisher disclaims an operation (or a whole tag) for outside use,
-# e.g. Airbyte's web_backend tag: "Those APIs should not be called outside the web
-# application implementation".
-DEFAULT_INTERNAL_DESCRIPTIONS: tuple[str, ...] = (
-    r"\bfor internal use only\b",
-    r"\b(?:should|must) not be (?:called|used) (?:from )?outside\b",
-    r"\bnot (?:intended|meant|supported) for (?:public|external|third[- ]party) use\b",
-)
-
-OPENSTACK_ADMIN_PATHS: tuple[str, ...] = (
-    # nova: cloud topology, hosts, services, quota classes, legacy nova-network admin APIs
-    r"/os-(?:hosts|hypervisors|services|aggregates|migrations|quota-class-sets|agents|cells"
-    r"|baremetal-nodes|fixed-ips|floating-ips-bulk|instance_usage_audit_log"
-    r"|assisted-volume-snapshots)(?:/|$)",
-    # cinder (its v3 API, with or without the project id, since these names are common
-    # elsewhere): clusters, workers, back-end capabilities and pools, QoS, unmanaged storage
-    r"^/v3/(?:\{[^}/]*\}/)?(?:clusters|workers|capabilities|manageable_volumes"
-    r"|manageable_snapshots|qos-specs|scheduler-stats|os-volume-manage|os-snapshot-manage)(?:/|$)",
-)
-
-# placement is the service-to-service API that nova and neutron call.
-OPENSTACK_INTERNAL_FILES: tuple[str, ...] = ("**/placement/**",)
-
-
-def openstack_audience_config(base: AudienceConfig | None = None) -> AudienceConfig:
-    """The built-in rules plus what OpenStack documents outside its specs.
-
-    nova's and cinder's policy defaults make some whole resources admin-only while the
-    generated specs do not always say so; placement is internal by its role, which no
-    spec can tell. This is what ``policies/default.yaml`` ships.
-    """
-    base = base or default_audience_config()
-    return dataclasses.replace(
-        base,
-        internal_files=(*base.internal_files, *OPENSTACK_INTERNAL_FILES),
-        admin_paths=(*base.admin_paths, *OPENSTACK_ADMIN_PATHS),
-    )
-
-
-# --- the classifier -------------------------------------------------------------------
-
-
 def classify(
     spec: Spec, config: AudienceConfig, ops: Sequence[Operation] | None = None
 ) -> Classification:
     """Classify every operation of ``spec`` and the spec itself.
 
-    ``ops`` saves recomputing :func:`~govbot.openapi.model.operations` when the caller
+    ``ops`` saves recomputing :func:`~govbot.surface.operations` when the caller
     already has them.
     """
     if not spec.ok:
@@ -235,7 +42,7 @@ def classify(
         )
     data = spec.data
     assert data is not None
-    ctx = _Context(spec, _compile(config), data)
+    ctx = _Context(spec, compile_rules(config), data)
     decisions: dict[str, Decision] = {}
     for op in operations(spec) if ops is None else ops:
         decision = ctx.decide(op)
@@ -249,165 +56,6 @@ def classify(
 def classify_many(specs: Iterable[Spec], config: AudienceConfig) -> dict[str, Classification]:
     """Classification of each spec, keyed by its file."""
     return {spec.file: classify(spec, config) for spec in specs}
-
-
-# --- compiled policy ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Pattern:
-    key: str  # policy key, for evidence
-    text: str  # as the TC wrote it
-    regex: re.Pattern[str]
-    # A word every match contains (lower case), or "": a text without it is skipped
-    # without running the regex, which keeps long descriptions cheap.
-    needle: str = ""
-
-
-@dataclass(frozen=True)
-class _Patterns:
-    """The regexes of one policy key, tried in policy order."""
-
-    items: tuple[_Pattern, ...]
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def search(self, text: str) -> tuple[_Pattern, re.Match[str]] | None:
-        """The first pattern (in policy order) found in ``text``, with its match."""
-        low = text.lower() if text.isascii() else None
-        for p in self.items:
-            if low is not None and p.needle and p.needle not in low:
-                continue
-            m = p.regex.search(text)
-            if m is not None:
-                return p, m
-        return None
-
-
-_INLINE_FLAGS = re.compile(r"\(\?[aiLmsux-]")
-_ESCAPE_TAIL = {"x": 2, "u": 4, "U": 8}
-
-
-def _needle(pattern: str) -> str:
-    """The longest ASCII word that every match of ``pattern`` must contain ("" if unsure).
-
-    Only literal letters and digits outside groups, classes and quantifiers count, and a
-    pattern with a top-level ``|`` or inline flags (``(?x)`` changes what a space means)
-    has none. Matching is case-insensitive, so the word is lower-cased.
-    """
-    if _INLINE_FLAGS.search(pattern):
-        return ""
-    best, run, depth, i, n = "", "", 0, 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        step = 1
-        if c == "\\":
-            nxt = pattern[i + 1 : i + 2]
-            step = 2 + _ESCAPE_TAIL.get(nxt, 0)
-            if nxt == "N":
-                step = max(pattern.find("}", i) + 1 - i, 2)
-            elif nxt.isdigit():
-                while step < 4 and pattern[i + step : i + step + 1].isdigit():
-                    step += 1
-            c = ""
-        elif c == "[":
-            j = i + 1
-            j += pattern[j : j + 1] == "^"
-            j += pattern[j : j + 1] == "]"
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            step = j + 1 - i
-            c = ""
-        elif c in "?*+{":
-            run = run[:-1]  # the quantified character may be absent
-            if c == "{":
-                step = max(pattern.find("}", i) + 1 - i, 1)
-            c = ""
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            return ""
-        if depth == 0 and c.isascii() and c.isalnum():
-            run += c
-        else:
-            if len(run) > len(best):
-                best = run
-            run = ""
-        i += step
-    if len(run) > len(best):
-        best = run
-    return best.lower()
-
-
-@dataclass(frozen=True)
-class _Rules:
-    internal_files: tuple[tuple[str, str], ...]  # (policy key, glob)
-    admin_files: tuple[tuple[str, str], ...]
-    internal_paths: _Patterns
-    admin_paths: _Patterns
-    internal_tags: Mapping[str, str]  # casefolded -> as written
-    admin_tags: Mapping[str, str]
-    internal_servers: _Patterns
-    admin_scopes: tuple[_Pattern, ...]
-    internal_descriptions: _Patterns
-    admin_descriptions: _Patterns
-
-
-def _compile(config: AudienceConfig) -> _Rules:
-    try:
-        return _compile_cached(config)
-    except TypeError:  # unhashable values (lists) in a hand-built config
-        return _compile_uncached(config)
-
-
-@functools.lru_cache(maxsize=32)
-def _compile_cached(config: AudienceConfig) -> _Rules:
-    return _compile_uncached(config)
-
-
-def _compile_uncached(config: AudienceConfig) -> _Rules:
-    def values(key: str) -> tuple[str, ...]:
-        raw = getattr(config, key) or ()
-        if isinstance(raw, str):
-            raw = (raw,)
-        return tuple(str(v) for v in raw)
-
-    def regexes(key: str, *, full: bool = False) -> tuple[_Pattern, ...]:
-        out = []
-        for text in values(key):
-            try:
-                regex = re.compile(rf"(?:{text})\Z" if full else text, re.IGNORECASE)
-            except re.error as exc:
-                raise PolicyError(
-                    f"audience.{key}: {text!r} is not a valid regular expression: {exc}"
-                ) from exc
-            out.append(_Pattern(key, text, regex, "" if full else _needle(text)))
-        return tuple(out)
-
-    def patterns(key: str) -> _Patterns:
-        return _Patterns(regexes(key))
-
-    def globs(key: str) -> tuple[tuple[str, str], ...]:
-        return tuple((key, g) for g in values(key))
-
-    def names(key: str) -> dict[str, str]:
-        return {t.casefold(): t for t in values(key)}
-
-    return _Rules(
-        internal_files=globs("internal_files"),
-        admin_files=globs("admin_files"),
-        internal_paths=patterns("internal_paths"),
-        admin_paths=patterns("admin_paths"),
-        internal_tags=names("internal_tags"),
-        admin_tags=names("admin_tags"),
-        internal_servers=patterns("internal_servers"),
-        admin_scopes=regexes("admin_scopes", full=True),
-        internal_descriptions=patterns("internal_descriptions"),
-        admin_descriptions=patterns("admin_descriptions"),
-    )
 
 
 def _norm_file(file: str) -> str:
@@ -455,7 +103,7 @@ _WHERE = {
 class _Context:
     """What every operation of one spec shares: compiled rules, memos, tag descriptions."""
 
-    def __init__(self, spec: Spec, rules: _Rules, data: Mapping[str, Any]) -> None:
+    def __init__(self, spec: Spec, rules: CompiledRules, data: Mapping[str, Any]) -> None:
         self.spec = spec
         self.rules = rules
         self.data = data
@@ -464,9 +112,9 @@ class _Context:
         # Memos: most operations share a file, a path, a path item, tags and the
         # document's security, so each is judged once.
         self._files: dict[tuple[str, bool], _Verdict | None] = {}
-        self._paths: dict[tuple[str, bool], tuple[Audience, _Pattern] | None] = {}
+        self._paths: dict[tuple[str, bool], tuple[Audience, Pattern] | None] = {}
         self._item_servers: dict[tuple[str, str], _Verdict | None] = {}
-        self._scopes: dict[int, tuple[Any, tuple[str, str, _Pattern] | None]] = {}
+        self._scopes: dict[int, tuple[Any, tuple[str, str, Pattern] | None]] = {}
         self._scans: dict[tuple[str, str], _Scan] = {}
         # casefolded tag name -> (pointer of its description, normalised description)
         self.tag_docs: dict[str, tuple[str, str]] = {}
@@ -702,7 +350,7 @@ class _Context:
         evidence = f"security requires {scheme} scope/role '{scope}' (admin_scopes '{p.text}')"
         return (Audience.EXTERNAL_ADMIN, evidence, "policy:admin_scopes", file, pointer)
 
-    def _admin_scope(self, security: list[Any]) -> tuple[str, str, _Pattern] | None:
+    def _admin_scope(self, security: list[Any]) -> tuple[str, str, Pattern] | None:
         first = None
         for requirement in security:
             hit = None
@@ -811,17 +459,3 @@ class _Context:
                     "spec",
                 )
         return Audience.INTERNAL, f"all {total} operations are internal{note}", "spec"
-
-
-__all__ = [
-    "DEFAULT_ADMIN_DESCRIPTIONS",
-    "DEFAULT_INTERNAL_DESCRIPTIONS",
-    "OPENSTACK_ADMIN_PATHS",
-    "X_AUDIENCE",
-    "Classification",
-    "Decision",
-    "classify",
-    "classify_many",
-    "default_audience_config",
-    "openstack_audience_config",
-]

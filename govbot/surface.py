@@ -1,8 +1,12 @@
-"""The loaded spec and the API surface read from it (operations, parameters, schemas).
+"""The surface model: a loaded API description and the surface read from it.
 
-Every value keeps where it came from (file and JSON pointer) so that any finding can be
-placed on a line. ``$ref``s are followed lazily through :meth:`Spec.resolve`; the loader
-has already refused the ones that leave the repository, reach the network or loop.
+Format-neutral: a reader (:mod:`govbot.openapi` for OpenAPI and Swagger documents)
+builds a :class:`Spec` in the OpenAPI object shape, with the problems it met; every
+later stage (audience, diff, rules) reads the operations, parameters and schemas below
+and never the original format. Every value keeps where it came from (file and JSON
+pointer) so that any finding can be placed on a line. ``$ref``s are followed lazily
+through :meth:`Spec.resolve`; the reader has already refused the ones that leave the
+repository, reach the network or loop.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from govbot.findings import Finding
+from govbot.findings import Problem
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -72,7 +76,7 @@ LineLookup = Callable[[str], "int | None"]
 class Spec:
     """One loaded OpenAPI document and the files its ``$ref``s reach.
 
-    ``data`` is None when the document could not be loaded at all; ``findings`` then
+    ``data`` is None when the document could not be loaded at all; ``problems`` then
     says why. ``documents`` maps each file (display path) to its parsed content and
     ``refs`` maps (file, ref string) to the (file, pointer) it resolves to; the loader
     leaves refused or broken refs out, so resolving them gives None.
@@ -84,7 +88,7 @@ class Spec:
     documents: Mapping[str, Any] = field(default_factory=dict)
     refs: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     lines: Mapping[str, LineLookup] = field(default_factory=dict)
-    findings: tuple[Finding, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:

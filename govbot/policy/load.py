@@ -1,12 +1,10 @@
-"""Governance policy: the TC's YAML in ``policies/``, checked against a JSON Schema.
-
-Policy says *what* is enforced (rules, severities, audiences, windows, waivers);
-deployment settings (URLs, credentials) live in :mod:`govbot.settings` and never here.
+"""Loading the policy: the TC's YAML in ``policies/``, checked, merged and typed once.
 
 Loading is strict, as in openstack/governance: every file is checked on its own
 against ``policies/schema.json`` (``additionalProperties: false`` everywhere), rule
-codes and rule options are checked against the registry, and every error is one line
-naming the file, the key and the line.
+codes and rule options are checked against the catalogue, and every error is one line
+naming the file, the key and the line. The result is a :class:`~govbot.policy.model.Policy`
+whose every section is already parsed.
 """
 
 from __future__ import annotations
@@ -15,198 +13,34 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
+from govbot.audience import AudienceConfig
+from govbot.blueprints import BlueprintConfig
 from govbot.errors import PolicyError
 from govbot.findings import Audience, Severity
-
-
-@dataclass(frozen=True)
-class RuleConfig:
-    """What the policy says about one rule."""
-
-    enabled: bool = True
-    severity: Severity | None = None  # overrides the rule's default for every audience
-    options: Mapping[str, Any] = field(default_factory=dict)
-    # Per-audience overrides (``severity: {external: error, internal: info}``); they win
-    # over ``severity`` for the audiences they name.
-    severities: Mapping[Audience, Severity] = field(default_factory=dict)
-
-    def severity_for(self, audience: Audience | None) -> Severity | None:
-        """The policy's severity for findings about ``audience``; None = the rule's default."""
-        return self.severities.get(audience or Audience.EXTERNAL, self.severity)
-
-
-@dataclass(frozen=True)
-class Waiver:
-    """A finding the TC agreed to accept: which rule, where, why and until when."""
-
-    rule: str
-    path: str = "**"  # glob over the spec's file path
-    pointer: str = ""  # JSON-pointer prefix inside the spec ("" = anywhere)
-    reason: str = ""
-    expires: dt.date | None = None
-    source: str = ""  # policy file that declared it, for messages
-    line: int | None = None  # its line in that file
-
-    def expired(self, today: dt.date) -> bool:
-        """True once ``today`` is past the last day the waiver applies."""
-        return self.expires is not None and today > self.expires
-
-    def covers(self, rule: str, file: str, pointer: str) -> bool:
-        """Whether this waiver applies to a finding of ``rule`` at ``file`` + ``pointer``."""
-        if rule != self.rule or not glob_match(self.path, file):
-            return False
-        prefix = self.pointer.rstrip("/")
-        return not prefix or pointer == prefix or pointer.startswith(prefix + "/")
-
-
-@dataclass(frozen=True)
-class AudienceConfig:
-    """Policy rules of design.md §4.1 step 2 (explicit markers in the spec come first)."""
-
-    internal_files: tuple[str, ...] = ()  # spec path globs, e.g. "api-specs/internal/**"
-    admin_files: tuple[str, ...] = ()
-    internal_paths: tuple[str, ...] = ()  # URL path regexes
-    admin_paths: tuple[str, ...] = ()
-    internal_tags: tuple[str, ...] = ()  # case-insensitive tag names
-    admin_tags: tuple[str, ...] = ()
-    internal_servers: tuple[str, ...] = ()  # server URL regexes
-    admin_scopes: tuple[str, ...] = ()  # security scopes/roles that mean admin-only
-    admin_descriptions: tuple[str, ...] = ()  # description regexes ("only ... administrative role")
-    internal_descriptions: tuple[str, ...] = ()  # description regexes ("for internal use only")
-
-
-@dataclass(frozen=True)
-class VoteConfig:
-    """The label govbot votes on, and the value for each verdict."""
-
-    label: str = "API-Review"
-    on_error: int = -1  # any finding is an error
-    on_warning: int | None = None  # the worst finding is a warning; None: as on_clean
-    on_clean: int = 1  # otherwise
-
-    def value_for(self, worst: Severity | None) -> int:
-        """The vote for findings whose worst severity is ``worst`` (None: no findings)."""
-        if worst is Severity.ERROR:
-            return self.on_error
-        if worst is Severity.WARNING and self.on_warning is not None:
-            return self.on_warning
-        return self.on_clean
-
-
-@dataclass(frozen=True)
-class ReviewConfig:
-    """How govbot reviews a Gerrit change (the policy's ``review`` section).
-
-    Without a ``review`` section govbot comments but does not vote: a vote is something
-    the TC asks for explicitly (the default policy does, on ``API-Review``).
-    """
-
-    purpose: str = "api-review"
-    vote: VoteConfig | None = None
-    skip_wip: bool = True
-    skip_private: bool = True
-    max_comments: int = 50
-    min_severity_inline: Severity = Severity.WARNING
-    # Findings on surface the change did not add or touch (scope "existing") are only
-    # counted in the summary unless this is set: the change's author did not cause them.
-    inline_existing: bool = False
-
-    @property
-    def tag(self) -> str:
-        """The Gerrit tag of every message, comment and vote of the review."""
-        return f"autogenerated:govbot:{self.purpose}"
-
-
-DEFAULT_SPEC_GLOBS = ("api-specs/**/*.yaml", "api-specs/**/*.yml", "api-specs/**/*.json")
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The merged policy of one directory (or file), ready for :func:`govbot.evaluate.evaluate`."""
-
-    source: str  # directory or file it came from
-    digest: str  # sha256 of the policy content: a review is idempotent per policy version
-    rules: Mapping[str, RuleConfig] = field(default_factory=dict)
-    audience: AudienceConfig = field(default_factory=AudienceConfig)
-    # Files that count as API specs in a git range / Gerrit change.
-    spec_globs: tuple[str, ...] = DEFAULT_SPEC_GLOBS
-    waivers: tuple[Waiver, ...] = ()
-    # Preferred terms: discouraged field name -> preferred one (project_id, not tenant_id).
-    glossary: Mapping[str, str] = field(default_factory=dict)
-    max_file_bytes: int = 64 * 1024 * 1024
-    review: ReviewConfig = field(default_factory=ReviewConfig)
-    # Raw document kept for later issues' sections (review, escalation, blueprints).
-    raw: Mapping[str, Any] = field(default_factory=dict)
-
-    def rule_config(self, code: str) -> RuleConfig:
-        """The policy's settings for ``code`` (defaults when the policy does not list it)."""
-        return self.rules.get(code, RuleConfig())
-
-    def is_spec(self, path: str) -> bool:
-        """Whether ``path`` (relative to the repository root) is an API spec by the globs."""
-        return any(glob_match(g, path) for g in self.spec_globs)
-
-
-# --- globs -----------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = end
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def glob_match(pattern: str, path: str) -> bool:
-    """Match ``path`` against a glob where ``*`` stays inside one directory and ``**`` spans any."""
-    path = path.replace("\\", "/").removeprefix("./")
-    return _glob_regex(pattern.removeprefix("./")).match(path) is not None
-
+from govbot.paths import packaged_policy_dir
+from govbot.policy.escalation import EscalationConfig
+from govbot.policy.model import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_SPEC_GLOBS,
+    Policy,
+    ReviewConfig,
+    RuleConfig,
+    VoteConfig,
+    Waiver,
+)
+from govbot.rules.catalog import CATALOG
+from govbot.rules.registry import Catalog
 
 # --- loading ---------------------------------------------------------------------------
 
 _MAX_NODES = 200_000  # a policy is a few hundred lines; this only stops alias bombs
-
-
-def packaged_policy_dir() -> Path:
-    """The default policy shipped inside the package (a copy of the top-level ``policies/``)."""
-    return Path(str(resources.files("govbot") / "data" / "policies"))
 
 
 @functools.cache
@@ -216,11 +50,12 @@ def _schema() -> dict[str, Any]:
     return schema
 
 
-def load_policy(path: str | Path | None = None) -> Policy:
+def load_policy(path: str | Path | None = None, *, catalog: Catalog = CATALOG) -> Policy:
     """Load a policy directory (every ``*.yaml`` merged in name order) or a single file.
 
-    ``None`` loads the default policy shipped inside the package. Raises
-    :class:`PolicyError` with a one-line message naming the file, the key and the line.
+    ``None`` loads the default policy shipped inside the package. Rule codes and options
+    are checked against ``catalog``. Raises :class:`PolicyError` with a one-line message
+    naming the file, the key and the line.
     """
     base = Path(path) if path is not None else packaged_policy_dir()
     if base.is_dir():
@@ -238,7 +73,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
         display = _display(file)
         data, lines = _read_yaml(file, display)
         _check_schema(data, lines, display)
-        _check_rules(data, lines, display)
+        _check_rules(data, lines, display, catalog)
         waivers.extend(_waivers(data, lines, display))
         _merge(merged, {k: v for k, v in data.items() if k != "waivers"})
 
@@ -258,10 +93,22 @@ def load_policy(path: str | Path | None = None) -> Policy:
         spec_globs=tuple(merged.get("specs", DEFAULT_SPEC_GLOBS)),
         waivers=tuple(waivers),
         glossary=dict(merged.get("glossary", {})),
-        max_file_bytes=int(merged.get("max_file_bytes", Policy.max_file_bytes)),
+        max_file_bytes=int(merged.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
         review=_review_config(merged.get("review", {})),
-        raw=merged,
+        **_sections(merged, _display(base)),
+        catalog=catalog,
     )
+
+
+def _sections(merged: Mapping[str, Any], display: str) -> dict[str, Any]:
+    """The sections parsed by their own types (a bad value is named with the policy)."""
+    try:
+        return {
+            "escalation": EscalationConfig.from_raw(merged.get("escalation")),
+            "blueprints": BlueprintConfig.from_raw(merged),
+        }
+    except PolicyError as exc:
+        raise PolicyError(f"{display}: {exc}") from None
 
 
 def _review_config(data: Mapping[str, Any]) -> ReviewConfig:
@@ -444,13 +291,12 @@ def _explain(error: jsonschema.ValidationError, lines: Mapping[str, int], displa
     return f"{display}: {error.message} at {pointer}{_where(lines, pointer)}"
 
 
-def _check_rules(data: Mapping[str, Any], lines: Mapping[str, int], display: str) -> None:
-    from govbot.rules.registry import get_rule
-
-    _register_policy_rules()
+def _check_rules(
+    data: Mapping[str, Any], lines: Mapping[str, int], display: str, catalog: Catalog
+) -> None:
     for code, value in data.get("rules", {}).items():
         pointer = f"/rules/{code}"
-        rule = get_rule(code)
+        rule = catalog.get(code)
         if rule is None or rule.code != code:
             raise PolicyError(
                 f"{display}: unknown rule code {code!r} at {pointer}{_where(lines, pointer)}"
@@ -472,18 +318,12 @@ def _check_rules(data: Mapping[str, Any], lines: Mapping[str, int], display: str
                 )
     for i, waiver in enumerate(data.get("waivers", [])):
         code = waiver["rule"]
-        rule = get_rule(code)
+        rule = catalog.get(code)
         if rule is None or rule.code != code:
             pointer = f"/waivers/{i}/rule"
             raise PolicyError(
                 f"{display}: unknown rule code {code!r} at {pointer}{_where(lines, pointer)}"
             )
-
-
-def _register_policy_rules() -> None:
-    # POL rules are raised by the evaluator itself; make sure they are registered even
-    # if the catalogue does not import them.
-    from govbot.rules import policy_rules  # noqa: F401
 
 
 def _kind(value: Any) -> str:
