@@ -65,6 +65,7 @@ from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GovbotError, SpecError
 from govbot.evaluate import Subject, evaluate
 from govbot.findings import Audience, Finding, Severity
+from govbot.gerrit.sources import RevisionReader, change_ref
 from govbot.openapi.load import load_spec
 from govbot.policy import Policy
 from govbot.rules.catalog import all_rules
@@ -845,8 +846,6 @@ def _index_merged_one(
             continue
         merged_at = change.submitted or change.updated
         if mirror is not None:
-            from govbot.gerrit.sources import change_ref
-
             ps = change.current_revision_number or 1
             reader = mirror.fetch(
                 project, change_ref(change.number, ps), branch=change.branch, commit=revision
@@ -863,8 +862,6 @@ def _index_merged_one(
                 change_number=change.number,
             )
         else:
-            from govbot.gerrit.sources import RevisionReader
-
             changed = client.files(change.number, revision, parent=1)
             paths = [p for p in changed if not p.startswith("/")]
             specs = [p for p in paths if policy.is_spec(p)]
