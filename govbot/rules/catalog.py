@@ -5,12 +5,29 @@ A new rule family is added to the list below; nothing registers itself on import
 
 from __future__ import annotations
 
-from govbot.rules import blueprints, consistency, cross, deprecation, loading, policy_rules
+from govbot.rules import blueprints, cross, deprecation, loading, policy_rules
+from govbot.rules.consistency import (
+    docs,
+    errors,
+    methods,
+    naming,
+    pagination,
+    paths,
+    status_codes,
+    versions,
+)
 from govbot.rules.registry import Catalog, Rule
 
 CATALOG = Catalog.of_modules(
     loading,
-    consistency,
+    naming,
+    paths,
+    methods,
+    status_codes,
+    errors,
+    pagination,
+    docs,
+    versions,
     deprecation,
     cross,
     blueprints,

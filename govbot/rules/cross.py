@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govbot.findings import Severity
-from govbot.rules.consistency import (
+from govbot.rules.consistency.index import (
     Rank,
     Sink,
     attribution,
@@ -30,7 +30,7 @@ from govbot.rules.consistency import (
     static_segments,
     words,
 )
-from govbot.rules.registry import CrossContext, Hit, SpecContext, rule
+from govbot.rules.registry import CrossContext, Hit, Kind, SpecContext, rule
 from govbot.surface import Node, Spec, join, schema_type
 
 # Formats that change what a value means to a client. Numeric storage formats (int32,
@@ -233,7 +233,7 @@ def _others(n: int) -> str:
 @rule(
     "CON080",
     "field-type-consistent",
-    kind="cross",
+    kind=Kind.CROSS,
     severity=Severity.ERROR,
     options={"formats": SEMANTIC_FORMATS},
     guideline="TC-consistency",
@@ -271,9 +271,8 @@ def field_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
     formats = frozenset(option(ctx, "formats", SEMANTIC_FORMATS))
     sink = Sink()
     for o, ref, n in _conflicts(list(_field_occurrences(ctx, formats))):
-        sink.add(
-            o.file,
-            o.pointer,
+        sink.at(
+            o,
             f"Field `{o.name}` is {o.signature} here but {ref.signature} in "
             f"{_where(ref)}{_others(n)}: use the same type and format in every service.",
             o.rank,
@@ -284,7 +283,7 @@ def field_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
 @rule(
     "CON081",
     "field-name-variant",
-    kind="cross",
+    kind=Kind.CROSS,
     severity=Severity.WARNING,
     guideline="NAM-04",
 )
@@ -316,9 +315,8 @@ def field_name_variant(ctx: CrossContext) -> Iterable[Hit]:
     occs.extend(_parameter_occurrences(ctx, frozenset(SEMANTIC_FORMATS)))
     sink = Sink()
     for o, ref, n in _minorities(occs, lambda o: squash(o.name), lambda o: o.name):
-        sink.add(
-            o.file,
-            o.pointer,
+        sink.at(
+            o,
             f"`{o.name}` is spelled `{ref.name}` in {_where(ref)}{_others(n)}: use one "
             "spelling for one concept across services.",
             o.rank,
@@ -377,7 +375,7 @@ def _respell(original: str, parts: list[str]) -> str:
 @rule(
     "CON082",
     "glossary-term",
-    kind="spec",
+    kind=Kind.SPEC,
     severity=Severity.WARNING,
     options={"glossary": DEFAULT_GLOSSARY, "paths": True},
     guideline="TC-glossary",
@@ -452,7 +450,7 @@ def glossary_term(ctx: SpecContext) -> Iterable[Hit]:
 @rule(
     "CON083",
     "query-parameter-type-consistent",
-    kind="cross",
+    kind=Kind.CROSS,
     severity=Severity.ERROR,
     options={"formats": SEMANTIC_FORMATS},
     guideline="FIL-01",
@@ -485,9 +483,8 @@ def query_parameter_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
     formats = frozenset(option(ctx, "formats", SEMANTIC_FORMATS))
     sink = Sink()
     for o, ref, n in _conflicts(list(_parameter_occurrences(ctx, formats))):
-        sink.add(
-            o.file,
-            o.pointer,
+        sink.at(
+            o,
             f"Query parameter `{o.name}` is {o.signature} here but {ref.signature} in "
             f"{_where(ref)}{_others(n)}: use the same type and format in every service.",
             o.rank,

@@ -26,7 +26,7 @@ from govbot.diff import (
     SpecDiff,
 )
 from govbot.findings import Audience, Scope, Severity, Side
-from govbot.rules.registry import DiffContext, Hit, Rule, SpecContext, rule
+from govbot.rules.registry import DiffContext, Hit, Kind, Rule, SpecContext, rule
 from govbot.surface import (
     HTTP_METHODS,
     Node,
@@ -346,7 +346,7 @@ def _future_sunset(value: Any, today: dt.date) -> dt.date | None:
 @rule(
     "DEP001",
     "removed-without-deprecation",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.ERROR,
     options={"min_notice_days": dict(NOTICE_DAYS)},
     guideline="DEP-03",
@@ -397,7 +397,9 @@ def removed_without_deprecation(ctx: DiffContext) -> Iterator[Hit]:
         )
 
 
-@rule("DEP002", "removed-before-sunset", kind="diff", severity=Severity.ERROR, guideline="DEP-03")
+@rule(
+    "DEP002", "removed-before-sunset", kind=Kind.DIFF, severity=Severity.ERROR, guideline="DEP-03"
+)
 def removed_before_sunset(ctx: DiffContext) -> Iterator[Hit]:
     """Something was removed before the sunset date it announced.
 
@@ -457,7 +459,7 @@ def removed_before_sunset(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP003",
     "removed-after-deprecation",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.INFO,
     internal=Severity.INFO,
     guideline="DEP-03",
@@ -546,7 +548,7 @@ def removed_after_deprecation(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP004",
     "deprecated-without-sunset",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.ERROR,
     options={"min_notice_days": dict(NOTICE_DAYS)},
     guideline="DEP-03",
@@ -602,7 +604,7 @@ def deprecated_without_sunset(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP005",
     "sunset-too-soon",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.ERROR,
     options={"min_notice_days": dict(NOTICE_DAYS)},
     guideline="DEP-03",
@@ -672,7 +674,7 @@ def sunset_too_soon(ctx: DiffContext) -> Iterator[Hit]:
     yield from hits.hits()
 
 
-@rule("DEP006", "sunset-unparseable", kind="spec", severity=Severity.ERROR, guideline="RFC 8594")
+@rule("DEP006", "sunset-unparseable", kind=Kind.SPEC, severity=Severity.ERROR, guideline="RFC 8594")
 def sunset_unparseable(ctx: SpecContext) -> Iterator[Hit]:
     """An ``x-sunset`` value is not a date.
 
@@ -717,7 +719,7 @@ def sunset_unparseable(ctx: SpecContext) -> Iterator[Hit]:
             )
 
 
-@rule("DEP007", "sunset-removed", kind="diff", severity=Severity.ERROR, guideline="RFC 8594")
+@rule("DEP007", "sunset-removed", kind=Kind.DIFF, severity=Severity.ERROR, guideline="RFC 8594")
 def sunset_removed(ctx: DiffContext) -> Iterator[Hit]:
     """A deprecated element lost its sunset date.
 
@@ -767,7 +769,9 @@ def sunset_removed(ctx: DiffContext) -> Iterator[Hit]:
     yield from hits.hits()
 
 
-@rule("DEP008", "sunset-moved-earlier", kind="diff", severity=Severity.ERROR, guideline="RFC 8594")
+@rule(
+    "DEP008", "sunset-moved-earlier", kind=Kind.DIFF, severity=Severity.ERROR, guideline="RFC 8594"
+)
 def sunset_moved_earlier(ctx: DiffContext) -> Iterator[Hit]:
     """A sunset date was moved earlier.
 
@@ -811,7 +815,7 @@ def sunset_moved_earlier(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP009",
     "deprecated-without-replacement",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.WARNING,
     options={"replacement_pattern": _REPLACEMENT},
     guideline="DEP-01",
@@ -866,7 +870,11 @@ def deprecated_without_replacement(ctx: DiffContext) -> Iterator[Hit]:
 
 
 @rule(
-    "DEP010", "request-parameter-removed", kind="diff", severity=Severity.ERROR, guideline="INT-07"
+    "DEP010",
+    "request-parameter-removed",
+    kind=Kind.DIFF,
+    severity=Severity.ERROR,
+    guideline="INT-07",
 )
 def request_parameter_removed(ctx: DiffContext) -> Iterator[Hit]:
     """A request parameter was removed without having been deprecated first.
@@ -909,7 +917,7 @@ def request_parameter_removed(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP011",
     "new-required-request-parameter",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.ERROR,
     guideline="INT-07",
 )
@@ -959,7 +967,7 @@ def new_required_request_parameter(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP012",
     "new-required-request-property",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.ERROR,
     guideline="INT-04",
 )
@@ -1029,7 +1037,9 @@ def new_required_request_property(ctx: DiffContext) -> Iterator[Hit]:
     yield from hits.hits()
 
 
-@rule("DEP013", "property-type-changed", kind="diff", severity=Severity.ERROR, guideline="INT-05")
+@rule(
+    "DEP013", "property-type-changed", kind=Kind.DIFF, severity=Severity.ERROR, guideline="INT-05"
+)
 def property_type_changed(ctx: DiffContext) -> Iterator[Hit]:
     """The type or format of a parameter, request field or response field changed.
 
@@ -1129,7 +1139,7 @@ def _response_removals(ctx: DiffContext, *, required: bool) -> Iterator[Hit]:
 @rule(
     "DEP014",
     "response-required-property-removed",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.ERROR,
     guideline="INT-04",
 )
@@ -1159,7 +1169,7 @@ def response_required_property_removed(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP015",
     "response-property-became-optional",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.ERROR,
     guideline="INT-05",
 )
@@ -1219,7 +1229,7 @@ def response_property_became_optional(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP016",
     "response-optional-property-removed",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.WARNING,
     guideline="INT-04",
 )
@@ -1246,7 +1256,11 @@ def response_optional_property_removed(ctx: DiffContext) -> Iterator[Hit]:
 
 
 @rule(
-    "DEP017", "request-property-removed", kind="diff", severity=Severity.WARNING, guideline="INT-04"
+    "DEP017",
+    "request-property-removed",
+    kind=Kind.DIFF,
+    severity=Severity.WARNING,
+    guideline="INT-04",
 )
 def request_property_removed(ctx: DiffContext) -> Iterator[Hit]:
     """A request field was removed without having been deprecated first.
@@ -1294,7 +1308,7 @@ def request_property_removed(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP018",
     "response-success-status-removed",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.ERROR,
     guideline="INT-02",
 )
@@ -1340,7 +1354,11 @@ def response_success_status_removed(ctx: DiffContext) -> Iterator[Hit]:
 
 
 @rule(
-    "DEP019", "request-enum-value-removed", kind="diff", severity=Severity.ERROR, guideline="INT-06"
+    "DEP019",
+    "request-enum-value-removed",
+    kind=Kind.DIFF,
+    severity=Severity.ERROR,
+    guideline="INT-06",
 )
 def request_enum_value_removed(ctx: DiffContext) -> Iterator[Hit]:
     """A value clients could send was removed from an enum.
@@ -1395,7 +1413,7 @@ def request_enum_value_removed(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP020",
     "response-enum-value-added",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.WARNING,
     guideline="INT-06",
 )
@@ -1445,7 +1463,7 @@ def response_enum_value_added(ctx: DiffContext) -> Iterator[Hit]:
     yield from hits.hits()
 
 
-@rule("DEP021", "security-tightened", kind="diff", severity=Severity.ERROR, guideline="INT-07")
+@rule("DEP021", "security-tightened", kind=Kind.DIFF, severity=Severity.ERROR, guideline="INT-07")
 def security_tightened(ctx: DiffContext) -> Iterator[Hit]:
     """An operation asks for more authentication or authorisation than before.
 
@@ -1575,7 +1593,7 @@ def _interop_field(f: FieldDiff) -> bool:
 @rule(
     "DEP022",
     "needs-microversion",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.ERROR,
     options={"microversions": "auto"},
     guideline="MV-02",
@@ -1668,7 +1686,7 @@ def _breaking_checks() -> tuple[Rule, ...]:
 @rule(
     "DEP023",
     "major-version-not-bumped",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.WARNING,
     options={"microversions": "auto"},
     guideline="MV-02",
@@ -1726,7 +1744,7 @@ def major_version_not_bumped(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP024",
     "microversion-range-narrowed",
-    kind="diff",
+    kind=Kind.DIFF,
     severity=Severity.ERROR,
     guideline="MV-06",
 )
@@ -1787,7 +1805,11 @@ def microversion_range_narrowed(ctx: DiffContext) -> Iterator[Hit]:
 
 
 @rule(
-    "DEP025", "response-header-removed", kind="diff", severity=Severity.WARNING, guideline="INT-03"
+    "DEP025",
+    "response-header-removed",
+    kind=Kind.DIFF,
+    severity=Severity.WARNING,
+    guideline="INT-03",
 )
 def response_header_removed(ctx: DiffContext) -> Iterator[Hit]:
     """A response header was removed without having been deprecated first.
@@ -1830,7 +1852,7 @@ def response_header_removed(ctx: DiffContext) -> Iterator[Hit]:
 @rule(
     "DEP026",
     "retired-operation-not-deprecated",
-    kind="spec",
+    kind=Kind.SPEC,
     severity=Severity.WARNING,
     guideline="DEP-05",
 )
@@ -1873,7 +1895,7 @@ def retired_operation_not_deprecated(ctx: SpecContext) -> Iterator[Hit]:
         )
 
 
-@rule("DEP027", "media-type-removed", kind="diff", severity=Severity.ERROR, guideline="INT-03")
+@rule("DEP027", "media-type-removed", kind=Kind.DIFF, severity=Severity.ERROR, guideline="INT-03")
 def media_type_removed(ctx: DiffContext) -> Iterator[Hit]:
     """A request or response media type was removed.
 
