@@ -5,7 +5,7 @@ A new rule family is added to the list below; nothing registers itself on import
 
 from __future__ import annotations
 
-from govbot.rules import blueprints, cross, deprecation, loading, policy_rules
+from govbot.rules import blueprints, cross, loading, policy_rules
 from govbot.rules.consistency import (
     docs,
     errors,
@@ -16,6 +16,8 @@ from govbot.rules.consistency import (
     status_codes,
     versions,
 )
+from govbot.rules.deprecation import removals, request, response, sunset
+from govbot.rules.deprecation import versions as version_rules
 from govbot.rules.registry import Catalog, Rule
 
 CATALOG = Catalog.of_modules(
@@ -28,7 +30,11 @@ CATALOG = Catalog.of_modules(
     pagination,
     docs,
     versions,
-    deprecation,
+    removals,
+    sunset,
+    request,
+    response,
+    version_rules,
     cross,
     blueprints,
     policy_rules,

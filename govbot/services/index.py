@@ -69,7 +69,7 @@ from govbot.gerrit.sources import RevisionReader, change_ref
 from govbot.openapi.load import load_spec
 from govbot.policy import Policy
 from govbot.rules.catalog import all_rules
-from govbot.rules.deprecation import parse_sunset
+from govbot.rules.deprecation.elements import parse_sunset
 from govbot.services.check import SpecSource, check_pairs
 from govbot.sources import GitReader, open_repo
 from govbot.surface import Operation, Spec, operations

@@ -30,20 +30,8 @@ from govbot.surface import (
 )
 
 SCOPES: tuple[Scope, ...] = (Scope.EXISTING, Scope.CHANGED, Scope.NEW)
-
-
-SCOPES: tuple[Scope, ...] = (Scope.EXISTING, Scope.CHANGED, Scope.NEW)
-AUDIENCES: tuple[Audience, ...] = (Audience.INTERNAL, Audience.EXTERNAL_ADMIN, Audience.EXTERNAL)
-
-
 AUDIENCES: tuple[Audience, ...] = (Audience.INTERNAL, Audience.EXTERNAL_ADMIN, Audience.EXTERNAL)
 _AUDIENCE_RANK = {a: i for i, a in enumerate(AUDIENCES)}
-
-
-_AUDIENCE_RANK = {a: i for i, a in enumerate(AUDIENCES)}
-Rank = tuple[int, int]  # (scope rank, audience rank); bigger is stricter
-
-
 Rank = tuple[int, int]  # (scope rank, audience rank); bigger is stricter
 SchemaId = tuple[str, str]  # (file, pointer) of a resolved schema
 
@@ -223,9 +211,6 @@ def _build_index(spec: Spec) -> SpecIndex:
 
 
 _COMPOSITES = ("allOf", "oneOf", "anyOf", "prefixItems")
-
-
-_COMPOSITES = ("allOf", "oneOf", "anyOf", "prefixItems")
 _SINGLES = ("items", "additionalProperties", "not")
 
 
@@ -321,9 +306,6 @@ def prepare(ctx: SpecContext) -> tuple[SpecIndex, Attribution]:
     """The spec's index and the ranks of its elements in this context."""
     index = spec_index(ctx.spec)
     return index, attribution(ctx.spec, ctx.touched, ctx.audience, index)
-
-
-_WORD_RE = re.compile(r"[A-Z]+(?![a-z])\d*|[A-Z]?[a-z]+\d*|\d+")
 
 
 _WORD_RE = re.compile(r"[A-Z]+(?![a-z])\d*|[A-Z]?[a-z]+\d*|\d+")

@@ -170,9 +170,6 @@ def sort_parameter(ctx: SpecContext) -> Iterable[Hit]:
 
 
 COUNT_FIELDS = ["total", "total_count", "num_results", "total_results", "total_items"]
-
-
-COUNT_FIELDS = ["total", "total_count", "num_results", "total_results", "total_items"]
 COUNT_PARAMETERS = ["include_count", "with_total", "total_count", "show_count", "include_total"]
 
 
