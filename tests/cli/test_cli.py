@@ -11,7 +11,7 @@ import git
 import pytest
 from click.testing import CliRunner
 
-import govbot.cli
+import govbot.cli.common
 from govbot.cli import cli
 from govbot.findings import Severity
 from govbot.policy import load_policy
@@ -76,7 +76,7 @@ def flag_servers(monkeypatch):
     catalog = CATALOG.with_rules(no_servers, removed)
     # The command line loads its policy against this catalogue, so these rules run.
     monkeypatch.setattr(
-        govbot.cli, "load_policy", lambda path=None: load_policy(path, catalog=catalog)
+        govbot.cli.common, "load_policy", lambda path=None: load_policy(path, catalog=catalog)
     )
 
 
@@ -172,7 +172,7 @@ def test_exit_2_on_unexpected_errors_with_trace_only_under_debug(
     def boom(*args, **kwargs):
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr("govbot.cli.check_files", boom)
+    monkeypatch.setattr("govbot.cli.offline.check_files", boom)
     result = invoke("check", "--policy", quiet_policy, spec_file)
     assert result.exit_code == 2
     line = one_line_error(result)
