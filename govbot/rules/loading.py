@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from govbot.findings import Problem, Scope, Severity, Side
-from govbot.openapi import load
+from govbot.openapi import problems
 from govbot.rules.registry import Check, Hit, Kind, LoadContext, Rule, rule
 
 
@@ -51,10 +51,10 @@ def _key(p: Problem, old_file: str, new_file: str) -> tuple[str, str, str]:
 
 def _load_rule(code: str, severity: Severity = Severity.ERROR) -> Callable[[Check], Rule]:
     """Register a load rule; load problems are about the file, whatever the audience."""
-    return rule(code, load.PROBLEMS[code], kind=Kind.LOAD, severity=severity, internal=severity)
+    return rule(code, problems.PROBLEMS[code], kind=Kind.LOAD, severity=severity, internal=severity)
 
 
-@_load_rule(load.SYNTAX_ERROR)
+@_load_rule(problems.SYNTAX_ERROR)
 def syntax_error(ctx: LoadContext) -> Iterator[Hit]:
     """The file is not well-formed YAML or JSON.
 
@@ -80,10 +80,10 @@ def syntax_error(ctx: LoadContext) -> Iterator[Hit]:
     References:
         YAML 1.2 (https://yaml.org/spec/1.2.2/), RFC 8259 (JSON).
     """
-    return _hits(ctx, load.SYNTAX_ERROR)
+    return _hits(ctx, problems.SYNTAX_ERROR)
 
 
-@_load_rule(load.FILE_TOO_LARGE)
+@_load_rule(problems.FILE_TOO_LARGE)
 def file_too_large(ctx: LoadContext) -> Iterator[Hit]:
     """The file is bigger than the size limit, so it was not read.
 
@@ -105,10 +105,10 @@ def file_too_large(ctx: LoadContext) -> Iterator[Hit]:
     References:
         ``MAX_BYTES`` in ``govbot/openapi/load.py``; the policy's ``max_file_bytes``.
     """
-    return _hits(ctx, load.FILE_TOO_LARGE)
+    return _hits(ctx, problems.FILE_TOO_LARGE)
 
 
-@_load_rule(load.BINARY_FILE)
+@_load_rule(problems.BINARY_FILE)
 def binary_file(ctx: LoadContext) -> Iterator[Hit]:
     """The file contains NUL bytes: it is binary, not a text document.
 
@@ -129,10 +129,10 @@ def binary_file(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.3 (documents are JSON or YAML, UTF-8).
     """
-    return _hits(ctx, load.BINARY_FILE)
+    return _hits(ctx, problems.BINARY_FILE)
 
 
-@_load_rule(load.NOT_UTF8)
+@_load_rule(problems.NOT_UTF8)
 def not_utf8(ctx: LoadContext) -> Iterator[Hit]:
     """The file is not valid UTF-8 text.
 
@@ -153,10 +153,10 @@ def not_utf8(ctx: LoadContext) -> Iterator[Hit]:
     References:
         RFC 8259 §8.1; OpenAPI 3.1 §4.3.
     """
-    return _hits(ctx, load.NOT_UTF8)
+    return _hits(ctx, problems.NOT_UTF8)
 
 
-@_load_rule(load.ALIAS_BOMB)
+@_load_rule(problems.ALIAS_BOMB)
 def alias_bomb(ctx: LoadContext) -> Iterator[Hit]:
     """YAML aliases would expand to an enormous (or infinitely deep) document.
 
@@ -182,10 +182,10 @@ def alias_bomb(ctx: LoadContext) -> Iterator[Hit]:
     References:
         https://en.wikipedia.org/wiki/Billion_laughs_attack
     """
-    return _hits(ctx, load.ALIAS_BOMB)
+    return _hits(ctx, problems.ALIAS_BOMB)
 
 
-@_load_rule(load.TOO_DEEP)
+@_load_rule(problems.TOO_DEEP)
 def nesting_too_deep(ctx: LoadContext) -> Iterator[Hit]:
     """The document nests deeper than any real API description (about 1000 levels).
 
@@ -207,10 +207,10 @@ def nesting_too_deep(ctx: LoadContext) -> Iterator[Hit]:
     References:
         ``MAX_DEPTH`` in ``govbot/openapi/load.py``.
     """
-    return _hits(ctx, load.TOO_DEEP)
+    return _hits(ctx, problems.TOO_DEEP)
 
 
-@_load_rule(load.NOT_OPENAPI)
+@_load_rule(problems.NOT_OPENAPI)
 def not_openapi(ctx: LoadContext) -> Iterator[Hit]:
     """The file parses, but it is not an OpenAPI description.
 
@@ -233,10 +233,10 @@ def not_openapi(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.8.1 (the ``openapi`` field is required).
     """
-    return _hits(ctx, load.NOT_OPENAPI)
+    return _hits(ctx, problems.NOT_OPENAPI)
 
 
-@_load_rule(load.UNSUPPORTED_VERSION)
+@_load_rule(problems.UNSUPPORTED_VERSION)
 def unsupported_version(ctx: LoadContext) -> Iterator[Hit]:
     """The document declares an OpenAPI version govbot cannot check.
 
@@ -257,10 +257,10 @@ def unsupported_version(ctx: LoadContext) -> Iterator[Hit]:
     References:
         https://spec.openapis.org/oas/
     """
-    return _hits(ctx, load.UNSUPPORTED_VERSION)
+    return _hits(ctx, problems.UNSUPPORTED_VERSION)
 
 
-@_load_rule(load.REMOTE_REF)
+@_load_rule(problems.REMOTE_REF)
 def remote_ref(ctx: LoadContext) -> Iterator[Hit]:
     """A ``$ref`` points to a URL; govbot never fetches remote references.
 
@@ -284,10 +284,10 @@ def remote_ref(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OWASP SSRF; OpenAPI 3.1 §4.8.23 (Reference Object).
     """
-    return _hits(ctx, load.REMOTE_REF)
+    return _hits(ctx, problems.REMOTE_REF)
 
 
-@_load_rule(load.OUTSIDE_ROOT)
+@_load_rule(problems.OUTSIDE_ROOT)
 def outside_root(ctx: LoadContext) -> Iterator[Hit]:
     """A ``$ref`` (or the spec itself, through a symlink) points outside the repository.
 
@@ -311,10 +311,10 @@ def outside_root(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OWASP Path Traversal.
     """
-    return _hits(ctx, load.OUTSIDE_ROOT)
+    return _hits(ctx, problems.OUTSIDE_ROOT)
 
 
-@_load_rule(load.REF_FILE_MISSING)
+@_load_rule(problems.REF_FILE_MISSING)
 def ref_file_missing(ctx: LoadContext) -> Iterator[Hit]:
     """A ``$ref`` names a file that does not exist (at this revision) or cannot be read.
 
@@ -336,10 +336,10 @@ def ref_file_missing(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.8.23 (Reference Object).
     """
-    return _hits(ctx, load.REF_FILE_MISSING)
+    return _hits(ctx, problems.REF_FILE_MISSING)
 
 
-@_load_rule(load.REF_TARGET_MISSING)
+@_load_rule(problems.REF_TARGET_MISSING)
 def ref_target_missing(ctx: LoadContext) -> Iterator[Hit]:
     """A ``$ref``'s JSON pointer leads nowhere in the target document.
 
@@ -361,10 +361,10 @@ def ref_target_missing(ctx: LoadContext) -> Iterator[Hit]:
     References:
         RFC 6901 (JSON Pointer); OpenAPI 3.1 §4.8.23.
     """
-    return _hits(ctx, load.REF_TARGET_MISSING)
+    return _hits(ctx, problems.REF_TARGET_MISSING)
 
 
-@_load_rule(load.REF_LOOP)
+@_load_rule(problems.REF_LOOP)
 def ref_loop(ctx: LoadContext) -> Iterator[Hit]:
     """``$ref``s that lead only to other ``$ref``s, in a circle.
 
@@ -388,10 +388,10 @@ def ref_loop(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.8.23; JSON Schema 2020-12 §8.2.3 (ref resolution).
     """
-    return _hits(ctx, load.REF_LOOP)
+    return _hits(ctx, problems.REF_LOOP)
 
 
-@_load_rule(load.INVALID)
+@_load_rule(problems.INVALID)
 def invalid_openapi(ctx: LoadContext) -> Iterator[Hit]:
     """The spec breaks the OpenAPI specification of its version.
 
@@ -418,10 +418,10 @@ def invalid_openapi(ctx: LoadContext) -> Iterator[Hit]:
     References:
         https://spec.openapis.org/oas/ ; https://github.com/python-openapi/openapi-spec-validator
     """
-    return _hits(ctx, load.INVALID)
+    return _hits(ctx, problems.INVALID)
 
 
-@_load_rule(load.VALIDATOR_FAILED, Severity.WARNING)
+@_load_rule(problems.VALIDATOR_FAILED, Severity.WARNING)
 def validator_failed(ctx: LoadContext) -> Iterator[Hit]:
     """openapi-spec-validator crashed on this spec, so its detailed checks are incomplete.
 
@@ -446,4 +446,4 @@ def validator_failed(ctx: LoadContext) -> Iterator[Hit]:
     References:
         https://github.com/python-openapi/openapi-spec-validator/issues
     """
-    return _hits(ctx, load.VALIDATOR_FAILED)
+    return _hits(ctx, problems.VALIDATOR_FAILED)

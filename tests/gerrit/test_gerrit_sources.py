@@ -19,7 +19,8 @@ from govbot.gerrit.sources import (
     change_specs,
     has_external_refs,
 )
-from govbot.openapi.load import REF_FILE_MISSING, load_spec
+from govbot.openapi.load import load_spec
+from govbot.openapi.problems import REF_FILE_MISSING
 from govbot.policy import DEFAULT_SPEC_GLOBS
 from govbot.sandbox import Sandbox
 from govbot.sources import ChangedFile, GitReader

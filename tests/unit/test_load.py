@@ -13,7 +13,8 @@ import pytest
 
 from govbot.errors import SpecError
 from govbot.findings import Audience, Problem, Severity, Side
-from govbot.openapi import load
+from govbot.openapi import parse, problems
+from govbot.openapi.files import OutsideRoot
 from govbot.openapi.linemap import JsonLines, YamlLines, json_offsets
 from govbot.openapi.load import FileReader, SpecNotFound, load_spec, parse_document
 from govbot.rules.catalog import get_rule
@@ -83,7 +84,7 @@ def test_malformed_yaml_is_a_syntax_error_at_its_line() -> None:
     spec = fixture("malformed.yaml")
     assert not spec.ok
     finding = only(spec, "OAS001")
-    assert load.PROBLEMS[finding.code] == "syntax-error"
+    assert problems.PROBLEMS[finding.code] == "syntax-error"
     assert severity(finding) is Severity.ERROR
     assert finding.file == "malformed.yaml"
     assert finding.line == 8
@@ -109,7 +110,7 @@ def test_billion_laughs_is_refused_without_expanding() -> None:
     assert time.perf_counter() - started < 1.0
     finding = only(spec, "OAS005")
     assert not spec.ok
-    assert load.PROBLEMS[finding.code] == "alias-bomb"
+    assert problems.PROBLEMS[finding.code] == "alias-bomb"
     assert "bomb.yaml" in finding.message and "aliases expand to more than" in finding.message
     assert finding.line is not None
 
@@ -119,7 +120,7 @@ def test_alias_limit_is_configurable_and_modest_reuse_loads() -> None:
     text = MINIMAL + "x-a: &a {k: [1, 2, 3]}\nx-b: *a\nx-c: *a\n"
     doc = parse_document("ok.yaml", text.encode())
     assert doc.data["x-b"] == {"k": [1, 2, 3]}
-    with pytest.raises(load._Refused) as refused:
+    with pytest.raises(problems.Refused) as refused:
         parse_document("small.yaml", text.encode(), max_alias_nodes=5)
     assert refused.value.code == "OAS005"
 
@@ -144,7 +145,7 @@ def test_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
     path.write_text(MINIMAL + "x-pad: '" + "x" * 500 + "'\n")
     spec = load_spec(path, root=tmp_path, max_bytes=100)
     finding = only(spec, "OAS002")
-    assert load.PROBLEMS[finding.code] == "file-too-large"
+    assert problems.PROBLEMS[finding.code] == "file-too-large"
     assert "big.yaml" in finding.message and "over the limit of 100 bytes" in finding.message
 
 
@@ -157,7 +158,7 @@ def test_size_limit_applies_to_readers_without_sizes() -> None:
 def test_binary_file_is_refused() -> None:
     """A NUL byte marks a binary file, refused with its line."""
     finding = only(fixture("binary.yaml"), "OAS003")
-    assert load.PROBLEMS[finding.code] == "binary-file"
+    assert problems.PROBLEMS[finding.code] == "binary-file"
     assert finding.line == 3
     assert "binary.yaml" in finding.message and "NUL byte" in finding.message
 
@@ -185,7 +186,7 @@ def test_documents_that_are_not_openapi_are_refused(name: str, text: str, cause:
     spec = load_spec(name, reader=DictReader({name: text}))
     finding = only(spec, "OAS007")
     assert not spec.ok
-    assert load.PROBLEMS[finding.code] == "not-openapi"
+    assert problems.PROBLEMS[finding.code] == "not-openapi"
     assert name in finding.message and cause in finding.message
 
 
@@ -221,7 +222,7 @@ def test_deep_yaml_nesting_is_refused_without_crashing() -> None:
     text = "openapi: 3.0.3\nx-deep: " + "[" * 100_000 + "]" * 100_000 + "\n"
     spec = load_spec("deep.yaml", reader=DictReader({"deep.yaml": text}))
     finding = only(spec, "OAS006")
-    assert load.PROBLEMS[finding.code] == "nesting-too-deep"
+    assert problems.PROBLEMS[finding.code] == "nesting-too-deep"
     assert "deep.yaml" in finding.message and "nested deeper than 1000 levels" in finding.message
 
 
@@ -307,7 +308,7 @@ def test_refused_refs_are_findings_at_their_lines(no_network: None) -> None:
     assert set(by_pointer) == set(expected)
     for pointer, (code, name, line, cause) in expected.items():
         finding = by_pointer[pointer]
-        assert (finding.code, load.PROBLEMS[finding.code], finding.line) == (code, name, line)
+        assert (finding.code, problems.PROBLEMS[finding.code], finding.line) == (code, name, line)
         assert "refs-refused.yaml" in finding.message and cause in finding.message
     assert spec.refs == {}  # nothing refused is resolvable
     assert spec.resolve(spec.root.child("paths", "/a", "get", "responses", "200")) is None
@@ -357,7 +358,7 @@ def test_file_reader_refuses_paths_outside_its_root(tmp_path: Path) -> None:
     """FileReader itself never reads above its root."""
     (tmp_path / "a.txt").write_text("x")
     (tmp_path / "sub").mkdir()
-    with pytest.raises(load.OutsideRoot):
+    with pytest.raises(OutsideRoot):
         FileReader(tmp_path / "sub").read("../a.txt")
     with pytest.raises(PermissionError):
         FileReader(tmp_path / "sub").read("/etc/hostname")
@@ -367,7 +368,7 @@ def test_pure_ref_loop_is_reported_once_and_left_out() -> None:
     """A -> B -> A where every hop is a ref: one finding, those refs unresolved."""
     spec = fixture("loop.yaml")
     finding = only(spec, "OAS013")
-    assert load.PROBLEMS[finding.code] == "ref-loop"
+    assert problems.PROBLEMS[finding.code] == "ref-loop"
     assert finding.pointer == "/components/schemas/Instance" and finding.line == 21
     assert "loop.yaml" in finding.message
     assert "/components/schemas/Server -> /components/schemas/Instance" in finding.message
@@ -624,7 +625,7 @@ def test_json_lines_agree_with_yaml_marks() -> None:
     text = json.dumps(doc, indent=2)
     offsets = json_offsets(text)
     json_lines = JsonLines(text)
-    value, table, root_line, _ = load._build_yaml("x.yaml", text, 10_000, 100)
+    value, table, root_line, _ = parse._build_yaml("x.yaml", text, 10_000, 100)
     yaml_lines = YamlLines(value, table, root_line)
     assert len(offsets) > 20
     for pointer in offsets:
@@ -657,7 +658,7 @@ def test_flow_yaml_named_yaml_is_read_as_yaml() -> None:
 
 def test_every_problem_code_is_a_registered_load_rule() -> None:
     """Each loader code has a rule of kind load, with its name and documented sections."""
-    for code, name in load.PROBLEMS.items():
+    for code, name in problems.PROBLEMS.items():
         registered = get_rule(code)
         assert registered is not None, code
         assert registered.name == name and registered.kind == "load"
@@ -701,7 +702,7 @@ def test_a_problem_the_base_had_is_existing_surface_and_a_broken_base_is_reporte
 def test_problems_carry_known_codes_and_lines() -> None:
     """Loader problems have a problem code, a file, a line and a pointer."""
     for problem in fixture("refs-refused.yaml").problems:
-        assert problem.code in load.PROBLEMS
+        assert problem.code in problems.PROBLEMS
         assert problem.line is not None and problem.file == "refs-refused.yaml"
 
 

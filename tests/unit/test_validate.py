@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from govbot.findings import Problem, Severity
-from govbot.openapi import load, validate
+from govbot.openapi import problems, validate
 from govbot.openapi.load import load_spec
 from govbot.rules.catalog import get_rule
 from govbot.surface import Spec
@@ -69,7 +69,8 @@ def test_compute_31_exclusive_minimum_is_reported_at_its_line() -> None:
     assert len(rxtx) == 10
     for finding in rxtx:
         assert (
-            load.PROBLEMS[finding.code] == "invalid-openapi" and severity(finding) is Severity.ERROR
+            problems.PROBLEMS[finding.code] == "invalid-openapi"
+            and severity(finding) is Severity.ERROR
         )
         assert finding.file == "openstack/compute/v2.96.yaml"
         assert "v2.96.yaml" in finding.message and "is not of type 'number'" in finding.message
@@ -104,7 +105,8 @@ def test_apicurio_validator_crash_is_contained() -> None:
     assert codes(spec) == ["OAS015"]
     finding = spec.problems[0]
     assert (
-        load.PROBLEMS[finding.code] == "validator-failed" and severity(finding) is Severity.WARNING
+        problems.PROBLEMS[finding.code] == "validator-failed"
+        and severity(finding) is Severity.WARNING
     )
     assert "registry.json" in finding.message
     assert "KeyError" in finding.message and "x-codegen-contextRoot" in finding.message
