@@ -38,27 +38,7 @@ def diff_specs(base: Spec, head: Spec) -> SpecDiff:
     if not base.ok or not head.ok:
         return SpecDiff(base.file, head.file)
     differ = Differ(base, head)
-    # Path items whose text, content and reachable refs are identical need no Operation
-    # objects at all: on big specs most of them are, and building the surface is the cost.
-    paths_b = base.root.get("paths")
-    paths_h = head.root.get("paths")
-    same_paths: set[str] = set()
-    unchanged = 0
-    if (
-        differ.globals_same
-        and paths_b is not None
-        and paths_h is not None
-        and isinstance(paths_b.value, Mapping)
-        and isinstance(paths_h.value, Mapping)
-    ):
-        for path in paths_b.value:
-            if path in paths_h.value and differ.same(paths_b.child(path), paths_h.child(path)):
-                same_paths.add(path)
-                item = base.resolve(paths_b.child(path))
-                if item is not None and isinstance(item.value, Mapping):
-                    unchanged += sum(
-                        1 for m in HTTP_METHODS if isinstance(item.value.get(m), Mapping)
-                    )
+    same_paths, unchanged = _same_path_items(differ, base, head)
     ops_b: dict[str, list[Operation]] = {}
     ops_h: dict[str, list[Operation]] = {}
     for op in operations(_without_paths(base, same_paths)):
@@ -97,6 +77,31 @@ def diff_specs(base: Spec, head: Spec) -> SpecDiff:
         info_version=Change("info.version", vb, vh) if vb != vh else None,
         unchanged=unchanged,
     )
+
+
+def _same_path_items(differ: Differ, base: Spec, head: Spec) -> tuple[set[str], int]:
+    """Path items identical on both sides (text, content and reachable refs), and how
+    many operations they hold: on big specs most are, and they need no Operation objects,
+    which are the cost of building the surface."""
+    paths_b = base.root.get("paths")
+    paths_h = head.root.get("paths")
+    same_paths: set[str] = set()
+    unchanged = 0
+    if (
+        not differ.globals_same
+        or paths_b is None
+        or paths_h is None
+        or not isinstance(paths_b.value, Mapping)
+        or not isinstance(paths_h.value, Mapping)
+    ):
+        return same_paths, unchanged
+    for path in paths_b.value:
+        if path in paths_h.value and differ.same(paths_b.child(path), paths_h.child(path)):
+            same_paths.add(path)
+            item = base.resolve(paths_b.child(path))
+            if item is not None and isinstance(item.value, Mapping):
+                unchanged += sum(1 for m in HTTP_METHODS if isinstance(item.value.get(m), Mapping))
+    return same_paths, unchanged
 
 
 def _without_paths(spec: Spec, skip: set[str]) -> Spec:

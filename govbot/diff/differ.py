@@ -339,12 +339,27 @@ class Differ:
         enum_added, enum_removed = enum_diff(ab.get("enum"), ah.get("enum"))
         if (ab.get("enum") is None) != (ah.get("enum") is None):
             own.append(Change("enum", ab.get("enum"), ah.get("enum")))
-        children: list[FieldDiff] = []
         tb, th = ab.get("type"), ah.get("type")
         if tb is not None and th is not None and tb != th:
             # A different type: what lies below is not comparable field by field.
             return tuple(own), enum_added, enum_removed, ()
+        children = self._properties(rb, rh)
+        children += self._containers(rb, rh, own)
+        for keyword in ("oneOf", "anyOf"):
+            pairs, only_b, only_h = self._branches(rb.get(keyword), rh.get(keyword))
+            if only_b or only_h:
+                own.append(Change(keyword, only_b, only_h))
+            for nb, nh in pairs:
+                c_own, c_add, c_rm, c_children = self.schema(nb, nh)
+                own.extend(c for c in c_own if c not in own)
+                enum_added += tuple(v for v in c_add if v not in enum_added)
+                enum_removed += tuple(v for v in c_rm if v not in enum_removed)
+                children.extend(c_children)
+        return tuple(own), enum_added, enum_removed, tuple(children)
 
+    def _properties(self, rb: Node, rh: Node) -> list[FieldDiff]:
+        """The properties of two object schemas, by name, and what changed below them."""
+        children: list[FieldDiff] = []
         pb, ph = properties(self.base, rb), properties(self.head, rh)
         for name in list(pb) + [n for n in ph if n not in pb]:
             p, q = pb.get(name), ph.get(name)
@@ -358,21 +373,16 @@ class Differ:
                 if p.required != q.required:
                     c_own = (*c_own, Change("required", p.required, q.required))
                 if c_own or c_add or c_rm:
-                    children.append(
-                        FieldDiff(
-                            name,
-                            "changed",
-                            p.node,
-                            q.node,
-                            p.required,
-                            q.required,
-                            c_own,
-                            c_add,
-                            c_rm,
-                        )
+                    change = FieldDiff(
+                        name, "changed", p.node, q.node, p.required, q.required, c_own, c_add, c_rm
                     )
+                    children.append(change)
                 children.extend(prefixed(name, c_children))
+        return children
 
+    def _containers(self, rb: Node, rh: Node, own: list[Change]) -> list[FieldDiff]:
+        """``items`` and ``additionalProperties``: the schemas inside a list or a map."""
+        children: list[FieldDiff] = []
         for keyword, suffix in (("items", "[]"), ("additionalProperties", "{}")):
             sb, sh = rb.get(keyword), rh.get(keyword)
             if (
@@ -392,18 +402,7 @@ class Differ:
                     FieldDiff(suffix, "changed", node_b, node_h, False, False, c_own, c_add, c_rm)
                 )
             children.extend(prefixed(suffix, c_children))
-
-        for keyword in ("oneOf", "anyOf"):
-            pairs, only_b, only_h = self._branches(rb.get(keyword), rh.get(keyword))
-            if only_b or only_h:
-                own.append(Change(keyword, only_b, only_h))
-            for nb, nh in pairs:
-                c_own, c_add, c_rm, c_children = self.schema(nb, nh)
-                own.extend(c for c in c_own if c not in own)
-                enum_added += tuple(v for v in c_add if v not in enum_added)
-                enum_removed += tuple(v for v in c_rm if v not in enum_removed)
-                children.extend(c_children)
-        return tuple(own), enum_added, enum_removed, tuple(children)
+        return children
 
     def _branches(
         self, lb: Node | None, lh: Node | None

@@ -142,21 +142,9 @@ def load_spec(
     loader = Loader(
         reader, max_bytes=max_bytes, max_alias_nodes=max_alias_nodes, max_depth=max_depth
     )
-    try:
-        data = loader.read(rel)
-    except Refused as refused:
-        return _refused_spec(rel, refused)
-    except OutsideRoot:
-        return _refused_spec(
-            rel,
-            Refused(
-                OUTSIDE_ROOT, f"{rel}: resolves (through a symlink) outside the repository root"
-            ),
-        )
-    except FileNotFoundError:
-        raise SpecNotFound(f"{rel}: no such file") from None
-    except OSError as exc:
-        raise SpecError(f"{rel}: cannot read: {exc.strerror or exc}") from None
+    data = _read_root(loader, rel)
+    if isinstance(data, Spec):
+        return data
     doc = loader.parse(rel, data)
     if doc is None:
         problem = loader.problems[0]
@@ -182,6 +170,21 @@ def load_spec(
             _validation_problems(spec, loader, doc, cache=cache, detail_max_bytes=detail_max_bytes)
         )
     return replace(spec, problems=tuple(problems))
+
+
+def _read_root(loader: Loader, rel: str) -> bytes | Spec:
+    """The root file's bytes, or a refused spec saying why it was not read."""
+    try:
+        return loader.read(rel)
+    except Refused as refused:
+        return _refused_spec(rel, refused)
+    except OutsideRoot:
+        message = f"{rel}: resolves (through a symlink) outside the repository root"
+        return _refused_spec(rel, Refused(OUTSIDE_ROOT, message))
+    except FileNotFoundError:
+        raise SpecNotFound(f"{rel}: no such file") from None
+    except OSError as exc:
+        raise SpecError(f"{rel}: cannot read: {exc.strerror or exc}") from None
 
 
 def _placed(spec: Spec, problem: Problem) -> Problem:

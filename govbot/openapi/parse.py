@@ -62,7 +62,22 @@ def parse_document(
     max_alias_nodes: int = MAX_ALIAS_NODES,
     max_depth: int = MAX_DEPTH,
 ) -> Document:
-    """Parse one file; raises :class:`Refused` for input the loader must not use."""
+    """Parse one file; raises :class:`Refused` for input the reader must not use."""
+    text = _text(file, data, max_bytes)
+    digest = hashlib.sha256(data).hexdigest()
+    first = text.lstrip()[:1]
+    if file.lower().endswith(".json") or first in ("{", "["):
+        doc = _parse_json(file, data, text, digest)
+        if doc is not None:
+            return doc
+    value, table, root_line, sites = _build_yaml(file, text, max_alias_nodes, max_depth)
+    doc = Document(file, value, YamlLines(value, table, root_line), False, digest, len(data))
+    doc.refs.update(sites)
+    return doc
+
+
+def _text(file: str, data: bytes, max_bytes: int) -> str:
+    """The file as text: not too big, not binary, UTF-8 (a byte-order mark dropped)."""
     if len(data) > max_bytes:
         raise Refused(
             FILE_TOO_LARGE, f"{file}: {len(data)} bytes, over the limit of {max_bytes} bytes"
@@ -83,41 +98,32 @@ def parse_document(
             f"{file}: not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line})",
             line,
         ) from None
-    if text.startswith(_BOM):
-        text = text[1:]
-    digest = hashlib.sha256(data).hexdigest()
-    first = text.lstrip()[:1]
-    looks_json = first in ("{", "[")
-    if file.lower().endswith(".json") or looks_json:
-        try:
-            value = orjson.loads(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
-        except orjson.JSONDecodeError as exc:
-            if _DEPTH_MESSAGE in str(exc):
-                raise Refused(
-                    TOO_DEEP,
-                    f"{file}: nested deeper than orjson's limit of 1024 levels",
-                    exc.lineno,
-                ) from None
-            if file.lower().endswith((".yaml", ".yml")):
-                pass  # a YAML file in flow style: let the YAML parser have it
-            else:
-                raise Refused(
-                    SYNTAX_ERROR,
-                    f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                    exc.lineno,
-                ) from None
-        else:
-            doc = Document(file, value, JsonLines(text), True, digest, len(data))
-            if '"$ref"' in text:
-                for m in _JSON_REF.finditer(text):
-                    ref = m.group(1)
-                    if "\\" in ref:
-                        ref = orjson.loads(f'"{ref}"')
-                    doc.refs[ref] = None
-            return doc
-    value, table, root_line, sites = _build_yaml(file, text, max_alias_nodes, max_depth)
-    doc = Document(file, value, YamlLines(value, table, root_line), False, digest, len(data))
-    doc.refs.update(sites)
+    return text[1:] if text.startswith(_BOM) else text
+
+
+def _parse_json(file: str, data: bytes, text: str, digest: str) -> Document | None:
+    """The document as JSON; None for a ``.yaml`` file in flow style (YAML parses it)."""
+    try:
+        value = orjson.loads(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
+    except orjson.JSONDecodeError as exc:
+        if _DEPTH_MESSAGE in str(exc):
+            raise Refused(
+                TOO_DEEP, f"{file}: nested deeper than orjson's limit of 1024 levels", exc.lineno
+            ) from None
+        if file.lower().endswith((".yaml", ".yml")):
+            return None
+        raise Refused(
+            SYNTAX_ERROR,
+            f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            exc.lineno,
+        ) from None
+    doc = Document(file, value, JsonLines(text), True, digest, len(data))
+    if '"$ref"' in text:
+        for m in _JSON_REF.finditer(text):
+            ref = m.group(1)
+            if "\\" in ref:
+                ref = orjson.loads(f'"{ref}"')
+            doc.refs[ref] = None
     return doc
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from govbot.findings import Report, Summary
 from govbot.openapi.load import Reader, load_spec
 from govbot.paths import SPEC_SUFFIXES
 from govbot.policy import Policy
-from govbot.sources import GitReader, changed_files, open_repo
+from govbot.sources import ChangedFile, GitReader, changed_files, open_repo
 from govbot.surface import Spec
 
 LOG = logging.getLogger(__name__)
@@ -80,7 +80,19 @@ def check_files(
             for b, h in zip(bases, heads, strict=True)
         ]
         return check_pairs(pairs, policy=policy, today=today, max_bytes=max_bytes)
+    pairs, discovered = _filesystem_pairs(heads, bases, policy, root)
+    return check_pairs(
+        pairs, policy=policy, today=today, max_bytes=max_bytes, drop_fragments=discovered
+    )
 
+
+def _filesystem_pairs(
+    heads: Sequence[str | Path],
+    bases: Sequence[str | Path | None],
+    policy: Policy,
+    root: str | Path | None,
+) -> tuple[list[tuple[SpecSource | None, SpecSource | None]], set[str]]:
+    """The (base, head) pairs of files and directories, and the heads found in directories."""
     head_paths = [Path(h) for h in heads]
     base_paths = [Path(b) for b in bases if b is not None]
     for p in [*head_paths, *base_paths]:
@@ -92,10 +104,8 @@ def check_files(
         if root is not None
         else (common_root(base_paths) if base_paths else head_root)
     )
-
-    raw_pairs: list[
-        tuple[Path | None, Path | None, bool]
-    ] = []  # (base, head, found in a directory)
+    # (base, head, found in a directory)
+    raw_pairs: list[tuple[Path | None, Path | None, bool]] = []
     for b, h in zip(bases, head_paths, strict=True):
         bp = Path(b) if b is not None else None
         if h.is_dir():
@@ -108,7 +118,6 @@ def check_files(
             raw_pairs.append((bp, h, False))
     if not raw_pairs:
         raise SpecError(f"{', '.join(map(str, heads))}: no spec files found")
-
     pairs = [
         (
             SpecSource(str(b), root=base_root) if b is not None else None,
@@ -116,14 +125,7 @@ def check_files(
         )
         for b, h, _ in raw_pairs
     ]
-    discovered = {str(h) for _, h, found in raw_pairs if found and h is not None}
-    return check_pairs(
-        pairs,
-        policy=policy,
-        today=today,
-        max_bytes=max_bytes,
-        drop_fragments=discovered,
-    )
+    return pairs, {str(h) for _, h, found in raw_pairs if found and h is not None}
 
 
 def check_git(
@@ -146,10 +148,31 @@ def check_git(
     base_reader = GitReader(git_repo, rev1)
     head_reader = GitReader(git_repo, rev2)
     changes = changed_files(git_repo, rev1, rev2)
-    changed = {p for c in changes for p in (c.old_path, c.new_path) if p}
-    renamed_from = {c.new_path: c.old_path for c in changes if c.status == "R"}
     limit = max_bytes or policy.max_file_bytes
+    loaded = _touched_specs(changes, head_reader, policy, limit)
+    referenced = {d for s in loaded.values() for d in s.documents if d != s.file}
+    renamed_from = {c.new_path: c.old_path for c in changes if c.status == "R"}
 
+    pairs: list[tuple[SpecSource | None, SpecSource | None]] = []
+    preloaded: dict[tuple[str, str], Spec] = {}
+    for path, spec in sorted(loaded.items()):
+        if path in referenced and not _is_openapi(spec):
+            continue  # a fragment, checked through the spec that references it
+        base_path = renamed_from.get(path, path)
+        base = SpecSource(base_path, base_reader) if base_reader.exists(base_path) else None
+        pairs.append((base, SpecSource(path, head_reader)))
+        preloaded[("head", path)] = spec
+    for old, base_spec in _deleted_specs(changes, base_reader, head_reader, policy, limit):
+        pairs.append((SpecSource(old, base_reader), None))
+        preloaded[("base", old)] = base_spec
+    return check_pairs(pairs, policy=policy, today=today, max_bytes=max_bytes, preloaded=preloaded)
+
+
+def _touched_specs(
+    changes: Sequence[ChangedFile], head_reader: GitReader, policy: Policy, limit: int
+) -> dict[str, Spec]:
+    """The head's specs that changed, or whose ``$ref``'d files changed, loaded."""
+    changed = {p for c in changes for p in (c.old_path, c.new_path) if p}
     head_files = sorted(p for p in head_reader.files() if policy.is_spec(p))
     loaded: dict[str, Spec] = {}
     for path in head_files:
@@ -168,18 +191,17 @@ def check_git(
                 probe = _load(SpecSource(path, head_reader), limit, validate=False)
                 if _is_openapi(probe) and fragments & set(probe.documents):
                     loaded[path] = _load(SpecSource(path, head_reader), limit)
-    referenced = {d for s in loaded.values() for d in s.documents if d != s.file}
+    return loaded
 
-    pairs: list[tuple[SpecSource | None, SpecSource | None]] = []
-    preloaded: dict[tuple[str, str], Spec] = {}
-    for path, spec in sorted(loaded.items()):
-        if path in referenced and not _is_openapi(spec):
-            continue  # a fragment, checked through the spec that references it
-        base_path = renamed_from.get(path, path)
-        base = SpecSource(base_path, base_reader) if base_reader.exists(base_path) else None
-        pairs.append((base, SpecSource(path, head_reader)))
-        preloaded[("head", path)] = spec
 
+def _deleted_specs(
+    changes: Sequence[ChangedFile],
+    base_reader: GitReader,
+    head_reader: GitReader,
+    policy: Policy,
+    limit: int,
+) -> Iterator[tuple[str, Spec]]:
+    """The specs the range deleted (renamed out of the globs too), loaded from the base."""
     for c in changes:
         old = c.old_path
         if old is None or not policy.is_spec(old) or head_reader.exists(old):
@@ -188,16 +210,7 @@ def check_git(
             continue
         base_spec = _load(SpecSource(old, base_reader), limit)
         if _is_openapi(base_spec):
-            pairs.append((SpecSource(old, base_reader), None))
-            preloaded[("base", old)] = base_spec
-
-    return check_pairs(
-        pairs,
-        policy=policy,
-        today=today,
-        max_bytes=max_bytes,
-        preloaded=preloaded,
-    )
+            yield old, base_spec
 
 
 def check_pairs(

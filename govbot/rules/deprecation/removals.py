@@ -175,6 +175,25 @@ def removed_after_deprecation(ctx: DiffContext) -> Iterator[Hit]:
             f"{op.label} was removed after being {how}; note the removal in the release notes",
             d,
         )
+    yield from _retired_by_the_change(ctx)
+    hits = Collector()
+    for element, aud in removed_elements(ctx):
+        if not is_deprecated(element.base) or future_sunset(sunset_of(element.base), today):
+            continue
+        what = element.what.rsplit(" of ", 1)[0]
+        hits.add(
+            element.node,
+            Side.BASE,
+            aud,
+            Scope.CHANGED,
+            element.op.label,
+            lambda where, what=what: f"{what} of {where} was removed after being deprecated",
+        )
+    yield from hits.hits()
+
+
+def _retired_by_the_change(ctx: DiffContext) -> Iterator[Hit]:
+    """Operations the change retires after a microversion (a new ``max-ver``)."""
     base_mv = microversion(info_version(ctx.base))
     for d in ctx.diff.changed:
         c = d.change("x-openstack")
@@ -192,17 +211,3 @@ def removed_after_deprecation(ctx: DiffContext) -> Iterator[Hit]:
             f"(`max-ver: {c.new['max-ver']}`); older microversions keep it",
             d,
         )
-    hits = Collector()
-    for element, aud in removed_elements(ctx):
-        if not is_deprecated(element.base) or future_sunset(sunset_of(element.base), today):
-            continue
-        what = element.what.rsplit(" of ", 1)[0]
-        hits.add(
-            element.node,
-            Side.BASE,
-            aud,
-            Scope.CHANGED,
-            element.op.label,
-            lambda where, what=what: f"{what} of {where} was removed after being deprecated",
-        )
-    yield from hits.hits()
