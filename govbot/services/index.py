@@ -65,6 +65,7 @@ from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GovbotError, SpecError
 from govbot.evaluate import Subject, evaluate
 from govbot.findings import Audience, Finding, Severity
+from govbot.gerrit.model import CURSOR_OVERLAP
 from govbot.gerrit.sources import RevisionReader, change_ref
 from govbot.openapi.load import load_spec
 from govbot.policy import Policy
@@ -77,9 +78,6 @@ from govbot.surface import Operation, Spec, operations
 LOG = logging.getLogger(__name__)
 
 JOB_NAME = "index"
-# Merged changes are read again from a little before the cursor: Gerrit's ``after:``
-# has one-second resolution and a change can be updated twice in the same second.
-CURSOR_OVERLAP = dt.timedelta(minutes=2)
 # Without a cursor (first run) the job looks this far back; older history is backfill's.
 FIRST_LOOKBACK = dt.timedelta(days=30)
 MERGED_OPTIONS = ("CURRENT_REVISION",)

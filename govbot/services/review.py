@@ -78,7 +78,7 @@ from govbot.gerrit.client import (
 )
 from govbot.gerrit.model import ChangeInfo, ChangeMessageInfo, RevisionInfo
 from govbot.gerrit.sources import ChangeSpecs, GitMirror, change_specs
-from govbot.policy import Policy, ReviewConfig
+from govbot.policy import API_REVIEW, Policy, ReviewConfig
 from govbot.services.check import SpecSource, check_pairs
 
 LOG = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class ReviewOutcome:
     findings: tuple[Finding, ...] = ()
     reason: str = ""
     revision: str | None = None  # the commit SHA reviewed
-    purpose: str = "api-review"
+    purpose: str = API_REVIEW
     title: str = "API review"
 
     @property
