@@ -173,6 +173,7 @@ CONTEXTS: Mapping[Kind, type] = {
     Kind.DIFF: DiffContext,
     Kind.CROSS: CrossContext,
 }
+# A rule's check reads the context of its kind (typed in each rule's signature).
 Check = Callable[[Any], Iterable[Hit]]
 
 
@@ -207,7 +208,7 @@ class Rule:
         """Raised by the evaluator, never run."""
         return self.check is None
 
-    def run(self, ctx: Any) -> Iterator[Hit]:
+    def run(self, ctx: Context) -> Iterator[Hit]:
         if self.check is None:
             raise TypeError(f"rule {self.code} is raised by the evaluator and has no check")
         yield from self.check(ctx)
