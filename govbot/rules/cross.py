@@ -327,7 +327,7 @@ def field_name_variant(ctx: CrossContext) -> Iterable[Hit]:
 DEFAULT_GLOSSARY = {"tenant_id": "project_id", "tenant": "project"}
 
 
-def _glossary(ctx: Any) -> list[tuple[list[str], list[str], str, str]]:
+def _glossary(ctx: SpecContext | CrossContext) -> list[tuple[list[str], list[str], str, str]]:
     """(discouraged words, preferred words, discouraged, preferred), longest term first."""
     raw = option(ctx, "glossary", None) or DEFAULT_GLOSSARY
     terms = [(words(k), words(v), k, v) for k, v in raw.items() if words(k)]

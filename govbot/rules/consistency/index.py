@@ -16,8 +16,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from govbot.audience import Classification
 from govbot.findings import Audience, Scope
-from govbot.rules.registry import Hit, SpecContext
+from govbot.rules.registry import CrossContext, Hit, SpecContext
 from govbot.surface import (
     Node,
     Operation,
@@ -113,7 +114,10 @@ def spec_index(spec: Spec) -> SpecIndex:
 
 
 def attribution(
-    spec: Spec, touched: frozenset[str] | None, audience: Any, index: SpecIndex | None = None
+    spec: Spec,
+    touched: frozenset[str] | None,
+    audience: Classification | None,
+    index: SpecIndex | None = None,
 ) -> Attribution:
     """Ranks of operations and schemas under one (touched, audience classification)."""
     index = index or spec_index(spec)
@@ -152,11 +156,10 @@ def attribution(
     return result
 
 
-def _audience_of(classification: Any, op_key: str) -> Audience:
+def _audience_of(classification: Classification | None, op_key: str) -> Audience:
     if classification is None:
         return Audience.EXTERNAL
-    value = classification.of(op_key)
-    return value if isinstance(value, Audience) else Audience(str(value))
+    return classification.of(op_key)
 
 
 def _build_index(spec: Spec) -> SpecIndex:
@@ -297,7 +300,8 @@ class Sink:
             yield Hit(message, pointer, file, audience=AUDIENCES[a], scope=SCOPES[s])
 
 
-def option(ctx: Any, key: str, default: Any) -> Any:
+def option(ctx: SpecContext | CrossContext, key: str, default: Any) -> Any:
+    """The rule option ``key`` of the context (the policy's, else the rule's default)."""
     value = ctx.options.get(key) if ctx.options else None
     return default if value is None else value
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from govbot.audience import Classification
 from govbot.diff import (
     BodyDiff,
     FieldDiff,
@@ -93,12 +94,8 @@ def microversion(value: Any) -> tuple[int, int] | None:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
-def audience_of(classification: Any, key: str | None) -> Audience:
-    try:
-        audience = classification.of(key)
-    except (AttributeError, KeyError, TypeError):
-        return Audience.EXTERNAL
-    return audience if isinstance(audience, Audience) else Audience.EXTERNAL
+def audience_of(classification: Classification, key: str | None) -> Audience:
+    return classification.of(key)
 
 
 def base_aud(ctx: DiffContext, d: OperationDiff) -> Audience:
