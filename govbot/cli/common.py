@@ -105,27 +105,15 @@ def configure_logging(debug: bool, verbose: int) -> None:
 
 def common_options(func: F) -> F:
     """The options every command shares: --config, --policy and --debug."""
+    return config_only(_POLICY_OPTION(func))
 
-    @click.option(
-        "--config",
-        "config_file",
-        type=click.Path(path_type=Path, dir_okay=False),
-        help="Settings file (default: ./govbot.toml if present).",
-    )
-    @click.option(
-        "--policy",
-        "policy_path",
-        type=click.Path(path_type=Path),
-        help="Policy directory or file (default: $GOVBOT_POLICY_DIR, ./policies, or the built-in one).",
-    )
-    @click.option("--debug", "cmd_debug", is_flag=True, hidden=True)
-    @functools.wraps(func)
-    def wrapper(*args: Any, cmd_debug: bool = False, **kwargs: Any) -> Any:
-        if cmd_debug:
-            configure_logging(True, 0)
-        return func(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+_POLICY_OPTION = click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    help="Policy directory or file (default: $GOVBOT_POLICY_DIR, ./policies, or the built-in one).",
+)
 
 
 def settings_and_policy(

@@ -155,43 +155,53 @@ def is_writeonly(f: FieldDiff, side: Side) -> bool:
 
 class Collector:
     """Folds hits that land on the same node (a component shared by many operations)
-    into one, naming the first operation and counting the others."""
+    into one, naming the first operation and counting the others. Every hit is about
+    what the change did: changed surface."""
 
     def __init__(self) -> None:
-        self._groups: dict[tuple[str, str, str, str], list[Any]] = {}
+        self._groups: dict[tuple[Side, str, str, str], list[Any]] = {}
 
-    def add(
+    def on_base(
+        self, node: Node, audience: Audience, where: str, make: Callable[[str], str], tag: str = ""
+    ) -> None:
+        """A hit at ``node`` of the base spec (something removed or changed)."""
+        self._add(node, Side.BASE, audience, where, make, tag)
+
+    def on_head(
+        self, node: Node, audience: Audience, where: str, make: Callable[[str], str], tag: str = ""
+    ) -> None:
+        """A hit at ``node`` of the head spec."""
+        self._add(node, Side.HEAD, audience, where, make, tag)
+
+    def _add(
         self,
         node: Node,
         side: Side,
         audience: Audience,
-        scope: Scope,
         where: str,
         make: Callable[[str], str],
-        tag: str = "",
+        tag: str,
     ) -> None:
         # One hit per node: a field of a shared component is reported once, at its
         # definition, however many operations (and field paths) reach it.
         key = (side, node.file, node.pointer, tag)
         group = self._groups.get(key)
         if group is None:
-            self._groups[key] = [node, side, audience, scope, [where], make]
+            self._groups[key] = [node, side, audience, [where], make]
             return
         if _RANK[audience] > _RANK[group[2]]:
             group[2] = audience
-        if scope == Scope.CHANGED:
-            group[3] = scope
-        if where not in group[4]:
-            group[4].append(where)
+        if where not in group[3]:
+            group[3].append(where)
 
     def hits(self) -> Iterator[Hit]:
-        for node, side, audience, scope, wheres, make in self._groups.values():
+        for node, side, audience, wheres, make in self._groups.values():
             where = wheres[0]
             if len(wheres) == 2:
                 where += f" (and {wheres[1]})"
             elif len(wheres) > 2:
                 where += f" (and {len(wheres) - 1} other operations)"
-            yield Hit.at(node, make(where), side=side, audience=audience, scope=scope)
+            yield Hit.at(node, make(where), side=side, audience=audience, scope=Scope.CHANGED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from govbot.findings import Scope, Severity, Side
+from govbot.findings import Severity
 from govbot.rules.deprecation.elements import (
     NOTICE_DAYS,
     Collector,
@@ -114,11 +114,9 @@ def removed_before_sunset(ctx: DiffContext) -> Iterator[Hit]:
         if date is None:
             continue
         what = element.what.rsplit(" of ", 1)[0]
-        hits.add(
+        hits.on_base(
             element.node,
-            Side.BASE,
             aud,
-            Scope.CHANGED,
             element.op.label,
             lambda where, what=what, date=date: (
                 f"{what} of {where} was removed before its sunset date {date.isoformat()}; "
@@ -181,11 +179,9 @@ def removed_after_deprecation(ctx: DiffContext) -> Iterator[Hit]:
         if not is_deprecated(element.base) or future_sunset(sunset_of(element.base), today):
             continue
         what = element.what.rsplit(" of ", 1)[0]
-        hits.add(
+        hits.on_base(
             element.node,
-            Side.BASE,
             aud,
-            Scope.CHANGED,
             element.op.label,
             lambda where, what=what: f"{what} of {where} was removed after being deprecated",
         )

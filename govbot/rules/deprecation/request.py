@@ -6,9 +6,10 @@ from collections.abc import Iterator, Mapping
 
 from govbot.diff import (
     FieldDiff,
+    OperationDiff,
     SecurityAlternative,
 )
-from govbot.findings import Scope, Severity, Side
+from govbot.findings import Severity, Side
 from govbot.rules.deprecation.elements import (
     Collector,
     base_aud,
@@ -171,11 +172,9 @@ def new_required_request_property(ctx: DiffContext) -> Iterator[Hit]:
                 verb = "became required"
             else:
                 continue
-            hits.add(
+            hits.on_head(
                 f.head,
-                Side.HEAD,
                 aud,
-                Scope.CHANGED,
                 d.label,
                 lambda where, path=f.path, verb=verb: (
                     f"request field {ticked(path)} of {where} {verb}; existing clients do not "
@@ -215,11 +214,7 @@ def property_type_changed(ctx: DiffContext) -> Iterator[Hit]:
     hits = Collector()
     for d in ctx.diff.changed:
         aud = head_aud(ctx, d)
-        items: list[tuple[str, FieldDiff]] = []
-        for p in d.parameters:
-            for f in p.fields:
-                label = f"{p.location} parameter {ticked(p.name)}"
-                items.append((label + (f" (field {ticked(f.path)})" if f.path else ""), f))
+        items = _parameter_fields(d)
         for direction, body, _schema, f in d.fields():
             items.append((field_label(direction, body, f), f))
         for body in d.responses:
@@ -240,11 +235,9 @@ def property_type_changed(ctx: DiffContext) -> Iterator[Hit]:
                 continue
             node = key_node(f.head, "type") if f.change("type") else key_node(f.head, "format")
             joined = " and ".join(parts)
-            hits.add(
+            hits.on_head(
                 node,
-                Side.HEAD,
                 aud,
-                Scope.CHANGED,
                 d.label,
                 lambda where, label=label, parts=joined: (
                     f"{label} of {where} changed {parts}; keep the old field unchanged and add "
@@ -289,11 +282,9 @@ def request_property_removed(ctx: DiffContext) -> Iterator[Hit]:
                 continue
             if is_deprecated(f.base) or is_readonly(f, Side.BASE):
                 continue
-            hits.add(
+            hits.on_base(
                 f.base,
-                Side.BASE,
                 aud,
-                Scope.CHANGED,
                 d.label,
                 lambda where, path=f.path: (
                     f"request field {ticked(path)} of {where} was removed without being "
@@ -335,11 +326,7 @@ def request_enum_value_removed(ctx: DiffContext) -> Iterator[Hit]:
     hits = Collector()
     for d in ctx.diff.changed:
         aud = head_aud(ctx, d)
-        items: list[tuple[str, FieldDiff]] = []
-        for p in d.parameters:
-            for f in p.fields:
-                label = f"{p.location} parameter {ticked(p.name)}"
-                items.append((label + (f" (field {ticked(f.path)})" if f.path else ""), f))
+        items = _parameter_fields(d)
         for direction, body, _schema, f in d.fields():
             if direction == "request":
                 items.append((field_label(direction, body, f), f))
@@ -347,11 +334,9 @@ def request_enum_value_removed(ctx: DiffContext) -> Iterator[Hit]:
             if not f.enum_removed or f.head is None:
                 continue
             values = ", ".join(ticked(show(v)) for v in f.enum_removed)
-            hits.add(
+            hits.on_head(
                 key_node(f.head, "enum"),
-                Side.HEAD,
                 aud,
-                Scope.CHANGED,
                 d.label,
                 lambda where, label=label, values=values: (
                     f"{label} of {where} no longer accepts {values}; clients sending it will "
@@ -423,3 +408,13 @@ def _describe_security(alt: SecurityAlternative) -> str:
         f"`{scheme}`" + (f" (scopes {', '.join(scopes)})" if scopes else "")
         for scheme, scopes in alt
     )
+
+
+def _parameter_fields(d: OperationDiff) -> list[tuple[str, FieldDiff]]:
+    """(label, field diff) of every parameter of ``d`` whose schema changed."""
+    items = []
+    for p in d.parameters:
+        label = f"{p.location} parameter {ticked(p.name)}"
+        for f in p.fields:
+            items.append((label + (f" (field {ticked(f.path)})" if f.path else ""), f))
+    return items

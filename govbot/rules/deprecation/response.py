@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from govbot.findings import Scope, Severity, Side
+from govbot.findings import Severity, Side
 from govbot.rules.deprecation.elements import (
     Collector,
     base_aud,
@@ -34,11 +34,9 @@ def _response_removals(ctx: DiffContext, *, required: bool) -> Iterator[Hit]:
                 continue
             assert f.base is not None
             status = body.status
-            hits.add(
+            hits.on_base(
                 f.base,
-                Side.BASE,
                 aud,
-                Scope.CHANGED,
                 d.label,
                 lambda where, path=f.path, status=status: (
                     f"{'required' if required else 'optional'} field {ticked(path)} of the "
@@ -124,11 +122,9 @@ def response_property_became_optional(ctx: DiffContext) -> Iterator[Hit]:
             else:
                 continue
             status = body.status
-            hits.add(
+            hits.on_head(
                 f.head,
-                Side.HEAD,
                 aud,
-                Scope.CHANGED,
                 d.label,
                 lambda where, path=f.path, how=how, status=status: (
                     f"field {ticked(path)} of the {status} response of {where} {how}; clients "
@@ -252,11 +248,9 @@ def response_enum_value_added(ctx: DiffContext) -> Iterator[Hit]:
                 continue
             values = ", ".join(ticked(show(v)) for v in f.enum_added)
             label = field_label(direction, body, f)
-            hits.add(
+            hits.on_head(
                 key_node(f.head, "enum"),
-                Side.HEAD,
                 aud,
-                Scope.CHANGED,
                 d.label,
                 lambda where, label=label, values=values: (
                     f"{label} of {where} can now return {values}; clients that only know the "

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from govbot.findings import Scope, Severity, Side
+from govbot.findings import Scope, Severity
 from govbot.rules.deprecation.elements import (
     NOTICE_DAYS,
     REPLACEMENT,
@@ -79,11 +79,9 @@ def deprecated_without_sunset(ctx: DiffContext) -> Iterator[Hit]:
         aud = head_aud(ctx, element.op)
         days = notice_days(ctx.options, aud)
         subject = element.what.rsplit(" of ", 1)[0] if element.kind != "operation" else ""
-        hits.add(
+        hits.on_head(
             key_node(element.head, "deprecated"),
-            Side.HEAD,
             aud,
-            Scope.CHANGED,
             element.op.label,
             lambda where, subject=subject, days=days: (
                 f"{subject + ' of ' if subject else ''}{where} is newly deprecated but has no "
@@ -152,11 +150,9 @@ def sunset_too_soon(ctx: DiffContext) -> Iterator[Hit]:
         target = key_node(node, "x-sunset")
         earliest = (ctx.today + dt.timedelta(days=days)).isoformat()
         subject = element.what.rsplit(" of ", 1)[0] if element.kind != "operation" else ""
-        hits.add(
+        hits.on_head(
             target,
-            Side.HEAD,
             aud,
-            Scope.CHANGED,
             element.op.label,
             lambda where, subject=subject, date=date, days=days, earliest=earliest: (
                 f"the sunset date {date.isoformat()} of {subject + ' of ' if subject else ''}"
@@ -247,11 +243,9 @@ def sunset_removed(ctx: DiffContext) -> Iterator[Hit]:
         if not still:
             continue
         subject = element.what.rsplit(" of ", 1)[0] if element.kind != "operation" else ""
-        hits.add(
+        hits.on_base(
             target,
-            Side.BASE,
             head_aud(ctx, element.op),
-            Scope.CHANGED,
             element.op.label,
             lambda where, subject=subject, old=old: (
                 f"{subject + ' of ' if subject else ''}{where} is still deprecated but its "
@@ -289,11 +283,9 @@ def sunset_moved_earlier(ctx: DiffContext) -> Iterator[Hit]:
         if old_date is None or new_date is None or new_date >= old_date or element.head is None:
             continue
         subject = element.what.rsplit(" of ", 1)[0] if element.kind != "operation" else ""
-        hits.add(
+        hits.on_head(
             key_node(element.head, "x-sunset"),
-            Side.HEAD,
             head_aud(ctx, element.op),
-            Scope.CHANGED,
             element.op.label,
             lambda where, subject=subject, o=old_date, n=new_date: (
                 f"the sunset date of {subject + ' of ' if subject else ''}{where} moved earlier, "
