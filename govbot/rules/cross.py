@@ -265,8 +265,8 @@ def field_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
         field in a new version and deprecate the old one.
 
     References:
-        govbot design, cross-service consistency (section 4.3); API-SIG guidelines
-        on consistent representations: https://specs.openstack.org/openstack/api-sig/
+        README, "The dashboard" (cross-service findings); API-SIG guidelines on
+        consistent representations: https://specs.openstack.org/openstack/api-sig/
     """
     formats = frozenset(option(ctx, "formats", SEMANTIC_FORMATS))
     sink = Sink()
@@ -405,8 +405,8 @@ def glossary_term(ctx: SpecContext) -> Iterable[Hit]:
         add the new name in a new version and deprecate the old one.
 
     References:
-        govbot design, glossary of preferred terms (section 4.3); OpenStack Keystone
-        terminology (project, formerly tenant).
+        The policy's ``glossary`` section (``policies/default.yaml``); OpenStack
+        Keystone terminology (project, formerly tenant).
     """
     terms = _glossary(ctx)
     if not terms:
@@ -417,19 +417,14 @@ def glossary_term(ctx: SpecContext) -> Iterable[Hit]:
     found_by_name: dict[str, tuple[str, str, str] | None] = {}
 
     def report(file: str, pointer: str, what: str, name: str, rank: Rank) -> None:
-        if name in found_by_name:
-            found = found_by_name[name]
-        else:
-            found = found_by_name[name] = _find_term(name, terms)
+        if name not in found_by_name:
+            found_by_name[name] = _find_term(name, terms)
+        found = found_by_name[name]
         if found is not None:
             bad, good, better = found
             hint = f" (`{better}`)" if better != good else ""
-            sink.add(
-                file,
-                pointer,
-                f"{what} `{name}` uses the discouraged term `{bad}`: use `{good}`{hint}.",
-                rank,
-            )
+            message = f"{what} `{name}` uses the discouraged term `{bad}`: use `{good}`{hint}."
+            sink.add(file, pointer, message, rank)
 
     for sid, info in index.schemas.items():
         for f in info.fields:
