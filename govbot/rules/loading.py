@@ -103,7 +103,7 @@ def file_too_large(ctx: LoadContext) -> Iterator[Hit]:
         the operators to raise the limit.
 
     References:
-        ``MAX_BYTES`` in ``govbot/openapi/load.py``; the policy's ``max_file_bytes``.
+        ``MAX_BYTES`` in ``govbot/openapi/problems.py``; the policy's ``max_file_bytes``.
     """
     return _hits(ctx, problems.FILE_TOO_LARGE)
 
@@ -205,7 +205,7 @@ def nesting_too_deep(ctx: LoadContext) -> Iterator[Hit]:
         ``$ref`` them.
 
     References:
-        ``MAX_DEPTH`` in ``govbot/openapi/load.py``.
+        ``MAX_DEPTH`` in ``govbot/openapi/problems.py``.
     """
     return _hits(ctx, problems.TOO_DEEP)
 

@@ -81,7 +81,7 @@ def test_demo_digest_is_mailed_with_text_and_html_parts(engine: Engine, smtp) ->
         out, code = digest_command(
             engine,
             client,
-            None,
+            Policy(),
             DEMO_NOW,
             send=True,
             smtp_host=host,
