@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from govbot.errors import PolicyError, SpecError
 from govbot.openapi.load import DETAIL_MAX_BYTES
-from govbot.policy import glob_match
+from govbot.paths import DESIGN_SPEC_SUFFIXES, glob_match
 
 if TYPE_CHECKING:
     from docutils import nodes
@@ -85,7 +85,6 @@ STRENGTH_ORDER: tuple[Strength, ...] = (
     "missing-section",
 )
 JUSTIFIED: frozenset[str] = frozenset({"strong", "good", "unclear"})
-COMMIT_MSG = "/COMMIT_MSG"  # Gerrit's name for the commit message "file"
 
 # --- configuration -----------------------------------------------------------------------
 
@@ -171,7 +170,7 @@ class BlueprintConfig:
     @classmethod
     def from_policy(cls, policy: Policy | None) -> BlueprintConfig:
         """The ``blueprints:`` section of a loaded policy (defaults without one)."""
-        return cls.from_raw(policy.raw if policy is not None else None)
+        return policy.blueprints if policy is not None else cls()
 
     def is_template(self, path: str | Path) -> bool:
         """Whether ``path`` is a spec template by its file name."""
@@ -859,7 +858,9 @@ class Verdict:
     def justified(self) -> bool:
         return self.verdict == "justified"
 
-    def to_json(self, findings: Iterable[Finding] = ()) -> dict[str, Any]:
+    def to_json(
+        self, findings: Iterable[Finding] = (), rule_url: Callable[[str], str] | None = None
+    ) -> dict[str, Any]:
         """The object ``govbot blueprint --format json`` prints for this file."""
         return {
             "file": self.file,
@@ -868,7 +869,9 @@ class Verdict:
             "section": self.section,
             "line": self.line,
             "evidence": self.evidence,
-            "findings": [f.to_json() for f in findings],
+            "findings": [
+                f.to_json(help=rule_url(f.rule) if rule_url is not None else None) for f in findings
+            ],
             "words": self.words,
             "actors": list(self.actors),
             "needs": list(self.needs),
@@ -1413,8 +1416,9 @@ class SpecReport:
     verdict: Verdict
     findings: tuple[Finding, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        return self.verdict.to_json(self.findings)
+    def to_json(self, rule_url: Callable[[str], str] | None = None) -> dict[str, Any]:
+        """As ``govbot blueprint --format json`` prints it; ``rule_url`` gives ``help``."""
+        return self.verdict.to_json(self.findings, rule_url)
 
 
 def check_specs(
@@ -1423,12 +1427,11 @@ def check_specs(
     *,
     template: str | Path | None = None,
     today: dt.date | None = None,
-    docs_base: str | None = None,
 ) -> list[SpecReport]:
     """Judge spec files and turn the verdicts into findings under ``policy`` (BPR001-005)."""
     config = BlueprintConfig.from_policy(policy)
     judged = [judge_file(file, config, template=template) for file in files]
-    return _spec_reports(judged, policy, config, today, docs_base)
+    return _spec_reports(judged, policy, config, today)
 
 
 def review_specs(
@@ -1438,7 +1441,6 @@ def review_specs(
     paths: Iterable[str] = (),
     read: Callable[[str], bytes] | None = None,
     today: dt.date | None = None,
-    docs_base: str | None = None,
 ) -> list[SpecReport]:
     """The BPR001-005 reports of spec files given by content (a Gerrit patch set, a git tree).
 
@@ -1457,7 +1459,7 @@ def review_specs(
         if read is not None and not is_template:
             template = _template_in_listing(path, listing, read, config)
         judged.append((doc, justify(doc, config, template, is_template=is_template)))
-    return _spec_reports(judged, policy, config, today, docs_base)
+    return _spec_reports(judged, policy, config, today)
 
 
 def _spec_reports(
@@ -1465,17 +1467,14 @@ def _spec_reports(
     policy: Policy,
     config: BlueprintConfig,
     today: dt.date | None,
-    docs_base: str | None,
 ) -> list[SpecReport]:
-    from govbot.evaluate import DEFAULT_DOCS_BASE, evaluate_documents
+    from govbot.evaluate import evaluate_documents
     from govbot.rules.blueprints import DesignContext
 
     contexts = [
         DesignContext(file=v.file, document=doc, verdict=v, config=config) for doc, v in judged
     ]
-    evaluation = evaluate_documents(
-        contexts, policy, today or dt.date.today(), docs_base=docs_base or DEFAULT_DOCS_BASE
-    )
+    evaluation = evaluate_documents(contexts, policy, today or dt.date.today())
     return [
         SpecReport(v, tuple(f for f in evaluation.findings if f.file == v.file)) for _, v in judged
     ]
@@ -1488,7 +1487,7 @@ def blueprint_command(
     policy: Policy,
     *,
     out: Callable[[str], Any] | None = None,
-    docs_base: str | None = None,
+    rule_url: Callable[[str], str] | None = None,
 ) -> int:
     """``govbot blueprint``: print a verdict per file; 1 when any file is unjustified.
 
@@ -1499,9 +1498,10 @@ def blueprint_command(
     write = out or sys.stdout.write
     if template is not None and not Path(template).is_file():
         raise SpecError(f"{template}: no such template file")
-    reports = check_specs(expand_files(files), policy, template=template, docs_base=docs_base)
+    reports = check_specs(expand_files(files), policy, template=template)
     if fmt == "json":
-        write(json.dumps([r.to_json() for r in reports], indent=2, ensure_ascii=False) + "\n")
+        data = [r.to_json(rule_url) for r in reports]
+        write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
         write(render_verdicts_text(reports))
     failed = any(
@@ -1509,9 +1509,6 @@ def blueprint_command(
         for r in reports
     )
     return 1 if failed else 0
-
-
-SPEC_SUFFIXES = (".rst", ".md")
 
 
 def expand_files(paths: Sequence[str | Path]) -> list[Path]:
@@ -1523,7 +1520,7 @@ def expand_files(paths: Sequence[str | Path]) -> list[Path]:
                 sorted(
                     p
                     for p in path.rglob("*")
-                    if p.suffix.lower() in SPEC_SUFFIXES
+                    if p.suffix.lower() in DESIGN_SPEC_SUFFIXES
                     and p.is_file()
                     and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 )
@@ -1563,23 +1560,20 @@ def review_change(
     spec_changes: Sequence[SpecChange] = (),
     lookup: Callable[[str], Sequence[ResolvedSpec]] | None = None,
     today: dt.date | None = None,
-    docs_base: str | None = None,
 ) -> Evaluation:
     """The BPR010-013 findings of one change (commit message, files, topic) under ``policy``.
 
     ``lookup(name)`` returns the specs of a blueprint (merged or in review) already
     judged, e.g. by :func:`resolve_specs` over a specs-repository mirror.
     """
-    from govbot.evaluate import DEFAULT_DOCS_BASE, evaluate_documents
+    from govbot.evaluate import evaluate_documents
     from govbot.rules.blueprints import ChangeContext
 
     config = BlueprintConfig.from_policy(policy)
     ctx = ChangeContext.build(
         message, files, topic=topic, spec_changes=spec_changes, lookup=lookup, config=config
     )
-    return evaluate_documents(
-        [ctx], policy, today or dt.date.today(), docs_base=docs_base or DEFAULT_DOCS_BASE
-    )
+    return evaluate_documents([ctx], policy, today or dt.date.today())
 
 
 @dataclass(frozen=True)

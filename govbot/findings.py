@@ -1,16 +1,39 @@
-"""The values every stage passes along: severities, audiences and findings."""
+"""The values every stage passes along: problems, severities, audiences, findings, reports.
+
+A reader (:mod:`govbot.openapi`) reports what is wrong with its input as a
+:class:`Problem`, a fact without a severity; rules turn facts into hits and
+:mod:`govbot.evaluate` turns hits into :class:`Finding` verdicts; a :class:`Report` is
+what one check hands to :mod:`govbot.render`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Generic, TypeVar
 
-Side = Literal["base", "head"]
-# How a finding relates to the change under review: "new" surface (added, or a spec
-# checked without a base), "changed" surface, or "existing" surface left untouched.
-Scope = Literal["new", "changed", "existing"]
+
+class Side(StrEnum):
+    """Which version of a spec a finding is about: the base (before) or the head."""
+
+    BASE = "base"
+    HEAD = "head"
+
+
+class Scope(StrEnum):
+    """How a finding relates to the change under review.
+
+    ``new`` surface was added (or a spec was checked without a base), ``changed``
+    surface was touched, ``existing`` surface was left as it was.
+    """
+
+    NEW = "new"
+    CHANGED = "changed"
+    EXISTING = "existing"
 
 
 class Severity(StrEnum):
@@ -41,6 +64,22 @@ class Audience(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with a reader's input (a syntax error, a broken ``$ref``).
+
+    A fact, not a verdict: it has a code (``OAS011``) that a load rule of the same code
+    reports under the policy, and no severity of its own. ``line`` is set when the
+    reader knows it better than the pointer does (a syntax error has no pointer).
+    """
+
+    code: str
+    message: str
+    file: str
+    pointer: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One verdict, as posted on Gerrit and printed by ``govbot check``."""
 
@@ -52,21 +91,26 @@ class Finding:
     line: int | None
     pointer: str
     audience: Audience | None = None
-    help: str = ""
-    side: Side = "head"
-    scope: Scope = "new"
+    side: Side = Side.HEAD
+    scope: Scope = Scope.NEW
     # Why a finding was demoted or kept quiet ("waived: reason"), shown in verbose output.
     note: str = ""
     fingerprint: str = field(default="", compare=False)
 
     def with_fingerprint(self) -> Finding:
         """Stable identity across runs and patch sets: rule, file, pointer and message, not line."""
-        digest = hashlib.sha256(
+        return dataclasses.replace(self, fingerprint=self.identity())
+
+    def identity(self) -> str:
+        """The fingerprint, computed when the finding does not carry one yet."""
+        if self.fingerprint:
+            return self.fingerprint
+        return hashlib.sha256(
             "\0".join((self.rule, self.file, self.pointer, self.message)).encode()
         ).hexdigest()[:16]
-        return _replace(self, fingerprint=digest)
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self, *, help: str | None = None) -> dict[str, object]:
+        """The finding as JSON; ``help`` (the rule's documentation URL) is the renderer's."""
         out: dict[str, object] = {
             "rule": self.rule,
             "name": self.name,
@@ -76,17 +120,93 @@ class Finding:
             "line": self.line,
             "pointer": self.pointer,
             "message": self.message,
-            "help": self.help,
-            "side": self.side,
-            "scope": self.scope,
-            "fingerprint": self.fingerprint or self.with_fingerprint().fingerprint,
         }
+        if help is not None:
+            out["help"] = help
+        out["side"] = str(self.side)
+        out["scope"] = str(self.scope)
+        out["fingerprint"] = self.identity()
         if self.note:
             out["note"] = self.note
         return out
 
 
-def _replace(finding: Finding, **changes: object) -> Finding:
-    from dataclasses import replace
+@dataclass(frozen=True)
+class Summary:
+    """Counts of a report, as in the JSON ``summary`` and the last line of the text."""
 
-    return replace(finding, **changes)  # type: ignore[arg-type]
+    by_severity: Mapping[str, int]
+    by_rule: Mapping[str, int]
+    waived: int = 0
+    suppressed: int = 0
+    specs: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        findings: Sequence[Finding],
+        waived: Sequence[Finding] = (),
+        suppressed: Sequence[Finding] = (),
+        specs: int = 0,
+    ) -> Summary:
+        """The counts of ``findings`` (and of those waived or suppressed)."""
+        counts = Counter(f.severity.value for f in findings)
+        return cls(
+            by_severity={s.value: counts.get(s.value, 0) for s in Severity},
+            by_rule=dict(Counter(f.rule for f in findings)),
+            waived=len(waived),
+            suppressed=len(suppressed),
+            specs=specs,
+        )
+
+    @property
+    def errors(self) -> int:
+        return self.by_severity.get(Severity.ERROR.value, 0)
+
+    @property
+    def warnings(self) -> int:
+        return self.by_severity.get(Severity.WARNING.value, 0)
+
+    @property
+    def info(self) -> int:
+        return self.by_severity.get(Severity.INFO.value, 0)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_severity.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "info": self.info,
+            "by_rule": dict(sorted(self.by_rule.items())),
+            "waived": self.waived,
+            "suppressed": self.suppressed,
+            "specs": self.specs,
+        }
+
+
+# The audience classification of a spec (govbot.audience.Classification); a type
+# parameter, so that these values need nothing from the stages above them.
+C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class Report(Generic[C]):
+    """The verdict of one check: findings in reading order, audiences, and counts."""
+
+    findings: tuple[Finding, ...]
+    classifications: Mapping[str, C]
+    summary: Summary
+    waived: tuple[Finding, ...] = ()
+    suppressed: tuple[Finding, ...] = ()
+    policy_source: str = ""
+    policy_digest: str = ""
+    files: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no finding is an error, 1 otherwise (2 is the CLI's: it could not run)."""
+        return 1 if any(f.severity is Severity.ERROR for f in self.findings) else 0

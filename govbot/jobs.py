@@ -278,7 +278,6 @@ class Jobs:
             owner=self.worker_id,
             client_factory=self.client_factory,
             mirror=self.mirror,
-            docs_base=s.docs_base,
             ttl=JOB_TTL,
             slot=_slot(self.clock(), s.index_interval),
         )

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from govbot.errors import ConfigError
-from govbot.policy import packaged_policy_dir
+from govbot.paths import packaged_policy_dir
 
 ENV_PREFIX = "GOVBOT_"
 SECRETS = frozenset({"gerrit_password", "webhook_secret", "admin_password", "secret_key"})

@@ -16,7 +16,7 @@ from typing import Literal
 import git
 
 from govbot.errors import SpecError
-from govbot.policy import glob_match
+from govbot.paths import glob_match
 
 Status = Literal["A", "M", "D", "R"]
 _SYMLINK_MODE = 0o120000

@@ -56,18 +56,6 @@ def write_file(tmp_path: Path) -> Callable[[str, str], Path]:
     return write
 
 
-@pytest.fixture
-def isolated_registry() -> Iterator[None]:
-    """Rules registered inside the test (codes like TST001) are removed afterwards."""
-    from govbot.rules.registry import _REGISTRY, all_rules
-
-    all_rules()  # load the real catalogue first, so that only the test's rules are new
-    before = dict(_REGISTRY)
-    yield
-    _REGISTRY.clear()
-    _REGISTRY.update(before)
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "browser: drives headless Chromium (/usr/bin/chromium) with Playwright"

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from govbot.findings import Audience, Severity
+from govbot.findings import Audience, Scope, Severity, Side
 
 # Deterministic constraint names, so later migrations can name what they alter or drop
 # (SQLite's batch mode needs names too). Long composite names are given explicitly:
@@ -109,7 +109,7 @@ class EscalationStage(StrEnum):
     HANDOFF = "handoff"  # the next member; after this, digest only
 
 
-def _str_enum(enum_class: type[StrEnum], name: str) -> Enum:
+def _str_enum(enum_class: type[StrEnum], name: str, length: int = 16) -> Enum:
     """A portable enum column: VARCHAR plus a named CHECK, storing the values ("queued").
 
     Not a native PostgreSQL ENUM: adding a value later is then a plain migration of the
@@ -120,7 +120,7 @@ def _str_enum(enum_class: type[StrEnum], name: str) -> Enum:
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=16,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
@@ -136,6 +136,8 @@ class Base(DeclarativeBase):
         WorkState: _str_enum(WorkState, "state"),
         EvaluationStatus: _str_enum(EvaluationStatus, "status"),
         EscalationStage: _str_enum(EscalationStage, "stage"),
+        Side: _str_enum(Side, "side", length=8),
+        Scope: _str_enum(Scope, "scope", length=8),
     }
 
 
@@ -254,19 +256,9 @@ class Evaluation(Base):
     )
 
 
-class FindingRecord(Base):
-    """A :class:`govbot.findings.Finding` as produced by one evaluation."""
+class FindingColumns:
+    """The columns of a stored :class:`govbot.findings.Finding`, shared by the finding tables."""
 
-    __tablename__ = "findings"
-    __table_args__ = (
-        CheckConstraint("side IN ('base', 'head')", name="side"),
-        CheckConstraint("scope IN ('new', 'changed', 'existing')", name="scope"),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    evaluation_id: Mapped[int] = mapped_column(
-        ForeignKey("evaluations.id", ondelete="CASCADE"), index=True
-    )
     rule: Mapped[str] = mapped_column(String(16))  # "DEP001"
     name: Mapped[str] = mapped_column(String(100))  # "removed-without-deprecation"
     severity: Mapped[Severity]
@@ -275,11 +267,23 @@ class FindingRecord(Base):
     line: Mapped[int | None]
     pointer: Mapped[str] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
-    # Finding.with_fingerprint(): the same finding on another patch set has the same one,
-    # which is how a finding already posted is not posted again as a new thread.
+    # Finding.with_fingerprint(): the same finding on another patch set has the same one.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+
+
+class FindingRecord(FindingColumns, Base):
+    """A :class:`govbot.findings.Finding` as produced by one evaluation."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("evaluations.id", ondelete="CASCADE"), index=True
+    )
+    # Indexed: a finding already posted (by fingerprint) is not posted again as a new thread.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
-    side: Mapped[str] = mapped_column(String(8), default="head")
-    scope: Mapped[str] = mapped_column(String(8), default="new")
+    side: Mapped[Side] = mapped_column(default=Side.HEAD)
+    scope: Mapped[Scope] = mapped_column(default=Scope.NEW)
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="findings")
 
@@ -578,7 +582,7 @@ class ApiSnapshot(Base):
     problem: Mapped[str | None] = mapped_column(Text)
 
 
-class SnapshotFinding(Base):
+class SnapshotFinding(FindingColumns, Base):
     """A finding on a merged spec (a snapshot), as ``govbot check`` reports it."""
 
     __tablename__ = "snapshot_findings"
@@ -590,14 +594,6 @@ class SnapshotFinding(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("api_snapshots.id", ondelete="CASCADE"))
-    rule: Mapped[str] = mapped_column(String(16))
-    name: Mapped[str] = mapped_column(String(100))
-    severity: Mapped[Severity]
-    audience: Mapped[Audience | None]
-    file: Mapped[str] = mapped_column(Text)
-    line: Mapped[int | None]
-    pointer: Mapped[str] = mapped_column(Text)
-    message: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
 
 
@@ -650,11 +646,12 @@ class SpecDocument(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class CrossFinding(Base):
+class CrossFinding(FindingColumns, Base):
     """A cross-service inconsistency (CON080-CON099) among the latest external specs.
 
     Recomputed as a whole after each index run: the minority usage is reported on the
-    API that has it, naming the majority's spec and line.
+    API that has it, naming the majority's spec and line. ``file`` is
+    ``"<project>/<path>"`` as checked.
     """
 
     __tablename__ = "cross_findings"
@@ -662,14 +659,6 @@ class CrossFinding(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     api_id: Mapped[int] = mapped_column(ForeignKey("api_specs.id", ondelete="CASCADE"), index=True)
     rule: Mapped[str] = mapped_column(String(16), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    severity: Mapped[Severity]
-    audience: Mapped[Audience | None]
-    file: Mapped[str] = mapped_column(Text)  # "<project>/<path>" as checked
-    line: Mapped[int | None]
-    pointer: Mapped[str] = mapped_column(Text)
-    message: Mapped[str] = mapped_column(Text)
-    fingerprint: Mapped[str] = mapped_column(String(64))
     computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

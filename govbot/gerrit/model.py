@@ -28,6 +28,9 @@ from typing import Any
 from govbot.errors import GerritError
 
 XSSI_PREFIX = ")]}'"
+# How far before a cursor's last "updated" a query reads again: Gerrit's ``after:`` and
+# ``-age:`` have one-second resolution, and a change can be updated twice in a second.
+CURSOR_OVERLAP = timedelta(minutes=2)
 
 _EMPTY: Mapping[Any, Any] = MappingProxyType({})
 

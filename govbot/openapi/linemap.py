@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from govbot.openapi.model import escape, split
+from govbot.surface import escape, split
 
 _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _SCALAR = rf'(?:{_STRING}|[^\s,:{{}}\[\]"]+)'

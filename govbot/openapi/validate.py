@@ -1,6 +1,6 @@
 """Validation of an OpenAPI document: a fast schema check, then located, detailed messages.
 
-Two stages (design.md §7):
+Two stages, so that big specs stay fast (``benchmarks/check.py`` measures them):
 
 1. **The OpenAPI schema**, with jsonschema-rs and the JSON schemas that
    openapi-spec-validator ships (compiled once per process). For 3.1 and 3.2 the
@@ -36,7 +36,7 @@ from urllib.parse import quote, unquote
 
 import orjson
 
-from govbot.openapi.model import get_pointer, join
+from govbot.surface import get_pointer, join
 
 # Bump when what is cached, or how it is computed, changes.
 CACHE_SCHEME = "1"

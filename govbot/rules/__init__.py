@@ -1,1 +1,1 @@
-"""The rule catalogue. Importing :mod:`govbot.rules.catalog` registers every rule."""
+"""Rules: the registry (:mod:`.registry`), the families, and the catalogue (:mod:`.catalog`)."""

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from govbot.blueprints import (
-    COMMIT_MSG,
     ApiChange,
     BlueprintConfig,
     BlueprintRef,
@@ -29,6 +28,7 @@ from govbot.blueprints import (
     normalise_title,
 )
 from govbot.findings import Severity
+from govbot.paths import COMMIT_MSG
 from govbot.rules.registry import Hit, rule
 
 ChangeStatus = Literal[

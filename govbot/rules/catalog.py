@@ -1,10 +1,51 @@
-"""Importing this module registers every rule family."""
+"""The catalogue: every rule govbot ships, from the families imported here by name.
 
-from govbot.rules import (  # noqa: F401
-    blueprints,
-    consistency,
-    cross,
-    deprecation,
+A new rule family is added to the list below; nothing registers itself on import.
+"""
+
+from __future__ import annotations
+
+from govbot.rules import blueprints, cross, loading, policy_rules
+from govbot.rules.consistency import (
+    docs,
+    errors,
+    methods,
+    naming,
+    pagination,
+    paths,
+    status_codes,
+    versions,
+)
+from govbot.rules.deprecation import removals, request, response, sunset
+from govbot.rules.deprecation import versions as version_rules
+from govbot.rules.registry import Catalog, Rule
+
+CATALOG = Catalog.of_modules(
     loading,
+    naming,
+    paths,
+    methods,
+    status_codes,
+    errors,
+    pagination,
+    docs,
+    versions,
+    removals,
+    sunset,
+    request,
+    response,
+    version_rules,
+    cross,
+    blueprints,
     policy_rules,
 )
+
+
+def all_rules() -> tuple[Rule, ...]:
+    """Every rule of the catalogue, in code order."""
+    return CATALOG.rules
+
+
+def get_rule(code: str) -> Rule | None:
+    """The rule of ``code`` (case-insensitive), or None."""
+    return CATALOG.get(code)

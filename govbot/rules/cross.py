@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govbot.findings import Severity
-from govbot.openapi.model import Node, Spec, join, schema_type
-from govbot.rules.consistency import (
+from govbot.rules.consistency.index import (
     Rank,
     Sink,
     attribution,
@@ -31,7 +30,8 @@ from govbot.rules.consistency import (
     static_segments,
     words,
 )
-from govbot.rules.registry import CrossContext, Hit, SpecContext, rule
+from govbot.rules.registry import CrossContext, Hit, Kind, SpecContext, rule
+from govbot.surface import Node, Spec, join, schema_type
 
 # Formats that change what a value means to a client. Numeric storage formats (int32,
 # int64, float, double) are not among them: int32 and int64 ids are the same field to a
@@ -233,7 +233,7 @@ def _others(n: int) -> str:
 @rule(
     "CON080",
     "field-type-consistent",
-    kind="cross",
+    kind=Kind.CROSS,
     severity=Severity.ERROR,
     options={"formats": SEMANTIC_FORMATS},
     guideline="TC-consistency",
@@ -265,15 +265,14 @@ def field_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
         field in a new version and deprecate the old one.
 
     References:
-        govbot design, cross-service consistency (section 4.3); API-SIG guidelines
-        on consistent representations: https://specs.openstack.org/openstack/api-sig/
+        README, "The dashboard" (cross-service findings); API-SIG guidelines on
+        consistent representations: https://specs.openstack.org/openstack/api-sig/
     """
     formats = frozenset(option(ctx, "formats", SEMANTIC_FORMATS))
     sink = Sink()
     for o, ref, n in _conflicts(list(_field_occurrences(ctx, formats))):
-        sink.add(
-            o.file,
-            o.pointer,
+        sink.at(
+            o,
             f"Field `{o.name}` is {o.signature} here but {ref.signature} in "
             f"{_where(ref)}{_others(n)}: use the same type and format in every service.",
             o.rank,
@@ -284,7 +283,7 @@ def field_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
 @rule(
     "CON081",
     "field-name-variant",
-    kind="cross",
+    kind=Kind.CROSS,
     severity=Severity.WARNING,
     guideline="NAM-04",
 )
@@ -316,9 +315,8 @@ def field_name_variant(ctx: CrossContext) -> Iterable[Hit]:
     occs.extend(_parameter_occurrences(ctx, frozenset(SEMANTIC_FORMATS)))
     sink = Sink()
     for o, ref, n in _minorities(occs, lambda o: squash(o.name), lambda o: o.name):
-        sink.add(
-            o.file,
-            o.pointer,
+        sink.at(
+            o,
             f"`{o.name}` is spelled `{ref.name}` in {_where(ref)}{_others(n)}: use one "
             "spelling for one concept across services.",
             o.rank,
@@ -329,7 +327,7 @@ def field_name_variant(ctx: CrossContext) -> Iterable[Hit]:
 DEFAULT_GLOSSARY = {"tenant_id": "project_id", "tenant": "project"}
 
 
-def _glossary(ctx: Any) -> list[tuple[list[str], list[str], str, str]]:
+def _glossary(ctx: SpecContext | CrossContext) -> list[tuple[list[str], list[str], str, str]]:
     """(discouraged words, preferred words, discouraged, preferred), longest term first."""
     raw = option(ctx, "glossary", None) or DEFAULT_GLOSSARY
     terms = [(words(k), words(v), k, v) for k, v in raw.items() if words(k)]
@@ -377,7 +375,7 @@ def _respell(original: str, parts: list[str]) -> str:
 @rule(
     "CON082",
     "glossary-term",
-    kind="spec",
+    kind=Kind.SPEC,
     severity=Severity.WARNING,
     options={"glossary": DEFAULT_GLOSSARY, "paths": True},
     guideline="TC-glossary",
@@ -407,8 +405,8 @@ def glossary_term(ctx: SpecContext) -> Iterable[Hit]:
         add the new name in a new version and deprecate the old one.
 
     References:
-        govbot design, glossary of preferred terms (section 4.3); OpenStack Keystone
-        terminology (project, formerly tenant).
+        The policy's ``glossary`` section (``policies/default.yaml``); OpenStack
+        Keystone terminology (project, formerly tenant).
     """
     terms = _glossary(ctx)
     if not terms:
@@ -419,19 +417,14 @@ def glossary_term(ctx: SpecContext) -> Iterable[Hit]:
     found_by_name: dict[str, tuple[str, str, str] | None] = {}
 
     def report(file: str, pointer: str, what: str, name: str, rank: Rank) -> None:
-        if name in found_by_name:
-            found = found_by_name[name]
-        else:
-            found = found_by_name[name] = _find_term(name, terms)
+        if name not in found_by_name:
+            found_by_name[name] = _find_term(name, terms)
+        found = found_by_name[name]
         if found is not None:
             bad, good, better = found
             hint = f" (`{better}`)" if better != good else ""
-            sink.add(
-                file,
-                pointer,
-                f"{what} `{name}` uses the discouraged term `{bad}`: use `{good}`{hint}.",
-                rank,
-            )
+            message = f"{what} `{name}` uses the discouraged term `{bad}`: use `{good}`{hint}."
+            sink.add(file, pointer, message, rank)
 
     for sid, info in index.schemas.items():
         for f in info.fields:
@@ -452,7 +445,7 @@ def glossary_term(ctx: SpecContext) -> Iterable[Hit]:
 @rule(
     "CON083",
     "query-parameter-type-consistent",
-    kind="cross",
+    kind=Kind.CROSS,
     severity=Severity.ERROR,
     options={"formats": SEMANTIC_FORMATS},
     guideline="FIL-01",
@@ -485,9 +478,8 @@ def query_parameter_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
     formats = frozenset(option(ctx, "formats", SEMANTIC_FORMATS))
     sink = Sink()
     for o, ref, n in _conflicts(list(_parameter_occurrences(ctx, formats))):
-        sink.add(
-            o.file,
-            o.pointer,
+        sink.at(
+            o,
             f"Query parameter `{o.name}` is {o.signature} here but {ref.signature} in "
             f"{_where(ref)}{_others(n)}: use the same type and format in every service.",
             o.rank,

@@ -1,34 +1,61 @@
-"""OAS rules: problems found while loading a spec (parsing, ``$ref``, OpenAPI validation).
+"""OAS rules: problems a reader met while loading a spec (parsing, ``$ref``, validation).
 
-The loader (:mod:`govbot.openapi.load`) finds these problems and records them as
-findings in ``Spec.findings``, with their lines; each rule here reports the findings
-of its code, so that the policy (selection, severity, waivers) applies to them like to
-any other rule. A refused root document has ``Spec.data`` None, and no other rule runs
-on it.
+The loader (:mod:`govbot.openapi.load`) records each problem as a
+:class:`~govbot.findings.Problem` in ``Spec.problems``, a fact without a severity; each
+rule here reports the problems of its code, so that the policy (selection, severity,
+waivers) applies to them like to any other rule. A refused root document has
+``Spec.data`` None, and no other rule runs on it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from govbot.findings import Severity
-from govbot.openapi import load
-from govbot.rules.registry import Check, Hit, SpecContext, rule
+from govbot.findings import Problem, Scope, Severity, Side
+from govbot.openapi import problems
+from govbot.rules.registry import Check, Hit, Kind, LoadContext, Rule, rule
 
 
-def _hits(ctx: SpecContext, code: str) -> Iterator[Hit]:
-    for finding in ctx.spec.findings:
-        if finding.rule == code:
-            yield Hit(message=finding.message, pointer=finding.pointer, file=finding.file)
+def _hits(ctx: LoadContext, code: str) -> Iterator[Hit]:
+    """The problems of ``code``: the head's, and the base's when they explain something.
+
+    A head problem the base had already (same code, place and message) is on existing
+    surface: a change is not blamed for what it did not introduce. A base that does not
+    load explains why there is no compatibility verdict (unless the spec is gone anyway).
+    """
+    if ctx.deleted:
+        return
+    head, base = ctx.head, ctx.base
+    before = {_key(p, base.file, head.file) for p in base.problems} if base is not None else set()
+    for p in head.problems:
+        if p.code == code:
+            existing = bool(before) and _key(p, "", "") in before
+            yield _hit(p, Side.HEAD, Scope.EXISTING if existing else Scope.NEW)
+    if base is not None and not base.ok:
+        for p in base.problems:
+            if p.code == code:
+                yield _hit(p, Side.BASE, Scope.NEW)
 
 
-def _load_rule(code: str, severity: Severity = Severity.ERROR) -> Callable[[Check], Check]:
+def _hit(p: Problem, side: Side, scope: Scope) -> Hit:
+    # About the file, not about surface of any audience.
+    return Hit(p.message, p.pointer, p.file, side, audience=None, scope=scope, line=p.line)
+
+
+def _key(p: Problem, old_file: str, new_file: str) -> tuple[str, str, str]:
+    """What identifies a problem across two versions of a spec (file names aside)."""
+    message = p.message.replace(old_file, new_file) if old_file else p.message
+    file = new_file if old_file and p.file == old_file else p.file
+    return (p.code, f"{file}#{p.pointer}", message)
+
+
+def _load_rule(code: str, severity: Severity = Severity.ERROR) -> Callable[[Check], Rule]:
     """Register a load rule; load problems are about the file, whatever the audience."""
-    return rule(code, load.PROBLEMS[code], kind="load", severity=severity, internal=severity)
+    return rule(code, problems.PROBLEMS[code], kind=Kind.LOAD, severity=severity, internal=severity)
 
 
-@_load_rule(load.SYNTAX_ERROR)
-def syntax_error(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.SYNTAX_ERROR)
+def syntax_error(ctx: LoadContext) -> Iterator[Hit]:
     """The file is not well-formed YAML or JSON.
 
     What it checks:
@@ -56,11 +83,11 @@ def syntax_error(ctx: SpecContext) -> Iterator[Hit]:
     References:
         YAML 1.2 (https://yaml.org/spec/1.2.2/), RFC 8259 (JSON).
     """
-    return _hits(ctx, load.SYNTAX_ERROR)
+    return _hits(ctx, problems.SYNTAX_ERROR)
 
 
-@_load_rule(load.FILE_TOO_LARGE)
-def file_too_large(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.FILE_TOO_LARGE)
+def file_too_large(ctx: LoadContext) -> Iterator[Hit]:
     """The file is bigger than the size limit, so it was not read.
 
     What it checks:
@@ -79,13 +106,13 @@ def file_too_large(ctx: SpecContext) -> Iterator[Hit]:
         the operators to raise the limit.
 
     References:
-        design.md §7 (speed and memory targets).
+        ``MAX_BYTES`` in ``govbot/openapi/problems.py``; the policy's ``max_file_bytes``.
     """
-    return _hits(ctx, load.FILE_TOO_LARGE)
+    return _hits(ctx, problems.FILE_TOO_LARGE)
 
 
-@_load_rule(load.BINARY_FILE)
-def binary_file(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.BINARY_FILE)
+def binary_file(ctx: LoadContext) -> Iterator[Hit]:
     """The file contains NUL bytes: it is binary, not a text document.
 
     What it checks:
@@ -105,11 +132,11 @@ def binary_file(ctx: SpecContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.3 (documents are JSON or YAML, UTF-8).
     """
-    return _hits(ctx, load.BINARY_FILE)
+    return _hits(ctx, problems.BINARY_FILE)
 
 
-@_load_rule(load.NOT_UTF8)
-def not_utf8(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.NOT_UTF8)
+def not_utf8(ctx: LoadContext) -> Iterator[Hit]:
     """The file is not valid UTF-8 text.
 
     What it checks:
@@ -129,11 +156,11 @@ def not_utf8(ctx: SpecContext) -> Iterator[Hit]:
     References:
         RFC 8259 §8.1; OpenAPI 3.1 §4.3.
     """
-    return _hits(ctx, load.NOT_UTF8)
+    return _hits(ctx, problems.NOT_UTF8)
 
 
-@_load_rule(load.ALIAS_BOMB)
-def alias_bomb(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.ALIAS_BOMB)
+def alias_bomb(ctx: LoadContext) -> Iterator[Hit]:
     """YAML aliases would expand to an enormous (or infinitely deep) document.
 
     What it checks:
@@ -158,11 +185,11 @@ def alias_bomb(ctx: SpecContext) -> Iterator[Hit]:
     References:
         https://en.wikipedia.org/wiki/Billion_laughs_attack
     """
-    return _hits(ctx, load.ALIAS_BOMB)
+    return _hits(ctx, problems.ALIAS_BOMB)
 
 
-@_load_rule(load.TOO_DEEP)
-def nesting_too_deep(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.TOO_DEEP)
+def nesting_too_deep(ctx: LoadContext) -> Iterator[Hit]:
     """The document nests deeper than any real API description (about 1000 levels).
 
     What it checks:
@@ -185,13 +212,13 @@ def nesting_too_deep(ctx: SpecContext) -> Iterator[Hit]:
         ``$ref`` them.
 
     References:
-        design.md §7.
+        ``MAX_DEPTH`` in ``govbot/openapi/problems.py``.
     """
-    return _hits(ctx, load.TOO_DEEP)
+    return _hits(ctx, problems.TOO_DEEP)
 
 
-@_load_rule(load.NOT_OPENAPI)
-def not_openapi(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.NOT_OPENAPI)
+def not_openapi(ctx: LoadContext) -> Iterator[Hit]:
     """The file parses, but it is not an OpenAPI description.
 
     What it checks:
@@ -213,11 +240,11 @@ def not_openapi(ctx: SpecContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.8.1 (the ``openapi`` field is required).
     """
-    return _hits(ctx, load.NOT_OPENAPI)
+    return _hits(ctx, problems.NOT_OPENAPI)
 
 
-@_load_rule(load.UNSUPPORTED_VERSION)
-def unsupported_version(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.UNSUPPORTED_VERSION)
+def unsupported_version(ctx: LoadContext) -> Iterator[Hit]:
     """The document declares an OpenAPI version govbot cannot check.
 
     What it checks:
@@ -237,11 +264,11 @@ def unsupported_version(ctx: SpecContext) -> Iterator[Hit]:
     References:
         https://spec.openapis.org/oas/
     """
-    return _hits(ctx, load.UNSUPPORTED_VERSION)
+    return _hits(ctx, problems.UNSUPPORTED_VERSION)
 
 
-@_load_rule(load.REMOTE_REF)
-def remote_ref(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.REMOTE_REF)
+def remote_ref(ctx: LoadContext) -> Iterator[Hit]:
     """A ``$ref`` points to a URL; govbot never fetches remote references.
 
     What it checks:
@@ -264,11 +291,11 @@ def remote_ref(ctx: SpecContext) -> Iterator[Hit]:
     References:
         OWASP SSRF; OpenAPI 3.1 §4.8.23 (Reference Object).
     """
-    return _hits(ctx, load.REMOTE_REF)
+    return _hits(ctx, problems.REMOTE_REF)
 
 
-@_load_rule(load.OUTSIDE_ROOT)
-def outside_root(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.OUTSIDE_ROOT)
+def outside_root(ctx: LoadContext) -> Iterator[Hit]:
     """A ``$ref`` (or the spec itself, through a symlink) points outside the repository.
 
     What it checks:
@@ -291,11 +318,11 @@ def outside_root(ctx: SpecContext) -> Iterator[Hit]:
     References:
         OWASP Path Traversal.
     """
-    return _hits(ctx, load.OUTSIDE_ROOT)
+    return _hits(ctx, problems.OUTSIDE_ROOT)
 
 
-@_load_rule(load.REF_FILE_MISSING)
-def ref_file_missing(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.REF_FILE_MISSING)
+def ref_file_missing(ctx: LoadContext) -> Iterator[Hit]:
     """A ``$ref`` names a file that does not exist (at this revision) or cannot be read.
 
     What it checks:
@@ -316,11 +343,11 @@ def ref_file_missing(ctx: SpecContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.8.23 (Reference Object).
     """
-    return _hits(ctx, load.REF_FILE_MISSING)
+    return _hits(ctx, problems.REF_FILE_MISSING)
 
 
-@_load_rule(load.REF_TARGET_MISSING)
-def ref_target_missing(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.REF_TARGET_MISSING)
+def ref_target_missing(ctx: LoadContext) -> Iterator[Hit]:
     """A ``$ref``'s JSON pointer leads nowhere in the target document.
 
     What it checks:
@@ -341,11 +368,11 @@ def ref_target_missing(ctx: SpecContext) -> Iterator[Hit]:
     References:
         RFC 6901 (JSON Pointer); OpenAPI 3.1 §4.8.23.
     """
-    return _hits(ctx, load.REF_TARGET_MISSING)
+    return _hits(ctx, problems.REF_TARGET_MISSING)
 
 
-@_load_rule(load.REF_LOOP)
-def ref_loop(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.REF_LOOP)
+def ref_loop(ctx: LoadContext) -> Iterator[Hit]:
     """``$ref``s that lead only to other ``$ref``s, in a circle.
 
     What it checks:
@@ -368,11 +395,11 @@ def ref_loop(ctx: SpecContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.8.23; JSON Schema 2020-12 §8.2.3 (ref resolution).
     """
-    return _hits(ctx, load.REF_LOOP)
+    return _hits(ctx, problems.REF_LOOP)
 
 
-@_load_rule(load.INVALID)
-def invalid_openapi(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.INVALID)
+def invalid_openapi(ctx: LoadContext) -> Iterator[Hit]:
     """The spec breaks the OpenAPI specification of its version.
 
     What it checks:
@@ -398,11 +425,11 @@ def invalid_openapi(ctx: SpecContext) -> Iterator[Hit]:
     References:
         https://spec.openapis.org/oas/ ; https://github.com/python-openapi/openapi-spec-validator
     """
-    return _hits(ctx, load.INVALID)
+    return _hits(ctx, problems.INVALID)
 
 
-@_load_rule(load.VALIDATOR_FAILED, Severity.WARNING)
-def validator_failed(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.VALIDATOR_FAILED, Severity.WARNING)
+def validator_failed(ctx: LoadContext) -> Iterator[Hit]:
     """openapi-spec-validator crashed on this spec, so its detailed checks are incomplete.
 
     What it checks:
@@ -426,11 +453,11 @@ def validator_failed(ctx: SpecContext) -> Iterator[Hit]:
     References:
         https://github.com/python-openapi/openapi-spec-validator/issues
     """
-    return _hits(ctx, load.VALIDATOR_FAILED)
+    return _hits(ctx, problems.VALIDATOR_FAILED)
 
 
-@_load_rule(load.YAML_TAG)
-def yaml_tag(ctx: SpecContext) -> Iterator[Hit]:
+@_load_rule(problems.YAML_TAG)
+def yaml_tag(ctx: LoadContext) -> Iterator[Hit]:
     """A YAML tag asks for a type that JSON does not have, so the file was not read.
 
     What it checks:
@@ -461,4 +488,4 @@ def yaml_tag(ctx: SpecContext) -> Iterator[Hit]:
         OpenAPI 3.1 §4.3 ("Tags MUST be limited to those allowed by the JSON Schema
         ruleset"); YAML 1.2.2 §10.2 (JSON schema), https://yaml.org/spec/1.2.2/
     """
-    return _hits(ctx, load.YAML_TAG)
+    return _hits(ctx, problems.YAML_TAG)

@@ -1,24 +1,22 @@
 """POL rules: findings about the policy and the engine itself, raised by :mod:`govbot.evaluate`.
 
-Their check functions yield nothing: the evaluator produces these findings (it is the
-only place that knows about waivers and crashed rules). They are registered so that
-they have a code, a severity the policy can change, and documentation like every rule.
+They have no check: only the evaluator sees an expired waiver in use or a crashed
+rule. They are rules all the same, with a code, a severity the policy can change and
+documentation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from govbot.findings import Severity
-from govbot.rules.registry import Hit, rule
+from govbot.rules.registry import Kind, make_rule
 
-
-@rule(
-    "POL001", "expired-waiver", kind="cross", severity=Severity.WARNING, internal=Severity.WARNING
-)
-def expired_waiver(ctx: Any) -> Iterator[Hit]:
-    """A waiver in the policy is past its expiry date and no longer applies.
+EXPIRED_WAIVER = make_rule(
+    "POL001",
+    "expired-waiver",
+    kind=Kind.CROSS,
+    severity=Severity.WARNING,
+    internal=Severity.WARNING,
+    doc="""A waiver in the policy is past its expiry date and no longer applies.
 
     What it checks:
         Every waiver in ``policies/*.yaml`` whose ``expires`` date has passed and whose
@@ -39,14 +37,18 @@ def expired_waiver(ctx: Any) -> Iterator[Hit]:
         (a TC decision, reviewed like any policy change), or remove it.
 
     References:
-        design.md §3 (policy) and issue 2 (waivers with reason and expiry).
-    """
-    return iter(())
+        The ``waivers`` section of the policy (``policies/schema.json``) and the
+        decision order in ``govbot/evaluate.py``.
+    """,
+)
 
-
-@rule("POL002", "rule-crashed", kind="cross", severity=Severity.ERROR, internal=Severity.ERROR)
-def rule_crashed(ctx: Any) -> Iterator[Hit]:
-    """A rule failed with an internal error on this spec; its verdict is incomplete.
+RULE_CRASHED = make_rule(
+    "POL002",
+    "rule-crashed",
+    kind=Kind.CROSS,
+    severity=Severity.ERROR,
+    internal=Severity.ERROR,
+    doc="""A rule failed with an internal error on this spec; its verdict is incomplete.
 
     What it checks:
         The evaluator runs every rule inside its own boundary. When one raises an
@@ -66,6 +68,6 @@ def rule_crashed(ctx: Any) -> Iterator[Hit]:
         for the trace). Until it is fixed, the TC may waive it for that spec.
 
     References:
-        house style §8 (errors are contained at the edges; the others carry on).
-    """
-    return iter(())
+        The decision order in ``govbot/evaluate.py`` (step 6, containment).
+    """,
+)

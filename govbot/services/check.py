@@ -11,25 +11,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from govbot.audience import Classification, classify
+from govbot.diff import diff_specs
 from govbot.errors import SpecError
-from govbot.evaluate import DEFAULT_DOCS_BASE, Subject, evaluate
-from govbot.findings import Finding, Severity
-from govbot.openapi.audience import Classification, classify
-from govbot.openapi.diff import diff_specs
+from govbot.evaluate import Subject, evaluate
+from govbot.findings import Report, Summary
 from govbot.openapi.load import Reader, load_spec
-from govbot.openapi.model import Spec
+from govbot.paths import SPEC_SUFFIXES
 from govbot.policy import Policy
-from govbot.sources import GitReader, changed_files, open_repo
+from govbot.sources import ChangedFile, GitReader, changed_files, open_repo
+from govbot.surface import Spec
 
 LOG = logging.getLogger(__name__)
-
-SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,69 +42,6 @@ class SpecSource:
         return self.path
 
 
-@dataclass(frozen=True)
-class Summary:
-    """Counts of a report, as in the JSON ``summary`` and the last line of the text."""
-
-    by_severity: Mapping[str, int]
-    by_rule: Mapping[str, int]
-    waived: int = 0
-    suppressed: int = 0
-    specs: int = 0
-
-    @property
-    def errors(self) -> int:
-        return self.by_severity.get(Severity.ERROR.value, 0)
-
-    @property
-    def warnings(self) -> int:
-        return self.by_severity.get(Severity.WARNING.value, 0)
-
-    @property
-    def info(self) -> int:
-        return self.by_severity.get(Severity.INFO.value, 0)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_severity.values())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "info": self.info,
-            "by_rule": dict(sorted(self.by_rule.items())),
-            "waived": self.waived,
-            "suppressed": self.suppressed,
-            "specs": self.specs,
-        }
-
-
-@dataclass(frozen=True)
-class Report:
-    """The verdict of one check: findings in reading order, audiences, and counts."""
-
-    findings: tuple[Finding, ...]
-    classifications: Mapping[str, Classification]
-    summary: Summary
-    waived: tuple[Finding, ...] = ()
-    suppressed: tuple[Finding, ...] = ()
-    policy_source: str = ""
-    policy_digest: str = ""
-    files: tuple[str, ...] = field(default=())
-
-    @property
-    def exit_code(self) -> int:
-        """0 when no finding is an error, 1 otherwise (2 is the CLI's: it could not run)."""
-        return 1 if any(f.severity is Severity.ERROR for f in self.findings) else 0
-
-    def to_json(self) -> dict[str, Any]:
-        summary = self.summary.to_json()
-        summary["policy"] = {"source": self.policy_source, "digest": self.policy_digest}
-        return {"findings": [f.to_json() for f in self.findings], "summary": summary}
-
-
 # --- entry points ----------------------------------------------------------------------
 
 
@@ -119,8 +54,7 @@ def check_files(
     root: str | Path | None = None,
     reader: Reader | None = None,
     max_bytes: int | None = None,
-    docs_base: str = DEFAULT_DOCS_BASE,
-) -> Report:
+) -> Report[Classification]:
     """Check spec files, each against its base when ``base_files`` pairs one (by position).
 
     Several heads are checked together (cross-spec rules see all of them). A directory
@@ -145,10 +79,20 @@ def check_files(
             (SpecSource(str(b), reader) if b is not None else None, SpecSource(str(h), reader))
             for b, h in zip(bases, heads, strict=True)
         ]
-        return check_pairs(
-            pairs, policy=policy, today=today, max_bytes=max_bytes, docs_base=docs_base
-        )
+        return check_pairs(pairs, policy=policy, today=today, max_bytes=max_bytes)
+    pairs, discovered = _filesystem_pairs(heads, bases, policy, root)
+    return check_pairs(
+        pairs, policy=policy, today=today, max_bytes=max_bytes, drop_fragments=discovered
+    )
 
+
+def _filesystem_pairs(
+    heads: Sequence[str | Path],
+    bases: Sequence[str | Path | None],
+    policy: Policy,
+    root: str | Path | None,
+) -> tuple[list[tuple[SpecSource | None, SpecSource | None]], set[str]]:
+    """The (base, head) pairs of files and directories, and the heads found in directories."""
     head_paths = [Path(h) for h in heads]
     base_paths = [Path(b) for b in bases if b is not None]
     for p in [*head_paths, *base_paths]:
@@ -160,10 +104,8 @@ def check_files(
         if root is not None
         else (common_root(base_paths) if base_paths else head_root)
     )
-
-    raw_pairs: list[
-        tuple[Path | None, Path | None, bool]
-    ] = []  # (base, head, found in a directory)
+    # (base, head, found in a directory)
+    raw_pairs: list[tuple[Path | None, Path | None, bool]] = []
     for b, h in zip(bases, head_paths, strict=True):
         bp = Path(b) if b is not None else None
         if h.is_dir():
@@ -176,7 +118,6 @@ def check_files(
             raw_pairs.append((bp, h, False))
     if not raw_pairs:
         raise SpecError(f"{', '.join(map(str, heads))}: no spec files found")
-
     pairs = [
         (
             SpecSource(str(b), root=base_root) if b is not None else None,
@@ -184,15 +125,7 @@ def check_files(
         )
         for b, h, _ in raw_pairs
     ]
-    discovered = {str(h) for _, h, found in raw_pairs if found and h is not None}
-    return check_pairs(
-        pairs,
-        policy=policy,
-        today=today,
-        max_bytes=max_bytes,
-        docs_base=docs_base,
-        drop_fragments=discovered,
-    )
+    return pairs, {str(h) for _, h, found in raw_pairs if found and h is not None}
 
 
 def check_git(
@@ -203,8 +136,7 @@ def check_git(
     policy: Policy,
     today: dt.date,
     max_bytes: int | None = None,
-    docs_base: str = DEFAULT_DOCS_BASE,
-) -> Report:
+) -> Report[Classification]:
     """Check everything a reviewer would see for ``rev1..rev2``: the specs the range touched.
 
     A spec is touched when its file, or any file its ``$ref``s reach, changed; both
@@ -216,10 +148,31 @@ def check_git(
     base_reader = GitReader(git_repo, rev1)
     head_reader = GitReader(git_repo, rev2)
     changes = changed_files(git_repo, rev1, rev2)
-    changed = {p for c in changes for p in (c.old_path, c.new_path) if p}
-    renamed_from = {c.new_path: c.old_path for c in changes if c.status == "R"}
     limit = max_bytes or policy.max_file_bytes
+    loaded = _touched_specs(changes, head_reader, policy, limit)
+    referenced = {d for s in loaded.values() for d in s.documents if d != s.file}
+    renamed_from = {c.new_path: c.old_path for c in changes if c.status == "R"}
 
+    pairs: list[tuple[SpecSource | None, SpecSource | None]] = []
+    preloaded: dict[tuple[str, str], Spec] = {}
+    for path, spec in sorted(loaded.items()):
+        if path in referenced and not _is_openapi(spec):
+            continue  # a fragment, checked through the spec that references it
+        base_path = renamed_from.get(path, path)
+        base = SpecSource(base_path, base_reader) if base_reader.exists(base_path) else None
+        pairs.append((base, SpecSource(path, head_reader)))
+        preloaded[("head", path)] = spec
+    for old, base_spec in _deleted_specs(changes, base_reader, head_reader, policy, limit):
+        pairs.append((SpecSource(old, base_reader), None))
+        preloaded[("base", old)] = base_spec
+    return check_pairs(pairs, policy=policy, today=today, max_bytes=max_bytes, preloaded=preloaded)
+
+
+def _touched_specs(
+    changes: Sequence[ChangedFile], head_reader: GitReader, policy: Policy, limit: int
+) -> dict[str, Spec]:
+    """The head's specs that changed, or whose ``$ref``'d files changed, loaded."""
+    changed = {p for c in changes for p in (c.old_path, c.new_path) if p}
     head_files = sorted(p for p in head_reader.files() if policy.is_spec(p))
     loaded: dict[str, Spec] = {}
     for path in head_files:
@@ -238,18 +191,17 @@ def check_git(
                 probe = _load(SpecSource(path, head_reader), limit, validate=False)
                 if _is_openapi(probe) and fragments & set(probe.documents):
                     loaded[path] = _load(SpecSource(path, head_reader), limit)
-    referenced = {d for s in loaded.values() for d in s.documents if d != s.file}
+    return loaded
 
-    pairs: list[tuple[SpecSource | None, SpecSource | None]] = []
-    preloaded: dict[tuple[str, str], Spec] = {}
-    for path, spec in sorted(loaded.items()):
-        if path in referenced and not _is_openapi(spec):
-            continue  # a fragment, checked through the spec that references it
-        base_path = renamed_from.get(path, path)
-        base = SpecSource(base_path, base_reader) if base_reader.exists(base_path) else None
-        pairs.append((base, SpecSource(path, head_reader)))
-        preloaded[("head", path)] = spec
 
+def _deleted_specs(
+    changes: Sequence[ChangedFile],
+    base_reader: GitReader,
+    head_reader: GitReader,
+    policy: Policy,
+    limit: int,
+) -> Iterator[tuple[str, Spec]]:
+    """The specs the range deleted (renamed out of the globs too), loaded from the base."""
     for c in changes:
         old = c.old_path
         if old is None or not policy.is_spec(old) or head_reader.exists(old):
@@ -258,17 +210,7 @@ def check_git(
             continue
         base_spec = _load(SpecSource(old, base_reader), limit)
         if _is_openapi(base_spec):
-            pairs.append((SpecSource(old, base_reader), None))
-            preloaded[("base", old)] = base_spec
-
-    return check_pairs(
-        pairs,
-        policy=policy,
-        today=today,
-        max_bytes=max_bytes,
-        docs_base=docs_base,
-        preloaded=preloaded,
-    )
+            yield old, base_spec
 
 
 def check_pairs(
@@ -277,11 +219,10 @@ def check_pairs(
     policy: Policy,
     today: dt.date,
     max_bytes: int | None = None,
-    docs_base: str = DEFAULT_DOCS_BASE,
     drop_fragments: Iterable[str] = (),
     preloaded: Mapping[tuple[str, str], Spec] | None = None,
     loads: dict[tuple[str, str], Spec | None] | None = None,
-) -> Report:
+) -> Report[Classification]:
     """Load each (base, head) pair (base None: new spec; head None: deleted) and evaluate.
 
     ``loads`` is a memo of (side, path) -> loaded spec shared with other checks of the same
@@ -313,11 +254,11 @@ def check_pairs(
         if subject.head_audience is not None and not subject.deleted:
             classifications[subject.head.file] = subject.head_audience
 
-    evaluation = evaluate(subjects, policy, today, docs_base=docs_base)
+    evaluation = evaluate(subjects, policy, today)
     return Report(
         findings=evaluation.findings,
         classifications=classifications,
-        summary=summarize(
+        summary=Summary.of(
             evaluation.findings, evaluation.waived, evaluation.suppressed, len(subjects)
         ),
         waived=evaluation.waived,
@@ -346,23 +287,6 @@ def load_subject(
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def summarize(
-    findings: Sequence[Finding],
-    waived: Sequence[Finding] = (),
-    suppressed: Sequence[Finding] = (),
-    specs: int = 0,
-) -> Summary:
-    """The counts of a report."""
-    counts = Counter(f.severity.value for f in findings)
-    return Summary(
-        by_severity={s.value: counts.get(s.value, 0) for s in Severity},
-        by_rule=dict(Counter(f.rule for f in findings)),
-        waived=len(waived),
-        suppressed=len(suppressed),
-        specs=specs,
-    )
 
 
 def common_root(paths: Sequence[Path]) -> Path:

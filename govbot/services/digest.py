@@ -43,9 +43,9 @@ from govbot.db.models import (
 )
 from govbot.db.session import session_scope
 from govbot.errors import ConfigError, GerritError
+from govbot.policy import EscalationConfig, Policy
 from govbot.services.escalation import (
     EscalationClient,
-    EscalationConfig,
     EscalationReport,
     escalate,
     format_duration,
@@ -263,7 +263,7 @@ def build_digest(
     now: dt.datetime,
     since: dt.datetime | None = None,
     *,
-    policy: Any = None,
+    policy: Policy,
     watched: Sequence[tuple[str, str | None] | str] = (),
     dashboard_url: str | None = None,
 ) -> Digest:
@@ -272,7 +272,7 @@ def build_digest(
     With ``client_or_none`` the live sections (stale, at risk, queue health, skipped)
     come from a dry escalation pass: nothing is written to Gerrit or the database.
     """
-    cfg = EscalationConfig.from_policy(policy)
+    cfg = policy.escalation
     previous = _previous(engine, now)
     if since is None:
         since = previous.period_end if previous is not None else now - cfg.digest_period
@@ -280,7 +280,7 @@ def build_digest(
     live_error = None
     if client_or_none is not None:
         try:
-            report = escalate(client_or_none, engine, cfg, now, dry_run=True, watched=watched)
+            report = escalate(client_or_none, engine, policy, now, dry_run=True, watched=watched)
         except GerritError as exc:
             live_error = str(exc)
             LOG.warning("digest: Gerrit unavailable, database sections only: %s", exc)
@@ -557,7 +557,7 @@ def send_digest(
 def digest_command(
     engine: Engine,
     client_or_none: EscalationClient | None,
-    policy: Any,
+    policy: Policy,
     now: dt.datetime,
     *,
     fmt: str = "text",
@@ -596,7 +596,7 @@ def digest_command(
 def digest_job(
     engine: Engine,
     client_factory: Callable[[], EscalationClient | None],
-    policy: Any,
+    policy: Policy,
     *,
     owner: str,
     now: Callable[[], dt.datetime],

@@ -46,6 +46,7 @@ import git
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from govbot.audience import Classification, classify
 from govbot.blueprints import BlueprintConfig, review_specs
 from govbot.db.leases import run_leased
 from govbot.db.models import (
@@ -62,23 +63,21 @@ from govbot.db.models import (
 )
 from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GovbotError, SpecError
-from govbot.evaluate import DEFAULT_DOCS_BASE, Subject, evaluate
+from govbot.evaluate import Subject, evaluate
 from govbot.findings import Audience, Finding, Severity
-from govbot.openapi.audience import Classification, classify
+from govbot.gerrit.model import CURSOR_OVERLAP
+from govbot.gerrit.sources import RevisionReader, change_ref
 from govbot.openapi.load import load_spec
-from govbot.openapi.model import Operation, Spec, operations
 from govbot.policy import Policy
-from govbot.rules.deprecation import parse_sunset
-from govbot.rules.registry import all_rules
+from govbot.rules.catalog import all_rules
+from govbot.rules.deprecation.elements import parse_sunset
 from govbot.services.check import SpecSource, check_pairs
 from govbot.sources import GitReader, open_repo
+from govbot.surface import Operation, Spec, operations
 
 LOG = logging.getLogger(__name__)
 
 JOB_NAME = "index"
-# Merged changes are read again from a little before the cursor: Gerrit's ``after:``
-# has one-second resolution and a change can be updated twice in the same second.
-CURSOR_OVERLAP = dt.timedelta(minutes=2)
 # Without a cursor (first run) the job looks this far back; older history is backfill's.
 FIRST_LOOKBACK = dt.timedelta(days=30)
 MERGED_OPTIONS = ("CURRENT_REVISION",)
@@ -147,7 +146,6 @@ def index_commit(
     merged_at: dt.datetime | None = None,
     change_number: int | None = None,
     files: Iterable[str] | None = None,
-    docs_base: str = DEFAULT_DOCS_BASE,
 ) -> IndexResult:
     """Record the API specs (and design specs) of ``project``'s ``branch`` at ``commit``.
 
@@ -176,7 +174,6 @@ def index_commit(
             now,
             when,
             change_number,
-            docs_base,
             result,
         )
 
@@ -194,7 +191,6 @@ def index_commit(
             policy,
             now,
             when,
-            docs_base,
             result,
         )
     if result.recorded:
@@ -220,7 +216,6 @@ def _index_specs(
     now: dt.datetime,
     when: dt.datetime,
     change_number: int | None,
-    docs_base: str,
     result: IndexResult,
 ) -> None:
     changed = [
@@ -248,7 +243,6 @@ def _index_specs(
         [(None, SpecSource(p, reader)) for p in specs],
         policy=policy,
         today=now.date(),
-        docs_base=docs_base,
         preloaded={("head", p): s for p, s in specs.items()},
     )
     for path in changed:
@@ -607,7 +601,6 @@ def _index_blueprints(
     policy: Policy,
     now: dt.datetime,
     when: dt.datetime,
-    docs_base: str,
     result: IndexResult,
 ) -> None:
     contents: dict[str, bytes] = {}
@@ -633,9 +626,7 @@ def _index_blueprints(
         digests[path] = digest
     if not contents:
         return
-    reports = review_specs(
-        contents, policy, paths=listing, read=reader.read, today=now.date(), docs_base=docs_base
-    )
+    reports = review_specs(contents, policy, paths=listing, read=reader.read, today=now.date())
     with session_scope(engine) as session:
         for report in reports:
             v = report.verdict
@@ -718,9 +709,7 @@ class _StoredReader:
         return relpath in self._files
 
 
-def refresh_cross_findings(
-    engine: Engine, *, policy: Policy, now: dt.datetime, docs_base: str = DEFAULT_DOCS_BASE
-) -> int:
+def refresh_cross_findings(engine: Engine, *, policy: Policy, now: dt.datetime) -> int:
     """Recompute ``cross_findings`` among the latest version of every external API.
 
     The cross rules (kind ``cross``) compare the external specs of every project; each
@@ -763,9 +752,7 @@ def refresh_cross_findings(
         owner[name] = api_id
     findings: list[Finding] = []
     if len(subjects) >= 2 and cross:
-        findings = list(
-            evaluate(subjects, policy, now.date(), docs_base=docs_base, rules=cross).findings
-        )
+        findings = list(evaluate(subjects, policy, now.date(), rules=cross).findings)
     rows = [
         {
             **_finding_row(None, f),
@@ -816,7 +803,6 @@ def index_merged(
     now: dt.datetime,
     watched: Sequence[tuple[str, str | None]],
     mirror: Any = None,
-    docs_base: str = DEFAULT_DOCS_BASE,
 ) -> IndexRun:
     """Index the changes merged on each watched project/branch since its cursor.
 
@@ -828,7 +814,7 @@ def index_merged(
     run = IndexRun()
     for project, branch in watched:
         try:
-            _index_merged_one(engine, client, project, branch, policy, now, mirror, docs_base, run)
+            _index_merged_one(engine, client, project, branch, policy, now, mirror, run)
         except (GovbotError, git.GitCommandError, OSError) as exc:
             LOG.warning("index %s %s: %s", project, branch or "*", exc)
             run.errors.append(f"{project}: {exc}")
@@ -843,7 +829,6 @@ def _index_merged_one(
     policy: Policy,
     now: dt.datetime,
     mirror: Any,
-    docs_base: str,
     run: IndexRun,
 ) -> None:
     key = branch or "*"
@@ -859,8 +844,6 @@ def _index_merged_one(
             continue
         merged_at = change.submitted or change.updated
         if mirror is not None:
-            from govbot.gerrit.sources import change_ref
-
             ps = change.current_revision_number or 1
             reader = mirror.fetch(
                 project, change_ref(change.number, ps), branch=change.branch, commit=revision
@@ -875,11 +858,8 @@ def _index_merged_one(
                 now=now,
                 merged_at=merged_at,
                 change_number=change.number,
-                docs_base=docs_base,
             )
         else:
-            from govbot.gerrit.sources import RevisionReader
-
             changed = client.files(change.number, revision, parent=1)
             paths = [p for p in changed if not p.startswith("/")]
             specs = [p for p in paths if policy.is_spec(p)]
@@ -900,7 +880,6 @@ def _index_merged_one(
                 merged_at=merged_at,
                 change_number=change.number,
                 files=wanted,
-                docs_base=docs_base,
             )
         run.add(result)
         newest = max(newest or change.updated, change.updated)
@@ -923,7 +902,6 @@ def index_heads(
     policy: Policy,
     now: dt.datetime,
     watched: Sequence[tuple[str, str | None]],
-    docs_base: str = DEFAULT_DOCS_BASE,
 ) -> IndexRun:
     """Fetch each watched branch's head into the mirror and index it (the periodic scan).
 
@@ -945,7 +923,6 @@ def index_heads(
                 reader.commit.hexsha,
                 policy=policy,
                 now=now,
-                docs_base=docs_base,
             )
             run.add(result)
         except (GovbotError, git.GitCommandError, OSError, ValueError) as exc:
@@ -962,7 +939,6 @@ def index_pass(
     watched: Sequence[tuple[str, str | None]],
     client: MergedChangeClient | None = None,
     mirror: Any = None,
-    docs_base: str = DEFAULT_DOCS_BASE,
 ) -> IndexRun:
     """One index pass: merged changes (``client``) and branch heads (``mirror``); either
     may be None. The cross-service findings are recomputed when something new was
@@ -976,18 +952,13 @@ def index_pass(
             now=now(),
             watched=watched,
             mirror=mirror,
-            docs_base=docs_base,
         )
         _merge(total, part)
     if mirror is not None:
-        part = index_heads(
-            engine, mirror, policy=policy, now=now(), watched=watched, docs_base=docs_base
-        )
+        part = index_heads(engine, mirror, policy=policy, now=now(), watched=watched)
         _merge(total, part)
     if total.snapshots:
-        total.cross_findings = refresh_cross_findings(
-            engine, policy=policy, now=now(), docs_base=docs_base
-        )
+        total.cross_findings = refresh_cross_findings(engine, policy=policy, now=now())
     return total
 
 
@@ -1000,7 +971,6 @@ def index_job(
     owner: str,
     client_factory: Callable[[], MergedChangeClient | None] | None = None,
     mirror: Any = None,
-    docs_base: str = DEFAULT_DOCS_BASE,
     ttl: dt.timedelta = dt.timedelta(minutes=30),
     slot: dt.datetime | None = None,
 ) -> IndexRun | None:
@@ -1021,7 +991,6 @@ def index_job(
                 watched=watched,
                 client=client,
                 mirror=mirror,
-                docs_base=docs_base,
             )
         finally:
             close = getattr(client, "close", None)
@@ -1070,7 +1039,6 @@ def backfill(
     policy: Policy,
     now: dt.datetime | None = None,
     progress: bool = True,
-    docs_base: str = DEFAULT_DOCS_BASE,
     out: Any = None,
 ) -> IndexRun:
     """Walk ``project``'s ``branch`` history and index every commit that touched a spec.
@@ -1098,18 +1066,14 @@ def backfill(
     for sha in _progress(commits, f"indexing {project} {branch}", progress, stream):
         reader = GitReader(repo, sha)
         try:
-            result = index_commit(
-                engine, reader, project, branch, sha, policy=policy, now=now, docs_base=docs_base
-            )
+            result = index_commit(engine, reader, project, branch, sha, policy=policy, now=now)
         except GovbotError as exc:
             LOG.warning("backfill %s %s: %s", project, sha[:12], exc)
             run.errors.append(f"{sha[:12]}: {exc}")
             continue
         run.add(result)
     if run.snapshots:
-        run.cross_findings = refresh_cross_findings(
-            engine, policy=policy, now=now, docs_base=docs_base
-        )
+        run.cross_findings = refresh_cross_findings(engine, policy=policy, now=now)
     return run
 
 
@@ -1195,7 +1159,7 @@ def _is_openapi(spec: Spec) -> bool:
 
 
 def _problem(spec: Spec) -> str:
-    return spec.findings[0].message if spec.findings else "the spec could not be loaded"
+    return spec.problems[0].message if spec.problems else "the spec could not be loaded"
 
 
 def _tree_files(reader: TreeReader) -> Iterator[str]:

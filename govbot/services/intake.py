@@ -48,19 +48,18 @@ from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GerritError
 from govbot.gerrit.client import GerritAuthError, GerritBadRequest, GerritClient
 from govbot.gerrit.model import ChangeInfo
-from govbot.policy import Policy
+from govbot.paths import glob_regex
+from govbot.policy import API_REVIEW, Policy
 from govbot.services.review import QUIET_PREFIX
 from govbot.settings import Settings
 
 LOG = logging.getLogger(__name__)
 
 REVIEW_KIND = "review-change"
-REVIEW_PURPOSE = "api-review"  # PostedReview.purpose when the policy names none
+REVIEW_PURPOSE = API_REVIEW  # PostedReview.purpose when the policy names none
 ALL_BRANCHES = "*"  # PollCursor.branch when a whole project is watched
 CURSOR_OVERLAP = dt.timedelta(seconds=30)
 PAGE_SIZE = 500  # Gerrit's default per-user query limit
-# Lucene/automaton and Python regex metacharacters: escaped when they appear in a glob.
-_REGEX_SPECIAL = set('.?+*|{}[]()"\\#@&<>~^$')
 
 
 def work_key(number: int) -> str:
@@ -120,42 +119,6 @@ class PollResult:
 # --- the query -------------------------------------------------------------------------------
 
 
-def glob_to_gerrit_regex(glob: str) -> str:
-    """One policy glob as a regex both Gerrit (Lucene automaton) and Python accept.
-
-    Whole-path match, no anchors, no ``(?:``: ``api-specs/**/*.yaml`` becomes
-    ``api-specs/(.*/)?[^/]*\\.yaml``.
-    """
-    out: list[str] = []
-    i = 0
-    glob = glob.removeprefix("./")
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(.*/)?")
-            i += 3
-            continue
-        if glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        c = glob[i]
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[" and "]" in glob[i + 1 :]:
-            end = glob.index("]", i + 1)
-            body = glob[i + 1 : end]
-            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
-            i = end
-        elif c in _REGEX_SPECIAL:
-            out.append("\\" + c)
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
-
-
 def watched_globs(policy: Policy) -> tuple[str, ...]:
     """The globs of files govbot reviews: API specs, design specs (``blueprints.specs``),
     and the files whose change is an API change (``blueprints.api_paths``)."""
@@ -188,7 +151,7 @@ def file_filter(globs: Sequence[str]) -> str | None:
     usable = [g for g in globs if '"' not in g]
     if not usable:
         return None
-    return 'file:"^(' + "|".join(glob_to_gerrit_regex(g) for g in usable) + ')"'
+    return 'file:"^(' + "|".join(glob_regex(g) for g in usable) + ')"'
 
 
 def review_option(policy: Policy, name: str) -> bool:
@@ -471,7 +434,6 @@ __all__ = [
     "change_filter",
     "change_number",
     "file_filter",
-    "glob_to_gerrit_regex",
     "poll_once",
     "review_option",
     "review_purpose",

@@ -54,6 +54,7 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from govbot import render
+from govbot.audience import Classification
 from govbot.db.models import (
     ApiSpec,
     Change,
@@ -67,7 +68,6 @@ from govbot.db.models import (
 )
 from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GovbotError
-from govbot.evaluate import DEFAULT_DOCS_BASE
 from govbot.findings import Finding, Severity
 from govbot.gerrit.client import (
     ChangeClosed,
@@ -78,8 +78,7 @@ from govbot.gerrit.client import (
 )
 from govbot.gerrit.model import ChangeInfo, ChangeMessageInfo, RevisionInfo
 from govbot.gerrit.sources import ChangeSpecs, GitMirror, change_specs
-from govbot.openapi.audience import Classification
-from govbot.policy import Policy, ReviewConfig
+from govbot.policy import API_REVIEW, Policy, ReviewConfig
 from govbot.services.check import SpecSource, check_pairs
 
 LOG = logging.getLogger(__name__)
@@ -132,7 +131,7 @@ class ReviewOutcome:
     findings: tuple[Finding, ...] = ()
     reason: str = ""
     revision: str | None = None  # the commit SHA reviewed
-    purpose: str = "api-review"
+    purpose: str = API_REVIEW
     title: str = "API review"
 
     @property
@@ -158,7 +157,6 @@ class PassInput:
     target: RevisionInfo
     policy: Policy
     now: dt.datetime
-    docs_base: str
     revision: str | None  # the SHA when a patch set was asked for; None: the current one
     mirror: GitMirror | None = None
     reads: PatchSetReads = field(default_factory=PatchSetReads)
@@ -218,7 +216,6 @@ def _api_collect(inp: PassInput) -> PassResult | str:
         _pairs(specs),
         policy=inp.policy,
         today=inp.now.date(),
-        docs_base=inp.docs_base,
         loads=inp.reads.loads,
     )
     return PassResult(
@@ -258,7 +255,7 @@ def review_change(
     policy: Policy,
     now: dt.datetime,
     dry_run: bool = False,
-    docs_base: str = DEFAULT_DOCS_BASE,
+    docs_base: str = render.DEFAULT_DOCS_BASE,
     revision: int | str | None = None,
     mirror: GitMirror | None = None,
     info: ChangeInfo | None = None,
@@ -298,7 +295,7 @@ def run_review(
     policy: Policy,
     now: dt.datetime,
     dry_run: bool = False,
-    docs_base: str = DEFAULT_DOCS_BASE,
+    docs_base: str = render.DEFAULT_DOCS_BASE,
     revision: int | str | None = None,
     mirror: GitMirror | None = None,
     info: ChangeInfo | None = None,
@@ -369,7 +366,6 @@ def run_review(
         target,
         policy,
         now,
-        docs_base,
         None if revision is None else target.sha,
         mirror,
         reads if reads is not None else PatchSetReads(),

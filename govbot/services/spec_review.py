@@ -46,7 +46,6 @@ from pathlib import PurePosixPath
 import git
 
 from govbot.blueprints import (
-    COMMIT_MSG,
     BlueprintConfig,
     ResolvedSpec,
     SpecChange,
@@ -57,17 +56,18 @@ from govbot.blueprints import (
     spec_candidates,
 )
 from govbot.errors import GerritError
-from govbot.evaluate import DEFAULT_DOCS_BASE, evaluate_documents
+from govbot.evaluate import evaluate_documents
 from govbot.findings import Finding
 from govbot.gerrit.client import GerritClient, GerritNotFound
 from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo
 from govbot.gerrit.sources import GitMirror, MirrorError, RevisionReader, change_ref
-from govbot.openapi.model import operations
+from govbot.paths import COMMIT_MSG
 from govbot.policy import Policy, ReviewConfig
 from govbot.rules.blueprints import ChangeContext
 from govbot.services.check import SpecSource, load_subject
 from govbot.services.review import PassInput, PassResult, ReviewPass
 from govbot.sources import GitReader
+from govbot.surface import operations
 
 LOG = logging.getLogger(__name__)
 
@@ -344,7 +344,6 @@ def _collect(inp: PassInput) -> PassResult | str:
     changed = {p: f for p, f in files.items() if not f.is_magic}
     design = sorted(p for p, f in changed.items() if f.status != "D" and config.is_spec(p))
     today = inp.now.date()
-    docs_base = inp.docs_base or DEFAULT_DOCS_BASE
     findings: list[Finding] = []
     notes: list[str] = []
     judged_specs = 0
@@ -363,7 +362,6 @@ def _collect(inp: PassInput) -> PassResult | str:
             paths=tree.listing(contents, config),
             read=tree.read,
             today=today,
-            docs_base=docs_base,
         )
         judged_specs = sum(1 for r in reports if r.verdict.verdict != "template")
         findings.extend(f for r in reports for f in r.findings)
@@ -400,7 +398,7 @@ def _collect(inp: PassInput) -> PassResult | str:
                 lookup=lookup,
                 config=config,
             )
-            evaluation = evaluate_documents([ctx], policy, today, docs_base=docs_base)
+            evaluation = evaluate_documents([ctx], policy, today)
             footer = _footer_line(message)
             for f in evaluation.findings:
                 if f.file == COMMIT_MSG and f.line is None:

@@ -369,7 +369,7 @@ def test_other_projects_specs_get_the_expected_verdicts(project: str) -> None:
 
 
 def test_config_defaults_and_from_raw() -> None:
-    """Without a blueprints: section every default applies; from_raw reads Policy.raw."""
+    """Without a blueprints: section every default applies; from_raw reads the merged policy document."""
     assert BlueprintConfig.from_raw({}) == BlueprintConfig()
     assert BlueprintConfig.from_raw({"version": 1, "blueprints": {"min_words": 10}}).min_words == 10
 
@@ -531,7 +531,8 @@ def test_policy_severity_and_selection_apply(default_policy: Policy, tmp_path: P
 
 def test_a_crashing_document_rule_is_contained(default_policy: Policy, tmp_path: Path) -> None:
     """A document rule that raises is reported as POL002; the other rules still run."""
-    from govbot.rules.registry import Rule, get_rule
+    from govbot.rules.catalog import get_rule
+    from govbot.rules.registry import Rule
 
     _, bad, _ = _write(tmp_path)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from govbot.db import make_engine
 from govbot.gerrit.client import GerritClient
+from govbot.policy import Policy
 from govbot.services.escalation import escalate
 
 
@@ -28,7 +29,7 @@ def main() -> None:
         if time.monotonic() > deadline:
             raise SystemExit("no go signal")
         time.sleep(0.005)
-    report = escalate(client, engine, None, dt.datetime.fromisoformat(now_text))
+    report = escalate(client, engine, Policy(), dt.datetime.fromisoformat(now_text))
     print(
         json.dumps(
             {

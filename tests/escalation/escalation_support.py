@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from govbot.gerrit.model import ChangeInfo, format_timestamp
+from govbot.policy import EscalationConfig, Policy
 from govbot.sandbox import Clock, Sandbox
 from govbot.sandbox.seed import DEMO_LABELS, seed_empty
 
@@ -16,7 +17,9 @@ SPEC = "api-specs/compute.yaml"
 HOUR = dt.timedelta(hours=1)
 
 # Policy with the world's liaison; everything else at its defaults.
-POLICY: dict[str, Any] = {"escalation": {"tc": {"liaisons": {}}}}
+POLICY = Policy(escalation=EscalationConfig.from_raw({"tc": {"liaisons": {}}}))
+# Every section at its defaults.
+DEFAULTS = Policy()
 
 
 def build_world(now: dt.datetime = NOW) -> Sandbox:

@@ -28,6 +28,7 @@ from govbot.db.models import (
 )
 from govbot.findings import Audience, Severity
 from govbot.gerrit.client import GerritClient
+from govbot.policy import Policy
 from govbot.sandbox import Clock, Sandbox, running_sandbox
 from govbot.services.digest import build_digest, digest_command, send_digest
 from govbot.services.escalation import escalate
@@ -76,11 +77,11 @@ def test_demo_digest_is_mailed_with_text_and_html_parts(engine: Engine, smtp) ->
     inbox, host, port = smtp
     with running_sandbox(seed="demo", clock=Clock(DEMO_NOW)) as demo:
         client = GerritClient(demo.url, "govbot", "govbot-demo", retries=0)
-        escalate(client, engine, None, DEMO_NOW)
+        escalate(client, engine, Policy(), DEMO_NOW)
         out, code = digest_command(
             engine,
             client,
-            None,
+            Policy(),
             DEMO_NOW,
             send=True,
             smtp_host=host,
@@ -226,7 +227,7 @@ def test_governance_flags_come_from_the_findings(engine: Engine) -> None:
                     fingerprint=rule,
                 )
             )
-    digest = build_digest(engine, None, NOW)
+    digest = build_digest(engine, None, NOW, policy=Policy())
     flags = digest.data["governance"]
     assert [f["rule"] for f in flags["api_changes_without_blueprint"]] == ["BPR010"]
     assert [f["rule"] for f in flags["specs_lacking_use_cases"]] == ["BPR002"]
@@ -237,7 +238,7 @@ def test_governance_flags_come_from_the_findings(engine: Engine) -> None:
 def test_send_digest_needs_a_server_and_recipients(engine: Engine) -> None:
     from govbot.errors import ConfigError
 
-    digest = build_digest(engine, None, NOW)
+    digest = build_digest(engine, None, NOW, policy=Policy())
     with pytest.raises(ConfigError, match="GOVBOT_SMTP_HOST"):
         send_digest(digest, "", 25, ["a@example.org"], "govbot@example.org")
     with pytest.raises(ConfigError, match="GOVBOT_DIGEST_TO"):

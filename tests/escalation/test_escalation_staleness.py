@@ -12,19 +12,15 @@ from escalation_support import T0, at, change_json, msg, upload
 
 from govbot.errors import PolicyError
 from govbot.gerrit.model import parse_events
+from govbot.policy import BotConfig, DayMode, StalenessConfig, WorkCalendar, parse_holidays
 from govbot.services.staleness import (
-    BotConfig,
-    DayMode,
     Effect,
     EventKind,
     SkipReason,
-    StalenessConfig,
     State,
-    WorkCalendar,
     assess,
     classify_message,
     message_from_event,
-    parse_holidays,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "gerrit"

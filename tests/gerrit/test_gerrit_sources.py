@@ -19,7 +19,8 @@ from govbot.gerrit.sources import (
     change_specs,
     has_external_refs,
 )
-from govbot.openapi.load import REF_FILE_MISSING, load_spec
+from govbot.openapi.load import load_spec
+from govbot.openapi.problems import REF_FILE_MISSING
 from govbot.policy import DEFAULT_SPEC_GLOBS
 from govbot.sandbox import Sandbox
 from govbot.sources import ChangedFile, GitReader
@@ -138,7 +139,7 @@ def test_cross_file_refs_resolve_at_both_sides_via_the_mirror(
     for side, operation in ((specs.head, "listServersByName"), (specs.base, "listServers")):
         spec = load_spec(COMPUTE, reader=side, validate=False)
         assert spec.ok and COMMON in spec.documents
-        assert not [f for f in spec.findings if f.rule == REF_FILE_MISSING]
+        assert not [p for p in spec.problems if p.code == REF_FILE_MISSING]
         assert spec.data is not None
         assert spec.data["paths"]["/servers"]["get"]["operationId"] == operation
     assert content_requests(gerrit) == before  # read from git, not REST
@@ -161,7 +162,7 @@ def test_cross_file_refs_also_resolve_over_rest(gerrit: Sandbox, client: GerritC
     for side in (specs.head, specs.base):
         spec = load_spec(COMPUTE, reader=side, validate=False)
         assert spec.ok and COMMON in spec.documents
-        assert not [f for f in spec.findings if f.rule == REF_FILE_MISSING]
+        assert not [p for p in spec.problems if p.code == REF_FILE_MISSING]
     assert content_requests(gerrit) == 4
 
 

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from govbot.db import make_engine, session_scope
 from govbot.db.models import PollCursor, WorkItem, WorkState
 from govbot.db.queue import claim, complete
+from govbot.paths import glob_regex
 from govbot.sandbox.seed import COMPUTE, COMPUTE_SPEC_PATH, COMPUTE_SPECS
 from govbot.services.intake import (
     REVIEW_KIND,
     build_query,
     change_number,
     file_filter,
-    glob_to_gerrit_regex,
     poll_once,
     work_key,
 )
@@ -227,7 +227,7 @@ def test_gerrit_regex_agrees_with_the_policy_globs(path, policy):
     """The ``file:^regex`` term selects exactly the files the policy's globs match."""
     import re
 
-    regex = "|".join(glob_to_gerrit_regex(g) for g in policy.spec_globs)
+    regex = "|".join(glob_regex(g) for g in policy.spec_globs)
     assert (re.fullmatch(f"({regex})", path) is not None) == policy.is_spec(path)
 
 

@@ -33,7 +33,6 @@ def finding(
         "message": f"{rule} at {file}:{line}",
         "pointer": "/paths/~1servers/get",
         "audience": Audience.EXTERNAL,
-        "help": f"{DOCS}/rules/{rule}",
         **kw,
     }
     return Finding(

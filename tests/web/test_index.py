@@ -348,7 +348,7 @@ def test_record_queue_keeps_the_escalation_pass_view(db_engine: Engine) -> None:
     demo_now = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
     with running_sandbox(seed="demo", clock=Clock(demo_now)) as demo:
         client = GerritClient(demo.url, "govbot", "govbot-demo", retries=0)
-        report = escalate(client, db_engine, None, demo_now, dry_run=True)
+        report = escalate(client, db_engine, Policy(), demo_now, dry_run=True)
         client.close()
     assert record_queue(db_engine, report) == len(report.candidates)
     with session_scope(db_engine) as s:

@@ -578,7 +578,6 @@ def build_demo(engine: Engine, policy: Policy, mirror_dir: str, docs_base: str) 
                 policy=policy,
                 now=DEMO_NOW - 20 * DAY,
                 progress=False,
-                docs_base=docs_base,
             )
         demo.merge(6, date=DEMO_NOW - dt.timedelta(hours=6))
         numbers["merged"] = 6
@@ -595,7 +594,6 @@ def build_demo(engine: Engine, policy: Policy, mirror_dir: str, docs_base: str) 
             owner="demo",
             client_factory=client,
             mirror=mirror,
-            docs_base=docs_base,
         )
         gerrit = client()
         try:

@@ -18,7 +18,9 @@ from werkzeug.exceptions import HTTPException
 import govbot
 from govbot.db.models import ApiSnapshot, BlueprintVerdict, DigestRecord
 from govbot.findings import Audience
-from govbot.rules.registry import Rule, all_rules, get_rule
+from govbot.render import rule_url
+from govbot.rules.catalog import all_rules, get_rule
+from govbot.rules.registry import Rule
 from govbot.web.dashboard import dashboard, db, queries
 from govbot.web.dashboard.templating import BadQuery, Page, page_args, rule_doc
 
@@ -117,7 +119,7 @@ def _bool_arg(name: str) -> bool | None:
 
 
 def _help(code: str) -> str:
-    return f"{dashboard().settings.docs_base}/rules/{code}"
+    return rule_url(code, dashboard().settings.docs_base)
 
 
 # --- serialisers -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from govbot.rules.registry import all_rules, get_rule
+from govbot.rules.catalog import all_rules, get_rule
 from govbot.web.dashboard import dashboard
 from govbot.web.dashboard.templating import rule_doc
 

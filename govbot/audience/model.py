@@ -1,0 +1,118 @@
+"""What an audience classification is: the policy's rules, and a decision per operation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from govbot.findings import Audience
+
+
+@dataclass(frozen=True)
+class AudienceConfig:
+    """The policy's ``audience`` section: step 2 of the order in :mod:`govbot.audience`.
+
+    Explicit markers in the spec come first; these rules apply where a spec says nothing.
+    """
+
+    internal_files: tuple[str, ...] = ()  # spec path globs, e.g. "api-specs/internal/**"
+    admin_files: tuple[str, ...] = ()
+    internal_paths: tuple[str, ...] = ()  # URL path regexes
+    admin_paths: tuple[str, ...] = ()
+    internal_tags: tuple[str, ...] = ()  # case-insensitive tag names
+    admin_tags: tuple[str, ...] = ()
+    internal_servers: tuple[str, ...] = ()  # server URL regexes
+    admin_scopes: tuple[str, ...] = ()  # security scopes/roles that mean admin-only
+    admin_descriptions: tuple[str, ...] = ()  # description regexes ("only ... administrative role")
+    internal_descriptions: tuple[str, ...] = ()  # description regexes ("for internal use only")
+
+
+# Zalando RESTful API guidelines, rule 219 ("Provide API audience"), plus govbot's own
+# three level names so that a spec can say exactly what it means.
+X_AUDIENCE: Mapping[str, Audience] = {
+    "external-public": Audience.EXTERNAL,
+    "external-partner": Audience.EXTERNAL,
+    "company-internal": Audience.INTERNAL,
+    "business-unit-internal": Audience.INTERNAL,
+    "component-internal": Audience.INTERNAL,
+    "external": Audience.EXTERNAL,
+    "external-admin": Audience.EXTERNAL_ADMIN,
+    "internal": Audience.INTERNAL,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The audience of one operation, the evidence for it, and where that evidence is."""
+
+    audience: Audience
+    evidence: str
+    source: str  # "x-audience" | "x-internal" | "policy:<key>" | "default"
+    label: str = ""  # the operation as written: "GET /servers/{server_id}"
+    file: str = ""  # where the deciding evidence is (the operation itself when it has none)
+    pointer: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "operation": self.label,
+            "audience": str(self.audience),
+            "source": self.source,
+            "evidence": self.evidence,
+            "file": self.file,
+            "pointer": self.pointer,
+        }
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The audience of a spec and of each of its operations (keyed by ``Operation.key``)."""
+
+    spec_audience: Audience
+    spec_evidence: str
+    operations: Mapping[str, Decision]
+    # "x-audience" | "x-internal" | "policy:<key>" | "spec" (summed up from its
+    # operations) | "default" (no operations at all).
+    spec_source: str = "default"
+    file: str = ""
+
+    def of(self, op_key: str | None) -> Audience:
+        """Audience of an operation; the spec's own for None or an unknown key."""
+        if op_key is None:
+            return self.spec_audience
+        decision = self.operations.get(op_key)
+        return decision.audience if decision is not None else self.spec_audience
+
+    def decision(self, op_key: str) -> Decision:
+        """The decision for an operation; for an unknown key, the spec's own."""
+        found = self.operations.get(op_key)
+        if found is not None:
+            return found
+        return Decision(self.spec_audience, self.spec_evidence, self.spec_source, file=self.file)
+
+    def counts(self) -> dict[str, int]:
+        """Number of operations per audience, every audience present."""
+        out = {str(a): 0 for a in Audience}
+        for d in self.operations.values():
+            out[str(d.audience)] += 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "audience": str(self.spec_audience),
+            "source": self.spec_source,
+            "evidence": self.spec_evidence,
+            "counts": self.counts(),
+            "operations": [
+                {"key": key, **d.to_json()}
+                for key, d in sorted(
+                    self.operations.items(), key=lambda kv: _path_then_method(kv[0])
+                )
+            ],
+        }
+
+
+def _path_then_method(key: str) -> tuple[str, str]:
+    method, _, path = key.partition(" ")
+    return (path, method)

@@ -1,0 +1,40 @@
+"""The ``govbot`` command line; logging is configured here and nowhere else.
+
+Exit codes: 0 no error-level finding, 1 error-level findings, 2 govbot could not run
+(usage, unreadable input, settings or policy errors). A failure to run is always one
+line on stderr, ``govbot: <file>: <cause>``; the trace only with ``--debug``.
+
+The commands live by concern: :mod:`.offline` (check, classify, rules, blueprint),
+:mod:`.bot` (review, escalate, digest, db, backfill, index), :mod:`.serve` (serve,
+sandbox) and :mod:`.demo`; :mod:`.common` is what they share. The command line alone
+imports lazily (inside commands), so that ``govbot check`` does not load the bot.
+"""
+
+from __future__ import annotations
+
+import click
+
+import govbot
+from govbot.cli import bot, demo, offline, serve
+from govbot.cli.common import GovbotGroup, configure_logging
+
+
+@click.group(
+    name="govbot", cls=GovbotGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.option("--debug", is_flag=True, help="Debug logs and full traces on failure.")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr.")
+@click.version_option(govbot.__version__, prog_name="govbot")
+def cli(debug: bool, verbose: int) -> None:
+    """govbot: API governance and blueprint review for a Gerrit community."""
+    configure_logging(debug, verbose)
+
+
+for _module in (offline, bot, serve, demo):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="govbot")

@@ -1,0 +1,301 @@
+"""The offline commands: check, classify, rules and blueprint (no Gerrit, no database)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from govbot import render
+from govbot.audience import Classification, classify
+from govbot.errors import SpecError
+from govbot.findings import Report, Severity
+from govbot.openapi.load import load_spec
+from govbot.rules.catalog import all_rules, get_rule
+from govbot.services.check import check_files, check_git, common_root, discover_specs
+from govbot.settings import Settings
+
+if TYPE_CHECKING:
+    pass
+from govbot.cli.common import (
+    color_wanted,
+    common_options,
+    emit,
+    settings_and_policy,
+)
+
+
+@click.command()
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--base",
+    "bases",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="OLD",
+    help="The spec before the change (once per SPEC, in order); adds the compatibility and deprecation rules.",
+)
+@click.option(
+    "--git",
+    "git_range",
+    metavar="REV1..REV2",
+    help="Check the specs a git range changed (by the policy's globs), both sides read from git.",
+)
+@click.option(
+    "--repo",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    show_default=True,
+    help="Repository for --git.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to FILE instead of stdout.",
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour in text output (auto: only on a terminal).",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    help="Refuse spec files larger than this (default: the policy's max_file_bytes).",
+)
+@click.option(
+    "--min-severity",
+    type=click.Choice(["info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="Show only findings at least this severe (the counts and the exit code still cover all).",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Judge dates (sunsets, waiver expiry) as of this day.",
+)
+@common_options
+def check(
+    specs: tuple[Path, ...],
+    bases: tuple[Path, ...],
+    git_range: str | None,
+    repo: Path,
+    fmt: str,
+    output: Path | None,
+    color: str,
+    max_bytes: int | None,
+    min_severity: str,
+    today: dt.datetime | None,
+    config_file: Path | None,
+    policy_path: Path | None,
+) -> None:
+    """Check OpenAPI specs: validation, audience, consistency, and with a base, compatibility.
+
+    \b
+      govbot check api-specs/compute.yaml
+      govbot check --base old/compute.yaml api-specs/compute.yaml
+      govbot check api-specs/                      (every spec in it, cross-spec rules too)
+      govbot check --git origin/master..HEAD --format sarif -o govbot.sarif
+    """
+    if git_range and (specs or bases):
+        raise click.UsageError("--git takes no SPEC or --base: it finds the changed specs itself")
+    if not git_range and not specs:
+        raise click.UsageError("give at least one SPEC, or --git REV1..REV2")
+    if bases and len(bases) != len(specs):
+        raise click.UsageError(
+            f"{len(bases)} --base for {len(specs)} SPEC: give one --base per SPEC"
+        )
+    settings, policy = settings_and_policy(config_file, policy_path)
+    day = today.date() if today is not None else dt.date.today()
+    if git_range:
+        rev1, sep, rev2 = git_range.partition("..")
+        if not sep or not rev1 or not rev2 or rev2.startswith("."):
+            raise click.UsageError(f"--git wants REV1..REV2, not {git_range!r}")
+        report = check_git(
+            repo,
+            rev1,
+            rev2,
+            policy=policy,
+            today=day,
+            max_bytes=max_bytes,
+        )
+    else:
+        report = check_files(
+            list(specs),
+            base_files=list(bases) if bases else None,
+            policy=policy,
+            today=day,
+            max_bytes=max_bytes,
+        )
+    use_color = color_wanted(color, output) and fmt == "text"
+    floor = Severity(min_severity).rank
+    shown = dataclasses.replace(
+        report, findings=tuple(f for f in report.findings if f.severity.rank >= floor)
+    )
+    emit(_render(shown, fmt, use_color, settings.docs_base), output, color=use_color)
+    if output is not None:
+        click.echo(render.summary_line(report), err=True)
+    click.get_current_context().exit(report.exit_code)
+
+
+def _render(report: Report[Classification], fmt: str, color: bool, docs_base: str) -> str:
+    if fmt == "json":
+        return render.render_json(report, docs_base)
+    if fmt == "sarif":
+        return render.render_sarif(report, all_rules(), docs_base=docs_base)
+    return render.render_text(report, color=color, docs_base=docs_base)
+
+
+@click.command(name="classify")
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
+)
+@click.option("--max-bytes", type=click.IntRange(min=1), help="Refuse spec files larger than this.")
+@common_options
+def classify_command(
+    specs: tuple[Path, ...],
+    fmt: str,
+    color: str,
+    max_bytes: int | None,
+    config_file: Path | None,
+    policy_path: Path | None,
+) -> None:
+    """Print every operation with its audience and the evidence that decided it."""
+    _, policy = settings_and_policy(config_file, policy_path)
+    files: list[Path] = []
+    for path in specs:
+        if not path.exists():
+            raise SpecError(f"{path}: no such file or directory")
+        files.extend(discover_specs(path, policy, common_root([path])) if path.is_dir() else [path])
+    root = common_root(files) if files else None
+    results: dict[str, Classification] = {}
+    for file in files:
+        try:
+            spec = load_spec(file, root=root, max_bytes=max_bytes or policy.max_file_bytes)
+        except OSError as exc:
+            raise SpecError(f"{file}: cannot read: {exc.strerror or exc}") from None
+        if not spec.ok:
+            cause = spec.problems[0].message if spec.problems else "cannot be loaded"
+            raise SpecError(f"{spec.file}: {cause}")
+        results[spec.file] = classify(spec, policy.audience)
+    if fmt == "json":
+        click.echo(render.render_classification_json(results), nl=False)
+        return
+    use_color = color_wanted(color, None)
+    text = "\n".join(
+        render.render_classification_text(c, color=use_color) for c in results.values()
+    )
+    click.echo(text, nl=False, color=use_color)
+
+
+@click.command(name="rules")
+@click.argument("code", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@common_options
+def rules_command(
+    code: str | None, fmt: str, config_file: Path | None, policy_path: Path | None
+) -> None:
+    """The rule catalogue, or one rule's documentation."""
+    settings = Settings.from_env(config_file)
+    docs = settings.docs_base
+    if code is not None:
+        rule = get_rule(code)
+        if rule is None:
+            raise click.UsageError(f"unknown rule code {code!r}; `govbot rules` lists them")
+        selected = [rule]
+    else:
+        selected = list(all_rules())
+    if fmt == "json":
+        payload = render.rules_json(selected, docs_base=docs)
+        text = (
+            json.dumps(payload[0] if code else {"rules": payload}, indent=2, ensure_ascii=False)
+            + "\n"
+        )
+    elif fmt == "markdown":
+        text = (
+            render.rule_markdown(selected[0], docs_base=docs)
+            if code
+            else render.render_rules_markdown(selected, docs_base=docs)
+        )
+    else:
+        text = (
+            render.render_rule_text(selected[0], docs_base=docs)
+            if code
+            else render.render_rules_text(selected)
+        )
+    click.echo(text, nl=False)
+
+
+@click.command(name="blueprint")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--template",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The project's spec template: text copied from it never counts as a use case "
+    "(default: the policy's blueprints.template, else a *-template.rst next to the spec).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@common_options
+def blueprint_cmd(
+    files: tuple[Path, ...],
+    template: Path | None,
+    fmt: str,
+    config_file: Path | None,
+    policy_path: Path | None,
+) -> None:
+    """Use-case verdicts for design specs (RST or Markdown blueprints).
+
+    Each spec is justified when its Use Cases (else Problem description) section says
+    who needs the change and why. A directory stands for every .rst/.md file under it.
+    JSON: one object per file with file, verdict, strength, section, line, evidence and
+    findings. Exit code 1 when any spec is unjustified.
+
+    \b
+      govbot blueprint specs/2027.1/approved/my-spec.rst
+      govbot blueprint --template specs/2027.1-template.rst --format json specs/2027.1/
+    """
+    from govbot.blueprints import blueprint_command
+
+    settings, policy = settings_and_policy(config_file, policy_path)
+    for file in files:
+        if not file.exists():
+            raise SpecError(f"{file}: no such file or directory")
+    code = blueprint_command(
+        list(files),
+        template,
+        fmt,
+        policy,
+        out=lambda text: click.echo(text, nl=False),
+        rule_url=lambda code: render.rule_url(code, settings.docs_base),
+    )
+    click.get_current_context().exit(code)
+
+
+COMMANDS = (check, classify_command, rules_command, blueprint_cmd)

@@ -1,0 +1,163 @@
+"""The long-running commands: serve (the bot and its web app) and sandbox (a look-alike Gerrit)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+import govbot
+from govbot.errors import ConfigError, GerritError
+
+if TYPE_CHECKING:
+    from govbot.gerrit.client import GerritClient
+    from govbot.web import WebServer
+from govbot.cli.common import (
+    LOG,
+    common_options,
+    gerrit_client,
+    open_database,
+    service_logging,
+    settings_and_policy,
+)
+
+
+@contextlib.contextmanager
+def until_signalled() -> Iterator[threading.Event]:
+    """An event set by SIGINT (Ctrl-C) or SIGTERM while the block runs."""
+    stop = threading.Event()
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def wait_for(stop: threading.Event) -> None:
+    while not stop.wait(0.5):
+        pass
+
+
+def web_server(app: Any, host: str, port: int) -> WebServer:
+    from govbot.web import WebServer
+
+    try:
+        return WebServer(app, host, port)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port} (GOVBOT_WEB_HOST/GOVBOT_WEB_PORT): "
+            f"{exc.strerror or exc}"
+        ) from None
+
+
+def _check_gerrit(client: GerritClient) -> None:
+    """Say which Gerrit govbot talks to; refused credentials stop here, an outage does not."""
+    from govbot.gerrit.client import GerritAuthError
+
+    try:
+        version = client.version()
+    except GerritAuthError:
+        raise
+    except GerritError as exc:
+        LOG.warning("Gerrit not reachable now (%s); intake retries on its own", exc)
+        return
+    LOG.info("Gerrit %s at %s as %s", version, client.url, client.username or "anonymous")
+
+
+@click.command()
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    help="Do not apply migrations: refuse to start unless the database is already at head.",
+)
+@common_options
+def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) -> None:
+    """Run the service until SIGINT/SIGTERM: Gerrit intake, the review worker, the jobs,
+    the web app with the dashboard.
+
+    Polls the watched projects (GOVBOT_GERRIT_PROJECTS) every GOVBOT_POLL_INTERVAL,
+    takes Gerrit's webhook at POST /hooks/gerrit, reviews what they queue, escalates
+    stale reviews, indexes merged specs, mails the digest, and serves the dashboard (and
+    its JSON API, /metrics, /healthz) on GOVBOT_WEB_HOST:GOVBOT_WEB_PORT (127.0.0.1:8080).
+    """
+    from govbot.jobs import Jobs
+    from govbot.settings import redact_url
+    from govbot.web import create_app
+
+    service_logging()
+    settings, policy = settings_and_policy(config_file, policy_path)
+    if not settings.gerrit_projects:
+        raise ConfigError(
+            "GOVBOT_GERRIT_PROJECTS is not set: name the projects to watch "
+            "(project or project:branch, comma-separated)"
+        )
+    client = gerrit_client(settings)
+    engine = open_database(settings, migrate=not no_migrate)
+    try:
+        _check_gerrit(client)
+        jobs = Jobs(settings, engine, client, policy)
+        app = create_app(
+            settings, engine, wake=jobs.wake, bot_username=client.username, policy=policy
+        )
+        web = web_server(app, settings.web_host, settings.web_port)
+        with until_signalled() as stop:
+            web.start()
+            jobs.start()
+            LOG.info(
+                "govbot %s serving on %s (database %s, policy %s, watching %s)",
+                govbot.__version__,
+                web.url,
+                redact_url(settings.database_url),
+                policy.digest[:12],
+                ", ".join(settings.gerrit_projects),
+            )
+            if not settings.webhook_secret:
+                LOG.warning(
+                    "GOVBOT_WEBHOOK_SECRET is not set: the webhook is off; changes are found "
+                    "by polling every %ss",
+                    settings.poll_interval,
+                )
+            try:
+                wait_for(stop)
+            finally:
+                LOG.info("stopping: web server, then the jobs (the current review finishes)")
+                web.stop()
+                jobs.shutdown(wait=True)
+    finally:
+        client.close()
+        engine.dispose()
+    LOG.info("stopped")
+
+
+@click.command(name="sandbox")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8081,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free one).",
+)
+@click.option("--seed", type=click.Choice(["demo", "empty"]), default="demo", show_default=True)
+def sandbox_command(port: int, seed: str) -> None:
+    """Run the sandbox Gerrit (a look-alike for tests and demos) until Ctrl-C.
+
+    Prints its URL and the bot account's credentials.
+    """
+    from govbot.sandbox import serve as serve_sandbox
+
+    try:
+        serve_sandbox(port, seed)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+
+
+COMMANDS = (serve, sandbox_command)

@@ -1,0 +1,421 @@
+"""The shared index of a spec for the CON rules: operations, schemas, and who uses what.
+
+Every rule reads one memoised index of the spec: its operations, and a graph of the
+request and response schemas in which each schema definition appears once however
+many operations use it. Findings about shared elements (a component schema, a parameter
+defined once) are reported once, at the element, with the strictest scope and audience of
+the operations that reach it (:class:`Attribution`, :class:`Sink`): a field of a schema
+that a changed operation uses is changed surface, even if unchanged operations use it too.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from govbot.audience import Classification
+from govbot.findings import Audience, Scope
+from govbot.rules.registry import CrossContext, Hit, SpecContext
+from govbot.surface import (
+    Node,
+    Operation,
+    Spec,
+    escape,
+    join,
+    normalize_path,
+    operations,
+    schema_type,
+)
+
+SCOPES: tuple[Scope, ...] = (Scope.EXISTING, Scope.CHANGED, Scope.NEW)
+AUDIENCES: tuple[Audience, ...] = (Audience.INTERNAL, Audience.EXTERNAL_ADMIN, Audience.EXTERNAL)
+_AUDIENCE_RANK = {a: i for i, a in enumerate(AUDIENCES)}
+Rank = tuple[int, int]  # (scope rank, audience rank); bigger is stricter
+SchemaId = tuple[str, str]  # (file, pointer) of a resolved schema
+
+
+def max_rank(a: Rank | None, b: Rank) -> Rank:
+    if a is None:
+        return b
+    return (a[0] if a[0] >= b[0] else b[0], a[1] if a[1] >= b[1] else b[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A property name as written in an object schema, with the schema it names."""
+
+    name: str
+    owner: SchemaId  # the object schema whose ``properties`` declare it
+    file: str
+    pointer: str  # where the name is written: <owner>/properties/<name>
+    schema: Mapping[str, Any]  # the property's schema, refs followed ({} when broken)
+    target: SchemaId | None  # the resolved property schema
+
+
+@dataclass(slots=True)
+class SchemaInfo:
+    node: Node  # resolved
+    fields: list[Field] = field(default_factory=list)
+    children: list[SchemaId] = field(default_factory=list)
+
+
+@dataclass
+class SpecIndex:
+    """What every CON rule needs, computed once per spec."""
+
+    ops: tuple[Operation, ...]
+    # Per operation, the schemas its request body and responses start from.
+    roots: list[list[SchemaId]]
+    schemas: dict[SchemaId, SchemaInfo]  # discovery order
+    # Schemas reachable from a 4xx/5xx response.
+    error_schemas: set[SchemaId]
+    # Path template -> indexes of its operations.
+    paths: dict[str, list[int]]
+    # Normalised paths that have a member path "<path>/{}" (a collection).
+    collections: frozenset[str]
+    openstack: bool  # the spec uses OpenStack conventions (x-openstack)
+    memo: dict[str, Any] = field(default_factory=dict)  # rules' own derived data
+    _attributions: dict[tuple[Any, int], tuple[Any, Attribution]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Scope and audience of each operation and of each schema, for one context."""
+
+    ops: list[Rank]
+    schemas: dict[SchemaId, Rank]
+    spec: Rank  # the strictest of all operations (for document-level elements)
+
+    def schema(self, sid: SchemaId) -> Rank:
+        return self.schemas.get(sid, (0, 0))
+
+
+_CACHE_ATTR = "_govbot_con_index"
+
+
+def spec_index(spec: Spec) -> SpecIndex:
+    """The index of ``spec``, built on first use.
+
+    Spec is frozen, so the index is memoised in the instance's own ``__dict__``: it lives
+    and dies with the spec, with no module-level cache to leak.
+    """
+    store = getattr(spec, "__dict__", None)
+    if store is not None:
+        cached = store.get(_CACHE_ATTR)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+    index = _build_index(spec)
+    if store is not None:
+        store[_CACHE_ATTR] = index
+    return index
+
+
+def attribution(
+    spec: Spec,
+    touched: frozenset[str] | None,
+    audience: Classification | None,
+    index: SpecIndex | None = None,
+) -> Attribution:
+    """Ranks of operations and schemas under one (touched, audience classification)."""
+    index = index or spec_index(spec)
+    key = (touched, id(audience))
+    cached = index._attributions.get(key)
+    if cached is not None and cached[0] is audience:
+        return cached[1]
+    op_ranks: list[Rank] = []
+    for op in index.ops:
+        s = 2 if touched is None else 1 if op.key in touched else 0
+        op_ranks.append((s, _AUDIENCE_RANK.get(_audience_of(audience, op.key), 2)))
+    ranks: dict[SchemaId, Rank] = {}
+    # Strictest operations first, so most schemas get their final rank on the first visit.
+    order = sorted(range(len(index.ops)), key=lambda i: op_ranks[i], reverse=True)
+    schemas = index.schemas
+    for i in order:
+        rank = op_ranks[i]
+        stack = list(index.roots[i])
+        while stack:
+            sid = stack.pop()
+            cur = ranks.get(sid)
+            if cur is not None and cur[0] >= rank[0] and cur[1] >= rank[1]:
+                continue
+            new = max_rank(cur, rank)
+            ranks[sid] = new
+            info = schemas.get(sid)
+            if info is not None:
+                stack.extend(info.children)
+    spec_rank: Rank = (0, 0)
+    for r in op_ranks:
+        spec_rank = max_rank(spec_rank, r)
+    if not op_ranks:
+        spec_rank = (2 if touched is None else 0, 2)
+    result = Attribution(op_ranks, ranks, spec_rank)
+    index._attributions[key] = (audience, result)
+    return result
+
+
+def _audience_of(classification: Classification | None, op_key: str) -> Audience:
+    if classification is None:
+        return Audience.EXTERNAL
+    return classification.of(op_key)
+
+
+def _build_index(spec: Spec) -> SpecIndex:
+    ops = operations(spec)
+    schemas: dict[SchemaId, SchemaInfo] = {}
+    roots: list[list[SchemaId]] = []
+    error_roots: list[SchemaId] = []
+    paths: dict[str, list[int]] = {}
+    openstack = False
+    resolve = spec.resolve
+    for i, op in enumerate(ops):
+        paths.setdefault(op.path, []).append(i)
+        if op.x_openstack:
+            openstack = True
+        op_roots: list[SchemaId] = []
+        bodies = [("", op.request_body)] if op.request_body is not None else []
+        bodies.extend(op.responses.items())
+        for status, body in bodies:
+            if body is None:
+                continue
+            for schema in body.content.values():
+                node = resolve(schema) if schema is not None else None
+                if node is None or not isinstance(node.value, Mapping):
+                    continue
+                sid = (node.file, node.pointer)
+                if sid not in schemas:
+                    _walk(spec, node, schemas)
+                if sid not in op_roots:
+                    op_roots.append(sid)
+                if status[:1] in ("4", "5"):
+                    error_roots.append(sid)
+        roots.append(op_roots)
+    error_schemas: set[SchemaId] = set()
+    stack = list(error_roots)
+    while stack:
+        sid = stack.pop()
+        if sid in error_schemas:
+            continue
+        error_schemas.add(sid)
+        info = schemas.get(sid)
+        if info is not None:
+            stack.extend(info.children)
+    normalised = {normalize_path(p) for p in paths}
+    collections = frozenset(
+        p for p in normalised if (p.rstrip("/") + "/{}") in normalised and last_static(p)
+    )
+    if not openstack and spec.data is not None:
+        info = spec.data.get("info")
+        title = info.get("title") if isinstance(info, Mapping) else None
+        openstack = isinstance(title, str) and "openstack" in title.lower()
+    return SpecIndex(ops, roots, schemas, error_schemas, paths, collections, openstack)
+
+
+_COMPOSITES = ("allOf", "oneOf", "anyOf", "prefixItems")
+_SINGLES = ("items", "additionalProperties", "not")
+
+
+def _walk(spec: Spec, start: Node, schemas: dict[SchemaId, SchemaInfo]) -> None:
+    """Add every schema reachable from ``start`` (resolved) to ``schemas``, each once."""
+    resolve = spec.resolve
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        sid = (node.file, node.pointer)
+        if sid in schemas:
+            continue
+        info = SchemaInfo(node)
+        schemas[sid] = info
+        value = node.value
+        file, pointer = node.file, node.pointer
+        children = info.children
+        pending: list[tuple[str | None, Any, str]] = []  # (field name, raw schema, pointer)
+        props = value.get("properties")
+        if isinstance(props, Mapping):
+            base = pointer + "/properties/"
+            pending.extend(
+                (str(name), raw, base + escape(str(name))) for name, raw in props.items()
+            )
+        for keyword in _COMPOSITES:
+            parts = value.get(keyword)
+            if isinstance(parts, list):
+                pending.extend(
+                    (None, part, f"{pointer}/{keyword}/{j}") for j, part in enumerate(parts)
+                )
+        for keyword in _SINGLES:
+            child = value.get(keyword)
+            if isinstance(child, Mapping):
+                pending.append((None, child, f"{pointer}/{keyword}"))
+        for name, raw, child_pointer in pending:
+            target: Node | None = None
+            if type(raw) is dict or isinstance(raw, Mapping):
+                # Most children are inline: skip resolve() unless there is a $ref.
+                node_ = Node(raw, file, child_pointer)
+                target = resolve(node_) if "$ref" in raw else node_
+            tid: SchemaId | None = None
+            if target is not None and (
+                type(target.value) is dict or isinstance(target.value, Mapping)
+            ):
+                tid = (target.file, target.pointer)
+                children.append(tid)
+                if tid not in schemas:
+                    stack.append(target)
+            if name is not None:
+                target_value = target.value if tid is not None and target is not None else {}
+                info.fields.append(Field(name, sid, file, child_pointer, target_value, tid))
+
+
+class Located(Protocol):
+    """Anything at a place of a spec: a :class:`~govbot.surface.Node`, a :class:`Field`."""
+
+    @property
+    def file(self) -> str: ...
+
+    @property
+    def pointer(self) -> str: ...
+
+
+class Sink:
+    """Findings keyed by (file, pointer, message), kept at the strictest rank reported."""
+
+    def __init__(self) -> None:
+        self._hits: dict[tuple[str, str, str], Rank] = {}
+
+    def add(self, file: str, pointer: str, message: str, rank: Rank) -> None:
+        key = (file, pointer, message)
+        self._hits[key] = max_rank(self._hits.get(key), rank)
+
+    def at(self, where: Located, message: str, rank: Rank) -> None:
+        """A finding at ``where`` (its file and pointer)."""
+        self.add(where.file, where.pointer, message, rank)
+
+    def response(self, op: Operation, status: str, message: str, rank: Rank) -> None:
+        """A finding at the ``status`` response of ``op`` (declared or not)."""
+        self.add(op.node.file, response_pointer(op, status), message, rank)
+
+    def __iter__(self) -> Iterator[Hit]:
+        for (file, pointer, message), (s, a) in self._hits.items():
+            yield Hit(message, pointer, file, audience=AUDIENCES[a], scope=SCOPES[s])
+
+
+def option(ctx: SpecContext | CrossContext, key: str, default: Any) -> Any:
+    """The rule option ``key`` of the context (the policy's, else the rule's default)."""
+    value = ctx.options.get(key) if ctx.options else None
+    return default if value is None else value
+
+
+def prepare(ctx: SpecContext) -> tuple[SpecIndex, Attribution]:
+    """The spec's index and the ranks of its elements in this context."""
+    index = spec_index(ctx.spec)
+    return index, attribution(ctx.spec, ctx.touched, ctx.audience, index)
+
+
+_WORD_RE = re.compile(r"[A-Z]+(?![a-z])\d*|[A-Z]?[a-z]+\d*|\d+")
+_SPLIT_RE = re.compile(r"[^A-Za-z0-9]+")
+
+
+def words(name: str) -> list[str]:
+    """Lower-case words of a name in any casing: ``imageRef`` and ``image-ref`` -> image, ref."""
+    return list(_words(name))
+
+
+@functools.lru_cache(maxsize=65536)
+def _words(name: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for part in _SPLIT_RE.split(name):
+        if part:
+            out.extend(w.lower() for w in _WORD_RE.findall(part))
+    return tuple(out)
+
+
+def snake(name: str) -> str:
+    return "_".join(words(name)) or name.lower()
+
+
+def squash(name: str) -> str:
+    """A name without case and word separators: ``tenantId`` == ``tenant_id`` == ``Tenant-ID``.
+
+    Other punctuation stays: ``user.id`` (a dotted filter path) is not ``user_id``.
+    """
+    return name.lower().replace("_", "").replace("-", "").replace(" ", "")
+
+
+def _is_json(media: str) -> bool:
+    mime = media.split(";", 1)[0].strip().lower()
+    return mime.endswith("/json") or mime.endswith("+json")
+
+
+def json_schemas(spec: Spec, body: Any) -> Iterator[Node]:
+    """Resolved JSON schemas of a request body or response."""
+    for media, schema in body.content.items():
+        if schema is None or not _is_json(media):
+            continue
+        node = spec.resolve(schema)
+        if node is not None and isinstance(node.value, Mapping):
+            yield node
+
+
+def success_statuses(op: Operation) -> list[str]:
+    return [s for s in op.responses if s[:1] == "2"]
+
+
+def response_pointer(op: Operation, status: str) -> str:
+    responses = op.node.get("responses")
+    base = responses.pointer if responses is not None else join(op.node.pointer, "responses")
+    return join(base, status)
+
+
+_VERSION_RE = re.compile(r"^v?\d+(\.\d+)*((alpha|beta)\d*)?$", re.IGNORECASE)
+
+
+_FORMAT_SUFFIX_RE = re.compile(r"\.(json|xml|ya?ml|txt|html)$", re.IGNORECASE)
+
+
+def static_segments(path: str) -> list[tuple[int, str]]:
+    """(index, segment) of the literal, non-version segments of a path template.
+
+    A format suffix (``/backups.json``) is not part of the resource name and is removed.
+    """
+    out = []
+    for i, seg in enumerate(path.split("/")):
+        if not seg or "{" in seg or _VERSION_RE.match(seg):
+            continue
+        seg = _FORMAT_SUFFIX_RE.sub("", seg)
+        if seg:
+            out.append((i, seg))
+    return out
+
+
+def last_static(path: str) -> str | None:
+    """The last segment when it is literal (a resource, not a version or a parameter)."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if not last or "{" in last or _VERSION_RE.match(last):
+        return None
+    return last
+
+
+def is_collection(index: SpecIndex, op: Operation) -> bool:
+    return normalize_path(op.path) in index.collections
+
+
+def schema_kinds(spec: Spec, schema: Mapping[str, Any], file: str) -> list[tuple[str, Any]]:
+    """Every non-null (type, format) a schema allows (its own, else its oneOf/anyOf parts)."""
+    t = schema_type(schema)
+    if t is not None and t != "null":
+        return [(t, schema.get("format"))]
+    out = []
+    for keyword in ("oneOf", "anyOf"):
+        parts = schema.get(keyword)
+        if isinstance(parts, list):
+            for part in parts:
+                value = spec.deref(Node(part, file, "")) if isinstance(part, Mapping) else {}
+                pt = schema_type(value)
+                if pt is not None and pt != "null":
+                    out.append((pt, value.get("format")))
+    return out
+
+
+def article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word

@@ -1,0 +1,288 @@
+"""CON009-CON014: representations and methods (API-SIG REP-01, MET-02, MET-03, MET-05)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from govbot.findings import Severity
+from govbot.rules.consistency.index import (
+    Sink,
+    is_collection,
+    json_schemas,
+    last_static,
+    option,
+    prepare,
+    squash,
+    success_statuses,
+)
+from govbot.rules.registry import Hit, Kind, SpecContext, rule
+from govbot.surface import (
+    properties,
+    schema_type,
+)
+
+
+@rule(
+    "CON009",
+    "collection-response-object",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    guideline="REP-01",
+)
+def collection_response_object(ctx: SpecContext) -> Iterable[Hit]:
+    """A list response is a JSON object holding the array, never a bare array.
+
+    What it checks:
+        A 2xx JSON response of a ``GET`` whose schema is ``type: array`` at the root.
+
+    Why it matters:
+        An object can grow (``count``, pagination ``links``) without breaking clients;
+        a bare array cannot, and bare top-level arrays have had JSON-hijacking issues.
+
+    Example:
+        ``GET /tags`` returning ``["a", "b"]``.
+
+    Fix:
+        Wrap the array in an object with one plural key: ``{"tags": ["a", "b"]}``.
+
+    References:
+        API-SIG representation structure guideline (REP-01):
+        https://specs.openstack.org/openstack/api-sig/guidelines/representation_structure.html
+    """
+    index, attr = prepare(ctx)
+    spec = ctx.spec
+    sink = Sink()
+    for i, op in enumerate(index.ops):
+        if op.method != "get":
+            continue
+        for status in success_statuses(op):
+            for node in json_schemas(spec, op.responses[status]):
+                if schema_type(node.value) == "array":
+                    sink.response(
+                        op,
+                        status,
+                        f"{op.label} returns a bare JSON array ({status}): return an object "
+                        "with one plural key holding the array, for example "
+                        '`{"items": [...]}`.',
+                        attr.ops[i],
+                    )
+    return sink
+
+
+@rule(
+    "CON010", "bulk-request-object", kind=Kind.SPEC, severity=Severity.WARNING, guideline="REP-01"
+)
+def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
+    """A bulk request body is a JSON object holding the array, never a bare array.
+
+    What it checks:
+        A JSON request body whose schema is ``type: array`` at the root.
+
+    Why it matters:
+        The same reason as for collection responses: an object can later carry more
+        members without a breaking change; a bare array cannot.
+
+    Example:
+        ``POST /volumes`` with ``[{"size": 1}, {"size": 2}]``.
+
+    Fix:
+        Send an object with one plural key: ``{"volumes": [{"size": 1}, {"size": 2}]}``.
+
+    References:
+        API-SIG representation structure guideline (REP-01):
+        https://specs.openstack.org/openstack/api-sig/guidelines/representation_structure.html
+    """
+    index, attr = prepare(ctx)
+    sink = Sink()
+    for i, op in enumerate(index.ops):
+        if op.request_body is None:
+            continue
+        for node in json_schemas(ctx.spec, op.request_body):
+            if schema_type(node.value) == "array":
+                sink.at(
+                    op.request_body.node,
+                    f"The request body of {op.label} is a bare JSON array: send an object "
+                    "with one plural key holding the array.",
+                    attr.ops[i],
+                )
+    return sink
+
+
+@rule(
+    "CON011",
+    "collection-key-name",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    options={"strip_prefixes": ["os-"]},
+    guideline="REP-01",
+)
+def collection_key_name(ctx: SpecContext) -> Iterable[Hit]:
+    """A collection response holds its items under the collection's name.
+
+    What it checks:
+        For ``GET`` on a collection path (one that has a member path ``<path>/{id}``),
+        a 2xx JSON object response with array properties should have one named after
+        the last path segment, hyphens as underscores, after removing a prefix from the
+        ``strip_prefixes`` option (default ``os-``): ``/os-hypervisors`` -> ``hypervisors``.
+
+    Why it matters:
+        ``{"networks": [...]}`` from ``GET /networks`` lets generic clients and SDKs find
+        the items without per-resource knowledge.
+
+    Example:
+        ``GET /networks`` returning ``{"items": [...]}``.
+
+    Fix:
+        Name the array after the collection: ``{"networks": [...]}``.
+
+    References:
+        API-SIG representation structure guideline (REP-01):
+        https://specs.openstack.org/openstack/api-sig/guidelines/representation_structure.html
+    """
+    index, attr = prepare(ctx)
+    prefixes = tuple(option(ctx, "strip_prefixes", ["os-"]))
+    sink = Sink()
+    for i, op in enumerate(index.ops):
+        if op.method != "get" or not is_collection(index, op):
+            continue
+        last = last_static(op.path) or ""
+        for prefix in prefixes:
+            if prefix and last.startswith(prefix):
+                last = last[len(prefix) :]
+        expected = last.replace("-", "_")
+        for status in success_statuses(op):
+            for node in json_schemas(ctx.spec, op.responses[status]):
+                props = properties(ctx.spec, node)
+                arrays = [n for n, p in props.items() if schema_type(p.node.value) == "array"]
+                if not arrays or expected in props or squash(expected) in map(squash, arrays):
+                    continue
+                sink.response(
+                    op,
+                    status,
+                    f"{op.label} returns its items under `{arrays[0]}`: name the array after "
+                    f"the collection, `{expected}`.",
+                    attr.ops[i],
+                )
+    return sink
+
+
+_NO_BODY_METHODS = ("get", "delete", "head", "options", "trace")
+
+
+@rule(
+    "CON012",
+    "no-request-body-on-safe-method",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    guideline="MET-02",
+)
+def no_request_body(ctx: SpecContext) -> Iterable[Hit]:
+    """GET, DELETE, HEAD, OPTIONS and TRACE take no request body.
+
+    What it checks:
+        An operation with one of those methods that declares a request body.
+
+    Why it matters:
+        Bodies on these methods have no defined semantics in HTTP; proxies and client
+        libraries drop them, so the request that reaches the service is not the one sent.
+
+    Example:
+        ``DELETE /servers/{id}`` with ``{"force": true}``.
+
+    Fix:
+        Move the inputs to query parameters or headers, or make it a ``POST`` on a
+        resource that represents the action.
+
+    References:
+        API-SIG HTTP methods guideline (MET-02):
+        https://specs.openstack.org/openstack/api-sig/guidelines/http/methods.html
+    """
+    index, attr = prepare(ctx)
+    sink = Sink()
+    for i, op in enumerate(index.ops):
+        if op.method in _NO_BODY_METHODS and op.request_body is not None:
+            node = op.node.get("requestBody") or op.request_body.node
+            sink.at(
+                node,
+                f"{op.label} declares a request body: {op.method.upper()} requests carry none; "
+                "use query parameters or headers instead.",
+                attr.ops[i],
+            )
+    return sink
+
+
+@rule("CON013", "head-needs-get", kind=Kind.SPEC, severity=Severity.WARNING, guideline="MET-05")
+def head_needs_get(ctx: SpecContext) -> Iterable[Hit]:
+    """A path that offers HEAD also offers GET.
+
+    What it checks:
+        A ``HEAD`` operation on a path that has no ``GET``.
+
+    Why it matters:
+        HEAD is GET without the body: clients expect the same resource to be readable
+        with GET, with the same status and headers.
+
+    Example:
+        ``HEAD /images/{id}`` alone.
+
+    Fix:
+        Add the matching ``GET`` (or drop the ``HEAD``).
+
+    References:
+        API-SIG HTTP methods guideline (MET-05):
+        https://specs.openstack.org/openstack/api-sig/guidelines/http/methods.html
+    """
+    index, attr = prepare(ctx)
+    sink = Sink()
+    for path, idxs in index.paths.items():
+        methods = {index.ops[i].method for i in idxs}
+        if "head" in methods and "get" not in methods:
+            for i in idxs:
+                op = index.ops[i]
+                if op.method == "head":
+                    sink.at(
+                        op.node,
+                        f"{op.label} has no matching GET on `{path}`: add the GET that "
+                        "returns the same resource with a body.",
+                        attr.ops[i],
+                    )
+    return sink
+
+
+@rule(
+    "CON014", "put-create-on-member", kind=Kind.SPEC, severity=Severity.WARNING, guideline="MET-03"
+)
+def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
+    """PUT creates only at a URI the client names; on a collection, create with POST.
+
+    What it checks:
+        A ``PUT`` on a collection path (one with a member path ``<path>/{id}``) that
+        declares ``201 Created``.
+
+    Why it matters:
+        When the server picks the new resource's URI, the method is ``POST`` on the
+        collection; ``PUT`` means "store this at exactly this URI".
+
+    Example:
+        ``PUT /volumes`` returning ``201``.
+
+    Fix:
+        Create with ``POST /volumes``, or ``PUT /volumes/{volume_id}`` if the client
+        chooses the id.
+
+    References:
+        API-SIG HTTP methods guideline (MET-03):
+        https://specs.openstack.org/openstack/api-sig/guidelines/http/methods.html
+    """
+    index, attr = prepare(ctx)
+    sink = Sink()
+    for i, op in enumerate(index.ops):
+        if op.method == "put" and "201" in op.responses and is_collection(index, op):
+            sink.response(
+                op,
+                "201",
+                f"{op.label} creates on a collection URI: create with POST on the collection, "
+                "or PUT on the member URI the client chooses.",
+                attr.ops[i],
+            )
+    return sink

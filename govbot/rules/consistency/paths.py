@@ -1,0 +1,257 @@
+"""CON005-CON008: path segments and resource names (API-SIG NAM-01 to NAM-03, URI-01)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from govbot.findings import Severity
+from govbot.rules.consistency.index import (
+    Attribution,
+    Rank,
+    Sink,
+    SpecIndex,
+    max_rank,
+    option,
+    prepare,
+    static_segments,
+    words,
+)
+from govbot.rules.registry import Hit, Kind, SpecContext, rule
+from govbot.surface import join
+
+
+def _path_pointer(path: str) -> str:
+    return join("", "paths", path)
+
+
+def _path_rank(index: SpecIndex, attr: Attribution, path: str) -> Rank:
+    rank: Rank | None = None
+    for i in index.paths.get(path, ()):
+        rank = max_rank(rank, attr.ops[i])
+    return rank or (0, 0)
+
+
+def _path_rules(ctx: SpecContext) -> Iterator[tuple[str, list[tuple[int, str]], list[str], Rank]]:
+    index, attr = prepare(ctx)
+    for path in index.paths:
+        yield path, static_segments(path), path.split("/"), _path_rank(index, attr, path)
+
+
+_DEFAULT_SEGMENT_ALLOW = [".well-known"]
+
+
+@rule(
+    "CON005",
+    "path-segment-lowercase",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    options={"allow": _DEFAULT_SEGMENT_ALLOW},
+    guideline="NAM-02",
+)
+def path_segment_lowercase(ctx: SpecContext) -> Iterable[Hit]:
+    """Resource names in URLs are all lowercase.
+
+    What it checks:
+        Every literal segment of every path (parameters ``{x}`` and version segments
+        such as ``v2.1`` are skipped) has no upper-case letter. Segments listed in the
+        ``allow`` option are accepted.
+
+    Why it matters:
+        Paths are case sensitive (URI-04): ``/Servers`` and ``/servers`` are different
+        resources, and mixed case invites clients to guess wrong.
+
+    Example:
+        ``/v2/OS-Hypervisors``.
+
+    Fix:
+        Use the lowercase name: ``/v2/os-hypervisors``.
+
+    References:
+        API-SIG naming guideline (NAM-02):
+        https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
+    """
+    allow = set(option(ctx, "allow", _DEFAULT_SEGMENT_ALLOW))
+    sink = Sink()
+    for path, segments, _, rank in _path_rules(ctx):
+        for _, seg in segments:
+            if seg != seg.lower() and seg not in allow:
+                sink.add(
+                    ctx.spec.file,
+                    _path_pointer(path),
+                    f"Path segment `{seg}` of `{path}` has upper-case letters: "
+                    f"use `{seg.lower()}`.",
+                    rank,
+                )
+    return sink
+
+
+_HYPHENATED = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@rule(
+    "CON006",
+    "path-segment-hyphenated",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    options={"allow": _DEFAULT_SEGMENT_ALLOW},
+    guideline="NAM-03",
+)
+def path_segment_hyphenated(ctx: SpecContext) -> Iterable[Hit]:
+    """Resource names in URLs separate words with hyphens, never underscores.
+
+    What it checks:
+        Every literal, non-version path segment, lower-cased, is words of letters and
+        digits joined by single hyphens: no ``_``, ``.``, ``~``, ``:`` or other
+        punctuation. Segments in the ``allow`` option (default ``.well-known``) pass.
+
+    Why it matters:
+        One URL style across services; the nova-specs template says the same ("URL
+        should not include underscores, and use hyphens instead").
+
+    Example:
+        ``/os-volumes_boot``, ``/resource_providers``.
+
+    Fix:
+        Use hyphens: ``/os-volumes-boot``, ``/resource-providers``.
+
+    References:
+        API-SIG naming guideline (NAM-03):
+        https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
+    """
+    allow = set(option(ctx, "allow", _DEFAULT_SEGMENT_ALLOW))
+    sink = Sink()
+    for path, segments, _, rank in _path_rules(ctx):
+        for _, seg in segments:
+            if seg in allow or _HYPHENATED.match(seg.lower()):
+                continue
+            better = "-".join(words(seg)) or seg
+            sink.add(
+                ctx.spec.file,
+                _path_pointer(path),
+                f"Path segment `{seg}` of `{path}` has underscores or punctuation: "
+                f"separate words with hyphens (`{better}`).",
+                rank,
+            )
+    return sink
+
+
+# fmt: off
+UNCOUNTABLE = [
+    "info", "information", "metadata", "data", "media", "software", "hardware", "equipment",
+    "feedback", "news", "series", "species", "people", "children", "men", "women",
+    "criteria", "indices", "matrices", "analytics", "traffic", "staff", "usage",
+]
+
+
+def _plural(word: str, uncountable: set[str]) -> bool:
+    if word in uncountable:
+        return True
+    # "-is" is singular in analysis/axis/tennis but plural in acronyms (apis, uris, kpis).
+    return word.endswith("s") and not word.endswith(("ss", "us", "sis", "xis", "nis", "tis"))
+
+
+@rule(
+    "CON007",
+    "collection-name-plural",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    options={"allow": UNCOUNTABLE},
+    guideline="NAM-01",
+)
+def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
+    """Collections in URLs are named with plural nouns.
+
+    What it checks:
+        A literal path segment directly followed by a parameter (``/<name>/{id}``) names
+        a collection, so its last word should be plural. A heuristic: the word ends in
+        ``s`` but not ``ss``/``us``/``is``, or is in the ``allow`` option (uncountable
+        nouns such as ``info``, ``metadata``, ``data``).
+
+    Why it matters:
+        ``/servers/{id}`` reads as "the server with this id in the servers collection";
+        mixing ``/server/{id}`` and ``/volumes/{id}`` makes every client special-case URLs.
+
+    Example:
+        ``/v2/flavor/{flavor_id}``.
+
+    Fix:
+        Use the plural: ``/v2/flavors/{flavor_id}``. Add an uncountable noun to the
+        rule's ``allow`` option in the policy.
+
+    References:
+        API-SIG naming guideline (NAM-01):
+        https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
+    """
+    allow = {a.lower() for a in option(ctx, "allow", UNCOUNTABLE)}
+    sink = Sink()
+    for path, segments, parts, rank in _path_rules(ctx):
+        for i, seg in segments:
+            if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
+                continue
+            w = words(seg)
+            if not w or seg.lower() in allow or _plural(w[-1], allow):
+                continue
+            sink.add(
+                ctx.spec.file,
+                _path_pointer(path),
+                f"Collection `{seg}` in `{path}` is singular: name collections with plural "
+                f"nouns (for example `{seg}s`), or add the word to this rule's `allow` option "
+                "if it is uncountable.",
+                rank,
+            )
+    return sink
+
+
+# fmt: off
+VERBS = [
+    "get", "list", "create", "update", "delete", "remove", "add", "set", "edit", "modify",
+    "fetch", "retrieve", "destroy", "insert",
+]
+
+
+@rule(
+    "CON008",
+    "path-no-verb",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    options={"verbs": VERBS},
+    guideline="URI-01",
+)
+def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
+    """Paths name resources, not methods: no ``/delete`` or ``/get-x`` segments.
+
+    What it checks:
+        A literal path segment whose first word is one of the ``verbs`` option (default:
+        get, list, create, update, delete, remove, add, set, edit, modify, fetch,
+        retrieve, destroy, insert).
+
+    Why it matters:
+        Each resource has one URI and the HTTP method says what to do with it. A method-
+        like sub-URI duplicates the method, escapes HTTP semantics (caching, idempotency)
+        and multiplies URLs.
+
+    Example:
+        ``POST /servers/{server_id}/delete``.
+
+    Fix:
+        Use the method on the resource's URI: ``DELETE /servers/{server_id}``.
+
+    References:
+        API-SIG URI guideline (URI-01):
+        https://specs.openstack.org/openstack/api-sig/guidelines/uri.html
+    """
+    verbs = {v.lower() for v in option(ctx, "verbs", VERBS)}
+    sink = Sink()
+    for path, segments, _, rank in _path_rules(ctx):
+        for _, seg in segments:
+            w = words(seg)
+            if w and w[0] in verbs:
+                sink.add(
+                    ctx.spec.file,
+                    _path_pointer(path),
+                    f"Path `{path}` has the verb segment `{seg}`: address the resource itself "
+                    "and let the HTTP method say what to do.",
+                    rank,
+                )
+    return sink

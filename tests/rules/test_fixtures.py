@@ -1,0 +1,99 @@
+"""Every rule against its fixtures in ``tests/rules/<CODE>/<scenario>/`` (see harness.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.rules import harness
+
+OPENAPI = [s for s in harness.scenarios() if harness.is_openapi(s)]
+# The loader decides the OAS problems (limits from the policy included): pipeline only.
+ALONE = [s for s in OPENAPI if s.parent.name[:3] in ("CON", "DEP")]
+DOCUMENTS = [s for s in harness.scenarios("BPR") if not harness.is_openapi(s)]
+
+
+def _id(scenario: Path) -> str:
+    return f"{scenario.parent.name}/{scenario.name}"
+
+
+def _matches(got: list[dict[str, Any]], want: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings of ``got`` that ``want`` describes (by every key it names)."""
+    defaults = {"side": "head", "scope": "new"}
+    fields = ("rule", "pointer", "side", *(k for k in ("severity", "file", "scope") if k in want))
+    return [
+        g for g in got if harness.key_of(g, fields, {}) == harness.key_of(want, fields, defaults)
+    ]
+
+
+@pytest.mark.parametrize("scenario", ALONE, ids=_id)
+def test_the_rule_alone_finds_what_its_fixture_expects(scenario: Path) -> None:
+    """The scenario's rule, run alone, finds exactly the findings of expected.yaml."""
+    code = scenario.parent.name
+    got = harness.rule_alone(scenario)
+    want = [e for e in harness.expected(scenario) if e["rule"] == code]
+    messages = [g["message"] for g in got]
+    assert len(got) == len(want), messages
+    for entry in want:
+        found = _matches(got, entry)
+        assert found, f"missing {entry}; got {messages}"
+        if "message_contains" in entry:
+            assert any(entry["message_contains"] in g["message"] for g in found), messages
+    if (scenario / "revision.yaml").exists() and code.startswith("DEP"):
+        for hit in got:
+            # Removals point into the base spec, everything else into the revision.
+            want_file = "base.yaml" if hit["side"] == "base" else "revision.yaml"
+            assert Path(hit["file"]).name == want_file, hit
+
+
+@pytest.mark.parametrize("scenario", OPENAPI, ids=_id)
+def test_the_pipeline_finds_what_the_fixture_expects(scenario: Path, tmp_path: Path) -> None:
+    """Loaded, classified, diffed and evaluated as `govbot check` does, under the default
+    policy: the scenario's rule gives the expected (rule, pointer, side), or stays quiet."""
+    code = scenario.parent.name
+    findings = harness.through_pipeline(scenario, tmp_path)
+    got = {(f.rule, f.pointer, str(f.side)) for f in findings if f.rule == code}
+    want = [e for e in harness.expected(scenario) if e["rule"] == code]
+    if not want:
+        assert not got, f"{code} should stay quiet here, got {sorted(got)}"
+    for e in want:
+        key = (e["rule"], e.get("pointer", ""), e.get("side", "head"))
+        assert key in got, f"missing {key}; got {sorted(got)}"
+
+
+@pytest.mark.parametrize("scenario", DOCUMENTS, ids=_id)
+def test_a_document_scenario_gives_what_its_fixture_expects(scenario: Path) -> None:
+    """Each BPR scenario gives exactly the findings its expected.yaml lists."""
+    got = [f for f in harness.document_findings(scenario) if f.rule.startswith("BPR")]
+    want = harness.expected(scenario)
+    assert len(got) == len(want), [f"{f.rule}:{f.line} {f.message}" for f in got]
+    pairs = zip(
+        sorted(want, key=lambda e: e["rule"]), sorted(got, key=lambda f: f.rule), strict=True
+    )
+    for e, f in pairs:
+        assert f.rule == e["rule"], f.message
+        if "line" in e:
+            assert f.line == e["line"], f"{f.rule}: line {f.line}, expected {e['line']}"
+        if "severity" in e:
+            assert f.severity.value == e["severity"], f.rule
+        assert f.message
+
+
+@pytest.mark.parametrize("scenario", [s for s in ALONE if s.name.startswith("idiomatic-")], ids=_id)
+def test_idiomatic_specs_are_clean(scenario: Path) -> None:
+    """A spec that follows the guidelines draws no finding from any single-spec CON rule."""
+    findings = []
+    for rule in harness.family("CON"):
+        if rule.kind == "spec":
+            got = harness.rule_alone(scenario, rule)
+            findings.extend(f"{h['rule']} {h['pointer']}: {h['message']}" for h in got)
+    assert findings == []
+
+
+def test_shared_schemas_take_the_strictest_scope_of_their_users() -> None:
+    """A schema field used by an added and an unchanged operation is reported once, as changed."""
+    got = harness.rule_alone(harness.FIXTURES / "CON001" / "scope-follows-users")
+    shared = [h for h in got if "/components/schemas/Shared/" in h["pointer"]]
+    assert [h["scope"] for h in shared] == ["changed"]
