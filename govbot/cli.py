@@ -1161,7 +1161,6 @@ def demo(
     from govbot.services.intake import poll_once
     from govbot.services.worker import run_worker_once
     from govbot.web import create_app
-    from govbot.web.dashboard import register_dashboard
     from govbot.web.hooks import SECRET_HEADER
 
     settings, policy = _settings_and_policy(config_file, policy_path)
@@ -1198,12 +1197,10 @@ def demo(
         client = GerritClient.from_settings(demo_settings)
         stack.callback(client.close)
         jobs = Jobs(demo_settings, engine, client, policy)
-        app = create_app(demo_settings, engine, wake=jobs.wake, policy=policy)
-        web = _web_server(app, "127.0.0.1", port)
+        web = _web_server(None, "127.0.0.1", port)
         # The links in reviews point at the web app's real port.
         demo_settings = dataclasses.replace(demo_settings, web_port=web.port, web_url=web.url)
-        app.extensions["govbot"].settings = demo_settings
-        register_dashboard(app, engine, demo_settings, policy=policy)
+        web.mount(create_app(demo_settings, engine, wake=jobs.wake, policy=policy))
         jobs.settings = demo_settings
         web.start()
         stack.callback(web.stop)

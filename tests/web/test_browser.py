@@ -19,7 +19,6 @@ from govbot.db import make_engine, upgrade
 from govbot.policy import Policy
 from govbot.settings import Settings
 from govbot.web import WebServer, create_app
-from govbot.web.dashboard import register_dashboard
 from tests.browser_support import chart_size, checked_page, chromium, shot
 
 pytestmark = pytest.mark.browser
@@ -40,10 +39,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, policy: Policy) -> Iterator[t
     url = f"sqlite:///{root / 'demo.db'}"
     upgrade(url)
     engine = make_engine(url)
-    settings = Settings(web_port=0)
-    with WebServer(create_app(settings, engine), "127.0.0.1", 0) as server:
+    with WebServer(None, "127.0.0.1", 0) as server:
+        settings = Settings(web_port=server.port, web_url=server.url)
+        server.mount(create_app(settings, engine, policy=policy, admin_password=PASSWORD))
         numbers = build_demo(engine, policy, str(root / "mirror"), server.url)
-        register_dashboard(server.app, engine, settings, policy=policy, admin_password=PASSWORD)
         yield server.url, numbers
     engine.dispose()
 

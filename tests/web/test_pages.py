@@ -169,23 +169,13 @@ def test_assets_are_served_by_govbot_with_caching(client: FlaskClient) -> None:
     assert client.get("/assets/secret.py").status_code == 404
 
 
-def test_registering_twice_reconfigures_instead_of_failing(app, db_engine, policy) -> None:
-    """create_app registers the dashboard; a second call only reconfigures it"""
-    from govbot.web.dashboard import register_dashboard
-
-    state = register_dashboard(app, db_engine, SETTINGS, policy=policy, admin_password="other")
-    assert state.admin_password == "other"
-    assert app.test_client().get("/").status_code == 200
-
-
 def test_create_app_serves_the_dashboard_with_the_settings_secrets(db_engine, seeded) -> None:
     """`govbot serve`'s app: the dashboard is there without a separate registration, its
     admin password and session key come from the settings (GOVBOT_ADMIN_PASSWORD,
-    GOVBOT_SECRET_KEY), and a reconfiguration keeps a random key (the sessions it signed)"""
+    GOVBOT_SECRET_KEY), and overrides given to create_app win over them"""
     import dataclasses
 
-    from govbot.web import create_app
-    from govbot.web.dashboard import EXTENSION, register_dashboard
+    from govbot.web import context, create_app
 
     settings = dataclasses.replace(SETTINGS, admin_password="pw", secret_key="signing-key")
     app = create_app(settings, db_engine, testing=True)
@@ -194,12 +184,15 @@ def test_create_app_serves_the_dashboard_with_the_settings_secrets(db_engine, se
     assert client.get("/api/v1/summary").status_code == 200
     assert client.get("/healthz").status_code == 200
     assert app.config["SECRET_KEY"] == "signing-key"
-    assert app.extensions[EXTENSION].admin_password == "pw"
+    with app.app_context():
+        assert context().admin_password == "pw"
     login = client.get("/admin/login").get_data(as_text=True)
     assert "Admin actions are disabled" not in login
     plain = create_app(SETTINGS, db_engine, testing=True)
-    assert plain.extensions[EXTENSION].admin_password == ""
-    key = plain.config["SECRET_KEY"]
-    assert len(key) >= 32
-    register_dashboard(plain, db_engine, SETTINGS)
-    assert plain.config["SECRET_KEY"] == key
+    with plain.app_context():
+        assert context().admin_password == ""
+    assert len(plain.config["SECRET_KEY"]) >= 32
+    other = create_app(settings, db_engine, admin_password="other", secret_key="k2")
+    with other.app_context():
+        assert context().admin_password == "other"
+    assert other.config["SECRET_KEY"] == "k2"

@@ -16,7 +16,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from govbot.web.dashboard import dashboard, queries
+from govbot.web import queries
+from govbot.web.context import context
 
 bp = Blueprint("metrics", __name__)
 
@@ -29,7 +30,7 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         with Session(self.engine) as s:
-            m = queries.metric_values(s, dashboard().current_time())
+            m = queries.metric_values(s, context().current_time())
         yield CounterMetricFamily(
             "govbot_reviews_posted", "Reviews govbot posted on Gerrit.", value=m.reviews_posted
         )
@@ -111,7 +112,7 @@ class DatabaseCollector(Collector):
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    state = dashboard()
+    state = context()
     if state.registry is None:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(DatabaseCollector(state.engine))
