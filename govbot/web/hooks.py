@@ -186,7 +186,7 @@ def _events(items: Iterable[Any]) -> list[GerritEvent]:
             raise BadEvents(f"event {index} has no 'type'")
         try:
             event = GerritEvent.from_json(item)
-        except (GerritError, KeyError, TypeError, ValueError) as exc:
+        except (GerritError, KeyError, TypeError, ValueError, OverflowError) as exc:
             raise BadEvents(f"event {index} ({item['type']}): {exc}") from None
         if event.change is not None and not 0 < event.change.number <= MAX_CHANGE:
             raise BadEvents(f"event {index}: no change has number {event.change.number}")

@@ -196,3 +196,44 @@ def test_create_app_serves_the_dashboard_with_the_settings_secrets(db_engine, se
     with other.app_context():
         assert context().admin_password == "other"
     assert other.config["SECRET_KEY"] == "k2"
+
+
+def test_an_empty_dashboard_says_what_it_waits_for(db_engine, policy) -> None:
+    """no API indexed yet: the overview names the index job, when it last ran, and the
+    commands that fill it (a backfill per watched project)"""
+    import dataclasses
+    import datetime as dt
+
+    from govbot.db.models import JobLease
+    from govbot.db.session import session_scope
+    from govbot.web import create_app
+
+    settings = dataclasses.replace(
+        SETTINGS, gerrit_projects=("openstack/compute-api", "openstack/nova:stable/2026.1")
+    )
+    now = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
+    app = create_app(settings, db_engine, policy=policy, now=lambda: now)
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "Waiting for the first indexed API" in html
+    assert "It has not run yet" in html
+    assert "govbot backfill openstack/compute-api\n" in html
+    assert "govbot backfill openstack/nova --branch stable/2026.1" in html
+    assert "govbot index" in html
+    with session_scope(db_engine) as s:
+        s.add(
+            JobLease(
+                name="index",
+                owner="host:1",
+                lease_until=now - dt.timedelta(hours=2),
+                slot=None,
+                last_run_at=now - dt.timedelta(hours=2),
+            )
+        )
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "It last ran 2026-03-04 10:00 UTC (2 h ago) and found no merged spec yet" in html
+    health = app.test_client().get("/healthz").get_json()
+    assert health["index"] == {"last_run_at": "2026-03-04T10:00:00+00:00", "snapshots": 0}
+
+
+def test_a_seeded_dashboard_does_not_wait(client: FlaskClient) -> None:
+    assert "Waiting for the first indexed API" not in client.get("/").get_data(as_text=True)
