@@ -542,6 +542,15 @@ def seed_world(engine: Engine, policy: Policy, now: dt.datetime = NOW) -> Seeded
 # --- the sandbox's demo, indexed, reviewed, escalated and digested for real ----------------------
 
 DEMO_NOW = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
+DEMO_ADMIN_PASSWORD = "demo-admin"
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """The demo database served over real HTTP (the ``demo_site`` fixture)."""
+
+    url: str  # the dashboard's base URL
+    numbers: dict[str, int]  # change numbers of the demo (build_demo's)
 
 
 def build_demo(engine: Engine, policy: Policy, mirror_dir: str, docs_base: str) -> dict[str, int]:
