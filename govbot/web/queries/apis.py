@@ -6,8 +6,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from govbot.db.models import (
@@ -323,6 +324,32 @@ class OpenChange:
 def open_changes(s: Session, spec: ApiSpec, *, limit: int, marker: str | None) -> Page:
     """Open changes of the API's project and branch that govbot reviewed, with the verdict
     on their current patch set (counts over the change, and on this spec file)."""
+    q = _open_changes_query(spec)
+    m = marked(s, Change, marker, Change.number)
+    if m is not None:
+        q = q.where(tuple_(Change.updated, Change.number) < tuple_(m.updated, m.number))
+    rows = s.execute(q.order_by(Change.updated.desc(), Change.number.desc()).limit(limit + 1)).all()
+    items = [
+        OpenChange(
+            number=r[0],
+            subject=r[1],
+            owner=r[2],
+            updated=r[3],
+            patch_set=r[4],
+            status=str(r[5]) if r[5] is not None else None,
+            error=r[6] or 0,
+            warning=r[7] or 0,
+            info=r[8] or 0,
+            on_this_spec=r[9] or 0,
+            queue_state=r[10],
+        )
+        for r in rows
+    ]
+    return make_page(items, limit, lambda c: c.number)
+
+
+def _open_changes_query(spec: ApiSpec) -> Select[Any]:
+    """The columns of :class:`OpenChange` for the API's open, reviewed changes."""
     e2 = aliased(Evaluation)
     latest = (
         select(func.max(e2.id))
@@ -363,24 +390,4 @@ def open_changes(s: Session, spec: ApiSpec, *, limit: int, marker: str | None) -
             Evaluation.status != EvaluationStatus.SKIPPED,
         )
     )
-    m = marked(s, Change, marker, Change.number)
-    if m is not None:
-        q = q.where(tuple_(Change.updated, Change.number) < tuple_(m.updated, m.number))
-    rows = s.execute(q.order_by(Change.updated.desc(), Change.number.desc()).limit(limit + 1)).all()
-    items = [
-        OpenChange(
-            number=r[0],
-            subject=r[1],
-            owner=r[2],
-            updated=r[3],
-            patch_set=r[4],
-            status=str(r[5]) if r[5] is not None else None,
-            error=r[6] or 0,
-            warning=r[7] or 0,
-            info=r[8] or 0,
-            on_this_spec=r[9] or 0,
-            queue_state=r[10],
-        )
-        for r in rows
-    ]
-    return make_page(items, limit, lambda c: c.number)
+    return q

@@ -78,6 +78,12 @@ def metric_values(s: Session, now: dt.datetime) -> MetricValues:
     ).one()
     m.apis = int(api[0])
     m.api_findings = {"error": int(api[1]), "warning": int(api[2]), "info": int(api[3])}
+    _operations(s, now, m)
+    return m
+
+
+def _operations(s: Session, now: dt.datetime, m: MetricValues) -> None:
+    """Evaluations, polls, escalations, work items, the queue and the jobs, into ``m``."""
     m.evaluations = {
         str(status): n
         for status, n in s.execute(
@@ -118,4 +124,3 @@ def metric_values(s: Session, now: dt.datetime) -> MetricValues:
     for name, last in s.execute(select(JobLease.name, JobLease.last_run_at)):
         if last is not None:
             m.job_last_run[name] = last.timestamp()
-    return m
