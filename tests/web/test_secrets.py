@@ -54,6 +54,7 @@ def test_a_debug_run_logs_and_serves_no_secret(
     db_engine: Engine, policy: Policy, seeded: Seeded, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="govbot")  # a CLI test may have set it to INFO
     settings = Settings(
         gerrit_url=f"https://govbot:{URL_PASSWORD}@review.example.org/",
         gerrit_username="govbot",

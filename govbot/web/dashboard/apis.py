@@ -11,7 +11,8 @@ from govbot.db.models import ApiSnapshot
 from govbot.web import queries
 from govbot.web.context import context, db
 from govbot.web.dashboard import charts
-from govbot.web.dashboard.templating import BadQuery, html_page_args, make_page
+from govbot.web.dashboard.templating import html_page_args
+from govbot.web.queries.paging import BadQuery, make_page
 
 bp = Blueprint("apis", __name__, url_prefix="/apis", template_folder="templates")
 

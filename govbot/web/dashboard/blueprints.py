@@ -8,7 +8,8 @@ from flask import Blueprint, abort, render_template, request
 from govbot.db.models import BlueprintVerdict
 from govbot.web import queries
 from govbot.web.context import db
-from govbot.web.dashboard.templating import BadQuery, html_page_args
+from govbot.web.dashboard.templating import html_page_args
+from govbot.web.queries import BadQuery
 
 bp = Blueprint("blueprints", __name__, template_folder="templates")
 

@@ -12,7 +12,8 @@ from flask import Blueprint, abort, render_template
 from govbot.web import queries
 from govbot.web.context import context, db
 from govbot.web.dashboard import charts
-from govbot.web.dashboard.templating import BadQuery, html_page_args
+from govbot.web.dashboard.templating import html_page_args
+from govbot.web.queries import BadQuery
 
 bp = Blueprint("overview", __name__, template_folder="templates")
 

@@ -8,7 +8,8 @@ from flask import Blueprint, Response, abort, render_template, request
 from govbot.db.models import DigestRecord
 from govbot.web import queries
 from govbot.web.context import db
-from govbot.web.dashboard.templating import BadQuery, html_page_args
+from govbot.web.dashboard.templating import html_page_args
+from govbot.web.queries import BadQuery
 
 bp = Blueprint("queue", __name__, template_folder="templates")
 

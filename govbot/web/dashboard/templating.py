@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from govbot.render import doc_sections
 from govbot.rules.registry import Rule
-from govbot.web.queries.paging import DEFAULT_LIMIT, MAX_LIMIT, BadQuery, Page, make_page
+from govbot.web.queries.paging import DEFAULT_LIMIT, MAX_LIMIT, BadQuery
 
 
 def install_filters(app: Flask) -> None:
@@ -150,14 +150,11 @@ def _doc(doc: str) -> RuleDoc:
 
 
 __all__ = [
-    "BadQuery",
-    "Page",
     "RuleDoc",
     "anchor",
     "csrf_token",
     "html_page_args",
     "install_filters",
-    "make_page",
     "page_args",
     "page_url",
     "rule_doc",
