@@ -237,3 +237,23 @@ def test_an_empty_dashboard_says_what_it_waits_for(db_engine, policy) -> None:
 
 def test_a_seeded_dashboard_does_not_wait(client: FlaskClient) -> None:
     assert "Waiting for the first indexed API" not in client.get("/").get_data(as_text=True)
+
+
+def test_create_app_without_arguments_reads_the_environment(tmp_path, monkeypatch) -> None:
+    """`gunicorn "govbot.web:create_app()"`: settings and database from GOVBOT_*"""
+    from govbot.db import upgrade
+    from govbot.web import context, create_app
+
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    upgrade(url)
+    monkeypatch.setenv("GOVBOT_DATABASE_URL", url)
+    monkeypatch.setenv("GOVBOT_ADMIN_PASSWORD", "from-env")
+    monkeypatch.chdir(tmp_path)
+    app = create_app()
+    try:
+        assert app.test_client().get("/healthz").status_code == 200
+        with app.app_context():
+            assert context().admin_password == "from-env"
+    finally:
+        with app.app_context():
+            context().engine.dispose()
