@@ -16,6 +16,8 @@ RUN apt-get update \
 
 COPY pyproject.toml README.md /src/
 COPY govbot /src/govbot
+# The JSON API's description: govbot/web/api/govbot.yaml links to it, the wheel carries it.
+COPY api-specs /src/api-specs
 RUN pip install /src && rm -rf /src
 
 RUN useradd --create-home --uid 10001 --user-group govbot

@@ -66,7 +66,6 @@ from govbot.findings import Audience, Severity  # noqa: E402
 from govbot.policy import load_policy  # noqa: E402
 from govbot.settings import Settings  # noqa: E402
 from govbot.web import WebServer, create_app  # noqa: E402
-from govbot.web.dashboard import register_dashboard  # noqa: E402
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -444,10 +443,7 @@ def main() -> int:
         print(f"seeded schema {schema} in {seeded:.1f} s: {json.dumps(counts)}")
 
         settings = Settings()
-        app = create_app(settings, engine)
-        register_dashboard(
-            app, engine, settings, policy=load_policy(ROOT / "policies"), now=lambda: NOW
-        )
+        app = create_app(settings, engine, policy=load_policy(ROOT / "policies"), now=lambda: NOW)
         with WebServer(app, "127.0.0.1", 0) as server:
             for path in ("/", f"/apis/{api_ids[0]}"):  # warm up (templates, caches)
                 urllib.request.urlopen(server.url + path, timeout=30).read()

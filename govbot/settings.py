@@ -24,6 +24,7 @@ from typing import Any
 
 from govbot.errors import ConfigError
 from govbot.paths import packaged_policy_dir
+from govbot.redact import redact_url
 
 ENV_PREFIX = "GOVBOT_"
 SECRETS = frozenset({"gerrit_password", "webhook_secret", "admin_password", "secret_key"})
@@ -90,7 +91,11 @@ class Settings:
     config_file: Path | None = None
 
     def __repr__(self) -> str:
-        shown = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr]
+        shown = [
+            f"{f.name}={_shown(f.name, getattr(self, f.name))!r}"
+            for f in dataclasses.fields(self)
+            if f.repr
+        ]
         shown.insert(3, f"database_url={redact_url(self.database_url)!r}")
         for name in sorted(SECRETS):
             shown.append(f"{name}={'***' if getattr(self, name) else ''!r}")
@@ -148,6 +153,11 @@ def from_env(config_path: str | Path | None = None, **kwargs: Any) -> Settings:
     return Settings.from_env(config_path, **kwargs)
 
 
+def _shown(name: str, value: Any) -> Any:
+    """A setting as ``repr`` shows it: URLs (``gerrit_url``, ``git_url``) redacted."""
+    return redact_url(value) if name.endswith("_url") and isinstance(value, str) else value
+
+
 def parse_watch(entry: str) -> tuple[str, str | None]:
     """``"openstack/nova:stable/2026.1"`` -> (project, branch); no ``:`` -> (project, None).
 
@@ -157,11 +167,6 @@ def parse_watch(entry: str) -> tuple[str, str | None]:
     if not sep:
         return entry.strip(), None
     return project.strip(), branch.strip().removeprefix("refs/heads/") or None
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (``postgresql://u:***@host/db``)."""
-    return re.sub(r"(?<=://)([^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

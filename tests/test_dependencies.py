@@ -75,16 +75,9 @@ EXCEPTIONS: Mapping[tuple[str, str], str] = {
     ),
     ("govbot.blueprints", "govbot.rules.blueprints"): "as above (the blueprints branch)",
     ("govbot.blueprints", "govbot.policy"): "as above: a TYPE_CHECKING import of Policy",
-    ("govbot.web.dashboard.queries", "govbot.db.models"): "a lazy import (the web branch)",
     ("govbot.sandbox.events", "govbot.sandbox.state"): (
         "a TYPE_CHECKING back-edge; sandbox/state.py is split on the Gerrit branch"
     ),
-}
-# Packages whose modules may import each other lazily and in a circle, for now: the web
-# app registers its blueprints inside create_app and its view modules import their
-# package; the web branch builds one WebContext and removes this.
-PACKAGE_EXCEPTIONS: Mapping[str, str] = {
-    "govbot.web": "lazily registered blueprints, views that import their package (web branch)",
 }
 
 
@@ -208,20 +201,8 @@ def cycles(found: Sequence[Import]) -> list[list[str]]:
     return out
 
 
-def _inside(package: str, module: str) -> bool:
-    return module == package or module.startswith(package + ".")
-
-
 def _excused(found: Sequence[Import]) -> list[Import]:
-    return [
-        i
-        for i in found
-        if (i.importer, i.imported) not in EXCEPTIONS
-        and not any(
-            _inside(p, i.importer) and _inside(p, i.imported) and i.importer != i.imported
-            for p in PACKAGE_EXCEPTIONS
-        )
-    ]
+    return [i for i in found if (i.importer, i.imported) not in EXCEPTIONS]
 
 
 def test_every_module_imports_only_from_below_at_module_level() -> None:
@@ -238,12 +219,6 @@ def test_every_exception_is_still_needed() -> None:
     """An exception whose import is gone is removed from the list."""
     found = imports(GOVBOT)
     assert sorted(set(EXCEPTIONS) - {(i.importer, i.imported) for i in found}) == []
-    excused = set(found) - set(_excused(found))
-    for package in PACKAGE_EXCEPTIONS:
-        inside = [
-            i for i in excused if _inside(package, i.importer) and _inside(package, i.imported)
-        ]
-        assert inside, package
 
 
 @pytest.mark.parametrize(

@@ -108,7 +108,6 @@ def _start(
     from govbot.jobs import Jobs
     from govbot.sandbox import Sandbox
     from govbot.web import create_app
-    from govbot.web.dashboard import register_dashboard
     from govbot.web.hooks import SECRET_HEADER
 
     click.echo("Starting the sandbox Gerrit with the demo seed ...")
@@ -126,12 +125,10 @@ def _start(
     client = GerritClient.from_settings(demo_settings)
     stack.callback(client.close)
     jobs = Jobs(demo_settings, engine, client, policy)
-    app = create_app(demo_settings, engine, wake=jobs.wake, policy=policy)
-    web = web_server(app, "127.0.0.1", port)
+    web = web_server(None, "127.0.0.1", port)
     # The links in reviews point at the web app's real port.
     demo_settings = dataclasses.replace(demo_settings, web_port=web.port, web_url=web.url)
-    app.extensions["govbot"].settings = demo_settings
-    register_dashboard(app, engine, demo_settings, policy=policy)
+    web.mount(create_app(demo_settings, engine, wake=jobs.wake, policy=policy))
     jobs.settings = demo_settings
     web.start()
     stack.callback(web.stop)

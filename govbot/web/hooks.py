@@ -16,6 +16,11 @@ reviewable: a new patch set, a restored change, a change made ready (WIP off) or
 (private off), and a new topic (a ``bp/NAME`` topic is a blueprint reference). Comments,
 votes, reviewers, merges and abandons change nothing govbot checks. govbot's own events
 are ignored, so its reviews never wake it up again.
+
+An event names a change by number and claims its project and branch; only events for a
+watched project and branch (``GOVBOT_GERRIT_PROJECTS``) queue work, and a change govbot
+already knows under another project is not taken on the event's word. Malformed bodies
+(not UTF-8, not JSON, nested too deeply, a change number below 1) are a 400.
 """
 
 from __future__ import annotations
@@ -27,15 +32,18 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from govbot.db.models import Change, Project
 from govbot.db.queue import enqueue
 from govbot.db.session import session_scope
 from govbot.errors import GerritError
 from govbot.gerrit.model import AccountInfo, GerritEvent
 from govbot.services.intake import REVIEW_KIND, work_key
 from govbot.settings import Settings
-from govbot.web import WebContext, context, text_response
+from govbot.web.context import WebContext, context
+from govbot.web.errors import text_response
 
 LOG = logging.getLogger(__name__)
 
@@ -52,6 +60,7 @@ RECHECK_EVENTS = frozenset(
     }
 )
 RECENT_EVENTS = 2048  # identities remembered to drop redeliveries
+MAX_CHANGE = 2**31 - 1  # Gerrit's change numbers are Java ints (and govbot's column is)
 
 
 class BadEvents(ValueError):
@@ -87,10 +96,7 @@ def gerrit_events() -> Response | tuple[Response, int]:
         }
     if wanted:
         try:
-            with session_scope(ctx.engine) as session:
-                for number, payload in wanted.items():
-                    if enqueue(session, REVIEW_KIND, work_key(number), payload):
-                        queued.append(number)
+            queued = _queue(ctx, wanted, ignored)
         except SQLAlchemyError as exc:
             LOG.error("webhook could not queue %s: %s", sorted(wanted), exc)
             # 503: the plugin retries, and the poll finds the change anyway.
@@ -101,6 +107,31 @@ def gerrit_events() -> Response | tuple[Response, int]:
             LOG.info("webhook queued change(s) %s", queued)
         ctx.wake()
     return jsonify(received=len(events), queued=queued, ignored=ignored), 202
+
+
+def _queue(
+    ctx: WebContext, wanted: dict[int, dict[str, Any]], ignored: dict[str, int]
+) -> list[int]:
+    """Queue a review of each wanted change, unless govbot knows it in another project."""
+    queued = []
+    with session_scope(ctx.engine) as session:
+        known = {
+            number: (project, branch)
+            for number, project, branch in session.execute(
+                select(Change.number, Project.name, Change.branch)
+                .join(Project, Project.id == Change.project_id)
+                .where(Change.number.in_(list(wanted)))
+            )
+        }
+        for number, payload in wanted.items():
+            where = known.get(number)
+            if where is not None and where != (payload["project"], payload["branch"]):
+                # The event's claim contradicts what Gerrit told govbot before.
+                ignored["mismatch"] = ignored.get("mismatch", 0) + 1
+                continue
+            if enqueue(session, REVIEW_KIND, work_key(number), payload):
+                queued.append(number)
+    return queued
 
 
 def _check_secret(settings: Settings) -> str | None:
@@ -132,6 +163,8 @@ def _json_items(text: str) -> list[Any]:
     try:
         data = json.loads(text)
         items: list[Any] = data if isinstance(data, list) else [data]
+    except RecursionError:
+        raise BadEvents("malformed JSON: nested too deeply") from None
     except json.JSONDecodeError as exc:
         lines = text.splitlines()
         if len(lines) == 1:
@@ -142,6 +175,8 @@ def _json_items(text: str) -> list[Any]:
                 continue
             try:
                 items.append(json.loads(line))
+            except RecursionError:
+                raise BadEvents(f"malformed JSON on line {number}: nested too deeply") from None
             except json.JSONDecodeError as bad:
                 raise BadEvents(
                     f"malformed JSON on line {number}: {bad.msg} (column {bad.colno})"
@@ -157,9 +192,12 @@ def _events(items: Iterable[Any]) -> list[GerritEvent]:
         if not isinstance(item.get("type"), str):
             raise BadEvents(f"event {index} has no 'type'")
         try:
-            events.append(GerritEvent.from_json(item))
-        except (GerritError, KeyError, TypeError, ValueError) as exc:
+            event = GerritEvent.from_json(item)
+        except (GerritError, KeyError, TypeError, ValueError, OverflowError) as exc:
             raise BadEvents(f"event {index} ({item['type']}): {exc}") from None
+        if event.change is not None and not 0 < event.change.number <= MAX_CHANGE:
+            raise BadEvents(f"event {index}: no change has number {event.change.number}")
+        events.append(event)
     return events
 
 
@@ -173,7 +211,7 @@ def ignore_reason(event: GerritEvent, ctx: WebContext) -> str | None:
     settings = ctx.settings
     if ctx.bot_username and AccountInfo(username=ctx.bot_username).same_as(event.actor):
         return "own"
-    if settings.gerrit_projects and not _watched(settings, change.project, change.branch):
+    if not _watched(settings, change.project, change.branch):
         return "unwatched"
     if event.type == "wip-state-changed" and change.work_in_progress:
         return "now-wip"

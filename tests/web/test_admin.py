@@ -159,3 +159,22 @@ def _assert_nothing_written(engine: Engine) -> None:
         assert s.scalars(select(Waiver)).all() == []
         assert s.scalars(select(EscalationAck)).all() == []
         assert s.get(TCMember, "ben") is None
+
+
+def test_the_sixth_wrong_login_in_a_minute_gets_429(client: FlaskClient) -> None:
+    """five failures per client and minute: then 429 with Retry-After, even for the right
+    password, so guessing on stops paying off"""
+    csrf = token(client)
+    for _ in range(5):
+        wrong = {"csrf_token": csrf, "user": "x", "password": "guess"}
+        assert client.post("/admin/login", data=wrong).status_code == 401
+    sixth = client.post("/admin/login", data={"csrf_token": csrf, "user": "x", "password": "no"})
+    assert sixth.status_code == 429
+    assert 0 < int(sixth.headers["Retry-After"]) <= 60
+    right = {"csrf_token": csrf, "user": "ana", "password": PASSWORD}
+    assert client.post("/admin/login", data=right).status_code == 429
+    # Another client is not locked out by this one (until the total limit is reached).
+    with client.application.test_client() as other:
+        data = {"csrf_token": token(other), "user": "ana", "password": PASSWORD}
+        response = other.post("/admin/login", data=data, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+        assert response.status_code == 302

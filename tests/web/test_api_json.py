@@ -147,7 +147,7 @@ def _identity(item: dict[str, Any]) -> Any:
     [
         ("/v1/apis", "/v1/apis?limit=0", 400),
         ("/v1/apis", "/v1/apis?limit=abc", 400),
-        ("/v1/apis", "/v1/apis?marker=999999", 400),
+        ("/v1/apis", "/v1/apis?marker=999999", 404),
         ("/v1/apis", "/v1/apis?audience=public", 400),
         ("/v1/apis/{api_id}", "/v1/apis/999999", 404),
         ("/v1/apis/{api_id}/findings", "/v1/apis/999999/findings", 404),

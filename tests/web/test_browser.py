@@ -13,18 +13,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from web_support import UNSAFE_SUBJECT, build_demo
+from web_support import DEMO_ADMIN_PASSWORD, UNSAFE_SUBJECT, DemoSite
 
-from govbot.db import make_engine, upgrade
-from govbot.policy import Policy
-from govbot.settings import Settings
-from govbot.web import WebServer, create_app
-from govbot.web.dashboard import register_dashboard
 from tests.browser_support import chart_size, checked_page, chromium, shot
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "demo-admin"
+PASSWORD = DEMO_ADMIN_PASSWORD
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +29,9 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, policy: Policy) -> Iterator[tuple[str, dict]]:
+def site(demo_site: DemoSite) -> tuple[str, dict]:
     """The demo database behind a running dashboard: (base URL, change numbers)."""
-    root = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{root / 'demo.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    settings = Settings(web_port=0)
-    with WebServer(create_app(settings, engine), "127.0.0.1", 0) as server:
-        numbers = build_demo(engine, policy, str(root / "mirror"), server.url)
-        register_dashboard(server.app, engine, settings, policy=policy, admin_password=PASSWORD)
-        yield server.url, numbers
-    engine.dispose()
+    return demo_site.url, demo_site.numbers
 
 
 @pytest.fixture

@@ -169,23 +169,13 @@ def test_assets_are_served_by_govbot_with_caching(client: FlaskClient) -> None:
     assert client.get("/assets/secret.py").status_code == 404
 
 
-def test_registering_twice_reconfigures_instead_of_failing(app, db_engine, policy) -> None:
-    """create_app registers the dashboard; a second call only reconfigures it"""
-    from govbot.web.dashboard import register_dashboard
-
-    state = register_dashboard(app, db_engine, SETTINGS, policy=policy, admin_password="other")
-    assert state.admin_password == "other"
-    assert app.test_client().get("/").status_code == 200
-
-
 def test_create_app_serves_the_dashboard_with_the_settings_secrets(db_engine, seeded) -> None:
     """`govbot serve`'s app: the dashboard is there without a separate registration, its
     admin password and session key come from the settings (GOVBOT_ADMIN_PASSWORD,
-    GOVBOT_SECRET_KEY), and a reconfiguration keeps a random key (the sessions it signed)"""
+    GOVBOT_SECRET_KEY), and overrides given to create_app win over them"""
     import dataclasses
 
-    from govbot.web import create_app
-    from govbot.web.dashboard import EXTENSION, register_dashboard
+    from govbot.web import context, create_app
 
     settings = dataclasses.replace(SETTINGS, admin_password="pw", secret_key="signing-key")
     app = create_app(settings, db_engine, testing=True)
@@ -194,12 +184,76 @@ def test_create_app_serves_the_dashboard_with_the_settings_secrets(db_engine, se
     assert client.get("/api/v1/summary").status_code == 200
     assert client.get("/healthz").status_code == 200
     assert app.config["SECRET_KEY"] == "signing-key"
-    assert app.extensions[EXTENSION].admin_password == "pw"
+    with app.app_context():
+        assert context().admin_password == "pw"
     login = client.get("/admin/login").get_data(as_text=True)
     assert "Admin actions are disabled" not in login
     plain = create_app(SETTINGS, db_engine, testing=True)
-    assert plain.extensions[EXTENSION].admin_password == ""
-    key = plain.config["SECRET_KEY"]
-    assert len(key) >= 32
-    register_dashboard(plain, db_engine, SETTINGS)
-    assert plain.config["SECRET_KEY"] == key
+    with plain.app_context():
+        assert context().admin_password == ""
+    assert len(plain.config["SECRET_KEY"]) >= 32
+    other = create_app(settings, db_engine, admin_password="other", secret_key="k2")
+    with other.app_context():
+        assert context().admin_password == "other"
+    assert other.config["SECRET_KEY"] == "k2"
+
+
+def test_an_empty_dashboard_says_what_it_waits_for(db_engine, policy) -> None:
+    """no API indexed yet: the overview names the index job, when it last ran, and the
+    commands that fill it (a backfill per watched project)"""
+    import dataclasses
+    import datetime as dt
+
+    from govbot.db.models import JobLease
+    from govbot.db.session import session_scope
+    from govbot.web import create_app
+
+    settings = dataclasses.replace(
+        SETTINGS, gerrit_projects=("openstack/compute-api", "openstack/nova:stable/2026.1")
+    )
+    now = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
+    app = create_app(settings, db_engine, policy=policy, now=lambda: now)
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "Waiting for the first indexed API" in html
+    assert "It has not run yet" in html
+    assert "govbot backfill openstack/compute-api\n" in html
+    assert "govbot backfill openstack/nova --branch stable/2026.1" in html
+    assert "govbot index" in html
+    with session_scope(db_engine) as s:
+        s.add(
+            JobLease(
+                name="index",
+                owner="host:1",
+                lease_until=now - dt.timedelta(hours=2),
+                slot=None,
+                last_run_at=now - dt.timedelta(hours=2),
+            )
+        )
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "It last ran 2026-03-04 10:00 UTC (2 h ago) and found no merged spec yet" in html
+    health = app.test_client().get("/healthz").get_json()
+    assert health["index"] == {"last_run_at": "2026-03-04T10:00:00+00:00", "snapshots": 0}
+
+
+def test_a_seeded_dashboard_does_not_wait(client: FlaskClient) -> None:
+    assert "Waiting for the first indexed API" not in client.get("/").get_data(as_text=True)
+
+
+def test_create_app_without_arguments_reads_the_environment(tmp_path, monkeypatch) -> None:
+    """`gunicorn "govbot.web:create_app()"`: settings and database from GOVBOT_*"""
+    from govbot.db import upgrade
+    from govbot.web import context, create_app
+
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    upgrade(url)
+    monkeypatch.setenv("GOVBOT_DATABASE_URL", url)
+    monkeypatch.setenv("GOVBOT_ADMIN_PASSWORD", "from-env")
+    monkeypatch.chdir(tmp_path)
+    app = create_app()
+    try:
+        assert app.test_client().get("/healthz").status_code == 200
+        with app.app_context():
+            assert context().admin_password == "from-env"
+    finally:
+        with app.app_context():
+            context().engine.dispose()

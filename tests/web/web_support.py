@@ -32,7 +32,6 @@ from govbot.policy import Policy
 from govbot.services.index import index_commit, refresh_cross_findings
 from govbot.settings import Settings
 from govbot.web import create_app
-from govbot.web.dashboard import register_dashboard
 
 NOW = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery staple"
@@ -47,14 +46,17 @@ SPECS = "openstack/compute-specs"
 COMPUTE_FILE = "api-specs/compute.yaml"
 
 
-def make_app(engine: Engine, policy: Policy, *, password: str = PASSWORD) -> Flask:
-    """The web app as ``create_app`` builds it, its dashboard reconfigured for the tests
-    (their policy, admin password and fixed clock)."""
-    app = create_app(SETTINGS, engine, testing=True)
-    register_dashboard(
-        app, engine, SETTINGS, policy=policy, admin_password=password, now=lambda: NOW
+def make_app(engine: Engine, policy: Policy, *, password: str = PASSWORD, **overrides) -> Flask:
+    """The web app with the tests' overrides: their policy, admin password, fixed clock."""
+    return create_app(
+        SETTINGS,
+        engine,
+        policy=policy,
+        admin_password=password,
+        now=lambda: NOW,
+        testing=True,
+        **overrides,
     )
-    return app
 
 
 class MemoryTree:
@@ -540,6 +542,15 @@ def seed_world(engine: Engine, policy: Policy, now: dt.datetime = NOW) -> Seeded
 # --- the sandbox's demo, indexed, reviewed, escalated and digested for real ----------------------
 
 DEMO_NOW = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
+DEMO_ADMIN_PASSWORD = "demo-admin"
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """The demo database served over real HTTP (the ``demo_site`` fixture)."""
+
+    url: str  # the dashboard's base URL
+    numbers: dict[str, int]  # change numbers of the demo (build_demo's)
 
 
 def build_demo(engine: Engine, policy: Policy, mirror_dir: str, docs_base: str) -> dict[str, int]:

@@ -10,7 +10,8 @@
 
 Every POST needs the signed session's login (else 401) and the session's CSRF token in
 the form (``csrf_token``) or the ``X-CSRF-Token`` header (else 400). Without a
-configured password, admin is disabled (403).
+configured password, admin is disabled (403). Failed logins are limited per client and
+in total (:mod:`govbot.web.limits`): past the limit, 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import datetime as dt
 import hmac
 import logging
 import re
-import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -32,6 +32,7 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.security import check_password_hash
 from werkzeug.wrappers import Response
 
@@ -44,8 +45,9 @@ from govbot.db.models import (
     Waiver,
 )
 from govbot.db.session import insert_ignore, session_scope
-from govbot.web.dashboard import dashboard
+from govbot.web.context import context
 from govbot.web.dashboard.templating import csrf_token
+from govbot.web.queries import lookup
 
 LOG = logging.getLogger(__name__)
 
@@ -55,7 +57,6 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 _HASH_PREFIXES = ("scrypt:", "pbkdf2:")
 _NAME = re.compile(r"^[\w.@+-]{1,64}$")
-FAILED_LOGIN_DELAY_S = 0.5
 
 
 def password_matches(configured: str, given: str) -> bool:
@@ -72,7 +73,7 @@ def _guard() -> Response | None:
     """Every POST: CSRF first for the login form, login then CSRF for the actions."""
     if request.method != "POST":
         return None
-    if not dashboard().admin_password:
+    if not context().admin_password:
         abort(403, "admin actions are disabled: GOVBOT_ADMIN_PASSWORD is not set")
     if request.endpoint not in ("admin.login", "admin.logout") and not session.get("admin"):
         abort(401, "log in as admin first")
@@ -98,7 +99,7 @@ def _who() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
-    state = dashboard()
+    state = context()
     if request.method == "GET":
         csrf_token()
         return render_template(
@@ -107,9 +108,14 @@ def login() -> str | Response:
     name = (request.form.get("user") or "admin").strip()
     if not _NAME.match(name):
         abort(400, "the name may use letters, digits and . @ + - only")
+    client = request.remote_addr or "-"
+    wait = state.logins.retry_after(client)
+    if wait:
+        LOG.warning("admin login from %s refused: too many failed logins", client)
+        raise TooManyRequests(f"too many failed logins: try again in {wait} s", retry_after=wait)
     if not password_matches(state.admin_password, request.form.get("password") or ""):
-        LOG.warning("admin login refused for %r from %s", name, request.remote_addr)
-        time.sleep(FAILED_LOGIN_DELAY_S)  # slows down guessing
+        state.logins.failed(client)
+        LOG.warning("admin login refused for %r from %s", name, client)
         abort(401, "wrong password")
     session.clear()
     session["admin"] = True
@@ -132,8 +138,8 @@ def waive(api_id: int, finding_id: int) -> Response:
     reason = (request.form.get("reason") or "").strip()
     if not reason:
         abort(400, "a waiver needs a reason")
-    with session_scope(dashboard().engine) as s:
-        finding = s.get(SnapshotFinding, finding_id)
+    with session_scope(context().engine) as s:
+        finding = lookup(s, SnapshotFinding, finding_id)
         snapshot = s.get(ApiSnapshot, finding.snapshot_id) if finding is not None else None
         if finding is None or snapshot is None or snapshot.api_id != api_id:
             abort(404, f"no finding {finding_id} in API {api_id}")
@@ -146,7 +152,7 @@ def waive(api_id: int, finding_id: int) -> Response:
                 "rule": finding.rule,
                 "reason": reason[:2000],
                 "created_by": _who(),
-                "created_at": dashboard().current_time(),
+                "created_at": context().current_time(),
             },
             conflict=["api_id", "fingerprint"],
         )
@@ -158,8 +164,8 @@ def waive(api_id: int, finding_id: int) -> Response:
 @bp.post("/escalations/<int:escalation_id>/ack")
 def acknowledge(escalation_id: int) -> Response:
     note = (request.form.get("note") or "").strip() or None
-    with session_scope(dashboard().engine) as s:
-        if s.get(Escalation, escalation_id) is None:
+    with session_scope(context().engine) as s:
+        if lookup(s, Escalation, escalation_id) is None:
             abort(404, f"no escalation {escalation_id}")
         insert_ignore(
             s,
@@ -167,7 +173,7 @@ def acknowledge(escalation_id: int) -> Response:
             {
                 "escalation_id": escalation_id,
                 "acknowledged_by": _who(),
-                "acknowledged_at": dashboard().current_time(),
+                "acknowledged_at": context().current_time(),
                 "note": note,
             },
             conflict=["escalation_id"],
@@ -189,8 +195,8 @@ def away(username: str) -> Response:
         except ValueError:
             abort(400, f"until must be a date (YYYY-MM-DD), not {raw!r}")
         until = dt.datetime.combine(day, dt.time(23, 59, 59), dt.UTC)
-    now = dashboard().current_time()
-    with session_scope(dashboard().engine) as s:
+    now = context().current_time()
+    with session_scope(context().engine) as s:
         member = s.get(TCMember, username)
         if member is None:
             s.add(TCMember(username=username, away_until=until, updated_at=now, note=None))

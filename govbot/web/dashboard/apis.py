@@ -8,8 +8,11 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 
 from govbot.db.models import ApiSnapshot
-from govbot.web.dashboard import charts, dashboard, db, queries
-from govbot.web.dashboard.templating import BadQuery, html_page_args, make_page
+from govbot.web import queries
+from govbot.web.context import context, db
+from govbot.web.dashboard import charts
+from govbot.web.dashboard.templating import html_page_args
+from govbot.web.queries.paging import BadQuery, make_page
 
 bp = Blueprint("apis", __name__, url_prefix="/apis", template_folder="templates")
 
@@ -30,7 +33,7 @@ def show(api_id: int) -> str:
     s = db()
     row = _api(api_id)
     spec = row.spec
-    today = dashboard().current_time().date()
+    today = context().current_time().date()
     recent = queries.snapshots_page(s, spec, limit=HISTORY_POINTS, marker=None).items
     history = make_page(recent, SHOWN, lambda x: x.id)
     snapshot = s.get(ApiSnapshot, spec.latest_snapshot_id)  # mostly loaded already
@@ -56,7 +59,7 @@ def show(api_id: int) -> str:
         api=row,
         snapshot=snapshot,
         history=history,
-        history_figure=charts.health_trend(points, until=dashboard().current_time()),
+        history_figure=charts.health_trend(points, until=context().current_time()),
         findings=queries.findings_page(s, spec, limit=SHOWN, marker=None),
         deprecations=deprecations,
         timeline_figure=charts.sunset_timeline(dated, today) if dated else None,

@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from govbot.db.models import BlueprintVerdict
-from govbot.web.dashboard import db, queries
-from govbot.web.dashboard.templating import BadQuery, html_page_args
+from govbot.web import queries
+from govbot.web.context import db
+from govbot.web.dashboard.templating import html_page_args
+from govbot.web.queries import BadQuery
 
 bp = Blueprint("blueprints", __name__, template_folder="templates")
 
@@ -33,7 +35,7 @@ def index() -> str:
 
 @bp.get("/blueprints/<int:blueprint_id>")
 def show(blueprint_id: int) -> str:
-    b = db().get(BlueprintVerdict, blueprint_id)
+    b = queries.lookup(db(), BlueprintVerdict, blueprint_id)
     if b is None:
         abort(404, f"no blueprint {blueprint_id}")
     return render_template("dashboard/blueprint.html", b=b, justification=queries.justification(b))

@@ -2,16 +2,21 @@
 
 The pages draw them with plotly.js, served by govbot from the installed ``plotly``
 package (:mod:`govbot.web.dashboard.assets`); no figure is drawn by hand.
+
+plotly.js reads the text of labels as a small HTML dialect (``<a href>``, ``<b>``, ...),
+so every label that comes from a spec (an operation's path) is HTML-escaped first
+(:func:`label`): plotly shows the entities as the characters they stand for.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 from collections.abc import Sequence
 from typing import Any
 
-from govbot.web.dashboard.queries import TrendPoint
+from govbot.web.queries import TrendPoint
 
 COLORS = {
     "error": "#c0392b",
@@ -29,6 +34,11 @@ _LAYOUT: dict[str, Any] = {
     "plot_bgcolor": "rgba(0,0,0,0)",
     "font": {"size": 12},
 }
+
+
+def label(text: str) -> str:
+    """Untrusted text as a plotly label: shown as is, never read as markup."""
+    return html.escape(text, quote=False)
 
 
 def _iso(value: dt.datetime | dt.date) -> str:
@@ -115,7 +125,7 @@ def sunset_timeline(items: Sequence[tuple[str, dt.date]], today: dt.date) -> dic
                 "name": name,
                 "marker": {"size": 10, "color": color, "symbol": "diamond"},
                 "x": [_iso(d) for _, d in group],
-                "y": [op for op, _ in group],
+                "y": [label(op) for op, _ in group],
                 "hovertemplate": "%{y}<br>sunset %{x}<extra></extra>",
             }
         )

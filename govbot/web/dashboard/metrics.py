@@ -7,7 +7,7 @@ few aggregates over indexed or small tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -16,7 +16,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from govbot.web.dashboard import dashboard, queries
+from govbot.web import queries
+from govbot.web.context import context
 
 bp = Blueprint("metrics", __name__)
 
@@ -29,7 +30,7 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         with Session(self.engine) as s:
-            m = queries.metric_values(s, dashboard().current_time())
+            m = queries.metric_values(s, context().current_time())
         yield CounterMetricFamily(
             "govbot_reviews_posted", "Reviews govbot posted on Gerrit.", value=m.reviews_posted
         )
@@ -38,43 +39,21 @@ class DatabaseCollector(Collector):
             "Reviews reserved but not (yet) recorded as posted.",
             value=m.reviews_reserved,
         )
-        open_findings = GaugeMetricFamily(
+        yield _by(
             "govbot_open_change_findings",
             "Findings on the current patch set of open changes, by severity.",
-            labels=["severity"],
+            "severity",
+            m.review_findings,
         )
-        for severity, n in sorted(m.review_findings.items()):
-            open_findings.add_metric([severity], n)
-        yield open_findings
-        api_findings = GaugeMetricFamily(
+        yield _by(
             "govbot_api_findings",
             "Findings on the latest merged version of every API, by severity.",
-            labels=["severity"],
+            "severity",
+            m.api_findings,
         )
-        for severity, n in sorted(m.api_findings.items()):
-            api_findings.add_metric([severity], n)
-        yield api_findings
         yield GaugeMetricFamily("govbot_apis", "APIs indexed.", value=m.apis)
-        evaluations = GaugeMetricFamily(
-            "govbot_evaluations", "Evaluations recorded, by status.", labels=["status"]
-        )
-        for status, n in sorted(m.evaluations.items()):
-            evaluations.add_metric([status], n)
-        yield evaluations
-        if m.poll_lag is not None:
-            yield GaugeMetricFamily(
-                "govbot_poll_lag_seconds",
-                "Seconds since the least recently polled project/branch was polled.",
-                value=m.poll_lag,
-            )
-        last = GaugeMetricFamily(
-            "govbot_poll_last_timestamp_seconds",
-            "When each watched project/branch was last polled.",
-            labels=["watch"],
-        )
-        for watch, when in sorted(m.poll_last.items()):
-            last.add_metric([watch], when)
-        yield last
+        yield _by("govbot_evaluations", "Evaluations recorded, by status.", "status", m.evaluations)
+        yield from self._polls(m)
         escalations = GaugeMetricFamily(
             "govbot_escalations",
             "Escalation steps, by stage and whether the episode is still open.",
@@ -83,35 +62,57 @@ class DatabaseCollector(Collector):
         for (stage, state), n in sorted(m.escalations.items()):
             escalations.add_metric([stage, state], n)
         yield escalations
-        work = GaugeMetricFamily("govbot_work_items", "Work items by state.", labels=["state"])
-        for state, n in sorted(m.work_items.items()):
-            work.add_metric([state], n)
-        yield work
+        yield _by("govbot_work_items", "Work items by state.", "state", m.work_items)
         yield GaugeMetricFamily(
             "govbot_gerrit_errors",
             "Unfinished work items whose last attempt failed (Gerrit unreachable, "
             "refusing, or timing out).",
             value=m.work_item_errors,
         )
-        queue = GaugeMetricFamily(
-            "govbot_review_queue", "Open changes in the review queue, by state.", labels=["state"]
+        queue = {state: m.queue.get(state, 0) for state in queries.QUEUE_STATES}
+        yield _by(
+            "govbot_review_queue",
+            "Open changes in the review queue, by state.",
+            "state",
+            queue,
+            as_given=True,
         )
-        for state in queries.QUEUE_STATES:
-            queue.add_metric([state], m.queue.get(state, 0))
-        yield queue
-        jobs = GaugeMetricFamily(
+        yield _by(
             "govbot_job_last_run_timestamp_seconds",
             "When each scheduled job last finished (any process).",
-            labels=["job"],
+            "job",
+            m.job_last_run,
         )
-        for job, when in sorted(m.job_last_run.items()):
-            jobs.add_metric([job], when)
-        yield jobs
+
+    @staticmethod
+    def _polls(m: queries.MetricValues) -> Iterator[Metric]:
+        if m.poll_lag is not None:
+            yield GaugeMetricFamily(
+                "govbot_poll_lag_seconds",
+                "Seconds since the least recently polled project/branch was polled.",
+                value=m.poll_lag,
+            )
+        yield _by(
+            "govbot_poll_last_timestamp_seconds",
+            "When each watched project/branch was last polled.",
+            "watch",
+            m.poll_last,
+        )
+
+
+def _by(
+    name: str, text: str, label: str, values: Mapping[str, float], *, as_given: bool = False
+) -> GaugeMetricFamily:
+    """A gauge with one sample per ``label`` value, sorted unless ``as_given``."""
+    family = GaugeMetricFamily(name, text, labels=[label])
+    for key, n in values.items() if as_given else sorted(values.items()):
+        family.add_metric([key], n)
+    return family
 
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    state = dashboard()
+    state = context()
     if state.registry is None:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(DatabaseCollector(state.engine))

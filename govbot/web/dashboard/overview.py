@@ -1,11 +1,19 @@
-"""The overview page (``/``): every API, the health trend, sunsets, the review queue."""
+"""The overview page (``/``): every API, the health trend, sunsets, the review queue.
+
+Before anything is indexed it says what it waits for: the index job (when it last ran,
+which projects it reads) and what the operator can run (``govbot index``,
+``govbot backfill PROJECT``).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from govbot.web.dashboard import charts, dashboard, db, queries
-from govbot.web.dashboard.templating import BadQuery, html_page_args
+from govbot.web import queries
+from govbot.web.context import context, db
+from govbot.web.dashboard import charts
+from govbot.web.dashboard.templating import html_page_args
+from govbot.web.queries import BadQuery
 
 bp = Blueprint("overview", __name__, template_folder="templates")
 
@@ -16,17 +24,23 @@ STALE_SHOWN = 10
 def index() -> str:
     limit, marker = html_page_args(100)
     s = db()
-    now = dashboard().current_time()
+    now = context().current_time()
     try:
         apis = queries.api_page(s, limit=limit, marker=marker)
     except BadQuery as exc:
         abort(400, str(exc))
     summary = queries.summary(s)
-    points = dashboard().trends.get(s, now)
+    points = context().trends.get(s, now)
     sunsets = queries.deprecations_near(s, now.date(), limit=25)
     stale = queries.queue_page(s, limit=STALE_SHOWN, marker=None, states=("stale", "at-risk"))
+    waiting = None
+    if not apis.items and marker is None:
+        waiting = queries.index_status(s, now)
     return render_template(
         "dashboard/overview.html",
+        waiting=waiting,
+        watched=[p if b is None else f"{p}:{b}" for p, b in context().settings.watched],
+        index_interval=context().settings.index_interval,
         charts=bool(points),
         summary=summary,
         apis=apis,

@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request
 
 from govbot.db.models import DigestRecord
-from govbot.web.dashboard import db, queries
-from govbot.web.dashboard.templating import BadQuery, html_page_args
+from govbot.web import queries
+from govbot.web.context import db
+from govbot.web.dashboard.templating import html_page_args
+from govbot.web.queries import BadQuery
 
 bp = Blueprint("queue", __name__, template_folder="templates")
 
@@ -59,7 +61,7 @@ def digests() -> str:
 
 @bp.get("/digests/<int:digest_id>")
 def digest(digest_id: int) -> str:
-    record = db().get(DigestRecord, digest_id)
+    record = queries.lookup(db(), DigestRecord, digest_id)
     if record is None:
         abort(404, f"no digest {digest_id}")
     return render_template("dashboard/digest.html", digest=record)
@@ -68,7 +70,7 @@ def digest(digest_id: int) -> str:
 @bp.get("/digests/<int:digest_id>/email.html")
 def digest_html(digest_id: int) -> Response:
     """The digest exactly as mailed (HTML part), sandboxed: it may not run anything."""
-    record = db().get(DigestRecord, digest_id)
+    record = queries.lookup(db(), DigestRecord, digest_id)
     if record is None:
         abort(404, f"no digest {digest_id}")
     response = Response(record.html, mimetype="text/html")

@@ -11,14 +11,14 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from govbot.rules.catalog import all_rules, get_rule
-from govbot.web.dashboard import dashboard
+from govbot.web.context import context
 from govbot.web.dashboard.templating import rule_doc
 
 bp = Blueprint("rules", __name__, url_prefix="/rules", template_folder="templates")
 
 
 def enabled(code: str) -> bool:
-    policy = dashboard().get_policy()
+    policy = context().get_policy()
     return policy is None or policy.rule_config(code).enabled
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Sequence
+import secrets
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from docutils.core import publish_parts
 from flask import Flask, abort, request, session, url_for
@@ -15,10 +15,7 @@ from markupsafe import Markup
 
 from govbot.render import doc_sections
 from govbot.rules.registry import Rule
-
-T = TypeVar("T")
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 1000
+from govbot.web.queries.paging import DEFAULT_LIMIT, MAX_LIMIT, BadQuery
 
 
 def install_filters(app: Flask) -> None:
@@ -58,8 +55,6 @@ def ago(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
 
 def csrf_token() -> str:
     """The session's CSRF token (made on first use); every admin form carries it."""
-    import secrets
-
     token = session.get("csrf")
     if not token:
         token = secrets.token_urlsafe(32)
@@ -68,23 +63,6 @@ def csrf_token() -> str:
 
 
 # --- pagination: limit and marker (API-SIG) -------------------------------------------------
-
-
-class BadQuery(ValueError):
-    """A malformed query parameter (400)."""
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a keyset-paginated list."""
-
-    items: list[Any]
-    limit: int
-    next_marker: str | None
-
-    @property
-    def has_next(self) -> bool:
-        return self.next_marker is not None
 
 
 def page_args(default: int = DEFAULT_LIMIT) -> tuple[int, str | None]:
@@ -101,21 +79,6 @@ def page_args(default: int = DEFAULT_LIMIT) -> tuple[int, str | None]:
             raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     marker = request.args.get("marker") or None
     return limit, marker
-
-
-def int_marker(marker: str | None) -> int | None:
-    if marker is None:
-        return None
-    if not marker.isdigit():
-        raise BadQuery(f"marker must be an id, not {marker!r}")
-    return int(marker)
-
-
-def make_page(rows: Sequence[T], limit: int, key: Callable[[T], Any]) -> Page:
-    """``rows`` was fetched with ``limit + 1``: the extra row says there is a next page."""
-    items = list(rows[:limit])
-    more = len(rows) > limit
-    return Page(items, limit, str(key(items[-1])) if more and items else None)
 
 
 def page_url(marker: str | None, **extra: Any) -> str:
@@ -187,15 +150,11 @@ def _doc(doc: str) -> RuleDoc:
 
 
 __all__ = [
-    "BadQuery",
-    "Page",
     "RuleDoc",
     "anchor",
     "csrf_token",
     "html_page_args",
     "install_filters",
-    "int_marker",
-    "make_page",
     "page_args",
     "page_url",
     "rule_doc",

@@ -1,0 +1,166 @@
+"""What several lists share: counts by audience and severity, filters, time format."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from govbot.db.models import (
+    ApiSpec,
+    CrossFinding,
+    PatchSet,
+    SnapshotFinding,
+    Waiver,
+)
+from govbot.findings import Audience, Severity
+from govbot.web.queries.paging import (
+    BadQuery,
+)
+
+QUEUE_STATES = ("stale", "at-risk", "waiting", "skipped")
+SUNSET_WINDOW_DAYS = 90
+TREND_DAYS = 365
+TREND_MAX_POINTS = 500
+REVIEW_PURPOSE = "api-review"
+
+
+@dataclass
+class Counts:
+    """Operations by audience and findings by severity (waived findings taken out)."""
+
+    external: int = 0
+    external_admin: int = 0
+    internal: int = 0
+    error: int = 0
+    warning: int = 0
+    info: int = 0
+    waived: int = 0
+
+    @property
+    def operations(self) -> int:
+        return self.external + self.external_admin + self.internal
+
+    def operation_json(self) -> dict[str, int]:
+        return {
+            "external": self.external,
+            "external_admin": self.external_admin,
+            "internal": self.internal,
+        }
+
+    def finding_json(self) -> dict[str, int]:
+        return {"error": self.error, "warning": self.warning, "info": self.info}
+
+
+@dataclass
+class ApiRow:
+    """An API with its counts as shown (waivers applied) and its cross-service count."""
+
+    spec: ApiSpec
+    counts: Counts
+    inconsistencies: int = 0
+
+
+def api_counts(spec: ApiSpec, waived: dict[str, int] | None = None) -> Counts:
+    waived = waived or {}
+    return Counts(
+        external=spec.ops_external,
+        external_admin=spec.ops_external_admin,
+        internal=spec.ops_internal,
+        error=max(0, spec.errors - waived.get("error", 0)),
+        warning=max(0, spec.warnings - waived.get("warning", 0)),
+        info=max(0, spec.infos - waived.get("info", 0)),
+        waived=sum(waived.values()),
+    )
+
+
+def waived_counts(s: Session, api_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Waived findings of each API's latest snapshot, by severity."""
+    if not api_ids:
+        return {}
+    rows = s.execute(
+        select(Waiver.api_id, SnapshotFinding.severity, func.count())
+        .join(ApiSpec, ApiSpec.id == Waiver.api_id)
+        .join(
+            SnapshotFinding,
+            and_(
+                SnapshotFinding.snapshot_id == ApiSpec.latest_snapshot_id,
+                SnapshotFinding.fingerprint == Waiver.fingerprint,
+            ),
+        )
+        .where(Waiver.api_id.in_(api_ids))
+        .group_by(Waiver.api_id, SnapshotFinding.severity)
+    )
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for api_id, severity, n in rows:
+        out[api_id][str(severity)] = n
+    return out
+
+
+def api_rows(s: Session, specs: Sequence[ApiSpec]) -> list[ApiRow]:
+    ids = [a.id for a in specs]
+    waived = waived_counts(s, ids)
+    cross: dict[int, int] = {}
+    if ids:
+        cross = dict(
+            s.execute(
+                select(CrossFinding.api_id, func.count())
+                .where(CrossFinding.api_id.in_(ids))
+                .group_by(CrossFinding.api_id)
+            ).all()
+        )
+    return [ApiRow(a, api_counts(a, waived.get(a.id)), cross.get(a.id, 0)) for a in specs]
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def parse_audience(value: str) -> Audience:
+    try:
+        return Audience(value)
+    except ValueError:
+        raise BadQuery(
+            f"audience must be one of {', '.join(a.value for a in Audience)}, not {value!r}"
+        ) from None
+
+
+def parse_severity(value: str) -> Severity:
+    try:
+        return Severity(value)
+    except ValueError:
+        raise BadQuery(
+            f"severity must be one of {', '.join(s.value for s in Severity)}, not {value!r}"
+        ) from None
+
+
+def patch_set_uploaded(s: Session, number: int, patch_set: int | None) -> dt.datetime | None:
+    if patch_set is None:
+        return None
+    return s.scalar(
+        select(PatchSet.uploaded).where(
+            PatchSet.change_number == number, PatchSet.number == patch_set
+        )
+    )
+
+
+__all__ = [
+    "QUEUE_STATES",
+    "REVIEW_PURPOSE",
+    "SUNSET_WINDOW_DAYS",
+    "TREND_DAYS",
+    "TREND_MAX_POINTS",
+    "ApiRow",
+    "Counts",
+    "api_counts",
+    "api_rows",
+    "iso",
+    "parse_audience",
+    "parse_severity",
+    "patch_set_uploaded",
+    "waived_counts",
+]
