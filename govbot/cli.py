@@ -428,30 +428,28 @@ def blueprint_cmd(
 ) -> None:
     """Use-case verdicts for design specs (RST or Markdown blueprints).
 
-    Each spec is justified when its Use Cases (else Problem description) section says
-    who needs the change and why. A directory stands for every .rst/.md file under it.
-    JSON: one object per file with file, verdict, strength, section, line, evidence and
-    findings. Exit code 1 when any spec is unjustified.
+    A spec is justified when it says, anywhere it explains itself (Use Cases, Problem
+    description, a spec-lite's fields, its introduction), who outside the code needs
+    the change and why, or what fails today. A directory stands for every .rst/.md
+    file under it. JSON: one object per file with file, verdict, strength, section,
+    line, evidence, need (the sentences that carry it) or looked_at (what was read and
+    why it does not count), and findings. Exit code 1 when any spec is unjustified.
 
     \b
       govbot blueprint specs/2027.1/approved/my-spec.rst
       govbot blueprint --template specs/2027.1-template.rst --format json specs/2027.1/
     """
-    from govbot.blueprints import blueprint_command
+    from govbot.render_specs import render_verdicts_json, render_verdicts_text
+    from govbot.services.spec_review import check_specs, spec_files
 
     settings, policy = _settings_and_policy(config_file, policy_path)
     for file in files:
         if not file.exists():
             raise SpecError(f"{file}: no such file or directory")
-    code = blueprint_command(
-        list(files),
-        template,
-        fmt,
-        policy,
-        out=lambda text: click.echo(text, nl=False),
-        docs_base=settings.docs_base,
-    )
-    click.get_current_context().exit(code)
+    reports = check_specs(spec_files(files), policy, template=template, docs_base=settings.docs_base)
+    render = render_verdicts_json if fmt == "json" else render_verdicts_text
+    click.echo(render(reports), nl=False)
+    click.get_current_context().exit(1 if any(r.fails for r in reports) else 0)
 
 
 # --- the Gerrit bot: review, serve, db, sandbox, demo ------------------------------------

@@ -46,7 +46,7 @@ import git
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from govbot.blueprints import BlueprintConfig, review_specs
+from govbot.blueprints import BlueprintConfig
 from govbot.db.leases import run_leased
 from govbot.db.models import (
     ApiDeprecation,
@@ -71,6 +71,7 @@ from govbot.policy import Policy
 from govbot.rules.deprecation import parse_sunset
 from govbot.rules.registry import all_rules
 from govbot.services.check import SpecSource, check_pairs
+from govbot.services.spec_review import review_specs
 from govbot.sources import GitReader, open_repo
 
 LOG = logging.getLogger(__name__)
