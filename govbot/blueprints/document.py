@@ -10,7 +10,6 @@ an exception.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import hashlib
 import io
@@ -124,35 +123,35 @@ class Document:
             yield from s.walk()
 
     def find(self, titles: Iterable[str]) -> list[Section]:
-        """Sections whose title holds one of ``titles`` (as whole words), in reading order."""
-        wanted = [normalise_title(t).split() for t in titles]
-        return [s for s in self.walk() if any(_holds(s.key.split(), w) for w in wanted if w)]
+        """Sections whose normalised title is one of ``titles``, in the order of ``titles``."""
+        wanted = [normalise_title(t) for t in titles]
+        found = list(self.walk())
+        return [s for key in wanted for s in found if s.key == key]
 
     def locate(self, text: str, near: int | None = None) -> int | None:
         """The line where ``text`` (a sentence of this document) starts, or None.
 
-        Its first words are searched in the source's words, from a little before
-        ``near`` (the block's line as the parser gave it) on: markup between words does
-        not matter, and a sentence that wraps is found at its first line.
+        Its first words are searched in the source's words: markup between words does
+        not matter, and a sentence that wraps is found at its first line. Of several
+        matches, the one closest to ``near`` (the block's line as the parser gave it)
+        wins.
         """
-        probe = [w.lower() for w in WORD.findall(text)[:6]]
+        probe = [w.lower() for w in WORD.findall(text)[:10]]
         if not probe or not self.words:
             return near
-        start = bisect.bisect_left(self.word_lines, max(1, (near or 1) - 60))
         n = len(probe)
-        for order in (range(start, len(self.words)), range(0, start)):
-            for i in order:
-                if self.words[i] == probe[0] and list(self.words[i : i + n]) == probe:
-                    return self.word_lines[i]
-        return near
+        best: int | None = None
+        for i, word in enumerate(self.words):
+            if word == probe[0] and list(self.words[i : i + n]) == probe:
+                line = self.word_lines[i]
+                if best is None or near is None or abs(line - near) < abs(best - near):
+                    best = line
+                if near is None:
+                    break
+        return best if best is not None else near
 
 
 WORD = re.compile(r"[^\W_](?:[\w'\u2019-]*[^\W_])?")
-
-
-def _holds(words: Sequence[str], wanted: Sequence[str]) -> bool:
-    n = len(wanted)
-    return any(list(words[i : i + n]) == list(wanted) for i in range(len(words) - n + 1))
 
 
 def normalise_title(title: str) -> str:

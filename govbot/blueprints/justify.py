@@ -351,7 +351,11 @@ def read_section(
                     topics=topics(sentence),
                 )
             )
-    if statements:
+    guidance = [st for st in statements if st.reading is Reading.GUIDANCE]
+    if statements and len(guidance) == len(statements):
+        # Only questions and instructions to the author: template text, found or not.
+        state, dropped_template = SectionState.TEMPLATE, guidance[0].text
+    elif statements:
         state = SectionState.FILLED
     elif dropped_template:
         state = SectionState.TEMPLATE
@@ -459,24 +463,23 @@ def _declares_none(reads: Sequence[SectionRead]) -> bool:
 def _why_unjustified(
     reads: Sequence[SectionRead], declared_none: bool
 ) -> tuple[Strength, SectionRead | None]:
+    """Why no need was found, told by the section meant to hold it (use cases, else problem)."""
     uc = next((r for r in reads if r.zone is Zone.USE_CASES and r.title), None)
     problem = next((r for r in reads if r.zone is Zone.PROBLEM and r.title), None)
-    filled = [r for r in reads if r.state is SectionState.FILLED]
-    if declared_none or (uc is not None and uc.state in (SectionState.EMPTY, SectionState.PLACEHOLDER,
-                                                       SectionState.LINKS, SectionState.REFERS)):
-        return Strength.MISSING_EMPTY, uc or problem
-    if uc is not None and uc.state is SectionState.TEMPLATE:
-        return Strength.MISSING_TEMPLATE, uc
-    if uc is None and problem is None:
-        if any(r.state is SectionState.TEMPLATE for r in reads) and not filled:
+    primary = uc or problem
+    if declared_none:
+        return Strength.MISSING_EMPTY, primary
+    if primary is None:
+        if any(r.state is SectionState.FILLED for r in reads):
+            return Strength.MISSING_NEED, None
+        if any(r.state is SectionState.TEMPLATE for r in reads):
             return Strength.MISSING_TEMPLATE, None
-        if not filled:
-            return Strength.MISSING_SECTION, None
-        return Strength.MISSING_NEED, None
-    if not filled:
-        template = any(r.state is SectionState.TEMPLATE for r in reads)
-        return (Strength.MISSING_TEMPLATE if template else Strength.MISSING_EMPTY), uc or problem
-    return Strength.MISSING_NEED, uc or problem
+        return Strength.MISSING_SECTION, None
+    if primary.state is SectionState.FILLED:
+        return Strength.MISSING_NEED, primary
+    if primary.state is SectionState.TEMPLATE:
+        return Strength.MISSING_TEMPLATE, primary
+    return Strength.MISSING_EMPTY, primary
 
 
 def _justified_evidence(first: Statement, strength: Strength) -> str:

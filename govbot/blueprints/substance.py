@@ -166,7 +166,7 @@ _FAILURE = (
     r"break(?:s|ing)?|"
     r"(?:is|are|get|gets|got)\s+lost|lose|loses|stuck|hang(?:s|ing)?|deadlocks?|broken|"
     r"does(?:n't|\s+not)\s+work|(?:is|are)\s+not\s+(?:correct|operational|working)|"
-    r"incorrect(?:ly)?|out\s+of\s+sync|inconsistent|race\s+conditions?|overload\w*|"
+    r"incorrect(?:ly)?|out\s+of\s+sync|race\s+conditions?|overload\w*|"
     r"errors?\s+(?:is|are)\s+(?:issued|raised|returned|reported|thrown)|"
     r"(?:returns?|raises?|throws?|gets?)\s+an?\s+(?:\w+\s+)?error"
 )
@@ -290,7 +290,7 @@ def read_sentence(
                 return Reading.NEED, outside, inside, ability or ("use case",)
         hedged = _cues(_PAIN_RE, flat) + _cues(_WISH_RE, flat) + _cues(_PURPOSE_RE, flat)
         hedged += _cues(_ABILITY_RE, flat)
-        if hedged or speculative:
+        if hedged or speculative or _HEDGE_ANYWHERE.search(flat):
             return Reading.SPECULATIVE, outside, inside, hedged
         return Reading.NO_NEED, outside, inside, ()
     if pain and inside and set(inside) <= _AUTHORS and not _about_code(flat):
@@ -300,7 +300,7 @@ def read_sentence(
     if inside and (pain or _cues(_WISH_RE, flat)):
         return Reading.INSIDE, (), inside, pain + _cues(_WISH_RE, flat)
     failure = _unhedged(_FAILURE_RE, flat)
-    if failure and not speculative and not _about_code(flat):
+    if failure and not speculative and not _about_code(flat) and set(inside) <= _AUTHORS:
         return Reading.SCENARIO, (), inside, failure
     if _GAP_RE.search(flat):
         return Reading.CAPABILITY, (), inside, _cues(_GAP_RE, flat)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import govbot.blueprints as bp
+import govbot.blueprints.document as bp
 from govbot.blueprints import Document, parse_spec, read_spec
 from govbot.errors import SpecError
 
