@@ -446,7 +446,9 @@ def blueprint_cmd(
     for file in files:
         if not file.exists():
             raise SpecError(f"{file}: no such file or directory")
-    reports = check_specs(spec_files(files), policy, template=template, docs_base=settings.docs_base)
+    reports = check_specs(
+        spec_files(files), policy, template=template, docs_base=settings.docs_base
+    )
     render = render_verdicts_json if fmt == "json" else render_verdicts_text
     click.echo(render(reports), nl=False)
     click.get_current_context().exit(1 if any(r.fails for r in reports) else 0)

@@ -480,7 +480,9 @@ def _blank_front_matter(text: str) -> str:
 # --- reading files -----------------------------------------------------------------------
 
 
-def read_spec(path: str | Path, *, display: str | None = None, max_bytes: int = MAX_BYTES) -> Document:
+def read_spec(
+    path: str | Path, *, display: str | None = None, max_bytes: int = MAX_BYTES
+) -> Document:
     """Read and parse one spec file; SpecError when it cannot be read at all."""
     p = Path(path)
     name = display or str(path)

@@ -224,7 +224,9 @@ _SEE_ELSEWHERE = re.compile(
 )
 # "None. <reason>" declares no use case while the reason stays this short.
 _NONE_REASON_MAX_WORDS = 40
-_USE_CASE_LABEL = re.compile(r"^(?:\w+\s+)?(?:use[- ]cases?|user\s+stor(?:y|ies))\s*[:\-\u2013]", re.I)
+_USE_CASE_LABEL = re.compile(
+    r"^(?:\w+\s+)?(?:use[- ]cases?|user\s+stor(?:y|ies))\s*[:\-\u2013]", re.I
+)
 _INLINE_PLACEHOLDER = re.compile(r"<[^<>\n]{1,80}>|\b(?:TODO|TBD|XXX|FIXME)\b:?", re.I)
 
 
@@ -234,7 +236,10 @@ def _zone_of(section: Section, config: BlueprintConfig) -> Zone | None:
         names = {n.lower() for n in config.spec_lite_fields}
         if section.key not in names:
             return None
-        return Zone.USE_CASES if section.key.startswith("use case") else Zone.PROBLEM
+        if section.key.startswith("use case"):
+            return Zone.USE_CASES
+        # :problem: and :motivation: hold the reason; :solution: is context, like an intro.
+        return Zone.PROBLEM if _title_holds(key, ("problem", "motivation")) else Zone.INTRO
     for zone, titles in (
         (Zone.USE_CASES, config.use_case_sections),
         (Zone.PROBLEM, config.fallback_sections),
@@ -264,7 +269,9 @@ def _zones(doc: Document, config: BlueprintConfig) -> Iterator[tuple[Section, Zo
     if doc.preamble:
         yield Section("", 0, 1, doc.preamble), Zone.INTRO, list(doc.preamble)
 
-    def visit(section: Section, inherited: Zone | None) -> Iterator[tuple[Section, Zone, list[Block]]]:
+    def visit(
+        section: Section, inherited: Zone | None
+    ) -> Iterator[tuple[Section, Zone, list[Block]]]:
         zone = _zone_of(section, config)
         if zone is not None:
             yield section, zone, list(_own_blocks(section, config))
@@ -303,7 +310,9 @@ def read_section(
             continue
         text = " ".join(block.text.split())
         bare = _URL.sub(" ", text)
-        if not word_count(bare) or re.fullmatch(r"\W*(?:see|refer to|link|rfe|bug|story)?\W*", bare, re.I):
+        if not word_count(bare) or re.fullmatch(
+            r"\W*(?:see|refer to|link|rfe|bug|story)?\W*", bare, re.I
+        ):
             links = links or bool(_URL.search(text))
             continue
         if _PLACEHOLDER_BLOCK.match(text) or any(p.fullmatch(text) for p in extra):
@@ -318,7 +327,9 @@ def read_section(
     if kept and _DECLARED_NONE.match(kept[0].text):
         rest = _DECLARED_NONE.sub("", kept[0].text, count=1)
         if word_count(" ".join([rest, *(b.text for b in kept[1:])])) < _NONE_REASON_MAX_WORDS:
-            return SectionRead(title, line, zone, SectionState.PLACEHOLDER, removed=quote(kept[0].text, 80))
+            return SectionRead(
+                title, line, zone, SectionState.PLACEHOLDER, removed=quote(kept[0].text, 80)
+            )
     if len(kept) == 1 and _SEE_ELSEWHERE.match(kept[0].text) and word_count(kept[0].text) <= 12:
         return SectionRead(title, line, zone, SectionState.REFERS, removed=quote(kept[0].text, 80))
     statements: list[Statement] = []
@@ -404,15 +415,17 @@ def justify(
     use_cases = next((r for r in reads if r.zone is Zone.USE_CASES and r.title), None)
     declared_none = _declares_none(reads)
     credited = [
-        st
-        for r in reads
-        if not (declared_none and r.zone is Zone.INTRO)
-        for st in r.statements
+        st for r in reads if not (declared_none and r.zone is Zone.INTRO) for st in r.statements
     ]
     words = sum(word_count(st.text) for st in credited)
     rest_api = rest_api_impact(doc, config, template)
-    common = {"sections": tuple(reads), "use_cases": use_cases, "words": words,
-              "templates": templates, "rest_api": rest_api}
+    common = {
+        "sections": tuple(reads),
+        "use_cases": use_cases,
+        "words": words,
+        "templates": templates,
+        "rest_api": rest_api,
+    }
     need = [st for st in credited if st.reading is Reading.NEED]
     scenario = [st for st in credited if st.reading is Reading.SCENARIO]
     if need or scenario:
@@ -454,9 +467,8 @@ def _declares_none(reads: Sequence[SectionRead]) -> bool:
     """Every problem and use-case section (one of each at least) says None or the like."""
     own = [r for r in reads if r.zone in (Zone.USE_CASES, Zone.PROBLEM) and r.title]
     zones = {r.zone for r in own}
-    return (
-        zones == {Zone.USE_CASES, Zone.PROBLEM}
-        and all(r.state is SectionState.PLACEHOLDER for r in own)
+    return zones == {Zone.USE_CASES, Zone.PROBLEM} and all(
+        r.state is SectionState.PLACEHOLDER for r in own
     )
 
 
@@ -470,10 +482,8 @@ def _why_unjustified(
     if declared_none:
         return Strength.MISSING_EMPTY, primary
     if primary is None:
-        if any(r.state is SectionState.FILLED for r in reads):
-            return Strength.MISSING_NEED, None
-        if any(r.state is SectionState.TEMPLATE for r in reads):
-            return Strength.MISSING_TEMPLATE, None
+        # No use-case nor problem section: the fix is to add one, whatever the
+        # introduction says (it was read, and its sentences are in the evidence).
         return Strength.MISSING_SECTION, None
     if primary.state is SectionState.FILLED:
         return Strength.MISSING_NEED, primary
@@ -503,8 +513,14 @@ def _unjustified_evidence(
             kinds = sorted({st.reading.value for st in r.statements})
             subjects = sorted({t for st in r.statements for t in st.topics})
             about = f" ({', '.join(subjects)})" if subjects else ""
-            credit = " (not read: the spec says None everywhere else)" if declared_none and r.zone is Zone.INTRO else ""
-            parts.append(f"{where}: no need of anyone outside the code [{', '.join(kinds)}]{about}{credit}")
+            credit = (
+                " (not read: the spec says None everywhere else)"
+                if declared_none and r.zone is Zone.INTRO
+                else ""
+            )
+            parts.append(
+                f"{where}: no need of anyone outside the code [{', '.join(kinds)}]{about}{credit}"
+            )
         elif r.state is SectionState.TEMPLATE:
             parts.append(f'{where} only has the template\'s text: "{r.removed}"')
         elif r.state is SectionState.PLACEHOLDER:
@@ -523,9 +539,17 @@ def _unjustified_evidence(
 
 def _sample(statements: Sequence[Statement], limit: int = 8) -> list[Statement]:
     """What was read, for the evidence: the closest calls first (a need-like word), then the rest."""
-    order = [Reading.SPECULATIVE, Reading.INSIDE, Reading.CAPABILITY, Reading.NO_NEED,
-             Reading.PLAIN, Reading.GUIDANCE]
-    ranked = sorted(statements, key=lambda st: order.index(st.reading) if st.reading in order else 0)
+    order = [
+        Reading.SPECULATIVE,
+        Reading.INSIDE,
+        Reading.CAPABILITY,
+        Reading.NO_NEED,
+        Reading.PLAIN,
+        Reading.GUIDANCE,
+    ]
+    ranked = sorted(
+        statements, key=lambda st: order.index(st.reading) if st.reading in order else 0
+    )
     return ranked[:limit]
 
 

@@ -111,7 +111,9 @@ def find_references(message: str, topic: str | None = None) -> tuple[BlueprintRe
             name = clean_name(url.group("name"))
             if name:
                 refs.append(
-                    BlueprintRef(name, RefKind.URL, number, url.group(0), url.group("project").lower())
+                    BlueprintRef(
+                        name, RefKind.URL, number, url.group(0), url.group("project").lower()
+                    )
                 )
     if topic:
         t = _TOPIC.match(topic.strip())
@@ -354,9 +356,7 @@ def assess_change(
     if not refs:
         return ChangeAssessment(message, api, refs, status=ChangeStatus.NO_BLUEPRINT)
     if lookup is None:
-        return ChangeAssessment(
-            message, api, refs, status=ChangeStatus.UNVERIFIED, subject=refs[0]
-        )
+        return ChangeAssessment(message, api, refs, status=ChangeStatus.UNVERIFIED, subject=refs[0])
     resolved = {ref.name: tuple(lookup(ref.name)) for ref in refs}
     ranked = [(_status_of(resolved[ref.name]), ref) for ref in refs]
     (status, spec), subject = max(ranked, key=lambda item: _PROGRESS.index(item[0][0]))

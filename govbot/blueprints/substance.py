@@ -130,7 +130,7 @@ _PAIN = (
     r"restart(?:s|ing)?|lose|loses|losing|lost|loss\s+of|stuck|hang(?:s|ing)?|"
     r"crash(?:es|ing)?|corrupt\w*|broken|fail(?:s|ed|ing|ures?)?(?!\s*-?\s*over)|"
     r"slow|time[- ]consuming|tedious|painful|cumbersome|difficult|hard\s+to|error[- ]prone|"
-    r"frustrat\w+|wast(?:e|es|ed|ing)|wait(?:s|ing)?\s+(?:for|until)|"
+    r"frustrat\w+|wast(?:e|es|ed|ing)|wait(?:s|ing)?\s+(?:\w+\s+){0,2}(?:for|until)|"
     r"not\s+(?:enough|sufficient|supported|available|visible|exposed|operational)|"
     r"does(?:n't|\s+not)\s+(?:work|support|scale|allow|know|satisfy)|"
     r"too\s+(?:limited|high|low|slow|costly|expensive|complex|complicated|long|heavy)|"
@@ -211,9 +211,15 @@ _GUIDANCE = re.compile(
 # Words about the code itself (refactors, tests, trees): generic actors there are its
 # developers ("People get confused about what v3 is" in a code-tree cleanup).
 _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("refactor", re.compile(r"\b(?:refactor\w*|clean\s?ups?|cleaning\s+up|technical\s+debt|"
-                            r"consolidat\w+|simplif\w+\s+the\s+code|code\s+tree|codebase|"
-                            r"maintainab\w+|maintenance\s+burden)\b", re.I)),
+    (
+        "refactor",
+        re.compile(
+            r"\b(?:refactor\w*|clean\s?ups?|cleaning\s+up|technical\s+debt|"
+            r"consolidat\w+|simplif\w+\s+the\s+code|code\s+tree|codebase|"
+            r"maintainab\w+|maintenance\s+burden)\b",
+            re.I,
+        ),
+    ),
     ("rename", re.compile(r"\brenam\w+\b", re.I)),
     ("driver", re.compile(r"\b(?:drivers?|back-?ends?\s+support|plugins?)\b", re.I)),
     ("removal", re.compile(r"\b(?:remov\w+|deprecat\w+|drop(?:s|ping)?)\b", re.I)),
@@ -288,10 +294,9 @@ def read_sentence(
             ability = _owned(_ABILITY_RE, flat, mentions)
             if ability or not _HEDGE_ANYWHERE.search(flat):
                 return Reading.NEED, outside, inside, ability or ("use case",)
-        hedged = _cues(_PAIN_RE, flat) + _cues(_WISH_RE, flat) + _cues(_PURPOSE_RE, flat)
-        hedged += _cues(_ABILITY_RE, flat)
-        if hedged or speculative or _HEDGE_ANYWHERE.search(flat):
-            return Reading.SPECULATIVE, outside, inside, hedged
+        if speculative or _HEDGE_ANYWHERE.search(flat):
+            hedged = _cues(_PAIN_RE, flat) + _cues(_WISH_RE, flat) + _cues(_PURPOSE_RE, flat)
+            return Reading.SPECULATIVE, outside, inside, hedged + _cues(_ABILITY_RE, flat)
         return Reading.NO_NEED, outside, inside, ()
     if pain and inside and set(inside) <= _AUTHORS and not _about_code(flat):
         # "We have to connect every node by hand": the authors speak for the people who
@@ -367,7 +372,9 @@ def _owned(
 
 
 def _cues(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(" ".join(m.group(0).lower().split()) for m in pattern.finditer(text)))
+    return tuple(
+        dict.fromkeys(" ".join(m.group(0).lower().split()) for m in pattern.finditer(text))
+    )
 
 
 def _unhedged(

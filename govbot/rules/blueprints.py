@@ -72,7 +72,9 @@ class ChangeContext:
 def _unjustified(ctx: DesignContext, strength: Strength, fix: str) -> Iterator[Hit]:
     v = ctx.verdict
     if v.strength is strength and v.problem is None:
-        yield Hit(f"no use-case justification: {v.evidence}; {fix}", pointer=ctx.pointer(), line=v.line)
+        yield Hit(
+            f"no use-case justification: {v.evidence}; {fix}", pointer=ctx.pointer(), line=v.line
+        )
 
 
 # --- design-spec rules -----------------------------------------------------------------
@@ -111,7 +113,9 @@ def use_case_missing(ctx: DesignContext) -> Iterator[Hit]:
         README, "Blueprints: use cases".
     """
     yield from _unjustified(
-        ctx, Strength.MISSING_SECTION, "add a Use Cases section saying who needs this change and why"
+        ctx,
+        Strength.MISSING_SECTION,
+        "add a Use Cases section saying who needs this change and why",
     )
 
 
@@ -501,7 +505,11 @@ def blueprint_no_rest_api_impact(ctx: ChangeContext) -> Iterator[Hit]:
         README, "Blueprints: API changes".
     """
     a = ctx.assessment
-    if ctx.status is ChangeStatus.NO_REST_API_IMPACT and a.spec is not None and a.subject is not None:
+    if (
+        ctx.status is ChangeStatus.NO_REST_API_IMPACT
+        and a.spec is not None
+        and a.subject is not None
+    ):
         impact = a.spec.rest_api
         said = impact.evidence or "no REST API impact section"
         yield Hit(

@@ -189,7 +189,9 @@ def review_specs(
         if read is not None and not is_template:
             template = template_in_listing(path, listing, read, config)
             if template is None and config.template:
-                LOG.warning("template %s named by the policy is not in the repository", config.template)
+                LOG.warning(
+                    "template %s named by the policy is not in the repository", config.template
+                )
         judged.append((doc, justify(doc, config, template, is_template=is_template)))
     return _spec_reports(judged, policy, config, today, docs_base)
 
@@ -574,10 +576,10 @@ __all__ = [
     "SpecReport",
     "SpecsRepository",
     "check_specs",
+    "commit_msg_offset",
+    "external_spec_changes",
     "review_change_blueprints",
     "review_specs",
     "spec_files",
-    "commit_msg_offset",
-    "external_spec_changes",
     "spec_review_config",
 ]

@@ -73,7 +73,10 @@ def spec(
     intro: str = "",
 ) -> str:
     """A small nova-style spec with the given Use Cases body (None: no such section)."""
-    parts = [f"=======\nA spec\n=======\n\n{intro}\n", f"Problem description\n===================\n\n{problem}\n"]
+    parts = [
+        f"=======\nA spec\n=======\n\n{intro}\n",
+        f"Problem description\n===================\n\n{problem}\n",
+    ]
     if use_cases is not None:
         parts.append(f"Use Cases\n---------\n\n{textwrap.dedent(use_cases)}\n")
     parts.append("Proposed change\n===============\n\nDo it.\n")
@@ -118,11 +121,18 @@ def test_the_problem_description_carries_the_need_when_use_cases_are_empty() -> 
     )
     text = spec("", problem=problem)
     v = judge(text)
-    assert (v.verdict, v.strength, v.section) == (Judgement.JUSTIFIED, Strength.GOOD, "Problem description")
+    assert (v.verdict, v.strength, v.section) == (
+        Judgement.JUSTIFIED,
+        Strength.GOOD,
+        "Problem description",
+    )
     assert v.need[0].text.startswith("After an outage") or v.need[0].text.startswith("Operators")
     # the empty heading is a fact of its own (BPR006), never the verdict
     assert v.empty_use_cases is not None
-    assert (v.empty_use_cases.state, v.empty_use_cases.line) == (SectionState.EMPTY, line_of(text, "Use Cases"))
+    assert (v.empty_use_cases.state, v.empty_use_cases.line) == (
+        SectionState.EMPTY,
+        line_of(text, "Use Cases"),
+    )
 
 
 def test_a_none_use_case_is_rescued_by_a_need_elsewhere() -> None:
@@ -164,13 +174,15 @@ def test_the_language_of_needs(sentence: str) -> None:
 
 def test_a_failure_that_names_nobody_is_justified_but_unclear() -> None:
     """A concrete scenario that fails today counts; a warning asks whom it hurts."""
-    v = judge(spec(None, problem="Two concurrent delete requests both proceed and one of them fails."))
+    v = judge(
+        spec(None, problem="Two concurrent delete requests both proceed and one of them fails.")
+    )
     assert (v.verdict, v.strength) == (Judgement.JUSTIFIED, Strength.UNCLEAR)
     assert v.need[0].reading is Reading.SCENARIO
 
 
 def test_a_use_case_label_inside_a_paragraph_is_a_use_case() -> None:
-    """"Use Case: ..." in the problem description is read as a use case."""
+    """ "Use Case: ..." in the problem description is read as a use case."""
     problem = (
         "There is no way to sort servers.\n\nUse Case: A UI that displays a table of "
         "servers. The items in this table need to be sorted by status."
@@ -180,7 +192,7 @@ def test_a_use_case_label_inside_a_paragraph_is_a_use_case() -> None:
 
 
 def test_use_cases_that_point_to_the_problem_description() -> None:
-    """"See above" is no use case by itself; the problem description is read anyway."""
+    """ "See above" is no use case by itself; the problem description is read anyway."""
     v = judge(spec("See the problem description above.", problem=NEED))
     assert (v.verdict, v.section) == (Judgement.JUSTIFIED, "Problem description")
     v = judge(spec("See above.", problem="The code is old."))
@@ -209,12 +221,19 @@ def test_a_spec_lite_is_read_by_its_fields() -> None:
         """
     )
     v = judge(text)
-    assert (v.verdict, v.strength, v.section, v.line) == (Judgement.JUSTIFIED, Strength.GOOD, "problem", 4)
+    assert (v.verdict, v.strength, v.section, v.line) == (
+        Judgement.JUSTIFIED,
+        Strength.GOOD,
+        "problem",
+        4,
+    )
 
 
 def test_the_policy_chooses_the_sections() -> None:
     """use_case_sections / fallback_sections are policy options per project."""
-    config = BlueprintConfig.from_section({"use_case_sections": ["Who needs this"], "fallback_sections": []})
+    config = BlueprintConfig.from_section(
+        {"use_case_sections": ["Who needs this"], "fallback_sections": []}
+    )
     text = "Title\n=====\n\nWho needs this\n--------------\n\nEnd users need faster boots.\n"
     assert judge(text, config).strength is Strength.STRONG
     text = "Title\n=====\n\nStory\n-----\n\nEnd users need faster boots.\n"
@@ -291,7 +310,9 @@ def test_inside_needs_speculation_and_products_do_not_count(body: str, reading: 
     """Needs of the project's developers or drivers, guesses, products: no use case."""
     v = judge(spec(body, problem="The code is as it is."))
     assert v.verdict is Judgement.UNJUSTIFIED, v.evidence
-    assert reading in {st.reading for st in v.looked_at}, [(st.text, st.reading) for st in v.looked_at]
+    assert reading in {st.reading for st in v.looked_at}, [
+        (st.text, st.reading) for st in v.looked_at
+    ]
 
 
 def test_a_driver_spec_says_why_it_does_not_count() -> None:
@@ -305,7 +326,9 @@ def test_a_driver_spec_says_why_it_does_not_count() -> None:
 
 def test_none_everywhere_is_a_declaration_the_introduction_cannot_override() -> None:
     """Problem description: None and Use Cases: None: the author says there is none."""
-    text = spec("None", problem="None", intro="As an operator I would like to scope quotas by flavor.")
+    text = spec(
+        "None", problem="None", intro="As an operator I would like to scope quotas by flavor."
+    )
     v = judge(text)
     assert (v.verdict, v.strength) == (Judgement.UNJUSTIFIED, Strength.MISSING_EMPTY)
     assert "not read" in v.evidence
@@ -383,7 +406,9 @@ def test_the_policy_names_the_template(tmp_path: Path, monkeypatch: pytest.Monke
     """blueprints.template (relative to the working directory for the CLI) is used too."""
     monkeypatch.chdir(tmp_path)
     Path("skeleton.rst").write_text(TEMPLATE)
-    Path("thing.rst").write_text(spec("Ensure the actors are clear: Developer, End User, Deployer etc.", problem=REFACTOR))
+    Path("thing.rst").write_text(
+        spec("Ensure the actors are clear: Developer, End User, Deployer etc.", problem=REFACTOR)
+    )
     config = BlueprintConfig.from_section({"template": "skeleton.rst"})
     _, v = judge_file("thing.rst", config)
     assert v.templates == ("skeleton.rst",)
@@ -410,7 +435,9 @@ def test_the_policy_names_the_template(tmp_path: Path, monkeypatch: pytest.Monke
 def test_rest_api_impact_is_declared_when_not_none(body: str, declared: bool) -> None:
     """A REST API impact section that is None, N/A or template text declares nothing."""
     text = spec("Users need it.", rest_api=body)
-    impact = rest_api_impact(parse_spec("spec.rst", text), BlueprintConfig(), template_from_text("t.rst", TEMPLATE))
+    impact = rest_api_impact(
+        parse_spec("spec.rst", text), BlueprintConfig(), template_from_text("t.rst", TEMPLATE)
+    )
     assert impact.declared is declared
     assert impact.line == line_of(text, "REST API impact")
 
@@ -466,8 +493,14 @@ def test_config_defaults_and_from_raw() -> None:
     [
         ({"min_word": 3}, "blueprints: unknown key 'min_word'"),
         ({"max_bytes": "many"}, "blueprints.max_bytes: must be a whole number >= 0"),
-        ({"use_case_sections": "Use Cases"}, "blueprints.use_case_sections: must be a list of strings"),
-        ({"template_similarity_max": 2}, "blueprints.template_similarity_max: must be a number in (0, 1]"),
+        (
+            {"use_case_sections": "Use Cases"},
+            "blueprints.use_case_sections: must be a list of strings",
+        ),
+        (
+            {"template_similarity_max": 2},
+            "blueprints.template_similarity_max: must be a number in (0, 1]",
+        ),
         ({"template": 3}, "blueprints.template: must be a path or null"),
     ],
 )

@@ -12,12 +12,12 @@ from govbot.blueprints import (
     ResolvedSpec,
     SpecChange,
     api_impact_flag,
+    assess_change,
     classify_change,
     clean_name,
     find_references,
     justify,
     parse_spec,
-    assess_change,
     resolve_specs,
     spec_candidates,
 )

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from govbot.blueprints import BlueprintConfig, check_specs, resolve_specs, review_change
+from govbot.blueprints import BlueprintConfig, resolve_specs
 from govbot.policy import Policy, load_policy
+from govbot.services.spec_review import check_specs, review_change_blueprints
 
 FIXTURES = Path(__file__).parent
 POLICY = FIXTURES.parents[1] / "policies" / "default.yaml"
@@ -62,7 +63,9 @@ def _findings(scenario: Path, policy: Policy) -> list:
         def lookup(name: str) -> list:
             return resolve_specs(name, paths, lambda p: (repo / p).read_bytes(), config)
 
-    evaluation = review_change(message, files, policy, topic=topic, lookup=lookup, today=TODAY)
+    evaluation = review_change_blueprints(
+        message, files, policy, topic=topic, lookup=lookup, today=TODAY
+    )
     return list(evaluation.findings)
 
 
