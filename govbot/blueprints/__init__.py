@@ -3,7 +3,7 @@
 * :mod:`.document`: RST and Markdown specs read into sections (spec-lite fields too);
 * :mod:`.substance`: what a sentence says (who, what need, or why it does not count);
 * :mod:`.templates`: the project's templates, whose text never counts;
-* :mod:`.justify`: the use-case verdict of a spec and its evidence;
+* :mod:`.justify`: the use-case verdict of a spec and its evidence (:mod:`.verdict`);
 * :mod:`.references`: blueprint references of a change and whether it needs one.
 
 The rules that turn verdicts into findings are in :mod:`govbot.rules.blueprints`; the
@@ -22,17 +22,7 @@ from govbot.blueprints.document import (
     parse_spec,
     read_spec,
 )
-from govbot.blueprints.justify import (
-    Judgement,
-    RestApiImpact,
-    SectionRead,
-    SectionState,
-    Strength,
-    Verdict,
-    judge_file,
-    justify,
-    rest_api_impact,
-)
+from govbot.blueprints.justify import judge_file, justify, rest_api_impact
 from govbot.blueprints.references import (
     COMMIT_MSG,
     ApiChange,
@@ -58,6 +48,14 @@ from govbot.blueprints.templates import (
     load_template,
     template_from_text,
     template_in_listing,
+)
+from govbot.blueprints.verdict import (
+    Judgement,
+    RestApiImpact,
+    SectionRead,
+    SectionState,
+    Strength,
+    Verdict,
 )
 
 __all__ = [

@@ -17,8 +17,9 @@ from typing import Any
 
 from govbot.blueprints.config import BlueprintConfig
 from govbot.blueprints.document import parse_spec
-from govbot.blueprints.justify import RestApiImpact, Verdict, justify
+from govbot.blueprints.justify import justify
 from govbot.blueprints.templates import template_in_listing
+from govbot.blueprints.verdict import RestApiImpact, Verdict
 
 COMMIT_MSG = "/COMMIT_MSG"  # Gerrit's name for the commit message "file"
 

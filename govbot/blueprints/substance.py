@@ -173,7 +173,7 @@ _FAILURE = (
 _GAP = (
     r"cannot|can't|can\s?not|no\s+(?:way|means|mechanism|option)|lacks?|lacking|missing|"
     r"does(?:n't|\s+not)\s+(?:support|have|allow|provide)|not\s+(?:supported|possible)|"
-    r"only\s+supports?"
+    r"only\s+supports?|but\s+not"
 )
 # Modals that make what follows a guess; "would like" is a wish, not a guess.
 _HEDGE = re.compile(
@@ -204,8 +204,7 @@ _SPECULATIVE_PHRASE = re.compile(
 # Text addressed to the author of a spec: template guidance in any template.
 _GUIDANCE = re.compile(
     r"^(?:please\s+)?(?:describe|explain|ensure|provide|specify|outline|summari[sz]e|fill|"
-    r"include|list|mention|state|detail|write|give|add\s+(?:a|any|the)\s+(?:link|url|"
-    r"description))\b",
+    r"include|list|mention|state|detail|write|give|add\s+(?:a|any|the)\s+(?:link|url))\b",
     re.I,
 )
 # Words about the code itself (refactors, tests, trees): generic actors there are its

@@ -381,7 +381,7 @@ def api_change_without_blueprint(ctx: ChangeContext) -> Iterator[Hit]:
         message, naming the approved spec's blueprint.
 
     References:
-        README, "Blueprints: API changes".
+        README, "Running govbot on your Gerrit", the spec review.
     """
     if ctx.status is ChangeStatus.NO_BLUEPRINT:
         yield Hit(
@@ -419,7 +419,7 @@ def blueprint_not_found(ctx: ChangeContext) -> Iterator[Hit]:
         Use the spec's file name as the blueprint name, or propose the spec first.
 
     References:
-        README, "Blueprints: API changes".
+        README, "Running govbot on your Gerrit", the spec review.
     """
     a = ctx.assessment
     if ctx.status is ChangeStatus.NOT_FOUND and a.subject is not None:
@@ -459,7 +459,7 @@ def blueprint_unjustified(ctx: ChangeContext) -> Iterator[Hit]:
         recheck this change.
 
     References:
-        README, "Blueprints: API changes".
+        README, "Running govbot on your Gerrit", the spec review.
     """
     a = ctx.assessment
     if ctx.status is ChangeStatus.UNJUSTIFIED and a.spec is not None and a.subject is not None:
@@ -502,7 +502,7 @@ def blueprint_no_rest_api_impact(ctx: ChangeContext) -> Iterator[Hit]:
         describes this API change.
 
     References:
-        README, "Blueprints: API changes".
+        README, "Running govbot on your Gerrit", the spec review.
     """
     a = ctx.assessment
     if (
