@@ -136,19 +136,24 @@ class Document:
         matches, the one closest to ``near`` (the block's line as the parser gave it)
         wins.
         """
-        probe = [w.lower() for w in WORD.findall(text)[:10]]
-        if not probe or not self.words:
+        words = [w.lower() for w in WORD.findall(text)[:10]]
+        if not words or not self.words:
             return near
-        n = len(probe)
-        best: int | None = None
-        for i, word in enumerate(self.words):
-            if word == probe[0] and list(self.words[i : i + n]) == probe:
-                line = self.word_lines[i]
-                if best is None or near is None or abs(line - near) < abs(best - near):
-                    best = line
-                if near is None:
-                    break
-        return best if best is not None else near
+        # Markup the parser dropped (":ref:", a link's target) can break a long probe:
+        # a shorter one is tried next, the match nearest to ``near`` wins.
+        for n in dict.fromkeys((len(words), min(len(words), 5), min(len(words), 3))):
+            probe = words[:n]
+            best: int | None = None
+            for i, word in enumerate(self.words):
+                if word == probe[0] and list(self.words[i : i + n]) == probe:
+                    line = self.word_lines[i]
+                    if best is None or near is None or abs(line - near) < abs(best - near):
+                        best = line
+                    if near is None:
+                        break
+            if best is not None:
+                return best
+        return near
 
 
 WORD = re.compile(r"[^\W_](?:[\w'\u2019-]*[^\W_])?")
