@@ -47,7 +47,9 @@ class BlueprintConfig:
     fallback_sections: tuple[str, ...] = (
         "Problem description",
         "Problem statement",
+        "Problem",
         "Motivation",
+        "Justification",
     )
     # Further sections read like the introduction (context a need may be stated in).
     context_sections: tuple[str, ...] = (

@@ -74,6 +74,7 @@ _SEE_ELSEWHERE = re.compile(
 )
 # "None. <reason>" declares no use case while the reason stays this short.
 _NONE_REASON_MAX_WORDS = 40
+_PRODUCT_TITLE = re.compile(r"\b(?:drivers?|plugins?|plug-ins?)\b", re.I)
 _USE_CASE_LABEL = re.compile(
     r"^(?:\w+\s+)?(?:use[- ]cases?|user\s+stor(?:y|ies))\s*[:\-\u2013]", re.I
 )
@@ -114,25 +115,25 @@ def _zones(doc: Document, config: BlueprintConfig) -> Iterator[tuple[Section, Zo
     """Each section a need may be stated in, with its zone and its own blocks.
 
     A zone section's blocks include those of subsections that are not zones themselves;
-    the text under a top-level title (and above every heading) is the introduction.
+    the text above every heading and under the first (the title) is the introduction.
+    Other sections ("Proposed change", the impact sections) are not read for the need.
     """
     if doc.preamble:
         yield Section("", 0, 1, doc.preamble), Zone.INTRO, list(doc.preamble)
+    title = doc.sections[0] if doc.sections else None
 
-    def visit(
-        section: Section, inherited: Zone | None
-    ) -> Iterator[tuple[Section, Zone, list[Block]]]:
+    def visit(section: Section) -> Iterator[tuple[Section, Zone, list[Block]]]:
         zone = _zone_of(section, config)
         if zone is not None:
             yield section, zone, list(_own_blocks(section, config))
-        elif section.level == 1 and inherited is None:
+        elif section is title:
             yield section, Zone.INTRO, list(section.blocks)
         for sub in section.subsections:
             if zone is None or _zone_of(sub, config) is not None:
-                yield from visit(sub, zone)
+                yield from visit(sub)
 
     for top in doc.sections:
-        yield from visit(top, None)
+        yield from visit(top)
 
 
 def _own_blocks(section: Section, config: BlueprintConfig) -> Iterator[Block]:
@@ -184,6 +185,8 @@ def read_section(
         return SectionRead(title, line, zone, SectionState.REFERS, removed=quote(kept[0].text, 80))
     statements: list[Statement] = []
     dropped_template = ""
+    # A spec that adds a driver or plugin says so in its title.
+    product = bool(doc.title and _PRODUCT_TITLE.search(doc.title))
     for block in kept:
         if template is not None and template.share(block.text) >= config.template_similarity_max:
             dropped_template = dropped_template or block.text
@@ -196,7 +199,7 @@ def read_section(
                 dropped_template = dropped_template or sentence
                 continue
             reading, actors, inside, cues = read_sentence(
-                sentence, here, extra_actors=config.actors, carried=carried
+                sentence, here, extra_actors=config.actors, carried=carried, product=product
             )
             carried = actors or carried
             statements.append(

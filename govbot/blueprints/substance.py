@@ -143,7 +143,7 @@ _PAIN = (
 )
 # A wish: a need unless a modal hedges it.
 _WISH = (
-    r"wants?|wanted|would\s+like|wish(?:es)?|needs?|needed|needing|expects?|interested\s+in|"
+    r"wants?|wanted|would\s+like|wish(?:es)?|needs?|needed|needing|must|expects?|interested\s+in|"
     r"prefers?|demand(?:s|ed)?"
 )
 # A wish whose owner comes after it: "important for operators", "requested by users".
@@ -244,6 +244,16 @@ _GAP_RE = re.compile(rf"\b(?:{_GAP})\b", re.I)
 _GENERIC_RE = re.compile(_GENERIC, re.I)
 _RELATIVE = re.compile(r"\b(?:which|that)\s+(?:the\s+|an?\s+)?(?:\w+\s+){1,2}$", re.I)
 _AUTHORS = frozenset({"we", "us", "our"})
+_TOIL = re.compile(
+    r"manually|by\s+hand|one\s+by\s+one|workarounds?|work\s+around|restart(?:s|ing)?", re.I
+)
+# What a driver's own "use case" wants: to use the product ("use X", "access X").
+_USE_PRODUCT = re.compile(
+    r"\W*(?:\w+\s+){0,2}?(?:to\s+)?(?:be\s+able\s+to\s+)?(?:use|access|manage|support|boot|run|"
+    r"deploy|integrate|consume|work\s+with)\b",
+    re.I,
+)
+_NEGATION = re.compile(r"\b(?:no|not|never|without|n't)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+)?$", re.I)
 _PRONOUN = re.compile(r"\b(?:they|them|their|he|she|his|her)\b", re.I)
 _INSIDE_ROLE = re.compile(rf"^(?:an?|the)\s+(?:\w+\s+)?(?:{_INSIDE})$", re.I)
 
@@ -254,8 +264,12 @@ def read_sentence(
     *,
     extra_actors: tuple[str, ...] = (),
     carried: tuple[str, ...] = (),
+    product: bool = False,
 ) -> tuple[Reading, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """What one sentence says: its reading, who is named outside and inside, the cues.
+
+    ``product``: the spec adds a driver or a plugin (its title says so); wanting to use,
+    access or manage the product it drives is that driver's existence, not a need.
 
     ``carried`` are the actors of the sentence before in the same paragraph: "they"
     refers to them. A wish or a purpose is someone's when the last one named before it
@@ -279,15 +293,22 @@ def read_sentence(
     if carried and outside == tuple(dict.fromkeys([carried[0]])):
         outside = carried
     speculative = bool(_SPECULATIVE_PHRASE.search(flat))
-    pain = _unhedged(_PAIN_RE, flat, skip=_RELATIVE)
-    wish = _owned(_WISH_RE, flat, mentions) + _owned(_PURPOSE_RE, flat, mentions, purpose=True)
+    denied = _negated(flat) | (_product_wishes(flat) if product else set())
+    pain = tuple(c for c in _unhedged(_PAIN_RE, flat, skip=_RELATIVE) if c not in denied)
+    wish = tuple(c for c in _owned(_WISH_RE, flat, mentions) if c not in denied)
+    wish += _owned(_PURPOSE_RE, flat, mentions, purpose=True)
     wish += _owned(_FOR_RE, flat, mentions, after=True)
     if outside:
         if pain:
             return Reading.NEED, outside, inside, pain
         if wish and not speculative:
             return Reading.NEED, outside, inside, wish
-        if zone is Zone.USE_CASES and not speculative and not _NO_EFFECT.search(flat):
+        if (
+            zone is Zone.USE_CASES
+            and not speculative
+            and not _NO_EFFECT.search(flat)
+            and not (product and _USE_PRODUCT.search(flat))
+        ):
             # A use case says who does what: "An end user can ...", "The user in project
             # A hands data to a user in project B". "Users could ..." is a guess.
             ability = _owned(_ABILITY_RE, flat, mentions)
@@ -297,10 +318,11 @@ def read_sentence(
             hedged = _cues(_PAIN_RE, flat) + _cues(_WISH_RE, flat) + _cues(_PURPOSE_RE, flat)
             return Reading.SPECULATIVE, outside, inside, hedged + _cues(_ABILITY_RE, flat)
         return Reading.NO_NEED, outside, inside, ()
-    if pain and inside and set(inside) <= _AUTHORS and not _about_code(flat):
+    toil = tuple(c for c in pain if _TOIL.fullmatch(c))
+    if toil and inside and set(inside) <= _AUTHORS and not _about_code(flat):
         # "We have to connect every node by hand": the authors speak for the people who
-        # run the service; a pain that is not about the code is a failing scenario.
-        return Reading.SCENARIO, (), inside, pain
+        # run the service; manual work that is not about the code is a failing scenario.
+        return Reading.SCENARIO, (), inside, toil
     if inside and (pain or _cues(_WISH_RE, flat)):
         return Reading.INSIDE, (), inside, pain + _cues(_WISH_RE, flat)
     failure = _unhedged(_FAILURE_RE, flat)
@@ -368,6 +390,29 @@ def _owned(
         if owner is not None and owner.outside:
             found.append(" ".join(m.group(0).lower().split()))
     return tuple(dict.fromkeys(found))
+
+
+def _negated(text: str) -> set[str]:
+    """Pain and need words that are denied ("not a problem", "users do not need to")."""
+    found = set()
+    for pattern in (_PAIN_RE, _WISH_RE):
+        for m in pattern.finditer(text):
+            word = " ".join(m.group(0).lower().split())
+            denied = _NEGATION.search(text[: m.start()])
+            # "I don't want to have to ..." is still a wish: only needs and pains are denied.
+            if denied and (pattern is _PAIN_RE or word.startswith("need")):
+                found.add(word)
+    return found
+
+
+def _product_wishes(text: str) -> set[str]:
+    """Wishes and pains whose object is only to use, access or manage something."""
+    found = set()
+    for pattern in (_PAIN_RE, _WISH_RE):
+        for m in pattern.finditer(text):
+            if _USE_PRODUCT.match(text[m.end() :]):
+                found.add(" ".join(m.group(0).lower().split()))
+    return found
 
 
 def _cues(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
