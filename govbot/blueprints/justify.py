@@ -285,7 +285,7 @@ def justify(
         "rest_api": rest_api,
     }
     need = [st for st in credited if st.reading is Reading.NEED]
-    scenario = [st for st in credited if st.reading is Reading.SCENARIO]
+    scenario = [st for st in credited if st.reading.counts and st.reading is not Reading.NEED]
     if need or scenario:
         need.sort(key=lambda st: list(Zone).index(st.zone))
         shown = (need or scenario)[:3]

@@ -58,6 +58,7 @@ class Reading(StrEnum):
 
     @property
     def counts(self) -> bool:
+        """Whether the sentence justifies the spec."""
         return self in (Reading.NEED, Reading.SCENARIO)
 
 
@@ -455,7 +456,3 @@ def quote(text: str, limit: int = 160) -> str:
     """``text`` on one line, cut at ``limit`` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "\u2026"
-
-
-def first_of(statements: Sequence[Statement], reading: Reading) -> Statement | None:
-    return next((s for s in statements if s.reading is reading), None)
