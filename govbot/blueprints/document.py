@@ -10,6 +10,7 @@ an exception.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import io
@@ -107,6 +108,7 @@ class Document:
     # Every word of the source with its line, to point at a sentence (see locate).
     words: tuple[str, ...] = field(default=(), repr=False)
     word_lines: tuple[int, ...] = field(default=(), repr=False)
+    word_index: Mapping[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -134,28 +136,44 @@ class Document:
         Its first words are searched in the source's words: markup between words does
         not matter, and a sentence that wraps is found at its first line. Of several
         matches, the one closest to ``near`` (the block's line as the parser gave it)
-        wins.
+        wins; markup the parser dropped (":ref:", a link's target) can break a long
+        probe, so a shorter one is tried next.
         """
         words = [w.lower() for w in WORD.findall(text)[:10]]
         if not words or not self.words:
             return near
-        # Markup the parser dropped (":ref:", a link's target) can break a long probe:
-        # a shorter one is tried next, the match nearest to ``near`` wins.
         for n in dict.fromkeys((len(words), min(len(words), 5), min(len(words), 3))):
-            probe = words[:n]
-            best: int | None = None
-            for i, word in enumerate(self.words):
-                if word == probe[0] and list(self.words[i : i + n]) == probe:
-                    line = self.word_lines[i]
-                    if best is None or near is None or abs(line - near) < abs(best - near):
-                        best = line
-                    if near is None:
-                        break
-            if best is not None:
-                return best
+            found = self._nearest(words[:n], near or 1)
+            if found is not None:
+                return found
         return near
 
+    def _nearest(self, probe: Sequence[str], near: int) -> int | None:
+        positions = self.word_index.get(probe[0], ())
+        start = bisect.bisect_left(self.word_lines, near)
+        right = bisect.bisect_left(positions, start)
+        left = right - 1
+        n = len(probe)
+        # Outward from the block's line, nearest first; a bounded number of tries.
+        for _ in range(_LOCATE_TRIES):
+            if left < 0 and right >= len(positions):
+                return None
+            take_right = left < 0 or (
+                right < len(positions)
+                and abs(self.word_lines[positions[right]] - near)
+                <= abs(self.word_lines[positions[left]] - near)
+            )
+            i = positions[right] if take_right else positions[left]
+            if take_right:
+                right += 1
+            else:
+                left -= 1
+            if list(self.words[i : i + n]) == list(probe):
+                return self.word_lines[i]
+        return None
 
+
+_LOCATE_TRIES = 400
 WORD = re.compile(r"[^\W_](?:[\w'\u2019-]*[^\W_])?")
 
 
@@ -209,6 +227,9 @@ def parse_spec(file: str, data: bytes | str, *, max_bytes: int = MAX_BYTES) -> D
         problem = f"cannot be parsed: {type(exc).__name__}: {exc}"
         return Document(file, fmt, problem=problem, digest=digest)
     words, lines = _word_index(text)
+    index: dict[str, list[int]] = {}
+    for i, word in enumerate(words):
+        index.setdefault(word, []).append(i)
     return Document(
         file,
         fmt,
@@ -217,6 +238,7 @@ def parse_spec(file: str, data: bytes | str, *, max_bytes: int = MAX_BYTES) -> D
         digest=digest,
         words=words,
         word_lines=lines,
+        word_index={w: tuple(p) for w, p in index.items()},
     )
 
 
@@ -247,6 +269,9 @@ _RST_SETTINGS: Mapping[str, Any] = {
     "pep_references": False,
     "rfc_references": False,
     "input_encoding": "unicode",
+    # docutils drops a whole document with a line over its limit (10,000 characters);
+    # the spec's size is already bounded by max_bytes.
+    "line_length_limit": MAX_BYTES,
 }
 
 

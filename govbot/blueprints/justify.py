@@ -74,6 +74,7 @@ _SEE_ELSEWHERE = re.compile(
 )
 # "None. <reason>" declares no use case while the reason stays this short.
 _NONE_REASON_MAX_WORDS = 40
+MAX_SENTENCES = 1000  # sentences read per section
 _PRODUCT_TITLE = re.compile(r"\b(?:drivers?|plugins?|plug-ins?)\b", re.I)
 _USE_CASE_LABEL = re.compile(
     r"^(?:\w+\s+)?(?:use[- ]cases?|user\s+stor(?:y|ies))\s*[:\-\u2013]", re.I
@@ -195,6 +196,8 @@ def read_section(
         # A paragraph labelled "Use case: ..." is a use case wherever it stands.
         here = Zone.USE_CASES if _USE_CASE_LABEL.match(block.text) else zone
         for sentence in sentences(block.text):
+            if len(statements) >= MAX_SENTENCES:
+                break  # no section of a design spec says this much; the rest is not read
             if template is not None and template.has_sentence(sentence):
                 dropped_template = dropped_template or sentence
                 continue

@@ -244,6 +244,7 @@ _FAILURE_RE = re.compile(rf"\b(?:{_FAILURE})\b", re.I)
 _GAP_RE = re.compile(rf"\b(?:{_GAP})\b", re.I)
 _GENERIC_RE = re.compile(_GENERIC, re.I)
 _RELATIVE = re.compile(r"\b(?:which|that)\s+(?:the\s+|an?\s+)?(?:\w+\s+){1,2}$", re.I)
+MAX_SENTENCE = 600  # characters of a sentence read for cues
 _AUTHORS = frozenset({"we", "us", "our"})
 _TOIL = re.compile(
     r"manually|by\s+hand|one\s+by\s+one|workarounds?|work\s+around|restart(?:s|ing)?", re.I
@@ -278,7 +279,9 @@ def read_sentence(
     "important for", "requested by" look at who comes after; a pain is the pain of
     whoever the sentence names.
     """
-    flat = " ".join(text.split())
+    # A need is said in ordinary sentences: a longer run of words (a table, a wall of
+    # identifiers) is read only as far as this, which also bounds the work per sentence.
+    flat = " ".join(text.split())[:MAX_SENTENCE]
     if flat.endswith("?") or _GUIDANCE.match(flat):
         return Reading.GUIDANCE, (), (), ()
     mentions = _mentions(flat, zone, extra_actors)
@@ -379,7 +382,7 @@ def _owned(
     """
     found = []
     for m in pattern.finditer(text):
-        if _HEDGE.search(text[: m.start()]):
+        if _HEDGE.search(_before(text, m.start())):
             continue
         later = next((f for f in mentions if f.start >= m.end()), None)
         if after:
@@ -399,7 +402,7 @@ def _negated(text: str) -> set[str]:
     for pattern in (_PAIN_RE, _WISH_RE):
         for m in pattern.finditer(text):
             word = " ".join(m.group(0).lower().split())
-            denied = _NEGATION.search(text[: m.start()])
+            denied = _NEGATION.search(_before(text, m.start()))
             # "I don't want to have to ..." is still a wish: only needs and pains are denied.
             if denied and (pattern is _PAIN_RE or word.startswith("need")):
                 found.add(word)
@@ -414,6 +417,11 @@ def _product_wishes(text: str) -> set[str]:
             if _USE_PRODUCT.match(text[m.end() :]):
                 found.add(" ".join(m.group(0).lower().split()))
     return found
+
+
+def _before(text: str, end: int) -> str:
+    """The few words before ``end``: where a modal, a negation or "which" would stand."""
+    return text[max(0, end - 60) : end]
 
 
 def _cues(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
@@ -433,8 +441,8 @@ def _unhedged(
     found = [
         " ".join(m.group(0).lower().split())
         for m in pattern.finditer(text)
-        if not _HEDGE.search(text[: m.start()])
-        and not (skip is not None and skip.search(text[: m.start()]))
+        if not _HEDGE.search(_before(text, m.start()))
+        and not (skip is not None and skip.search(_before(text, m.start())))
     ]
     return tuple(dict.fromkeys(found))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import govbot.blueprints.document as bp
-from govbot.blueprints import Document, parse_spec, read_spec
+from govbot.blueprints import Document, Judgement, justify, parse_spec, read_spec
 from govbot.errors import SpecError
 
 RST = textwrap.dedent(
@@ -295,3 +295,18 @@ def test_sentences_are_located_at_their_first_line() -> None:
     assert doc.locate("As an operator, I want the fault reason in the API.", near=20) == 21
     assert doc.locate("Text with a sphinx-role and a link.", near=1) == 40
     assert doc.locate("Not in the spec at all.", near=7) == 7
+
+
+def test_a_line_longer_than_docutils_default_limit_is_still_read() -> None:
+    """docutils drops a whole document with a line over 10,000 characters by default."""
+    text = "Title\n=====\n\nProblem description\n-------------------\n\n" + "word " * 5000 + "\n"
+    doc = parse_spec("long.rst", text)
+    assert [s.title for s in doc.walk()] == ["Title", "Problem description"]
+
+
+def test_hostile_walls_of_words_are_judged() -> None:
+    """Repeated cue words and endless list items give a verdict, not a hang or a crash."""
+    for body in ("fail " * 20000, "* Operators cannot boot.\n" * 3000):
+        text = "Title\n=====\n\nProblem description\n-------------------\n\n" + body
+        verdict = justify(parse_spec("wall.rst", text))
+        assert verdict.verdict is Judgement.JUSTIFIED
