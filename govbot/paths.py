@@ -1,7 +1,8 @@
-"""Repository paths: the one glob dialect of policies and settings.
+"""Paths: the one glob dialect of policies, spec file names, constants of paths.
 
-``*`` stays inside one directory, ``**`` spans any number of them (``**/`` also none),
-``?`` is one character and ``[...]`` a class, as in the policy's documentation.
+A glob is matched against a path relative to the repository root, with ``/`` between
+directories: ``*`` and ``?`` stay inside one directory, ``**`` spans any number of them
+(``**/`` also none), ``[abc]`` and ``[!abc]`` are character classes.
 """
 
 from __future__ import annotations
@@ -9,18 +10,23 @@ from __future__ import annotations
 import functools
 import re
 
+# What a design spec (blueprint) may be called.
+DESIGN_SPEC_SUFFIXES = (".rst", ".md")
+# Gerrit's name for the commit message "file" of a revision: where findings about a
+# change's commit message are placed.
+COMMIT_MSG = "/COMMIT_MSG"
+
 
 @functools.lru_cache(maxsize=512)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """The compiled regular expression of a glob (anchored at both ends)."""
+def _compiled(glob: str) -> re.Pattern[str]:
     out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
+    while i < len(glob):
+        c = glob[i]
+        if glob.startswith("**/", i):
             out.append("(?:.*/)?")
             i += 3
             continue
-        if pattern.startswith("**", i):
+        if glob.startswith("**", i):
             out.append(".*")
             i += 2
             continue
@@ -28,23 +34,18 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             out.append("[^/]*")
         elif c == "?":
             out.append("[^/]")
-        elif c == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = end
+        elif c == "[" and "]" in glob[i + 1 :]:
+            end = glob.index("]", i + 1)
+            body = glob[i + 1 : end]
+            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+            i = end
         else:
             out.append(re.escape(c))
         i += 1
     return re.compile("".join(out) + r"\Z")
 
 
-def glob_match(pattern: str, path: str) -> bool:
-    """Match ``path`` against a glob where ``*`` stays inside one directory and ``**`` spans any."""
+def glob_match(glob: str, path: str) -> bool:
+    """Whether ``path`` (relative to the repository root) matches ``glob``."""
     path = path.replace("\\", "/").removeprefix("./")
-    return glob_regex(pattern.removeprefix("./")).match(path) is not None
+    return _compiled(glob.removeprefix("./")).match(path) is not None

@@ -24,7 +24,6 @@ from govbot.blueprints.document import (
 )
 from govbot.blueprints.justify import judge_file, justify, rest_api_impact
 from govbot.blueprints.references import (
-    COMMIT_MSG,
     ApiChange,
     BlueprintRef,
     ChangeAssessment,
@@ -57,6 +56,7 @@ from govbot.blueprints.verdict import (
     Strength,
     Verdict,
 )
+from govbot.paths import COMMIT_MSG
 
 __all__ = [
     "COMMIT_MSG",

@@ -21,8 +21,6 @@ from govbot.blueprints.justify import justify
 from govbot.blueprints.templates import template_in_listing
 from govbot.blueprints.verdict import RestApiImpact, Verdict
 
-COMMIT_MSG = "/COMMIT_MSG"  # Gerrit's name for the commit message "file"
-
 
 class RefKind(StrEnum):
     IMPLEMENTS = "implements"

@@ -71,6 +71,7 @@ from govbot.gerrit.client import GerritClient, GerritNotFound
 from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo
 from govbot.gerrit.sources import GitMirror, MirrorError, RevisionReader, change_ref
 from govbot.openapi.model import operations
+from govbot.paths import DESIGN_SPEC_SUFFIXES
 from govbot.policy import Policy, ReviewConfig
 from govbot.rules.blueprints import ChangeContext, DesignContext
 from govbot.services.check import SpecSource, load_subject
@@ -106,8 +107,6 @@ def commit_msg_offset(revision: RevisionInfo) -> int:
 
 # --- judging specs under a policy (govbot blueprint, the index, this pass) ---------------------
 
-SPEC_SUFFIXES = (".rst", ".md")
-
 
 @dataclass(frozen=True)
 class SpecReport:
@@ -135,7 +134,7 @@ def spec_files(paths: Sequence[str | Path]) -> list[Path]:
             sorted(
                 p
                 for p in path.rglob("*")
-                if p.suffix.lower() in SPEC_SUFFIXES
+                if p.suffix.lower() in DESIGN_SPEC_SUFFIXES
                 and p.is_file()
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
