@@ -204,8 +204,8 @@ _SPECULATIVE_PHRASE = re.compile(
 )
 # Text addressed to the author of a spec: template guidance in any template.
 _GUIDANCE = re.compile(
-    r"^(?:please\s+)?(?:describe|explain|ensure|provide|specify|outline|summari[sz]e|fill|"
-    r"include|list|mention|state|detail|write|give|add\s+(?:a|any|the)\s+(?:link|url))\b",
+    r"^(?:please\b|(?:describe|explain|ensure|specify|outline|summari[sz]e|mention)\b|"
+    r"fill\s+in\b|(?:include|add)\s+(?:a|any|the)\s+(?:\w+\s+)?(?:link|url)\b)",
     re.I,
 )
 # Words about the code itself (refactors, tests, trees): generic actors there are its
