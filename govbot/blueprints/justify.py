@@ -28,8 +28,10 @@ a fact of its own (:attr:`Verdict.use_cases`), never the verdict.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from govbot.blueprints.config import BlueprintConfig
@@ -76,6 +78,7 @@ _SEE_ELSEWHERE = re.compile(
 _NONE_REASON_MAX_WORDS = 40
 MAX_SENTENCES = 1000  # sentences read per section
 _PRODUCT_TITLE = re.compile(r"\b(?:drivers?|plugins?|plug-ins?)\b", re.I)
+_LINK_ONLY = re.compile(r"\W*(?:see|refer to|link|rfe|bug|story)?\W*", re.I)
 _USE_CASE_LABEL = re.compile(
     r"^(?:\w+\s+)?(?:use[- ]cases?|user\s+stor(?:y|ies))\s*[:\-\u2013]", re.I
 )
@@ -144,6 +147,37 @@ def _own_blocks(section: Section, config: BlueprintConfig) -> Iterator[Block]:
             yield from _own_blocks(sub, config)
 
 
+@dataclass
+class _Cleaned:
+    """A section's prose blocks once links, placeholders and inline markers are gone."""
+
+    kept: list[Block] = field(default_factory=list)
+    placeholders: list[str] = field(default_factory=list)
+    links: bool = False
+
+
+def _clean(blocks: Sequence[Block], config: BlueprintConfig) -> _Cleaned:
+    extra = [re.compile(p, re.I) for p in config.placeholders]
+    out = _Cleaned()
+    for block in blocks:
+        if not block.kind.prose:
+            continue
+        text = " ".join(block.text.split())
+        bare = _URL.sub(" ", text)
+        if not word_count(bare) or _LINK_ONLY.fullmatch(bare):
+            out.links = out.links or bool(_URL.search(text))
+            continue
+        if _PLACEHOLDER_BLOCK.match(text) or any(p.fullmatch(text) for p in extra):
+            out.placeholders.append(text)
+            continue
+        cleaned = " ".join(_INLINE_PLACEHOLDER.sub(" ", text).split())
+        if word_count(cleaned):
+            out.kept.append(Block(block.kind, cleaned, block.line))
+        else:
+            out.placeholders.append(text)
+    return out
+
+
 def read_section(
     doc: Document,
     section: Section,
@@ -153,44 +187,50 @@ def read_section(
     template: TemplateText | None,
 ) -> SectionRead:
     """The state of one section and what each of its sentences says."""
-    extra = [re.compile(p, re.I) for p in config.placeholders]
-    kept: list[Block] = []
-    placeholders: list[str] = []
-    links = False
-    for block in blocks:
-        if not block.kind.prose:
-            continue
-        text = " ".join(block.text.split())
-        bare = _URL.sub(" ", text)
-        if not word_count(bare) or re.fullmatch(
-            r"\W*(?:see|refer to|link|rfe|bug|story)?\W*", bare, re.I
-        ):
-            links = links or bool(_URL.search(text))
-            continue
-        if _PLACEHOLDER_BLOCK.match(text) or any(p.fullmatch(text) for p in extra):
-            placeholders.append(text)
-            continue
-        cleaned = " ".join(_INLINE_PLACEHOLDER.sub(" ", text).split())
-        if word_count(cleaned):
-            kept.append(Block(block.kind, cleaned, block.line))
-        else:
-            placeholders.append(text)
-    title, line = section.title, section.line
+    cleaned = _clean(blocks, config)
+    kept, title, line = cleaned.kept, section.title, section.line
     if kept and _DECLARED_NONE.match(kept[0].text):
         rest = _DECLARED_NONE.sub("", kept[0].text, count=1)
         if word_count(" ".join([rest, *(b.text for b in kept[1:])])) < _NONE_REASON_MAX_WORDS:
-            return SectionRead(
-                title, line, zone, SectionState.PLACEHOLDER, removed=quote(kept[0].text, 80)
-            )
+            removed = quote(kept[0].text, 80)
+            return SectionRead(title, line, zone, SectionState.PLACEHOLDER, removed=removed)
     if len(kept) == 1 and _SEE_ELSEWHERE.match(kept[0].text) and word_count(kept[0].text) <= 12:
         return SectionRead(title, line, zone, SectionState.REFERS, removed=quote(kept[0].text, 80))
+    statements, dropped = _statements(doc, title, zone, kept, config, template)
+    guidance = [st for st in statements if st.reading is Reading.GUIDANCE]
+    if statements and len(guidance) == len(statements):
+        # Only questions and instructions to the author: template text, found or not.
+        state, dropped = SectionState.TEMPLATE, guidance[0].text
+    elif statements:
+        state = SectionState.FILLED
+    elif dropped:
+        state = SectionState.TEMPLATE
+    elif cleaned.placeholders:
+        state = SectionState.PLACEHOLDER
+    elif cleaned.links:
+        state = SectionState.LINKS
+    else:
+        state = SectionState.EMPTY
+    removed = quote(dropped or (cleaned.placeholders[0] if cleaned.placeholders else ""), 80)
+    return SectionRead(title, line, zone, state, tuple(statements), removed)
+
+
+def _statements(
+    doc: Document,
+    title: str,
+    zone: Zone,
+    kept: Sequence[Block],
+    config: BlueprintConfig,
+    template: TemplateText | None,
+) -> tuple[list[Statement], str]:
+    """Each sentence of ``kept`` read, and the first text dropped as the template's."""
     statements: list[Statement] = []
-    dropped_template = ""
+    dropped = ""
     # A spec that adds a driver or plugin says so in its title.
     product = bool(doc.title and _PRODUCT_TITLE.search(doc.title))
     for block in kept:
         if template is not None and template.share(block.text) >= config.template_similarity_max:
-            dropped_template = dropped_template or block.text
+            dropped = dropped or block.text
             continue
         carried: tuple[str, ...] = ()
         # A paragraph labelled "Use case: ..." is a use case wherever it stands.
@@ -199,7 +239,7 @@ def read_section(
             if len(statements) >= MAX_SENTENCES:
                 break  # no section of a design spec says this much; the rest is not read
             if template is not None and template.has_sentence(sentence):
-                dropped_template = dropped_template or sentence
+                dropped = dropped or sentence
                 continue
             reading, actors, inside, cues = read_sentence(
                 sentence, here, extra_actors=config.actors, carried=carried, product=product
@@ -218,22 +258,7 @@ def read_section(
                     topics=topics(sentence),
                 )
             )
-    guidance = [st for st in statements if st.reading is Reading.GUIDANCE]
-    if statements and len(guidance) == len(statements):
-        # Only questions and instructions to the author: template text, found or not.
-        state, dropped_template = SectionState.TEMPLATE, guidance[0].text
-    elif statements:
-        state = SectionState.FILLED
-    elif dropped_template:
-        state = SectionState.TEMPLATE
-    elif placeholders:
-        state = SectionState.PLACEHOLDER
-    elif links:
-        state = SectionState.LINKS
-    else:
-        state = SectionState.EMPTY
-    removed = quote(dropped_template or (placeholders[0] if placeholders else ""), 80)
-    return SectionRead(title, line, zone, state, tuple(statements), removed)
+    return statements, dropped
 
 
 # --- the verdict ---------------------------------------------------------------------------
@@ -249,6 +274,61 @@ def justify(
     """The use-case verdict of ``doc`` (see the module docstring)."""
     config = config or BlueprintConfig()
     templates = template.files if template is not None else ()
+    if is_template or not doc.ok:
+        return _unjudged(doc, templates, is_template)
+    reads = [
+        r
+        for s, z, b in _zones(doc, config)
+        if (r := read_section(doc, s, z, b, config, template)).zone is not Zone.INTRO
+        or r.state is not SectionState.EMPTY
+    ]
+    declared_none = _declares_none(reads)
+    credited = [
+        st for r in reads if not (declared_none and r.zone is Zone.INTRO) for st in r.statements
+    ]
+    base = Verdict(
+        doc.file,
+        Judgement.UNJUSTIFIED,
+        None,
+        sections=tuple(reads),
+        use_cases=next((r for r in reads if r.zone is Zone.USE_CASES and r.title), None),
+        words=sum(word_count(st.text) for st in credited),
+        templates=templates,
+        rest_api=rest_api_impact(doc, config, template),
+    )
+    need = sorted(
+        (st for st in credited if st.reading is Reading.NEED),
+        key=lambda st: list(Zone).index(st.zone),
+    )
+    shown = (need or [st for st in credited if st.reading.counts])[:3]
+    if shown:
+        first = shown[0]
+        strength = Strength.UNCLEAR if not need else Strength.GOOD
+        if need and first.zone is Zone.USE_CASES:
+            strength = Strength.STRONG
+        return dataclasses.replace(
+            base,
+            verdict=Judgement.JUSTIFIED,
+            strength=strength,
+            section=first.section or None,
+            line=first.line,
+            evidence=_justified_evidence(first, strength),
+            need=tuple(shown),
+        )
+    strength, where = _why_unjustified(reads, declared_none)
+    located = where is not None and bool(where.title)
+    return dataclasses.replace(
+        base,
+        strength=strength,
+        section=where.title if where is not None and located else None,
+        line=where.line if where is not None and located else _where_it_should_be(doc, config),
+        evidence=_unjustified_evidence(reads, strength, declared_none, config),
+        looked_at=tuple(_sample([st for r in reads for st in r.statements])),
+    )
+
+
+def _unjudged(doc: Document, templates: tuple[str, ...], is_template: bool) -> Verdict:
+    """A template (never judged), or a spec that could not be parsed."""
     if is_template:
         return Verdict(
             doc.file,
@@ -257,70 +337,14 @@ def justify(
             evidence="a spec template (by its file name or --template): not judged",
             templates=templates,
         )
-    if not doc.ok:
-        return Verdict(
-            doc.file,
-            Judgement.UNJUSTIFIED,
-            Strength.MISSING_SECTION,
-            line=doc.problem_line,
-            evidence=f"cannot be parsed: {doc.problem}",
-            problem=doc.problem,
-            templates=templates,
-        )
-    reads = [
-        r
-        for s, z, b in _zones(doc, config)
-        if (r := read_section(doc, s, z, b, config, template)).zone is not Zone.INTRO
-        or r.state is not SectionState.EMPTY
-    ]
-    use_cases = next((r for r in reads if r.zone is Zone.USE_CASES and r.title), None)
-    declared_none = _declares_none(reads)
-    credited = [
-        st for r in reads if not (declared_none and r.zone is Zone.INTRO) for st in r.statements
-    ]
-    words = sum(word_count(st.text) for st in credited)
-    rest_api = rest_api_impact(doc, config, template)
-    common = {
-        "sections": tuple(reads),
-        "use_cases": use_cases,
-        "words": words,
-        "templates": templates,
-        "rest_api": rest_api,
-    }
-    need = [st for st in credited if st.reading is Reading.NEED]
-    scenario = [st for st in credited if st.reading.counts and st.reading is not Reading.NEED]
-    if need or scenario:
-        need.sort(key=lambda st: list(Zone).index(st.zone))
-        shown = (need or scenario)[:3]
-        first = shown[0]
-        strength = (
-            Strength.UNCLEAR
-            if not need
-            else Strength.STRONG
-            if first.zone is Zone.USE_CASES
-            else Strength.GOOD
-        )
-        return Verdict(
-            doc.file,
-            Judgement.JUSTIFIED,
-            strength,
-            section=first.section or None,
-            line=first.line,
-            evidence=_justified_evidence(first, strength),
-            need=tuple(shown),
-            **common,
-        )
-    strength, where = _why_unjustified(reads, declared_none)
-    looked = [st for r in reads for st in r.statements]
     return Verdict(
         doc.file,
         Judgement.UNJUSTIFIED,
-        strength,
-        section=where.title if where is not None and where.title else None,
-        line=where.line if where is not None and where.title else _where_it_should_be(doc, config),
-        evidence=_unjustified_evidence(reads, strength, declared_none, config),
-        looked_at=tuple(_sample(looked)),
-        **common,
+        Strength.MISSING_SECTION,
+        line=doc.problem_line,
+        evidence=f"cannot be parsed: {doc.problem}",
+        problem=doc.problem,
+        templates=templates,
     )
 
 
