@@ -137,14 +137,14 @@ _PAIN = (
     r"too\s+(?:limited|high|low|slow|costly|expensive|complex|complicated|long|heavy)|"
     r"only\s+supports?|problems?|issues?|pain|inability|"
     r"(?<!\bto\s)prevent(?:s|ed|ing)?\s+(?:\w+\s+){0,3}from|"
-    r"(?:requires?|forces?|forcing)\s+(?:\w+\s+){1,3}to|cope|coping|latency|delays?|downtime|outages?|"
+    r"(?:requires?|forces?|forcing)\s+(?:\w+\s+){1,3}to|cope|coping|downtime|outages?|"
     r"no\s+(?:easy|simple|good|convenient|reliable|clean)\s+way|"
     r"(?:is|are)\s+not\s+(?:easy|simple|straightforward|possible)|"
     r"does(?:n't|\s+not)\s+provide\s+(?:an?\s+)?(?:easy|simple|good|convenient)\s+way"
 )
 # A wish: a need unless a modal hedges it.
 _WISH = (
-    r"wants?|wanted|would\s+like|wish(?:es)?|needs?|needed|needing|must|expects?|interested\s+in|"
+    r"wants?|wanted|would\s+like|wish(?:es)?|needs?|needed|needing|expects?|interested\s+in|"
     r"prefers?|demand(?:s|ed)?"
 )
 # A wish whose owner comes after it: "important for operators", "requested by users".
@@ -165,7 +165,7 @@ _ABILITY = (
 _FAILURE = (
     r"fail(?:s|ed|ing)?(?!\s*-?\s*over)|crash(?:es|ed|ing)?|corrupt\w*|data\s+loss|"
     r"break(?:s|ing)?|"
-    r"(?:is|are|get|gets|got)\s+lost|lose|loses|stuck|hang(?:s|ing)?|deadlocks?|broken|"
+    r"(?:is|are|get|gets|got)\s+lost|lose|loses|losing|stuck|hang(?:s|ing)?|deadlocks?|broken|"
     r"does(?:n't|\s+not)\s+work|(?:is|are)\s+not\s+(?:correct|operational|working)|"
     r"incorrect(?:ly)?|out\s+of\s+sync|race\s+conditions?|overload\w*|"
     r"errors?\s+(?:is|are)\s+(?:issued|raised|returned|reported|thrown)|"
@@ -239,11 +239,19 @@ _PAIN_RE = re.compile(rf"\b(?:{_PAIN})\b", re.I)
 _WISH_RE = re.compile(rf"\b(?:{_WISH})\b", re.I)
 _PURPOSE_RE = re.compile(rf"\b(?:{_PURPOSE})\b", re.I)
 _FOR_RE = re.compile(rf"\b(?:{_FOR})\b", re.I)
+# A burden someone carries: "tenants must supply a prefix".
+_MUST_RE = re.compile(r"\b(?:must|are\s+required\s+to|is\s+required\s+to)\b", re.I)
 _ABILITY_RE = re.compile(rf"\b(?:{_ABILITY})\b", re.I)
 _FAILURE_RE = re.compile(rf"\b(?:{_FAILURE})\b", re.I)
 _GAP_RE = re.compile(rf"\b(?:{_GAP})\b", re.I)
 _GENERIC_RE = re.compile(_GENERIC, re.I)
-_RELATIVE = re.compile(r"\b(?:which|that)\s+(?:the\s+|an?\s+)?(?:\w+\s+){1,2}$", re.I)
+# Where a pain word describes a thing, not someone's pain: in a relative clause ("data
+# which users cannot modify") or as an adjective ("the failed host", "a lost message").
+_RELATIVE = re.compile(
+    r"\b(?:which|that)\s+(?:the\s+|an?\s+)?(?:\w+\s+){1,2}$|"
+    r"\b(?:the|a|an|any|each|every|this|these|those)\s+(?=$)",
+    re.I,
+)
 MAX_SENTENCE = 600  # characters of a sentence read for cues
 _AUTHORS = frozenset({"we", "us", "our"})
 _TOIL = re.compile(
@@ -256,6 +264,8 @@ _USE_PRODUCT = re.compile(
     re.I,
 )
 _NEGATION = re.compile(r"\b(?:no|not|never|without|n't)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+)?$", re.I)
+# "If you want to ...": the reader in general, nobody the paragraph named.
+_YOU = re.compile(r"\b(?:you|your)\b", re.I)
 _PRONOUN = re.compile(r"\b(?:they|them|their|he|she|his|her)\b", re.I)
 _INSIDE_ROLE = re.compile(rf"^(?:an?|the)\s+(?:\w+\s+)?(?:{_INSIDE})$", re.I)
 
@@ -289,7 +299,7 @@ def read_sentence(
         # "they" is whom the sentence before named; so is the subject of a sentence that
         # names nobody ("A UI shows a table. Its items need to be sorted by status.").
         refs = [_Mention(m.start(), m.end(), carried[0], True) for m in _PRONOUN.finditer(flat)]
-        if not mentions and not refs and not _about_code(flat):
+        if not mentions and not refs and not _about_code(flat) and not _YOU.search(flat):
             refs = [_Mention(0, 0, carried[0], True)]
         mentions = sorted([*mentions, *refs], key=lambda m: m.start)
     outside = tuple(dict.fromkeys(m.name for m in mentions if m.outside))
@@ -302,6 +312,7 @@ def read_sentence(
     wish = tuple(c for c in _owned(_WISH_RE, flat, mentions) if c not in denied)
     wish += _owned(_PURPOSE_RE, flat, mentions, purpose=True)
     wish += _owned(_FOR_RE, flat, mentions, after=True)
+    wish += _owned(_MUST_RE, flat, mentions, adjacent=True)
     if outside:
         if pain:
             return Reading.NEED, outside, inside, pain
@@ -375,10 +386,13 @@ def _owned(
     *,
     after: bool = False,
     purpose: bool = False,
+    adjacent: bool = False,
 ) -> tuple[str, ...]:
     """The unhedged cues whose owner (the last one named before, or the first after) is outside.
 
-    A purpose's owner may also follow it closely: "so that operators can ...".
+    A purpose's owner may also follow it closely: "so that operators can ...";
+    ``adjacent``: the owner must stand right before the cue ("tenants must supply",
+    but not "when a user deletes it, the message must be claimed").
     """
     found = []
     for m in pattern.finditer(text):
@@ -391,6 +405,8 @@ def _owned(
             owner = next((f for f in reversed(mentions) if f.start < m.start()), None)
             if purpose and later is not None and later.start - m.end() <= 20:
                 owner = owner if owner is not None and owner.outside else later
+        if adjacent and owner is not None and m.start() - owner.end > 12:
+            owner = None
         if owner is not None and owner.outside:
             found.append(" ".join(m.group(0).lower().split()))
     return tuple(dict.fromkeys(found))
