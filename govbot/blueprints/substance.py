@@ -264,6 +264,7 @@ _USE_PRODUCT = re.compile(
     re.I,
 )
 _NEGATION = re.compile(r"\b(?:no|not|never|without|n't)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+)?$", re.I)
+_CONDITIONAL = re.compile(r"^(?:if|when|whenever|once|to\s+\w+)\b[^,]{3,120},", re.I)
 # "If you want to ...": the reader in general, nobody the paragraph named.
 _YOU = re.compile(r"\b(?:you|your)\b", re.I)
 _PRONOUN = re.compile(r"\b(?:they|them|their|he|she|his|her)\b", re.I)
@@ -436,8 +437,15 @@ def _product_wishes(text: str) -> set[str]:
 
 
 def _before(text: str, end: int) -> str:
-    """The few words before ``end``: where a modal, a negation or "which" would stand."""
-    return text[max(0, end - 60) : end]
+    """The few words before ``end``: where a modal, a negation or "which" would stand.
+
+    In a conditional ("If ..., users would have to ..."; "To delete B, the user would
+    need to ...") "would" tells what happens in that case, not a guess: it is dropped.
+    """
+    words = text[max(0, end - 60) : end]
+    if _CONDITIONAL.match(text):
+        words = re.sub(r"\bwould\b", " ", words, flags=re.I)
+    return words
 
 
 def _cues(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:

@@ -32,6 +32,9 @@ def reading(text: str, zone: Zone = Zone.PROBLEM, **kw: object) -> Reading:
             Reading.NO_NEED,
         ),
         ("When a user deletes a message, the message must be claimed.", Reading.NO_NEED),
+        # "would" in a conditional says what happens, it is no guess
+        ("To delete project B, the user would need to delete D and E first.", Reading.NEED),
+        ("The user would need a faster disk.", Reading.SPECULATIVE),
         # denied, hedged, future benefit
         ("Users do not need to change anything.", Reading.NO_NEED),
         ("This is not a problem for operators.", Reading.NO_NEED),
