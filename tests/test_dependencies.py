@@ -69,12 +69,6 @@ LAZY_FACES = ("govbot.cli",)
 # (importer, imported) -> why it is allowed for now. Temporary: other branches of this
 # restructure remove them, and the integrator removes the entries with them.
 EXCEPTIONS: Mapping[tuple[str, str], str] = {
-    ("govbot.blueprints", "govbot.evaluate"): (
-        "blueprint orchestration still lives in the reader; it moves to "
-        "govbot/services/spec_review.py on the blueprints branch"
-    ),
-    ("govbot.blueprints", "govbot.rules.blueprints"): "as above (the blueprints branch)",
-    ("govbot.blueprints", "govbot.policy"): "as above: a TYPE_CHECKING import of Policy",
     ("govbot.sandbox.events", "govbot.sandbox.state"): (
         "a TYPE_CHECKING back-edge; sandbox/state.py is split on the Gerrit branch"
     ),

@@ -6,27 +6,23 @@ import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from govbot import render
 from govbot.audience import Classification, classify
-from govbot.errors import SpecError
-from govbot.findings import Report, Severity
-from govbot.openapi.load import load_spec
-from govbot.rules.catalog import all_rules, get_rule
-from govbot.services.check import check_files, check_git, common_root, discover_specs
-from govbot.settings import Settings
-
-if TYPE_CHECKING:
-    pass
 from govbot.cli.common import (
     color_wanted,
     common_options,
     emit,
     settings_and_policy,
 )
+from govbot.errors import SpecError
+from govbot.findings import Report, Severity
+from govbot.openapi.load import load_spec
+from govbot.rules.catalog import all_rules, get_rule
+from govbot.services.check import check_files, check_git, common_root, discover_specs
+from govbot.settings import Settings
 
 
 @click.command()
@@ -272,30 +268,29 @@ def blueprint_cmd(
 ) -> None:
     """Use-case verdicts for design specs (RST or Markdown blueprints).
 
-    Each spec is justified when its Use Cases (else Problem description) section says
-    who needs the change and why. A directory stands for every .rst/.md file under it.
-    JSON: one object per file with file, verdict, strength, section, line, evidence and
-    findings. Exit code 1 when any spec is unjustified.
+    A spec is justified when it says, anywhere it explains itself (Use Cases, Problem
+    description, a spec-lite's fields, its introduction), who outside the code needs
+    the change and why, or what fails today. A directory stands for every .rst/.md
+    file under it. JSON: one object per file with file, verdict, strength, section,
+    line, evidence, need (the sentences that carry it) or looked_at (what was read and
+    why it does not count), and findings. Exit code 1 when any spec is unjustified.
 
     \b
       govbot blueprint specs/2027.1/approved/my-spec.rst
       govbot blueprint --template specs/2027.1-template.rst --format json specs/2027.1/
     """
-    from govbot.blueprints import blueprint_command
+    from govbot.services.spec_review import check_specs, spec_files
 
     settings, policy = settings_and_policy(config_file, policy_path)
     for file in files:
         if not file.exists():
             raise SpecError(f"{file}: no such file or directory")
-    code = blueprint_command(
-        list(files),
-        template,
-        fmt,
-        policy,
-        out=lambda text: click.echo(text, nl=False),
-        rule_url=lambda code: render.rule_url(code, settings.docs_base),
-    )
-    click.get_current_context().exit(code)
+    reports = check_specs(spec_files(files), policy, template=template)
+    if fmt == "json":
+        click.echo(render.render_verdicts_json(reports, settings.docs_base), nl=False)
+    else:
+        click.echo(render.render_verdicts_text(reports), nl=False)
+    click.get_current_context().exit(1 if any(r.fails for r in reports) else 0)
 
 
 COMMANDS = (check, classify_command, rules_command, blueprint_cmd)

@@ -4,7 +4,8 @@ what :mod:`govbot.evaluate` decided.
 
 Render owns the rule documentation URL (:func:`rule_url`), made from the deployment's
 setting when something is shown; findings never carry one. :mod:`.report` renders a
-check, :mod:`.catalog` the rules, :mod:`.review` a Gerrit review.
+check, :mod:`.catalog` the rules, :mod:`.review` a Gerrit review, :mod:`.specs` the
+use-case verdicts of design specs (``govbot blueprint``).
 """
 
 from govbot.render.catalog import (
@@ -44,6 +45,7 @@ from govbot.render.review import (
     review_text,
     review_vote,
 )
+from govbot.render.specs import render_verdicts_json, render_verdicts_text
 
 __all__ = [
     "DEFAULT_DOCS_BASE",
@@ -70,6 +72,8 @@ __all__ = [
     "render_rules_text",
     "render_sarif",
     "render_text",
+    "render_verdicts_json",
+    "render_verdicts_text",
     "report_json",
     "review_comment",
     "review_input",

@@ -2,60 +2,43 @@
 
 Two kinds of rule, both run by :func:`govbot.evaluate.evaluate_documents`:
 
-* ``blueprint`` rules (BPR001-BPR005) read the :class:`~govbot.blueprints.Verdict` of one
-  design spec, computed once by :func:`govbot.blueprints.justify`;
-* ``change`` rules (BPR010-BPR013) read the status of one change (commit message, files,
-  topic), computed once by :meth:`ChangeContext.build`: at most one of them fires, the
-  first failing step of research escalation.md B9.
+* ``blueprint`` rules (BPR001-BPR007) read the facts of one design spec: its
+  :class:`~govbot.blueprints.Verdict` (a :class:`~govbot.blueprints.Strength`, the
+  sentences that carry the need or what was read instead, the state of its Use Cases
+  section), computed once by :func:`govbot.blueprints.justify`;
+* ``change`` rules (BPR010-BPR013) read the :class:`~govbot.blueprints.ChangeAssessment`
+  of one change (commit message, files, topic), computed once by
+  :func:`govbot.blueprints.assess_change`: at most one of them fires, the first failing
+  step.
+
+A rule body only turns a fact into a hit; it decides nothing the facts do not say.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from govbot.blueprints import (
-    ApiChange,
     BlueprintConfig,
-    BlueprintRef,
+    ChangeAssessment,
+    ChangeStatus,
     Document,
-    ResolvedSpec,
-    SpecChange,
+    Strength,
     Verdict,
-    classify_change,
-    find_references,
     normalise_title,
 )
 from govbot.findings import Severity
 from govbot.paths import COMMIT_MSG
-from govbot.rules.registry import Hit, rule
-
-ChangeStatus = Literal[
-    "not-api",  # no external API change (or exempt): nothing to ask
-    "no-blueprint",  # BPR010
-    "unverified",  # references found, but no specs repository to look them up in
-    "not-found",  # BPR011
-    "unjustified",  # BPR012
-    "no-rest-api-impact",  # BPR013
-    "ok",
-]
-# Which status is better when a change references several blueprints.
-_PROGRESS: tuple[ChangeStatus, ...] = (
-    "no-blueprint",
-    "not-found",
-    "unjustified",
-    "no-rest-api-impact",
-    "unverified",
-    "ok",
-)
+from govbot.rules.registry import Hit, Kind, rule
 
 
 @dataclass(frozen=True)
 class DesignContext:
     """One design spec and its verdict (rules of kind ``blueprint``)."""
 
-    kind: ClassVar[str] = "blueprint"
+    kind: ClassVar[Kind] = Kind.BLUEPRINT
 
     file: str
     document: Document
@@ -63,94 +46,42 @@ class DesignContext:
     config: BlueprintConfig = field(default_factory=BlueprintConfig)
     options: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
-    def pointer(self) -> str:
-        """Where in the spec: the judged section (stable across patch sets, unlike lines)."""
-        if self.verdict.section:
-            return "/sections/" + normalise_title(self.verdict.section).replace(" ", "-")
+    def pointer(self, section: str | None = None) -> str:
+        """Where in the spec: a section by its title (stable across patch sets, unlike lines)."""
+        title = section if section is not None else self.verdict.section
+        if title:
+            return "/sections/" + normalise_title(title).replace(" ", "-")
         return "/sections"
 
 
 @dataclass(frozen=True)
 class ChangeContext:
-    """One change: its API signals, blueprint references and their specs (kind ``change``)."""
+    """One change and where it stands with its blueprint (rules of kind ``change``)."""
 
-    kind: ClassVar[str] = "change"
+    kind: ClassVar[Kind] = Kind.CHANGE
 
-    message: str
-    api: ApiChange
-    references: tuple[BlueprintRef, ...] = ()
-    # name -> its spec files, judged; a name missing here was not looked up.
-    resolved: Mapping[str, tuple[ResolvedSpec, ...]] = field(default_factory=dict)
-    status: ChangeStatus = "not-api"
-    # The reference (and its best spec) the status is about.
-    subject: BlueprintRef | None = None
-    spec: ResolvedSpec | None = None
+    assessment: ChangeAssessment
     file: str = COMMIT_MSG
     options: Mapping[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def build(
-        cls,
-        message: str,
-        files: Sequence[str],
-        *,
-        topic: str | None = None,
-        spec_changes: Sequence[SpecChange] = (),
-        lookup: Callable[[str], Sequence[ResolvedSpec]] | None = None,
-        config: BlueprintConfig | None = None,
-    ) -> ChangeContext:
-        """Detect the API change, find the references, resolve them and decide the status.
+    @property
+    def status(self) -> ChangeStatus:
+        return self.assessment.status
 
-        ``lookup(name)`` gives the specs of a blueprint in the project's specs repository
-        (merged or in review); without one, references cannot be verified and the change
-        is only asked to have one.
-        """
-        config = config or BlueprintConfig()
-        api = classify_change(files, message, spec_changes=spec_changes, config=config)
-        refs = find_references(message, topic)
-        if not api.needs_blueprint:
-            return cls(message, api, refs, status="not-api")
-        if not refs:
-            return cls(message, api, refs, status="no-blueprint")
-        if lookup is None:
-            return cls(message, api, refs, status="unverified", subject=refs[0])
-        resolved = {ref.name: tuple(lookup(ref.name)) for ref in refs}
-        best: tuple[int, BlueprintRef, ResolvedSpec | None] | None = None
-        for ref in refs:
-            status, spec = _status_of(resolved[ref.name])
-            rank = _PROGRESS.index(status)
-            if best is None or rank > best[0]:
-                best = (rank, ref, spec)
-        assert best is not None
-        rank, subject, spec = best
-        return cls(
-            message,
-            api,
-            refs,
-            resolved,
-            status=_PROGRESS[rank],
-            subject=subject,
-            spec=spec,
+
+# The context each document kind reads, as the registry's CONTEXTS for the others.
+DOCUMENT_CONTEXTS: Mapping[Kind, type] = {
+    Kind.BLUEPRINT: DesignContext,
+    Kind.CHANGE: ChangeContext,
+}
+
+
+def _unjustified(ctx: DesignContext, strength: Strength, fix: str) -> Iterator[Hit]:
+    v = ctx.verdict
+    if v.strength is strength and v.problem is None:
+        yield Hit(
+            f"no use-case justification: {v.evidence}; {fix}", pointer=ctx.pointer(), line=v.line
         )
-
-    def evidence(self) -> str:
-        """The API signals, in a few words."""
-        shown = "; ".join(self.api.signals[:3])
-        more = len(self.api.signals) - 3
-        return shown + (f" (+{more} more)" if more > 0 else "")
-
-
-def _status_of(specs: Sequence[ResolvedSpec]) -> tuple[ChangeStatus, ResolvedSpec | None]:
-    if not specs:
-        return "not-found", None
-    justified = [s for s in specs if s.verdict.justified]
-    if not justified:
-        return "unjustified", specs[0]
-    with_api = [s for s in justified if s.rest_api.declared]
-    if not with_api:
-        return "no-rest-api-impact", justified[0]
-    return "ok", with_api[0]
 
 
 # --- design-spec rules -----------------------------------------------------------------
@@ -159,113 +90,101 @@ def _status_of(specs: Sequence[ResolvedSpec]) -> tuple[ChangeStatus, ResolvedSpe
 @rule(
     "BPR001",
     "use-case-missing",
-    kind="blueprint",
+    kind=Kind.BLUEPRINT,
     severity=Severity.ERROR,
     internal=Severity.ERROR,  # audiences do not apply to specs and commit messages
 )
 def use_case_missing(ctx: DesignContext) -> Iterator[Hit]:
-    """A design spec has no section that could hold its use case.
+    """A design spec has no place that says why the change is needed, and no need anywhere.
 
     What it checks:
-        The spec (RST or Markdown) has no heading titled like the policy's
-        ``blueprints.use_case_sections`` (``Use Cases``, ``User Stories``) nor, failing
-        those, ``blueprints.fallback_sections`` (``Problem description``, ``Problem
-        statement``, ``Motivation``). Titles are compared without case, numbering,
-        punctuation or ``(Optional)``. Template files are never judged.
+        The spec has no section titled like ``blueprints.use_case_sections`` (``Use
+        Cases``, ``User Stories``) or ``blueprints.fallback_sections`` (``Problem
+        description``, ``Motivation``), no spec-lite field like ``:problem:``, and its
+        introduction states no need either. Titles are compared without case,
+        numbering, punctuation or ``(Optional)``. Template files are never judged.
 
     Why it matters:
-        A change to a user-facing API must say who needs it and why (design.md §4.4).
-        Without the section there is no place where reviewers can find that answer,
-        and the TC cannot weigh the change against the cost of supporting it forever.
+        A change to what users get must say who needs it and why. Without that,
+        reviewers cannot weigh the change against the cost of supporting it forever.
 
     Example:
-        A nova spec that deleted ``Problem description`` and ``Use Cases`` and starts
-        with ``Proposed change``.
+        A spec that starts with ``Proposed change`` and never says who asked for it.
 
     Fix:
-        Add the template's ``Use Cases`` section (under ``Problem description`` in
-        nova's template) and describe, for each actor (end user, operator, deployer,
-        developer), what they cannot do today and what they will be able to do.
+        Add the template's ``Use Cases`` (or ``Problem description``) section and say
+        who (users, operators, deployers, an application ...) needs the change and
+        what fails for them today.
 
     References:
-        design.md §4.4; research escalation.md B8 (J1); nova-specs template.
+        README, "Blueprints: use cases".
     """
-    v = ctx.verdict
-    if v.strength == "missing-section" and v.problem is None:
-        yield Hit(
-            f"no use-case justification: {v.evidence}; add a Use Cases section saying who "
-            "needs this change and why",
-            pointer="/sections",
-            line=v.line,
-        )
+    yield from _unjustified(
+        ctx,
+        Strength.MISSING_SECTION,
+        "add a Use Cases section saying who needs this change and why",
+    )
 
 
 @rule(
     "BPR002",
     "use-case-empty",
-    kind="blueprint",
+    kind=Kind.BLUEPRINT,
     severity=Severity.ERROR,
     internal=Severity.ERROR,  # audiences do not apply to specs and commit messages
 )
 def use_case_empty(ctx: DesignContext) -> Iterator[Hit]:
-    """The use-case section is empty, a placeholder, or a fragment that names nobody.
+    """The use cases are empty or a placeholder, and nothing else in the spec states a need.
 
     What it checks:
-        After removing comments, code blocks, directives' boilerplate and link-only
-        lines, the judged section is empty; or holds only a placeholder (``None``,
-        ``N/A``, ``TBD``, ``TODO``, ``<...>``, ``[...]``, ``-``); or starts with
-        ``None``/``N/A`` followed by a short reason ("None. Code cleanup.", "N/A,
-        refactoring"), which declares that there is no use case; or has fewer than
-        ``blueprints.min_words`` words and names no actor at all.
+        The ``Use Cases`` section is empty once comments, code and link-only lines are
+        gone; or it holds only a placeholder (``None``, ``N/A``, ``TBD``, ``TODO``,
+        ``<...>``, ``[...]``, ``-``); or it declares ``None`` with a short reason
+        ("None. Code cleanup.", "N/A, refactoring"); and neither the problem
+        description nor the introduction states a need of someone outside the code.
+        When every problem and use-case section says ``None``, the author has declared
+        there is no use case, and the introduction is not read against that.
 
     Why it matters:
-        The template allows ``None`` in most sections, but not here: a spec without a
-        use case asks reviewers to approve a change nobody said they need. API changes
-        live forever once merged.
+        A spec without a use case asks reviewers to approve a change nobody said they
+        need. API changes live forever once merged.
 
     Example:
-        ``Use Cases`` followed by ``None. This is a code tree cleanup.``, or by
-        ``This is a cleanup effort on the instances table.``
+        ``Use Cases`` followed by ``None. This is a code tree cleanup.``
 
     Fix:
-        Name the actors and their need ("As an operator I cannot ... so that ...").
-        A pure refactoring with no user-visible effect usually needs no spec; if the
-        project still wants one, say who benefits (e.g. developers, and how).
+        Name who needs the change and their need ("As an operator I cannot ... so
+        that ..."). A pure refactoring with no effect on users usually needs no spec.
 
     References:
-        design.md §4.4; research escalation.md B8 (J2, strength "missing: empty").
+        README, "Blueprints: use cases".
     """
-    v = ctx.verdict
-    if v.strength == "missing-empty":
-        yield Hit(
-            f"no use-case justification: {v.evidence}; say who needs this change and why",
-            pointer=ctx.pointer,
-            line=v.line,
-        )
+    yield from _unjustified(ctx, Strength.MISSING_EMPTY, "say who needs this change and why")
 
 
 @rule(
     "BPR003",
     "use-case-template-text",
-    kind="blueprint",
+    kind=Kind.BLUEPRINT,
     severity=Severity.ERROR,
     internal=Severity.ERROR,  # audiences do not apply to specs and commit messages
 )
 def use_case_template_text(ctx: DesignContext) -> Iterator[Hit]:
-    """The use-case section only repeats the spec template's guidance.
+    """The use cases only repeat the spec template's guidance.
 
     What it checks:
         Sentences that also appear in the project's template (``--template``, the
         policy's ``blueprints.template``, or a ``*-template.rst`` / ``template.rst``
-        next to the spec) are removed; the section fails when nothing is left, or
-        when what is left still shares ``blueprints.template_similarity_max`` of its
-        word 3-grams with the template. Without a template this rule cannot fire:
-        govbot does not guess boilerplate from the words alone.
+        next to the spec), and paragraphs sharing ``blueprints.template_similarity_max``
+        of their word 3-grams with it, are removed, whatever the template's shape
+        (sections or spec-lite fields); nothing of the author's is left in the use
+        cases, and nothing elsewhere states a need. Questions and instructions to the
+        author ("Describe ...", "Ensure you ...") are never a need, with or without a
+        template.
 
     Why it matters:
-        Template text such as "What use cases does this address? ... Ensure you are
-        clear about the actors" mentions actors and needs, so it would pass a word
-        check while saying nothing about this change.
+        Template text such as "Ensure you are clear about the actors: Developer, End
+        User, Deployer" names actors, yet says nothing about this change.
 
     Example:
         ``Use Cases`` still reads "What use cases does this address? What impact on
@@ -275,58 +194,52 @@ def use_case_template_text(ctx: DesignContext) -> Iterator[Hit]:
         Replace the guidance with the spec's own use cases.
 
     References:
-        design.md §4.4; research escalation.md B8 (J3) and B7 (leftover template markers).
+        README, "Blueprints: use cases".
     """
-    v = ctx.verdict
-    if v.strength == "missing-template":
-        yield Hit(
-            f"no use-case justification: {v.evidence}; replace it with this spec's use cases",
-            pointer=ctx.pointer,
-            line=v.line,
-        )
+    yield from _unjustified(
+        ctx, Strength.MISSING_TEMPLATE, "replace the template's text with this spec's use cases"
+    )
 
 
 @rule(
     "BPR004",
     "use-case-unclear",
-    kind="blueprint",
+    kind=Kind.BLUEPRINT,
     severity=Severity.WARNING,
     internal=Severity.WARNING,  # audiences do not apply to specs and commit messages
 )
 def use_case_unclear(ctx: DesignContext) -> Iterator[Hit]:
-    """The use case is there, but names no actor or states no need.
+    """The spec describes a scenario that fails today, but names nobody who is hurt.
 
     What it checks:
-        The judged section has substance, but no actor (operator, deployer, admin, end
-        user, developer, client tooling, "As a ...", "we need ...") or no need cue
-        ("cannot", "need", "want", "so that", "currently", "problem", ...). The actor
-        lexicon can be extended with ``blueprints.actors``. A section that only links
-        to a bug, RFE or story (delegation) is reported here too: the link is not
-        followed.
+        The only evidence of a need is a failure ("two API calls race and one fails",
+        "the reported capacity is not correct") with no user, operator, deployer or
+        application named. The spec counts as justified; reviewers are told whom to
+        ask about.
 
     Why it matters:
-        Word lists are easy to miss and easy to game, so this is advice for the human
-        reviewers, never a failure (research escalation.md B10).
+        Word cues are easy to miss and easy to game, so this is advice for the human
+        reviewers, never a failure.
 
     Example:
-        ``Use Cases``: "Booting a guest with large RAM." has no actor; a long problem
-        description about data formats never says who is affected.
+        ``Problem description``: "Concurrent requests can both proceed and one of them
+        fails." and no word on who sends them.
 
     Fix:
-        Say who needs the change and what they cannot do today.
+        Say who is hurt by the failure and what they cannot do today.
 
     References:
-        research escalation.md B8 (J5, strength "present, unclear").
+        README, "Blueprints: use cases".
     """
     v = ctx.verdict
-    if v.strength == "unclear":
-        yield Hit(f"use case unclear: {v.evidence}", pointer=ctx.pointer, line=v.line)
+    if v.strength is Strength.UNCLEAR:
+        yield Hit(f"use case unclear: {v.evidence}", pointer=ctx.pointer(), line=v.line)
 
 
 @rule(
     "BPR005",
     "spec-unparseable",
-    kind="blueprint",
+    kind=Kind.BLUEPRINT,
     severity=Severity.ERROR,
     internal=Severity.ERROR,  # audiences do not apply to specs and commit messages
 )
@@ -350,11 +263,94 @@ def spec_unparseable(ctx: DesignContext) -> Iterator[Hit]:
         Save the spec as UTF-8 text.
 
     References:
-        house style §8 (problems in the input are findings, not exceptions).
+        README, "Blueprints: use cases".
     """
     v = ctx.verdict
     if v.problem is not None:
         yield Hit(f"the spec cannot be judged: {v.problem}", pointer="", line=v.line)
+
+
+@rule(
+    "BPR006",
+    "use-case-section-empty",
+    kind=Kind.BLUEPRINT,
+    severity=Severity.WARNING,
+    internal=Severity.WARNING,  # audiences do not apply to specs and commit messages
+)
+def use_case_section_empty(ctx: DesignContext) -> Iterator[Hit]:
+    """A justified spec leaves its Use Cases heading empty, a placeholder or template text.
+
+    What it checks:
+        The spec states a need elsewhere (its problem description, its introduction,
+        a spec-lite field), so it is justified; but the ``Use Cases`` section its
+        template asks for is empty, says ``None``/``N/A``/``TBD``, or only repeats the
+        template. The warning is at that heading.
+
+    Why it matters:
+        Readers and tools look for the use cases where the template puts them; a
+        need buried in the problem description is easy to miss.
+
+    Example:
+        ``Use Cases`` is empty, while ``Problem description`` says "operators can only
+        clear the stuck volumes by restarting the service".
+
+    Fix:
+        Fill in the Use Cases section: who needs the change and what they will do.
+
+    References:
+        README, "Blueprints: use cases".
+    """
+    uc = ctx.verdict.empty_use_cases
+    if uc is not None:
+        what = f'"{uc.removed}"' if uc.removed else "nothing"
+        yield Hit(
+            f'"{uc.title}" holds {what} ({uc.state.value}) while the spec states its need '
+            f"elsewhere ({ctx.verdict.evidence}); fill in the section the template asks for",
+            pointer=ctx.pointer(uc.title),
+            line=uc.line,
+        )
+
+
+@rule(
+    "BPR007",
+    "use-case-no-need",
+    kind=Kind.BLUEPRINT,
+    severity=Severity.ERROR,
+    internal=Severity.ERROR,  # audiences do not apply to specs and commit messages
+)
+def use_case_no_need(ctx: DesignContext) -> Iterator[Hit]:
+    """The spec explains itself, but states no need of anyone outside the code.
+
+    What it checks:
+        The use cases, problem description, spec-lite fields and introduction were
+        read sentence by sentence; none names someone outside the code (users,
+        operators, administrators, deployers, tenants, an application, client tooling,
+        another service's users) with what they need or what fails for them, and none
+        describes a failure today. What was read instead: the implementation, a
+        refactor, a rename, a vendor driver's existence, needs of the project's own
+        developers or drivers, or a guess ("may be useful", "users could ...").
+        Length is not a need: a long problem description about code layers is still
+        no use case.
+
+    Why it matters:
+        A change that nobody outside the code needs still costs reviews, upgrades and
+        support; if it is worth doing, the spec can say for whom.
+
+    Example:
+        ``Problem description``: "The validation logic is duplicated between the v1
+        and v2 API layers." and ``Use Cases``: "Developers want one place to validate
+        input."
+
+    Fix:
+        Say who outside the code needs this (and what fails for them today), or, for
+        an internal refactor, ask the project whether it needs a spec at all.
+
+    References:
+        README, "Blueprints: use cases".
+    """
+    yield from _unjustified(
+        ctx, Strength.MISSING_NEED, "say who outside the code needs this change and why"
+    )
 
 
 # --- change rules ------------------------------------------------------------------------
@@ -363,7 +359,7 @@ def spec_unparseable(ctx: DesignContext) -> Iterator[Hit]:
 @rule(
     "BPR010",
     "api-change-without-blueprint",
-    kind="change",
+    kind=Kind.CHANGE,
     severity=Severity.ERROR,
     internal=Severity.ERROR,  # audiences do not apply to specs and commit messages
 )
@@ -380,8 +376,8 @@ def api_change_without_blueprint(ctx: ChangeContext) -> Iterator[Hit]:
         topic ``bp/NAME``). Internal-only API changes and reverts are not asked.
 
     Why it matters:
-        "API changes always require a design discussion" (nova contributor guide): a
-        user-facing API change must point at the spec that justified it.
+        API changes need a design discussion: a user-facing API change must point at
+        the spec that justified it.
 
     Example:
         A change adding a field to ``GET /servers/{id}`` whose message ends with
@@ -392,11 +388,11 @@ def api_change_without_blueprint(ctx: ChangeContext) -> Iterator[Hit]:
         message, naming the approved spec's blueprint.
 
     References:
-        design.md §4.4; research escalation.md B9 (api-change-no-blueprint).
+        README, "Running govbot on your Gerrit", the spec review.
     """
-    if ctx.status == "no-blueprint":
+    if ctx.status is ChangeStatus.NO_BLUEPRINT:
         yield Hit(
-            f"external API change without a blueprint ({ctx.evidence()}); add "
+            f"external API change without a blueprint ({ctx.assessment.signals()}); add "
             "'Implements: blueprint <name>' naming the approved spec",
             pointer="/commit-message",
             line=None,
@@ -406,7 +402,7 @@ def api_change_without_blueprint(ctx: ChangeContext) -> Iterator[Hit]:
 @rule(
     "BPR011",
     "blueprint-not-found",
-    kind="change",
+    kind=Kind.CHANGE,
     severity=Severity.WARNING,
     internal=Severity.WARNING,  # audiences do not apply to specs and commit messages
 )
@@ -430,22 +426,23 @@ def blueprint_not_found(ctx: ChangeContext) -> Iterator[Hit]:
         Use the spec's file name as the blueprint name, or propose the spec first.
 
     References:
-        research escalation.md B9 (blueprint-not-found, blueprint-no-spec) and B10.
+        README, "Running govbot on your Gerrit", the spec review.
     """
-    if ctx.status == "not-found" and ctx.subject is not None:
-        names = ", ".join(ctx.resolved) or ctx.subject.name
+    a = ctx.assessment
+    if ctx.status is ChangeStatus.NOT_FOUND and a.subject is not None:
+        names = ", ".join(a.resolved) or a.subject.name
         yield Hit(
             f"blueprint {names} has no spec under specs/<release>/approved or implemented "
             "in the specs repository; check the name or propose the spec",
-            pointer=f"/blueprint/{ctx.subject.name}",
-            line=ctx.subject.line,
+            pointer=f"/blueprint/{a.subject.name}",
+            line=a.subject.line,
         )
 
 
 @rule(
     "BPR012",
     "blueprint-unjustified",
-    kind="change",
+    kind=Kind.CHANGE,
     severity=Severity.ERROR,
     internal=Severity.ERROR,  # audiences do not apply to specs and commit messages
 )
@@ -454,37 +451,40 @@ def blueprint_unjustified(ctx: ChangeContext) -> Iterator[Hit]:
 
     What it checks:
         The spec of the referenced blueprint fails the use-case check (BPR001-BPR003,
-        BPR005): no Use Cases section, an empty or ``None`` one, or only template text.
+        BPR005, BPR007): no need of anyone outside the code anywhere in it.
 
     Why it matters:
         A reference to a spec that never says who needs the change does not justify
         an external API change.
 
     Example:
-        ``Implements: blueprint remove-nova-cert`` whose spec says ``Use Cases: None``.
+        ``Implements: blueprint remove-nova-cert`` whose spec says ``Use Cases: None``
+        and only describes the code.
 
     Fix:
         Update the spec's Use Cases (a follow-up to the specs repository), then
         recheck this change.
 
     References:
-        research escalation.md B9 (spec-lacks-use-case).
+        README, "Running govbot on your Gerrit", the spec review.
     """
-    if ctx.status == "unjustified" and ctx.spec is not None and ctx.subject is not None:
-        v = ctx.spec.verdict
-        state = "" if ctx.spec.merged else " (in review)"
+    a = ctx.assessment
+    if ctx.status is ChangeStatus.UNJUSTIFIED and a.spec is not None and a.subject is not None:
+        v = a.spec.verdict
+        state = "" if a.spec.merged else " (in review)"
+        strength = v.strength.value if v.strength is not None else "unjudged"
         yield Hit(
-            f"blueprint {ctx.subject.name}: its spec {ctx.spec.path}{state} has no use-case "
-            f"justification ({v.strength}: {v.evidence}); fix the spec's Use Cases",
-            pointer=f"/blueprint/{ctx.subject.name}",
-            line=ctx.subject.line,
+            f"blueprint {a.subject.name}: its spec {a.spec.path}{state} has no use-case "
+            f"justification ({strength}: {v.evidence}); fix the spec's Use Cases",
+            pointer=f"/blueprint/{a.subject.name}",
+            line=a.subject.line,
         )
 
 
 @rule(
     "BPR013",
     "blueprint-no-rest-api-impact",
-    kind="change",
+    kind=Kind.CHANGE,
     severity=Severity.WARNING,
     internal=Severity.WARNING,  # audiences do not apply to specs and commit messages
 )
@@ -497,8 +497,8 @@ def blueprint_no_rest_api_impact(ctx: ChangeContext) -> Iterator[Hit]:
         only template text.
 
     Why it matters:
-        The spec was reviewed without the API change in view; "we do want lots of
-        details about API changes upfront" (nova-specs template).
+        The spec was reviewed without the API change in view; spec templates ask for
+        the details of API changes up front.
 
     Example:
         ``Implements: blueprint unpin-az`` on a change that adds a microversion, while
@@ -509,14 +509,19 @@ def blueprint_no_rest_api_impact(ctx: ChangeContext) -> Iterator[Hit]:
         describes this API change.
 
     References:
-        research escalation.md B9 (spec-no-api-section).
+        README, "Running govbot on your Gerrit", the spec review.
     """
-    if ctx.status == "no-rest-api-impact" and ctx.spec is not None and ctx.subject is not None:
-        impact = ctx.spec.rest_api
+    a = ctx.assessment
+    if (
+        ctx.status is ChangeStatus.NO_REST_API_IMPACT
+        and a.spec is not None
+        and a.subject is not None
+    ):
+        impact = a.spec.rest_api
         said = impact.evidence or "no REST API impact section"
         yield Hit(
-            f"blueprint {ctx.subject.name}: its spec {ctx.spec.path} declares no REST API "
-            f"impact ({said}) but this change touches an external API ({ctx.evidence()})",
-            pointer=f"/blueprint/{ctx.subject.name}",
-            line=ctx.subject.line,
+            f"blueprint {a.subject.name}: its spec {a.spec.path} declares no REST API "
+            f"impact ({said}) but this change touches an external API ({a.signals()})",
+            pointer=f"/blueprint/{a.subject.name}",
+            line=a.subject.line,
         )

@@ -156,7 +156,7 @@ class DocumentContext(Protocol):
     """
 
     @property
-    def kind(self) -> str: ...
+    def kind(self) -> Kind: ...
 
     @property
     def file(self) -> str: ...
@@ -166,7 +166,8 @@ class DocumentContext(Protocol):
 
 
 Context = LoadContext | SpecContext | DiffContext | CrossContext | DocumentContext
-# The context class each kind of rule reads (document contexts are their rules' own).
+# The context class each kind of rule reads (the document kinds' contexts are their
+# rules' own: govbot.rules.blueprints.DOCUMENT_CONTEXTS).
 CONTEXTS: Mapping[Kind, type] = {
     Kind.LOAD: LoadContext,
     Kind.SPEC: SpecContext,

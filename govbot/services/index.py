@@ -47,7 +47,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from govbot.audience import Classification, classify
-from govbot.blueprints import BlueprintConfig, review_specs
+from govbot.blueprints import BlueprintConfig
 from govbot.db.leases import run_leased
 from govbot.db.models import (
     ApiDeprecation,
@@ -72,6 +72,7 @@ from govbot.policy import Policy
 from govbot.rules.catalog import all_rules
 from govbot.rules.deprecation.elements import parse_sunset
 from govbot.services.check import SpecSource, check_pairs
+from govbot.services.spec_review import review_specs
 from govbot.sources import GitReader, open_repo
 from govbot.surface import Operation, Spec, operations
 

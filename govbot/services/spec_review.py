@@ -41,29 +41,37 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import PurePosixPath
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 import git
 
 from govbot.blueprints import (
     BlueprintConfig,
+    Document,
+    Judgement,
     ResolvedSpec,
     SpecChange,
+    Verdict,
+    assess_change,
     classify_change,
     find_references,
+    judge_file,
+    justify,
+    parse_spec,
     resolve_specs,
-    review_specs,
     spec_candidates,
+    template_in_listing,
 )
-from govbot.errors import GerritError
-from govbot.evaluate import evaluate_documents
-from govbot.findings import Finding
+from govbot.errors import GerritError, SpecError
+from govbot.evaluate import Evaluation, evaluate_documents
+from govbot.findings import Finding, Severity
 from govbot.gerrit.client import GerritClient, GerritNotFound
 from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo
 from govbot.gerrit.sources import GitMirror, MirrorError, RevisionReader, change_ref
-from govbot.paths import COMMIT_MSG
+from govbot.paths import COMMIT_MSG, DESIGN_SPEC_SUFFIXES
 from govbot.policy import Policy, ReviewConfig
-from govbot.rules.blueprints import ChangeContext
+from govbot.rules.blueprints import ChangeContext, DesignContext
 from govbot.services.check import SpecSource, load_subject
 from govbot.services.review import PassInput, PassResult, ReviewPass
 from govbot.sources import GitReader
@@ -94,6 +102,131 @@ def commit_msg_offset(revision: RevisionInfo) -> int:
     """
     parents = len(revision.commit.parents) if revision.commit is not None else 1
     return parents + _HEADER_LINES
+
+
+# --- judging specs under a policy (govbot blueprint, the index, this pass) ---------------------
+
+
+@dataclass(frozen=True)
+class SpecReport:
+    """One spec's verdict with its findings under the policy."""
+
+    verdict: Verdict
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def fails(self) -> bool:
+        """Unjustified with an error-level finding (a waiver or a demotion lets it pass)."""
+        return self.verdict.verdict is Judgement.UNJUSTIFIED and any(
+            f.severity is Severity.ERROR for f in self.findings
+        )
+
+
+def spec_files(paths: Sequence[str | Path]) -> list[Path]:
+    """Files as given; a directory stands for every ``.rst``/``.md`` file under it, sorted."""
+    out: list[Path] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            out.append(path)
+            continue
+        out.extend(
+            sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix.lower() in DESIGN_SPEC_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        )
+    return out
+
+
+def check_specs(
+    files: Sequence[str | Path],
+    policy: Policy,
+    *,
+    template: str | Path | None = None,
+    today: dt.date | None = None,
+) -> list[SpecReport]:
+    """Judge spec files on disk and turn the verdicts into findings under ``policy``.
+
+    A file that cannot be read raises :class:`SpecError` naming it; one that cannot be
+    parsed is a finding (BPR005).
+    """
+    config = BlueprintConfig.from_policy(policy)
+    if template is not None and not Path(template).is_file():
+        raise SpecError(f"{template}: no such template file")
+    judged = [judge_file(file, config, template=template) for file in files]
+    return _spec_reports(judged, policy, config, today)
+
+
+def review_specs(
+    contents: Mapping[str, bytes],
+    policy: Policy,
+    *,
+    paths: Iterable[str] = (),
+    read: Callable[[str], bytes] | None = None,
+    today: dt.date | None = None,
+) -> list[SpecReport]:
+    """The reports of spec files given by content (a Gerrit patch set, a git tree).
+
+    ``contents`` maps repository paths to their bytes at the revision under review;
+    ``paths`` lists the repository's files at that revision and ``read`` reads one, so
+    that the template (the policy's, or ``template_names`` next to the spec) is found as
+    ``govbot blueprint`` finds it on disk. Without ``read`` no template is used.
+    """
+    config = BlueprintConfig.from_policy(policy)
+    listing = list(paths)
+    judged = []
+    for path, data in contents.items():
+        doc = parse_spec(path, data, max_bytes=config.max_bytes)
+        is_template = config.is_template(path) or path == config.template
+        template = None
+        if read is not None and not is_template:
+            template = template_in_listing(path, listing, read, config)
+            if template is None and config.template:
+                LOG.warning(
+                    "template %s named by the policy is not in the repository", config.template
+                )
+        judged.append((doc, justify(doc, config, template, is_template=is_template)))
+    return _spec_reports(judged, policy, config, today)
+
+
+def _spec_reports(
+    judged: Sequence[tuple[Document, Verdict]],
+    policy: Policy,
+    config: BlueprintConfig,
+    today: dt.date | None,
+) -> list[SpecReport]:
+    contexts = [
+        DesignContext(file=v.file, document=doc, verdict=v, config=config) for doc, v in judged
+    ]
+    evaluation = evaluate_documents(contexts, policy, today or dt.date.today())
+    return [
+        SpecReport(v, tuple(f for f in evaluation.findings if f.file == v.file)) for _, v in judged
+    ]
+
+
+def review_change_blueprints(
+    message: str,
+    files: Sequence[str],
+    policy: Policy,
+    *,
+    topic: str | None = None,
+    spec_changes: Sequence[SpecChange] = (),
+    lookup: Callable[[str], Sequence[ResolvedSpec]] | None = None,
+    today: dt.date | None = None,
+) -> Evaluation:
+    """The BPR010-013 findings of one change (commit message, files, topic) under ``policy``.
+
+    ``lookup(name)`` returns the specs of a blueprint (merged or in review) already
+    judged, e.g. by :func:`~govbot.blueprints.resolve_specs` over a specs repository.
+    """
+    config = BlueprintConfig.from_policy(policy)
+    assessment = assess_change(
+        message, files, topic=topic, spec_changes=spec_changes, lookup=lookup, config=config
+    )
+    return evaluate_documents([ChangeContext(assessment)], policy, today or dt.date.today())
 
 
 # --- reading files ---------------------------------------------------------------------------
@@ -363,7 +496,7 @@ def _collect(inp: PassInput) -> PassResult | str:
             read=tree.read,
             today=today,
         )
-        judged_specs = sum(1 for r in reports if r.verdict.verdict != "template")
+        judged_specs = sum(1 for r in reports if r.verdict.verdict is not Judgement.TEMPLATE)
         findings.extend(f for r in reports for f in r.findings)
         if tree.note:
             notes.append(tree.note)
@@ -390,15 +523,15 @@ def _collect(inp: PassInput) -> PassResult | str:
                     lookup = repo.lookup
                 else:
                     notes.append(f"Blueprint references not verified: {repo.problem}.")
-            ctx = ChangeContext.build(
+            evaluation = review_change_blueprints(
                 message,
                 paths,
+                policy,
                 topic=info.topic,
                 spec_changes=spec_changes,
                 lookup=lookup,
-                config=config,
+                today=today,
             )
-            evaluation = evaluate_documents([ctx], policy, today)
             footer = _footer_line(message)
             for f in evaluation.findings:
                 if f.file == COMMIT_MSG and f.line is None:
@@ -424,8 +557,13 @@ SPEC_REVIEW = ReviewPass("spec review", spec_review_config, _collect, quiet_when
 
 __all__ = [
     "SPEC_REVIEW",
+    "SpecReport",
     "SpecsRepository",
+    "check_specs",
     "commit_msg_offset",
     "external_spec_changes",
+    "review_change_blueprints",
+    "review_specs",
+    "spec_files",
     "spec_review_config",
 ]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import govbot.blueprints as bp
-from govbot.blueprints import Document, parse_spec, read_spec
+import govbot.blueprints.document as bp
+from govbot.blueprints import Document, Judgement, justify, parse_spec, read_spec
 from govbot.errors import SpecError
 
 RST = textwrap.dedent(
@@ -258,3 +258,55 @@ def test_read_spec_refuses_large_files_without_reading_them(tmp_path: Path) -> N
     big.write_bytes(b"a" * 2048)
     doc = read_spec(big, max_bytes=1024)
     assert doc.problem == "2048 bytes, over the limit of 1024 bytes"
+
+
+SPEC_LITE = textwrap.dedent(
+    """\
+    ..
+     A spec-lite: fields instead of sections.
+
+    Spec Lite: Limit shares per server
+    ----------------------------------
+
+    :problem: An administrator is not able to limit how many shares a share
+              server holds.
+
+    :solution: Add a configuration option.
+
+    :assignee: someone
+    """
+)
+
+
+def test_a_spec_lite_field_list_becomes_sections() -> None:
+    """Each field of a field list is a section named after the field, at its line."""
+    doc = parse_spec("lite.rst", SPEC_LITE)
+    (title,) = doc.sections
+    fields = [(s.title, s.line, s.field) for s in title.subsections]
+    assert fields == [("problem", 7, True), ("solution", 10, True), ("assignee", 12, True)]
+    assert title.subsections[0].text == (
+        "An administrator is not able to limit how many shares a share server holds."
+    )
+
+
+def test_sentences_are_located_at_their_first_line() -> None:
+    """locate finds a sentence's first line through markup and line breaks."""
+    doc = parse_spec("spec.rst", RST)
+    assert doc.locate("As an operator, I want the fault reason in the API.", near=20) == 21
+    assert doc.locate("Text with a sphinx-role and a link.", near=1) == 40
+    assert doc.locate("Not in the spec at all.", near=7) == 7
+
+
+def test_a_line_longer_than_docutils_default_limit_is_still_read() -> None:
+    """docutils drops a whole document with a line over 10,000 characters by default."""
+    text = "Title\n=====\n\nProblem description\n-------------------\n\n" + "word " * 5000 + "\n"
+    doc = parse_spec("long.rst", text)
+    assert [s.title for s in doc.walk()] == ["Title", "Problem description"]
+
+
+def test_hostile_walls_of_words_are_judged() -> None:
+    """Repeated cue words and endless list items give a verdict, not a hang or a crash."""
+    for body in ("fail " * 20000, "* Operators cannot boot.\n" * 3000):
+        text = "Title\n=====\n\nProblem description\n-------------------\n\n" + body
+        verdict = justify(parse_spec("wall.rst", text))
+        assert verdict.verdict is Judgement.JUSTIFIED

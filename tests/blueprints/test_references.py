@@ -12,17 +12,17 @@ from govbot.blueprints import (
     ResolvedSpec,
     SpecChange,
     api_impact_flag,
+    assess_change,
     classify_change,
     clean_name,
     find_references,
     justify,
     parse_spec,
     resolve_specs,
-    review_change,
     spec_candidates,
 )
 from govbot.policy import Policy
-from govbot.rules.blueprints import ChangeContext
+from govbot.services.spec_review import review_change_blueprints as review_change
 
 TODAY = dt.date(2026, 1, 15)
 
@@ -241,7 +241,7 @@ def test_change_status_and_its_one_finding(
 ) -> None:
     """An external API change gets at most one BPR01x comment: the first failing step."""
     message = f"Add a field\n\nBody.\n\n{footer}\nChange-Id: I1\n"
-    ctx = ChangeContext.build(message, API_FILES, lookup=_lookup)
+    ctx = assess_change(message, API_FILES, lookup=_lookup)
     assert ctx.status == status
     evaluation = review_change(message, API_FILES, default_policy, lookup=_lookup, today=TODAY)
     assert [f.rule for f in evaluation.findings] == ([rule] if rule else [])
@@ -266,7 +266,7 @@ def test_unjustified_finding_explains_the_spec(default_policy: Policy) -> None:
 def test_without_a_specs_repository_references_are_unverified(default_policy: Policy) -> None:
     """No lookup: a reference is enough (degrade to unverified, never fail on a lookup)."""
     message = "Add a field\n\nImplements: blueprint anything\n"
-    assert ChangeContext.build(message, API_FILES).status == "unverified"
+    assert assess_change(message, API_FILES).status == "unverified"
     assert list(review_change(message, API_FILES, default_policy, today=TODAY)) == []
 
 

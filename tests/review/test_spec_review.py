@@ -79,12 +79,17 @@ NO_REST_API = KEYPAIR_LAST_USED_SPEC.replace(
     ],
     "REST API impact\n---------------\n\nNone.\n\n",
 )
+# No need of anyone anywhere: the introduction and problem only describe the code, and
+# Use Cases says N/A (a need stated anywhere in the spec would justify it).
 UNJUSTIFIED = KEYPAIR_LAST_USED_SPEC.replace(
     KEYPAIR_LAST_USED_SPEC[
-        KEYPAIR_LAST_USED_SPEC.index("Use Cases\n") : KEYPAIR_LAST_USED_SPEC.index(
+        KEYPAIR_LAST_USED_SPEC.index("Operators and users") : KEYPAIR_LAST_USED_SPEC.index(
             "Proposed change\n"
         )
     ],
+    "This spec adds a column to the keypairs table.\n\n"
+    "Problem description\n===================\n\n"
+    "The keypairs table has no column for the time a keypair was last used.\n\n"
     "Use Cases\n---------\n\nN/A\n\n",
 )
 

@@ -10,9 +10,10 @@ would. A scenario of a document rule (BPR) holds a design spec (``spec.rst`` or
 ``files.txt``, ``topic.txt``, ``specs-repo/``, ``blueprints.yaml``).
 
 ``expected.yaml`` lists the findings, ``[]`` for none: ``{rule, pointer[, side, severity,
-file, scope, line, message_contains]}``. An OpenAPI scenario runs twice: its rule alone,
-straight from the catalogue (:func:`rule_alone`), and through the whole pipeline as
-``govbot check`` runs it (:func:`through_pipeline`).
+file, scope, line, message_contains]}``. Every scenario runs through the whole
+pipeline as ``govbot check`` or the spec review runs it (:func:`through_pipeline`,
+:func:`document_findings`); a CON, DEP or BPR scenario also runs its rule alone,
+straight from the catalogue (:func:`rule_alone`, :func:`document_rule_alone`).
 """
 
 from __future__ import annotations
@@ -20,17 +21,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from govbot.blueprints import BlueprintConfig, check_specs, resolve_specs, review_change
+from govbot.blueprints import (
+    BlueprintConfig,
+    ResolvedSpec,
+    assess_change,
+    judge_file,
+    resolve_specs,
+)
 from govbot.diff import diff_specs
 from govbot.findings import Audience, Finding, Scope
 from govbot.openapi.load import load_spec
 from govbot.policy import Policy, load_policy
+from govbot.rules.blueprints import ChangeContext, DesignContext
 from govbot.rules.catalog import all_rules, get_rule
 from govbot.rules.registry import (
     CrossContext,
@@ -42,6 +50,7 @@ from govbot.rules.registry import (
     SpecContext,
 )
 from govbot.services.check import check_files
+from govbot.services.spec_review import check_specs, review_change_blueprints
 from govbot.surface import Spec, operations
 
 FIXTURES = Path(__file__).parent
@@ -206,28 +215,71 @@ def _document_policy(scenario: Path) -> Policy:
     return policy
 
 
-def document_findings(scenario: Path) -> list[Finding]:
-    """The BPR findings of a design-spec or change scenario, under the default policy."""
-    policy = _document_policy(scenario)
-    spec = next((scenario / n for n in ("spec.rst", "spec.md") if (scenario / n).exists()), None)
-    if spec is not None:
-        (report,) = check_specs([spec], policy, today=TODAY)
-        return list(report.findings)
-    message = (scenario / "commit-message.txt").read_text(encoding="utf-8")
-    files_txt = scenario / "files.txt"
-    files = files_txt.read_text().split() if files_txt.exists() else []
-    topic_txt = scenario / "topic.txt"
-    topic = topic_txt.read_text().strip() if topic_txt.exists() else None
+def _spec_file(scenario: Path) -> Path | None:
+    return next((scenario / n for n in ("spec.rst", "spec.md") if (scenario / n).exists()), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Change:
+    """A change scenario: its message, files, topic and the specs repository to look in."""
+
+    message: str
+    files: list[str]
+    topic: str | None
+    lookup: Callable[[str], list[ResolvedSpec]] | None
+
+
+def _change(scenario: Path, config: BlueprintConfig) -> _Change:
+    files_txt, topic_txt = scenario / "files.txt", scenario / "topic.txt"
     repo = scenario / "specs-repo"
     lookup = None
     if repo.is_dir():
         paths = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file())
 
-        def lookup(name: str) -> list[Any]:
-            return resolve_specs(name, paths, lambda p: (repo / p).read_bytes(), policy.blueprints)
+        def lookup(name: str) -> list[ResolvedSpec]:
+            return resolve_specs(name, paths, lambda p: (repo / p).read_bytes(), config)
 
-    evaluation = review_change(message, files, policy, topic=topic, lookup=lookup, today=TODAY)
+    return _Change(
+        (scenario / "commit-message.txt").read_text(encoding="utf-8"),
+        files_txt.read_text().split() if files_txt.exists() else [],
+        topic_txt.read_text().strip() if topic_txt.exists() else None,
+        lookup,
+    )
+
+
+def document_findings(scenario: Path) -> list[Finding]:
+    """The BPR findings of a design-spec or change scenario, under the default policy, as
+    the spec review service decides them (every BPR rule through the evaluator)."""
+    policy = _document_policy(scenario)
+    spec = _spec_file(scenario)
+    if spec is not None:
+        (report,) = check_specs([spec], policy, today=TODAY)
+        return list(report.findings)
+    c = _change(scenario, policy.blueprints)
+    evaluation = review_change_blueprints(
+        c.message, c.files, policy, topic=c.topic, lookup=c.lookup, today=TODAY
+    )
     return list(evaluation.findings)
+
+
+def document_rule_alone(scenario: Path) -> list[Hit]:
+    """The hits of the scenario's own BPR rule, run alone straight from the catalogue."""
+    rule = rule_of(scenario)
+    config = _document_policy(scenario).blueprints
+    options = _options(scenario, rule)
+    spec = _spec_file(scenario)
+    ctx: DesignContext | ChangeContext
+    if spec is not None:
+        doc, verdict = judge_file(spec, config)
+        ctx = DesignContext(verdict.file, doc, verdict, config, options)
+    else:
+        c = _change(scenario, config)
+        assessment = assess_change(
+            c.message, c.files, topic=c.topic, lookup=c.lookup, config=config
+        )
+        ctx = ChangeContext(assessment, options=options)
+    assert ctx.kind is rule.kind, f"{scenario}: a {rule.kind} rule cannot read a {ctx.kind}"
+    return list(rule.run(ctx))
 
 
 # --- comparing -------------------------------------------------------------------------------

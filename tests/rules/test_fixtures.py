@@ -81,6 +81,20 @@ def test_a_document_scenario_gives_what_its_fixture_expects(scenario: Path) -> N
         assert f.message
 
 
+@pytest.mark.parametrize("scenario", DOCUMENTS, ids=_id)
+def test_a_document_rule_alone_finds_what_its_fixture_expects(scenario: Path) -> None:
+    """The scenario's BPR rule, run alone on the context it reads, hits where the fixture's
+    entries of that rule say, and nowhere else."""
+    code = scenario.parent.name
+    hits = harness.document_rule_alone(scenario)
+    want = [e for e in harness.expected(scenario) if e["rule"] == code]
+    assert len(hits) == len(want), [h.message for h in hits]
+    by_line = sorted(hits, key=lambda h: h.line or 0)
+    for e, hit in zip(sorted(want, key=lambda e: e.get("line", 0)), by_line, strict=True):
+        if "line" in e:
+            assert hit.line == e["line"], f"{code}: line {hit.line}, expected {e['line']}"
+
+
 @pytest.mark.parametrize("scenario", [s for s in ALONE if s.name.startswith("idiomatic-")], ids=_id)
 def test_idiomatic_specs_are_clean(scenario: Path) -> None:
     """A spec that follows the guidelines draws no finding from any single-spec CON rule."""

@@ -9,8 +9,9 @@ import yaml
 
 from govbot.findings import Audience, Severity
 from govbot.openapi import problems
+from govbot.rules.blueprints import DOCUMENT_CONTEXTS
 from govbot.rules.catalog import CATALOG, all_rules
-from govbot.rules.registry import CODE_RE, NAME_RE, Catalog, Kind, make_rule, rule
+from govbot.rules.registry import CODE_RE, CONTEXTS, NAME_RE, Catalog, Kind, make_rule, rule
 from tests.rules import harness
 
 FIXTURES = Path(__file__).parent
@@ -63,6 +64,15 @@ def test_waived_rules_exist() -> None:
 def test_engine_rules_have_no_check_and_the_others_one() -> None:
     """Only the rules the evaluator raises itself (POL) lack a check."""
     assert {r.code for r in all_rules() if r.engine} == {"POL001", "POL002"}
+
+
+def test_every_kind_reads_one_context_class() -> None:
+    """Each Kind is bound to the one context class its rules read, which declares it."""
+    contexts = {**CONTEXTS, **DOCUMENT_CONTEXTS}
+    assert set(contexts) == set(Kind) and len(CONTEXTS) + len(DOCUMENT_CONTEXTS) == len(Kind)
+    for kind, context in contexts.items():
+        assert context.kind is kind, context
+    assert {r.kind for r in harness.family("BPR")} == set(DOCUMENT_CONTEXTS)
 
 
 def test_every_loader_problem_has_its_load_rule() -> None:

@@ -1,0 +1,490 @@
+"""What a spec's prose says: sentences read for who needs the change and why.
+
+The cues are the ordinary language of needs, not the words of one project:
+
+* **who** is outside the code: people who use or run a cloud (users, operators,
+  administrators, deployers, tenants, customers), the software and organisations that
+  consume it (applications, client tooling, automation, clouds, deployments), a user
+  story's role ("As an HPC operator, I ..."), and, in a use-case section only, an
+  unnamed someone ("one wants to ...");
+* **inside** the code: the project's own developers, reviewers and maintainers, its
+  drivers and their vendors, "we" (the authors): a need of theirs does not justify a
+  change to what users get (README, "Blueprints");
+* **a need**: a pain today (cannot, unable, fails, has to, manually, workaround,
+  restart, lose, stuck, slow, hard to, no way to ...) or a wish (wants to, would like
+  to, needs, in order to, so that ...). In a use-case section an actor doing something
+  ("an end user can ...", "the admin will be able to ...") is a use case too;
+* **speculation**: a modal right before the cue ("may want", "could be useful",
+  "would be nice", "might benefit") is no need; a pain word elsewhere in the sentence
+  still is ("administrators might need to ... and face migrating them one by one");
+* **a failure without a named actor** ("two API calls can both proceed ... and fail")
+  is a concrete scenario that fails today: it counts, as a weaker kind of evidence;
+* text addressed to the author (questions, "Describe ...", "Ensure ...") is template
+  guidance, whatever the template, and is never a need.
+
+Length is never a cue.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from govbot.blueprints.document import WORD
+
+
+class Zone(StrEnum):
+    """Where in a spec a sentence was read, strongest evidence first."""
+
+    USE_CASES = "use-cases"  # Use Cases / User Stories sections and fields
+    PROBLEM = "problem"  # Problem description, Motivation, spec-lite problem/solution
+    INTRO = "intro"  # the text under the title, Introduction, Overview ...
+
+
+class Reading(StrEnum):
+    """What one sentence was found to say."""
+
+    NEED = "need"  # someone outside the code needs the change, and why
+    SCENARIO = "scenario"  # something fails today; nobody is named
+    INSIDE = "inside"  # a need of the project's developers, its drivers, "we"
+    SPECULATIVE = "speculative"  # "may be useful", "users could ..."
+    CAPABILITY = "capability"  # a missing feature, nobody said to need it
+    NO_NEED = "no-need"  # an actor is named, no need is stated
+    PLAIN = "plain"  # describes the implementation, the code, the product
+    GUIDANCE = "guidance"  # a question or an instruction to the author (template style)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the sentence justifies the spec."""
+        return self in (Reading.NEED, Reading.SCENARIO)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One sentence of a spec, where it is and what it was found to say."""
+
+    text: str
+    section: str  # the section (or field) title; "" for the text above every heading
+    line: int | None
+    zone: Zone
+    reading: Reading
+    actors: tuple[str, ...] = ()  # who is named (outside the code)
+    inside: tuple[str, ...] = ()  # who is named (inside the code)
+    cues: tuple[str, ...] = ()  # the words that state the need (or the failure)
+    topics: tuple[str, ...] = ()  # refactor, rename, driver, removal ... (for the evidence)
+
+
+# --- lexicons --------------------------------------------------------------------------------
+
+# Nouns that often modify another noun ("user data", "admin API"): not a person then.
+_NOT_PERSON = (
+    r"(?![-_]\w)(?!\s+(?:data|interface|experience|ids?|names?|input|space|agents?|guides?|"
+    r"docs?|documentation|facing|visible|level|mode|stor(?:y|ies)|roles?|tokens?|records?|"
+    r"tables?|objects?|models?|credentials?|api|apis|context|endpoints?|passwords?|"
+    r"privileges?|rights|policy|policies|networks?|catalogs?|layer|code|servers?|logic)\b)"
+)
+# Qualified developers are outside: they build on the API, not on this code.
+_OUTSIDE_DEVELOPERS = (
+    r"(?:application|app|client|sdk|api|third[- ]party|external|downstream|tooling|"
+    r"web|frontend|ui)\s+developers?|developers?\s+(?:of|using|that\s+use|who\s+use|"
+    r"writing|building)\s+(?:\w+\s+){0,2}(?:clients?|applications?|apps|tools?|tooling|"
+    r"scripts?|automation|sdks?|integrations?|dashboards?|uis?)"
+)
+_OUTSIDE = (
+    r"(?:end[- ]?|cloud\s+|service\s+|api\s+|sdk\s+|cli\s+|regular\s+|non-admin\s+|"
+    r"normal\s+|final\s+)?users?|"
+    r"(?:cloud\s+|system\s+|storage\s+|network\s+|database\s+|domain\s+|project\s+)?"
+    r"(?:admins?|administrators?|operators?)|sysadmins?|deployers?|tenants?|customers?|"
+    r"(?:api\s+|service\s+)?consumers?|clients|client\s+(?:tooling|tools|applications?)|"
+    r"applications|apps|workloads?|tooling|automation|orchestrators?|"
+    r"(?:orchestration|monitoring|billing|backup)\s+(?:tools?|systems?|services?)|"
+    r"(?:cloud|service|hosting)\s+providers?|organi[sz]ations?|enterprises?|companies|"
+    r"clouds|deployments|installations|data\s*cent(?:er|re)s|auditors?|"
+    r"(?:support|security|operations|ops|network)\s+(?:teams?|staff|engineers?)|"
+    r"project\s+(?:members?|owners?|managers?)|owners?|researchers?|"
+    r"integrators?|uis?|guis?|dashboards?|(?:web\s+)?portals?|front-?ends?|" + _OUTSIDE_DEVELOPERS
+)
+# Someone, named by no role: a person only where the author describes use cases.
+_GENERIC = (
+    r"\b(?:someone|anyone|everyone|people)\b|"
+    r"\bone\s+(?=(?:wants?|needs?|has\s+to|would\s+like|could|can|cannot)\b)"
+)
+_INSIDE = (
+    r"developers?|devs|contributors?|reviewers?|maintainers?|core\s+(?:team|reviewers?)|"
+    r"cores|drivers?|driver\s+(?:authors?|developers?|maintainers?|vendors?)|vendors?|"
+    r"we|us|our"
+)
+_STORY = re.compile(r"\bas\s+(?P<role>(?:an?|the)\s+[\w -]{2,60}?),?\s+(?:i|we)\b", re.I)
+_SPEAKER = re.compile(
+    r"\b(?:i|we)\s+(?:want|need|would\s+like|wish|cannot|can't|am\s+unable|are\s+unable)\b",
+    re.I,
+)
+
+# Pain today: a need even where a modal hedges something else in the sentence.
+_PAIN = (
+    r"cannot|can't|can\s?not|unable|not\s+able\s+to|no\s+(?:way|means|mechanism|option)\s+to|"
+    r"impossible|(?:is|are)\s+not\s+possible|have\s+to|has\s+to|had\s+to|forced\s+to|"
+    r"manually|by\s+hand|by\s+themselves|one\s+by\s+one|workarounds?|work\s+around|"
+    r"restart(?:s|ing)?|lose|loses|losing|lost|loss\s+of|stuck|hang(?:s|ing)?|"
+    r"crash(?:es|ing)?|corrupt\w*|broken|fail(?:s|ed|ing|ures?)?(?!\s*-?\s*over)|"
+    r"slow|time[- ]consuming|tedious|painful|cumbersome|difficult|hard\s+to|error[- ]prone|"
+    r"frustrat\w+|wast(?:e|es|ed|ing)|wait(?:s|ing)?\s+(?:\w+\s+){0,2}(?:for|until)|"
+    r"not\s+(?:enough|sufficient|supported|available|visible|exposed|operational)|"
+    r"does(?:n't|\s+not)\s+(?:work|support|scale|allow|know|satisfy)|"
+    r"too\s+(?:limited|high|low|slow|costly|expensive|complex|complicated|long|heavy)|"
+    r"only\s+supports?|problems?|issues?|pain|inability|"
+    r"(?<!\bto\s)prevent(?:s|ed|ing)?\s+(?:\w+\s+){0,3}from|"
+    r"(?:requires?|forces?|forcing)\s+(?:\w+\s+){1,3}to|cope|coping|downtime|outages?|"
+    r"no\s+(?:easy|simple|good|convenient|reliable|clean)\s+way|"
+    r"(?:is|are)\s+not\s+(?:easy|simple|straightforward|possible)|"
+    r"does(?:n't|\s+not)\s+provide\s+(?:an?\s+)?(?:easy|simple|good|convenient)\s+way"
+)
+# A wish: a need unless a modal hedges it.
+_WISH = (
+    r"wants?|wanted|would\s+like|wish(?:es)?|needs?|needed|needing|expects?|interested\s+in|"
+    r"prefers?|demand(?:s|ed)?"
+)
+# A wish whose owner comes after it: "important for operators", "requested by users".
+_FOR = (
+    r"(?:important|essential|crucial|necessary|useful)\s+(?:for|to)|requested\s+by|"
+    r"asked\s+for\s+by|(?:it\s+is|it's)\s+(?:common|usual|typical|frequent|normal)\s+(?:for|that)"
+)
+# A purpose: someone's need only after someone is named ("users ... so that they can");
+# before it, the purpose is often the code's ("In order to connect, the weigher needs
+# settings set by the administrator").
+_PURPOSE = r"so\s+that|in\s+order\s+to"
+# An actor doing something, as a use case says it.
+_ABILITY = (
+    r"can|(?:is|are|be)\s+able\s+to|will\s+(?:be\s+able\s+to|get|see|know|have|use)|"
+    r"allows?|enables?|lets?"
+)
+# Something goes wrong (a concrete scenario that fails today), nobody named.
+_FAILURE = (
+    r"fail(?:s|ed|ing)?(?!\s*-?\s*over)|crash(?:es|ed|ing)?|corrupt\w*|data\s+loss|"
+    r"break(?:s|ing)?|"
+    r"(?:is|are|get|gets|got)\s+lost|lose|loses|losing|stuck|hang(?:s|ing)?|deadlocks?|broken|"
+    r"does(?:n't|\s+not)\s+work|(?:is|are)\s+not\s+(?:correct|operational|working)|"
+    r"incorrect(?:ly)?|out\s+of\s+sync|race\s+conditions?|overload\w*|"
+    r"errors?\s+(?:is|are)\s+(?:issued|raised|returned|reported|thrown)|"
+    r"(?:returns?|raises?|throws?|gets?)\s+an?\s+(?:\w+\s+)?error"
+)
+_GAP = (
+    r"cannot|can't|can\s?not|no\s+(?:way|means|mechanism|option)|lacks?|lacking|missing|"
+    r"does(?:n't|\s+not)\s+(?:support|have|allow|provide)|not\s+(?:supported|possible)|"
+    r"only\s+supports?|but\s+not"
+)
+# Modals that make what follows a guess; "would like" is a wish, not a guess.
+_HEDGE = re.compile(
+    r"\b(?:may|might|could|would(?!\s+(?:like|prefer|rather))|perhaps|possibly|potentially|"
+    r"probably|maybe|"
+    r"hypothetically)\b(?:\s+\w+){0,2}\s*$",
+    re.I,
+)
+_HEDGE_ANYWHERE = re.compile(
+    r"\b(?:may|might|could|would(?!\s+(?:like|prefer|rather))|perhaps|possibly|potentially|"
+    r"probably|maybe)\b",
+    re.I,
+)
+# "No impact on users", "users are not affected": a statement about the change, no use.
+_NO_EFFECT = re.compile(
+    r"\b(?:no|without)\s+(?:\w+\s+)?(?:impact|effect|change)s?\b|\bnot\s+(?:be\s+)?affected\b|"
+    r"\btransparent\s+to\b|\bnothing\b",
+    re.I,
+)
+_SPECULATIVE_PHRASE = re.compile(
+    r"\b(?:possible\s+use\s+cases?|"
+    r"(?:may|might|could|would|should)\s+(?:also\s+)?(?:be\s+)?(?:useful|helpful|nice|"
+    r"valuable|beneficial|interesting|good|great)|in\s+the\s+future|some\s+day|"
+    r"(?:meet|meets|address|serve|satisfy|fit)\s+(?:the\s+)?(?:\w+\s+){0,2}needs|"
+    r"will\s+(?:also\s+)?benefit|will\s+be\s+affected)\b",
+    re.I,
+)
+# Text addressed to the author of a spec: template guidance in any template.
+_GUIDANCE = re.compile(
+    r"^(?:please\b|(?:describe|explain|ensure|specify|outline|summari[sz]e|mention)\b|"
+    r"fill\s+in\b|(?:include|add)\s+(?:a|any|the)\s+(?:\w+\s+)?(?:link|url)\b)",
+    re.I,
+)
+# Words about the code itself (refactors, tests, trees): generic actors there are its
+# developers ("People get confused about what v3 is" in a code-tree cleanup).
+_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "refactor",
+        re.compile(
+            r"\b(?:refactor\w*|clean\s?ups?|cleaning\s+up|technical\s+debt|"
+            r"consolidat\w+|simplif\w+\s+the\s+code|code\s+tree|codebase|"
+            r"maintainab\w+|maintenance\s+burden)\b",
+            re.I,
+        ),
+    ),
+    ("rename", re.compile(r"\brenam\w+\b", re.I)),
+    ("driver", re.compile(r"\b(?:drivers?|back-?ends?\s+support|plugins?)\b", re.I)),
+    ("removal", re.compile(r"\b(?:remov\w+|deprecat\w+|drop(?:s|ping)?)\b", re.I)),
+    ("library", re.compile(r"\b(?:librar(?:y|ies)|oslo\.\w+|dependenc(?:y|ies))\b", re.I)),
+    ("tests", re.compile(r"\b(?:unit|functional|tempest)\s+tests?\b|\bCI\b", re.I)),
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _actor_regex(extra: tuple[str, ...]) -> re.Pattern[str]:
+    words = _OUTSIDE + "".join("|" + re.escape(a.lower()) for a in extra)
+    return re.compile(rf"\b(?:the\s+|an?\s+)?(?:{words})\b{_NOT_PERSON}", re.I)
+
+
+_INSIDE_RE = re.compile(rf"\b(?:{_INSIDE})\b", re.I)
+_PAIN_RE = re.compile(rf"\b(?:{_PAIN})\b", re.I)
+_WISH_RE = re.compile(rf"\b(?:{_WISH})\b", re.I)
+_PURPOSE_RE = re.compile(rf"\b(?:{_PURPOSE})\b", re.I)
+_FOR_RE = re.compile(rf"\b(?:{_FOR})\b", re.I)
+# A burden someone carries: "tenants must supply a prefix".
+_MUST_RE = re.compile(r"\b(?:must|are\s+required\s+to|is\s+required\s+to)\b", re.I)
+_ABILITY_RE = re.compile(rf"\b(?:{_ABILITY})\b", re.I)
+_FAILURE_RE = re.compile(rf"\b(?:{_FAILURE})\b", re.I)
+_GAP_RE = re.compile(rf"\b(?:{_GAP})\b", re.I)
+_GENERIC_RE = re.compile(_GENERIC, re.I)
+# Where a pain word describes a thing, not someone's pain: in a relative clause ("data
+# which users cannot modify") or as an adjective ("the failed host", "a lost message").
+_RELATIVE = re.compile(
+    r"\b(?:which|that)\s+(?:the\s+|an?\s+)?(?:\w+\s+){1,2}$|"
+    r"\b(?:the|a|an|any|each|every|this|these|those)\s+(?=$)",
+    re.I,
+)
+MAX_SENTENCE = 600  # characters of a sentence read for cues
+_AUTHORS = frozenset({"we", "us", "our"})
+_TOIL = re.compile(
+    r"manually|by\s+hand|one\s+by\s+one|workarounds?|work\s+around|restart(?:s|ing)?", re.I
+)
+# What a driver's own "use case" wants: to use the product ("use X", "access X").
+_USE_PRODUCT = re.compile(
+    r"\W*(?:\w+\s+){0,2}?(?:to\s+)?(?:be\s+able\s+to\s+)?(?:use|access|manage|support|boot|run|"
+    r"deploy|integrate|consume|work\s+with)\b",
+    re.I,
+)
+_NEGATION = re.compile(r"\b(?:no|not|never|without|n't)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+)?$", re.I)
+_CONDITIONAL = re.compile(r"^(?:if|when|whenever|once|to\s+\w+)\b[^,]{3,120},", re.I)
+# "If you want to ...": the reader in general, nobody the paragraph named.
+_YOU = re.compile(r"\b(?:you|your)\b", re.I)
+_PRONOUN = re.compile(r"\b(?:they|them|their|he|she|his|her)\b", re.I)
+_INSIDE_ROLE = re.compile(rf"^(?:an?|the)\s+(?:\w+\s+)?(?:{_INSIDE})$", re.I)
+
+
+def read_sentence(
+    text: str,
+    zone: Zone,
+    *,
+    extra_actors: tuple[str, ...] = (),
+    carried: tuple[str, ...] = (),
+    product: bool = False,
+) -> tuple[Reading, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """What one sentence says: its reading, who is named outside and inside, the cues.
+
+    ``product``: the spec adds a driver or a plugin (its title says so); wanting to use,
+    access or manage the product it drives is that driver's existence, not a need.
+
+    ``carried`` are the actors of the sentence before in the same paragraph: "they"
+    refers to them. A wish or a purpose is someone's when the last one named before it
+    is outside the code ("Users want ...", but "We need ... to avoid confusing users");
+    "important for", "requested by" look at who comes after; a pain is the pain of
+    whoever the sentence names.
+    """
+    # A need is said in ordinary sentences: a longer run of words (a table, a wall of
+    # identifiers) is read only as far as this, which also bounds the work per sentence.
+    flat = " ".join(text.split())[:MAX_SENTENCE]
+    if flat.endswith("?") or _GUIDANCE.match(flat):
+        return Reading.GUIDANCE, (), (), ()
+    mentions = _mentions(flat, zone, extra_actors)
+    if carried and not any(m.outside for m in mentions):
+        # "they" is whom the sentence before named; so is the subject of a sentence that
+        # names nobody ("A UI shows a table. Its items need to be sorted by status.").
+        refs = [_Mention(m.start(), m.end(), carried[0], True) for m in _PRONOUN.finditer(flat)]
+        if not mentions and not refs and not _about_code(flat) and not _YOU.search(flat):
+            refs = [_Mention(0, 0, carried[0], True)]
+        mentions = sorted([*mentions, *refs], key=lambda m: m.start)
+    outside = tuple(dict.fromkeys(m.name for m in mentions if m.outside))
+    inside = tuple(dict.fromkeys(m.name for m in mentions if not m.outside))
+    if carried and outside == tuple(dict.fromkeys([carried[0]])):
+        outside = carried
+    speculative = bool(_SPECULATIVE_PHRASE.search(flat))
+    denied = _negated(flat) | (_product_wishes(flat) if product else set())
+    pain = tuple(c for c in _unhedged(_PAIN_RE, flat, skip=_RELATIVE) if c not in denied)
+    wish = tuple(c for c in _owned(_WISH_RE, flat, mentions) if c not in denied)
+    wish += _owned(_PURPOSE_RE, flat, mentions, purpose=True)
+    wish += _owned(_FOR_RE, flat, mentions, after=True)
+    wish += _owned(_MUST_RE, flat, mentions, adjacent=True)
+    if outside:
+        if pain:
+            return Reading.NEED, outside, inside, pain
+        if wish and not speculative:
+            return Reading.NEED, outside, inside, wish
+        if (
+            zone is Zone.USE_CASES
+            and not speculative
+            and not _NO_EFFECT.search(flat)
+            and not (product and _USE_PRODUCT.search(flat))
+        ):
+            # A use case says who does what: "An end user can ...", "The user in project
+            # A hands data to a user in project B". "Users could ..." is a guess.
+            ability = _owned(_ABILITY_RE, flat, mentions)
+            if ability or not _HEDGE_ANYWHERE.search(flat):
+                return Reading.NEED, outside, inside, ability or ("use case",)
+        if speculative or _HEDGE_ANYWHERE.search(flat):
+            hedged = _cues(_PAIN_RE, flat) + _cues(_WISH_RE, flat) + _cues(_PURPOSE_RE, flat)
+            return Reading.SPECULATIVE, outside, inside, hedged + _cues(_ABILITY_RE, flat)
+        return Reading.NO_NEED, outside, inside, ()
+    toil = tuple(c for c in pain if _TOIL.fullmatch(c))
+    if toil and inside and set(inside) <= _AUTHORS and not _about_code(flat):
+        # "We have to connect every node by hand": the authors speak for the people who
+        # run the service; manual work that is not about the code is a failing scenario.
+        return Reading.SCENARIO, (), inside, toil
+    if inside and (pain or _cues(_WISH_RE, flat)):
+        return Reading.INSIDE, (), inside, pain + _cues(_WISH_RE, flat)
+    failure = _unhedged(_FAILURE_RE, flat)
+    if failure and not speculative and not _about_code(flat) and set(inside) <= _AUTHORS:
+        return Reading.SCENARIO, (), inside, failure
+    if _GAP_RE.search(flat):
+        return Reading.CAPABILITY, (), inside, _cues(_GAP_RE, flat)
+    if speculative or _cues(_WISH_RE, flat):
+        return Reading.SPECULATIVE, (), inside, _cues(_WISH_RE, flat)
+    return Reading.PLAIN, (), inside, ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    start: int
+    end: int
+    name: str
+    outside: bool
+
+
+def _mentions(text: str, zone: Zone, extra: tuple[str, ...]) -> list[_Mention]:
+    """Who ``text`` names, in order: outside the code or inside it."""
+    found: list[_Mention] = []
+    for m in _STORY.finditer(text):
+        role = " ".join(m.group("role").split()[:6]).lower()
+        found.append(_Mention(m.start(), m.end(), role, not _INSIDE_ROLE.match(role)))
+    matches = list(_actor_regex(extra).finditer(text))
+    if zone is Zone.USE_CASES and not _about_code(text):
+        matches += list(_GENERIC_RE.finditer(text))
+    for m in matches:
+        if not any(f.start <= m.start() < f.end for f in found):
+            found.append(_Mention(m.start(), m.end(), " ".join(m.group(0).lower().split()), True))
+    for m in _INSIDE_RE.finditer(text):
+        if not any(f.start <= m.start() < f.end for f in found):
+            found.append(_Mention(m.start(), m.end(), m.group(0).lower(), False))
+    if not found:
+        for m in _SPEAKER.finditer(text):
+            found.append(_Mention(m.start(), m.end(), m.group(0).split()[0].lower(), False))
+    return sorted(found, key=lambda f: f.start)
+
+
+def _owned(
+    pattern: re.Pattern[str],
+    text: str,
+    mentions: Sequence[_Mention],
+    *,
+    after: bool = False,
+    purpose: bool = False,
+    adjacent: bool = False,
+) -> tuple[str, ...]:
+    """The unhedged cues whose owner (the last one named before, or the first after) is outside.
+
+    A purpose's owner may also follow it closely: "so that operators can ...";
+    ``adjacent``: the owner must stand right before the cue ("tenants must supply",
+    but not "when a user deletes it, the message must be claimed").
+    """
+    found = []
+    for m in pattern.finditer(text):
+        if _HEDGE.search(_before(text, m.start())):
+            continue
+        later = next((f for f in mentions if f.start >= m.end()), None)
+        if after:
+            owner = later
+        else:
+            owner = next((f for f in reversed(mentions) if f.start < m.start()), None)
+            if purpose and later is not None and later.start - m.end() <= 20:
+                owner = owner if owner is not None and owner.outside else later
+        if adjacent and owner is not None and m.start() - owner.end > 12:
+            owner = None
+        if owner is not None and owner.outside:
+            found.append(" ".join(m.group(0).lower().split()))
+    return tuple(dict.fromkeys(found))
+
+
+def _negated(text: str) -> set[str]:
+    """Pain and need words that are denied ("not a problem", "users do not need to")."""
+    found = set()
+    for pattern in (_PAIN_RE, _WISH_RE):
+        for m in pattern.finditer(text):
+            word = " ".join(m.group(0).lower().split())
+            denied = _NEGATION.search(_before(text, m.start()))
+            # "I don't want to have to ..." is still a wish: only needs and pains are denied.
+            if denied and (pattern is _PAIN_RE or word.startswith("need")):
+                found.add(word)
+    return found
+
+
+def _product_wishes(text: str) -> set[str]:
+    """Wishes and pains whose object is only to use, access or manage something."""
+    found = set()
+    for pattern in (_PAIN_RE, _WISH_RE):
+        for m in pattern.finditer(text):
+            if _USE_PRODUCT.match(text[m.end() :]):
+                found.add(" ".join(m.group(0).lower().split()))
+    return found
+
+
+def _before(text: str, end: int) -> str:
+    """The few words before ``end``: where a modal, a negation or "which" would stand.
+
+    In a conditional ("If ..., users would have to ..."; "To delete B, the user would
+    need to ...") "would" tells what happens in that case, not a guess: it is dropped.
+    """
+    words = text[max(0, end - 60) : end]
+    if _CONDITIONAL.match(text):
+        words = re.sub(r"\bwould\b", " ", words, flags=re.I)
+    return words
+
+
+def _cues(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
+    return tuple(
+        dict.fromkeys(" ".join(m.group(0).lower().split()) for m in pattern.finditer(text))
+    )
+
+
+def _unhedged(
+    pattern: re.Pattern[str], text: str, skip: re.Pattern[str] | None = None
+) -> tuple[str, ...]:
+    """The cues of ``pattern`` in ``text`` that no modal right before them hedges.
+
+    ``skip`` drops cues whose preceding text it matches (a relative clause: "data which
+    users cannot modify" describes the data, it is nobody's pain).
+    """
+    found = [
+        " ".join(m.group(0).lower().split())
+        for m in pattern.finditer(text)
+        if not _HEDGE.search(_before(text, m.start()))
+        and not (skip is not None and skip.search(_before(text, m.start())))
+    ]
+    return tuple(dict.fromkeys(found))
+
+
+def _about_code(text: str) -> bool:
+    return any(p.search(text) for name, p in _TOPICS if name in ("refactor", "tests"))
+
+
+def topics(text: str) -> tuple[str, ...]:
+    """What kind of change a text describes (refactor, rename, driver ...), for the evidence."""
+    return tuple(name for name, p in _TOPICS if p.search(text))
+
+
+def word_count(text: str) -> int:
+    return len(WORD.findall(text))
+
+
+def quote(text: str, limit: int = 160) -> str:
+    """``text`` on one line, cut at ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "\u2026"

@@ -1,0 +1,103 @@
+"""What one sentence says: who is named, what need, or why it does not count."""
+
+from __future__ import annotations
+
+import pytest
+
+from govbot.blueprints import Reading, Zone
+from govbot.blueprints.substance import read_sentence
+
+
+def reading(text: str, zone: Zone = Zone.PROBLEM, **kw: object) -> Reading:
+    return read_sentence(text, zone, **kw)[0]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # who and a pain or a wish
+        ("Operators cannot drain a host today.", Reading.NEED),
+        ("Tenants must supply a prefix when they create a subnet.", Reading.NEED),
+        ("As a developer of client tooling, I would like to filter on the server.", Reading.NEED),
+        ("It is important for administrators to know both values.", Reading.NEED),
+        ("The latter has been requested by users in the past.", Reading.NEED),
+        (
+            "Manila needs a secure way to transfer shares so that other users can get them.",
+            Reading.NEED,
+        ),
+        # a wish is its owner's: the last one named before it
+        ("We need to rename the module to avoid confusing users.", Reading.NO_NEED),
+        (
+            "In order to connect, the weigher needs settings set by the cloud administrator.",
+            Reading.NO_NEED,
+        ),
+        ("When a user deletes a message, the message must be claimed.", Reading.NO_NEED),
+        # "would" in a conditional says what happens, it is no guess
+        ("To delete project B, the user would need to delete D and E first.", Reading.NEED),
+        ("The user would need a faster disk.", Reading.SPECULATIVE),
+        # denied, hedged, future benefit
+        ("Users do not need to change anything.", Reading.NO_NEED),
+        ("This is not a problem for operators.", Reading.NO_NEED),
+        ("The cloud administrator may want to filter the storages.", Reading.SPECULATIVE),
+        ("It could be helpful for operators to have a dedicated tool.", Reading.SPECULATIVE),
+        ("Developers that use automation tooling will also benefit.", Reading.SPECULATIVE),
+        ("This allows new formats that will meet specific deployer needs.", Reading.SPECULATIVE),
+        # a pain word that describes a thing
+        ("Deployers need data which users cannot modify.", Reading.NEED),
+        (
+            "Evacuate the instances of the failed host to reserved hosts owned by operators.",
+            Reading.NO_NEED,
+        ),
+        # inside the code
+        ("As a developer, I don't want to worry about two APIs.", Reading.INSIDE),
+        ("The drivers need a common place to register options.", Reading.INSIDE),
+        # nobody named
+        ("Two concurrent requests both proceed and one of them fails.", Reading.SCENARIO),
+        ("We have to connect every node by hand before inspection.", Reading.SCENARIO),
+        ("The access rule lacks a metadata property.", Reading.CAPABILITY),
+        ("The flavor API can filter by name but not by description.", Reading.CAPABILITY),
+        ("Refactor the scheduler filters into one object.", Reading.PLAIN),
+        # template guidance
+        ("What use cases does this address?", Reading.GUIDANCE),
+        ("Ensure you are clear about the actors: Developer, End User, Deployer.", Reading.GUIDANCE),
+        ("Provide VM consoles for all protocols.", Reading.PLAIN),
+    ],
+)
+def test_readings(sentence: str, expected: Reading) -> None:
+    assert reading(sentence) is expected
+
+
+def test_use_cases_credit_an_actor_doing_something() -> None:
+    """In a use-case section an actor doing something is a use case; a guess is not."""
+    assert (
+        reading("An end user can use the same client for every service.", Zone.USE_CASES)
+        is Reading.NEED
+    )
+    assert (
+        reading("The user in project A hands data to a user in project B.", Zone.USE_CASES)
+        is Reading.NEED
+    )
+    assert reading("Users could add key-value pairs.", Zone.USE_CASES) is Reading.SPECULATIVE
+    assert reading("An end user can use the same client for every service.") is Reading.NO_NEED
+
+
+def test_they_and_a_nameless_subject_refer_to_who_came_before() -> None:
+    """ "they" is whom the sentence before named; so is a sentence that names nobody."""
+    assert (
+        reading("Currently they retrieve all messages and filter them by hand.", carried=("users",))
+        is Reading.NEED
+    )
+    assert reading("The items need to be sorted by status.", carried=("a ui",)) is Reading.NEED
+    assert (
+        reading("If you want to delete a message, use both ids.", carried=("a user",))
+        is not Reading.NEED
+    )
+
+
+def test_a_driver_spec_wanting_its_product_is_no_need() -> None:
+    """In a driver's spec, wanting to use the product is the driver's existence."""
+    story = "As an operator, I want to use the service to manage the Acme X710 card."
+    assert reading(story, Zone.USE_CASES) is Reading.NEED
+    assert reading(story, Zone.USE_CASES, product=True) is not Reading.NEED
+    pain = "Operators restart the agent by hand after every firmware update."
+    assert reading(pain, Zone.USE_CASES, product=True) is Reading.NEED
