@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from govbot.sandbox.state import Change, GerritState, PatchSet
+    from govbot.sandbox.entities import Change, PatchSet
+    from govbot.sandbox.state import GerritState
 
 LOG = logging.getLogger(__name__)
 

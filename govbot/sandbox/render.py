@@ -11,17 +11,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from govbot.gerrit.model import format_timestamp
-from govbot.sandbox.state import (
+from govbot.sandbox.entities import (
     COMMIT_MSG,
     Approval,
     AttentionEntry,
     Change,
     Comment,
-    GerritState,
     Group,
     Message,
     PatchSet,
 )
+from govbot.sandbox.state import GerritState
 
 LIST_OPTIONS = frozenset(
     {

@@ -32,8 +32,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from govbot.db.queue import enqueue
 from govbot.db.session import session_scope
 from govbot.errors import GerritError
-from govbot.gerrit.model import AccountInfo, GerritEvent
-from govbot.services.intake import REVIEW_KIND, work_key
+from govbot.gerrit.model import GerritEvent
+from govbot.services.intake import (
+    RECHECK_EVENTS,
+    REVIEW_KIND,
+    event_payload,
+    ignore_reason,
+    work_key,
+)
 from govbot.settings import Settings
 from govbot.web import WebContext, context, text_response
 
@@ -42,20 +48,7 @@ LOG = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
 SECRET_HEADER = "X-Govbot-Secret"
-RECHECK_EVENTS = frozenset(
-    {
-        "patchset-created",
-        "change-restored",
-        "wip-state-changed",
-        "private-state-changed",
-        "topic-changed",
-    }
-)
 RECENT_EVENTS = 2048  # identities remembered to drop redeliveries
-
-
-class BadEvents(ValueError):
-    """The request body is not stream-events JSON."""
 
 
 @bp.post("/gerrit")
@@ -65,31 +58,28 @@ def gerrit_events() -> Response | tuple[Response, int]:
     if problem:
         LOG.warning("webhook refused from %s: %s", request.remote_addr, problem)
         return text_response(403, f"403 Forbidden: {problem}")
-    try:
-        events = parse_body(request.get_data(cache=False))
-    except BadEvents as exc:
-        return text_response(400, f"400 Bad Request: {exc}")
+    # Events the plugin could not fix by retrying are skipped, not refused: a 400
+    # would only make it retry maxTries times and log SEVERE (gerrit-fidelity #12).
+    events, malformed = parse_body(request.get_data(cache=False))
     queued: list[int] = []
-    ignored: dict[str, int] = {}
-    wanted: dict[int, dict[str, Any]] = {}
+    ignored: dict[str, int] = {"malformed": malformed} if malformed else {}
+    if malformed:
+        LOG.warning(
+            "webhook: skipped %d malformed event(s) from %s", malformed, request.remote_addr
+        )
+    wanted: dict[tuple[str, int], dict[str, Any]] = {}
     for event in events:
-        reason = ignore_reason(event, ctx)
+        reason = _ignore(event, ctx)
         if reason:
             ignored[reason] = ignored.get(reason, 0) + 1
             continue
         assert event.change is not None
-        wanted[event.change.number] = {
-            "source": "webhook",
-            "event": event.type,
-            "project": event.change.project,
-            "branch": event.change.branch,
-            "patch_set": event.patch_set_number,
-        }
+        wanted[(event.change.project, event.change.number)] = event_payload(event, "webhook")
     if wanted:
         try:
             with session_scope(ctx.engine) as session:
-                for number, payload in wanted.items():
-                    if enqueue(session, REVIEW_KIND, work_key(number), payload):
+                for (project, number), payload in wanted.items():
+                    if enqueue(session, REVIEW_KIND, work_key(number, project), payload):
                         queued.append(number)
         except SQLAlchemyError as exc:
             LOG.error("webhook could not queue %s: %s", sorted(wanted), exc)
@@ -114,74 +104,54 @@ def _check_secret(settings: Settings) -> str | None:
     return None
 
 
-def parse_body(body: bytes) -> list[GerritEvent]:
-    """Events from one JSON object, a JSON array, or JSON lines; ``BadEvents`` otherwise."""
+def parse_body(body: bytes) -> tuple[list[GerritEvent], int]:
+    """Events from one JSON object, a JSON array, or JSON lines, and how many items were
+    malformed (not JSON, not an object, no ``type``, fields that do not parse)."""
     try:
         text = body.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise BadEvents("body is not UTF-8") from None
+        return [], 1
     if not text:
-        raise BadEvents("empty body: expected a Gerrit event as JSON")
+        return [], 1
     try:
         data = json.loads(text)
         items: list[Any] = data if isinstance(data, list) else [data]
-    except json.JSONDecodeError as exc:
-        lines = text.splitlines()
-        if len(lines) == 1:
-            raise BadEvents(f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+    except json.JSONDecodeError:
         items = []  # JSON lines, as `gerrit stream-events` writes them
-        for number, line in enumerate(lines, 1):
+        for line in text.splitlines():
             if not line.strip():
                 continue
             try:
                 items.append(json.loads(line))
-            except json.JSONDecodeError as bad:
-                raise BadEvents(
-                    f"malformed JSON on line {number}: {bad.msg} (column {bad.colno})"
-                ) from None
+            except json.JSONDecodeError:
+                items.append(None)
     return _events(items)
 
 
-def _events(items: Iterable[Any]) -> list[GerritEvent]:
-    events = []
-    for index, item in enumerate(items, 1):
-        if not isinstance(item, Mapping):
-            raise BadEvents(f"event {index} is not a JSON object")
-        if not isinstance(item.get("type"), str):
-            raise BadEvents(f"event {index} has no 'type'")
+def _events(items: Iterable[Any]) -> tuple[list[GerritEvent], int]:
+    events, malformed = [], 0
+    for item in items:
+        if not isinstance(item, Mapping) or not isinstance(item.get("type"), str):
+            malformed += 1
+            continue
         try:
             events.append(GerritEvent.from_json(item))
         except (GerritError, KeyError, TypeError, ValueError) as exc:
-            raise BadEvents(f"event {index} ({item['type']}): {exc}") from None
-    return events
+            LOG.debug("webhook: malformed %s event: %s", item.get("type"), exc)
+            malformed += 1
+    return events, malformed
 
 
-def ignore_reason(event: GerritEvent, ctx: WebContext) -> str | None:
-    """Why ``event`` queues nothing (a short word for the response), or None."""
-    change = event.change
-    if event.type not in RECHECK_EVENTS:
-        return "type"
-    if change is None:
-        return "no-change"
-    settings = ctx.settings
-    if ctx.bot_username and AccountInfo(username=ctx.bot_username).same_as(event.actor):
-        return "own"
-    if settings.gerrit_projects and not _watched(settings, change.project, change.branch):
-        return "unwatched"
-    if event.type == "wip-state-changed" and change.work_in_progress:
-        return "now-wip"
-    if event.type == "private-state-changed" and change.is_private:
-        return "now-private"
-    if change.status != "NEW":
-        return "closed"
+def _ignore(event: GerritEvent, ctx: WebContext) -> str | None:
+    """Why ``event`` queues nothing (the rules of :func:`intake.ignore_reason`, plus
+    redeliveries this process has seen), or None."""
+    reason = ignore_reason(event, ctx.settings, ctx.bot_username)
+    if reason:
+        return reason
     with ctx.lock:
         if event.dedup_key in ctx.recent_events:
             return "duplicate"
     return None
-
-
-def _watched(settings: Settings, project: str, branch: str) -> bool:
-    return any(p == project and b in (None, branch) for p, b in settings.watched)
 
 
 def _remember(ctx: WebContext, event: GerritEvent) -> None:
@@ -191,4 +161,4 @@ def _remember(ctx: WebContext, event: GerritEvent) -> None:
             ctx.recent_events.popitem(last=False)
 
 
-__all__ = ["RECHECK_EVENTS", "SECRET_HEADER", "BadEvents", "bp", "ignore_reason", "parse_body"]
+__all__ = ["RECHECK_EVENTS", "SECRET_HEADER", "bp", "ignore_reason", "parse_body"]

@@ -16,7 +16,7 @@ from govbot.db import make_engine, session_scope, upgrade
 from govbot.db.models import Escalation, EscalationStage, TCMember
 from govbot.gerrit.client import GerritClient
 from govbot.gerrit.model import AccountInfo
-from govbot.sandbox import Clock, Sandbox, running_sandbox
+from govbot.sandbox import Clock, Sandbox, lifecycle, people, reviews, running_sandbox
 from govbot.services.escalation import (
     TAG,
     CapsConfig,
@@ -106,7 +106,8 @@ def test_ci_comment_at_hour_30_does_not_save_a_change(
 ) -> None:
     """zuul's Verified+1 at hour 30 is automation: escalated at hour 49 all the same."""
     number = new_change(world, NOW)
-    world.vote(
+    reviews.vote(
+        world,
         number,
         "zuul",
         "Verified",
@@ -125,7 +126,7 @@ def test_human_comment_at_hour_30_saves_it(
 ) -> None:
     """A human reviewer's comment at hour 30 puts the ball in the owner's court."""
     number = new_change(world, NOW)
-    world.add_message(number, "rita", "Why is this field a string?", date=NOW + 30 * HOUR)
+    reviews.add_message(world, number, "rita", "Why is this field a string?", date=NOW + 30 * HOUR)
     report = run_at(world, client, engine, NOW + 49 * HOUR)
     assert report.actions == []
     [candidate] = report.candidates
@@ -172,7 +173,9 @@ def test_human_review_resolves_the_escalation(
     """The TC member's review ends the episode and records the time to review."""
     number = new_change(world, NOW)
     run_at(world, client, engine, NOW + 49 * HOUR)
-    world.vote(number, "ben", "Code-Review", 1, message="Fine by me.", date=NOW + 53 * HOUR)
+    reviews.vote(
+        world, number, "ben", "Code-Review", 1, message="Fine by me.", date=NOW + 53 * HOUR
+    )
     report = run_at(world, client, engine, NOW + 54 * HOUR)
     [resolution] = report.resolved
     assert (resolution.change, resolution.resolution, resolution.resolved_by) == (
@@ -197,8 +200,8 @@ def test_abandoned_and_wip_changes_end_their_episodes(
     first = new_change(world, NOW, "First")
     second = new_change(world, NOW, "Second")
     run_at(world, client, engine, NOW + 49 * HOUR)
-    world.abandon(first, by="olivia")
-    world.set_wip(second, by="olivia", date=NOW + 50 * HOUR)
+    lifecycle.abandon(world, first, by="olivia")
+    lifecycle.set_wip(world, second, by="olivia", date=NOW + 50 * HOUR)
     report = run_at(world, client, engine, NOW + 51 * HOUR)
     assert sorted((r.change, r.resolution) for r in report.resolved) == [
         (first, "abandoned"),
@@ -247,8 +250,8 @@ def test_reconciles_with_what_gerrit_shows(
 ) -> None:
     """Already CC'd and in the attention set: recorded without adding again."""
     number = new_change(world, NOW)
-    world.add_reviewer(number, "ben", state="CC", date=NOW + HOUR)
-    world.add_attention(number, "ben", "asked on IRC")
+    people.add_reviewer(world, number, "ben", role="CC", date=NOW + HOUR)
+    people.add_attention(world, number, "ben", "asked on IRC")
     report = run_at(world, client, engine, NOW + 49 * HOUR)
     assert (
         report.actions[0].detail

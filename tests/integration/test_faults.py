@@ -24,8 +24,9 @@ from sqlalchemy import delete, select, update
 
 from govbot.db import session_scope
 from govbot.db.models import PostedReview, WorkItem, WorkState
+from govbot.sandbox import lifecycle, reviews
 from govbot.sandbox.seed import COMPUTE, COMPUTE_SPEC_PATH
-from govbot.services.intake import poll_once
+from govbot.services.intake import change_number, poll_once
 from govbot.services.worker import run_worker_once
 
 WORKER = "test-worker"
@@ -52,8 +53,9 @@ def test_gerrit_down_for_several_poll_cycles_loses_nothing(
     when = now
     with gerrit.outage():
         gerrit.clock.advance(minutes=1)
-        gerrit.add_patchset(1, spec_edit(gerrit, 1, "during-outage"))
-        new = gerrit.create_change(
+        lifecycle.add_patchset(gerrit, 1, spec_edit(gerrit, 1, "during-outage"))
+        new = lifecycle.create_change(
+            gerrit,
             COMPUTE,
             subject="Arrives while Gerrit is down",
             files={COMPUTE_SPEC_PATH: spec_edit(gerrit, 7, "new")[COMPUTE_SPEC_PATH]},
@@ -86,7 +88,7 @@ def test_lost_webhook_events_are_found_by_the_poll(
     cycle(db_engine, client, policy, settings, now)
     gerrit.drop_events(None)
     gerrit.clock.advance(minutes=2)
-    gerrit.add_patchset(6, spec_edit(gerrit, 6, "unannounced"))
+    lifecycle.add_patchset(gerrit, 6, spec_edit(gerrit, 6, "unannounced"))
     cycle(db_engine, client, policy, settings, now + dt.timedelta(minutes=2))
     assert len(bot_reviews(gerrit, 6)) == 2
 
@@ -200,7 +202,7 @@ def test_a_lost_record_brings_no_duplicate(gerrit, client, db_engine, settings, 
     later = now + dt.timedelta(minutes=10)
     gerrit.clock.advance(minutes=10)
     for number in SPEC_CHANGES:  # a burst of events for every change
-        gerrit.add_message(number, "alice", "Any news?")
+        reviews.add_message(gerrit, number, "alice", "Any news?")
     cycle(db_engine, client, policy, settings, later)
     with session_scope(db_engine) as session:
         rechecked = {
@@ -208,7 +210,7 @@ def test_a_lost_record_brings_no_duplicate(gerrit, client, db_engine, settings, 
             for key, state in session.execute(select(WorkItem.key, WorkItem.state))
             if state is WorkState.DONE
         }
-    assert rechecked >= {f"change:{n}" for n in SPEC_CHANGES}
+    assert {change_number(key) for key in rechecked} >= set(SPEC_CHANGES)
     assert review_posts(gerrit) == posted
     for number in SPEC_CHANGES:
         assert len(bot_reviews(gerrit, number)) == 1, number
