@@ -1068,6 +1068,8 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
         app = create_app(
             settings, engine, wake=jobs.wake, bot_username=client.username, policy=policy
         )
+        if jobs.stream is not None:
+            app.extensions["govbot.collectors"] = [jobs.stream.metrics]
         web = _web_server(app, settings.web_host, settings.web_port)
         with _until_signalled() as stop:
             web.start()
@@ -1162,7 +1164,6 @@ def demo(
     from govbot.services.worker import run_worker_once
     from govbot.web import create_app
     from govbot.web.dashboard import register_dashboard
-    from govbot.web.hooks import SECRET_HEADER
 
     settings, policy = _settings_and_policy(config_file, policy_path)
     port = settings.web_port if web_port is None else web_port
@@ -1207,9 +1208,13 @@ def demo(
         jobs.settings = demo_settings
         web.start()
         stack.callback(web.stop)
-        sandbox.set_webhook(
-            f"{web.url}/hooks/gerrit", headers={SECRET_HEADER: demo_settings.webhook_secret}
-        )
+        # govbot follows the sandbox as a third-party CI follows OpenDev: through
+        # `gerrit stream-events` over SSH, with a key of its own and the host key pinned.
+        demo_settings = _demo_stream(sandbox, seed.bot_username, Path(tmp), demo_settings)
+        jobs = Jobs(demo_settings, engine, client, policy)
+        app.extensions["govbot"].wake = jobs.wake
+        if jobs.stream is not None:
+            app.extensions["govbot.collectors"] = [jobs.stream.metrics]
         click.echo(
             f"  Gerrit sandbox: {sandbox.url} (bot {seed.bot_username} / {seed.bot_password})"
         )
@@ -1312,12 +1317,32 @@ def demo(
             rule = "=" * 78
             click.echo(f"\n{rule}\n  Open the dashboard: {dashboard}\n{rule}")
             click.echo(
-                "govbot keeps watching the sandbox (webhook at once, poll every "
+                "govbot keeps watching the sandbox (stream-events over SSH at once, poll every "
                 f"{demo_settings.poll_interval:g} s) and serves the dashboard. "
                 "Press Ctrl-C to stop."
             )
             _wait(stop)
         click.echo("Stopping govbot and the sandbox ...")
+
+
+def _demo_stream(sandbox: Any, bot: str, tmp: Path, settings: Settings) -> Settings:
+    """Serve stream-events from the sandbox over SSH; settings that make govbot listen."""
+    from govbot.sandbox import people
+    from govbot.sandbox.ssh import new_key
+
+    server = sandbox.start_ssh()
+    key = new_key()
+    people.add_ssh_key(sandbox, bot, key.public)
+    key.write(tmp / "id_govbot")
+    (tmp / "known_hosts").write_text(server.known_hosts_line + "\n", encoding="utf-8")
+    return dataclasses.replace(
+        settings,
+        gerrit_ssh_host="127.0.0.1",
+        gerrit_ssh_port=server.port,
+        gerrit_ssh_user=bot,
+        gerrit_ssh_key_file=str(tmp / "id_govbot"),
+        gerrit_ssh_known_hosts=str(tmp / "known_hosts"),
+    )
 
 
 def _file_path(url: str) -> Path:

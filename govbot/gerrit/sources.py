@@ -34,7 +34,13 @@ from urllib.parse import quote
 import git
 
 from govbot.errors import GerritError
-from govbot.gerrit.client import GerritClient, GerritNotFound, change_label, redact_url
+from govbot.gerrit.client import (
+    GerritBadRequest,
+    GerritClient,
+    GerritNotFound,
+    change_label,
+    redact_url,
+)
 from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo
 from govbot.openapi.load import Reader
 from govbot.sources import ChangedFile, GitReader, select_specs
@@ -94,6 +100,14 @@ class RevisionReader:
             with self._lock:
                 self._cache[path] = None
             raise FileNotFoundError(f"{relpath} at {self._where()}") from None
+        except GerritBadRequest as exc:
+            # Gerrit's 400 here: a file over maxFileSizeDownload ("File too big") or a
+            # directory. govbot cannot read it: unreadable, with the reason, not a failed
+            # job (gerrit-fidelity #9).
+            LOG.warning("%s at %s is unreadable: %s", relpath, self._where(), exc)
+            with self._lock:
+                self._cache[path] = None
+            raise FileNotFoundError(f"{relpath} at {self._where()}: unreadable ({exc})") from None
         with self._lock:
             self._cache[path] = data
         return data
@@ -331,14 +345,22 @@ def change_specs(
     spec ``$ref``s other files). A failing mirror falls back to REST, with a warning."""
     rev = _revision(client, change_info, revision)
     label = change_info.number
-    files = client.files(change_info, rev.sha, parent=1)
+    # A root commit has no parent 1: Gerrit answers 400 to parent=1 (gerrit-fidelity #1).
+    root = rev.commit is not None and not rev.commit.parents
+    files = _changed_files(client, change_info, rev.sha, root=root)
+    if files is None:
+        root, files = True, client.files(change_info, rev.sha)
     changed = {path: info for path, info in files.items() if not info.is_magic}
     specs = tuple(select_specs((_changed_file(info) for info in changed.values()), globs))
     specs = tuple(sorted(specs, key=lambda c: c.path))
     ref = rev.ref or change_ref(change_info.number, rev.number)
     parent = rev.commit.parents[0].commit if rev.commit and rev.commit.parents else None
     head: Reader = RevisionReader(client, change_info, rev.sha, parent=False)
-    base: Reader = RevisionReader(client, change_info, rev.sha, parent=True)
+    base: Reader = (
+        EmptyReader() if root else RevisionReader(client, change_info, rev.sha, parent=True)
+    )
+    if root:
+        LOG.info("change=%s ps=%s is a root commit: every file is new", label, rev.number)
     source: Literal["rest", "git"] = "rest"
     notes: list[str] = []
     if mirror is not None and specs and _refers_to_other_files(specs, head, base):
@@ -381,6 +403,21 @@ def change_specs(
         parent=parent,
         notes=tuple(notes),
     )
+
+
+def _changed_files(
+    client: GerritClient, change_info: ChangeInfo, sha: str, *, root: bool
+) -> dict[str, FileInfo] | None:
+    """Files changed against the first parent; None when the commit turns out to have no
+    parent (a root commit whose commit info was not at hand)."""
+    if root:
+        return client.files(change_info, sha)
+    try:
+        return client.files(change_info, sha, parent=1)
+    except GerritBadRequest as exc:
+        if "parent" not in str(exc).lower():
+            raise
+        return None
 
 
 def _revision(

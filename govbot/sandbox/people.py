@@ -161,6 +161,8 @@ def apply_reviewers(
     role: str,
     by: int,
     stamp: datetime,
+    *,
+    auto_attention: bool = True,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {"input": text}
     changed = []
@@ -173,7 +175,9 @@ def apply_reviewers(
             continue
         if change.reviewers.get(account.id) == role:
             continue
-        set_reviewer(state, change, account.id, role, by, stamp, explicit=True)
+        set_reviewer(
+            state, change, account.id, role, by, stamp, explicit=True, auto_attention=auto_attention
+        )
         changed.append(account.id)
     key = {"REVIEWER": "reviewers", "CC": "ccs", "REMOVED": "removed"}[role]
     result[key] = changed
@@ -189,11 +193,14 @@ def set_reviewer(
     stamp: datetime,
     *,
     explicit: bool = False,
+    auto_attention: bool = True,
 ) -> None:
     change.reviewers[account_id] = role
     change.reviewer_updates.append(ReviewerUpdate(stamp, by, account_id, role))
     if role == "REVIEWER":
-        if account_id != by:
+        # Gerrit's automatic rule (a new reviewer needs to act), unless the caller asked
+        # to ignore the automatic rules or the change is WIP (user-attention-set.txt).
+        if account_id != by and auto_attention and not change.wip:
             attention_add(
                 state,
                 change,
@@ -280,8 +287,12 @@ def attention_add(
         or account.id in change.reviewers
         or any(ps.uploader == account.id for ps in change.patch_sets)
     )
+    if not involved and not quiet:
+        # POST /attention refuses users with no role on the change (AttentionSetUtil);
+        # only set-review's add_to_attention_set ignores them (gerrit-fidelity #15).
+        raise RestError(400, f"{account.username} doesn't have a role on this change")
     if not involved or account.id in change.attention:
-        return  # Gerrit ignores both silently
+        return  # set-review ignores both silently
     change.attention[account.id] = AttentionEntry(
         account.id, stamp, reason, by if by != account.id else None
     )

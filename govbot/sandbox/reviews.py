@@ -131,7 +131,15 @@ def post_review(
         for item, (targets, group) in resolved:
             role = item.get("state") or "REVIEWER"
             result["reviewers"][str(item["reviewer"])] = apply_reviewers(
-                state, change, str(item["reviewer"]), targets, group, role, account_id, stamp
+                state,
+                change,
+                str(item["reviewer"]),
+                targets,
+                group,
+                role,
+                account_id,
+                stamp,
+                auto_attention=not review.get("ignore_automatic_attention_set_rules"),
             )
     for user, reason in to_attend:
         attention_add(state, change, user, reason, account_id, stamp, quiet=True)

@@ -217,7 +217,7 @@ def glob_to_gerrit_regex(glob: str) -> str:
     """One policy glob as a regex both Gerrit (Lucene automaton) and Python accept.
 
     Whole-path match, no anchors, no ``(?:``: ``api-specs/**/*.yaml`` becomes
-    ``api-specs/(.*/)?[^/]*\\.yaml``.
+    ``api-specs/(.*/)?[^/]*[.]yaml``.
     """
     out: list[str] = []
     i = 0
@@ -242,7 +242,10 @@ def glob_to_gerrit_regex(glob: str) -> str:
             out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
             i = end
         elif c in _REGEX_SPECIAL:
-            out.append("\\" + c)
+            # A one-character class, not a backslash: inside a quoted query value
+            # Gerrit's lexer eats backslashes before Lucene sees the regex
+            # (gerrit-fidelity #3); ``[.]`` means a dot to Lucene and Python alike.
+            out.append("[" + c + "]" if c not in "^]\\" else "\\" + c)
         else:
             out.append(c)
         i += 1
@@ -406,7 +409,11 @@ def _poll_watch(
     query = build_query(project, branch, files=files, **options)  # type: ignore[arg-type]
     while True:
         try:
-            changes, more = client.query(query, limit=size, start=start)
+            # CURRENT_REVISION: before 3.10 ChangeInfo has no current_revision_number, and
+            # the "reviewed at this patch set" skip needs it (gerrit-fidelity #7).
+            changes, more = client.query(
+                query, options=("CURRENT_REVISION",), limit=size, start=start
+            )
         except GerritBadRequest:
             if files is None or start:
                 raise

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -115,6 +115,9 @@ def metrics() -> Response:
     if state.registry is None:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(DatabaseCollector(state.engine))
+        # In-process collectors (the stream-events listener's) that `govbot serve` adds.
+        for collector in current_app.extensions.get("govbot.collectors", ()):
+            registry.register(collector)
         state.registry = registry
     response = Response(generate_latest(state.registry))
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
