@@ -476,11 +476,11 @@ class _Request:
             groups = {
                 g.name: render.group_info(self.sb, g)
                 for g in sorted(self.sb.groups.values(), key=lambda g: g.name)
-                if g.visible_to_all or self.viewer is not None
+                if self._can_see_group(g)
             }
             return self.json(groups)
         group = self.sb.find_group(s[1])
-        if group is None or (not group.visible_to_all and self.viewer is None):
+        if group is None or not self._can_see_group(group):
             raise not_found(s[1])
         if len(s) == 2:
             members = "MEMBERS" in self.params.get("o", [])
@@ -490,6 +490,16 @@ class _Request:
             members = self.sb.group_members(group, recursive=recursive)
             return self.json([render.account(self.sb, a.id, True) for a in members])
         raise not_found("/".join(s))
+
+    def _can_see_group(self, group: Any) -> bool:
+        """GroupControl.isVisible: visible to all, or the caller is a member or an
+        administrator (gerrit-fidelity #10); any other group is a 404."""
+        if group.visible_to_all:
+            return True
+        viewer = self.viewer
+        return viewer is not None and (
+            self.sb.is_admin(viewer) or any(a.id == viewer for a in self.sb.group_members(group))
+        )
 
     # -- /projects ------------------------------------------------------------------------
 
