@@ -72,7 +72,7 @@ class Settings:
     gerrit_ssh_keepalive: float = 15.0  # seconds between SSH keepalives
     # Seconds an event's work item waits before the worker reads the change, so that
     # Gerrit's index and replicas have caught up with the event.
-    gerrit_event_settle: float = 2.0
+    gerrit_event_settle: float = 0.5
     poll_interval: float = 60.0  # seconds between reconciliation polls
     worker_interval: float = 5.0  # seconds between queue checks (the webhook wakes it sooner)
     worker_id: str = ""  # default: host:pid:nonce, unique per process
