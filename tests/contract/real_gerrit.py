@@ -108,6 +108,8 @@ class RealGerrit:
     def add_group(self, name: str, members: list[str], *, visible: bool = True) -> None:
         self.rest("PUT", f"groups/{name}", json={"visible_to_all": visible})
         self.rest("POST", f"groups/{name}/members", json={"members": members})
+        # Gerrit makes the creator a member: take the admin out again.
+        self.rest("POST", f"groups/{name}/members.delete", json={"members": [ADMIN[0]]})
 
     def add_project(self, name: str) -> None:
         quoted = requests.utils.quote(name, safe="")
