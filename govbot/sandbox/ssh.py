@@ -94,13 +94,16 @@ class _Listener:
 
 
 def _refuse(channel: paramiko.Channel, message: str) -> None:
-    """Answer a command the sandbox does not serve as Gerrit does: stderr, exit 1, close."""
+    """Answer a command the sandbox does not serve as Gerrit does: stderr, exit 1, EOF.
+
+    The channel is left for the client to close: paramiko sends the exec request's reply
+    after this thread starts, and a close overtaking it would fail the client's request.
+    """
     try:
         channel.sendall_stderr(message.encode())
         channel.send_exit_status(1)
+        channel.shutdown_write()
     except (OSError, EOFError, paramiko.SSHException):
-        pass
-    finally:
         channel.close()
 
 

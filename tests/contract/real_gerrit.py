@@ -150,12 +150,12 @@ def start(site: Path, java: str = "java") -> RealGerrit:
     ):
         subprocess.run(["git", "config", "-f", str(config), key, value], check=True)
     began = time.monotonic()
-    log = (site / "daemon.log").open("wb")
-    process = subprocess.Popen(
-        [*launcher, "daemon", "--headless", "--console-log", "-d", str(site)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (site / "daemon.log").open("wb") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [*launcher, "daemon", "--headless", "--console-log", "-d", str(site)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{http}/"
     while True:
         if process.poll() is not None:
