@@ -1019,8 +1019,9 @@ def _web_server(app: Any, host: str, port: int) -> WebServer:
         ) from None
 
 
-def _check_gerrit(client: GerritClient) -> None:
-    """Say which Gerrit govbot talks to; refused credentials stop here, an outage does not."""
+def _check_gerrit(client: GerritClient) -> bool:
+    """Say which Gerrit govbot talks to; refused credentials stop here, an outage does not
+    (False: not reachable now)."""
     from govbot.gerrit.client import GerritAuthError
 
     try:
@@ -1029,8 +1030,9 @@ def _check_gerrit(client: GerritClient) -> None:
         raise
     except GerritError as exc:
         LOG.warning("Gerrit not reachable now (%s); intake retries on its own", exc)
-        return
+        return False
     LOG.info("Gerrit %s at %s as %s", version, client.url, client.username or "anonymous")
+    return True
 
 
 @cli.command()
@@ -1050,6 +1052,7 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
     its JSON API, /metrics, /healthz) on GOVBOT_WEB_HOST:GOVBOT_WEB_PORT (127.0.0.1:8080).
     """
     from govbot.jobs import Jobs
+    from govbot.services.preflight import log_group_problems
     from govbot.settings import redact_url
     from govbot.web import create_app
 
@@ -1063,7 +1066,8 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
     client = _gerrit_client(settings)
     engine = _open_database(settings, migrate=not no_migrate)
     try:
-        _check_gerrit(client)
+        if _check_gerrit(client):
+            log_group_problems(client, policy, settings.watched)
         jobs = Jobs(settings, engine, client, policy)
         app = create_app(
             settings, engine, wake=jobs.wake, bot_username=client.username, policy=policy

@@ -9,6 +9,13 @@ both sides?" for the review pipeline:
   the policy's spec globs with the rules of :func:`govbot.sources.select_specs`;
 * the **head** reader reads the patch set, the **base** reader its first parent. Both
   implement the loader's ``Reader``, so ``$ref``s to other files resolve at the right side.
+* a **root commit** has no parent 1 (Gerrit answers 400 to ``parent=1``): its files are
+  listed against nothing and its base is empty (gerrit-fidelity #1);
+* on a **merge commit** Gerrit checks every inline comment's path, on either side, against
+  the files changed against its default base, the auto-merge (a comment elsewhere fails
+  the whole review with 400 "file ... not found in revision"), so
+  :attr:`ChangeSpecs.changed` keeps only those; findings about the other files go in the
+  summary (gerrit-fidelity #2).
 
 Two kinds of reader: :class:`RevisionReader` (REST ``/content``, one call per file,
 cached) and the :class:`~govbot.sources.GitReader` of a per-project bare
@@ -35,6 +42,7 @@ import git
 
 from govbot.errors import GerritError
 from govbot.gerrit.client import (
+    ChangeRef,
     GerritBadRequest,
     GerritClient,
     GerritNotFound,
@@ -309,7 +317,10 @@ class ChangeSpecs:
     patch_set: int
     ref: str  # refs/changes/NN/N/P
     files: tuple[ChangedFile, ...]  # the changed specs, by path
-    changed: Mapping[str, FileInfo]  # every file the patch set changed (no magic files)
+    # The files inline comments may go on: every file the patch set changed against its
+    # first parent (no magic files); on a merge, only those also changed against the
+    # auto-merge, the files Gerrit accepts comments on.
+    changed: Mapping[str, FileInfo]
     head: Reader  # the patch set
     base: Reader  # its first parent
     source: Literal["rest", "git"] = "rest"
@@ -347,11 +358,22 @@ def change_specs(
     label = change_info.number
     # A root commit has no parent 1: Gerrit answers 400 to parent=1 (gerrit-fidelity #1).
     root = rev.commit is not None and not rev.commit.parents
-    files = _changed_files(client, change_info, rev.sha, root=root)
+    files = changed_files(client, change_info, rev.sha, root=root)
     if files is None:
         root, files = True, client.files(change_info, rev.sha)
     changed = {path: info for path, info in files.items() if not info.is_magic}
     specs = tuple(select_specs((_changed_file(info) for info in changed.values()), globs))
+    if rev.commit is not None and len(rev.commit.parents) > 1:
+        listed = len(changed)
+        changed = commentable_files(client, change_info, rev, changed)
+        LOG.info(
+            "change=%s ps=%s is a merge: inline comments only on the %d of %d files it "
+            "changes against the auto-merge",
+            label,
+            rev.number,
+            len(changed),
+            listed,
+        )
     specs = tuple(sorted(specs, key=lambda c: c.path))
     ref = rev.ref or change_ref(change_info.number, rev.number)
     parent = rev.commit.parents[0].commit if rev.commit and rev.commit.parents else None
@@ -405,11 +427,12 @@ def change_specs(
     )
 
 
-def _changed_files(
-    client: GerritClient, change_info: ChangeInfo, sha: str, *, root: bool
+def changed_files(
+    client: GerritClient, change_info: ChangeRef, sha: str, *, root: bool = False
 ) -> dict[str, FileInfo] | None:
-    """Files changed against the first parent; None when the commit turns out to have no
-    parent (a root commit whose commit info was not at hand)."""
+    """Files changed against the first parent (``root``: against nothing); None when the
+    commit turns out to have no parent (a root commit whose commit info was not at hand:
+    Gerrit answers 400 "invalid parent number")."""
     if root:
         return client.files(change_info, sha)
     try:
@@ -418,6 +441,33 @@ def _changed_files(
         if "parent" not in str(exc).lower():
             raise
         return None
+
+
+def first_parent_files(
+    client: GerritClient, change: ChangeRef, revision: str | RevisionInfo
+) -> dict[str, FileInfo]:
+    """Every file ``revision`` changed against its first parent (against nothing when it
+    is a root commit), magic files included. Given a RevisionInfo with its commit, a root
+    commit is listed at once, without the 400 that ``parent=1`` gets."""
+    sha = revision if isinstance(revision, str) else revision.sha
+    commit = None if isinstance(revision, str) else revision.commit
+    files = changed_files(client, change, sha, root=commit is not None and not commit.parents)
+    return files if files is not None else client.files(change, sha)
+
+
+def commentable_files(
+    client: GerritClient,
+    change: ChangeRef,
+    revision: RevisionInfo,
+    files: Mapping[str, FileInfo],
+) -> dict[str, FileInfo]:
+    """The entries of ``files`` (listed against parent 1) that may carry inline comments:
+    all of them, except on a merge, where Gerrit takes comments only on the files changed
+    against the auto-merge (and its magic files)."""
+    if revision.commit is None or len(revision.commit.parents) < 2:
+        return dict(files)
+    merged = client.files(change, revision.sha)
+    return {path: info for path, info in files.items() if path in merged}
 
 
 def _revision(

@@ -121,6 +121,18 @@ def post_review(
                 set_reviewer(state, change, account_id, role, account_id, stamp)
         if not review.get("ignore_automatic_attention_set_rules"):
             _reply_attention(state, change, account_id, delta, stamp)
+    elif (
+        account_id != change.owner
+        and account_id not in change.reviewers
+        and (
+            resolved
+            or review.get("add_to_attention_set")
+            or review.get("remove_from_attention_set")
+        )
+    ):
+        # Real Gerrit CCs the caller of a set-review that only adds reviewers or changes
+        # the attention set, too (tests/contract: the reviewer-and-attention case).
+        set_reviewer(state, change, account_id, "CC", account_id, stamp)
     if review.get("ready") and change.wip:
         change_wip_state(state, change, False, account_id, stamp)
         result["ready"] = True

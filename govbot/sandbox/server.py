@@ -726,9 +726,17 @@ class _Request:
             tree = ps.parent_files if parent else ps.files
             if parent and parent != "1":
                 raise RestError(400, f"invalid parent number: {parent}")
+            if path not in tree and any(p.startswith(path.rstrip("/") + "/") for p in tree):
+                raise RestError(400, "cannot retrieve content of directories")
             if path not in tree:
                 raise not_found(path)
             data = tree[path]
+            limit = self.sb.max_file_size_download
+            if limit > 0 and len(data) > limit:
+                raise RestError(
+                    400,
+                    f"File too big. File size: {len(data)} bytes. Max file size: {limit} bytes.",
+                )
         accept = (self.headers.get("Accept") or "").strip()
         if accept == "application/json":
             # Gerrit answers a JSON string when the client asks for exactly JSON.

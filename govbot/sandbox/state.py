@@ -64,6 +64,7 @@ class GerritState:
         reject_outdated_votes: bool = False,
         query_limit: int = 500,
         comment_size_limit: int = 16384,
+        max_file_size_download: int = 0,
         version: str = "3.13.1",
     ) -> None:
         self.root = root
@@ -76,6 +77,8 @@ class GerritState:
         self.reject_outdated_votes = reject_outdated_votes
         self.query_limit = query_limit
         self.comment_size_limit = comment_size_limit
+        # change.maxFileSizeDownload: /content refuses bigger files with 400 (0: no limit).
+        self.max_file_size_download = max_file_size_download
         self.version = version
         self.web_url = "http://127.0.0.1/"
         self.lock = threading.RLock()

@@ -878,9 +878,9 @@ def _index_merged_one(
                 docs_base=docs_base,
             )
         else:
-            from govbot.gerrit.sources import RevisionReader
+            from govbot.gerrit.sources import RevisionReader, first_parent_files
 
-            changed = client.files(change.number, revision, parent=1)
+            changed = first_parent_files(client, change.number, revision)
             paths = [p for p in changed if not p.startswith("/")]
             specs = [p for p in paths if policy.is_spec(p)]
             design = BlueprintConfig.from_policy(policy)
