@@ -49,7 +49,7 @@ from govbot.gerrit.client import (
     change_label,
     redact_url,
 )
-from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo
+from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo, strip_xssi
 from govbot.openapi.load import Reader
 from govbot.sources import ChangedFile, GitReader, select_specs
 
@@ -69,6 +69,16 @@ class MirrorError(GerritError):
 
 
 # --- readers -------------------------------------------------------------------------------
+
+
+class Unreadable(FileNotFoundError):
+    """A file Gerrit will not send over REST: ``/content`` answered 400 ("File too big"
+    over ``change.maxFileSizeDownload``, or a directory) (gerrit-fidelity #9). ``reason``
+    is Gerrit's answer."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class RevisionReader:
@@ -115,7 +125,10 @@ class RevisionReader:
             LOG.warning("%s at %s is unreadable: %s", relpath, self._where(), exc)
             with self._lock:
                 self._cache[path] = None
-            raise FileNotFoundError(f"{relpath} at {self._where()}: unreadable ({exc})") from None
+            reason = (strip_xssi(exc.body).strip() or str(exc)).splitlines()[0]
+            raise Unreadable(
+                f"{relpath} at {self._where()}: unreadable ({reason})", reason
+            ) from None
         with self._lock:
             self._cache[path] = data
         return data
@@ -385,7 +398,8 @@ def change_specs(
         LOG.info("change=%s ps=%s is a root commit: every file is new", label, rev.number)
     source: Literal["rest", "git"] = "rest"
     notes: list[str] = []
-    if mirror is not None and specs and _refers_to_other_files(specs, head, base):
+    refers, unreadable = _survey(specs, head, base) if specs else (False, {})
+    if mirror is not None and (refers or unreadable):
         try:
             git_head = mirror.fetch(
                 change_info.project, ref, branch=change_info.branch, commit=rev.sha
@@ -404,6 +418,12 @@ def change_specs(
             head = git_head
             base = GitReader(git_head.repo, parent) if parent else EmptyReader()
             source = "git"
+            unreadable = {}  # git has no download limit
+    if unreadable:
+        # Not a failed review: the specs Gerrit will not send are left out, with a note.
+        specs = tuple(c for c in specs if c.path not in unreadable)
+        for path, reason in sorted(unreadable.items()):
+            notes.append(f"{path} not checked: Gerrit would not send it ({reason})")
     LOG.info(
         "change=%s ps=%s: %d of %d changed files are specs; read via %s",
         label,
@@ -511,16 +531,23 @@ def _changed_file(info: FileInfo) -> ChangedFile:
     return ChangedFile("M", info.path, info.path)  # M, W (rewritten)
 
 
-def _refers_to_other_files(specs: Sequence[ChangedFile], head: Reader, base: Reader) -> bool:
-    """Read each changed spec (both sides; REST reads are cached for the loader)."""
+def _survey(
+    specs: Sequence[ChangedFile], head: Reader, base: Reader
+) -> tuple[bool, dict[str, str]]:
+    """Read each changed spec, both sides (REST reads are cached for the loader): whether
+    one refers to other files, and the specs Gerrit will not send (path -> why)."""
+    refers = False
+    unreadable: dict[str, str] = {}
     for item in specs:
         for reader, path in ((head, item.new_path), (base, item.old_path)):
             if path is None:
                 continue
             try:
                 data = reader.read(path)
+            except Unreadable as exc:
+                unreadable[item.path] = exc.reason
+                continue
             except FileNotFoundError:
                 continue
-            if has_external_refs(data):
-                return True
-    return False
+            refers = refers or has_external_refs(data)
+    return refers, unreadable

@@ -21,7 +21,7 @@ from govbot.gerrit.client import (
     GerritNotFound,
 )
 from govbot.gerrit.model import ChangeInfo, GerritEvent
-from govbot.gerrit.sources import RevisionReader, change_ref
+from govbot.gerrit.sources import RevisionReader, change_ref, change_specs
 from govbot.services.intake import build_query, file_filter
 from govbot.services.preflight import group_problems
 from govbot.services.stream import COMMAND, connect
@@ -197,6 +197,12 @@ def test_content_gerrit_will_not_give_is_unreadable_not_an_error(gerrit_server: 
         with pytest.raises(FileNotFoundError, match=r"unreadable.*director"):
             reader.read("api-specs")
         assert reader.read(SPEC).startswith(b"openapi")
+        # The review leaves such a spec out, with a note, and checks the others.
+        edited = gerrit_server.upload({"api-specs/big.yaml": big, SPEC: SPEC_TEXT + "# x\n"})
+        specs = change_specs(client, client.change(edited), globs=("api-specs/**/*.yaml",))
+    assert [c.path for c in specs.files] == [SPEC]
+    assert len(specs.notes) == 1 and "api-specs/big.yaml not checked" in specs.notes[0]
+    assert "too big" in specs.notes[0]
 
 
 # --- reviews, reviewers, attention ----------------------------------------------------------

@@ -159,9 +159,11 @@ def test_cross_file_refs_also_resolve_over_rest(gerrit: Sandbox, client: GerritC
         owner="alice",
     )
     info = client.change(change.number, options=["CURRENT_REVISION"])
+    gerrit.clear_requests()
+    # change_specs reads the changed spec on both sides (is it readable? does it refer to
+    # other files?); the loader finds those reads cached.
     specs = change_specs(client, info, globs=DEFAULT_SPEC_GLOBS)
     assert specs.source == "rest"
-    gerrit.clear_requests()
     for side in (specs.head, specs.base):
         spec = load_spec(COMPUTE, reader=side, validate=False)
         assert spec.ok and COMMON in spec.documents
@@ -231,6 +233,9 @@ class FilesOnly:
     ) -> dict[str, FileInfo]:
         self.calls.append((revision, parent))
         return dict(self._files)
+
+    def content(self, change: Any, revision: str, path: str, *, parent: bool = False) -> bytes:
+        raise GerritNotFound(f"{path}: this stand-in has no contents", status=404)
 
 
 def test_renames_copies_and_magic_files() -> None:
