@@ -16,17 +16,24 @@ members; projects ``demo/api`` (the small world's two specs and README, with an
 
 from __future__ import annotations
 
+import email
 import os
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Sink
 from gerrit_support import HUMANS, OLD_SPEC, PROJECT, SPEC, SPEC_TEXT, TC, small_world
-from real_gerrit import ADMIN, MAX_FILE_SIZE_DOWNLOAD, RealGerrit, Workspace, start
+from real_gerrit import ADMIN, MAX_FILE_SIZE_DOWNLOAD, RealGerrit, Workspace, free_port, start
 
 from govbot.gerrit.client import GerritClient
 from govbot.sandbox import Sandbox, lifecycle, people
@@ -78,14 +85,52 @@ def password(user: str) -> str:
     return {BOT_USERNAME: BOT_PASSWORD, ADMIN[0]: ADMIN[1]}.get(user, f"{user}-pw")
 
 
+@dataclass(frozen=True)
+class Mail:
+    """One email the real Gerrit sent: its envelope recipients and the message."""
+
+    recipients: tuple[str, ...]
+    message: EmailMessage
+
+    @property
+    def change(self) -> str | None:
+        return self.message.get("X-Gerrit-Change-Number")
+
+    @property
+    def text(self) -> str:
+        body = self.message.get_body(preferencelist=("plain", "html"))
+        return str(body.get_content()) if body is not None else ""
+
+
+class Inbox(Sink):
+    """The real Gerrit's mail server (aiosmtpd): what it was sent, in order."""
+
+    def __init__(self) -> None:
+        self.mails: list[Mail] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email_policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.mails.append(Mail(tuple(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def about(self, number: int) -> list[Mail]:
+        """The emails about change ``number``, in the order they arrived."""
+        with self.lock:
+            return [m for m in self.mails if m.change == str(number)]
+
+
 @dataclass
 class RealWorld:
-    """The running real Gerrit, the bot's SSH files, and a scratch directory."""
+    """The running real Gerrit, its mail, the bot's SSH files, and a scratch directory."""
 
     gerrit: RealGerrit
     key_file: Path
     known_hosts: Path
     scratch: Path
+    inbox: Inbox
     bot_id: int = 0
 
     def workspace(self, project: str = PROJECT, user: str = "alice") -> Workspace:
@@ -102,15 +147,28 @@ def real_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealWorld]:
         if _required():
             pytest.fail(message)
         pytest.skip(message)
-    gerrit = start(tmp_path_factory.mktemp("gerrit-site"), java)
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    # One sending thread: emails leave in the order Gerrit queued them.
+    mail = {
+        "sendemail.enable": "true",
+        "sendemail.smtpServer": "127.0.0.1",
+        "sendemail.smtpServerPort": str(smtp.port),
+        "sendemail.threadPoolSize": "1",
+    }
     try:
-        print(f"\nreal Gerrit {gerrit.url} ready in {gerrit.started_in:.1f}s")
-        yield _populate(gerrit, tmp_path_factory.mktemp("gerrit-world"))
+        gerrit = start(tmp_path_factory.mktemp("gerrit-site"), java, mail)
+        try:
+            print(f"\nreal Gerrit {gerrit.url} ready in {gerrit.started_in:.1f}s")
+            yield _populate(gerrit, tmp_path_factory.mktemp("gerrit-world"), inbox)
+        finally:
+            gerrit.stop()
     finally:
-        gerrit.stop()
+        smtp.stop()
 
 
-def _populate(gerrit: RealGerrit, scratch: Path) -> RealWorld:
+def _populate(gerrit: RealGerrit, scratch: Path, inbox: Inbox) -> RealWorld:
     key = new_key()
     key_file, known_hosts = scratch / "id_bot", scratch / "known_hosts"
     key.write(key_file)
@@ -122,7 +180,7 @@ def _populate(gerrit: RealGerrit, scratch: Path) -> RealWorld:
     gerrit.add_group("technical-committee", list(TC))
     gerrit.add_group("api-core", ["dave"])
     gerrit.add_group("hidden-core", ["ana"], visible=False)
-    world = RealWorld(gerrit, key_file, known_hosts, scratch)
+    world = RealWorld(gerrit, key_file, known_hosts, scratch, inbox)
     gerrit.add_project(PROJECT)
     admin = world.workspace(PROJECT, "admin")
     files = {SPEC: SPEC_TEXT, OLD_SPEC: SPEC_TEXT, "README.rst": "Pets\n"}

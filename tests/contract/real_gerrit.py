@@ -158,9 +158,9 @@ class RealGerrit:
             self.process.wait(10)
 
 
-def start(site: Path, java: str = "java", config: Mapping[str, str] | None = None) -> RealGerrit:
+def start(site: Path, java: str = "java", overrides: Mapping[str, str] | None = None) -> RealGerrit:
     """Init a throw-away site under ``site`` and start the daemon; wait until it answers.
-    ``config``: gerrit.config settings over the tests' (``section.key`` -> value)."""
+    ``overrides``: gerrit.config settings over the tests' (``section.key`` -> value)."""
     jars = fetch_jars(cache_dir())
     classpath = os.pathsep.join(str(j) for j in jars)
     launcher = [java, "-Xmx1g", "-cp", classpath, "com.google.gerrit.launcher.GerritLauncher"]
@@ -180,7 +180,7 @@ def start(site: Path, java: str = "java", config: Mapping[str, str] | None = Non
         ("index.batchThreads", "1"),
         # /content refuses bigger files with 400 (gerrit-fidelity #9); specs stay far below.
         ("change.maxFileSizeDownload", str(MAX_FILE_SIZE_DOWNLOAD)),
-        *(config or {}).items(),
+        *(overrides or {}).items(),
     ):
         subprocess.run(["git", "config", "-f", str(config), key, value], check=True)
     began = time.monotonic()

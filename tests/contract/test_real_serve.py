@@ -353,7 +353,8 @@ def test_escalation_adds_a_tc_member_with_attention_in_one_write(
     real_world: RealWorld, tmp_path: Path
 ) -> None:
     """A change waiting three days (the clock moved, not the change) gets a TC member as
-    CC and in the attention set, read back over REST, with one write and no message."""
+    CC and in the attention set, read back over REST, with one write: one email (Gerrit's
+    mail, caught by a real SMTP server), no message (gerrit-fidelity #4)."""
     projects = _projects(real_world)
     number = real_world.workspace(projects.api).upload({SPEC: SPEC_V2}, "Waiting").number
     database = f"sqlite:///{tmp_path / 'esc.db'}"
@@ -362,14 +363,25 @@ def test_escalation_adds_a_tc_member_with_attention_in_one_write(
     policy = load_policy(REPO / "policies")
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
     options = ("DETAILED_LABELS", "DETAILED_ACCOUNTS", "MESSAGES")
+    inbox = real_world.inbox
     try:
         with GerritClient(real_world.gerrit.url, *BOT, timeout=60) as client:
             before = client.change(number, options=options)
+            mailed = len(inbox.about(number))
             report = escalate(client, engine, policy, later, watched=[(projects.api, None)])
             after = client.change(number, options=options)
             again = escalate(client, engine, policy, later, watched=[(projects.api, None)])
+        # Gerrit mails from one thread, in order: once alice's comment is mailed, every
+        # email the escalation caused has been sent.
+        with GerritClient(real_world.gerrit.url, "alice", "alice-pw", timeout=60) as alice:
+            alice.review(number, "current", {"message": "sentinel", "notify": "ALL"})
+        wait_for(
+            lambda: any("sentinel" in m.text for m in inbox.about(number)[mailed:]),
+            "alice's comment mailed",
+        )
     finally:
         engine.dispose()
+    escalation_mails = [m for m in inbox.about(number)[mailed:] if "sentinel" not in m.text]
     assert [(a.assessment.number, a.action) for a in report.actions] == [(number, "escalate")]
     assert list(report.errors) == [] and list(again.actions) == []  # once, not every pass
     # Gerrit CCs the caller of the set-review (the bot) as well.
@@ -378,6 +390,9 @@ def test_escalation_adds_a_tc_member_with_attention_in_one_write(
     member = cc[0]
     entry: Any = after.attention_set[member.account_id]  # type: ignore[index]
     assert "waiting for review since" in (entry.reason or "")
+    # One email for the whole escalation (not one per write), and the member gets it.
+    assert len(escalation_mails) == 1, [m.message["Subject"] for m in escalation_mails]
+    assert f"{member.username}@example.org" in escalation_mails[0].recipients
     # No comment (the policy's action.comment is off): no message of govbot's.
     assert [m for m in after.messages if m.author and m.author.username == BOT[0]] == []
     assert before.reviewers.get("CC", ()) == ()

@@ -328,3 +328,19 @@ def test_the_poll_queues_what_the_spec_review_needs(
     assert {api_path.number, flagged.number, design.number} <= set(result.queued)
     assert neither.number not in result.queued
     assert result.queries == len(settings.gerrit_projects)  # still one query per project
+
+
+def test_the_poll_knows_the_patch_set_on_a_server_before_3_10(
+    gerrit, client, db_engine, settings, policy, now
+):
+    """gerrit-fidelity #7: ``current_revision_number`` exists from 3.10 only; the poll asks
+    for CURRENT_REVISION, so the patch set is known (and a reviewed one skipped) anyway."""
+    gerrit.version = "3.9.5"
+    poll_once(client, db_engine, settings, policy, now)
+    polls = [r for r in gerrit.requests if r.method == "GET" and r.path == "/a/changes/"]
+    assert polls and all("o=CURRENT_REVISION" in r.query for r in polls)
+    with session_scope(db_engine) as session:
+        payloads = session.scalars(select(WorkItem.payload)).all()
+    assert payloads and all(isinstance(p["patch_set"], int) for p in payloads)
+    raw = client._json("get", "changes/1", params={"o": ["CURRENT_REVISION"]})
+    assert "current_revision_number" not in raw  # the sandbox answers as 3.9 does
