@@ -661,8 +661,9 @@ def _act(
     }
     reason = _attention_reason(stage, assessment, previous)
     # One set-review call carries the reviewer, the attention set and the comment, with
-    # an explicit notify: one email and one NoteDb update, not four (gerrit-fidelity #4).
-    review: dict[str, Any] = {"tag": TAG, "notify": "OWNER_REVIEWERS"}
+    # an explicit notify (:func:`_notify`): one email and one NoteDb update, not four
+    # (gerrit-fidelity #4).
+    review: dict[str, Any] = {"tag": TAG, "notify": "NONE"}
     if member.account_id in on_change:
         steps["reviewer"] = "already on the change"
     else:
@@ -700,10 +701,29 @@ def _act(
             review["message"] = text
             steps["comment"] = "posted"
     if len(review) > 2:
+        review["notify"], details = _notify(review, member)
+        if details:
+            review["notify_details"] = details
         # The bot's own reply must not move the attention set beyond what it asks for.
         review["ignore_automatic_attention_set_rules"] = True
         client.review(change, "current", review)
     return steps, reason
+
+
+def _notify(review: Mapping[str, Any], member: AccountInfo) -> tuple[str, dict[str, Any]]:
+    """Who Gerrit mails about one escalation write: one email, never none for a member
+    just added (real Gerrit 3.10, tests/contract/test_real_serve.py):
+
+    * with a comment: the owner and the reviewers, the new CC included (one email);
+    * a member added without a comment: that member only (``notify_details``); Gerrit
+      mails a new CC under OWNER_REVIEWERS only when a message comes with it;
+    * only the attention set: nobody (Gerrit mails no attention change on its own).
+    """
+    if "message" in review:
+        return "OWNER_REVIEWERS", {}
+    if "reviewers" in review and member.account_id is not None:
+        return "NONE", {"TO": {"accounts": [member.account_id]}}
+    return "NONE", {}
 
 
 def escalate(
