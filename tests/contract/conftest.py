@@ -293,3 +293,35 @@ def gerrit_server(request: pytest.FixtureRequest) -> Iterator[Server]:
             yield _sandbox_server(sandbox)
         return
     yield _real_server(request.getfixturevalue("real_world"))
+
+
+@dataclass(frozen=True)
+class E2EWorld:
+    """Projects of one test's own (no other test's changes in them)."""
+
+    api: str
+    specs: str
+    root: str
+
+
+def new_projects(world: RealWorld) -> E2EWorld:
+    """``e2e-<n>/api`` (the pets spec, the API-Review label), its ``-specs`` repository (a
+    template) and an empty ``e2e-<n>/root`` (its first commit is a root commit)."""
+    base = f"e2e-{secrets.token_hex(3)}"
+    gerrit = world.gerrit
+    names = E2EWorld(f"{base}/api", f"{base}/api-specs", f"{base}/root")
+    gerrit.add_project(names.api)
+    admin = world.workspace(names.api, "admin")
+    admin.push(admin.commit({SPEC: SPEC_TEXT}, "Pets API")[0], "refs/heads/master")
+    quoted = names.api.replace("/", "%2F")
+    label = {"values": API_REVIEW, "default_value": 0, "function": "NoOp"}
+    gerrit.rest("PUT", f"projects/{quoted}/labels/API-Review", json=label)
+    service_users = gerrit.json("GET", "groups/Service%20Users")["id"]
+    rule = {service_users: {"action": "ALLOW", "min": -1, "max": 1}}
+    grant = {"permissions": {"label-API-Review": {"rules": rule}}}
+    gerrit.rest("POST", f"projects/{quoted}/access", json={"add": {"refs/heads/*": grant}})
+    gerrit.add_project(names.specs)
+    gerrit.rest(
+        "PUT", f"projects/{names.root.replace('/', '%2F')}", json={"create_empty_commit": False}
+    )
+    return names

@@ -13,7 +13,6 @@ import copy
 import datetime as dt
 import os
 import re
-import secrets
 import signal
 import subprocess
 import sys
@@ -21,13 +20,12 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from conftest import API_REVIEW, BOT, RealWorld, wait_for
+from conftest import BOT, E2EWorld, RealWorld, new_projects, wait_for
 from gerrit_support import SPEC, SPEC_TEXT
 from real_gerrit import free_port
 from sqlalchemy import select
@@ -88,38 +86,6 @@ REST API impact
 
 A new GET /pets/{pet_id}.
 """
-
-
-@dataclass(frozen=True)
-class E2EWorld:
-    """The projects one end-to-end test watches (fresh, so no other test's changes)."""
-
-    api: str
-    specs: str
-    root: str
-
-
-def _projects(world: RealWorld) -> E2EWorld:
-    """``e2e-<n>/api`` (the pets spec, the API-Review label), its ``-specs`` repository (a
-    template) and an empty ``e2e-<n>/root`` (its first commit is a root commit)."""
-    base = f"e2e-{secrets.token_hex(3)}"
-    gerrit = world.gerrit
-    names = E2EWorld(f"{base}/api", f"{base}/api-specs", f"{base}/root")
-    gerrit.add_project(names.api)
-    admin = world.workspace(names.api, "admin")
-    admin.push(admin.commit({SPEC: SPEC_TEXT}, "Pets API")[0], "refs/heads/master")
-    quoted = names.api.replace("/", "%2F")
-    label = {"values": API_REVIEW, "default_value": 0, "function": "NoOp"}
-    gerrit.rest("PUT", f"projects/{quoted}/labels/API-Review", json=label)
-    service_users = gerrit.json("GET", "groups/Service%20Users")["id"]
-    rule = {service_users: {"action": "ALLOW", "min": -1, "max": 1}}
-    grant = {"permissions": {"label-API-Review": {"rules": rule}}}
-    gerrit.rest("POST", f"projects/{quoted}/access", json={"add": {"refs/heads/*": grant}})
-    gerrit.add_project(names.specs)
-    gerrit.rest(
-        "PUT", f"projects/{names.root.replace('/', '%2F')}", json={"create_empty_commit": False}
-    )
-    return names
 
 
 @contextlib.contextmanager
@@ -285,7 +251,7 @@ EXPECTED = {
 def test_two_processes_review_each_patch_set_once_from_stream_events(
     real_world: RealWorld, pg_url: str, tmp_path: Path
 ) -> None:
-    projects = _projects(real_world)
+    projects = new_projects(real_world)
     stream = ssh_settings(real_world)
     with (
         serving(real_world, tmp_path, "a", pg_url, projects, **stream) as log_a,
@@ -339,7 +305,7 @@ def test_two_processes_review_each_patch_set_once_from_stream_events(
 
 def test_the_poll_alone_finds_and_reviews_a_change(real_world: RealWorld, tmp_path: Path) -> None:
     """No SSH, no webhook: the reconciliation poll is enough (every second here)."""
-    projects = _projects(real_world)
+    projects = new_projects(real_world)
     database = f"sqlite:///{tmp_path / 'govbot.db'}"
     with serving(real_world, tmp_path, "poll", database, projects, GOVBOT_POLL_INTERVAL="1") as log:
         served_at(log)
@@ -358,7 +324,7 @@ def test_escalation_adds_a_tc_member_with_attention_in_one_write(
     CC and in the attention set, read back over REST, with one write and one email
     (Gerrit's mail, caught by a real SMTP server): to the member, or with the policy's
     comment to the owner and the member (gerrit-fidelity #4)."""
-    projects = _projects(real_world)
+    projects = new_projects(real_world)
     number = real_world.workspace(projects.api).upload({SPEC: SPEC_V2}, "Waiting").number
     database = f"sqlite:///{tmp_path / 'esc.db'}"
     upgrade(database)
