@@ -333,7 +333,12 @@ class StreamListener:
             self.metrics.set_connected(False)
         if not self._stop.is_set():
             status = channel.exit_status if channel.exit_status_ready() else None
-            raise EOFError(f"the stream ended (exit status {status})")
+            # Gerrit says why on stderr (e.g. the account may not stream events).
+            said = channel.recv_stderr(4096) if channel.recv_stderr_ready() else b""
+            why = said.decode("utf-8", errors="replace").strip().splitlines()
+            raise EOFError(
+                f"the stream ended (exit status {status})" + (f": {why[0]}" if why else "")
+            )
 
     def _close(self) -> None:
         with self._lock:

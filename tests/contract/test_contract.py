@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BOT, Server
+from contract_support import BOT, Server
 from gerrit_support import SPEC, SPEC_TEXT
 from real_gerrit import MAX_FILE_SIZE_DOWNLOAD
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from conftest import BOT, RealWorld, wait_for
+from contract_support import BOT, RealWorld, wait_for
 from gerrit_support import SPEC, SPEC_TEXT
 
 import govbot

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import BOT, E2EWorld, RealWorld, new_projects, wait_for
+from contract_support import BOT, E2EWorld, RealWorld, new_projects, wait_for
 from gerrit_support import SPEC, SPEC_TEXT
 from real_gerrit import free_port
 from sqlalchemy import select

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BOT, RealWorld, new_projects, wait_for
+from contract_support import BOT, RealWorld, new_projects, wait_for
 from gerrit_support import PROJECT, SPEC, SPEC_TEXT
 from sqlalchemy import Engine, select
 
@@ -165,7 +165,9 @@ def test_a_connection_gerrit_closes_is_reopened_and_the_poll_reconciles(
         gerrit.rest("POST", f"{members}.delete", json={"members": [BOT[0]]})
         closed = _close_connections(admin, BOT[0])
         assert closed, "no SSH session of the bot to close"
-        wait_for(lambda: listener.metrics.reconnects >= 1, "a reconnect attempt")
+        # Each attempt now is refused by Gerrit, and the log line says why.
+        wait_for(lambda: "not permitted" in listener.last_error, "a refused reconnect")
+        assert "stream ended (exit status 1)" in listener.last_error
         number = (
             real_world.workspace(projects.api)
             .upload({SPEC: SPEC_TEXT + "# down\n"}, "While down")
