@@ -45,7 +45,11 @@ from govbot.db.models import utcnow  # noqa: E402
 from govbot.gerrit.client import GerritClient  # noqa: E402
 from govbot.jobs import Jobs  # noqa: E402
 from govbot.policy import load_policy  # noqa: E402
-from govbot.sandbox import Sandbox  # noqa: E402
+from govbot.sandbox import (  # noqa: E402
+    Sandbox,
+    lifecycle,
+    people,
+)
 from govbot.sandbox.seed import BOT_PASSWORD, BOT_USERNAME, DEMO_LABELS  # noqa: E402
 from govbot.services.intake import PollResult, poll_once  # noqa: E402
 from govbot.settings import Settings  # noqa: E402
@@ -64,9 +68,9 @@ WEEK = dt.timedelta(days=7)
 def seed(sandbox: Sandbox, changes: int, share: float, spec: str) -> list[int]:
     """The project and its open changes; the numbers of those that edit the spec."""
     sandbox.seed("empty")
-    sandbox.add_account("alice", "Alice", password="alice-pw")
-    sandbox.add_project(
-        PROJECT, {SPEC_PATH: spec, "src/main.py": "print('hi')\n"}, labels=DEMO_LABELS
+    people.add_account(sandbox, "alice", "Alice", password="alice-pw")
+    lifecycle.add_project(
+        sandbox, PROJECT, {SPEC_PATH: spec, "src/main.py": "print('hi')\n"}, labels=DEMO_LABELS
     )
     every = max(1, round(1 / share)) if share > 0 else changes + 1
     spec_changes = []
@@ -78,8 +82,13 @@ def seed(sandbox: Sandbox, changes: int, share: float, spec: str) -> list[int]:
             files = {SPEC_PATH: spec + f"# change {i}\n"}
         else:
             files = {f"src/module_{i}.py": f"VALUE = {i}\n"}
-        change = sandbox.create_change(
-            PROJECT, subject=f"Change {i}", files=files, owner="alice", created=start + i * step
+        change = lifecycle.create_change(
+            sandbox,
+            PROJECT,
+            subject=f"Change {i}",
+            files=files,
+            owner="alice",
+            created=start + i * step,
         )
         if i % every == 0:
             spec_changes.append(change.number)
@@ -150,7 +159,9 @@ def measure_latency(
             for i in range(uploads):
                 number = spec_changes[i % len(spec_changes)]
                 started = time.perf_counter()
-                ps = sandbox.add_patchset(number, {SPEC_PATH: spec + f"# upload {i}\n"}).number
+                ps = lifecycle.add_patchset(
+                    sandbox, number, {SPEC_PATH: spec + f"# upload {i}\n"}
+                ).number
                 key = (number, ps)
                 with arrived:
                     if not arrived.wait_for(lambda k=key: k in posted, timeout=120):

@@ -5,6 +5,10 @@
 * ``work``: :func:`govbot.services.worker.run_worker_once` every ``worker_interval``
   (5 s), and at once when the webhook queued something (:meth:`Jobs.wake`); it drains
   the queue before it returns.
+* ``stream``: with ``GOVBOT_GERRIT_SSH_HOST`` set, a
+  :class:`govbot.services.stream.StreamListener` keeps ``gerrit stream-events`` open; an
+  event it queues wakes the worker once the settle delay has passed, and every reconnect
+  runs the poll at once (what the stream missed while down is reconciled).
 * ``purge``: finished queue items older than a week are deleted, daily.
 * ``escalate``: :func:`govbot.services.escalation.escalation_job` every
   ``escalate_interval`` (an hour), and once at start-up. Its fire times are aligned on
@@ -48,6 +52,7 @@ from govbot.services.digest import digest_job
 from govbot.services.escalation import escalation_job
 from govbot.services.index import index_job, record_queue
 from govbot.services.intake import poll_once
+from govbot.services.stream import StreamConfig, StreamListener
 from govbot.services.worker import run_worker_once
 from govbot.settings import Settings, cron_trigger
 
@@ -92,6 +97,17 @@ class Jobs:
             timezone=dt.UTC,
             job_defaults={"coalesce": True, "max_instances": 1},
         )
+        self.stream: StreamListener | None = None
+        config = StreamConfig.from_settings(settings)
+        if config is not None:
+            self.stream = StreamListener(
+                config,
+                engine,
+                settings,
+                bot_username=client.username or config.user,
+                wake=self.wake_later,
+                on_reconnect=self.poll_now,
+            )
 
     def start(self, *, poll_now: bool = True) -> Jobs:
         """Add the jobs and start the scheduler thread."""
@@ -167,6 +183,8 @@ class Jobs:
                 misfire_grace_time=None,
             )
         self.scheduler.start()
+        if self.stream is not None:
+            self.stream.start()
         LOG.info(
             "jobs started: poll every %ss, worker every %ss, escalate every %ss, index every "
             "%ss, digest on '%s' UTC (worker id %s)",
@@ -183,6 +201,8 @@ class Jobs:
         """Stop scheduling; with ``wait``, let running jobs finish their current item."""
         self._stopping.set()
         self._woken.set()
+        if self.stream is not None:
+            self.stream.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
 
@@ -199,6 +219,24 @@ class Jobs:
             self.scheduler.modify_job("work", next_run_time=dt.datetime.now(dt.UTC))
         except Exception:  # a wake-up is a hint: the interval run comes anyway
             LOG.debug("could not wake the worker job", exc_info=True)
+
+    def wake_later(self, delay: float) -> None:
+        """Run the worker once ``delay`` seconds have passed (an event's settle time)."""
+        if delay <= 0:
+            self.wake()
+            return
+        timer = threading.Timer(delay, self.wake)
+        timer.daemon = True
+        timer.start()
+
+    def poll_now(self) -> None:
+        """Bring the poll forward to now (after a stream reconnect)."""
+        if self._stopping.is_set() or not self.scheduler.running:
+            return
+        try:
+            self.scheduler.modify_job("poll", next_run_time=dt.datetime.now(dt.UTC))
+        except Exception:  # a hint: the interval run comes anyway
+            LOG.debug("could not bring the poll forward", exc_info=True)
 
     # -- callbacks: each calls one service and logs its own failure ----------------------
 

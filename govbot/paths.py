@@ -25,17 +25,21 @@ DESIGN_SPEC_SUFFIXES = (".rst", ".md")
 COMMIT_MSG = "/COMMIT_MSG"
 
 # Characters that mean something to Python's ``re`` or to Gerrit's regex (Lucene's
-# automaton syntax, which adds ``#@&<>~``); a glob's literal character is escaped when
-# it is one of them. Python accepts a backslash before any of them, so the escaped form
-# means the same to both.
-_SPECIAL = frozenset('.?+*|{}[]()"\\#@&<>~^$')
+# automaton syntax, which adds ``#@&<>~``); a glob's literal character is written as a
+# one-character class (``[.]``) when it is one of them. Not with a backslash: inside a
+# quoted query value Gerrit's lexer eats backslashes before Lucene sees the regex, so
+# ``\.`` would reach it as "any character". ``[.]`` means a dot to Lucene and Python alike.
+_SPECIAL = frozenset('.?+*|{}()"#@&<>~$')
+# These cannot stand alone in a class (``[^]``, ``[]]``, ``[\]``; Python warns on
+# ``[[]``), so they keep a backslash: rare in file names, and read the same by Python.
+_ESCAPED = frozenset("[]^\\")
 
 
 def glob_regex(glob: str) -> str:
     """``glob`` as a regex of the whole path that both Python and Gerrit accept.
 
     No anchors and no ``(?:`` (Gerrit's automaton has neither): ``api-specs/**/*.yaml``
-    becomes ``api-specs/(.*/)?[^/]*\\.yaml``.
+    becomes ``api-specs/(.*/)?[^/]*[.]yaml``.
     """
     out: list[str] = []
     i = 0
@@ -60,6 +64,8 @@ def glob_regex(glob: str) -> str:
             out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
             i = end
         elif c in _SPECIAL:
+            out.append("[" + c + "]")
+        elif c in _ESCAPED:
             out.append("\\" + c)
         else:
             out.append(c)

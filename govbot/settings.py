@@ -30,7 +30,15 @@ ENV_PREFIX = "GOVBOT_"
 SECRETS = frozenset({"gerrit_password", "webhook_secret", "admin_password", "secret_key"})
 # Settings that hold a number of seconds (``60``, ``"90s"``, ``"5m"``, ``"1h"``).
 DURATIONS = frozenset(
-    {"poll_interval", "worker_interval", "gerrit_timeout", "escalate_interval", "index_interval"}
+    {
+        "poll_interval",
+        "worker_interval",
+        "gerrit_timeout",
+        "escalate_interval",
+        "index_interval",
+        "gerrit_ssh_keepalive",
+        "gerrit_event_settle",
+    }
 )
 _DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 BOOLEANS = frozenset({"gerrit_file_filter"})
@@ -54,6 +62,18 @@ class Settings:
     # Let Gerrit select the changes by path (``file:"^regex"``); off for hosts that
     # disable regex search (each poll then lists every open change of the project).
     gerrit_file_filter: bool = True
+    # `gerrit stream-events` over SSH (research/gerrit.md §2.1): the host turns the
+    # listener on. The host key must be in the known-hosts file (never accepted blindly);
+    # the user defaults to gerrit_username.
+    gerrit_ssh_host: str = ""
+    gerrit_ssh_port: int = 29418
+    gerrit_ssh_user: str = ""
+    gerrit_ssh_key_file: str = ""
+    gerrit_ssh_known_hosts: str = ""
+    gerrit_ssh_keepalive: float = 15.0  # seconds between SSH keepalives
+    # Seconds an event's work item waits before the worker reads the change, so that
+    # Gerrit's index and replicas have caught up with the event.
+    gerrit_event_settle: float = 0.5
     poll_interval: float = 60.0  # seconds between reconciliation polls
     worker_interval: float = 5.0  # seconds between queue checks (the webhook wakes it sooner)
     worker_id: str = ""  # default: host:pid:nonce, unique per process
@@ -212,7 +232,7 @@ def _read_env(env: Mapping[str, str]) -> dict[str, Any]:
 def _convert(values: Mapping[str, Any], source: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in values.items():
-        if name in ("smtp_port", "web_port"):
+        if name in ("smtp_port", "web_port", "gerrit_ssh_port"):
             try:
                 port = int(value)
             except (TypeError, ValueError):

@@ -68,11 +68,7 @@ LAZY_FACES = ("govbot.cli",)
 
 # (importer, imported) -> why it is allowed for now. Temporary: other branches of this
 # restructure remove them, and the integrator removes the entries with them.
-EXCEPTIONS: Mapping[tuple[str, str], str] = {
-    ("govbot.sandbox.events", "govbot.sandbox.state"): (
-        "a TYPE_CHECKING back-edge; sandbox/state.py is split on the Gerrit branch"
-    ),
-}
+EXCEPTIONS: Mapping[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,8 @@ def demo(
 ) -> None:
     """The whole bot in one process tree: a sandbox Gerrit seeded with the demo changes,
     govbot polling and reviewing them (API and spec reviews), one escalation pass, each
-    project's history indexed, and the dashboard (with the webhook wired) served until
-    Ctrl-C, which stops all.
+    project's history indexed, and the dashboard served until Ctrl-C, which stops all.
+    govbot follows the sandbox over `gerrit stream-events` (SSH), as it would OpenDev.
     """
     settings, policy = settings_and_policy(config_file, policy_path)
     port = settings.web_port if web_port is None else web_port
@@ -108,7 +108,6 @@ def _start(
     from govbot.jobs import Jobs
     from govbot.sandbox import Sandbox
     from govbot.web import create_app
-    from govbot.web.hooks import SECRET_HEADER
 
     click.echo("Starting the sandbox Gerrit with the demo seed ...")
     try:
@@ -120,6 +119,9 @@ def _start(
     stack.callback(sandbox.close)
     seed = sandbox.seed("demo")
     demo_settings = _demo_settings(settings, sandbox, seed, tmp)
+    # govbot follows the sandbox as a third-party CI follows OpenDev: through
+    # `gerrit stream-events` over SSH, with a key of its own and the host key pinned.
+    demo_settings = _demo_stream(sandbox, seed.bot_username, tmp, demo_settings)
     engine = open_database(demo_settings, migrate=True)
     stack.callback(engine.dispose)
     client = GerritClient.from_settings(demo_settings)
@@ -128,15 +130,19 @@ def _start(
     web = web_server(None, "127.0.0.1", port)
     # The links in reviews point at the web app's real port.
     demo_settings = dataclasses.replace(demo_settings, web_port=web.port, web_url=web.url)
-    web.mount(create_app(demo_settings, engine, wake=jobs.wake, policy=policy))
+    collectors = [jobs.stream.metrics] if jobs.stream is not None else []
+    web.mount(
+        create_app(demo_settings, engine, wake=jobs.wake, policy=policy, collectors=collectors)
+    )
     jobs.settings = demo_settings
     web.start()
     stack.callback(web.stop)
-    sandbox.set_webhook(
-        f"{web.url}/hooks/gerrit", headers={SECRET_HEADER: demo_settings.webhook_secret}
-    )
     click.echo(f"  Gerrit sandbox: {sandbox.url} (bot {seed.bot_username} / {seed.bot_password})")
-    click.echo(f"  govbot web app: {web.url} (webhook {web.url}/hooks/gerrit)")
+    click.echo(
+        f"  Gerrit stream-events over SSH: {demo_settings.gerrit_ssh_user}@127.0.0.1:"
+        f"{demo_settings.gerrit_ssh_port}"
+    )
+    click.echo(f"  govbot web app: {web.url}")
     return _Run(sandbox, seed, demo_settings, engine, client, jobs, web)
 
 
@@ -158,6 +164,26 @@ def _demo_settings(settings: Settings, sandbox: Sandbox, seed: SeedInfo, tmp: Pa
         # The dashboard's admin actions work in the demo: GOVBOT_ADMIN_PASSWORD, else
         # a password made up for this run (printed below).
         admin_password=settings.admin_password or secrets.token_urlsafe(9),
+    )
+
+
+def _demo_stream(sandbox: Sandbox, bot: str, tmp: Path, settings: Settings) -> Settings:
+    """Serve stream-events from the sandbox over SSH; settings that make govbot listen."""
+    from govbot.sandbox import people
+    from govbot.sandbox.ssh import new_key
+
+    server = sandbox.start_ssh()
+    key = new_key()
+    people.add_ssh_key(sandbox, bot, key.public)
+    key.write(tmp / "id_govbot")
+    (tmp / "known_hosts").write_text(server.known_hosts_line + "\n", encoding="utf-8")
+    return dataclasses.replace(
+        settings,
+        gerrit_ssh_host="127.0.0.1",
+        gerrit_ssh_port=server.port,
+        gerrit_ssh_user=bot,
+        gerrit_ssh_key_file=str(tmp / "id_govbot"),
+        gerrit_ssh_known_hosts=str(tmp / "known_hosts"),
     )
 
 
@@ -285,7 +311,7 @@ def _serve(run: _Run, stack: contextlib.ExitStack) -> None:
         rule = "=" * 78
         click.echo(f"\n{rule}\n  Open the dashboard: {run.web.url}/\n{rule}")
         click.echo(
-            "govbot keeps watching the sandbox (webhook at once, poll every "
+            "govbot keeps watching the sandbox (stream-events over SSH at once, poll every "
             f"{run.settings.poll_interval:g} s) and serves the dashboard. "
             "Press Ctrl-C to stop."
         )

@@ -59,8 +59,9 @@ def web_server(app: Any, host: str, port: int) -> WebServer:
         ) from None
 
 
-def _check_gerrit(client: GerritClient) -> None:
-    """Say which Gerrit govbot talks to; refused credentials stop here, an outage does not."""
+def _check_gerrit(client: GerritClient) -> bool:
+    """Say which Gerrit govbot talks to; refused credentials stop here, an outage does not
+    (False: not reachable now)."""
     from govbot.gerrit.client import GerritAuthError
 
     try:
@@ -69,8 +70,9 @@ def _check_gerrit(client: GerritClient) -> None:
         raise
     except GerritError as exc:
         LOG.warning("Gerrit not reachable now (%s); intake retries on its own", exc)
-        return
+        return False
     LOG.info("Gerrit %s at %s as %s", version, client.url, client.username or "anonymous")
+    return True
 
 
 @click.command()
@@ -85,12 +87,14 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
     the web app with the dashboard.
 
     Polls the watched projects (GOVBOT_GERRIT_PROJECTS) every GOVBOT_POLL_INTERVAL,
-    takes Gerrit's webhook at POST /hooks/gerrit, reviews what they queue, escalates
+    takes Gerrit's webhook at POST /hooks/gerrit, listens to `gerrit stream-events` over
+    SSH when GOVBOT_GERRIT_SSH_HOST is set, reviews what they queue, escalates
     stale reviews, indexes merged specs, mails the digest, and serves the dashboard (and
     its JSON API, /metrics, /healthz) on GOVBOT_WEB_HOST:GOVBOT_WEB_PORT (127.0.0.1:8080).
     """
     from govbot.jobs import Jobs
-    from govbot.settings import redact_url
+    from govbot.redact import redact_url
+    from govbot.services.preflight import log_group_problems
     from govbot.web import create_app
 
     service_logging()
@@ -103,10 +107,17 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
     client = gerrit_client(settings)
     engine = open_database(settings, migrate=not no_migrate)
     try:
-        _check_gerrit(client)
+        if _check_gerrit(client):
+            # Groups escalation cannot read are said once here, not once per pass.
+            log_group_problems(client, policy, settings.watched)
         jobs = Jobs(settings, engine, client, policy)
         app = create_app(
-            settings, engine, wake=jobs.wake, bot_username=client.username, policy=policy
+            settings,
+            engine,
+            wake=jobs.wake,
+            bot_username=client.username,
+            policy=policy,
+            collectors=[jobs.stream.metrics] if jobs.stream is not None else [],
         )
         web = web_server(app, settings.web_host, settings.web_port)
         with until_signalled() as stop:
@@ -120,7 +131,7 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
                 policy.digest[:12],
                 ", ".join(settings.gerrit_projects),
             )
-            if not settings.webhook_secret:
+            if not settings.webhook_secret and jobs.stream is None:
                 LOG.warning(
                     "GOVBOT_WEBHOOK_SECRET is not set: the webhook is off; changes are found "
                     "by polling every %ss",

@@ -34,17 +34,19 @@ import logging
 import netrc
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 from pygerrit2 import Anonymous, GerritRestAPI, HTTPBasicAuth
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+import govbot
 from govbot.errors import ConfigError, GerritError
 from govbot.gerrit.model import (
     AccountInfo,
@@ -58,6 +60,7 @@ from govbot.gerrit.model import (
     parse_file_map,
     strip_xssi,
 )
+from govbot.redact import redact_url
 
 LOG = logging.getLogger(__name__)
 
@@ -66,6 +69,8 @@ ChangeRef = int | str | ChangeInfo
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF = 30.0  # seconds; also caps a server's Retry-After
 _BODY_LIMIT = 2000  # characters of an error body kept in messages and logs
+# Gerrit's 409 bodies for a closed change ("change is closed", "change is merged" ...).
+_CLOSED = re.compile(r"\b(closed|merged|abandoned)\b", re.IGNORECASE)
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -104,8 +109,13 @@ class GerritNotFound(GerritRequestError):
     """404: no such change, revision, file, account or group (or not visible to us)."""
 
 
-class ChangeClosed(GerritRequestError):
-    """409: the change is merged/abandoned (or otherwise in conflict); end this attempt quietly."""
+class GerritConflict(GerritRequestError):
+    """409 for another reason than a closed change: ``change.maxUpdates`` reached, a vote
+    refused after submit ... (``body`` says which)."""
+
+
+class ChangeClosed(GerritConflict):
+    """409: the change is merged or abandoned; end this attempt quietly."""
 
 
 class GerritBadRequest(GerritRequestError):
@@ -130,14 +140,6 @@ class GerritUnavailable(GerritRequestError):
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def redact_url(url: str) -> str:
-    """``url`` without any ``user:password@`` part (for messages and logs)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def change_key(change: ChangeRef) -> str:
@@ -251,7 +253,8 @@ class GerritClient:
             raise ConfigError(f"Gerrit timeout must be positive, not {timeout}")
         if self.retries < 0:
             raise ConfigError(f"Gerrit retries cannot be negative, not {retries}")
-        base = redact_url(url).rstrip("/")
+        # The base URL requests go to: the user information is taken apart below.
+        base = redact_url(url, keep_user=False).rstrip("/")
         if base.endswith("/a"):
             base = base[:-2]
         self.url = base + "/"
@@ -282,6 +285,8 @@ class GerritClient:
         adapter = HTTPAdapter(max_retries=0)
         auth = HTTPBasicAuth(username, password) if username else Anonymous()
         self._rest = GerritRestAPI(base, auth=auth, adapter=adapter)
+        # Say who is calling (as Zuul does): operators can tell govbot in their logs.
+        self._rest.session.headers["User-Agent"] = f"govbot/{govbot.__version__}"
         if not username:
             self._rest.kwargs["auth"] = _NoAuth()
         self._sleep: Callable[[float], None] = time.sleep
@@ -731,8 +736,13 @@ class GerritClient:
             LOG.debug("%s %s change=%s: not found (%s)", verb, endpoint, label, reason)
             return GerritNotFound(f"Gerrit at {self.url}: {reason} ({verb} {endpoint})", **common)
         if status == 409:
-            LOG.info("%s %s change=%s: conflict (%s)", verb, endpoint, label, reason)
-            return ChangeClosed(f"change {label}: {reason} (HTTP 409)", **common)
+            # 409 also means maxUpdates reached or a vote refused after submit: only a
+            # body about a closed change is "closed" (gerrit-fidelity #11).
+            if _CLOSED.search(reason):
+                LOG.info("%s %s change=%s: closed (%s)", verb, endpoint, label, reason)
+                return ChangeClosed(f"change {label}: {reason} (HTTP 409)", **common)
+            LOG.warning("%s %s change=%s: conflict (HTTP 409): %s", verb, endpoint, label, reason)
+            return GerritConflict(f"change {label}: {reason} (HTTP 409)", **common)
         if status == 400:
             LOG.warning(
                 "Gerrit rejected %s %s change=%s (HTTP 400): %s", verb, endpoint, label, reason

@@ -31,6 +31,9 @@ XSSI_PREFIX = ")]}'"
 # How far before a cursor's last "updated" a query reads again: Gerrit's ``after:`` and
 # ``-age:`` have one-second resolution, and a change can be updated twice in a second.
 CURSOR_OVERLAP = timedelta(minutes=2)
+# Gerrit's change numbers are Java ints from 1 (and so is govbot's column): an event
+# naming another number is not an event of any change.
+MAX_CHANGE_NUMBER = 2**31 - 1
 
 _EMPTY: Mapping[Any, Any] = MappingProxyType({})
 
@@ -944,6 +947,8 @@ class GerritEvent:
         data = _mapping(data, "event")
         kind = _required_str(data, "type")
         change = ChangeInfo.from_attribute(data["change"]) if data.get("change") else None
+        if change is not None and not 0 < change.number <= MAX_CHANGE_NUMBER:
+            raise GerritDataError(f"{kind} event: no change has number {change.number}")
         patch_set = None
         if data.get("patchSet"):
             message = None

@@ -9,6 +9,13 @@ both sides?" for the review pipeline:
   the policy's spec globs with the rules of :func:`govbot.sources.select_specs`;
 * the **head** reader reads the patch set, the **base** reader its first parent. Both
   implement the loader's ``Reader``, so ``$ref``s to other files resolve at the right side.
+* a **root commit** has no parent 1 (Gerrit answers 400 to ``parent=1``): its files are
+  listed against nothing and its base is empty (gerrit-fidelity #1);
+* on a **merge commit** Gerrit checks every inline comment's path, on either side, against
+  the files changed against its default base, the auto-merge (a comment elsewhere fails
+  the whole review with 400 "file ... not found in revision"), so
+  :attr:`ChangeSpecs.changed` keeps only those; findings about the other files go in the
+  summary (gerrit-fidelity #2).
 
 Two kinds of reader: :class:`RevisionReader` (REST ``/content``, one call per file,
 cached) and the :class:`~govbot.sources.GitReader` of a per-project bare
@@ -20,8 +27,10 @@ two REST calls, not a fetch.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
+import os
 import posixpath
 import re
 import threading
@@ -29,14 +38,21 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import git
 
 from govbot.errors import GerritError
-from govbot.gerrit.client import GerritClient, GerritNotFound, change_label, redact_url
-from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo
+from govbot.gerrit.client import (
+    ChangeRef,
+    GerritBadRequest,
+    GerritClient,
+    GerritNotFound,
+    change_label,
+)
+from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo, strip_xssi
 from govbot.openapi.load import Reader
+from govbot.redact import redact_url
 from govbot.sources import ChangedFile, GitReader, select_specs
 
 try:  # a lock that also holds across processes sharing the cache directory
@@ -55,6 +71,16 @@ class MirrorError(GerritError):
 
 
 # --- readers -------------------------------------------------------------------------------
+
+
+class Unreadable(FileNotFoundError):
+    """A file Gerrit will not send over REST: ``/content`` answered 400 ("File too big"
+    over ``change.maxFileSizeDownload``, or a directory) (gerrit-fidelity #9). ``reason``
+    is Gerrit's answer."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class RevisionReader:
@@ -94,6 +120,17 @@ class RevisionReader:
             with self._lock:
                 self._cache[path] = None
             raise FileNotFoundError(f"{relpath} at {self._where()}") from None
+        except GerritBadRequest as exc:
+            # Gerrit's 400 here: a file over maxFileSizeDownload ("File too big") or a
+            # directory. govbot cannot read it: unreadable, with the reason, not a failed
+            # job (gerrit-fidelity #9).
+            LOG.warning("%s at %s is unreadable: %s", relpath, self._where(), exc)
+            with self._lock:
+                self._cache[path] = None
+            reason = (strip_xssi(exc.body).strip() or str(exc)).splitlines()[0]
+            raise Unreadable(
+                f"{relpath} at {self._where()}: unreadable ({reason})", reason
+            ) from None
         with self._lock:
             self._cache[path] = data
         return data
@@ -140,9 +177,12 @@ class GitMirror:
 
     ``url_for_project(project)`` gives the URL to fetch from (``file://`` for the
     sandbox, ``https://HOST/a/PROJECT`` for a real Gerrit, with credentials supplied by
-    git's credential helper or the URL). Fetches are serialised per project, also across
-    processes sharing ``cache_dir``; a commit already present is never fetched again
-    (patch set refs never move). Git never prompts for a password.
+    git's credential helper or the URL). Credentials in the URL never reach the mirror's
+    ``config`` (nor a command line): the remote is the URL without them, and each fetch
+    sends them as an ``Authorization`` header set through git's environment
+    (``GIT_CONFIG_*``). Fetches are serialised per project, also across processes sharing
+    ``cache_dir``; a commit already present is never fetched again (patch set refs never
+    move). Git never prompts for a password.
     """
 
     def __init__(
@@ -174,11 +214,12 @@ class GitMirror:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             repo = git.Repo.init(path, bare=True)
-        url = self.url_for_project(project)
+        url, _ = split_credentials(self.url_for_project(project))
         with repo.config_reader() as config:
             current = config.get_value('remote "origin"', "url", default="")
         if current != url:
-            # Written through the config file, so the URL never shows in a command line.
+            # Written through the config file, so the URL never shows in a command line
+            # (and a mirror made before credentials were kept out of it is cleaned).
             with repo.config_writer() as config:
                 config.set_value('remote "origin"', "url", url)
         return repo
@@ -217,7 +258,7 @@ class GitMirror:
                     "origin",
                     *refspecs,
                     kill_after_timeout=self.timeout,
-                    env={"GIT_TERMINAL_PROMPT": "0"},
+                    env=fetch_env(self.url_for_project(project)),
                 )
             except git.GitCommandError as error:
                 url = redact_url(self.url_for_project(project))
@@ -250,6 +291,50 @@ class GitMirror:
                     yield
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``url`` without the ``user:password@`` of an http(s) URL, and that user and password
+    (None when it has no password: a user name alone is no secret, and a credential
+    helper may need it)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return url, None
+    if parts.scheme not in ("http", "https") or password is None:
+        return url, None
+    clean = redact_url(url, keep_user=False)
+    return clean, (unquote(parts.username or ""), unquote(password))
+
+
+def fetch_env(url: str) -> dict[str, str]:
+    """The environment of a ``git fetch`` from ``url``: no prompts, and the URL's
+    credentials, if any, as a Basic ``Authorization`` header for that URL only, given as
+    configuration in the environment (``GIT_CONFIG_COUNT``, git 2.31): neither the
+    mirror's config nor the process list ever shows them."""
+    env = {"GIT_TERMINAL_PROMPT": "0"}
+    clean, credentials = split_credentials(url)
+    if credentials is None:
+        return env
+    token = base64.b64encode(":".join(credentials).encode("utf-8")).decode("ascii")
+    index = _env_config_count()
+    env.update(
+        {
+            "GIT_CONFIG_COUNT": str(index + 1),
+            f"GIT_CONFIG_KEY_{index}": f"http.{clean}.extraHeader",
+            f"GIT_CONFIG_VALUE_{index}": f"Authorization: Basic {token}",
+        }
+    )
+    return env
+
+
+def _env_config_count() -> int:
+    """How many ``GIT_CONFIG_KEY_n`` entries the environment already has (kept)."""
+    try:
+        return max(0, int(os.environ.get("GIT_CONFIG_COUNT", "0")))
+    except ValueError:
+        return 0
 
 
 def mirror_from_settings(settings: Any) -> GitMirror | None:
@@ -295,7 +380,10 @@ class ChangeSpecs:
     patch_set: int
     ref: str  # refs/changes/NN/N/P
     files: tuple[ChangedFile, ...]  # the changed specs, by path
-    changed: Mapping[str, FileInfo]  # every file the patch set changed (no magic files)
+    # The files inline comments may go on: every file the patch set changed against its
+    # first parent (no magic files); on a merge, only those also changed against the
+    # auto-merge, the files Gerrit accepts comments on.
+    changed: Mapping[str, FileInfo]
     head: Reader  # the patch set
     base: Reader  # its first parent
     source: Literal["rest", "git"] = "rest"
@@ -331,17 +419,37 @@ def change_specs(
     spec ``$ref``s other files). A failing mirror falls back to REST, with a warning."""
     rev = _revision(client, change_info, revision)
     label = change_info.number
-    files = client.files(change_info, rev.sha, parent=1)
+    # A root commit has no parent 1: Gerrit answers 400 to parent=1 (gerrit-fidelity #1).
+    root = rev.commit is not None and not rev.commit.parents
+    files = changed_files(client, change_info, rev.sha, root=root)
+    if files is None:
+        root, files = True, client.files(change_info, rev.sha)
     changed = {path: info for path, info in files.items() if not info.is_magic}
     specs = tuple(select_specs((_changed_file(info) for info in changed.values()), globs))
+    if rev.commit is not None and len(rev.commit.parents) > 1:
+        listed = len(changed)
+        changed = commentable_files(client, change_info, rev, changed)
+        LOG.info(
+            "change=%s ps=%s is a merge: inline comments only on the %d of %d files it "
+            "changes against the auto-merge",
+            label,
+            rev.number,
+            len(changed),
+            listed,
+        )
     specs = tuple(sorted(specs, key=lambda c: c.path))
     ref = rev.ref or change_ref(change_info.number, rev.number)
     parent = rev.commit.parents[0].commit if rev.commit and rev.commit.parents else None
     head: Reader = RevisionReader(client, change_info, rev.sha, parent=False)
-    base: Reader = RevisionReader(client, change_info, rev.sha, parent=True)
+    base: Reader = (
+        EmptyReader() if root else RevisionReader(client, change_info, rev.sha, parent=True)
+    )
+    if root:
+        LOG.info("change=%s ps=%s is a root commit: every file is new", label, rev.number)
     source: Literal["rest", "git"] = "rest"
     notes: list[str] = []
-    if mirror is not None and specs and _refers_to_other_files(specs, head, base):
+    refers, unreadable = _survey(specs, head, base) if specs else (False, {})
+    if mirror is not None and (refers or unreadable):
         try:
             git_head = mirror.fetch(
                 change_info.project, ref, branch=change_info.branch, commit=rev.sha
@@ -360,6 +468,12 @@ def change_specs(
             head = git_head
             base = GitReader(git_head.repo, parent) if parent else EmptyReader()
             source = "git"
+            unreadable = {}  # git has no download limit
+    if unreadable:
+        # Not a failed review: the specs Gerrit will not send are left out, with a note.
+        specs = tuple(c for c in specs if c.path not in unreadable)
+        for path, reason in sorted(unreadable.items()):
+            notes.append(f"{path} not checked: Gerrit would not send it ({reason})")
     LOG.info(
         "change=%s ps=%s: %d of %d changed files are specs; read via %s",
         label,
@@ -381,6 +495,49 @@ def change_specs(
         parent=parent,
         notes=tuple(notes),
     )
+
+
+def changed_files(
+    client: GerritClient, change_info: ChangeRef, sha: str, *, root: bool = False
+) -> dict[str, FileInfo] | None:
+    """Files changed against the first parent (``root``: against nothing); None when the
+    commit turns out to have no parent (a root commit whose commit info was not at hand:
+    Gerrit answers 400 "invalid parent number")."""
+    if root:
+        return client.files(change_info, sha)
+    try:
+        return client.files(change_info, sha, parent=1)
+    except GerritBadRequest as exc:
+        if "parent" not in str(exc).lower():
+            raise
+        return None
+
+
+def first_parent_files(
+    client: GerritClient, change: ChangeRef, revision: str | RevisionInfo
+) -> dict[str, FileInfo]:
+    """Every file ``revision`` changed against its first parent (against nothing when it
+    is a root commit), magic files included. Given a RevisionInfo with its commit, a root
+    commit is listed at once, without the 400 that ``parent=1`` gets."""
+    sha = revision if isinstance(revision, str) else revision.sha
+    commit = None if isinstance(revision, str) else revision.commit
+    files = changed_files(client, change, sha, root=commit is not None and not commit.parents)
+    return files if files is not None else client.files(change, sha)
+
+
+def commentable_files(
+    client: GerritClient,
+    change: ChangeRef,
+    revision: RevisionInfo,
+    files: Mapping[str, FileInfo],
+) -> dict[str, FileInfo]:
+    """The entries of ``files`` (listed against parent 1) that may carry inline comments:
+    all of them, except on a merge, where Gerrit takes comments only on the files changed
+    against the auto-merge (and its magic files)."""
+    if revision.commit is None or len(revision.commit.parents) < 2:
+        return dict(files)
+    merged = client.files(change, revision.sha)
+    return {path: info for path, info in files.items() if path in merged}
 
 
 def _revision(
@@ -424,16 +581,23 @@ def _changed_file(info: FileInfo) -> ChangedFile:
     return ChangedFile("M", info.path, info.path)  # M, W (rewritten)
 
 
-def _refers_to_other_files(specs: Sequence[ChangedFile], head: Reader, base: Reader) -> bool:
-    """Read each changed spec (both sides; REST reads are cached for the loader)."""
+def _survey(
+    specs: Sequence[ChangedFile], head: Reader, base: Reader
+) -> tuple[bool, dict[str, str]]:
+    """Read each changed spec, both sides (REST reads are cached for the loader): whether
+    one refers to other files, and the specs Gerrit will not send (path -> why)."""
+    refers = False
+    unreadable: dict[str, str] = {}
     for item in specs:
         for reader, path in ((head, item.new_path), (base, item.old_path)):
             if path is None:
                 continue
             try:
                 data = reader.read(path)
+            except Unreadable as exc:
+                unreadable[item.path] = exc.reason
+                continue
             except FileNotFoundError:
                 continue
-            if has_external_refs(data):
-                return True
-    return False
+            refers = refers or has_external_refs(data)
+    return refers, unreadable

@@ -300,7 +300,10 @@ class _Placed:
             shift = commit_msg_offset if path == COMMIT_MSG and commit_msg_offset else 0
             comment["line"] = f.line + shift
         if side is not None:
+            # Parent 1 named: on a merge, a PARENT comment without it lands on the
+            # auto-merge, not the base the finding is about (gerrit-fidelity #2).
             comment["side"] = side
+            comment["parent"] = 1
         self.comments.setdefault(path, []).append(comment)
         self.inline += 1
 

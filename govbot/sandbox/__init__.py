@@ -3,7 +3,7 @@
 In tests::
 
     with running_sandbox(seed="demo") as gerrit:
-        change = gerrit.create_change("openstack/compute-api", subject="...", files={...})
+        change = lifecycle.create_change(gerrit, "openstack/compute-api", subject="...", files={...})
         rest = GerritRestAPI(gerrit.url, auth=HTTPBasicAuth("govbot", "govbot-demo"))
         rest.get(f"/changes/{change.number}/detail")
 
@@ -19,9 +19,10 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from govbot.sandbox import lifecycle, people, reviews
+from govbot.sandbox.entities import Change, Clock, LabelType, PatchSet, RestError
 from govbot.sandbox.seed import SEEDS, SeedInfo
 from govbot.sandbox.server import RequestRecord, Sandbox
-from govbot.sandbox.state import Change, Clock, LabelType, PatchSet, RestError
 
 __all__ = [
     "SEEDS",
@@ -33,6 +34,9 @@ __all__ = [
     "RestError",
     "Sandbox",
     "SeedInfo",
+    "lifecycle",
+    "people",
+    "reviews",
     "running_sandbox",
     "serve",
 ]

@@ -17,10 +17,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-if TYPE_CHECKING:
-    from govbot.sandbox.state import Change, GerritState, PatchSet
+from govbot.sandbox.entities import Change, PatchSet
+from govbot.sandbox.state import GerritState
 
 LOG = logging.getLogger(__name__)
 
@@ -104,6 +105,15 @@ def build_event(
     event["refName"] = f"refs/heads/{change.branch}"
     event["changeKey"] = {"id": change.change_id}
     return event
+
+
+def emit(
+    state: GerritState, kind: str, change: Change, ps: PatchSet | None, when: datetime, **extra: Any
+) -> None:
+    """Build the ``kind`` event of ``change`` at ``when`` and send it to the listeners."""
+    event = build_event(state, kind, change, ps, **extra)
+    event["eventCreatedOn"] = int(when.timestamp())
+    state.emit(event)
 
 
 @dataclass

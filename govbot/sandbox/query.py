@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from govbot.gerrit.model import GerritDataError, parse_timestamp
+from govbot.sandbox.entities import Change, RestError
 from govbot.sandbox.render import unresolved_count
-from govbot.sandbox.state import Change, GerritState, RestError
+from govbot.sandbox.state import GerritState
 
 Predicate = Callable[[Change], bool]
 

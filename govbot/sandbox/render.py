@@ -11,17 +11,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from govbot.gerrit.model import format_timestamp
-from govbot.sandbox.state import (
-    COMMIT_MSG,
+from govbot.paths import COMMIT_MSG
+from govbot.sandbox.entities import (
     Approval,
     AttentionEntry,
     Change,
     Comment,
-    GerritState,
     Group,
     Message,
     PatchSet,
 )
+from govbot.sandbox.state import GerritState
 
 LIST_OPTIONS = frozenset(
     {
@@ -408,7 +408,8 @@ def change_info(
         ]
     if "MESSAGES" in options:
         data["messages"] = [message(state, m, detailed) for m in change.messages]
-    data["current_revision_number"] = ps.number
+    if _version(state.version) >= (3, 10):  # the field came with Gerrit 3.10
+        data["current_revision_number"] = ps.number
     if "ALL_REVISIONS" in options or "CURRENT_REVISION" in options:
         data["current_revision"] = ps.sha
         chosen = change.patch_sets if "ALL_REVISIONS" in options else [ps]
@@ -417,3 +418,9 @@ def change_info(
         }
     data["requirements"] = []
     return data
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """``3.9.5`` -> (3, 9, 5); a version that is not numbers counts as the newest."""
+    parts = text.split("-")[0].split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else (99,)

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
 
-from govbot.sandbox.state import CODE_REVIEW, VERIFIED, GerritState, LabelType
+from govbot.sandbox import lifecycle, people, reviews
+from govbot.sandbox.entities import CODE_REVIEW, VERIFIED, LabelType
+from govbot.sandbox.state import GerritState
 
 BOT_USERNAME = "govbot"
 BOT_PASSWORD = "govbot-demo"
@@ -46,17 +48,20 @@ def _data(name: str) -> str:
 
 def seed_empty(state: GerritState) -> SeedInfo:
     """Administrator, the bot and the CI account; no projects."""
-    state.add_account(
+    people.add_account(
+        state,
         "admin",
         "Administrator",
         "admin@example.org",
         password="admin-demo",
         groups=["Administrators"],
     )
-    state.add_account(
-        BOT_USERNAME, "govbot", "govbot@example.org", password=BOT_PASSWORD, service=True
+    people.add_account(
+        state, BOT_USERNAME, "govbot", "govbot@example.org", password=BOT_PASSWORD, service=True
     )
-    state.add_account("zuul", "Zuul", "zuul@example.org", password="zuul-demo", service=True)
+    people.add_account(
+        state, "zuul", "Zuul", "zuul@example.org", password="zuul-demo", service=True
+    )
     return SeedInfo()
 
 
@@ -544,7 +549,7 @@ def seed_demo(state: GerritState) -> SeedInfo:
     """The demo of design.md §6: accounts, three projects, seven open changes."""
     seed_empty(state)
     now = state.now()
-    people = {
+    humans = {
         "alice": "Alice Ferreira",
         "bob": "Bob Okafor",
         "carol": "Carol Nguyen",
@@ -554,21 +559,29 @@ def seed_demo(state: GerritState) -> SeedInfo:
         "ben": "Ben Adeyemi",
         "chen": "Chen Wei",
     }
-    for username, name in people.items():
-        state.add_account(username, name, f"{username}@example.org", password=f"{username}-demo")
-    state.add_group(
+    for username, name in humans.items():
+        people.add_account(
+            state, username, name, f"{username}@example.org", password=f"{username}-demo"
+        )
+    people.add_group(
+        state,
         "technical-committee",
         ["ana", "ben", "chen"],
         description="The OpenStack Technical Committee",
     )
-    state.add_group("compute-api-core", ["ana", "dave"], description="Cores of compute-api")
-    state.add_group("block-storage-api-core", ["erin"], description="Cores of block-storage-api")
-    state.add_group("compute-specs-core", ["dave", "ana"], description="Cores of compute-specs")
+    people.add_group(state, "compute-api-core", ["ana", "dave"], description="Cores of compute-api")
+    people.add_group(
+        state, "block-storage-api-core", ["erin"], description="Cores of block-storage-api"
+    )
+    people.add_group(
+        state, "compute-specs-core", ["dave", "ana"], description="Cores of compute-specs"
+    )
 
     base_time = now - timedelta(days=30)
     compute_spec = _data("openstack-specs/compute-v2.96.yaml")
     block_spec = _data("openstack-specs/block-storage-v3.70.yaml")
-    state.add_project(
+    lifecycle.add_project(
+        state,
         COMPUTE,
         {
             COMPUTE_SPEC_PATH: compute_spec,
@@ -579,7 +592,8 @@ def seed_demo(state: GerritState) -> SeedInfo:
         when=base_time,
         description="OpenStack Compute API (OpenAPI)",
     )
-    state.add_project(
+    lifecycle.add_project(
+        state,
         BLOCK_STORAGE,
         {
             BLOCK_STORAGE_SPEC_PATH: block_spec,
@@ -590,7 +604,8 @@ def seed_demo(state: GerritState) -> SeedInfo:
         when=base_time,
         description="OpenStack Block Storage API (OpenAPI)",
     )
-    state.add_project(
+    lifecycle.add_project(
+        state,
         COMPUTE_SPECS,
         {
             "specs/2027.1-template.rst": _data("nova-specs/2027.1-template.rst"),
@@ -604,7 +619,8 @@ def seed_demo(state: GerritState) -> SeedInfo:
     )
 
     def change1() -> None:
-        c = state.create_change(
+        c = lifecycle.create_change(
+            state,
             COMPUTE,
             subject="Add last_used_at to the keypair show response",
             files={COMPUTE_SPEC_PATH: compute_add_optional_field(compute_spec)},
@@ -614,10 +630,11 @@ def seed_demo(state: GerritState) -> SeedInfo:
             body="Operators cannot tell which keypairs are still used.\n\n"
             "Implements: blueprint keypair-last-used",
         )
-        state.add_reviewer(c, "dave", date=now - timedelta(days=1))
+        people.add_reviewer(state, c, "dave", date=now - timedelta(days=1))
 
     def change2() -> None:
-        c = state.create_change(
+        c = lifecycle.create_change(
+            state,
             COMPUTE,
             subject="Remove the delete keypair API",
             files={COMPUTE_SPEC_PATH: compute_remove_operation(compute_spec)},
@@ -626,10 +643,11 @@ def seed_demo(state: GerritState) -> SeedInfo:
             body="Keypairs are cleaned up by the operator tooling now.\n\n"
             "Implements: blueprint keypair-cleanup",
         )
-        state.add_reviewer(c, "dave", date=now - timedelta(days=3))
+        people.add_reviewer(state, c, "dave", date=now - timedelta(days=3))
 
     def change3() -> None:
-        c = state.create_change(
+        c = lifecycle.create_change(
+            state,
             BLOCK_STORAGE,
             subject="Add a volume labels API",
             files={BLOCK_STORAGE_SPEC_PATH: block_storage_add_collection(block_spec)},
@@ -637,7 +655,8 @@ def seed_demo(state: GerritState) -> SeedInfo:
             created=now - timedelta(days=3),
             body="Implements: blueprint volume-labels",
         )
-        state.vote(
+        reviews.vote(
+            state,
             c,
             "zuul",
             "Verified",
@@ -648,7 +667,8 @@ def seed_demo(state: GerritState) -> SeedInfo:
         )
 
     def change4() -> None:
-        state.create_change(
+        lifecycle.create_change(
+            state,
             COMPUTE,
             subject="WIP: Add server snapshot schedules API",
             files={COMPUTE_SPEC_PATH: compute_wip_path(compute_spec)},
@@ -662,7 +682,8 @@ def seed_demo(state: GerritState) -> SeedInfo:
     use_cases_line = FLAVOR_SEARCH_SPEC.splitlines().index("Use Cases") + 4  # its "None"
 
     def change5() -> None:
-        c = state.create_change(
+        c = lifecycle.create_change(
+            state,
             COMPUTE_SPECS,
             subject="Propose flavor description search",
             files={"specs/2027.1/approved/flavor-description-search.rst": FLAVOR_SEARCH_SPEC},
@@ -670,7 +691,8 @@ def seed_demo(state: GerritState) -> SeedInfo:
             created=now - timedelta(days=2, hours=6),
             body="APIImpact",
         )
-        state.review(
+        reviews.review(
+            state,
             c,
             "dave",
             "Who needs this? The Use Cases section only says None.",
@@ -687,7 +709,8 @@ def seed_demo(state: GerritState) -> SeedInfo:
         )
 
     def change6() -> None:
-        state.create_change(
+        lifecycle.create_change(
+            state,
             BLOCK_STORAGE,
             subject="Return expires_at in the volume transfer list",
             files={BLOCK_STORAGE_SPEC_PATH: block_storage_add_field(block_spec)},
@@ -697,7 +720,8 @@ def seed_demo(state: GerritState) -> SeedInfo:
         )
 
     def change7() -> None:
-        c = state.create_change(
+        c = lifecycle.create_change(
+            state,
             COMPUTE,
             subject="Accept a description when creating a keypair",
             files={COMPUTE_SPEC_PATH: compute_add_request_field(compute_spec)},
@@ -705,7 +729,8 @@ def seed_demo(state: GerritState) -> SeedInfo:
             created=now - timedelta(days=4),
             body="Implements: blueprint keypair-description",
         )
-        state.vote(
+        reviews.vote(
+            state,
             c,
             "dave",
             "Code-Review",

@@ -26,19 +26,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from govbot.sandbox import render
+from govbot.paths import COMMIT_MSG
+from govbot.sandbox import lifecycle, people, render, reviews
+from govbot.sandbox.entities import Change, Clock, PatchSet, RestError, not_found
 from govbot.sandbox.events import WebhookDispatcher
 from govbot.sandbox.query import run_query
 from govbot.sandbox.seed import SeedInfo, apply_seed
-from govbot.sandbox.state import (
-    COMMIT_MSG,
-    Change,
-    Clock,
-    GerritState,
-    PatchSet,
-    RestError,
-    not_found,
-)
+from govbot.sandbox.ssh import StreamServer
+from govbot.sandbox.state import GerritState
 
 LOG = logging.getLogger(__name__)
 
@@ -117,6 +112,7 @@ class Sandbox(GerritState):
         self.seed_info: SeedInfo | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.ssh: StreamServer | None = None
         if webhook_url:
             self.set_webhook(webhook_url)
 
@@ -157,8 +153,17 @@ class Sandbox(GerritState):
         self._server = None
         self._thread = None
 
+    def start_ssh(self, port: int = 0) -> StreamServer:
+        """Serve ``gerrit stream-events`` over SSH on 127.0.0.1 (``self.ssh``)."""
+        if self.ssh is None:
+            self.ssh = StreamServer(self).start(port)
+        return self.ssh
+
     def close(self) -> None:
         self.stop()
+        if self.ssh is not None:
+            self.ssh.close()
+            self.ssh = None
         self.webhook.close()
         if self._owns_root:
             shutil.rmtree(self.root, ignore_errors=True)
@@ -472,11 +477,11 @@ class _Request:
             groups = {
                 g.name: render.group_info(self.sb, g)
                 for g in sorted(self.sb.groups.values(), key=lambda g: g.name)
-                if g.visible_to_all or self.viewer is not None
+                if self._can_see_group(g)
             }
             return self.json(groups)
         group = self.sb.find_group(s[1])
-        if group is None or (not group.visible_to_all and self.viewer is None):
+        if group is None or not self._can_see_group(group):
             raise not_found(s[1])
         if len(s) == 2:
             members = "MEMBERS" in self.params.get("o", [])
@@ -486,6 +491,16 @@ class _Request:
             members = self.sb.group_members(group, recursive=recursive)
             return self.json([render.account(self.sb, a.id, True) for a in members])
         raise not_found("/".join(s))
+
+    def _can_see_group(self, group: Any) -> bool:
+        """GroupControl.isVisible: visible to all, or the caller is a member or an
+        administrator (gerrit-fidelity #10); any other group is a 404."""
+        if group.visible_to_all:
+            return True
+        viewer = self.viewer
+        return viewer is not None and (
+            self.sb.is_admin(viewer) or any(a.id == viewer for a in self.sb.group_members(group))
+        )
 
     # -- /projects ------------------------------------------------------------------------
 
@@ -583,18 +598,18 @@ class _Request:
         data = self.input()
         message = data.get("message") if isinstance(data.get("message"), str) else None
         if view == "abandon":
-            self.sb._require_owner(change, user, "abandon")
-            self.sb.abandon(change, by=user, reason=message)
+            lifecycle.require_owner(self.sb, change, user, "abandon")
+            lifecycle.abandon(self.sb, change, by=user, reason=message)
         elif view == "restore":
-            self.sb._require_owner(change, user, "restore")
-            self.sb.restore(change, by=user, reason=message)
+            lifecycle.require_owner(self.sb, change, user, "restore")
+            lifecycle.restore(self.sb, change, by=user, reason=message)
         else:
-            self.sb._require_owner(change, user, "toggle work in progress state")
+            lifecycle.require_owner(self.sb, change, user, "toggle work in progress state")
             if change.wip == (view == "wip"):
                 raise RestError(
                     409, f"change is {'already' if view == 'wip' else 'not'} work in progress"
                 )
-            self.sb.set_wip(change, view == "wip", by=user)
+            lifecycle.set_wip(self.sb, change, view == "wip", by=user)
             return Response(200, b"", None)
         return self.json(render.change_info(self.sb, change, frozenset(), self.viewer))
 
@@ -607,7 +622,7 @@ class _Request:
             self.only("POST")
             user = self.require_user()
             data = self.input()
-            result = self.sb.post_reviewer(change, user, data)
+            result = people.post_reviewer(self.sb, change, user, data)
             return self.json(self._reviewer_result(change, result))
         account = self.sb.resolve_account(rest[0], self.viewer)
         if len(rest) == 1 and self.method == "GET":
@@ -618,7 +633,7 @@ class _Request:
             len(rest) == 2 and rest[1] == "delete" and self.method == "POST"
         ):
             user = self.require_user()
-            self.sb.remove_reviewer(change, account, user)
+            people.remove_reviewer(self.sb, change, account, user)
             return Response(204, b"", None)
         raise not_found("/".join(rest))
 
@@ -642,14 +657,14 @@ class _Request:
                 )
             self.only("POST")
             user = self.require_user()
-            account = self.sb.post_attention(change, user, self.input())
+            account = people.post_attention(self.sb, change, user, self.input())
             return self.json(render.account(self.sb, account.id, True))
         account = self.sb.resolve_account(rest[0], self.viewer)
         if (len(rest) == 1 and self.method == "DELETE") or (
             len(rest) == 2 and rest[1] == "delete" and self.method == "POST"
         ):
             self.require_user()
-            self.sb.remove_attention(change, account)
+            people.remove_attention(self.sb, change, account)
             return Response(204, b"", None)
         raise not_found("/".join(rest))
 
@@ -665,7 +680,7 @@ class _Request:
                 return self.json(render.change_info(self.sb, change, options, self.viewer))
             self.only("POST")
             user = self.require_user()
-            result = self.sb.post_review(change, ps, user, self.input())
+            result = reviews.post_review(self.sb, change, ps, user, self.input())
             if "reviewers" in result:
                 result["reviewers"] = {
                     key: self._reviewer_result(change, value)
@@ -712,9 +727,17 @@ class _Request:
             tree = ps.parent_files if parent else ps.files
             if parent and parent != "1":
                 raise RestError(400, f"invalid parent number: {parent}")
+            if path not in tree and any(p.startswith(path.rstrip("/") + "/") for p in tree):
+                raise RestError(400, "cannot retrieve content of directories")
             if path not in tree:
                 raise not_found(path)
             data = tree[path]
+            limit = self.sb.max_file_size_download
+            if limit > 0 and len(data) > limit:
+                raise RestError(
+                    400,
+                    f"File too big. File size: {len(data)} bytes. Max file size: {limit} bytes.",
+                )
         accept = (self.headers.get("Accept") or "").strip()
         if accept == "application/json":
             # Gerrit answers a JSON string when the client asks for exactly JSON.

@@ -55,12 +55,17 @@ CHANGE_OPTIONS = (
 )
 # A reservation whose process died before it acted is taken over after this long.
 RECLAIM_AFTER = dt.timedelta(minutes=15)
+# Changes per page of the candidates query: with MESSAGES and ALL_REVISIONS a page of 500
+# can be megabytes on a large server, against one request timeout (gerrit-fidelity #8).
+PAGE_SIZE = 100
 
 
 class EscalationClient(Protocol):
     """The part of :class:`govbot.gerrit.client.GerritClient` an escalation pass uses."""
 
-    def query_all(self, q: str, *, options: Sequence[str] = ...) -> Iterable[ChangeInfo]: ...
+    def query_all(
+        self, q: str, *, options: Sequence[str] = ..., page_size: int = ...
+    ) -> Iterable[ChangeInfo]: ...
 
     def change(self, change: Any, *, options: Sequence[str] = ...) -> ChangeInfo: ...
 
@@ -519,23 +524,37 @@ def _act(
         if a.account_id is not None
     }
     reason = _attention_reason(stage, assessment, previous)
+    # One set-review call carries the reviewer, the attention set and the comment, with
+    # an explicit notify (:func:`_notify`): one email and one NoteDb update, not four
+    # (gerrit-fidelity #4).
+    review: dict[str, Any] = {"tag": TAG, "notify": "NONE"}
     if member.account_id in on_change:
         steps["reviewer"] = "already on the change"
     else:
-        client.add_reviewer(change, who, state=cfg.action.add_as)
+        review["reviewers"] = [{"reviewer": who, "state": cfg.action.add_as}]
         steps["reviewer"] = f"added as {cfg.action.add_as}"
     if cfg.action.attention:
         present = change.attention_set.get(member.account_id) if member.account_id else None
         if present is not None and stage is EscalationStage.REMIND:
-            # Re-adding someone already there changes nothing; take them out and back in
-            # so the entry's reason and time show the reminder.
-            client.remove_attention(change, who, f"{ATTENTION_PREFIX} reminder follows")
-            client.add_attention(change, who, reason)
+            # Re-adding someone already there changes nothing; take them out first
+            # (silently) so the entry's reason and time show the reminder.
+            client.review(
+                change,
+                "current",
+                {
+                    "tag": TAG,
+                    "notify": "NONE",
+                    "remove_from_attention_set": [
+                        {"user": who, "reason": f"{ATTENTION_PREFIX} reminder follows"}
+                    ],
+                },
+            )
+            review["add_to_attention_set"] = [{"user": who, "reason": reason}]
             steps["attention"] = "re-added with the reminder"
         elif present is not None:
             steps["attention"] = "already in the attention set"
         else:
-            client.add_attention(change, who, reason)
+            review["add_to_attention_set"] = [{"user": who, "reason": reason}]
             steps["attention"] = "added"
     if cfg.action.comment:
         text = _comment_text(stage, assessment, member.label, pick_reason, cfg.stale.describe())
@@ -543,11 +562,32 @@ def _act(
         if any(m.tag == TAG and marker in m.message for m in change.messages):
             steps["comment"] = "already posted"
         else:
-            client.review(
-                change, "current", {"message": text, "tag": TAG, "notify": "OWNER_REVIEWERS"}
-            )
+            review["message"] = text
             steps["comment"] = "posted"
+    if len(review) > 2:
+        review["notify"], details = _notify(review, member)
+        if details:
+            review["notify_details"] = details
+        # The bot's own reply must not move the attention set beyond what it asks for.
+        review["ignore_automatic_attention_set_rules"] = True
+        client.review(change, "current", review)
     return steps, reason
+
+
+def _notify(review: Mapping[str, Any], member: AccountInfo) -> tuple[str, dict[str, Any]]:
+    """Who Gerrit mails about one escalation write: one email, never none for a member
+    just added (real Gerrit 3.10, tests/contract/test_real_serve.py):
+
+    * with a comment: the owner and the reviewers, the new CC included (one email);
+    * a member added without a comment: that member only (``notify_details``); Gerrit
+      mails a new CC under OWNER_REVIEWERS only when a message comes with it;
+    * only the attention set: nobody (Gerrit mails no attention change on its own).
+    """
+    if "message" in review:
+        return "OWNER_REVIEWERS", {}
+    if "reviewers" in review and member.account_id is not None:
+        return "NONE", {"TO": {"accounts": [member.account_id]}}
+    return "NONE", {}
 
 
 def escalate(
@@ -570,7 +610,9 @@ def escalate(
     if not cfg.enabled:
         return EscalationReport(now, dry_run, False, rule, query)
 
-    changes = {c.number: c for c in client.query_all(query, options=CHANGE_OPTIONS)}
+    changes = {
+        c.number: c for c in client.query_all(query, options=CHANGE_OPTIONS, page_size=PAGE_SIZE)
+    }
     assessments = {
         n: assess(c, now=now, config=cfg.stale, bots=cfg.bots) for n, c in changes.items()
     }

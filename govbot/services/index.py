@@ -66,7 +66,7 @@ from govbot.errors import GovbotError, SpecError
 from govbot.evaluate import Subject, evaluate
 from govbot.findings import Audience, Finding, Severity
 from govbot.gerrit.model import CURSOR_OVERLAP
-from govbot.gerrit.sources import RevisionReader, change_ref
+from govbot.gerrit.sources import RevisionReader, change_ref, first_parent_files
 from govbot.openapi.load import load_spec
 from govbot.policy import Policy
 from govbot.rules.catalog import all_rules
@@ -861,7 +861,7 @@ def _index_merged_one(
                 change_number=change.number,
             )
         else:
-            changed = client.files(change.number, revision, parent=1)
+            changed = first_parent_files(client, change.number, revision)
             paths = [p for p in changed if not p.startswith("/")]
             specs = [p for p in paths if policy.is_spec(p)]
             design = BlueprintConfig.from_policy(policy)

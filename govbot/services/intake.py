@@ -47,7 +47,7 @@ from govbot.db.queue import enqueue
 from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GerritError
 from govbot.gerrit.client import GerritAuthError, GerritBadRequest, GerritClient
-from govbot.gerrit.model import ChangeInfo
+from govbot.gerrit.model import AccountInfo, ChangeInfo, GerritEvent
 from govbot.paths import glob_regex
 from govbot.policy import API_REVIEW, Policy
 from govbot.services.review import QUIET_PREFIX
@@ -62,17 +62,29 @@ CURSOR_OVERLAP = dt.timedelta(seconds=30)
 PAGE_SIZE = 500  # Gerrit's default per-user query limit
 
 
-def work_key(number: int) -> str:
-    """The queue key of "review change ``number``"."""
-    return f"change:{number}"
+def work_key(number: int, project: str | None = None) -> str:
+    """The queue key of "review change ``number``" of ``project``: ``change:PROJECT~N``.
+
+    Keyed by project and number because a bare number can name two changes on a server
+    that imported changes from another (rest-api-changes.txt §change-id); the key without
+    a project is the older form, still understood.
+    """
+    return f"change:{project}~{number}" if project else f"change:{number}"
+
+
+def change_ref(key: str) -> int | str:
+    """What the worker asks Gerrit for: ``project~number`` (or a bare number) of a key."""
+    prefix, _, ref = key.partition(":")
+    project, tilde, number = ref.rpartition("~")
+    if prefix != "change" or not number.isdigit() or (tilde and not project):
+        raise ValueError(f"not a change key: {key!r}")
+    return f"{project}~{number}" if tilde else int(number)
 
 
 def change_number(key: str) -> int:
     """The change number of a queue key made by :func:`work_key`."""
-    prefix, _, number = key.partition(":")
-    if prefix != "change" or not number.isdigit():
-        raise ValueError(f"not a change key: {key!r}")
-    return int(number)
+    ref = change_ref(key)
+    return ref if isinstance(ref, int) else int(ref.rpartition("~")[2])
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,88 @@ class PollResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+# --- events (webhook, stream-events) ---------------------------------------------------------
+
+# Events that can change the verdict or make a change reviewable: a new patch set, a
+# restored change, a change made ready (WIP off) or public (private off), a new topic (a
+# ``bp/NAME`` topic is a blueprint reference). Comments, votes, reviewers, merges and
+# abandons change nothing govbot checks.
+RECHECK_EVENTS = frozenset(
+    {
+        "patchset-created",
+        "change-restored",
+        "wip-state-changed",
+        "private-state-changed",
+        "topic-changed",
+    }
+)
+
+
+def ignore_reason(event: GerritEvent, settings: Settings, bot_username: str) -> str | None:
+    """Why ``event`` queues nothing (a short word for logs and metrics), or None."""
+    change = event.change
+    if event.type not in RECHECK_EVENTS:
+        return "type"
+    if change is None:
+        return "no-change"
+    if bot_username and AccountInfo(username=bot_username).same_as(event.actor):
+        return "own"
+    # Nothing watched means nothing is: the poll asks about no project either.
+    if not any(
+        p == change.project and b in (None, change.branch) for p, b in settings.watched
+    ):
+        return "unwatched"
+    if event.type == "wip-state-changed" and change.work_in_progress:
+        return "now-wip"
+    if event.type == "private-state-changed" and change.is_private:
+        return "now-private"
+    if change.status != "NEW":
+        return "closed"
+    return None
+
+
+def event_payload(event: GerritEvent, source: str) -> dict[str, object]:
+    """The work item's payload for an event that passed :func:`ignore_reason`."""
+    assert event.change is not None
+    return {
+        "source": source,
+        "event": event.type,
+        "project": event.change.project,
+        "branch": event.change.branch,
+        "patch_set": event.patch_set_number,
+    }
+
+
+def queue_event(
+    engine: Engine,
+    event: GerritEvent,
+    settings: Settings,
+    *,
+    bot_username: str,
+    now: dt.datetime,
+    settle: dt.timedelta = dt.timedelta(0),
+    source: str,
+) -> str:
+    """Queue the re-check ``event`` asks for, due after ``settle`` (Gerrit's index and
+    replicas catch up with the event meanwhile). "queued", "already-queued", or the
+    reason it was ignored."""
+    reason = ignore_reason(event, settings, bot_username)
+    if reason:
+        return reason
+    assert event.change is not None
+    key = work_key(event.change.number, event.change.project)
+    with session_scope(engine) as session:
+        added = enqueue(
+            session,
+            REVIEW_KIND,
+            key,
+            event_payload(event, source),
+            not_before=now + settle,
+            now=now,
+        )
+    return "queued" if added else "already-queued"
 
 
 # --- the query -------------------------------------------------------------------------------
@@ -276,7 +370,11 @@ def _poll_watch(
     query = build_query(project, branch, files=files, **options)  # type: ignore[arg-type]
     while True:
         try:
-            changes, more = client.query(query, limit=size, start=start)
+            # CURRENT_REVISION: before 3.10 ChangeInfo has no current_revision_number, and
+            # the "reviewed at this patch set" skip needs it (gerrit-fidelity #7).
+            changes, more = client.query(
+                query, options=("CURRENT_REVISION",), limit=size, start=start
+            )
         except GerritBadRequest:
             if files is None or start:
                 raise
@@ -356,7 +454,7 @@ def _queue_page(
             "updated": stamp,
             "patch_set": ps,
         }
-        if enqueue(session, REVIEW_KIND, work_key(change.number), payload, now=now):
+        if enqueue(session, REVIEW_KIND, work_key(change.number, change.project), payload, now=now):
             queued.append(change.number)
     return queued
 
@@ -408,7 +506,7 @@ def _reviewed(
 
 def _queued_at(session: Session, changes: Iterable[ChangeInfo]) -> dict[int, str]:
     """The latest ``updated`` each change was queued at by a poll (failed items excluded)."""
-    keys = {work_key(c.number): c.number for c in changes}
+    keys = {work_key(c.number, c.project): c.number for c in changes}
     rows = session.execute(
         select(WorkItem.key, WorkItem.payload).where(
             WorkItem.kind == REVIEW_KIND,
@@ -427,14 +525,19 @@ def _queued_at(session: Session, changes: Iterable[ChangeInfo]) -> dict[int, str
 __all__ = [
     "ALL_BRANCHES",
     "CURSOR_OVERLAP",
+    "RECHECK_EVENTS",
     "REVIEW_KIND",
     "PollResult",
     "WatchResult",
     "build_query",
     "change_filter",
     "change_number",
+    "change_ref",
+    "event_payload",
     "file_filter",
+    "ignore_reason",
     "poll_once",
+    "queue_event",
     "review_option",
     "review_purpose",
     "review_purposes",

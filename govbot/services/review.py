@@ -211,6 +211,8 @@ def _api_collect(inp: PassInput) -> PassResult | str:
     """The OpenAPI specs the patch set changed, checked against its parent."""
     specs = inp.change_specs()
     if not specs.files:
+        if specs.notes:  # every changed spec left out (Gerrit would not send it)
+            return "; ".join(specs.notes)
         return "the patch set changes no file matching the policy's spec globs"
     report = check_pairs(
         _pairs(specs),
@@ -222,6 +224,7 @@ def _api_collect(inp: PassInput) -> PassResult | str:
         tuple(f.with_fingerprint() for f in report.findings),
         files=specs.changed,
         audiences=report.classifications,
+        notes=specs.notes,
     )
 
 

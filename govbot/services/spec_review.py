@@ -67,8 +67,15 @@ from govbot.errors import GerritError, SpecError
 from govbot.evaluate import Evaluation, evaluate_documents
 from govbot.findings import Finding, Severity
 from govbot.gerrit.client import GerritClient, GerritNotFound
-from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo
-from govbot.gerrit.sources import GitMirror, MirrorError, RevisionReader, change_ref
+from govbot.gerrit.model import ChangeInfo, RevisionInfo
+from govbot.gerrit.sources import (
+    GitMirror,
+    MirrorError,
+    RevisionReader,
+    change_ref,
+    commentable_files,
+    first_parent_files,
+)
 from govbot.paths import COMMIT_MSG, DESIGN_SPEC_SUFFIXES
 from govbot.policy import Policy, ReviewConfig
 from govbot.rules.blueprints import ChangeContext, DesignContext
@@ -386,7 +393,7 @@ class SpecsRepository:
         return out
 
     def _files(self, change: ChangeInfo, sha: str) -> list[str]:
-        files: Mapping[str, FileInfo] = self.client.files(change, sha, parent=1)
+        files = first_parent_files(self.client, change, sha)  # gerrit-fidelity #1
         return [p for p, info in files.items() if not info.is_magic and info.status != "D"]
 
     def _judge(
@@ -473,7 +480,7 @@ def _collect(inp: PassInput) -> PassResult | str:
     policy = inp.policy
     config = BlueprintConfig.from_policy(policy)
     info, target = inp.info, inp.target
-    files = inp.client.files(info, target.sha, parent=1)
+    files = first_parent_files(inp.client, info, target)  # gerrit-fidelity #1
     changed = {p: f for p, f in files.items() if not f.is_magic}
     design = sorted(p for p, f in changed.items() if f.status != "D" and config.is_spec(p))
     today = inp.now.date()
@@ -545,7 +552,8 @@ def _collect(inp: PassInput) -> PassResult | str:
         )
     return PassResult(
         tuple(f.with_fingerprint() for f in findings),
-        files=files,  # /COMMIT_MSG included: the blueprint comments go there
+        # /COMMIT_MSG included: the blueprint comments go there (gerrit-fidelity #2).
+        files=commentable_files(inp.client, info, target, files),
         notes=tuple(notes),
         commit_msg_offset=commit_msg_offset(target),
     )

@@ -48,7 +48,7 @@ from govbot.gerrit.client import (
 )
 from govbot.gerrit.sources import GitMirror, mirror_from_settings
 from govbot.policy import Policy
-from govbot.services.intake import REVIEW_KIND, change_number
+from govbot.services.intake import REVIEW_KIND, change_number, change_ref
 from govbot.services.review import (
     API_REVIEW,
     PatchSetReads,
@@ -155,12 +155,13 @@ def _work_on(
     """Review one claimed item (every pass); (its result, whether to stop this run)."""
     try:
         number = change_number(item.key)
+        ref = change_ref(item.key)  # project~number: a bare number can be ambiguous
     except ValueError as exc:
         _fail(engine, item, clock(), str(exc))
         return ItemResult(None, "failed", str(exc)), False
     try:
         outcomes = review_all(
-            number,
+            ref,
             client=client,
             engine=engine,
             policy=policy,

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from flask import Flask, Response, jsonify
 from sqlalchemy import Engine, func, select, text
@@ -52,6 +53,7 @@ def create_app(
     secret_key: str | None = None,
     now: Callable[[], dt.datetime] | None = None,
     logins: LoginLimiter | None = None,
+    collectors: Sequence[Any] = (),
     testing: bool = False,
 ) -> Flask:
     """The govbot web app for ``settings`` (default: from the environment).
@@ -62,7 +64,8 @@ def create_app(
     ``bot_username`` (whose events are ignored; default the settings'),
     ``admin_password`` and ``secret_key`` (``GOVBOT_ADMIN_PASSWORD``,
     ``GOVBOT_SECRET_KEY``; without a key, a random one per process), ``now`` (the
-    clock), ``logins`` (the failed-login limiter).
+    clock), ``logins`` (the failed-login limiter). ``collectors`` are Prometheus
+    collectors of the process that ``/metrics`` shows too (the stream listener's).
     """
     settings = settings if settings is not None else Settings.from_env()
     ctx = WebContext(
@@ -74,6 +77,7 @@ def create_app(
         admin_password=settings.admin_password if admin_password is None else admin_password,
         now=now,
         logins=logins or LoginLimiter(),
+        collectors=tuple(collectors),
     )
     app = Flask(__name__)
     app.config.update(

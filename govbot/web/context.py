@@ -53,6 +53,9 @@ class WebContext:
         default_factory=collections.OrderedDict
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # In-process Prometheus collectors /metrics shows besides the database's (the
+    # stream-events listener's, which `govbot serve` runs).
+    collectors: tuple[Any, ...] = ()
     registry: Any = None  # the Prometheus registry of /metrics, made on the first scrape
 
     def current_time(self) -> dt.datetime:

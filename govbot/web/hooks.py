@@ -15,12 +15,18 @@ Which events queue a re-check: those that can change the verdict or make a chang
 reviewable: a new patch set, a restored change, a change made ready (WIP off) or public
 (private off), and a new topic (a ``bp/NAME`` topic is a blueprint reference). Comments,
 votes, reviewers, merges and abandons change nothing govbot checks. govbot's own events
-are ignored, so its reviews never wake it up again.
+are ignored, so its reviews never wake it up again. These rules are the stream
+listener's too (:func:`govbot.services.intake.ignore_reason`).
 
 An event names a change by number and claims its project and branch; only events for a
 watched project and branch (``GOVBOT_GERRIT_PROJECTS``) queue work, and a change govbot
-already knows under another project is not taken on the event's word. Malformed bodies
-(not UTF-8, not JSON, nested too deeply, a change number below 1) are a 400.
+already knows under another project is not taken on the event's word.
+
+A body that cannot be read (not UTF-8, empty, not JSON or JSON lines, nested too
+deeply) is a 400: no retry makes it readable. A readable event of a shape govbot does
+not know (no ``type``, fields that do not parse, a change number below 1 or beyond
+Gerrit's) is counted as malformed and skipped with the 202: a 400 would only make the
+plugin retry it and log SEVERE (gerrit-fidelity #12), and the poll reconciles anyway.
 """
 
 from __future__ import annotations
@@ -39,8 +45,14 @@ from govbot.db.models import Change, Project
 from govbot.db.queue import enqueue
 from govbot.db.session import session_scope
 from govbot.errors import GerritError
-from govbot.gerrit.model import AccountInfo, GerritEvent
-from govbot.services.intake import REVIEW_KIND, work_key
+from govbot.gerrit.model import GerritEvent
+from govbot.services.intake import (
+    RECHECK_EVENTS,
+    REVIEW_KIND,
+    event_payload,
+    ignore_reason,
+    work_key,
+)
 from govbot.settings import Settings
 from govbot.web.context import WebContext, context
 from govbot.web.errors import text_response
@@ -50,21 +62,11 @@ LOG = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
 SECRET_HEADER = "X-Govbot-Secret"
-RECHECK_EVENTS = frozenset(
-    {
-        "patchset-created",
-        "change-restored",
-        "wip-state-changed",
-        "private-state-changed",
-        "topic-changed",
-    }
-)
 RECENT_EVENTS = 2048  # identities remembered to drop redeliveries
-MAX_CHANGE = 2**31 - 1  # Gerrit's change numbers are Java ints (and govbot's column is)
 
 
 class BadEvents(ValueError):
-    """The request body is not stream-events JSON."""
+    """The request body cannot be read as stream-events JSON."""
 
 
 @bp.post("/gerrit")
@@ -75,25 +77,23 @@ def gerrit_events() -> Response | tuple[Response, int]:
         LOG.warning("webhook refused from %s: %s", request.remote_addr, problem)
         return text_response(403, f"403 Forbidden: {problem}")
     try:
-        events = parse_body(request.get_data(cache=False))
+        events, malformed = parse_body(request.get_data(cache=False))
     except BadEvents as exc:
         return text_response(400, f"400 Bad Request: {exc}")
     queued: list[int] = []
-    ignored: dict[str, int] = {}
-    wanted: dict[int, dict[str, Any]] = {}
+    ignored: dict[str, int] = {"malformed": malformed} if malformed else {}
+    if malformed:
+        LOG.warning(
+            "webhook: skipped %d malformed event(s) from %s", malformed, request.remote_addr
+        )
+    wanted: dict[tuple[str, int], dict[str, Any]] = {}
     for event in events:
-        reason = ignore_reason(event, ctx)
+        reason = _ignore(event, ctx)
         if reason:
             ignored[reason] = ignored.get(reason, 0) + 1
             continue
         assert event.change is not None
-        wanted[event.change.number] = {
-            "source": "webhook",
-            "event": event.type,
-            "project": event.change.project,
-            "branch": event.change.branch,
-            "patch_set": event.patch_set_number,
-        }
+        wanted[(event.change.project, event.change.number)] = event_payload(event, "webhook")
     if wanted:
         try:
             queued = _queue(ctx, wanted, ignored)
@@ -110,26 +110,27 @@ def gerrit_events() -> Response | tuple[Response, int]:
 
 
 def _queue(
-    ctx: WebContext, wanted: dict[int, dict[str, Any]], ignored: dict[str, int]
+    ctx: WebContext, wanted: Mapping[tuple[str, int], dict[str, Any]], ignored: dict[str, int]
 ) -> list[int]:
     """Queue a review of each wanted change, unless govbot knows it in another project."""
     queued = []
+    numbers = sorted({number for _, number in wanted})
     with session_scope(ctx.engine) as session:
         known = {
             number: (project, branch)
             for number, project, branch in session.execute(
                 select(Change.number, Project.name, Change.branch)
                 .join(Project, Project.id == Change.project_id)
-                .where(Change.number.in_(list(wanted)))
+                .where(Change.number.in_(numbers))
             )
         }
-        for number, payload in wanted.items():
+        for (project, number), payload in wanted.items():
             where = known.get(number)
-            if where is not None and where != (payload["project"], payload["branch"]):
+            if where is not None and where != (project, payload["branch"]):
                 # The event's claim contradicts what Gerrit told govbot before.
                 ignored["mismatch"] = ignored.get("mismatch", 0) + 1
                 continue
-            if enqueue(session, REVIEW_KIND, work_key(number), payload):
+            if enqueue(session, REVIEW_KIND, work_key(number, project), payload):
                 queued.append(number)
     return queued
 
@@ -145,8 +146,10 @@ def _check_secret(settings: Settings) -> str | None:
     return None
 
 
-def parse_body(body: bytes) -> list[GerritEvent]:
-    """Events from one JSON object, a JSON array, or JSON lines; ``BadEvents`` otherwise."""
+def parse_body(body: bytes) -> tuple[list[GerritEvent], int]:
+    """Events from one JSON object, a JSON array, or JSON lines, and how many items were
+    malformed (not an object, no ``type``, fields that do not parse, a change number no
+    change can have). ``BadEvents`` when the body itself cannot be read."""
     try:
         text = body.decode("utf-8").strip()
     except UnicodeDecodeError:
@@ -156,77 +159,55 @@ def parse_body(body: bytes) -> list[GerritEvent]:
     try:
         return _events(_json_items(text))
     except RecursionError:  # the json module's limit on nesting
-        raise BadEvents("JSON nested too deep to be a Gerrit event") from None
+        raise BadEvents("malformed JSON: nested too deeply") from None
 
 
 def _json_items(text: str) -> list[Any]:
     try:
         data = json.loads(text)
-        items: list[Any] = data if isinstance(data, list) else [data]
-    except RecursionError:
-        raise BadEvents("malformed JSON: nested too deeply") from None
+        return data if isinstance(data, list) else [data]
     except json.JSONDecodeError as exc:
         lines = text.splitlines()
         if len(lines) == 1:
             raise BadEvents(f"malformed JSON: {exc.msg} (column {exc.colno})") from None
-        items = []  # JSON lines, as `gerrit stream-events` writes them
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                items.append(json.loads(line))
-            except RecursionError:
-                raise BadEvents(f"malformed JSON on line {number}: nested too deeply") from None
-            except json.JSONDecodeError as bad:
-                raise BadEvents(
-                    f"malformed JSON on line {number}: {bad.msg} (column {bad.colno})"
-                ) from None
+    items = []  # JSON lines, as `gerrit stream-events` writes them
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except json.JSONDecodeError as bad:
+            raise BadEvents(
+                f"malformed JSON on line {number}: {bad.msg} (column {bad.colno})"
+            ) from None
     return items
 
 
-def _events(items: Iterable[Any]) -> list[GerritEvent]:
-    events = []
-    for index, item in enumerate(items, 1):
-        if not isinstance(item, Mapping):
-            raise BadEvents(f"event {index} is not a JSON object")
-        if not isinstance(item.get("type"), str):
-            raise BadEvents(f"event {index} has no 'type'")
+def _events(items: Iterable[Any]) -> tuple[list[GerritEvent], int]:
+    events, malformed = [], 0
+    for item in items:
+        if not isinstance(item, Mapping) or not isinstance(item.get("type"), str):
+            malformed += 1
+            continue
         try:
-            event = GerritEvent.from_json(item)
+            # A change number no change can have (below 1, beyond Gerrit's) fails here too.
+            events.append(GerritEvent.from_json(item))
         except (GerritError, KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise BadEvents(f"event {index} ({item['type']}): {exc}") from None
-        if event.change is not None and not 0 < event.change.number <= MAX_CHANGE:
-            raise BadEvents(f"event {index}: no change has number {event.change.number}")
-        events.append(event)
-    return events
+            LOG.debug("webhook: malformed %s event: %s", item["type"], exc)
+            malformed += 1
+    return events, malformed
 
 
-def ignore_reason(event: GerritEvent, ctx: WebContext) -> str | None:
-    """Why ``event`` queues nothing (a short word for the response), or None."""
-    change = event.change
-    if event.type not in RECHECK_EVENTS:
-        return "type"
-    if change is None:
-        return "no-change"
-    settings = ctx.settings
-    if ctx.bot_username and AccountInfo(username=ctx.bot_username).same_as(event.actor):
-        return "own"
-    if not _watched(settings, change.project, change.branch):
-        return "unwatched"
-    if event.type == "wip-state-changed" and change.work_in_progress:
-        return "now-wip"
-    if event.type == "private-state-changed" and change.is_private:
-        return "now-private"
-    if change.status != "NEW":
-        return "closed"
+def _ignore(event: GerritEvent, ctx: WebContext) -> str | None:
+    """Why ``event`` queues nothing (the rules of :func:`intake.ignore_reason`, plus
+    redeliveries this process has seen), or None."""
+    reason = ignore_reason(event, ctx.settings, ctx.bot_username)
+    if reason:
+        return reason
     with ctx.lock:
         if event.dedup_key in ctx.recent_events:
             return "duplicate"
     return None
-
-
-def _watched(settings: Settings, project: str, branch: str) -> bool:
-    return any(p == project and b in (None, branch) for p, b in settings.watched)
 
 
 def _remember(ctx: WebContext, event: GerritEvent) -> None:

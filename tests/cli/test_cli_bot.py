@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from govbot.db import make_engine, session_scope
 from govbot.db.models import ApiSnapshot, ApiSpec, BlueprintVerdict, IndexCursor
-from govbot.sandbox import running_sandbox
+from govbot.sandbox import lifecycle, running_sandbox
 from govbot.sandbox.seed import BLOCK_STORAGE, COMPUTE, COMPUTE_SPECS
 from tests.db.conftest import db_url
 from tests.web.web_support import compute_spec
@@ -237,7 +237,7 @@ def test_index_one_pass_over_the_watched_projects(tmp_path, db_url):
         result = govbot(["index"], e, tmp_path)
         assert result.returncode == 0, result.stderr
         assert "3 commits indexed, 2 API snapshots, 1 design spec verdict" in result.stdout
-        demo.merge(6)  # block-storage: an API change merged
+        lifecycle.merge(demo, 6)  # block-storage: an API change merged
         again = govbot(["index"], e, tmp_path)
         assert again.returncode == 0, again.stderr
         assert ", 1 API snapshot," in again.stdout

@@ -8,7 +8,7 @@ from typing import Any
 
 from govbot.gerrit.model import ChangeInfo, format_timestamp
 from govbot.policy import EscalationConfig, Policy
-from govbot.sandbox import Clock, Sandbox
+from govbot.sandbox import Clock, Sandbox, lifecycle, people
 from govbot.sandbox.seed import DEMO_LABELS, seed_empty
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
@@ -28,10 +28,11 @@ def build_world(now: dt.datetime = NOW) -> Sandbox:
     sandbox = Sandbox(clock=Clock(now)).start()
     seed_empty(sandbox)
     for name in ("olivia", "rita", "ana", "ben", "chen"):
-        sandbox.add_account(name, name.title(), password=f"{name}-pw")
-    sandbox.add_group("technical-committee", ["ana", "ben", "chen"])
-    sandbox.add_group("compute-api-core", ["ben", "rita"])
-    sandbox.add_project(
+        people.add_account(sandbox, name, name.title(), password=f"{name}-pw")
+    people.add_group(sandbox, "technical-committee", ["ana", "ben", "chen"])
+    people.add_group(sandbox, "compute-api-core", ["ben", "rita"])
+    lifecycle.add_project(
+        sandbox,
         PROJECT,
         {SPEC: "openapi: 3.0.3\ninfo: {title: c, version: '1'}\npaths: {}\n"},
         labels=DEMO_LABELS,
@@ -44,7 +45,8 @@ def build_world(now: dt.datetime = NOW) -> Sandbox:
 def new_change(
     sandbox: Sandbox, created: dt.datetime, subject: str = "Add a field", **kw: Any
 ) -> int:
-    change = sandbox.create_change(
+    change = lifecycle.create_change(
+        sandbox,
         PROJECT,
         subject=subject,
         files={SPEC: f"openapi: 3.0.3\ninfo: {{title: {subject!r}, version: '1'}}\npaths: {{}}\n"},

@@ -29,7 +29,7 @@ from govbot.db.models import (
 from govbot.findings import Audience, Severity
 from govbot.gerrit.client import GerritClient
 from govbot.policy import Policy
-from govbot.sandbox import Clock, Sandbox, running_sandbox
+from govbot.sandbox import Clock, Sandbox, reviews, running_sandbox
 from govbot.services.digest import build_digest, digest_command, send_digest
 from govbot.services.escalation import escalate
 
@@ -147,7 +147,7 @@ def test_digest_formats_and_change_since_last(world: Sandbox, engine: Engine) ->
     from govbot.services.digest import archive_digest
 
     archive_digest(engine, build_digest(engine, client, NOW + 49 * HOUR, policy=POLICY))
-    world.vote(1, "ben", "Code-Review", 1, message="ok", date=NOW + 52 * HOUR)
+    reviews.vote(world, 1, "ben", "Code-Review", 1, message="ok", date=NOW + 52 * HOUR)
     world.clock.set(NOW + 55 * HOUR)
     escalate(client, engine, POLICY, NOW + 55 * HOUR)
     later = build_digest(engine, client, NOW + 55 * HOUR, policy=POLICY)

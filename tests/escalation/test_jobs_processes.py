@@ -116,7 +116,7 @@ def test_two_processes_run_escalate_and_digest_once(pg_schema_url, engine, smtp,
                     proc.kill()
                     proc.communicate()
         reviewers = {
-            n: demo.count_requests("POST", rf"^/a/changes/(?:[^/]*~)?{n}/reviewers$")
+            n: demo.count_requests("POST", rf"^/a/changes/(?:[^/]*~)?{n}/revisions/[^/]+/review$")
             for n in range(1, 8)
         }
 
@@ -124,7 +124,7 @@ def test_two_processes_run_escalate_and_digest_once(pg_schema_url, engine, smtp,
     # Escalate: each slot ran in exactly one process; at least the start-up one ran.
     assert not set(a["escalate"]) & set(b["escalate"]), outputs
     assert a["escalate"] or b["escalate"]
-    # Changes 2 and 3 escalated once each (a TC member added once), nothing else.
+    # Changes 2 and 3 escalated once each (one set-review adding a TC member), nothing else.
     assert reviewers == {1: 0, 2: 1, 3: 1, 4: 0, 5: 0, 6: 0, 7: 0}
     with session_scope(engine) as session:
         rows = session.scalars(select(Escalation).order_by(Escalation.change_number)).all()

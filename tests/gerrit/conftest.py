@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gerrit_support import NOW, PROJECT, SPEC, SPEC_TEXT
+from gerrit_support import small_world
 
 from govbot.gerrit.client import GerritClient
-from govbot.sandbox import Clock, Sandbox
-from govbot.sandbox.seed import BOT_PASSWORD, BOT_USERNAME, DEMO_LABELS, seed_empty
+from govbot.sandbox import Sandbox
+from govbot.sandbox.seed import BOT_PASSWORD, BOT_USERNAME
 
 
 @pytest.fixture(autouse=True)
@@ -26,20 +26,9 @@ def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 @pytest.fixture
 def gerrit() -> Iterator[Sandbox]:
-    """A started sandbox frozen at ``NOW``: admin, the bot, zuul, alice; project ``demo/api``."""
-    sandbox = Sandbox(clock=Clock(NOW)).start()
-    try:
-        seed_empty(sandbox)
-        sandbox.add_account("alice", "Alice", password="alice-pw")
-        sandbox.add_group("technical-committee", ["alice"])
-        sandbox.add_project(
-            PROJECT,
-            {SPEC: SPEC_TEXT, "api-specs/old.yaml": SPEC_TEXT, "README.rst": "Pets\n"},
-            labels=DEMO_LABELS,
-        )
+    """The small world of ``gerrit_support`` over real HTTP, frozen at ``NOW``."""
+    with small_world() as sandbox:
         yield sandbox
-    finally:
-        sandbox.close()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from govbot.gerrit.client import (
     GerritUnavailable,
     change_key,
 )
-from govbot.sandbox import Sandbox
+from govbot.sandbox import Sandbox, lifecycle
 from govbot.sandbox.seed import BOT_PASSWORD, BOT_USERNAME
 from govbot.settings import Settings
 
@@ -167,7 +167,11 @@ def test_messages_comments_reviewers_attention_and_groups(
     assert "alice" in {e.account.username for e in client.attention(change.number)}
     client.remove_attention(change.number, "alice", "done")
     assert "alice" not in {e.account.username for e in client.attention(change.number)}
-    assert [a.username for a in client.group_members("technical-committee")] == ["alice"]
+    assert [a.username for a in client.group_members("technical-committee")] == [
+        "ana",
+        "ben",
+        "dave",
+    ]
 
 
 def test_change_ids_are_encoded_once() -> None:
@@ -223,7 +227,7 @@ def test_missing_change_is_not_found(client: GerritClient) -> None:
 def test_vote_on_abandoned_change_is_change_closed(gerrit: Sandbox, client: GerritClient) -> None:
     """409 ends the attempt: ChangeClosed, one request, nothing retried."""
     change = new_change(gerrit)
-    gerrit.abandon(change)
+    lifecycle.abandon(gerrit, change)
     gerrit.clear_requests()
     with pytest.raises(ChangeClosed, match="closed"):
         client.review(change.number, change.current.sha, {"labels": {"Code-Review": -1}})

@@ -22,7 +22,7 @@ from govbot.gerrit.sources import (
 from govbot.openapi.load import load_spec
 from govbot.openapi.problems import REF_FILE_MISSING
 from govbot.policy import DEFAULT_SPEC_GLOBS
-from govbot.sandbox import Sandbox
+from govbot.sandbox import Sandbox, lifecycle
 from govbot.sources import ChangedFile, GitReader
 
 COMMON = "api-specs/common.yaml"
@@ -92,7 +92,7 @@ def test_base_is_the_parent_at_a_later_patch_set(gerrit: Sandbox, client: Gerrit
     """Patch set 2's base is its parent commit (the branch), not patch set 1."""
     change = new_change(gerrit)
     v3 = SPEC_V2.replace("'1.0'", "'1.1'")
-    gerrit.add_patchset(change, {SPEC: v3})
+    lifecycle.add_patchset(gerrit, change, {SPEC: v3})
     info = client.change(change.number, options=["CURRENT_REVISION", "CURRENT_COMMIT"])
     specs = change_specs(client, info, globs=DEFAULT_SPEC_GLOBS)
     assert specs.patch_set == 2
@@ -121,8 +121,9 @@ def test_cross_file_refs_resolve_at_both_sides_via_the_mirror(
     gerrit: Sandbox, client: GerritClient, tmp_path: Path
 ) -> None:
     """A spec that $refs an unchanged common.yaml: the mirror reads both sides locally."""
-    gerrit.add_project("demo/compute", {COMPUTE: COMPUTE_TEXT, COMMON: COMMON_TEXT})
-    change = gerrit.create_change(
+    lifecycle.add_project(gerrit, "demo/compute", {COMPUTE: COMPUTE_TEXT, COMMON: COMMON_TEXT})
+    change = lifecycle.create_change(
+        gerrit,
         "demo/compute",
         subject="List servers by name",
         files={COMPUTE: COMPUTE_TEXT.replace("listServers", "listServersByName")},
@@ -151,14 +152,19 @@ def test_cross_file_refs_resolve_at_both_sides_via_the_mirror(
 
 def test_cross_file_refs_also_resolve_over_rest(gerrit: Sandbox, client: GerritClient) -> None:
     """Without a mirror the same refs resolve through /content (one call per file and side)."""
-    gerrit.add_project("demo/compute", {COMPUTE: COMPUTE_TEXT, COMMON: COMMON_TEXT})
-    change = gerrit.create_change(
-        "demo/compute", files={COMPUTE: COMPUTE_TEXT.replace("'1.0'", "'1.1'")}, owner="alice"
+    lifecycle.add_project(gerrit, "demo/compute", {COMPUTE: COMPUTE_TEXT, COMMON: COMMON_TEXT})
+    change = lifecycle.create_change(
+        gerrit,
+        "demo/compute",
+        files={COMPUTE: COMPUTE_TEXT.replace("'1.0'", "'1.1'")},
+        owner="alice",
     )
     info = client.change(change.number, options=["CURRENT_REVISION"])
+    gerrit.clear_requests()
+    # change_specs reads the changed spec on both sides (is it readable? does it refer to
+    # other files?); the loader finds those reads cached.
     specs = change_specs(client, info, globs=DEFAULT_SPEC_GLOBS)
     assert specs.source == "rest"
-    gerrit.clear_requests()
     for side in (specs.head, specs.base):
         spec = load_spec(COMPUTE, reader=side, validate=False)
         assert spec.ok and COMMON in spec.documents
@@ -184,9 +190,12 @@ def test_failing_mirror_falls_back_to_rest(
     gerrit: Sandbox, client: GerritClient, tmp_path: Path
 ) -> None:
     """A mirror that cannot fetch is a warning, not a failure: the change is read over REST."""
-    gerrit.add_project("demo/compute", {COMPUTE: COMPUTE_TEXT, COMMON: COMMON_TEXT})
-    change = gerrit.create_change(
-        "demo/compute", files={COMPUTE: COMPUTE_TEXT.replace("'1.0'", "'1.1'")}, owner="alice"
+    lifecycle.add_project(gerrit, "demo/compute", {COMPUTE: COMPUTE_TEXT, COMMON: COMMON_TEXT})
+    change = lifecycle.create_change(
+        gerrit,
+        "demo/compute",
+        files={COMPUTE: COMPUTE_TEXT.replace("'1.0'", "'1.1'")},
+        owner="alice",
     )
     missing = (tmp_path / "no-such-repo.git").as_uri()
     mirror = GitMirror(tmp_path / "mirror", lambda _project: missing)
@@ -225,6 +234,9 @@ class FilesOnly:
     ) -> dict[str, FileInfo]:
         self.calls.append((revision, parent))
         return dict(self._files)
+
+    def content(self, change: Any, revision: str, path: str, *, parent: bool = False) -> bytes:
+        raise GerritNotFound(f"{path}: this stand-in has no contents", status=404)
 
 
 def test_renames_copies_and_magic_files() -> None:

@@ -28,7 +28,7 @@ from integration_support import (
     spec_reviews,
 )
 
-from govbot.sandbox import Sandbox, running_sandbox
+from govbot.sandbox import Sandbox, lifecycle, running_sandbox
 from govbot.sandbox.seed import BLOCK_STORAGE, COMPUTE, COMPUTE_SPECS, FLAVOR_SEARCH_SPEC
 from tests.web.api_schema import check, http_get
 
@@ -317,7 +317,7 @@ def test_serve_reviews_and_stops_cleanly(live, tmp_path):
         queue = _wait_for(lambda: _queue(f"{base}/api/v1/summary"), 60)
         assert queue["stale"] == 2 and queue["escalated"] == 2
         live.set_webhook(f"http://127.0.0.1:{port}/hooks/gerrit?secret={SECRET}")
-        live.add_patchset(6, spec_edit(live, 6, "served"))
+        lifecycle.add_patchset(live, 6, spec_edit(live, 6, "served"))
         _wait_for(lambda: len(bot_reviews(live, 6)) == 2 or None, 60)
         assert bot_reviews(live, WIP_CHANGE) == []
     finally:

@@ -13,11 +13,13 @@ from govbot.db import make_engine, session_scope
 from govbot.db.models import PollCursor, WorkItem, WorkState
 from govbot.db.queue import claim, complete
 from govbot.paths import glob_regex
+from govbot.sandbox import lifecycle
 from govbot.sandbox.seed import COMPUTE, COMPUTE_SPEC_PATH, COMPUTE_SPECS
 from govbot.services.intake import (
     REVIEW_KIND,
     build_query,
     change_number,
+    change_ref,
     file_filter,
     poll_once,
     work_key,
@@ -86,7 +88,9 @@ def test_new_patch_set_is_queued_again(gerrit, client, db_engine, settings, poli
     poll_once(client, db_engine, settings, policy, now)
     finish_all(db_engine, now)
     gerrit.clock.advance(minutes=5)
-    gerrit.add_patchset(2, {COMPUTE_SPEC_PATH: "openapi: 3.0.0\ninfo: {title: x, version: '1'}\n"})
+    lifecycle.add_patchset(
+        gerrit, 2, {COMPUTE_SPEC_PATH: "openapi: 3.0.0\ninfo: {title: x, version: '1'}\n"}
+    )
     result = poll_once(client, db_engine, settings, policy, now + dt.timedelta(minutes=5))
     assert result.queued == (2,)
 
@@ -94,7 +98,8 @@ def test_new_patch_set_is_queued_again(gerrit, client, db_engine, settings, poli
 def test_paging_reads_every_page(gerrit, client, db_engine, settings, policy, now):
     """With a small page size the poll follows ``_more_changes`` with ``S=`` to the end."""
     for i in range(7):
-        gerrit.create_change(
+        lifecycle.create_change(
+            gerrit,
             COMPUTE,
             subject=f"Spec change {i}",
             files={COMPUTE_SPEC_PATH: f"openapi: 3.0.0\ninfo: {{title: t{i}, version: '1'}}\n"},
@@ -116,7 +121,8 @@ def test_a_failed_page_keeps_the_cursor(gerrit, client, db_engine, settings, pol
     """Gerrit failing on the second page: what was read is queued, the cursor stays put,
     and the next poll reads the rest (a crash mid-pass loses nothing)."""
     for i in range(4):
-        gerrit.create_change(
+        lifecycle.create_change(
+            gerrit,
             COMPUTE,
             subject=f"Spec change {i}",
             files={COMPUTE_SPEC_PATH: f"openapi: 3.0.0\ninfo: {{title: t{i}, version: '1'}}\n"},
@@ -148,7 +154,8 @@ def test_late_change_inside_the_overlap_is_not_missed(
     first = poll_once(client, db_engine, settings, policy, now)
     cursor = max(w.cursor_after for w in first.watches if w.cursor_after)
     finish_all(db_engine, now)
-    late = gerrit.create_change(
+    late = lifecycle.create_change(
+        gerrit,
         COMPUTE,
         subject="Indexed late",
         files={COMPUTE_SPEC_PATH: "openapi: 3.0.0\ninfo: {title: late, version: '1'}\n"},
@@ -239,9 +246,16 @@ def test_query_shape():
     )
     assert query == (
         "status:open -is:wip -is:private project:openstack/compute-api branch:master "
-        'file:"^(api-specs/[^/]*\\.yaml)" after:"2026-11-21 11:59:30"'
+        'file:"^(api-specs/[^/]*[.]yaml)" after:"2026-11-21 11:59:30"'
     )
-    assert work_key(12) == "change:12" and change_number("change:12") == 12
+    assert work_key(12, "nova/api") == "change:nova/api~12"
+    assert (
+        change_number("change:nova/api~12") == 12
+        and change_ref("change:nova/api~12") == "nova/api~12"
+    )
+    assert change_number("change:12") == change_ref("change:12") == 12  # the older key form
+    with pytest.raises(ValueError):
+        change_ref("change:~12")
 
 
 def test_the_watch_settings(tmp_path):
@@ -284,26 +298,49 @@ def test_the_poll_queues_what_the_spec_review_needs(
     """Besides API specs: design specs, files under the policy's API paths, and changes
     flagged APIImpact are queued; a change touching none of them is not."""
     gerrit.clock.advance(minutes=1)
-    api_path = gerrit.create_change(
+    api_path = lifecycle.create_change(
+        gerrit,
         COMPUTE,
         subject="Filter flavors",
         files={"nova/api/openstack/compute/flavors.py": "x = 1\n"},
         owner="alice",
     )
-    flagged = gerrit.create_change(
-        COMPUTE, subject="Docs", files={"README.rst": "x\n"}, owner="alice", body="APIImpact"
+    flagged = lifecycle.create_change(
+        gerrit,
+        COMPUTE,
+        subject="Docs",
+        files={"README.rst": "x\n"},
+        owner="alice",
+        body="APIImpact",
     )
-    design = gerrit.create_change(
+    design = lifecycle.create_change(
+        gerrit,
         COMPUTE_SPECS,
         subject="Propose a spec",
         files={"specs/2027.1/approved/new-thing.rst": "New thing\n=========\n"},
         owner="alice",
     )
-    neither = gerrit.create_change(
-        COMPUTE, subject="Docs", files={"README.rst": "y\n"}, owner="alice"
+    neither = lifecycle.create_change(
+        gerrit, COMPUTE, subject="Docs", files={"README.rst": "y\n"}, owner="alice"
     )
     result = poll_once(client, db_engine, settings, policy, now + dt.timedelta(minutes=1))
     assert result.ok, result.errors
     assert {api_path.number, flagged.number, design.number} <= set(result.queued)
     assert neither.number not in result.queued
     assert result.queries == len(settings.gerrit_projects)  # still one query per project
+
+
+def test_the_poll_knows_the_patch_set_on_a_server_before_3_10(
+    gerrit, client, db_engine, settings, policy, now
+):
+    """gerrit-fidelity #7: ``current_revision_number`` exists from 3.10 only; the poll asks
+    for CURRENT_REVISION, so the patch set is known (and a reviewed one skipped) anyway."""
+    gerrit.version = "3.9.5"
+    poll_once(client, db_engine, settings, policy, now)
+    polls = [r for r in gerrit.requests if r.method == "GET" and r.path == "/a/changes/"]
+    assert polls and all("o=CURRENT_REVISION" in r.query for r in polls)
+    with session_scope(db_engine) as session:
+        payloads = session.scalars(select(WorkItem.payload)).all()
+    assert payloads and all(isinstance(p["patch_set"], int) for p in payloads)
+    raw = client._json("get", "changes/1", params={"o": ["CURRENT_REVISION"]})
+    assert "current_revision_number" not in raw  # the sandbox answers as 3.9 does

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from govbot.db import session_scope
 from govbot.db.models import WorkItem, WorkState
+from govbot.sandbox import lifecycle
 from govbot.services.intake import poll_once, work_key
 from govbot.services.review import ReviewStatus
 from govbot.services.worker import WorkerResult, run_worker_once
@@ -79,7 +80,7 @@ def test_a_new_patch_set_gets_its_own_review(gerrit, client, db_engine, settings
     drain(db_engine, client, policy, settings, now)
     gerrit.clock.advance(minutes=10)
     later = now + dt.timedelta(minutes=10)
-    gerrit.add_patchset(1, spec_edit(gerrit, 1, "ps2"))
+    lifecycle.add_patchset(gerrit, 1, spec_edit(gerrit, 1, "ps2"))
     poll_once(client, db_engine, settings, policy, later)
     results = drain(db_engine, client, policy, settings, later)
     posted = [i.change for r in results for i in r.items if i.outcome and i.outcome.posted]
@@ -100,7 +101,9 @@ def test_one_failing_change_does_not_stop_the_others(
     assert set(done.values()) == {"reviewed"}
     assert bot_reviews(gerrit, 2) == []
     with session_scope(db_engine) as session:
-        item = session.scalars(select(WorkItem).where(WorkItem.key == work_key(2))).one()
+        item = session.scalars(
+            select(WorkItem).where(WorkItem.key == work_key(2, "openstack/compute-api"))
+        ).one()
     assert item.state is WorkState.QUEUED and "bad request" in (item.last_error or "")
 
     gerrit.clear_faults()
@@ -121,7 +124,7 @@ def test_an_outage_spends_no_attempts(gerrit, client, db_engine, settings, polic
     with session_scope(db_engine) as session:
         requeued = session.scalars(
             select(WorkItem).where(
-                WorkItem.key == work_key(item.change), WorkItem.state == WorkState.QUEUED
+                WorkItem.key.like(f"%~{item.change}"), WorkItem.state == WorkState.QUEUED
             )
         ).one()
     assert requeued.attempts == 0
@@ -134,7 +137,7 @@ def test_a_change_closed_before_its_turn_ends_quietly(
 ):
     """A change abandoned after it was queued: no review, the item is done."""
     poll_once(client, db_engine, settings, policy, now)
-    gerrit.abandon(3, by="carol")
+    lifecycle.abandon(gerrit, 3, by="carol")
     results = drain(db_engine, client, policy, settings, now)
     [three] = [i for r in results for i in r.items if i.change == 3]
     assert three.outcome is not None and three.outcome.status is ReviewStatus.SKIPPED_CLOSED

@@ -12,7 +12,7 @@ import pytest
 from review_support import BOT, NOW, PROJECT, SPEC, base_spec
 
 from govbot.gerrit.client import GerritClient
-from govbot.sandbox import Clock, Sandbox, running_sandbox
+from govbot.sandbox import Clock, Sandbox, lifecycle, people, running_sandbox
 from govbot.sandbox.seed import DEMO_LABELS
 from tests.db.conftest import db_engine, db_url
 
@@ -27,14 +27,15 @@ def now():
 
 def _sandbox(**options: object) -> Iterator[Sandbox]:
     with running_sandbox(seed="empty", clock=Clock(NOW), **options) as sandbox:
-        sandbox.add_account("alice", "Alice Ferreira", password="alice-pw")
-        sandbox.add_project(
+        people.add_account(sandbox, "alice", "Alice Ferreira", password="alice-pw")
+        lifecycle.add_project(
+            sandbox,
             PROJECT,
             {SPEC: base_spec(), "README.rst": "Placement API\n"},
             labels=DEMO_LABELS,
             when=NOW,
         )
-        sandbox.add_project("openstack/no-label-api", {SPEC: base_spec()}, when=NOW)
+        lifecycle.add_project(sandbox, "openstack/no-label-api", {SPEC: base_spec()}, when=NOW)
         yield sandbox
 
 

@@ -37,7 +37,7 @@ from govbot.db.models import (
 from govbot.db.session import session_scope
 from govbot.gerrit.client import GerritClient, GerritUnavailable
 from govbot.policy import Policy
-from govbot.sandbox import Sandbox
+from govbot.sandbox import Sandbox, lifecycle, people
 from govbot.services.review import (
     RESERVATION_LEASE,
     ReviewInProgress,
@@ -76,7 +76,8 @@ def review(
 
 
 def upload(gerrit: Sandbox, text: str = HEAD_V1, **kw: Any) -> Any:
-    return gerrit.create_change(
+    return lifecycle.create_change(
+        gerrit,
         kw.pop("project", PROJECT),
         subject=kw.pop("subject", "Add resource provider labels"),
         files={SPEC: text},
@@ -248,7 +249,7 @@ def recorded_change(gerrit: Sandbox, review: Callable[..., Any]) -> Any:
     """A change whose patch set is in the database, not reviewed yet."""
     change = upload(gerrit, wip=True)
     assert review(change.number).status is ReviewStatus.SKIPPED_WIP
-    gerrit.set_wip(change.number, False)
+    lifecycle.set_wip(gerrit, change.number, False)
     return change
 
 
@@ -273,7 +274,7 @@ def test_a_new_patch_set_gets_a_new_review_without_new_threads_for_old_findings(
     """Patch set 2 keeps the four findings and adds one: one new comment, four carried."""
     change = upload(gerrit)
     review(change.number)
-    gerrit.add_patchset(change.number, {SPEC: HEAD_V2})
+    lifecycle.add_patchset(gerrit, change.number, {SPEC: HEAD_V2})
     gerrit.clear_requests()
     outcome = review(change.number)
     assert outcome.status is ReviewStatus.POSTED and outcome.patch_set == 2
@@ -296,7 +297,7 @@ def test_old_findings_are_known_from_gerrit_alone_after_the_database_is_lost(
     with session_scope(db_engine) as s:
         s.execute(delete(PostedReview))
         s.execute(delete(Evaluation))
-    gerrit.add_patchset(change.number, {SPEC: HEAD_V2})
+    lifecycle.add_patchset(gerrit, change.number, {SPEC: HEAD_V2})
     assert review(change.number).status is ReviewStatus.POSTED
     assert len(bot_comments(gerrit, change.number, patch_set=2)) == 1
 
@@ -305,11 +306,11 @@ def test_a_work_in_progress_or_private_change_gets_no_review(gerrit, review):
     """WIP and private changes are skipped (policy default) without a POST."""
     wip = upload(gerrit, wip=True)
     private = upload(gerrit, private=True)
-    gerrit.add_reviewer(private.number, "govbot")  # else the bot cannot even see it
+    people.add_reviewer(gerrit, private.number, "govbot")  # else the bot cannot even see it
     assert review(wip.number).status is ReviewStatus.SKIPPED_WIP
     assert review(private.number).status is ReviewStatus.SKIPPED_PRIVATE
     assert posts(gerrit) == 0
-    gerrit.set_wip(wip.number, False)
+    lifecycle.set_wip(gerrit, wip.number, False)
     assert review(wip.number).status is ReviewStatus.POSTED
 
 
@@ -318,7 +319,7 @@ def test_no_vote_for_a_patch_set_outdated_while_it_was_checked(gerrit, review):
     with its comments but without a vote (the sandbox would 409 an outdated vote)."""
     change = upload(gerrit)
     hooked = HookedClient(
-        gerrit, on_content=lambda: gerrit.add_patchset(change.number, {SPEC: HEAD_V2})
+        gerrit, on_content=lambda: lifecycle.add_patchset(gerrit, change.number, {SPEC: HEAD_V2})
     )
     outcome = review(change.number, client=hooked)
     assert outcome.status is ReviewStatus.POSTED and outcome.patch_set == 1
@@ -333,7 +334,7 @@ def test_no_vote_for_a_patch_set_outdated_while_it_was_checked(gerrit, review):
 def test_no_vote_when_an_older_patch_set_is_reviewed_explicitly(gerrit, review):
     """Reviewing patch set 1 after patch set 2 exists: comments, no vote."""
     change = upload(gerrit)
-    gerrit.add_patchset(change.number, {SPEC: HEAD_V2})
+    lifecycle.add_patchset(gerrit, change.number, {SPEC: HEAD_V2})
     outcome = review(change.number, revision=1)
     assert outcome.status is ReviewStatus.POSTED and outcome.patch_set == 1
     assert "labels" not in outcome.review_input
@@ -343,7 +344,7 @@ def test_no_vote_when_an_older_patch_set_is_reviewed_explicitly(gerrit, review):
 def test_a_change_abandoned_while_it_is_checked_ends_quietly(gerrit, review, db_engine):
     """The last look before posting sees the change closed: nothing posted, no error."""
     change = upload(gerrit)
-    hooked = HookedClient(gerrit, on_content=lambda: gerrit.abandon(change.number))
+    hooked = HookedClient(gerrit, on_content=lambda: lifecycle.abandon(gerrit, change.number))
     outcome = review(change.number, client=hooked)
     assert outcome.status is ReviewStatus.SKIPPED_CLOSED
     assert posts(gerrit) == 0 and rows(db_engine, PostedReview) == 0
@@ -352,7 +353,7 @@ def test_a_change_abandoned_while_it_is_checked_ends_quietly(gerrit, review, db_
 def test_a_409_on_the_post_ends_quietly(gerrit, review, db_engine):
     """Abandoned between the last look and the POST: Gerrit's 409 ends the attempt."""
     change = upload(gerrit)
-    hooked = HookedClient(gerrit, on_review=lambda: gerrit.abandon(change.number))
+    hooked = HookedClient(gerrit, on_review=lambda: lifecycle.abandon(gerrit, change.number))
     outcome = review(change.number, client=hooked)
     assert outcome.status is ReviewStatus.SKIPPED_CLOSED
     assert bot_messages(gerrit, change.number) == []
@@ -362,7 +363,7 @@ def test_a_409_on_the_post_ends_quietly(gerrit, review, db_engine):
 def test_a_closed_change_is_skipped(gerrit, review):
     """A merged or abandoned change is not reviewed at all."""
     change = upload(gerrit)
-    gerrit.abandon(change.number)
+    lifecycle.abandon(gerrit, change.number)
     assert review(change.number).status is ReviewStatus.SKIPPED_CLOSED
     assert posts(gerrit) == 0
 
@@ -372,7 +373,9 @@ def test_a_closed_change_is_skipped(gerrit, review):
 
 def test_a_change_without_specs_is_recorded_once(gerrit, review, db_engine):
     """No spec touched: nothing posted; asking again costs one request."""
-    change = gerrit.create_change(PROJECT, subject="Docs", files={"README.rst": "More\n"})
+    change = lifecycle.create_change(
+        gerrit, PROJECT, subject="Docs", files={"README.rst": "More\n"}
+    )
     assert review(change.number).status is ReviewStatus.NO_SPECS
     gerrit.clear_requests()
     assert review(change.number).status is ReviewStatus.NO_SPECS

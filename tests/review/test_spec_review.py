@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from govbot.gerrit.client import GerritClient
 from govbot.gerrit.sources import GitMirror
 from govbot.policy import Policy
-from govbot.sandbox import Clock, Sandbox, running_sandbox
+from govbot.sandbox import Clock, Sandbox, lifecycle, people, running_sandbox
 from govbot.sandbox.seed import DEMO_LABELS, FLAVOR_SEARCH_SPEC, KEYPAIR_LAST_USED_SPEC, _data
 from govbot.services.review import API_REVIEW, ReviewStatus, run_review
 from govbot.services.spec_review import SPEC_REVIEW, commit_msg_offset
@@ -105,25 +105,28 @@ def gerrit() -> Iterator[Sandbox]:
     project with no specs repository. The merged specs came in through merged changes,
     so that REST alone can find them too."""
     with running_sandbox(seed="empty", clock=Clock(NOW - dt.timedelta(days=1))) as sandbox:
-        sandbox.add_account("alice", "Alice Ferreira", password="alice-pw")
-        sandbox.add_account("dave", "Dave Kowalski", password="dave-pw")
-        sandbox.add_project(
-            SPECS, {TEMPLATE: _data("nova-specs/2027.1-template.rst")}, labels=DEMO_LABELS
+        people.add_account(sandbox, "alice", "Alice Ferreira", password="alice-pw")
+        people.add_account(sandbox, "dave", "Dave Kowalski", password="dave-pw")
+        lifecycle.add_project(
+            sandbox, SPECS, {TEMPLATE: _data("nova-specs/2027.1-template.rst")}, labels=DEMO_LABELS
         )
-        sandbox.add_project(API, {OPENAPI: BASE_API, INTERNAL: BASE_API}, labels=DEMO_LABELS)
-        sandbox.add_project(OTHER, {OPENAPI: BASE_API}, labels=DEMO_LABELS)
+        lifecycle.add_project(
+            sandbox, API, {OPENAPI: BASE_API, INTERNAL: BASE_API}, labels=DEMO_LABELS
+        )
+        lifecycle.add_project(sandbox, OTHER, {OPENAPI: BASE_API}, labels=DEMO_LABELS)
         for name, text in (
             ("keypair-last-used", KEYPAIR_LAST_USED_SPEC),
             ("keypair-no-api", NO_REST_API),
             ("keypair-none", UNJUSTIFIED),
         ):
-            merged = sandbox.create_change(
+            merged = lifecycle.create_change(
+                sandbox,
                 SPECS,
                 subject=f"Propose {name}",
                 files={f"specs/2026.2/approved/{name}.rst": text},
                 owner="dave",
             )
-            sandbox.merge(merged)
+            lifecycle.merge(sandbox, merged)
         sandbox.clock.set(NOW)
         yield sandbox
 
@@ -187,7 +190,8 @@ def test_a_spec_with_an_empty_use_cases_section_gets_one_comment_at_its_heading(
 ):
     """One unresolved comment, on the spec, at the Use Cases heading; tagged spec-review,
     no vote; running again posts nothing."""
-    change = gerrit.create_change(
+    change = lifecycle.create_change(
+        gerrit,
         SPECS,
         subject="Propose flavor description search",
         files={NEW_SPEC: EMPTY_USE_CASES},
@@ -211,7 +215,8 @@ def test_a_spec_with_an_empty_use_cases_section_gets_one_comment_at_its_heading(
 def test_fixing_it_in_a_new_patch_set_brings_no_new_complaint(gerrit, spec_review):
     """Patch set 2 says who needs the change: no comment, the old thread is left alone,
     and a short summary (mailing nobody) says the findings are gone."""
-    change = gerrit.create_change(
+    change = lifecycle.create_change(
+        gerrit,
         SPECS,
         subject="Propose flavor description search",
         files={NEW_SPEC: EMPTY_USE_CASES},
@@ -220,7 +225,7 @@ def test_fixing_it_in_a_new_patch_set_brings_no_new_complaint(gerrit, spec_revie
     assert spec_review(change.number).status is ReviewStatus.POSTED
     [thread] = spec_comments(gerrit, change.number)
 
-    gerrit.add_patchset(change.number, {NEW_SPEC: JUSTIFIED})
+    lifecycle.add_patchset(gerrit, change.number, {NEW_SPEC: JUSTIFIED})
     fixed = spec_review(change.number)
     assert fixed.status is ReviewStatus.POSTED and fixed.findings == ()
     assert "comments" not in fixed.review_input and fixed.review_input["notify"] == "NONE"
@@ -231,14 +236,16 @@ def test_fixing_it_in_a_new_patch_set_brings_no_new_complaint(gerrit, spec_revie
 
 def test_an_unchanged_problem_is_not_commented_twice(gerrit, spec_review):
     """Patch set 2 edits another section: the same finding is carried, not re-posted."""
-    change = gerrit.create_change(
+    change = lifecycle.create_change(
+        gerrit,
         SPECS,
         subject="Propose flavor description search",
         files={NEW_SPEC: EMPTY_USE_CASES},
         owner="alice",
     )
     spec_review(change.number)
-    gerrit.add_patchset(
+    lifecycle.add_patchset(
+        gerrit,
         change.number,
         {NEW_SPEC: EMPTY_USE_CASES.replace("Unit tests.", "Unit and functional tests.")},
     )
@@ -251,7 +258,8 @@ def test_an_unchanged_problem_is_not_commented_twice(gerrit, spec_review):
 
 def test_a_justified_spec_gets_no_noise(gerrit, spec_review, mirror):
     """Nothing posted at all; the verdict is recorded, so the patch set is not redone."""
-    change = gerrit.create_change(
+    change = lifecycle.create_change(
+        gerrit,
         SPECS,
         subject="Propose flavor description search",
         files={NEW_SPEC: JUSTIFIED},
@@ -265,8 +273,8 @@ def test_a_justified_spec_gets_no_noise(gerrit, spec_review, mirror):
 def test_template_text_is_found_with_the_template_from_the_mirror(gerrit, spec_review, tmp_path):
     """Use Cases still reads the template's guidance: BPR003 (the mirror lists the tree, so
     specs/2027.1-template.rst is found by its name)."""
-    change = gerrit.create_change(
-        SPECS, subject="Propose it", files={NEW_SPEC: TEMPLATE_TEXT}, owner="alice"
+    change = lifecycle.create_change(
+        gerrit, SPECS, subject="Propose it", files={NEW_SPEC: TEMPLATE_TEXT}, owner="alice"
     )
     outcome = spec_review(change.number, mirror=GitMirror(tmp_path / "m", gerrit.git_url))
     assert [f.rule for f in outcome.findings] == ["BPR003"]
@@ -276,8 +284,13 @@ def test_template_text_is_found_with_the_template_from_the_mirror(gerrit, spec_r
 
 def test_a_spec_change_is_not_asked_for_a_blueprint(gerrit, spec_review):
     """A specs repository proposes blueprints: its APIImpact flag asks nothing of it."""
-    change = gerrit.create_change(
-        SPECS, subject="Propose it", files={NEW_SPEC: JUSTIFIED}, owner="alice", body="APIImpact"
+    change = lifecycle.create_change(
+        gerrit,
+        SPECS,
+        subject="Propose it",
+        files={NEW_SPEC: JUSTIFIED},
+        owner="alice",
+        body="APIImpact",
     )
     assert spec_review(change.number).status is ReviewStatus.QUIET
 
@@ -286,7 +299,8 @@ def test_a_spec_change_is_not_asked_for_a_blueprint(gerrit, spec_review):
 
 
 def api_change(gerrit: Sandbox, body: str = "", *, path: str = OPENAPI, project: str = API) -> Any:
-    return gerrit.create_change(
+    return lifecycle.create_change(
+        gerrit,
         project,
         subject="List flavors",
         files={path: BASE_API + NEW_OPERATION},
@@ -352,7 +366,8 @@ def test_a_reference_to_a_spec_that_does_not_justify_it_is_named(
 
 def test_a_justified_spec_still_in_review_counts(gerrit, spec_review, mirror):
     """The blueprint's spec is an open change of the specs repository: it is found and judged."""
-    gerrit.create_change(
+    lifecycle.create_change(
+        gerrit,
         SPECS,
         subject="Propose flavor description search",
         files={NEW_SPEC: JUSTIFIED},
@@ -360,7 +375,8 @@ def test_a_justified_spec_still_in_review_counts(gerrit, spec_review, mirror):
     )
     change = api_change(gerrit, "Implements: blueprint flavor-description-search")
     assert spec_review(change.number, mirror=mirror).status is ReviewStatus.QUIET
-    unjustified = gerrit.create_change(
+    unjustified = lifecycle.create_change(
+        gerrit,
         SPECS,
         subject="Propose search",
         files={NEW_SPEC.replace("flavor-", "image-"): EMPTY_USE_CASES},
@@ -377,7 +393,8 @@ def test_adding_the_reference_in_a_new_patch_set_brings_no_new_complaint(gerrit,
     change = api_change(gerrit)
     spec_review(change.number)
     [thread] = spec_comments(gerrit, change.number)
-    gerrit.add_patchset(
+    lifecycle.add_patchset(
+        gerrit,
         change.number,
         {OPENAPI: BASE_API + NEW_OPERATION},
         body="Implements: blueprint keypair-last-used",
@@ -396,14 +413,20 @@ def test_internal_only_api_changes_are_not_asked_for_a_blueprint(gerrit, spec_re
 
 def test_an_api_path_or_an_apiimpact_flag_is_an_api_change(gerrit, spec_review):
     """No OpenAPI spec in the change: a file under the policy's api_paths, or the flag."""
-    by_path = gerrit.create_change(
+    by_path = lifecycle.create_change(
+        gerrit,
         API,
         subject="Flavor filter",
         files={"nova/api/openstack/compute/flavors.py": "x = 1\n"},
         owner="alice",
     )
-    by_flag = gerrit.create_change(
-        API, subject="Flavor filter", files={"README.rst": "x\n"}, owner="alice", body="APIImpact"
+    by_flag = lifecycle.create_change(
+        gerrit,
+        API,
+        subject="Flavor filter",
+        files={"README.rst": "x\n"},
+        owner="alice",
+        body="APIImpact",
     )
     for change in (by_path, by_flag):
         assert [f.rule for f in spec_review(change.number).findings] == ["BPR010"], change.number

@@ -5,29 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from gerrit_support import NOW, client, small_world
 from pygerrit2 import GerritRestAPI
-from sandbox_support import NOW, PROJECT, SPEC, SPEC_TEXT, client
 
 from govbot.sandbox import Clock, Sandbox, running_sandbox
-from govbot.sandbox.seed import DEMO_LABELS, seed_empty
 
 
 @pytest.fixture
 def gerrit() -> Iterator[Sandbox]:
-    """A started sandbox frozen at ``NOW``: admin, the bot, zuul, alice (owner), dave (core
-    of ``demo/api``), erin, ana, ben; a ``technical-committee`` group; one project."""
-    sandbox = Sandbox(clock=Clock(NOW)).start()
-    try:
-        seed_empty(sandbox)
-        for name in ("alice", "dave", "erin", "ana", "ben"):
-            sandbox.add_account(name, name.title(), password=f"{name}-pw")
-        sandbox.add_group("technical-committee", ["ana", "ben", "dave"])
-        sandbox.add_project(
-            PROJECT, {SPEC: SPEC_TEXT, "README.rst": "Pets\n"}, labels=DEMO_LABELS, cores=["dave"]
-        )
+    """The small world of ``gerrit_support`` over real HTTP, frozen at ``NOW``."""
+    with small_world() as sandbox:
         yield sandbox
-    finally:
-        sandbox.close()
 
 
 @pytest.fixture(scope="module")

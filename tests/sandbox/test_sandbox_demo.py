@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 import yaml
+from gerrit_support import NOW, client
 from pygerrit2 import GerritRestAPI
-from sandbox_support import NOW, client
 
 from govbot.gerrit.model import ChangeInfo
 from govbot.sandbox import Sandbox, serve

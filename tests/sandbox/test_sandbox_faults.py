@@ -6,8 +6,8 @@ import time
 
 import pytest
 import requests
+from gerrit_support import client, new_change
 from pygerrit2 import GerritRestAPI
-from sandbox_support import client, new_change
 
 from govbot.sandbox import Sandbox
 

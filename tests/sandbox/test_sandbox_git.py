@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from gerrit_support import PROJECT, SPEC, SPEC_V2, new_change
 from pygerrit2 import GerritRestAPI
-from sandbox_support import PROJECT, SPEC, SPEC_V2, new_change
 
-from govbot.sandbox import Sandbox
+from govbot.sandbox import Sandbox, lifecycle
 
 
 def git(repo: Path, *args: str) -> str:
@@ -19,7 +19,7 @@ def git(repo: Path, *args: str) -> str:
 
 def test_patch_set_refs_are_fetchable(gerrit: Sandbox, rest: GerritRestAPI, tmp_path: Path) -> None:
     change = new_change(gerrit)
-    gerrit.add_patchset(change, {"README.rst": "Pets, second try\n"})
+    lifecycle.add_patchset(gerrit, change, {"README.rst": "Pets, second try\n"})
     info = rest.get(f"/changes/{change.number}", params={"o": "ALL_REVISIONS"})
     git(tmp_path, "init", "-q")
     for sha, revision in info["revisions"].items():
@@ -40,8 +40,8 @@ def test_merge_moves_the_branch(gerrit: Sandbox, tmp_path: Path) -> None:
         new_change(gerrit, "first"),
         new_change(gerrit, "second", files={"docs/a.rst": "A\n"}),
     )
-    gerrit.merge(first)
-    tip = gerrit.merge(second)  # not based on the new tip: cherry-picked onto it
+    lifecycle.merge(gerrit, first)
+    tip = lifecycle.merge(gerrit, second)  # not based on the new tip: cherry-picked onto it
     url = gerrit.git_url(PROJECT)
     git(tmp_path, "init", "-q")
     git(tmp_path, "fetch", "-q", url, "refs/heads/master")

@@ -7,11 +7,11 @@ import re
 
 import pytest
 import requests
+from gerrit_support import PROJECT, SPEC, client, new_change
 from pygerrit2 import Anonymous, GerritRestAPI
-from sandbox_support import PROJECT, SPEC, client, new_change
 
 from govbot.gerrit.model import ChangeInfo, parse_timestamp
-from govbot.sandbox import Sandbox
+from govbot.sandbox import Sandbox, lifecycle, reviews
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{9}$")
 
@@ -102,7 +102,7 @@ def test_all_change_id_forms_resolve_to_the_same_change(
 
 def test_all_revision_id_forms_resolve(gerrit: Sandbox, rest: GerritRestAPI) -> None:
     change = new_change(gerrit)
-    gerrit.add_patchset(change, {"README.rst": "Pets, v2\n"})
+    lifecycle.add_patchset(gerrit, change, {"README.rst": "Pets, v2\n"})
     first, second = change.patch_sets
     base = f"/changes/{change.number}/revisions"
     assert rest.get(f"{base}/current/commit")["commit"] == second.sha
@@ -188,7 +188,7 @@ def test_files_list_includes_commit_msg_and_omits_modified_status(
 def test_parsed_by_govbots_model(gerrit: Sandbox, rest: GerritRestAPI) -> None:
     """The sandbox's richest ChangeInfo parses with govbot.gerrit.model."""
     change = new_change(gerrit, topic="bp/pets")
-    gerrit.vote(change, "dave", "Code-Review", 2, message="Nice")
+    reviews.vote(gerrit, change, "dave", "Code-Review", 2, message="Nice")
     data = rest.get(
         f"/changes/{change.number}/detail",
         params={"o": ["CURRENT_REVISION", "CURRENT_COMMIT", "CURRENT_FILES"]},

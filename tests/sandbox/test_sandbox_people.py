@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import pytest
 import requests
+from gerrit_support import new_change
 from pygerrit2 import GerritRestAPI
-from sandbox_support import new_change
 
 from govbot.gerrit.model import AccountInfo, AttentionSetInfo, GerritEvent, strip_xssi
-from govbot.sandbox import Sandbox
+from govbot.sandbox import Sandbox, lifecycle, people
 
 
 def test_add_reviewer_puts_them_in_the_attention_set(gerrit: Sandbox, rest: GerritRestAPI) -> None:
@@ -72,7 +72,7 @@ def test_unknown_reviewer_is_a_json_400(gerrit: Sandbox, rest: GerritRestAPI) ->
 
 def test_attention_set_endpoints(gerrit: Sandbox, rest: GerritRestAPI) -> None:
     change = new_change(gerrit)
-    gerrit.add_reviewer(change, "ana", state="CC")
+    people.add_reviewer(gerrit, change, "ana", role="CC")
     added = rest.post(
         f"/changes/{change.number}/attention", json={"user": "ana", "reason": "Stale for 3 days"}
     )
@@ -110,7 +110,7 @@ def test_wip_clears_the_attention_set_and_ready_restores_reviewers(
     gerrit: Sandbox, as_user: Callable[[str], GerritRestAPI]
 ) -> None:
     change = new_change(gerrit)
-    gerrit.add_reviewer(change, "dave")
+    people.add_reviewer(gerrit, change, "dave")
     alice = as_user("alice")
     alice.post(f"/changes/{change.number}/wip", json={})
     assert change.wip and change.attention == {}
@@ -126,9 +126,9 @@ def test_wip_clears_the_attention_set_and_ready_restores_reviewers(
 def test_abandon_and_merge_clear_the_attention_set(gerrit: Sandbox, rest: GerritRestAPI) -> None:
     first, second = new_change(gerrit), new_change(gerrit)
     for change in (first, second):
-        gerrit.add_reviewer(change, "dave")
-    gerrit.abandon(first)
-    gerrit.merge(second)
+        people.add_reviewer(gerrit, change, "dave")
+    lifecycle.abandon(gerrit, first)
+    lifecycle.merge(gerrit, second)
     assert first.attention == {} and second.attention == {}
     with pytest.raises(requests.HTTPError) as caught:
         rest.post(f"/changes/{first.number}/abandon", json={})

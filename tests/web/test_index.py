@@ -28,7 +28,7 @@ from govbot.findings import Audience
 from govbot.gerrit.client import GerritClient
 from govbot.gerrit.sources import GitMirror
 from govbot.policy import Policy
-from govbot.sandbox import Clock, running_sandbox
+from govbot.sandbox import Clock, lifecycle, people, running_sandbox
 from govbot.services.escalation import escalate
 from govbot.services.index import (
     backfill,
@@ -262,21 +262,24 @@ def test_backfill_of_a_missing_branch_says_so(
 @pytest.fixture
 def gerrit():
     with running_sandbox(seed="empty", clock=Clock(NOW - 10 * DAY)) as sandbox:
-        sandbox.add_account("alice", "Alice", password="alice-pw")
-        sandbox.add_project(COMPUTE, {COMPUTE_FILE: compute_spec("2.90")}, when=NOW - 10 * DAY)
+        people.add_account(sandbox, "alice", "Alice", password="alice-pw")
+        lifecycle.add_project(
+            sandbox, COMPUTE, {COMPUTE_FILE: compute_spec("2.90")}, when=NOW - 10 * DAY
+        )
         yield sandbox
 
 
 def merge_change(sandbox, version: str, when: dt.datetime) -> int:
     sandbox.clock.set(when)
-    change = sandbox.create_change(
+    change = lifecycle.create_change(
+        sandbox,
         COMPUTE,
         subject=f"Bump to {version}",
         files={COMPUTE_FILE: compute_spec(version)},
         owner="alice",
         created=when,
     )
-    sandbox.merge(change, date=when)
+    lifecycle.merge(sandbox, change, date=when)
     return change.number
 
 
@@ -317,7 +320,9 @@ def test_index_heads_scans_branch_tips_through_the_mirror(
     mirror = GitMirror(tmp_path / "mirror", gerrit.git_url)
     first = index_heads(db_engine, mirror, policy=policy, now=NOW, watched=[(COMPUTE, None)])
     assert first.snapshots == 1
-    gerrit.push(COMPUTE, {COMPUTE_FILE: compute_spec("2.99")}, message="Direct push", when=NOW)
+    lifecycle.push(
+        gerrit, COMPUTE, {COMPUTE_FILE: compute_spec("2.99")}, message="Direct push", when=NOW
+    )
     second = index_heads(db_engine, mirror, policy=policy, now=NOW, watched=[(COMPUTE, None)])
     third = index_heads(db_engine, mirror, policy=policy, now=NOW, watched=[(COMPUTE, None)])
     assert (second.snapshots, third.snapshots) == (1, 0)
@@ -393,7 +398,9 @@ def test_the_scheduler_jobs_feed_the_dashboard(
                 assert lease is not None and lease.slot == dt.datetime(
                     2026, 3, 4, 12, 0, tzinfo=dt.UTC
                 )
-            demo.push(COMPUTE, {COMPUTE_FILE: compute_spec("3.0")}, message="Push", when=demo_now)
+            lifecycle.push(
+                demo, COMPUTE, {COMPUTE_FILE: compute_spec("3.0")}, message="Push", when=demo_now
+            )
             jobs.index()  # the same slot: it ran already
             assert count(db_engine, ApiSnapshot) == 2
             jobs.escalate()

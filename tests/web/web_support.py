@@ -29,6 +29,7 @@ from govbot.db.models import (
 from govbot.db.session import session_scope
 from govbot.findings import Audience, Severity
 from govbot.policy import Policy
+from govbot.sandbox import lifecycle
 from govbot.services.index import index_commit, refresh_cross_findings
 from govbot.settings import Settings
 from govbot.web import create_app
@@ -573,7 +574,8 @@ def build_demo(engine: Engine, policy: Policy, mirror_dir: str, docs_base: str) 
         ]
         if isinstance(compute_spec_text, bytes):
             compute_spec_text = compute_spec_text.decode()
-        unsafe = demo.create_change(
+        unsafe = lifecycle.create_change(
+            demo,
             COMPUTE,
             subject=UNSAFE_SUBJECT,
             files={COMPUTE_SPEC_PATH: compute_add_optional_field(compute_spec_text)},
@@ -590,7 +592,7 @@ def build_demo(engine: Engine, policy: Policy, mirror_dir: str, docs_base: str) 
                 now=DEMO_NOW - 20 * DAY,
                 progress=False,
             )
-        demo.merge(6, date=DEMO_NOW - dt.timedelta(hours=6))
+        lifecycle.merge(demo, 6, date=DEMO_NOW - dt.timedelta(hours=6))
         numbers["merged"] = 6
         mirror = GitMirror(mirror_dir, demo.git_url)
 

@@ -116,6 +116,8 @@ def metrics() -> Response:
     if state.registry is None:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(DatabaseCollector(state.engine))
+        for collector in state.collectors:  # the stream-events listener's, in serve
+            registry.register(collector)
         state.registry = registry
     response = Response(generate_latest(state.registry))
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
