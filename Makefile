@@ -39,7 +39,10 @@ $(STAMP): pyproject.toml $(LOCK)
 	@$(CHECK_PYTHON)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --require-hashes --no-deps -r $(LOCK)
-	$(PIP) install --no-deps --no-build-isolation -e .
+	@# --no-index: every requirement, test extras included, must already be in from the
+	@# lock; one the lock lacks fails here, naming it, not later as a test's missing tool.
+	$(PIP) install --no-index --no-build-isolation -e '.[test]' || { \
+	  echo "$(LOCK) does not cover pyproject.toml's dependencies: run make lock" >&2; exit 1; }
 	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
 	  echo "$(LOCK) does not cover pyproject.toml's dependencies: run make lock" >&2; exit 1; }
 	touch $(STAMP)
