@@ -28,7 +28,7 @@ import yaml
 
 from govbot.blueprints import BlueprintConfig, check_specs, resolve_specs, review_change
 from govbot.diff import diff_specs
-from govbot.findings import Audience, Finding, Scope
+from govbot.findings import Audience, Finding, Scope, Severity
 from govbot.openapi.load import load_spec
 from govbot.policy import Policy, load_policy
 from govbot.rules.catalog import all_rules, get_rule
@@ -149,6 +149,8 @@ def _verdict(rule: Rule, hit: Hit, default_file: str) -> dict[str, Any]:
     severity = rule.default_severity(hit.audience)
     if hit.scope == Scope.EXISTING:
         severity = severity.lowered()
+    if hit.advisory:
+        severity = Severity.INFO
     return {
         "rule": rule.code,
         "pointer": hit.pointer,

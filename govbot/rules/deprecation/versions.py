@@ -10,6 +10,10 @@ from govbot.diff import (
     OperationDiff,
 )
 from govbot.findings import Audience, Scope, Severity
+from govbot.rules.deprecation.composition import (
+    request_composition_stricter,
+    response_composition_looser,
+)
 from govbot.rules.deprecation.elements import (
     SEMVER,
     audience_of,
@@ -19,6 +23,8 @@ from govbot.rules.deprecation.elements import (
     microversion,
     ticked,
 )
+from govbot.rules.deprecation.lifecycle import stability_decreased, webhook_removed
+from govbot.rules.deprecation.parameters import request_default_changed, request_parameter_stricter
 from govbot.rules.deprecation.removals import removed_before_sunset, removed_without_deprecation
 from govbot.rules.deprecation.request import (
     new_required_request_parameter,
@@ -28,10 +34,18 @@ from govbot.rules.deprecation.request import (
     request_parameter_removed,
     security_tightened,
 )
+from govbot.rules.deprecation.request_body import request_body_removed, request_body_stricter
 from govbot.rules.deprecation.response import (
+    media_type_removed,
+    response_enum_value_added,
     response_property_became_optional,
     response_required_property_removed,
     response_success_status_removed,
+)
+from govbot.rules.deprecation.response_body import (
+    response_looser,
+    response_required_header_removed,
+    webhook_payload_looser,
 )
 from govbot.rules.registry import DiffContext, Hit, Kind, Rule, SpecContext, rule
 from govbot.surface import (
@@ -177,6 +191,19 @@ def _breaking_checks() -> tuple[Rule, ...]:
         request_enum_value_removed,
         security_tightened,
         microversion_range_narrowed,
+        response_enum_value_added,
+        media_type_removed,
+        request_parameter_stricter,
+        request_default_changed,
+        request_body_stricter,
+        request_body_removed,
+        response_looser,
+        request_composition_stricter,
+        response_composition_looser,
+        stability_decreased,
+        webhook_removed,
+        webhook_payload_looser,
+        response_required_header_removed,
     )
 
 
@@ -193,9 +220,9 @@ def major_version_not_bumped(ctx: DiffContext) -> Iterator[Hit]:
 
     What it checks:
         In specs that are not microversioned, when the change contains incompatible
-        changes (those reported by DEP001, DEP002, DEP010 to DEP015, DEP018, DEP019,
-        DEP021, DEP024), the major part of ``info.version`` (semantic versioning) must
-        go up.
+        changes (those reported by DEP001, DEP002, DEP010 to DEP015, DEP018 to DEP021,
+        DEP024, DEP027 to DEP035, DEP037 to DEP039; not those about draft or alpha
+        surface), the major part of ``info.version`` (semantic versioning) must go up.
 
     Why it matters:
         The version is how clients and SDKs learn that a release can break them.
@@ -218,7 +245,10 @@ def major_version_not_bumped(ctx: DiffContext) -> Iterator[Hit]:
     mh = SEMVER.match(vh_text or "")
     if mb is None or mh is None or int(mh.group(1)) > int(mb.group(1)):
         return
-    breaking: list[Hit] = [hit for check in _breaking_checks() for hit in check.run(ctx)]
+    # Draft and alpha surface promises nothing: its changes are not incompatible.
+    breaking: list[Hit] = [
+        hit for check in _breaking_checks() for hit in check.run(ctx) if not hit.advisory
+    ]
     external = [h for h in breaking if h.audience.is_external]
     if not breaking:
         return
