@@ -98,6 +98,8 @@ SUBSCHEMAS = ("not", "if", "then", "else", "contains", "propertyNames", "content
 # The same for keywords holding several sub-schemas, keyed by position or name.
 SCHEMA_LISTS = ("prefixItems",)
 SCHEMA_MAPS = ("patternProperties", "dependentSchemas")
+# Patterns that match every string.
+MATCH_ALL = frozenset({".*", "^.*$", "^.*", ".*$", "(.*)", "^(.*)$", "[\\s\\S]*"})
 # Formats that hold each other: an int32 is an int64, a float a double.
 WIDER_FORMAT = {"int32": "int64", "float": "double"}
 
@@ -111,17 +113,21 @@ def order_of(attr: str) -> Order | None:
     return KEYWORDS.get(attr.rsplit("/", 1)[-1])
 
 
-def effect(attr: str, old: Any, new: Any) -> Effect | None:
+def effect(attr: str, old: Any, new: Any, *, text: bool = False) -> Effect | None:
     """How the valid values moved when ``attr`` went from ``old`` to ``new`` (None: absent).
 
     None when the keyword has no effect on validity (``default``, annotations) or the
-    values are equal.
+    values are equal. ``text``: the value travels as text (a parameter, a header), where
+    every scalar is also a valid string, so ``string`` holds the other scalar types.
     """
     *outer, keyword = attr.split("/")
     order = KEYWORDS.get(keyword)
     if order is None:
         return None
-    found = _effect(order, keyword, old, new)
+    if order is Order.TYPES:
+        found = _types(old, new, text=text)
+    else:
+        found = _effect(order, keyword, old, new)
     if found is None:
         return None
     for token in outer:
@@ -260,11 +266,19 @@ def type_set(value: Any) -> frozenset[str] | None:
     return frozenset(str(value).split("|"))
 
 
-def _covers(wide: frozenset[str], narrow: frozenset[str]) -> bool:
-    return all(t in wide or (t == "integer" and "number" in wide) for t in narrow)
+_SCALARS = frozenset({"integer", "number", "boolean", "string"})
 
 
-def _types(old: Any, new: Any) -> Effect | None:
+def _covers(wide: frozenset[str], narrow: frozenset[str], text: bool = False) -> bool:
+    return all(
+        t in wide
+        or (t == "integer" and "number" in wide)
+        or (text and t in _SCALARS and "string" in wide)
+        for t in narrow
+    )
+
+
+def _types(old: Any, new: Any, *, text: bool = False) -> Effect | None:
     a, b = type_set(old), type_set(new)
     if a == b:
         return None
@@ -272,7 +286,7 @@ def _types(old: Any, new: Any) -> Effect | None:
         return Effect.NARROWED
     if b is None:
         return Effect.WIDENED
-    old_covers, new_covers = _covers(a, b), _covers(b, a)
+    old_covers, new_covers = _covers(a, b, text), _covers(b, a, text)
     if old_covers and new_covers:
         return None
     if old_covers:
@@ -281,6 +295,12 @@ def _types(old: Any, new: Any) -> Effect | None:
 
 
 def _constraint(keyword: str, old: Any, new: Any) -> Effect | None:
+    if keyword == "pattern":
+        # A pattern that matches everything constrains nothing.
+        old = None if old in MATCH_ALL else old
+        new = None if new in MATCH_ALL else new
+        if old == new:
+            return None
     if old is None:
         return Effect.NARROWED
     if new is None:

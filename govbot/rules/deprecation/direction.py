@@ -40,9 +40,12 @@ OPEN_ENDED = frozenset({"x-extensible-enum"})
 COMPOSITION = frozenset({"oneOf", "anyOf", "not", "if", "then", "else"})
 
 
-def breaks(direction: Direction, change: Change) -> bool:
-    """True when ``change`` breaks a client on ``direction``'s side of the exchange."""
-    found = effect(change.attr, change.old, change.new)
+def breaks(direction: Direction, change: Change, *, text: bool = False) -> bool:
+    """True when ``change`` breaks a client on ``direction``'s side of the exchange.
+
+    ``text``: the value travels as text (a parameter or a header), where an integer is a
+    valid string too (:func:`govbot.diff.effect`)."""
+    found = effect(change.attr, change.old, change.new, text=text)
     if found is None:
         return False
     if direction == "request":
@@ -69,10 +72,20 @@ class Site:
     field: FieldDiff
     direction: Direction
     kind: Literal["parameter", "body", "header"]
+    media: str = ""  # the media type of a body
 
     @property
     def node(self) -> Node:
         return self.field.node
+
+    @property
+    def text(self) -> bool:
+        """Whether the value travels as text (a parameter, a header, a body that is not
+        JSON), where ``5`` is a valid string too; in JSON ``5`` and ``"5"`` differ."""
+        if self.kind != "body":
+            return True
+        media = self.media.split(";", 1)[0].strip().lower()
+        return not (media == "application/json" or media.endswith("+json"))
 
 
 def sites(d: OperationDiff, direction: Direction) -> Iterator[Site]:
@@ -88,9 +101,9 @@ def sites(d: OperationDiff, direction: Direction) -> Iterator[Site]:
                 if f.kind == "changed":
                     where = label + (f" (field {ticked(f.path)})" if f.path else "")
                     yield Site(where, f, direction, "parameter")
-    for kind, body, _schema, f in d.fields():
+    for kind, body, schema, f in d.fields():
         if kind == direction and f.kind == "changed" and not _flag(f, hidden):
-            yield Site(field_label(kind, body, f), f, direction, "body")
+            yield Site(field_label(kind, body, f), f, direction, "body", schema.media_type)
     if direction == "response":
         for body in d.responses:
             for h in body.headers:
@@ -251,7 +264,7 @@ def reported(
     kinds: tuple[str, ...] = ("parameter", "body", "header"),
     ops: tuple[OperationDiff, ...] | None = None,
     label: Callable[[OperationDiff], str] | None = None,
-    judge: Callable[[Direction, Change], bool] = breaks,
+    judge: Callable[..., bool] = breaks,
 ) -> Iterator[Hit]:
     """One hit per changed schema whose changes ``keep`` selects and ``judge`` (by default
     :func:`breaks`) finds breaking on ``direction``'s side; ``make(site label, operation,
@@ -264,7 +277,11 @@ def reported(
         for site in sites(d, direction):
             if site.kind not in kinds:
                 continue
-            found = [c for c in site.field.changes if keep(site, c) and judge(direction, c)]
+            found = [
+                c
+                for c in site.field.changes
+                if keep(site, c) and judge(direction, c, text=site.text)
+            ]
             if not found:
                 continue
             node = key_node(site.field.head or site.node, root_keyword(found[0].attr))

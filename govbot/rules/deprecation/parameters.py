@@ -191,7 +191,7 @@ def request_default_changed(ctx: DiffContext) -> Iterator[Hit]:
             "version"
         ),
         kinds=("parameter", "body"),
-        judge=lambda _direction, _change: True,
+        judge=lambda _direction, _change, text=False: True,
     )
 
 

@@ -130,14 +130,24 @@ def new_required_request_property(ctx: DiffContext) -> Iterator[Hit]:
 
     What it checks:
         On operations present on both sides: a request body added as required or made
-        required, fields added to the request schema as required (without a ``default``,
-        and not ``readOnly``), and optional request fields that became required.
+        required; fields added to the request schema, or to an object parameter, as
+        required (not ``readOnly``); and optional request fields that became required.
+        A ``default`` does not make a required field optional: validators reject a
+        request without it all the same.
 
     Why it matters:
         Existing clients do not send the new field or body and start getting 400s.
 
     Example:
-        ``POST /servers`` lists a new property ``flavor_ref`` under ``required``.
+        Before::
+
+            ServerCreate:
+              required: [name]
+
+        After::
+
+            ServerCreate:
+              required: [name, flavor_ref]
 
     Fix:
         Make it optional (with a server-side default), or introduce it with a new
@@ -145,7 +155,9 @@ def new_required_request_property(ctx: DiffContext) -> Iterator[Hit]:
 
     References:
         API-SIG INT-04; oasdiff ``new-required-request-property``,
-        ``request-property-became-required``, ``request-body-became-required``.
+        ``new-required-request-property-with-default``,
+        ``request-property-became-required``, ``request-body-became-required``,
+        ``new-required-request-header-property``.
     """
     hits = Collector()
     for d in ctx.diff.changed:
@@ -161,14 +173,14 @@ def new_required_request_property(ctx: DiffContext) -> Iterator[Hit]:
                     "make the body optional",
                     d,
                 )
-        for direction, _body, _schema, f in d.fields():
-            if direction != "request" or not f.path or f.head is None:
-                continue
-            if is_readonly(f, Side.HEAD):
+        fields = [("request field", f) for k, _b, _s, f in d.fields() if k == "request"]
+        for p in d.parameters:
+            label = f"{p.location} parameter {ticked(p.name)} field"
+            fields.extend((label, f) for f in p.fields)
+        for label, f in fields:
+            if not f.path or f.head is None or is_readonly(f, Side.HEAD):
                 continue
             if f.kind == "added" and f.head_required:
-                if isinstance(f.head.value, Mapping) and "default" in f.head.value:
-                    continue
                 verb = "is new and required"
             elif f.kind == "changed" and (c := f.change("required")) and c.new is True:
                 verb = "became required"
@@ -178,8 +190,8 @@ def new_required_request_property(ctx: DiffContext) -> Iterator[Hit]:
                 f.head,
                 aud,
                 d.label,
-                lambda where, path=f.path, verb=verb: (
-                    f"request field {ticked(path)} of {where} {verb}; existing clients do not "
+                lambda where, label=label, path=f.path, verb=verb: (
+                    f"{label} {ticked(path)} of {where} {verb}; existing clients do not "
                     "send it, so make it optional with a server-side default"
                 ),
                 advisory=advisory_of(d, f.base, f.head),
@@ -234,7 +246,7 @@ def property_type_changed(ctx: DiffContext) -> Iterator[Hit]:
                     if c.attr in ("type", "format")
                     and c.old is not None
                     and c.new is not None
-                    and breaks(direction, c)
+                    and breaks(direction, c, text=site.text)
                 ]
                 if not found or f.head is None:
                     continue

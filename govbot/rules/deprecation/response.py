@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from govbot.findings import Severity, Side
+from govbot.rules.deprecation.direction import sites
 from govbot.rules.deprecation.elements import (
     Collector,
     advisory_of,
     base_aud,
-    field_label,
     head_aud,
     is_deprecated,
     is_writeonly,
@@ -227,8 +227,8 @@ def response_enum_value_added(ctx: DiffContext) -> Iterator[Hit]:
     """A response field can carry a value clients have never seen.
 
     What it checks:
-        ``enum`` values added to response fields (at any depth, not ``writeOnly``) of
-        operations present on both sides, unless the field is marked
+        ``enum`` values added to response fields (at any depth, not ``writeOnly``) and
+        response headers of operations present on both sides, unless the field is marked
         ``x-extensible-enum`` (Zalando's convention: clients must handle unknown values).
 
     Why it matters:
@@ -248,15 +248,13 @@ def response_enum_value_added(ctx: DiffContext) -> Iterator[Hit]:
     hits = Collector()
     for d in ctx.diff.changed:
         aud = head_aud(ctx, d)
-        for direction, body, _schema, f in d.fields():
-            if direction != "response" or not f.enum_added or f.head is None:
+        for site in sites(d, "response"):
+            f, label = site.field, site.label
+            if not f.enum_added or f.head is None:
                 continue
             if isinstance(f.head.value, Mapping) and "x-extensible-enum" in f.head.value:
                 continue
-            if is_writeonly(f, Side.HEAD):
-                continue
             values = ", ".join(ticked(show(v)) for v in f.enum_added)
-            label = field_label(direction, body, f)
             hits.on_head(
                 key_node(f.head, "enum"),
                 aud,
