@@ -224,7 +224,8 @@ def webhook_payload_looser(ctx: DiffContext) -> Iterator[Hit]:
             if text is None:
                 continue
             label = field_label("request", body, f).replace("request field", "field", 1)
-            hits.on_base(
+            report = hits.on_base if f.head is None else hits.on_head
+            report(
                 f.node,
                 head_aud(ctx, d),
                 name,
