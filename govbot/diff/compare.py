@@ -151,6 +151,23 @@ def branch_name(node: Node) -> str:
     return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else ""
 
 
+def branch_label(spec: Spec, node: Node) -> str:
+    """How a ``oneOf``/``anyOf`` branch reads in a message: its component name, else its
+    ``title``, else the component its ``allOf`` starts from, else its position."""
+    name = branch_name(node)
+    if name:
+        return name
+    value = spec.deref(node)
+    if isinstance(value.get("title"), str):
+        return str(value["title"])
+    parts = value.get("allOf")
+    if isinstance(parts, list) and parts and isinstance(parts[0], Mapping):
+        ref = parts[0].get("$ref")
+        if isinstance(ref, str):
+            return ref.rsplit("/", 1)[-1] + " (extended)"
+    return "#" + str(int(node.pointer.rsplit("/", 1)[-1]) + 1)
+
+
 def type_name(schema: Mapping[str, Any]) -> str | None:
     t = schema.get("type")
     if isinstance(t, list):

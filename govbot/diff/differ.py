@@ -17,6 +17,7 @@ from govbot.diff.compare import (
     PARAM_ATTRS,
     SCHEMA_ATTRS,
     attrs,
+    branch_label,
     branch_name,
     enum_diff,
     lookup,
@@ -453,8 +454,8 @@ class Differ:
         for n, m in zip(unmatched_b, unmatched_h, strict=False):
             pairs.append((n, m))
         k = min(len(unmatched_b), len(unmatched_h))
-        only_b = tuple(branch_name(n) or n.pointer for n in unmatched_b[k:])
-        only_h = tuple(branch_name(n) or n.pointer for n in unmatched_h[k:])
+        only_b = tuple(branch_label(self.base, n) for n in unmatched_b[k:])
+        only_h = tuple(branch_label(self.head, n) for n in unmatched_h[k:])
         return pairs, only_b, only_h
 
     # -- sub-schemas and wrappers ----------------------------------------------------------
@@ -536,7 +537,7 @@ class Differ:
             rest = [n for n in branches if n is not match]
             spec = self.head if on_head else self.base
             nulls = [n for n in rest if _null_schema(spec.resolve(n))]
-            others = tuple(branch_name(n) or n.pointer for n in rest if n not in nulls)
+            others = tuple(branch_label(spec, n) for n in rest if n not in nulls)
             extra = list(own)
             if nulls and not attrs(self.base if on_head else self.head, outer).get("nullable"):
                 extra.append(

@@ -108,6 +108,44 @@ STABILITY_LEVELS = ("draft", "alpha", "beta", "stable")
 UNSTABLE = frozenset({"draft", "alpha"})
 
 
+# The types a keyword constrains: JSON Schema ignores ``maximum`` on a string, ``maxLength``
+# on a number; a keyword of another type than the schema's has no effect.
+_APPLIES: Mapping[str, frozenset[str]] = {
+    **dict.fromkeys(
+        ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"),
+        frozenset({"number", "integer"}),
+    ),
+    **dict.fromkeys(
+        ("minLength", "maxLength", "pattern", "contentEncoding", "contentMediaType"),
+        frozenset({"string"}),
+    ),
+    **dict.fromkeys(
+        ("minItems", "maxItems", "uniqueItems", "minContains", "maxContains", "prefixItems"),
+        frozenset({"array"}),
+    ),
+    **dict.fromkeys(
+        (
+            "minProperties",
+            "maxProperties",
+            "requiredNames",
+            "dependentRequired",
+            "dependentSchemas",
+            "propertyNames",
+            "patternProperties",
+            "additionalProperties",
+            "unevaluatedProperties",
+        ),
+        frozenset({"object"}),
+    ),
+}
+
+
+def applies(keyword: str, types: frozenset[str] | None) -> bool:
+    """Whether ``keyword`` constrains values of ``types`` (None: any type)."""
+    kinds = _APPLIES.get(keyword)
+    return kinds is None or types is None or bool(kinds & types)
+
+
 def order_of(attr: str) -> Order | None:
     """The order of the last keyword of ``attr`` ("then/maximum" -> maximum's)."""
     return KEYWORDS.get(attr.rsplit("/", 1)[-1])

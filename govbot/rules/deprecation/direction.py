@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from govbot.diff import Change, Effect, FieldDiff, OperationDiff, effect
-from govbot.diff.keywords import UNSTABLE, Order, order_of, stability, type_set
+from govbot.diff.keywords import UNSTABLE, Order, applies, order_of, stability, type_set
 from govbot.rules.deprecation.elements import (
     Collector,
     advisory_of,
@@ -77,6 +77,18 @@ class Site:
     @property
     def node(self) -> Node:
         return self.field.node
+
+    @property
+    def types(self) -> frozenset[str] | None:
+        """The types the schema declares on either side (None: a side declares none)."""
+        found: set[str] = set()
+        for node in (self.field.base, self.field.head):
+            declared = node.value.get("type") if node and isinstance(node.value, Mapping) else None
+            kinds = type_set(declared)
+            if kinds is None:
+                return None
+            found |= kinds
+        return frozenset(found)
 
     @property
     def text(self) -> bool:
@@ -280,7 +292,9 @@ def reported(
             found = [
                 c
                 for c in site.field.changes
-                if keep(site, c) and judge(direction, c, text=site.text)
+                if keep(site, c)
+                and judge(direction, c, text=site.text)
+                and ("/" in c.attr or applies(c.attr, site.types))
             ]
             if not found:
                 continue

@@ -148,16 +148,19 @@ def _effective(attr: str, value: Any, location: str) -> Any:
     guideline="INT-07",
 )
 def request_default_changed(ctx: DiffContext) -> Iterator[Hit]:
-    """The default of a request parameter or request field was added, removed or changed.
+    """The default of a request parameter or request field was changed or removed.
 
     What it checks:
         The ``default`` of parameters and of request body fields (at any depth, not
-        ``readOnly``) of operations present on both sides.
+        ``readOnly``) of operations present on both sides: changed to another value, or
+        removed. A default added where there was none documents what the server does
+        with an omitted value, a new promise, and is not reported.
 
     Why it matters:
-        The default is what the server assumes when a client leaves the value out. The
-        same request now means something else: a listing returns a different page size,
-        a create call makes a different resource. Nothing fails, so nobody notices.
+        The default is what the server promises to assume when a client leaves the value
+        out. The same request now means something else: a listing returns a different
+        page size, a create call makes a different resource. Nothing fails, so nobody
+        notices.
 
     Example:
         Before::
@@ -178,7 +181,6 @@ def request_default_changed(ctx: DiffContext) -> Iterator[Hit]:
 
     References:
         API-SIG INT-07; oasdiff ``request-parameter-default-value-changed``,
-        ``request-parameter-default-value-added``,
         ``request-parameter-default-value-removed``.
     """
     yield from reported(
@@ -196,4 +198,6 @@ def request_default_changed(ctx: DiffContext) -> Iterator[Hit]:
 
 
 def _default(site: Site, change: Change) -> bool:
-    return change.attr == "default"
+    # A default appearing documents what the server does with an omitted value: a new
+    # promise, which breaks no one. Changing or withdrawing one does.
+    return change.attr == "default" and change.old is not None
