@@ -412,13 +412,18 @@ def find_key(doc: Any, key: str) -> Iterator[tuple[str, Any]]:
                     stack.append((join(pointer, i), v))
 
 
-def mentions(doc: Any, key: str) -> bool:
-    """Whether ``key`` may occur in a document (serialised in C, then searched)."""
-    try:
-        raw = orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError:
-        return True
-    return f'"{key}"'.encode() in raw
+def mentions(spec: Spec, file: str, key: str) -> bool:
+    """Whether ``key`` may occur in a document of ``spec`` (serialised in C once per spec
+    and file, then searched: DEP006 and DEP036 both look for their key)."""
+    cache: dict[str, bytes] = spec.__dict__.setdefault("_serialised", {})
+    raw = cache.get(file)
+    if raw is None:
+        try:
+            raw = orjson.dumps(spec.documents[file], option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:  # a YAML value orjson cannot write: search it the slow way
+            raw = b""
+        cache[file] = raw
+    return not raw or f'"{key}"'.encode() in raw
 
 
 def op_key_of(spec: Spec, file: str, pointer: str) -> str | None:

@@ -151,7 +151,7 @@ def stability_level_invalid(ctx: SpecContext) -> Iterator[Hit]:
     """
     spec = ctx.spec
     for file, doc in spec.documents.items():
-        if not mentions(doc, KEY):
+        if not mentions(spec, file, KEY):
             continue
         for pointer, value in find_key(doc, KEY):
             if isinstance(value, str) and value in STABILITY_LEVELS:

@@ -181,7 +181,7 @@ def sunset_unparseable(ctx: SpecContext) -> Iterator[Hit]:
     """
     spec = ctx.spec
     for file, doc in spec.documents.items():
-        if not mentions(doc, "x-sunset"):
+        if not mentions(spec, file, "x-sunset"):
             continue
         for pointer, value in find_key(doc, "x-sunset"):
             if parse_sunset(value) is not None:
