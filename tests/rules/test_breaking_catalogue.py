@@ -16,7 +16,7 @@ import pytest
 from govbot.findings import Finding, Severity
 from govbot.policy import load_policy
 from govbot.services.check import check_files
-from tests.rules import catalogue
+from tests.rules import catalogue, harness
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 TODAY = dt.date(2026, 6, 1)
@@ -52,3 +52,29 @@ def test_breaking_changes_are_errors_and_the_others_are_not(
         assert found, f"{pair.name} breaks clients but drew no error"
     else:
         assert not found, [f"{f.rule} {f.message}" for f in found]
+
+
+def test_draft_surface_is_reported_not_held_against_the_change() -> None:
+    """A breaking change to a draft operation is an info finding that says why."""
+    scenario = Path(__file__).parent / "DEP028" / "draft-operation-is-advisory"
+    report = check_files(
+        [scenario / "revision.yaml"],
+        base_files=[scenario / "base.yaml"],
+        policy=load_policy(POLICIES),
+        today=TODAY,
+        root=scenario,
+    )
+    (finding,) = [f for f in report.findings if f.rule == "DEP028"]
+    assert finding.severity is Severity.INFO
+    assert finding.note.startswith("draft surface (x-stability-level: draft)")
+    assert not [f for f in report.findings if f.severity is Severity.ERROR]
+
+
+def test_the_docs_name_every_compatibility_rule() -> None:
+    """docs/breaking-changes.md lists every DEP rule that judges a change, and is linked."""
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "breaking-changes.md").read_text(encoding="utf-8")
+    for rule in harness.family("DEP"):
+        if rule.code >= "DEP010" and rule.code not in ("DEP022", "DEP023", "DEP026"):
+            assert f"| {rule.code} | {rule.name} |" in doc, rule.code
+    assert "docs/breaking-changes.md" in (root / "README.md").read_text(encoding="utf-8")
