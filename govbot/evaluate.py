@@ -296,10 +296,16 @@ class _Engine:
     def from_hit(self, rule: Rule, hit: Hit, subject: Subject) -> Finding:
         spec = subject.base if hit.side == Side.BASE and subject.base is not None else subject.head
         file = hit.file or spec.file
+        # Draft or alpha surface: reported, never held against the change.
+        severity = (
+            Severity.INFO
+            if hit.advisory
+            else severity_of(rule, self.policy, hit.audience, hit.scope)
+        )
         return Finding(
             rule=rule.code,
             name=rule.name,
-            severity=severity_of(rule, self.policy, hit.audience, hit.scope),
+            severity=severity,
             message=hit.message,
             file=file,
             line=hit.line if hit.line is not None else spec.line(file, hit.pointer),
@@ -307,6 +313,7 @@ class _Engine:
             audience=hit.audience,
             side=hit.side,
             scope=hit.scope,
+            note=hit.advisory,
         ).with_fingerprint()
 
     def crashed(self, rule: Rule, exc: Exception, subject: Subject | None, where: str) -> None:

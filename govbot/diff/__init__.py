@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from govbot.diff.differ import Differ
+from govbot.diff.keywords import Effect, effect
 from govbot.diff.model import (
     BodyDiff,
     Change,
@@ -30,7 +32,7 @@ from govbot.diff.model import (
     SpecDiff,
     security_alternatives,
 )
-from govbot.surface import HTTP_METHODS, Operation, Spec, operations
+from govbot.surface import HTTP_METHODS, Operation, Spec, join, operations
 
 
 def diff_specs(base: Spec, head: Spec) -> SpecDiff:
@@ -68,6 +70,7 @@ def diff_specs(base: Spec, head: Spec) -> SpecDiff:
     vb = _info_version(base)
     vh = _info_version(head)
     return SpecDiff(
+        webhooks=_webhooks(base, head),
         base_file=base.file,
         head_file=head.file,
         added=tuple(added),
@@ -140,6 +143,44 @@ def _pair_ops(
     return out, rest
 
 
+def _webhooks(base: Spec, head: Spec) -> tuple[OperationDiff, ...]:
+    """The OpenAPI 3.1 ``webhooks`` of both sides, compared as operations."""
+    vb, vh = _webhook_view(base), _webhook_view(head)
+    if vb is None and vh is None:
+        return ()
+    vb = vb or replace(base, data={"paths": {}})
+    vh = vh or replace(head, data={"paths": {}})
+    ops_b = {op.key: op for op in operations(vb)}
+    ops_h = {op.key: op for op in operations(vh)}
+    differ = Differ(vb, vh)
+    out: list[OperationDiff] = []
+    for key, b in ops_b.items():
+        h = ops_h.get(key)
+        if h is None:
+            out.append(OperationDiff(key, "removed", b, None))
+        elif (d := differ.operation(b, h)) is not None:
+            out.append(d)
+    out.extend(OperationDiff(k, "added", None, h) for k, h in ops_h.items() if k not in ops_b)
+    return tuple(out)
+
+
+def _webhook_view(spec: Spec) -> Spec | None:
+    """``spec`` with its webhooks as its only path items, each a ``$ref`` to the webhook,
+    so that the operations read from it keep their real pointers (``/webhooks/...``)."""
+    hooks = (spec.data or {}).get("webhooks")
+    if not isinstance(hooks, Mapping) or not hooks:
+        return None
+    paths: dict[str, Any] = {}
+    refs = dict(spec.refs)
+    for name in hooks:
+        pointer = join("/webhooks", str(name))
+        ref = "#" + pointer
+        paths[str(name)] = {"$ref": ref}
+        refs[(spec.file, ref)] = (spec.file, pointer)
+    data = {**(spec.data or {}), "paths": paths}
+    return replace(spec, data=data, refs=refs)
+
+
 def _info_version(spec: Spec) -> str | None:
     info = (spec.data or {}).get("info")
     version = info.get("version") if isinstance(info, Mapping) else None
@@ -149,6 +190,7 @@ def _info_version(spec: Spec) -> str | None:
 __all__ = [
     "BodyDiff",
     "Change",
+    "Effect",
     "FieldDiff",
     "HeaderDiff",
     "Kind",
@@ -158,5 +200,6 @@ __all__ = [
     "SecurityAlternative",
     "SpecDiff",
     "diff_specs",
+    "effect",
     "security_alternatives",
 ]

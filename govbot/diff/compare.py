@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from govbot.diff.keywords import stricter
 from govbot.diff.model import Change, FieldDiff
 from govbot.surface import Node, Operation, Parameter, Spec, get_pointer
 
@@ -24,24 +25,43 @@ SCHEMA_ATTRS = (
     "deprecated",
     "x-sunset",
     "x-openstack",
+    "x-stability-level",
     "default",
     "minimum",
     "maximum",
     "exclusiveMinimum",
     "exclusiveMaximum",
+    "multipleOf",
     "minLength",
     "maxLength",
     "pattern",
     "minItems",
     "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "minContains",
+    "maxContains",
+    "const",
+    "x-extensible-enum",
+    "contentEncoding",
+    "contentMediaType",
+    "dependentRequired",
     "additionalProperties",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "requiredNames",
 )
+# Keywords whose value may be a schema: compared by form (false, a schema, true); what
+# changes inside a schema form is compared as a nested schema (``{}``) or not at all.
+CLOSERS = frozenset({"additionalProperties", "unevaluatedProperties", "unevaluatedItems"})
 LIFECYCLE = frozenset({"deprecated", "x-sunset", "x-openstack"})
 PARAM_ATTRS = (
     "required",
     "deprecated",
     "x-sunset",
     "x-openstack",
+    "x-stability-level",
     "style",
     "explode",
     "allowEmptyValue",
@@ -131,6 +151,23 @@ def branch_name(node: Node) -> str:
     return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else ""
 
 
+def branch_label(spec: Spec, node: Node) -> str:
+    """How a ``oneOf``/``anyOf`` branch reads in a message: its component name, else its
+    ``title``, else the component its ``allOf`` starts from, else its position."""
+    name = branch_name(node)
+    if name:
+        return name
+    value = spec.deref(node)
+    if isinstance(value.get("title"), str):
+        return str(value["title"])
+    parts = value.get("allOf")
+    if isinstance(parts, list) and parts and isinstance(parts[0], Mapping):
+        ref = parts[0].get("$ref")
+        if isinstance(ref, str):
+            return ref.rsplit("/", 1)[-1] + " (extended)"
+    return "#" + str(int(node.pointer.rsplit("/", 1)[-1]) + 1)
+
+
 def type_name(schema: Mapping[str, Any]) -> str | None:
     t = schema.get("type")
     if isinstance(t, list):
@@ -140,8 +177,14 @@ def type_name(schema: Mapping[str, Any]) -> str | None:
 
 
 def attrs(spec: Spec, node: Node) -> dict[str, Any]:
-    """The compared keywords of a schema; ``allOf`` parts fill in what it lacks."""
-    out: dict[str, Any] = {}
+    """The compared keywords of a schema, its ``allOf`` parts merged in.
+
+    Every ``allOf`` part applies, so a keyword several parts set takes the stricter
+    value (:func:`govbot.diff.keywords.stricter`): the merged schema is what a value
+    must satisfy. ``type`` is implied by ``properties`` (object) and ``items`` (array);
+    ``requiredNames`` are the required names no ``properties`` declare (declared ones
+    are compared per field).
+    """
     sources = [node.value]
     all_of = node.get("allOf")
     if all_of is not None and isinstance(all_of.value, list):
@@ -149,31 +192,69 @@ def attrs(spec: Spec, node: Node) -> dict[str, Any]:
             part = spec.resolve(all_of.child(i))
             if part is not None and isinstance(part.value, Mapping):
                 sources.append(part.value)
+    out: dict[str, Any] = {}
     for value in sources:
-        for attr in (*SCHEMA_ATTRS, "enum"):
-            if attr in out:
-                continue
-            if attr == "type":
-                t = type_name(value)
-                if t is not None:
-                    out["type"] = t
-            elif attr == "nullable":
-                t = value.get("type")
-                if (
-                    value.get("nullable") is True
-                    or value.get("x-nullable") is True
-                    or (isinstance(t, list) and "null" in t)
-                ):
-                    out["nullable"] = True
-            elif attr == "additionalProperties":
-                extra = value.get(attr)
-                if isinstance(extra, bool):
-                    out[attr] = extra
-            elif attr in value:
-                out[attr] = versions(value[attr]) if attr == "x-openstack" else value[attr]
+        for attr, found in _own_attrs(value):
+            out[attr] = stricter(attr, out[attr], found) if attr in out else found
+    if "type" not in out:
+        implied = _implied_type(sources)
+        if implied is not None:
+            out["type"] = implied
+    names = _undeclared_required(sources)
+    if names:
+        out["requiredNames"] = names
     if out.get("x-openstack") is None:
         out.pop("x-openstack", None)
     return out
+
+
+def _own_attrs(value: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(keyword, compared value) of one schema object, ``allOf`` aside."""
+    for attr in (*SCHEMA_ATTRS, "enum"):
+        if attr == "type":
+            t = type_name(value)
+            if t is not None:
+                yield attr, t
+        elif attr == "nullable":
+            t = value.get("type")
+            if (
+                value.get("nullable") is True
+                or value.get("x-nullable") is True
+                or (isinstance(t, list) and "null" in t)
+            ):
+                yield attr, True
+        elif attr in CLOSERS:
+            extra = value.get(attr)
+            if isinstance(extra, bool):
+                yield attr, extra
+            elif isinstance(extra, Mapping):
+                yield attr, {}
+        elif attr == "requiredNames":
+            continue
+        elif attr in value:
+            yield attr, versions(value[attr]) if attr == "x-openstack" else value[attr]
+
+
+def _implied_type(sources: list[Mapping[str, Any]]) -> str | None:
+    for value in sources:
+        if "properties" in value or isinstance(value.get("additionalProperties"), Mapping):
+            return "object"
+        if "items" in value or "prefixItems" in value:
+            return "array"
+    return None
+
+
+def _undeclared_required(sources: list[Mapping[str, Any]]) -> tuple[str, ...]:
+    required: set[str] = set()
+    declared: set[str] = set()
+    for value in sources:
+        names = value.get("required")
+        if isinstance(names, list):
+            required.update(n for n in names if isinstance(n, str))
+        props = value.get("properties")
+        if isinstance(props, Mapping):
+            declared.update(str(k) for k in props)
+    return tuple(sorted(required - declared))
 
 
 def versions(ext: Any) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from govbot.diff.compare import (
     PARAM_ATTRS,
     SCHEMA_ATTRS,
     attrs,
+    branch_label,
     branch_name,
     enum_diff,
     lookup,
@@ -29,6 +30,7 @@ from govbot.diff.compare import (
     values_differ,
     versions,
 )
+from govbot.diff.keywords import SCHEMA_LISTS, SCHEMA_MAPS, SUBSCHEMAS
 from govbot.diff.model import (
     BodyDiff,
     Change,
@@ -137,6 +139,11 @@ class Differ:
         for attr, old, new in (
             ("deprecated", b.deprecated, h.deprecated),
             ("x-sunset", b.sunset, h.sunset),
+            (
+                "x-stability-level",
+                b.value.get("x-stability-level"),
+                h.value.get("x-stability-level"),
+            ),
             ("x-openstack", versions(b.x_openstack), versions(h.x_openstack)),
             ("operationId", b.operation_id, h.operation_id),
         ):
@@ -330,6 +337,9 @@ class Differ:
     def _compare(
         self, rb: Node, rh: Node
     ) -> tuple[tuple[Change, ...], tuple[Any, ...], tuple[Any, ...], tuple[FieldDiff, ...]]:
+        wrapped = self._wrapped(rb, rh)
+        if wrapped is not None:
+            return wrapped
         ab, ah = attrs(self.base, rb), attrs(self.head, rh)
         own = [
             Change(a, ab.get(a), ah.get(a))
@@ -345,6 +355,7 @@ class Differ:
             return tuple(own), enum_added, enum_removed, ()
         children = self._properties(rb, rh)
         children += self._containers(rb, rh, own)
+        own.extend(self._subschemas(rb, rh))
         for keyword in ("oneOf", "anyOf"):
             pairs, only_b, only_h = self._branches(rb.get(keyword), rh.get(keyword))
             if only_b or only_h:
@@ -443,6 +454,134 @@ class Differ:
         for n, m in zip(unmatched_b, unmatched_h, strict=False):
             pairs.append((n, m))
         k = min(len(unmatched_b), len(unmatched_h))
-        only_b = tuple(branch_name(n) or n.pointer for n in unmatched_b[k:])
-        only_h = tuple(branch_name(n) or n.pointer for n in unmatched_h[k:])
+        only_b = tuple(branch_label(self.base, n) for n in unmatched_b[k:])
+        only_h = tuple(branch_label(self.head, n) for n in unmatched_h[k:])
         return pairs, only_b, only_h
+
+    # -- sub-schemas and wrappers ----------------------------------------------------------
+
+    def _subschemas(self, rb: Node, rh: Node) -> list[Change]:
+        """Sub-schema keywords (``not``, ``then``, ``contains``, ``prefixItems``, ...): one
+        appearing or disappearing is a change of that keyword; changes inside one come as
+        ``"<keyword>/<attr>"`` (``"prefixItems/0/type"``, ``"dependentSchemas[a]/required"``)."""
+        out: list[Change] = []
+        for keyword in SUBSCHEMAS:
+            sb, sh = rb.get(keyword), rh.get(keyword)
+            if sb is None and sh is None:
+                continue
+            if sb is None or sh is None:
+                out.append(Change(keyword, sb.value if sb else None, sh.value if sh else None))
+            else:
+                out.extend(self._nested(keyword, sb, sh))
+        for keyword in SCHEMA_LISTS:
+            lb, lh = _as(rb.get(keyword), list), _as(rh.get(keyword), list)
+            nb = len(lb.value) if lb is not None else None
+            nh = len(lh.value) if lh is not None else None
+            if nb != nh:
+                out.append(Change(keyword, nb, nh))
+            for i in range(min(nb or 0, nh or 0)):
+                assert lb is not None and lh is not None
+                out.extend(self._nested(f"{keyword}/{i}", lb.child(i), lh.child(i)))
+        for keyword in SCHEMA_MAPS:
+            mb, mh = _as(rb.get(keyword), Mapping), _as(rh.get(keyword), Mapping)
+            kb = [str(k) for k in mb.value] if mb is not None else []
+            kh = [str(k) for k in mh.value] if mh is not None else []
+            if set(kb) != set(kh):
+                out.append(Change(keyword, kb or None, kh or None))
+            for k in kb:
+                if k in kh:
+                    assert mb is not None and mh is not None
+                    out.extend(self._nested(f"{keyword}[{k}]", mb.child(k), mh.child(k)))
+        return out
+
+    def _nested(self, prefix: str, sb: Node, sh: Node) -> list[Change]:
+        """The changes inside one pair of sub-schemas, named under ``prefix``."""
+        c_own, c_add, c_rm, c_children = self.schema(sb, sh)
+        out = [Change(f"{prefix}/{c.attr}", c.old, c.new) for c in c_own]
+        if c_add or c_rm:
+            out.append(Change(f"{prefix}/enum-values", c_rm, c_add))
+        for f in c_children:
+            where = f"{prefix}/{f.path}"
+            if f.kind == "changed":
+                out.extend(Change(f"{where}/{c.attr}", c.old, c.new) for c in f.changes)
+                if f.enum_added or f.enum_removed:
+                    out.append(Change(f"{where}/enum-values", f.enum_removed, f.enum_added))
+            elif f.kind == "added" and f.head_required:
+                out.append(Change(f"{where}/required", False, True))
+            elif f.kind == "removed" and f.base_required:
+                out.append(Change(f"{where}/required", True, False))
+        return out
+
+    def _wrapped(
+        self, rb: Node, rh: Node
+    ) -> tuple[tuple[Change, ...], tuple[Any, ...], tuple[Any, ...], tuple[FieldDiff, ...]] | None:
+        """A schema wrapped into (or unwrapped from) a ``oneOf``/``anyOf`` that keeps it as
+        one branch: compared with that branch, the other branches being added (or
+        removed) alternatives, and a ``{type: 'null'}`` branch a change of ``nullable``."""
+        for keyword in ("oneOf", "anyOf"):
+            lb, lh = rb.get(keyword), rh.get(keyword)
+            if (lb is None) == (lh is None):
+                continue
+            on_head = lb is None
+            wrapper, outer = (rh, rb) if on_head else (rb, rh)
+            listed = lh if on_head else lb
+            assert listed is not None
+            if not isinstance(listed.value, list) or not _pure_wrapper(wrapper.value, keyword):
+                continue
+            branches = [listed.child(i) for i in range(len(listed.value))]
+            match = self._kept_branch(outer, branches, on_head)
+            if match is None:
+                continue
+            pair = (outer, match) if on_head else (match, outer)
+            own, added, removed, children = self.schema(*pair)
+            rest = [n for n in branches if n is not match]
+            spec = self.head if on_head else self.base
+            nulls = [n for n in rest if _null_schema(spec.resolve(n))]
+            others = tuple(branch_label(spec, n) for n in rest if n not in nulls)
+            extra = list(own)
+            if nulls and not attrs(self.base if on_head else self.head, outer).get("nullable"):
+                extra.append(
+                    Change("nullable", None, True) if on_head else Change("nullable", True, None)
+                )
+            if others:
+                extra.append(
+                    Change(keyword, (), others) if on_head else Change(keyword, others, ())
+                )
+            return tuple(extra), added, removed, children
+        return None
+
+    def _kept_branch(self, outer: Node, branches: list[Node], on_head: bool) -> Node | None:
+        """The branch that is ``outer`` itself: by component name, else by equal content."""
+        name = outer.pointer.rsplit("/", 1)[-1] if "/schemas/" in outer.pointer else ""
+        if name:
+            for n in branches:
+                if branch_name(n) == name:
+                    return n
+        for n in branches:
+            pair = (outer, n) if on_head else (n, outer)
+            if self.schema(*pair) == EMPTY:
+                return n
+        return None
+
+
+# Keywords a oneOf/anyOf wrapper may carry besides its branches (annotations only).
+_ANNOTATIONS = frozenset(
+    {"description", "title", "discriminator", "example", "examples", "nullable", "deprecated"}
+)
+
+
+def _pure_wrapper(value: Any, keyword: str) -> bool:
+    return isinstance(value, Mapping) and all(
+        k == keyword or k in _ANNOTATIONS or str(k).startswith("x-") for k in value
+    )
+
+
+def _null_schema(node: Node | None) -> bool:
+    if node is None or not isinstance(node.value, Mapping):
+        return False
+    t = node.value.get("type")
+    return t == "null" or t == ["null"]
+
+
+def _as(node: Node | None, kind: type) -> Node | None:
+    return node if node is not None and isinstance(node.value, kind) else None

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from govbot.diff.keywords import UNSTABLE, stability
 from govbot.surface import Body, Node, Operation, Parameter
 
 Kind = Literal["added", "removed", "changed"]
@@ -164,6 +165,17 @@ class OperationDiff:
         return self.op.label
 
     @property
+    def unstable(self) -> str:
+        """The base's stability level when it is draft or alpha (changes to it are not held
+        against the change), else "": ``x-stability-level`` of the operation or its path
+        item (:func:`govbot.diff.keywords.stability`)."""
+        op = self.base or self.head
+        if op is None:
+            return ""
+        level = stability(op.value) or stability(op.path_node.value)
+        return level if level in UNSTABLE else ""
+
+    @property
     def renamed(self) -> bool:
         return self.base is not None and self.head is not None and self.base.path != self.head.path
 
@@ -191,6 +203,9 @@ class SpecDiff:
     renamed_paths: tuple[tuple[str, str], ...] = ()  # (base path, head path), one per path
     info_version: Change | None = None
     unchanged: int = 0  # operations present on both sides with no structural change
+    # OpenAPI 3.1 webhooks (added, removed, changed), keyed "POST <name>": the API calls
+    # the subscriber, so their request bodies are what a client reads.
+    webhooks: tuple[OperationDiff, ...] = ()
 
     @property
     def operations(self) -> tuple[OperationDiff, ...]:
@@ -203,7 +218,9 @@ class SpecDiff:
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.info_version)
+        return not (
+            self.added or self.removed or self.changed or self.info_version or self.webhooks
+        )
 
 
 SecurityAlternative = tuple[tuple[str, tuple[str, ...]], ...]

@@ -16,7 +16,17 @@ from govbot.rules.consistency import (
     status_codes,
     versions,
 )
-from govbot.rules.deprecation import removals, request, response, sunset
+from govbot.rules.deprecation import (
+    composition,
+    lifecycle,
+    parameters,
+    removals,
+    request,
+    request_body,
+    response,
+    response_body,
+    sunset,
+)
 from govbot.rules.deprecation import versions as version_rules
 from govbot.rules.registry import Catalog, Rule
 
@@ -35,6 +45,11 @@ CATALOG = Catalog.of_modules(
     request,
     response,
     version_rules,
+    parameters,
+    request_body,
+    response_body,
+    composition,
+    lifecycle,
     cross,
     blueprints,
     policy_rules,

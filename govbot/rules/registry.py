@@ -56,6 +56,9 @@ class Hit:
     # Known without a line map (a syntax error, a design spec, a commit message);
     # otherwise the evaluator finds the pointer's line.
     line: int | None = None
+    # Why the hit is reported but not held against the change (surface declared draft
+    # or alpha): the evaluator rates it info, whatever the policy, and shows the reason.
+    advisory: str = ""
 
     @classmethod
     def at(
@@ -66,9 +69,10 @@ class Hit:
         side: Side = Side.HEAD,
         audience: Audience | None = Audience.EXTERNAL,
         scope: Scope = Scope.NEW,
+        advisory: str = "",
     ) -> Hit:
         """A hit at ``node`` (its file and pointer)."""
-        return cls(message, node.pointer, node.file, side, audience, scope)
+        return cls(message, node.pointer, node.file, side, audience, scope, advisory=advisory)
 
 
 @dataclass(frozen=True)
@@ -128,13 +132,34 @@ class DiffContext:
     def on_base(self, node: Node, message: str, op: OperationDiff) -> Hit:
         """A hit at ``node`` of the base spec (something removed or changed) of ``op``."""
         audience = self.base_audience.of(op.key)
-        return Hit.at(node, message, side=Side.BASE, audience=audience, scope=Scope.CHANGED)
+        return Hit.at(
+            node,
+            message,
+            side=Side.BASE,
+            audience=audience,
+            scope=Scope.CHANGED,
+            advisory=unstable_note(op.unstable),
+        )
 
     def on_head(self, node: Node, message: str, op: OperationDiff) -> Hit:
         """A hit at ``node`` of the head spec, about what the change did to ``op``."""
         audiences = self.head_audience if op.head is not None else self.base_audience
         audience = audiences.of(op.key)
-        return Hit.at(node, message, side=Side.HEAD, audience=audience, scope=Scope.CHANGED)
+        return Hit.at(
+            node,
+            message,
+            side=Side.HEAD,
+            audience=audience,
+            scope=Scope.CHANGED,
+            advisory=unstable_note(op.unstable),
+        )
+
+
+def unstable_note(level: str) -> str:
+    """The advisory reason of a hit about surface of stability ``level`` ("" if stable)."""
+    if not level:
+        return ""
+    return f"{level} surface (x-stability-level: {level}): reported, not held against the change"
 
 
 @dataclass(frozen=True)

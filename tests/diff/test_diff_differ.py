@@ -668,3 +668,120 @@ def test_unloadable_specs_give_an_empty_diff(tmp_path: Path, broken: bool) -> No
     bad = Spec(file="bad.yaml", data=None)
     d = diff_specs(bad, good) if broken else diff_specs(good, bad)
     assert d.empty
+
+
+def _one_schema(schema: str, components: str = "") -> str:
+    """A spec whose only operation returns ``schema`` (flow YAML)."""
+    return (
+        OAS
+        + f"""\
+paths:
+  /pets:
+    get:
+      responses:
+        '200':
+          description: OK
+          content:
+            application/json:
+              schema: {schema}
+components:
+  schemas:
+    Cat: {{type: object, required: [meow], properties: {{meow: {{type: boolean}}}}}}
+    Dog: {{type: object, properties: {{bark: {{type: boolean}}}}}}
+    {components}
+"""
+    )
+
+
+def _root(tmp_path: Path, base: str, head: str) -> tuple[str, ...]:
+    (op,) = diff(tmp_path, base, head).changed
+    found = [f for _, _, _, f in op.fields()]
+    return tuple(sorted(f"{c.attr}={c.old!r}->{c.new!r}" for f in found for c in f.changes))
+
+
+def test_changes_inside_sub_schemas_are_named_by_their_keyword(tmp_path: Path) -> None:
+    """A condition, a ``not`` or a tuple position changing is reported under its keyword;
+    one appearing is a change of the keyword itself."""
+    base = _one_schema("{type: object, then: {required: [a]}, prefixItems: [{type: string}]}")
+    head = _one_schema(
+        "{type: object, then: {required: [a, b]}, not: {const: 1},"
+        " prefixItems: [{type: integer}, {type: string}]}"
+    )
+    changes = _root(tmp_path, base, head)
+    assert "then/requiredNames=('a',)->('a', 'b')" in changes
+    assert "not=None->{'const': 1}" in changes
+    assert "prefixItems=1->2" in changes
+    assert "prefixItems/0/type='string'->'integer'" in changes
+
+
+def test_all_of_parts_are_merged_with_the_stricter_value(tmp_path: Path) -> None:
+    """A new ``allOf`` part with a tighter bound tightens the merged schema."""
+    base = _one_schema("{type: string, maxLength: 10}")
+    head = _one_schema("{type: string, maxLength: 10, allOf: [{maxLength: 5}]}")
+    assert _root(tmp_path, base, head) == ("maxLength=10->5",)
+
+
+def test_a_schema_wrapped_into_one_of_keeps_its_fields(tmp_path: Path) -> None:
+    """``$ref Cat`` -> ``oneOf [Cat, Dog]``: an alternative added, no field removed; with a
+    ``{type: 'null'}`` branch instead, the schema became nullable."""
+    cat = "{$ref: '#/components/schemas/Cat'}"
+    wrapped = "{oneOf: [{$ref: '#/components/schemas/Cat'}, {$ref: '#/components/schemas/Dog'}]}"
+    nullable = "{oneOf: [{$ref: '#/components/schemas/Cat'}, {type: 'null'}]}"
+    assert _root(tmp_path, _one_schema(cat), _one_schema(wrapped)) == ("oneOf=()->('Dog',)",)
+    assert _root(tmp_path, _one_schema(cat), _one_schema(nullable)) == ("nullable=None->True",)
+    assert _root(tmp_path, _one_schema(wrapped), _one_schema(cat)) == ("oneOf=('Dog',)->()",)
+
+
+def test_recursion_through_composition_terminates(tmp_path: Path) -> None:
+    """A schema that reaches itself through ``oneOf``, ``not``, ``then`` and ``allOf``
+    diffs in finite time, its change reported once."""
+    node = (
+        "Node: {{type: object, properties: {{size: {{type: integer, maximum: {max}}}}},"
+        " allOf: [{{$ref: '#/components/schemas/Node'}}],"
+        " oneOf: [{{$ref: '#/components/schemas/Node'}}, {{type: object}}],"
+        " not: {{$ref: '#/components/schemas/Node'}},"
+        " then: {{$ref: '#/components/schemas/Node'}}}}"
+    )
+    ref = "{$ref: '#/components/schemas/Node'}"
+    base = _one_schema(ref, node.format(max=10))
+    head = _one_schema(ref, node.format(max=5))
+    (op,) = diff(tmp_path, base, head).changed
+    sizes = [f for _, _, _, f in op.fields() if f.path == "size"]
+    assert [c.attr for f in sizes for c in f.changes] == ["maximum"]
+
+
+WEBHOOKS = """\
+openapi: 3.1.0
+info: {title: t, version: '1.0'}
+webhooks:
+  petAdopted:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, required: [id], properties: {id: {type: string}}}
+      responses: {'200': {description: OK}}
+  %s
+"""
+
+
+def test_webhooks_are_compared_as_operations(tmp_path: Path) -> None:
+    """Each webhook method is an operation of its own, at its real pointer."""
+    base = WEBHOOKS % "petLost: {post: {responses: {'200': {description: OK}}}}"
+    head = (WEBHOOKS % "petFound: {post: {responses: {'200': {description: OK}}}}").replace(
+        "required: [id]", "required: []"
+    )
+    d = diff(tmp_path, base, head)
+    assert not d.changed and not d.removed and not d.added  # no paths at all
+    kinds = {w.key: w.kind for w in d.webhooks}
+    assert kinds == {
+        "POST petAdopted": "changed",
+        "POST petLost": "removed",
+        "POST petFound": "added",
+    }
+    (changed,) = [w for w in d.webhooks if w.kind == "changed"]
+    assert changed.base is not None and changed.base.node.pointer == "/webhooks/petAdopted/post"
+    assert [(f.path, f.change("required").new) for _, _, _, f in changed.fields()] == [
+        ("id", False)
+    ]
+    assert not d.empty

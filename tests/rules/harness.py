@@ -35,7 +35,7 @@ from govbot.blueprints import (
     resolve_specs,
 )
 from govbot.diff import diff_specs
-from govbot.findings import Audience, Finding, Scope
+from govbot.findings import Audience, Finding, Scope, Severity
 from govbot.openapi.load import load_spec
 from govbot.policy import Policy, load_policy
 from govbot.rules.blueprints import ChangeContext, DesignContext
@@ -158,6 +158,8 @@ def _verdict(rule: Rule, hit: Hit, default_file: str) -> dict[str, Any]:
     severity = rule.default_severity(hit.audience)
     if hit.scope == Scope.EXISTING:
         severity = severity.lowered()
+    if hit.advisory:
+        severity = Severity.INFO
     return {
         "rule": rule.code,
         "pointer": hit.pointer,

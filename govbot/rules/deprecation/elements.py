@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
+
 from govbot.audience import Classification
 from govbot.diff import (
     BodyDiff,
@@ -22,12 +24,18 @@ from govbot.diff import (
     OperationDiff,
     SpecDiff,
 )
+from govbot.diff.keywords import UNSTABLE, stability
 from govbot.findings import Audience, Scope, Side
-from govbot.rules.registry import DiffContext, Hit
+from govbot.rules.registry import DiffContext, Hit, SpecContext, unstable_note
 from govbot.surface import (
+    HTTP_METHODS,
     Node,
     Operation,
     Spec,
+    get_pointer,
+    join,
+    normalize_path,
+    split,
 )
 
 # Notice a deprecation must give before the sunset (RFC 8594 date), per audience.
@@ -156,22 +164,35 @@ def is_writeonly(f: FieldDiff, side: Side) -> bool:
 class Collector:
     """Folds hits that land on the same node (a component shared by many operations)
     into one, naming the first operation and counting the others. Every hit is about
-    what the change did: changed surface."""
+    what the change did: changed surface. ``advisory`` (:func:`advisory_of`) marks a hit
+    about draft or alpha surface; a folded hit stays advisory only if all its parts are."""
 
     def __init__(self) -> None:
         self._groups: dict[tuple[Side, str, str, str], list[Any]] = {}
 
     def on_base(
-        self, node: Node, audience: Audience, where: str, make: Callable[[str], str], tag: str = ""
+        self,
+        node: Node,
+        audience: Audience,
+        where: str,
+        make: Callable[[str], str],
+        tag: str = "",
+        advisory: str = "",
     ) -> None:
         """A hit at ``node`` of the base spec (something removed or changed)."""
-        self._add(node, Side.BASE, audience, where, make, tag)
+        self._add(node, Side.BASE, audience, where, make, tag, advisory)
 
     def on_head(
-        self, node: Node, audience: Audience, where: str, make: Callable[[str], str], tag: str = ""
+        self,
+        node: Node,
+        audience: Audience,
+        where: str,
+        make: Callable[[str], str],
+        tag: str = "",
+        advisory: str = "",
     ) -> None:
         """A hit at ``node`` of the head spec."""
-        self._add(node, Side.HEAD, audience, where, make, tag)
+        self._add(node, Side.HEAD, audience, where, make, tag, advisory)
 
     def _add(
         self,
@@ -181,27 +202,50 @@ class Collector:
         where: str,
         make: Callable[[str], str],
         tag: str,
+        advisory: str,
     ) -> None:
         # One hit per node: a field of a shared component is reported once, at its
         # definition, however many operations (and field paths) reach it.
         key = (side, node.file, node.pointer, tag)
         group = self._groups.get(key)
         if group is None:
-            self._groups[key] = [node, side, audience, [where], make]
+            self._groups[key] = [node, side, audience, [where], make, advisory]
             return
         if _RANK[audience] > _RANK[group[2]]:
             group[2] = audience
         if where not in group[3]:
             group[3].append(where)
+        if not advisory:
+            group[5] = ""
 
     def hits(self) -> Iterator[Hit]:
-        for node, side, audience, wheres, make in self._groups.values():
+        for node, side, audience, wheres, make, advisory in self._groups.values():
             where = wheres[0]
             if len(wheres) == 2:
                 where += f" (and {wheres[1]})"
             elif len(wheres) > 2:
                 where += f" (and {len(wheres) - 1} other operations)"
-            yield Hit.at(node, make(where), side=side, audience=audience, scope=Scope.CHANGED)
+            yield Hit.at(
+                node,
+                make(where),
+                side=side,
+                audience=audience,
+                scope=Scope.CHANGED,
+                advisory=advisory,
+            )
+
+
+def advisory_of(d: OperationDiff, *nodes: Node | None) -> str:
+    """Why a hit about ``d`` (and the fields at ``nodes``) is not held against the change:
+    the base declares the operation, or one of the fields, draft or alpha; else ""."""
+    level = d.unstable
+    if not level:
+        for node in nodes:
+            found = stability(node.value) if node is not None else None
+            if found in UNSTABLE:
+                level = found
+                break
+    return unstable_note(level)
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,3 +392,59 @@ def info_version(spec: Spec) -> str | None:
 
 def show(value: Any) -> str:
     return "null" if value is None else str(value)
+
+
+def find_key(doc: Any, key: str) -> Iterator[tuple[str, Any]]:
+    """Every (pointer, value) of ``key`` anywhere in a document."""
+    stack: list[tuple[str, Any]] = [("", doc)]
+    while stack:
+        pointer, value = stack.pop()
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                child = join(pointer, str(k))
+                if k == key:
+                    yield child, v
+                elif isinstance(v, Mapping | list):
+                    stack.append((child, v))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                if isinstance(v, Mapping | list):
+                    stack.append((join(pointer, i), v))
+
+
+def mentions(spec: Spec, file: str, key: str) -> bool:
+    """Whether ``key`` may occur in a document of ``spec`` (serialised in C once per spec
+    and file, then searched: DEP006 and DEP036 both look for their key)."""
+    cache: dict[str, bytes] = spec.__dict__.setdefault("_serialised", {})
+    raw = cache.get(file)
+    if raw is None:
+        try:
+            raw = orjson.dumps(spec.documents[file], option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:  # a YAML value orjson cannot write: search it the slow way
+            raw = b""
+        cache[file] = raw
+    return not raw or f'"{key}"'.encode() in raw
+
+
+def op_key_of(spec: Spec, file: str, pointer: str) -> str | None:
+    """The operation key a pointer lies under (``/paths/<path>/<method>/...``), if any."""
+    if file != spec.file:
+        return None
+    tokens = split(pointer)
+    if len(tokens) >= 3 and tokens[0] == "paths" and tokens[2] in HTTP_METHODS:
+        return f"{tokens[2].upper()} {normalize_path(tokens[1])}"
+    return None
+
+
+def spec_scope(ctx: SpecContext, file: str, pointer: str, value: Any) -> Scope:
+    """New without a base; existing when the base has the same value there; else changed."""
+    if ctx.touched is None:
+        return Scope.NEW
+    if ctx.base is not None:
+        doc = ctx.base.documents.get(file)
+        try:
+            if doc is not None and get_pointer(doc, pointer) == value:
+                return Scope.EXISTING
+        except (KeyError, IndexError, TypeError, ValueError):
+            pass
+    return Scope.CHANGED

@@ -10,8 +10,10 @@ from govbot.diff import (
     SecurityAlternative,
 )
 from govbot.findings import Severity, Side
+from govbot.rules.deprecation.direction import breaks, sites
 from govbot.rules.deprecation.elements import (
     Collector,
+    advisory_of,
     base_aud,
     field_label,
     head_aud,
@@ -128,14 +130,24 @@ def new_required_request_property(ctx: DiffContext) -> Iterator[Hit]:
 
     What it checks:
         On operations present on both sides: a request body added as required or made
-        required, fields added to the request schema as required (without a ``default``,
-        and not ``readOnly``), and optional request fields that became required.
+        required; fields added to the request schema, or to an object parameter, as
+        required (not ``readOnly``); and optional request fields that became required.
+        A ``default`` does not make a required field optional: validators reject a
+        request without it all the same.
 
     Why it matters:
         Existing clients do not send the new field or body and start getting 400s.
 
     Example:
-        ``POST /servers`` lists a new property ``flavor_ref`` under ``required``.
+        Before::
+
+            ServerCreate:
+              required: [name]
+
+        After::
+
+            ServerCreate:
+              required: [name, flavor_ref]
 
     Fix:
         Make it optional (with a server-side default), or introduce it with a new
@@ -143,7 +155,9 @@ def new_required_request_property(ctx: DiffContext) -> Iterator[Hit]:
 
     References:
         API-SIG INT-04; oasdiff ``new-required-request-property``,
-        ``request-property-became-required``, ``request-body-became-required``.
+        ``new-required-request-property-with-default``,
+        ``request-property-became-required``, ``request-body-became-required``,
+        ``new-required-request-header-property``.
     """
     hits = Collector()
     for d in ctx.diff.changed:
@@ -159,14 +173,14 @@ def new_required_request_property(ctx: DiffContext) -> Iterator[Hit]:
                     "make the body optional",
                     d,
                 )
-        for direction, _body, _schema, f in d.fields():
-            if direction != "request" or not f.path or f.head is None:
-                continue
-            if is_readonly(f, Side.HEAD):
+        fields = [("request field", f) for k, _b, _s, f in d.fields() if k == "request"]
+        for p in d.parameters:
+            label = f"{p.location} parameter {ticked(p.name)} field"
+            fields.extend((label, f) for f in p.fields)
+        for label, f in fields:
+            if not f.path or f.head is None or is_readonly(f, Side.HEAD):
                 continue
             if f.kind == "added" and f.head_required:
-                if isinstance(f.head.value, Mapping) and "default" in f.head.value:
-                    continue
                 verb = "is new and required"
             elif f.kind == "changed" and (c := f.change("required")) and c.new is True:
                 verb = "became required"
@@ -176,10 +190,11 @@ def new_required_request_property(ctx: DiffContext) -> Iterator[Hit]:
                 f.head,
                 aud,
                 d.label,
-                lambda where, path=f.path, verb=verb: (
-                    f"request field {ticked(path)} of {where} {verb}; existing clients do not "
+                lambda where, label=label, path=f.path, verb=verb: (
+                    f"{label} {ticked(path)} of {where} {verb}; existing clients do not "
                     "send it, so make it optional with a server-side default"
                 ),
+                advisory=advisory_of(d, f.base, f.head),
             )
     yield from hits.hits()
 
@@ -188,12 +203,16 @@ def new_required_request_property(ctx: DiffContext) -> Iterator[Hit]:
     "DEP013", "property-type-changed", kind=Kind.DIFF, severity=Severity.ERROR, guideline="INT-05"
 )
 def property_type_changed(ctx: DiffContext) -> Iterator[Hit]:
-    """The type or format of a parameter, request field or response field changed.
+    """The type or format of a parameter, request field or response field changed incompatibly.
 
     What it checks:
-        ``type`` or ``format`` changes of parameters, of request and response schema
-        fields (at any depth) and of response headers, on operations present on both
-        sides.
+        ``type`` or ``format`` changes from one value to another of parameters, of
+        request and response schema fields (at any depth) and of response headers, on
+        operations present on both sides, in the direction that breaks: what clients
+        send may not narrow (``number`` to ``integer``, ``int64`` to ``int32``), what
+        they read may not widen (``integer`` to ``number``, a second type in a type
+        list); a change to an unrelated type breaks both. ``readOnly`` fields are not
+        sent and ``writeOnly`` fields not read.
 
     Why it matters:
         Clients parse and build values by type; a string that becomes an integer breaks
@@ -214,36 +233,36 @@ def property_type_changed(ctx: DiffContext) -> Iterator[Hit]:
     hits = Collector()
     for d in ctx.diff.changed:
         aud = head_aud(ctx, d)
-        items = _parameter_fields(d)
-        for direction, body, _schema, f in d.fields():
-            items.append((field_label(direction, body, f), f))
-        for body in d.responses:
-            for h in body.headers:
-                for f in h.fields:
-                    items.append((f"header {ticked(h.name)} of the {body.status} response", f))
-        for label, f in items:
-            if f.kind != "changed" or f.head is None:
-                continue
-            # A type or format appearing or disappearing loosens or tightens a schema
-            # without changing what a value is; only a change from one to another counts.
-            parts = [
-                f"{c.attr} from {c.old} to {c.new}"
-                for c in f.changes
-                if c.attr in ("type", "format") and c.old is not None and c.new is not None
-            ]
-            if not parts:
-                continue
-            node = key_node(f.head, "type") if f.change("type") else key_node(f.head, "format")
-            joined = " and ".join(parts)
-            hits.on_head(
-                node,
-                aud,
-                d.label,
-                lambda where, label=label, parts=joined: (
-                    f"{label} of {where} changed {parts}; keep the old field unchanged and add "
-                    "a new one (deprecating the old), or make the change in a new version"
-                ),
-            )
+        for direction in ("request", "response"):
+            for site in sites(d, direction):
+                f = site.field
+                # A type or format appearing or disappearing loosens or tightens a schema
+                # without changing what a value is (DEP028, DEP030, DEP032); here only a
+                # change from one to another, and only in the direction that breaks: an
+                # integer becoming a number is fine to send, not to receive.
+                found = [
+                    c
+                    for c in f.changes
+                    if c.attr in ("type", "format")
+                    and c.old is not None
+                    and c.new is not None
+                    and breaks(direction, c, text=site.text)
+                ]
+                if not found or f.head is None:
+                    continue
+                attr = found[0].attr
+                joined = " and ".join(f"{c.attr} from {c.old} to {c.new}" for c in found)
+                hits.on_head(
+                    key_node(f.head, attr),
+                    aud,
+                    d.label,
+                    lambda where, label=site.label, parts=joined: (
+                        f"{label} of {where} changed {parts}; keep the old field unchanged and "
+                        "add a new one (deprecating the old), or make the change in a new "
+                        "version"
+                    ),
+                    advisory=advisory_of(d, f.base),
+                )
     yield from hits.hits()
 
 
@@ -291,6 +310,7 @@ def request_property_removed(ctx: DiffContext) -> Iterator[Hit]:
                     "deprecated first; keep accepting it, mark it `deprecated: true` with an "
                     "`x-sunset` date, and remove it in a later version"
                 ),
+                advisory=advisory_of(d, f.base),
             )
     yield from hits.hits()
 
@@ -306,8 +326,8 @@ def request_enum_value_removed(ctx: DiffContext) -> Iterator[Hit]:
     """A value clients could send was removed from an enum.
 
     What it checks:
-        ``enum`` values of parameters and request fields (at any depth) present in the
-        base and missing from the head.
+        ``enum`` values of parameters and request fields (at any depth, not
+        ``readOnly``) present in the base and missing from the head.
 
     Why it matters:
         Requests that use the removed value start failing validation.
@@ -328,7 +348,7 @@ def request_enum_value_removed(ctx: DiffContext) -> Iterator[Hit]:
         aud = head_aud(ctx, d)
         items = _parameter_fields(d)
         for direction, body, _schema, f in d.fields():
-            if direction == "request":
+            if direction == "request" and not is_readonly(f, Side.HEAD):
                 items.append((field_label(direction, body, f), f))
         for label, f in items:
             if not f.enum_removed or f.head is None:
@@ -342,6 +362,7 @@ def request_enum_value_removed(ctx: DiffContext) -> Iterator[Hit]:
                     f"{label} of {where} no longer accepts {values}; clients sending it will "
                     "fail, so keep the value(s) or remove them in a new version"
                 ),
+                advisory=advisory_of(d, f.base),
             )
     yield from hits.hits()
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from govbot.findings import Severity, Side
+from govbot.rules.deprecation.direction import sites
 from govbot.rules.deprecation.elements import (
     Collector,
+    advisory_of,
     base_aud,
-    field_label,
     head_aud,
     is_deprecated,
     is_writeonly,
@@ -44,6 +45,7 @@ def _response_removals(ctx: DiffContext, *, required: bool) -> Iterator[Hit]:
                     "keep returning it, mark it `deprecated: true` with an `x-sunset` date, "
                     "and remove it in a later version"
                 ),
+                advisory=advisory_of(d, f.base),
             )
     yield from hits.hits()
 
@@ -90,7 +92,8 @@ def response_property_became_optional(ctx: DiffContext) -> Iterator[Hit]:
 
     What it checks:
         Response schema fields (at any depth) that were required and are no longer
-        listed as required, or that became ``nullable``.
+        listed as required, or that became ``nullable``. ``writeOnly`` fields never
+        appear in responses and are left out.
 
     Why it matters:
         Clients written against the old contract read the field unconditionally and fail
@@ -113,6 +116,8 @@ def response_property_became_optional(ctx: DiffContext) -> Iterator[Hit]:
         for direction, body, _schema, f in d.fields():
             if direction != "response" or f.kind != "changed" or f.head is None or not f.path:
                 continue
+            if is_writeonly(f, Side.BASE) or is_writeonly(f, Side.HEAD):
+                continue  # never in a response, whatever ``required`` says
             required = f.change("required")
             nullable = f.change("nullable")
             if required is not None and required.new is False:
@@ -132,6 +137,7 @@ def response_property_became_optional(ctx: DiffContext) -> Iterator[Hit]:
                     "in a new version)"
                 ),
                 tag=how,
+                advisory=advisory_of(d, f.base),
             )
     yield from hits.hits()
 
@@ -214,15 +220,16 @@ def response_success_status_removed(ctx: DiffContext) -> Iterator[Hit]:
     "DEP020",
     "response-enum-value-added",
     kind=Kind.DIFF,
-    severity=Severity.WARNING,
+    severity=Severity.ERROR,
     guideline="INT-06",
 )
 def response_enum_value_added(ctx: DiffContext) -> Iterator[Hit]:
     """A response field can carry a value clients have never seen.
 
     What it checks:
-        ``enum`` values added to response fields (at any depth) of operations present on
-        both sides, unless the field is marked ``x-extensible-enum``.
+        ``enum`` values added to response fields (at any depth, not ``writeOnly``) and
+        response headers of operations present on both sides, unless the field is marked
+        ``x-extensible-enum`` (Zalando's convention: clients must handle unknown values).
 
     Why it matters:
         Clients that switch over the documented values (generated SDK enums, say) fail
@@ -241,13 +248,13 @@ def response_enum_value_added(ctx: DiffContext) -> Iterator[Hit]:
     hits = Collector()
     for d in ctx.diff.changed:
         aud = head_aud(ctx, d)
-        for direction, body, _schema, f in d.fields():
-            if direction != "response" or not f.enum_added or f.head is None:
+        for site in sites(d, "response"):
+            f, label = site.field, site.label
+            if not f.enum_added or f.head is None:
                 continue
             if isinstance(f.head.value, Mapping) and "x-extensible-enum" in f.head.value:
                 continue
             values = ", ".join(ticked(show(v)) for v in f.enum_added)
-            label = field_label(direction, body, f)
             hits.on_head(
                 key_node(f.head, "enum"),
                 aud,
@@ -257,6 +264,7 @@ def response_enum_value_added(ctx: DiffContext) -> Iterator[Hit]:
                     "old values may fail, so add it in a new version or mark the enum "
                     "`x-extensible-enum`"
                 ),
+                advisory=advisory_of(d, f.base),
             )
     yield from hits.hits()
 
@@ -274,6 +282,7 @@ def response_header_removed(ctx: DiffContext) -> Iterator[Hit]:
     What it checks:
         Headers declared on a response in the base and missing from the head's response
         (names compared case-insensitively), unless ``deprecated: true`` in the base.
+        Required headers removed are DEP039's.
 
     Why it matters:
         Clients read headers such as ``Location`` or ``OpenStack-API-Version``; API-SIG
@@ -294,6 +303,8 @@ def response_header_removed(ctx: DiffContext) -> Iterator[Hit]:
             for h in body.headers:
                 if h.kind != "removed" or h.base is None or is_deprecated(h.base):
                     continue
+                if isinstance(h.base.value, Mapping) and h.base.value.get("required") is True:
+                    continue  # DEP039
                 yield ctx.on_base(
                     h.base,
                     f"header {ticked(h.name)} of the {body.status} response of {d.label} was "

@@ -4,38 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
-from govbot.findings import Scope, Severity
+from govbot.findings import Severity
 from govbot.rules.deprecation.elements import (
     NOTICE_DAYS,
     REPLACEMENT,
     Collector,
     Element,
     audience_of,
+    find_key,
     head_aud,
     is_deprecated,
     is_retired,
     key_node,
+    mentions,
     newly_deprecated,
     notice_days,
+    op_key_of,
     op_sunset,
     parse_sunset,
+    spec_scope,
     sunset_changes,
     sunset_of,
 )
 from govbot.rules.registry import DiffContext, Hit, Kind, SpecContext, rule
-from govbot.surface import (
-    HTTP_METHODS,
-    Spec,
-    get_pointer,
-    join,
-    normalize_path,
-    split,
-)
 
 
 @rule(
@@ -187,23 +181,19 @@ def sunset_unparseable(ctx: SpecContext) -> Iterator[Hit]:
     """
     spec = ctx.spec
     for file, doc in spec.documents.items():
-        try:
-            raw = orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)
-        except TypeError:
-            raw = b'"x-sunset"'
-        if b'"x-sunset"' not in raw:
+        if not mentions(spec, file, "x-sunset"):
             continue
-        for pointer, value in _find_key(doc, "x-sunset"):
+        for pointer, value in find_key(doc, "x-sunset"):
             if parse_sunset(value) is not None:
                 continue
-            key = _op_key_of(spec, file, pointer)
+            key = op_key_of(spec, file, pointer)
             yield Hit(
                 f"`x-sunset: {value}` is not a date; write it as `YYYY-MM-DD` (RFC 3339), "
                 "for example `x-sunset: 2027-03-31`",
                 pointer,
                 file,
                 audience=audience_of(ctx.audience, key),
-                scope=_spec_scope(ctx, file, pointer, value),
+                scope=spec_scope(ctx, file, pointer, value),
             )
 
 
@@ -345,43 +335,3 @@ def deprecated_without_replacement(ctx: DiffContext) -> Iterator[Hit]:
             'use ... instead")',
             element.op,
         )
-
-
-def _find_key(doc: Any, key: str) -> Iterator[tuple[str, Any]]:
-    stack: list[tuple[str, Any]] = [("", doc)]
-    while stack:
-        pointer, value = stack.pop()
-        if isinstance(value, Mapping):
-            for k, v in value.items():
-                child = join(pointer, str(k))
-                if k == key:
-                    yield child, v
-                elif isinstance(v, Mapping | list):
-                    stack.append((child, v))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                if isinstance(v, Mapping | list):
-                    stack.append((join(pointer, i), v))
-
-
-def _op_key_of(spec: Spec, file: str, pointer: str) -> str | None:
-    """The operation key a pointer lies under (``/paths/<path>/<method>/...``), if any."""
-    if file != spec.file:
-        return None
-    tokens = split(pointer)
-    if len(tokens) >= 3 and tokens[0] == "paths" and tokens[2] in HTTP_METHODS:
-        return f"{tokens[2].upper()} {normalize_path(tokens[1])}"
-    return None
-
-
-def _spec_scope(ctx: SpecContext, file: str, pointer: str, value: Any) -> Scope:
-    if ctx.touched is None:
-        return Scope.NEW
-    if ctx.base is not None:
-        doc = ctx.base.documents.get(file)
-        try:
-            if doc is not None and get_pointer(doc, pointer) == value:
-                return Scope.EXISTING
-        except (KeyError, IndexError, TypeError, ValueError):
-            pass
-    return Scope.CHANGED

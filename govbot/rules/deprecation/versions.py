@@ -10,15 +10,22 @@ from govbot.diff import (
     OperationDiff,
 )
 from govbot.findings import Audience, Scope, Severity
+from govbot.rules.deprecation.composition import (
+    request_composition_stricter,
+    response_composition_looser,
+)
 from govbot.rules.deprecation.elements import (
     SEMVER,
     audience_of,
+    field_label,
     head_aud,
     info_version,
     key_node,
     microversion,
     ticked,
 )
+from govbot.rules.deprecation.lifecycle import stability_decreased, webhook_removed
+from govbot.rules.deprecation.parameters import request_default_changed, request_parameter_stricter
 from govbot.rules.deprecation.removals import removed_before_sunset, removed_without_deprecation
 from govbot.rules.deprecation.request import (
     new_required_request_parameter,
@@ -28,10 +35,18 @@ from govbot.rules.deprecation.request import (
     request_parameter_removed,
     security_tightened,
 )
+from govbot.rules.deprecation.request_body import request_body_removed, request_body_stricter
 from govbot.rules.deprecation.response import (
+    media_type_removed,
+    response_enum_value_added,
     response_property_became_optional,
     response_required_property_removed,
     response_success_status_removed,
+)
+from govbot.rules.deprecation.response_body import (
+    response_looser,
+    response_required_header_removed,
+    webhook_payload_looser,
 )
 from govbot.rules.registry import DiffContext, Hit, Kind, Rule, SpecContext, rule
 from govbot.surface import (
@@ -177,6 +192,19 @@ def _breaking_checks() -> tuple[Rule, ...]:
         request_enum_value_removed,
         security_tightened,
         microversion_range_narrowed,
+        response_enum_value_added,
+        media_type_removed,
+        request_parameter_stricter,
+        request_default_changed,
+        request_body_stricter,
+        request_body_removed,
+        response_looser,
+        request_composition_stricter,
+        response_composition_looser,
+        stability_decreased,
+        webhook_removed,
+        webhook_payload_looser,
+        response_required_header_removed,
     )
 
 
@@ -193,9 +221,9 @@ def major_version_not_bumped(ctx: DiffContext) -> Iterator[Hit]:
 
     What it checks:
         In specs that are not microversioned, when the change contains incompatible
-        changes (those reported by DEP001, DEP002, DEP010 to DEP015, DEP018, DEP019,
-        DEP021, DEP024), the major part of ``info.version`` (semantic versioning) must
-        go up.
+        changes (those reported by DEP001, DEP002, DEP010 to DEP015, DEP018 to DEP021,
+        DEP024, DEP027 to DEP035, DEP037 to DEP039; not those about draft or alpha
+        surface), the major part of ``info.version`` (semantic versioning) must go up.
 
     Why it matters:
         The version is how clients and SDKs learn that a release can break them.
@@ -218,7 +246,10 @@ def major_version_not_bumped(ctx: DiffContext) -> Iterator[Hit]:
     mh = SEMVER.match(vh_text or "")
     if mb is None or mh is None or int(mh.group(1)) > int(mb.group(1)):
         return
-    breaking: list[Hit] = [hit for check in _breaking_checks() for hit in check.run(ctx)]
+    # Draft and alpha surface promises nothing: its changes are not incompatible.
+    breaking: list[Hit] = [
+        hit for check in _breaking_checks() for hit in check.run(ctx) if not hit.advisory
+    ]
     external = [h for h in breaking if h.audience.is_external]
     if not breaking:
         return
@@ -244,56 +275,100 @@ def major_version_not_bumped(ctx: DiffContext) -> Iterator[Hit]:
     guideline="MV-06",
 )
 def microversion_range_narrowed(ctx: DiffContext) -> Iterator[Hit]:
-    """An operation disappears from microversions that were already released.
+    """An operation, parameter or field disappears from microversions already released.
 
     What it checks:
-        Changes of an operation's ``x-openstack`` range: a raised ``min-ver``, or a
-        ``max-ver`` set or lowered below the base spec's maximum microversion
-        (``info.version``). Removing an operation *from a new microversion* on (``max-ver``
-        at least the base's maximum) is lawful and reported by DEP003.
+        Changes of the ``x-openstack`` range of an operation, of a parameter or of a
+        request or response field (the microversion window an api-ref ``min_version`` /
+        ``max_version`` gives): a raised ``min-ver``, or a ``max-ver`` set or lowered
+        below the base spec's maximum microversion (``info.version``). Removing an
+        operation *from a new microversion* on (``max-ver`` at least the base's maximum)
+        is lawful and reported by DEP003.
 
     Why it matters:
         Each microversion is a contract: clients pinned to 2.40 must see the same API
-        forever. Raising the minimum version breaks old clients.
+        forever. Raising the minimum version breaks old clients: the parameter they send
+        is refused, the field they read is gone.
 
     Example:
-        ``GET /os-agents`` had ``min-ver: '2.1'`` and now has ``min-ver: '2.60'``.
+        Before::
+
+            GET /os-agents:
+              x-openstack: {min-ver: '2.1'}
+
+        After::
+
+            GET /os-agents:
+              x-openstack: {min-ver: '2.60'}
 
     Fix:
-        Keep the old range and retire the operation with ``max-ver`` set to the current
-        maximum microversion, so that it goes away from the next microversion on.
+        Keep the old range and retire the operation (or parameter, or field) with
+        ``max-ver`` set to the current maximum microversion, so that it goes away from
+        the next microversion on.
 
     References:
         API-SIG MV-06, DEP-02, DEP-05.
     """
     base_mv = microversion(info_version(ctx.base))
+    released = info_version(ctx.base)
+    tail = (
+        "keep its range and retire it with `max-ver` set to the current maximum "
+        "microversion instead"
+    )
     for d in ctx.diff.changed:
         c = d.change("x-openstack")
-        if c is None or d.head is None:
-            continue
-        old, new = c.old or {}, c.new or {}
-        problems = []
-        old_min, new_min = microversion(old.get("min-ver")), microversion(new.get("min-ver"))
-        # A min-ver appearing where there was none may only annotate the API's own minimum,
-        # so only a raised one counts.
-        if new_min is not None and old_min is not None and new_min > old_min:
-            problems.append(f"`min-ver` rose from {old['min-ver']} to {new['min-ver']}")
-        old_max, new_max = microversion(old.get("max-ver")), microversion(new.get("max-ver"))
-        lowered = new_max is not None and (old_max is None or new_max < old_max)
-        if lowered and base_mv is not None and new_max is not None and new_max < base_mv:
-            problems.append(
-                f"`max-ver` became {new['max-ver']}, below the released {info_version(ctx.base)}"
-            )
-        if not problems:
-            continue
-        node = key_node(d.head.node, "x-openstack")
-        yield ctx.on_head(
-            node,
-            f"{d.label} disappears from microversions already released ({'; '.join(problems)}); "
-            "keep its range and retire it with `max-ver` set to the current maximum "
-            "microversion instead",
-            d,
-        )
+        if c is not None and d.head is not None:
+            problems = _window_narrowed(c.old, c.new, base_mv, released)
+            if problems:
+                yield ctx.on_head(
+                    key_node(d.head.node, "x-openstack"),
+                    f"{d.label} disappears from microversions already released ({problems}); "
+                    + tail,
+                    d,
+                )
+        for p in d.parameters:
+            c = p.change("x-openstack")
+            if c is None or p.head is None:
+                continue
+            if problems := _window_narrowed(c.old, c.new, base_mv, released):
+                yield ctx.on_head(
+                    key_node(p.head.node, "x-openstack"),
+                    f"{p.location} parameter {ticked(p.name)} of {d.label} disappears from "
+                    f"microversions already released ({problems}); " + tail,
+                    d,
+                )
+        for direction, body, _schema, f in d.fields():
+            c = f.change("x-openstack")
+            if c is None or f.head is None or not f.path:
+                continue
+            if problems := _window_narrowed(c.old, c.new, base_mv, released):
+                yield ctx.on_head(
+                    key_node(f.head, "x-openstack"),
+                    f"{field_label(direction, body, f)} of {d.label} disappears from "
+                    f"microversions already released ({problems}); " + tail,
+                    d,
+                )
+
+
+def _window_narrowed(
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any] | None,
+    base_mv: tuple[int, int] | None,
+    released: str | None,
+) -> str:
+    """How a ``{min-ver, max-ver}`` window lost released microversions, in words ("")."""
+    old, new = old or {}, new or {}
+    problems = []
+    old_min, new_min = microversion(old.get("min-ver")), microversion(new.get("min-ver"))
+    # A min-ver appearing where there was none may only annotate the API's own minimum,
+    # so only a raised one counts.
+    if new_min is not None and old_min is not None and new_min > old_min:
+        problems.append(f"`min-ver` rose from {old['min-ver']} to {new['min-ver']}")
+    old_max, new_max = microversion(old.get("max-ver")), microversion(new.get("max-ver"))
+    lowered = new_max is not None and (old_max is None or new_max < old_max)
+    if lowered and base_mv is not None and new_max is not None and new_max < base_mv:
+        problems.append(f"`max-ver` became {new['max-ver']}, below the released {released}")
+    return "; ".join(problems)
 
 
 @rule(
