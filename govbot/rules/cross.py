@@ -30,7 +30,7 @@ from govbot.rules.consistency.index import (
     static_segments,
     words,
 )
-from govbot.rules.registry import CrossContext, Hit, Kind, SpecContext, rule
+from govbot.rules.registry import API_SIG_ONLY, CrossContext, Hit, Kind, SpecContext, rule
 from govbot.surface import Node, Spec, join, schema_type
 
 # Formats that change what a value means to a client. Numeric storage formats (int32,
@@ -269,7 +269,7 @@ def field_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
         consistent representations: https://specs.openstack.org/openstack/api-sig/
     """
     formats = frozenset(option(ctx, "formats", SEMANTIC_FORMATS))
-    sink = Sink()
+    sink = Sink(ctx)
     for o, ref, n in _conflicts(list(_field_occurrences(ctx, formats))):
         sink.at(
             o,
@@ -313,7 +313,7 @@ def field_name_variant(ctx: CrossContext) -> Iterable[Hit]:
     """
     occs = list(_field_occurrences(ctx, frozenset(SEMANTIC_FORMATS)))
     occs.extend(_parameter_occurrences(ctx, frozenset(SEMANTIC_FORMATS)))
-    sink = Sink()
+    sink = Sink(ctx)
     for o, ref, n in _minorities(occs, lambda o: squash(o.name), lambda o: o.name):
         sink.at(
             o,
@@ -379,6 +379,7 @@ def _respell(original: str, parts: list[str]) -> str:
     severity=Severity.WARNING,
     options={"glossary": DEFAULT_GLOSSARY, "paths": True},
     guideline="TC-glossary",
+    profiles=API_SIG_ONLY,
 )
 def glossary_term(ctx: SpecContext) -> Iterable[Hit]:
     """Names use the community's preferred terms (``project``, not ``tenant``).
@@ -412,7 +413,7 @@ def glossary_term(ctx: SpecContext) -> Iterable[Hit]:
     if not terms:
         return ()
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
 
     found_by_name: dict[str, tuple[str, str, str] | None] = {}
 
@@ -476,7 +477,7 @@ def query_parameter_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/pagination_filter_sort.html
     """
     formats = frozenset(option(ctx, "formats", SEMANTIC_FORMATS))
-    sink = Sink()
+    sink = Sink(ctx)
     for o, ref, n in _conflicts(list(_parameter_occurrences(ctx, formats))):
         sink.at(
             o,

@@ -27,6 +27,15 @@ from govbot.findings import Audience, Scope, Severity, Side
 from govbot.surface import Node, Spec
 
 CODE_RE = re.compile(r"^[A-Z]{3}\d{3}$")
+# Rule profiles: which community's conventions a rule enforces. ``api-sig`` is
+# OpenStack's API-SIG guidelines; ``generic`` is what the wider field agrees on (HTTP
+# semantics, OpenAPI's own requirements, ISO 8601, one vocabulary). A policy picks one
+# per project (policy/model.py ProfileConfig); ``auto`` picks by the spec itself.
+API_SIG = "api-sig"
+GENERIC = "generic"
+PROFILES: tuple[str, ...] = (API_SIG, GENERIC)
+AUTO = "auto"
+API_SIG_ONLY: frozenset[str] = frozenset({API_SIG})  # OpenStack's convention, not the field's
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
@@ -56,6 +65,10 @@ class Hit:
     # Known without a line map (a syntax error, a design spec, a commit message);
     # otherwise the evaluator finds the pointer's line.
     line: int | None = None
+    # What makes two hits one finding (one cause reached through several ``$ref``
+    # copies or inlined duplicates): hits of one rule with the same cause are reported
+    # once, the other places listed. None: the message is the cause.
+    cause: str | None = None
 
     @classmethod
     def at(
@@ -102,6 +115,7 @@ class SpecContext:
     touched: frozenset[str] | None = None
     base: Spec | None = None
     today: dt.date = field(default_factory=dt.date.today)
+    profile: str = API_SIG  # the profile this spec is judged under (PROFILES)
 
     def scope_of(self, op_key: str | None) -> Scope:
         if self.touched is None:
@@ -147,6 +161,10 @@ class CrossContext:
     audiences: Mapping[str, Classification]  # spec file -> classification
     options: Mapping[str, Any] = field(default_factory=dict)
     touched: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    # spec file -> its base (the version before the change), when there is one: the
+    # element a finding is about is new, changed or existing by comparing the two.
+    bases: Mapping[str, Spec] = field(default_factory=dict)
+    profile: str = API_SIG
 
 
 class DocumentContext(Protocol):
@@ -195,6 +213,7 @@ class Rule:
     summary: str
     options: Mapping[str, Any]
     guideline: str = ""
+    profiles: frozenset[str] = frozenset(PROFILES)  # the profiles that run it
 
     def default_severity(self, audience: Audience | None) -> Severity:
         return self.severity[audience or Audience.EXTERNAL]
@@ -226,6 +245,7 @@ def make_rule(
     admin: Severity | None = None,
     options: Mapping[str, Any] | None = None,
     guideline: str = "",
+    profiles: Iterable[str] = PROFILES,
 ) -> Rule:
     """A :class:`Rule`, its code, name and documentation checked.
 
@@ -239,6 +259,9 @@ def make_rule(
     doc = inspect.cleandoc(doc or "")
     if not doc:
         raise ValueError(f"rule {code} has no docstring")
+    profile_set = frozenset(profiles)
+    if not profile_set or not profile_set <= set(PROFILES):
+        raise ValueError(f"rule {code}: profiles must be some of {', '.join(PROFILES)}")
     return Rule(
         code=code,
         name=name,
@@ -253,6 +276,7 @@ def make_rule(
         summary=doc.splitlines()[0],
         options=dict(options or {}),
         guideline=guideline,
+        profiles=profile_set,
     )
 
 
@@ -266,6 +290,7 @@ def rule(
     admin: Severity | None = None,
     options: Mapping[str, Any] | None = None,
     guideline: str = "",
+    profiles: Iterable[str] = PROFILES,
 ) -> Callable[[Check], Rule]:
     """Make the decorated function the check of a rule; its docstring is the rule's doc."""
 
@@ -281,6 +306,7 @@ def rule(
             admin=admin,
             options=options,
             guideline=guideline,
+            profiles=profiles,
         )
 
     return make

@@ -10,13 +10,18 @@ from govbot.rules.consistency.index import (
     Field,
     Rank,
     Sink,
+    only_type,
     option,
     prepare,
     snake,
     words,
 )
-from govbot.rules.registry import Hit, Kind, SpecContext, rule
-from govbot.surface import schema_type
+from govbot.rules.consistency.language import negative_boolean
+from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
+
+# Query parameters whose names the guidelines themselves prescribe (tags guideline,
+# TAG-04: "tags", "tags-any", "not-tags", "not-tags-any").
+GUIDELINE_PARAMETERS = ("tags", "tags-any", "not-tags", "not-tags-any")
 
 SNAKE_CASE = r"^[a-z][a-z0-9_]*$"
 
@@ -35,6 +40,7 @@ def _rename(what: str, name: str, pattern: re.Pattern[str]) -> str:
     severity=Severity.WARNING,
     options={"pattern": SNAKE_CASE, "allow": []},
     guideline="NAM-04",
+    profiles=API_SIG_ONLY,
 )
 def field_snake_case(ctx: SpecContext) -> Iterable[Hit]:
     """Request and response body fields are named in snake_case.
@@ -42,7 +48,12 @@ def field_snake_case(ctx: SpecContext) -> Iterable[Hit]:
     What it checks:
         Every property name of every request and response schema, nested ones included,
         matches the ``pattern`` option (default ``^[a-z][a-z0-9_]*$``). Names listed in
-        ``allow`` (exact names or regular expressions) are accepted.
+        ``allow`` (exact names or regular expressions) are accepted. Names that are data
+        are not field names and are not judged: map keys written out as properties
+        (``"1"``, a uuid) and the JSON Schema keywords of an object that carries a schema
+        (``maxLength`` in an image metadata definition). A name is reported once,
+        however many schemas repeat it (the other places are listed); only a name the
+        change adds is new.
 
     Why it matters:
         Clients of every OpenStack service read the same JSON; one naming convention
@@ -62,12 +73,12 @@ def field_snake_case(ctx: SpecContext) -> Iterable[Hit]:
     index, attr = prepare(ctx)
     pattern = re.compile(option(ctx, "pattern", SNAKE_CASE))
     allow = [re.compile(f"^(?:{a})$") for a in option(ctx, "allow", [])]
-    sink = Sink()
+    sink = Sink(ctx)
     for sid, info in index.schemas.items():
         for f in info.fields:
-            if pattern.match(f.name) or any(a.match(f.name) for a in allow):
+            if f.data or pattern.match(f.name) or any(a.match(f.name) for a in allow):
                 continue
-            sink.at(f, _rename("Field", f.name, pattern), attr.schema(sid))
+            sink.at(f, _rename("Field", f.name, pattern), attr.schema(sid), name_only=True)
     return sink
 
 
@@ -78,13 +89,16 @@ def field_snake_case(ctx: SpecContext) -> Iterable[Hit]:
     severity=Severity.WARNING,
     options={"pattern": SNAKE_CASE, "allow": []},
     guideline="NAM-04",
+    profiles=API_SIG_ONLY,
 )
 def query_parameter_snake_case(ctx: SpecContext) -> Iterable[Hit]:
     """Query parameters are named in snake_case, like the fields they filter.
 
     What it checks:
         Every query parameter name matches the ``pattern`` option (default
-        ``^[a-z][a-z0-9_]*$``); names in ``allow`` (exact or regular expressions) pass.
+        ``^[a-z][a-z0-9_]*$``); names in ``allow`` (exact or regular expressions) pass,
+        and so do the names the guidelines themselves prescribe: the tag filters
+        ``tags``, ``tags-any``, ``not-tags`` and ``not-tags-any`` (tags guideline, TAG-04).
 
     Why it matters:
         Filters are named after the body fields they match (FIL-01), and body fields are
@@ -99,24 +113,24 @@ def query_parameter_snake_case(ctx: SpecContext) -> Iterable[Hit]:
 
     References:
         API-SIG naming (NAM-04) and filtering (FIL-01) guidelines:
-        https://specs.openstack.org/openstack/api-sig/guidelines/pagination_filter_sort.html
+        https://specs.openstack.org/openstack/api-sig/guidelines/pagination_filter_sort.html;
+        the tag filters: https://specs.openstack.org/openstack/api-sig/guidelines/tags.html
     """
     index, attr = prepare(ctx)
     pattern = re.compile(option(ctx, "pattern", SNAKE_CASE))
     allow = [re.compile(f"^(?:{a})$") for a in option(ctx, "allow", [])]
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         for p in op.parameters:
             if (
                 p.location != "query"
+                or p.name in GUIDELINE_PARAMETERS
                 or pattern.match(p.name)
                 or any(a.match(p.name) for a in allow)
             ):
                 continue
             sink.at(
-                p.node,
-                _rename("Query parameter", p.name, pattern),
-                attr.ops[i],
+                p.node, _rename("Query parameter", p.name, pattern), attr.ops[i], name_only=True
             )
     return sink
 
@@ -125,19 +139,25 @@ def _boolean_fields(ctx: SpecContext) -> Iterator[tuple[Field, Rank]]:
     index, attr = prepare(ctx)
     for sid, info in index.schemas.items():
         for f in info.fields:
-            if schema_type(f.schema) == "boolean":
+            if not f.data and only_type(f.schema, "boolean"):
                 yield f, attr.schema(sid)
 
 
 @rule(
-    "CON003", "boolean-name-prefix", kind=Kind.SPEC, severity=Severity.WARNING, guideline="NAM-05"
+    "CON003",
+    "boolean-name-prefix",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    guideline="NAM-05",
+    profiles=API_SIG_ONLY,
 )
 def boolean_name_prefix(ctx: SpecContext) -> Iterable[Hit]:
     """Boolean fields are adjectives (``enabled``), not ``is_x`` or ``enable_x``.
 
     What it checks:
-        A ``type: boolean`` property whose name starts with ``is_`` or with the verbs
-        ``enable_``/``disable_`` (camelCase spellings included).
+        A boolean property (its only type ``boolean``; ``[boolean, "null"]`` counts, a
+        type list such as ``[string, boolean]`` does not) whose name starts with ``is_``
+        or with the verbs ``enable_``/``disable_`` (camelCase spellings included).
 
     Why it matters:
         A boolean field completes "this is ___" or "this has ___": ``enabled``,
@@ -154,7 +174,7 @@ def boolean_name_prefix(ctx: SpecContext) -> Iterable[Hit]:
         API-SIG naming guideline, booleans (NAM-05):
         https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
     """
-    sink = Sink()
+    sink = Sink(ctx)
     for f, rank in _boolean_fields(ctx):
         w = words(f.name)
         if len(w) < 2:
@@ -172,26 +192,33 @@ def boolean_name_prefix(ctx: SpecContext) -> Iterable[Hit]:
             f"Boolean field `{f.name}` uses a prefix or a verb: name it as an adjective, "
             f"`{better}`.",
             rank,
+            name_only=True,
         )
     return sink
 
 
-_NEGATIVE_WORDS = frozenset({"not", "no", "non", "disabled", "disable", "never", "without"})
-
-
-def _negative(name: str) -> bool:
-    return any(w in _NEGATIVE_WORDS for w in words(name))
+def _negative(name: str) -> str | None:
+    return negative_boolean(words(name))
 
 
 @rule(
-    "CON004", "boolean-name-negative", kind=Kind.SPEC, severity=Severity.WARNING, guideline="NAM-06"
+    "CON004",
+    "boolean-name-negative",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    guideline="NAM-06",
+    profiles=API_SIG_ONLY,
 )
 def boolean_name_negative(ctx: SpecContext) -> Iterable[Hit]:
     """Boolean fields and boolean query parameters are not named negatively.
 
     What it checks:
-        A boolean property, or a boolean query parameter, whose name contains a negative
-        word (``not``, ``no``, ``non``, ``never``, ``without``, ``disabled``, ``disable``).
+        A boolean property, or a boolean query parameter, whose name is negative by
+        meaning: it negates (``not``, ``no``, ``non``, ``never``, ``without``) or uses a
+        negative adjective (``disabled``, ``hidden``, ``unavailable``, ``unset``). A
+        capability or permission is positive whatever verb follows
+        (``can_disable_second_factor``, ``allow_unset``), and the verb forms
+        ``disable_x``/``enable_x`` are CON003's (one report per defect).
 
     Why it matters:
         ``disabled: false`` is a double negative that users misread; the guideline
@@ -208,26 +235,30 @@ def boolean_name_negative(ctx: SpecContext) -> Iterable[Hit]:
         API-SIG naming guideline, booleans (NAM-06, NAM-07):
         https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
     """
-    sink = Sink()
+    sink = Sink(ctx)
     for f, rank in _boolean_fields(ctx):
-        if _negative(f.name):
+        word = _negative(f.name)
+        if word:
             sink.at(
                 f,
-                f"Boolean field `{f.name}` has a negative name: use the positive form "
-                "(for example `enabled` rather than `disabled`) and invert the value.",
+                f"Boolean field `{f.name}` has a negative name (`{word}`): use the positive "
+                "form (for example `enabled` rather than `disabled`) and invert the value.",
                 rank,
+                name_only=True,
             )
     index, attr = prepare(ctx)
     for i, op in enumerate(index.ops):
         for p in op.parameters:
-            if p.location != "query" or p.schema is None or not _negative(p.name):
+            word = _negative(p.name) if p.location == "query" else None
+            if not word or p.schema is None:
                 continue
-            if schema_type(ctx.spec.deref(p.schema)) != "boolean":
+            if not only_type(ctx.spec.deref(p.schema), "boolean"):
                 continue
             sink.at(
                 p.node,
-                f"Boolean query parameter `{p.name}` has a negative name: use the positive "
-                "form and invert the value.",
+                f"Boolean query parameter `{p.name}` has a negative name (`{word}`): use the "
+                "positive form and invert the value.",
                 attr.ops[i],
+                name_only=True,
             )
     return sink
