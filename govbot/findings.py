@@ -92,7 +92,6 @@ class Location:
         return {
             "file": self.file,
             "line": self.line,
-            "column": self.column,
             "pointer": self.pointer,
         }
 
@@ -143,7 +142,6 @@ class Finding:
             "audience": str(self.audience) if self.audience else None,
             "file": self.file,
             "line": self.line,
-            "column": self.column,
             "pointer": self.pointer,
             "message": self.message,
         }
@@ -152,6 +150,7 @@ class Finding:
         out["side"] = str(self.side)
         out["scope"] = str(self.scope)
         out["fingerprint"] = self.identity()
+        out["column"] = self.column  # on ``line``; JSON specs only (a minified one is one line)
         if self.note:
             out["note"] = self.note
         if self.locations:

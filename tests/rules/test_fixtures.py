@@ -92,8 +92,9 @@ def test_idiomatic_specs_are_clean(scenario: Path) -> None:
     assert findings == []
 
 
-def test_shared_schemas_take_the_strictest_scope_of_their_users() -> None:
-    """A schema field used by an added and an unchanged operation is reported once, as changed."""
-    got = harness.rule_alone(harness.FIXTURES / "CON001" / "scope-follows-users")
-    shared = [h for h in got if "/components/schemas/Shared/" in h["pointer"]]
-    assert [h["scope"] for h in shared] == ["changed"]
+def test_scope_is_the_elements_not_its_operations() -> None:
+    """A field of an old schema that a new operation reuses stays existing: only what the
+    change added is new (issue 17: scope by element, not by operation)."""
+    got = harness.rule_alone(harness.FIXTURES / "CON001" / "scope-by-element")
+    scopes = {h["pointer"].rsplit("/", 1)[-1]: h["scope"] for h in got}
+    assert scopes == {"hostId": "existing", "createdBy": "existing", "volumeType": "new"}

@@ -384,13 +384,14 @@ class Sink:
                 else None
             )
         else:
-            found = _cross_elements(ctx, file)
+            found = cross_elements(ctx, file)
         if found is not None:
             self._scopes[file] = found
         return found
 
 
-def _cross_elements(ctx: CrossContext, file: str) -> ElementScope | Scope | None:
+def cross_elements(ctx: CrossContext, file: str) -> ElementScope | Scope | None:
+    """The element scope of the spec of ``file`` in a cross-spec check (a Scope: all of it)."""
     spec = next((s for s in ctx.specs if file == s.file or file in s.documents), None)
     if spec is None or not ctx.touched:
         return None

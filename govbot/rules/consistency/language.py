@@ -30,13 +30,11 @@ def is_plural(word: str) -> bool:
     """
     if not word.isalpha():
         return True  # not an English word (an abbreviation with digits): no opinion
+    if _MODERN.singular_noun(word) is False and _MODERN.plural_noun(word) == word:  # type: ignore[arg-type]
+        return True  # its own plural in today's English: series, news, chassis
     for engine in (_MODERN, _CLASSICAL):
         single = engine.singular_noun(word)  # type: ignore[arg-type]
-        if single is False:
-            if engine.plural_noun(word) == word:  # type: ignore[arg-type]
-                return True  # its own plural: series, news, chassis
-            continue
-        if engine.plural_noun(single) == word:  # type: ignore[arg-type]
+        if single is not False and single != word and engine.plural_noun(single) == word:  # type: ignore[arg-type]
             return True
     return len(word) > 4 and word.endswith("ae")
 
