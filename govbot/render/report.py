@@ -11,7 +11,7 @@ import click
 
 import govbot
 from govbot.audience import Classification
-from govbot.findings import Audience, Finding, Report, Severity
+from govbot.findings import Audience, Finding, Location, Report, Severity
 from govbot.render.catalog import rule_markdown
 from govbot.render.links import finding_json, plural, rule_url
 from govbot.rules.registry import Rule
@@ -54,6 +54,8 @@ def render_text(report: Report[Classification], *, color: bool = False, docs_bas
                 out.append(" " * (width + 12) + style(f"at {f.pointer} ({f.name})", dim=True))
             elif f.name:
                 out.append(" " * (width + 12) + style(f"({f.name})", dim=True))
+            if f.locations:
+                out.append(" " * (width + 12) + style(more_places(f), dim=True))
         out.append("")
     out.append(summary_line(report, color=color))
     if report.findings:
@@ -63,6 +65,18 @@ def render_text(report: Report[Classification], *, color: bool = False, docs_bas
             style(f"Rule documentation: govbot rules CODE{where} ({', '.join(codes)})", dim=True)
         )
     return "\n".join(out) + "\n"
+
+
+def more_places(f: Finding, limit: int = 5) -> str:
+    """``and 3 more places: a.yaml:12, a.yaml:40, b.yaml:7`` (one finding per cause)."""
+    shown = [
+        f"{loc.file}:{loc.line}" if loc.line is not None else f"{loc.file} ({loc.pointer})"
+        for loc in f.locations[:limit]
+    ]
+    rest = len(f.locations) - len(shown)
+    tail = f", and {rest} more" if rest > 0 else ""
+    noun = "place" if len(f.locations) == 1 else "places"
+    return f"and {len(f.locations)} more {noun}: {', '.join(shown)}{tail}"
 
 
 def summary_line(report: Report[Classification], *, color: bool = False) -> str:
@@ -190,13 +204,15 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
     physical: dict[str, Any] = {"artifactLocation": {"uri": quote(f.file)}}
     if f.line is not None and f.line >= 1:
         physical["region"] = {"startLine": f.line}
+        if f.column is not None and f.column >= 1:
+            physical["region"]["startColumn"] = f.column
     location: dict[str, Any] = {"physicalLocation": physical}
     if f.pointer:
         location["logicalLocations"] = [{"fullyQualifiedName": f.pointer, "kind": "member"}]
     properties: dict[str, Any] = {"pointer": f.pointer, "side": f.side, "scope": f.scope}
     if f.audience is not None:
         properties["audience"] = f.audience.value
-    return {
+    result: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": rule_index,
         "level": _SARIF_LEVEL[f.severity],
@@ -205,6 +221,28 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
         "partialFingerprints": {"govbot/v1": f.identity()},
         "properties": properties,
     }
+    if f.locations:
+        # The other places of the same cause (one finding per cause).
+        result["relatedLocations"] = [
+            _sarif_related(i, loc) for i, loc in enumerate(f.locations, start=1)
+        ]
+    return result
+
+
+def _sarif_related(index: int, loc: Location) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(loc.file)}}
+    if loc.line is not None and loc.line >= 1:
+        physical["region"] = {"startLine": loc.line}
+        if loc.column is not None and loc.column >= 1:
+            physical["region"]["startColumn"] = loc.column
+    out: dict[str, Any] = {
+        "id": index,
+        "physicalLocation": physical,
+        "message": {"text": "the same cause here too"},
+    }
+    if loc.pointer:
+        out["logicalLocations"] = [{"fullyQualifiedName": loc.pointer, "kind": "member"}]
+    return out
 
 
 # --- audiences ---------------------------------------------------------------------------

@@ -117,6 +117,9 @@ def review_comment(f: Finding, *, docs_base: str) -> str:
     if f.pointer:
         where.append(f"at {f.pointer}")
     body = f.message + (f"\n\n{'; '.join(where)}" if where else "")
+    if f.locations:
+        # One comment per cause: the other copies are listed, not commented again.
+        body += f"\n\n{_more_places(f)}"
     tail = f"Rule documentation: {rule_url(f.rule, docs_base)}\n\n{finding_marker(f)}"
     # The head and the tail (with the marker) always survive; the body is what gets cut.
     fixed = len(f"{head}\n\n\n\n{tail}".encode())
@@ -125,12 +128,32 @@ def review_comment(f: Finding, *, docs_base: str) -> str:
 
 
 def review_vote(findings: Sequence[Finding], policy: Policy) -> dict[str, int]:
-    """The label vote the policy asks for on these findings ({} when it asks for none)."""
+    """The label vote the policy asks for on these findings ({} when it asks for none).
+
+    Only what the change added or changed decides it: findings on existing surface are
+    the spec's old debt, never held against the change, whatever their severity.
+    """
     vote = policy.review.vote
     if vote is None:
         return {}
-    worst = max((f.severity for f in findings), key=lambda s: s.rank, default=None)
+    worst = max(
+        (f.severity for f in findings if f.scope != Scope.EXISTING),
+        key=lambda s: s.rank,
+        default=None,
+    )
     return {vote.label: vote.value_for(worst)}
+
+
+def _more_places(f: Finding, limit: int = 10) -> str:
+    """``And 3 more places: a.yaml:12, a.yaml:40, b.yaml:7``."""
+    shown = [
+        f"{loc.file}:{loc.line}" if loc.line is not None else f"{loc.file} ({loc.pointer})"
+        for loc in f.locations[:limit]
+    ]
+    rest = len(f.locations) - len(shown)
+    noun = "place" if len(f.locations) == 1 else "places"
+    tail = f", and {rest} more" if rest > 0 else ""
+    return f"And {len(f.locations)} more {noun}: {', '.join(shown)}{tail}."
 
 
 def _counts(findings: Sequence[Finding]) -> str:
@@ -187,7 +210,8 @@ def _audience_lines(
 def _listed(f: Finding) -> str:
     where = f"{f.file}:{f.line}" if f.line else f.file
     side = " (base)" if f.side == "base" else ""
-    return f"* {f.severity.value} {f.rule} {where}{side}: {f.message}"
+    more = f" (and {plural(len(f.locations), 'more place')})" if f.locations else ""
+    return f"* {f.severity.value} {f.rule} {where}{side}: {f.message}{more}"
 
 
 def review_input(

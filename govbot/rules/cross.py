@@ -303,9 +303,7 @@ def _conflicts(occs: list[Occurrence]) -> Iterator[tuple[Occurrence, Occurrence,
     timestamps for their format).
     """
     typed = [o for o in occs if o.type]
-    minority = list(
-        _minorities(typed, lambda o: concept(o.name, o.resource), lambda o: o.type)
-    )
+    minority = list(_minorities(typed, lambda o: concept(o.name, o.resource), lambda o: o.type))
     yield from minority
     off = {id(o) for o, _, _ in minority}
     formatted = [o for o in typed if o.format and id(o) not in off]
