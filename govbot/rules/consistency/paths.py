@@ -81,8 +81,8 @@ def path_segment_lowercase(ctx: SpecContext) -> Iterable[Hit]:
                 sink.add(
                     ctx.spec.file,
                     _path_pointer(path),
-                    f"Path segment `{seg}` of `{path}` has upper-case letters: "
-                    f"use `{seg.lower()}`.",
+                    # One cause per segment, however many paths repeat it.
+                    f"Path segment `{seg}` has upper-case letters: use `{seg.lower()}`.",
                     rank,
                     name_only=True,
                 )
@@ -133,7 +133,7 @@ def path_segment_hyphenated(ctx: SpecContext) -> Iterable[Hit]:
             sink.add(
                 ctx.spec.file,
                 _path_pointer(path),
-                f"Path segment `{seg}` of `{path}` has underscores or punctuation: "
+                f"Path segment `{seg}` has underscores or punctuation: "
                 f"separate words with hyphens (`{better}`).",
                 rank,
                 name_only=True,
@@ -151,6 +151,25 @@ UNCOUNTABLE = [
 
 def _plural(word: str, uncountable: set[str]) -> bool:
     return word in uncountable or is_plural(word)
+
+
+# Last words that name a lookup key, not a collection: `/t/external_id/{external_id}`.
+_KEYS = frozenset({"id", "uuid", "name", "key", "slug", "by"})
+
+
+def _noun_phrase(parts: list[str], verbs: set[str]) -> bool:
+    """Whether a segment's words can name a collection (a noun phrase).
+
+    Not an abbreviation of one or two letters (``/t/{id}``, ``/u/{name}``), not a verb
+    form (CON008's: one report per defect), not a participle or gerund (``starred``,
+    ``following``), not a lookup key (``by-name``, ``external_id``).
+    """
+    last = parts[-1]
+    if len(last) <= 2 or parts[0] in verbs or parts[0] == "by" or last in _KEYS:
+        return False
+    participle = len(last) > 4 and last.endswith("ed") and not last.endswith("eed")
+    gerund = len(last) > 5 and last.endswith("ing")
+    return not participle and not gerund
 
 
 def _pluralise(segment: str, last: str) -> str:
@@ -197,18 +216,20 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
     """
     allow = {a.lower() for a in option(ctx, "allow", UNCOUNTABLE)}
+    verbs = {v.lower() for v in VERBS}
     sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
         for i, seg in segments:
             if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
                 continue
             w = words(seg)
-            if not w or seg.lower() in allow or _plural(w[-1], allow):
+            if not w or seg.lower() in allow or not _noun_phrase(w, verbs) or _plural(w[-1], allow):
                 continue
+            collection = "/".join(parts[: i + 2])
             sink.add(
                 ctx.spec.file,
                 _path_pointer(path),
-                f"Collection `{seg}` in `{path}` is singular: name collections with plural "
+                f"Collection `{seg}` in `{collection}` is singular: name collections with plural "
                 f"nouns (`{_pluralise(seg, w[-1])}`), or add the word to this rule's `allow` "
                 "option if it is uncountable.",
                 rank,
