@@ -30,6 +30,8 @@ def is_plural(word: str) -> bool:
     """
     if not word.isalpha():
         return True  # not an English word (an abbreviation with digits): no opinion
+    if word.endswith(("sis", "xis")):
+        return False  # Greek and Latin singulars whose plural ends in -es: analysis, axis
     if _MODERN.singular_noun(word) is False and _MODERN.plural_noun(word) == word:  # type: ignore[arg-type]
         return True  # its own plural in today's English: series, news, chassis
     for engine in (_MODERN, _CLASSICAL):
