@@ -217,6 +217,8 @@ def _parameter_uses(spec: Spec, formats: frozenset[str]) -> list[_Use]:
 
 
 def _field_occurrences(ctx: CrossContext, formats: frozenset[str]) -> Iterator[Occurrence]:
+    if sum(1 for s in ctx.specs if s.ok) < 2:
+        return  # nothing to compare with: spare a big spec the walk
     for spec in ctx.specs:
         if not spec.ok:
             continue
@@ -230,6 +232,8 @@ def _field_occurrences(ctx: CrossContext, formats: frozenset[str]) -> Iterator[O
 
 
 def _parameter_occurrences(ctx: CrossContext, formats: frozenset[str]) -> Iterator[Occurrence]:
+    if sum(1 for s in ctx.specs if s.ok) < 2:
+        return
     for spec in ctx.specs:
         if not spec.ok:
             continue

@@ -94,9 +94,7 @@ def operation_status_codes(ctx: SpecContext) -> Iterable[Hit]:
     for i, op in enumerate(index.ops):
         codes = set(op.responses)
         success = any(c[:1] == "2" for c in codes)
-        error = (
-            any(c[:1] == "4" for c in codes) or "default" in codes or ctx.profile != API_SIG
-        )
+        error = any(c[:1] == "4" for c in codes) or "default" in codes or ctx.profile != API_SIG
         missing = [
             w for w, ok in (("success (2xx)", success), ("client error (4xx)", error)) if not ok
         ]

@@ -1,9 +1,11 @@
 """The English the CON rules need: plurals, boolean names by meaning, names that are data.
 
-Plurals and singulars come from ``inflect`` (a maintained inflection library), with its
-classical mode for Latin and Greek plurals, never from "ends in s": ``amphorae`` is
-the plural of ``amphora``, ``analysis`` and ``status`` are singular, ``series`` and
-``chassis`` are both.
+Plurals and singulars come from ``pluralizer`` (a dependency-free port of the widely used
+``pluralize`` rule tables: irregular plurals, uncountable nouns, Latin and Greek
+endings), never from "ends in s": ``people`` and ``indices`` are plural, ``analysis``
+and ``status`` singular, ``series`` and ``chassis`` both. Latin first-declension plurals
+(``amphorae``, ``formulae``), which its tables do not list, are recognised by their
+ending.
 """
 
 from __future__ import annotations
@@ -12,43 +14,25 @@ import functools
 import re
 from collections.abc import Iterable
 
-import inflect
+from pluralizer import Pluralizer
 
-_MODERN = inflect.engine()
-_CLASSICAL = inflect.engine()
-_CLASSICAL.classical(all=True)
+_WORDS = Pluralizer()
 
 
 @functools.lru_cache(maxsize=4096)
 def is_plural(word: str) -> bool:
-    """Whether ``word`` (one lower-case word) can be read as a plural noun.
-
-    A word is plural when one of the engines singularises it and pluralises the result
-    back to it (``servers`` <-> ``server``), or when it is its own plural (``series``,
-    ``news``). Latin first-declension plurals (``amphorae``, ``formulae``) count too:
-    inflect only knows a closed list of them.
-    """
+    """Whether ``word`` (one lower-case word) can be read as a plural noun."""
     if not word.isalpha():
         return True  # not an English word (an abbreviation with digits): no opinion
-    if word.endswith(("sis", "xis")):
-        return False  # Greek and Latin singulars whose plural ends in -es: analysis, axis
-    if _MODERN.singular_noun(word) is False and _MODERN.plural_noun(word) == word:  # type: ignore[arg-type]
-        return True  # its own plural in today's English: series, news, chassis
-    for engine in (_MODERN, _CLASSICAL):
-        single = engine.singular_noun(word)  # type: ignore[arg-type]
-        if single is not False and single != word and engine.plural_noun(single) == word:  # type: ignore[arg-type]
-            return True
+    if _WORDS.is_plural(word):
+        return True  # servers, people, indices; and the uncountable: series, software
     return len(word) > 4 and word.endswith("ae")
 
 
 @functools.lru_cache(maxsize=4096)
 def plural_of(word: str) -> str:
-    """The plural of a singular ``word`` (``amphora`` -> ``amphorae``, ``policy`` -> ``policies``)."""
-    if not word.isalpha():
-        return word
-    if word.endswith("a") and _CLASSICAL.plural_noun(word) != _MODERN.plural_noun(word):  # type: ignore[arg-type]
-        return str(_CLASSICAL.plural_noun(word))  # type: ignore[arg-type]
-    return str(_MODERN.plural_noun(word))  # type: ignore[arg-type]
+    """The plural of a singular ``word`` (``policy`` -> ``policies``, ``status`` -> ``statuses``)."""
+    return str(_WORDS.plural(word)) if word.isalpha() else word
 
 
 @functools.lru_cache(maxsize=4096)
@@ -56,13 +40,9 @@ def singular_of(word: str) -> str:
     """The singular of ``word`` when it is a plural, else ``word`` (``amphorae`` -> ``amphora``)."""
     if not word.isalpha() or not is_plural(word):
         return word
-    for engine in (_MODERN, _CLASSICAL):
-        single = engine.singular_noun(word)  # type: ignore[arg-type]
-        if single is not False and engine.plural_noun(single) == word:  # type: ignore[arg-type]
-            return str(single)
-    if word.endswith("ae"):
+    if not _WORDS.is_plural(word) and word.endswith("ae"):
         return word[:-1]
-    return word
+    return str(_WORDS.singular(word))
 
 
 # --- boolean names (API-SIG naming guideline, "Boolean fields") ---------------------------
