@@ -178,6 +178,8 @@ def _pluralise(segment: str, last: str) -> str:
     index = segment.lower().rfind(last)
     if index < 0:
         return segment + "s"
+    if segment[index].isupper():  # issueLinkType -> issueLinkTypes, not issueLinktypes
+        better = better[:1].upper() + better[1:]
     return segment[:index] + better + segment[index + len(last) :]
 
 

@@ -20,7 +20,7 @@ from govbot.rules.consistency.index import (
     snake,
     type_name,
 )
-from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
+from govbot.rules.registry import API_SIG, API_SIG_ONLY, Hit, Kind, SpecContext, rule
 from govbot.surface import (
     Node,
     join,
@@ -54,7 +54,9 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
         A field whose snake_case name matches the ``pattern`` option (default: ends in
         ``_at``, or is ``created``/``updated``/``deleted``) and whose schema is not a
         ``date-time`` string (a ``oneOf``/``anyOf`` with a ``date-time`` string branch
-        passes). Fields without any declared type are not checked.
+        passes). Fields without any declared type are not checked, nor booleans (nova's
+        ``deleted`` flag), nor a number whose description does not speak of time (Jira's
+        ``startAt`` is "the index of the first item to return", not an epoch).
 
     Why it matters:
         Epoch integers and free-form strings lose the time zone and force every client
@@ -84,6 +86,8 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
                 continue
             if any(t == "boolean" for t, _ in kinds):
                 continue  # a flag such as nova's `deleted`, not a timestamp
+            if not any(t == "string" for t, _ in kinds) and not _says_time(f.schema):
+                continue  # `startAt: integer`, "the index of the first item": not a time
             t, fmt = kinds[0]
             if len(kinds) > 1:
                 what = " or ".join(sorted({k for k, _ in kinds}))
@@ -108,6 +112,25 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
                 attr.schema(sid),
             )
     return sink
+
+
+# Words by which a field's description says it holds a point in time.
+_TIME_WORDS = re.compile(
+    r"\b(time|times|date|dates|timestamp|epoch|utc|iso ?8601|seconds?|milliseconds?|when)\b",
+    re.IGNORECASE,
+)
+
+
+def _says_time(schema: Mapping[str, Any]) -> bool:
+    """Whether a non-string field named like a timestamp is one by the spec's own text.
+
+    Without a description the name decides; with one, it must speak of time (a
+    pagination ``startAt`` is "the index of the first item to return").
+    """
+    text = schema.get("description")
+    if not isinstance(text, str) or not text.strip():
+        return True
+    return bool(_TIME_WORDS.search(text))
 
 
 ALLOWED_X_HEADERS = ["X-Auth-Token", "X-Subject-Token", "X-Service-Token", "X-OpenStack-Request-Id"]
@@ -141,7 +164,9 @@ def header_no_x_prefix(ctx: SpecContext) -> Iterable[Hit]:
         Request and response header names starting with ``X-``, except the
         community-wide ones in the ``allow`` option (default ``X-Auth-Token``,
         ``X-Subject-Token``, ``X-Service-Token``, ``X-OpenStack-Request-Id``), compared
-        without case. Existing headers may stay (the finding is mild on existing surface).
+        without case. Existing headers may stay (the finding is mild on existing surface);
+        under the ``generic`` profile only a change is judged (with ``--base``), since RFC
+        6648 asks nothing of headers already in use.
 
     Why it matters:
         RFC 6648 deprecates ``X-``: experimental headers become standard and then carry
@@ -159,12 +184,21 @@ def header_no_x_prefix(ctx: SpecContext) -> Iterable[Hit]:
     """
     allow = {a.lower() for a in option(ctx, "allow", ALLOWED_X_HEADERS)}
     sink = Sink(ctx)
+    if ctx.profile != API_SIG and ctx.base is None:
+        # RFC 6648 is about new headers and leaves existing ones alone: without a
+        # change there is nothing new to judge.
+        return sink
+    example = (
+        "for example `OpenStack-<Service-Type>-<Name>`"
+        if ctx.profile == API_SIG
+        else "for example `<Vendor>-<Name>` (RFC 6648)"
+    )
     for name, node, rank, where in _headers(ctx):
         if name.lower().startswith("x-") and name.lower() not in allow:
             sink.at(
                 node,
                 f"The {where} `{name}` uses the `X-` prefix: name new headers without it, "
-                "for example `OpenStack-<Service-Type>-<Name>`.",
+                f"{example}.",
                 rank,
                 name_only=True,
             )
