@@ -262,7 +262,9 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
 
     What it checks:
         A ``PUT`` on a collection path (one with a member path ``<path>/{id}``) that
-        declares ``201 Created``.
+        declares ``201 Created``. The guidelines' own exceptions are honoured: ``PUT``
+        of the full list on ``<resource>/tags`` (TAG-02) and of the full set on
+        ``<resource>/metadata`` (MDT-01).
 
     Why it matters:
         When the server picks the new resource's URI, the method is ``POST`` on the
@@ -283,6 +285,8 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
     sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.method == "put" and "201" in op.responses and is_collection(index, op):
+            if last_static(op.path) in ("tags", "metadata"):
+                continue  # TAG-02 and MDT-01 prescribe PUT of the full list or set
             sink.response(
                 op,
                 "201",

@@ -26,6 +26,17 @@ GUIDELINE_PARAMETERS = ("tags", "tags-any", "not-tags", "not-tags-any")
 SNAKE_CASE = r"^[a-z][a-z0-9_]*$"
 
 
+def _local(name: str) -> str:
+    """The name a field is judged by: without an extension namespace (nova's
+    ``OS-EXT-STS:task_state`` is the field ``task_state`` of the ``OS-EXT-STS`` extension)."""
+    return name.rsplit(":", 1)[-1] if ":" in name else name
+
+
+def _dotted_ok(name: str, pattern: re.Pattern[str]) -> bool:
+    """A dotted filter names a path of fields (``scope.project.id``): each part is judged."""
+    return "." in name and all(part and pattern.match(part) for part in name.split("."))
+
+
 def _rename(what: str, name: str, pattern: re.Pattern[str]) -> str:
     better = snake(name)
     if better != name and pattern.match(better):
@@ -51,7 +62,9 @@ def field_snake_case(ctx: SpecContext) -> Iterable[Hit]:
         ``allow`` (exact names or regular expressions) are accepted. Names that are data
         are not field names and are not judged: map keys written out as properties
         (``"1"``, a uuid) and the JSON Schema keywords of an object that carries a schema
-        (``maxLength`` in an image metadata definition). A name is reported once,
+        (``maxLength`` in an image metadata definition). An extension-namespaced name
+        is judged by its local part (``OS-EXT-STS:task_state`` by ``task_state``; the
+        namespace is the extension's, not a field name). A name is reported once,
         however many schemas repeat it (the other places are listed); only a name the
         change adds is new.
 
@@ -60,7 +73,7 @@ def field_snake_case(ctx: SpecContext) -> Iterable[Hit]:
         means one way to write model classes, filters and sort keys.
 
     Example:
-        ``{"imageRef": "..."}`` or ``{"OS-EXT-STS:task_state": "..."}``.
+        ``{"imageRef": "..."}``, ``{"OS-EXT-STS:taskState": "..."}``.
 
     Fix:
         Rename the field to snake_case (``image_ref``); on existing surface, add the new
@@ -76,7 +89,7 @@ def field_snake_case(ctx: SpecContext) -> Iterable[Hit]:
     sink = Sink(ctx)
     for sid, info in index.schemas.items():
         for f in info.fields:
-            if f.data or pattern.match(f.name) or any(a.match(f.name) for a in allow):
+            if f.data or pattern.match(_local(f.name)) or any(a.match(f.name) for a in allow):
                 continue
             sink.at(f, _rename("Field", f.name, pattern), attr.schema(sid), name_only=True)
     return sink
@@ -99,6 +112,8 @@ def query_parameter_snake_case(ctx: SpecContext) -> Iterable[Hit]:
         ``^[a-z][a-z0-9_]*$``); names in ``allow`` (exact or regular expressions) pass,
         and so do the names the guidelines themselves prescribe: the tag filters
         ``tags``, ``tags-any``, ``not-tags`` and ``not-tags-any`` (tags guideline, TAG-04).
+        A dotted filter names a path of fields and is judged part by part
+        (``scope.project.id``).
 
     Why it matters:
         Filters are named after the body fields they match (FIL-01), and body fields are
@@ -126,6 +141,7 @@ def query_parameter_snake_case(ctx: SpecContext) -> Iterable[Hit]:
                 p.location != "query"
                 or p.name in GUIDELINE_PARAMETERS
                 or pattern.match(p.name)
+                or _dotted_ok(p.name, pattern)
                 or any(a.match(p.name) for a in allow)
             ):
                 continue

@@ -155,21 +155,29 @@ def _plural(word: str, uncountable: set[str]) -> bool:
 
 # Last words that name a lookup key, not a collection: `/t/external_id/{external_id}`.
 _KEYS = frozenset({"id", "uuid", "name", "key", "slug", "by"})
+# Irregular past participles (the regular ones end in -ed): `/private-messages-sent/{user}`.
+_PARTICIPLES = frozenset(
+    {"sent", "made", "done", "seen", "given", "taken", "shown", "known", "built", "left",
+     "lost", "paid", "won", "read", "found", "held", "kept", "bought", "sold", "hidden"}
+)  # fmt: skip
 
 
 def _noun_phrase(parts: list[str], verbs: set[str]) -> bool:
     """Whether a segment's words can name a collection (a noun phrase).
 
     Not an abbreviation of one or two letters (``/t/{id}``, ``/u/{name}``), not a verb
-    form (CON008's: one report per defect), not a participle or gerund (``starred``,
-    ``following``), not a lookup key (``by-name``, ``external_id``).
+    (CON008's list: one report per defect; ``authorize``), not a participle or gerund
+    (``starred``, ``sent``, ``following``), not a lookup key (``by-name``, ``external_id``).
     """
     last = parts[-1]
     if len(last) <= 2 or parts[0] in verbs or parts[0] == "by" or last in _KEYS:
         return False
-    participle = len(last) > 4 and last.endswith("ed") and not last.endswith("eed")
+    participle = (
+        len(last) > 4 and last.endswith("ed") and not last.endswith("eed")
+    ) or last in _PARTICIPLES
     gerund = len(last) > 5 and last.endswith("ing")
-    return not participle and not gerund
+    verb = len(last) > 5 and last.endswith(("ize", "ise"))  # authorize, synchronise
+    return not participle and not gerund and not verb
 
 
 def _pluralise(segment: str, last: str) -> str:
