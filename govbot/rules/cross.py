@@ -332,14 +332,21 @@ def field_type_consistent(ctx: CrossContext) -> Iterable[Hit]:
     """One field name has one type and format in every external spec.
 
     What it checks:
-        For each body field name used by external operations of two or more specs of the
-        check, the type of each use (an array with its item type), then, among uses of
-        the same type, the format. Each spec votes for the form it uses most; every use
-        that differs from the community's majority is reported, naming a spec and line
-        that uses the majority form (on a tie, both sides are reported). Only the formats
-        in the ``formats`` option count (date-time, date, uuid, uri, email, ipv4, ...):
-        numeric storage formats (int32, int64) and services' own validation formats are
-        not compared, and a use without a format does not conflict with one that has it.
+        For each concept used in the body fields of external operations of two or more
+        specs of the check, the type of each use (an array with its item type; an
+        OpenAPI 3.1 type list as the union it is, ``null`` left out), then, among uses of
+        the same type, the format. Uses are compared by concept, not by bare name: a
+        compound name (``created_at``, ``project_id``) means the same everywhere, a
+        single word (``weight``, ``size``, ``id``) only on the same resource (the object
+        holding it, its component or its collection, singularised; the glossary relates
+        resource names), so a pool member's ``weight`` is not an image store's. Each
+        spec votes for the form it uses most; the uses of the minority are reported,
+        naming a spec and line of the majority. On a tie the newer side (the spec whose
+        use the change under review adds or changes) is asked to change; with no newer
+        side, neither is. Only the formats in the ``formats`` option count (date-time,
+        date, uuid, uri, email, ipv4, ...): numeric storage formats (int32, int64) and
+        services' own validation formats are not compared, and a use without a format
+        does not conflict with one that has it.
 
     Why it matters:
         Users and SDKs move between services of one cloud; ``created_at`` that is an
@@ -382,10 +389,13 @@ def field_name_variant(ctx: CrossContext) -> Iterable[Hit]:
 
     What it checks:
         Body field names and query parameter names of external operations that are equal
-        once case and separators are removed (``tenantId``, ``tenant_id``, ``TenantID``)
-        but spelled differently in different specs. Each spec votes for its most used
+        once case and separators are removed (``host_name``, ``hostname``, ``HostName``)
+        but spelled differently in different specs, compared by concept as in CON080 (a
+        single word only on the same resource). Each spec votes for its most used
         spelling; minority spellings are reported, naming a spec and line that uses the
-        majority spelling.
+        majority spelling; on a tie the newer side, else nobody. Under the ``api-sig``
+        profile a spelling that only differs from the majority's snake_case by its casing
+        is CON001's finding, not a second one here.
 
     Why it matters:
         ``projectId`` in one service and ``project_id`` in the next is the same concept
