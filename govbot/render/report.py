@@ -13,7 +13,7 @@ import govbot
 from govbot.audience import Classification
 from govbot.findings import Audience, Finding, Location, Report, Severity
 from govbot.render.catalog import rule_markdown
-from govbot.render.links import finding_json, plural, rule_url
+from govbot.render.links import finding_json, more_places, plural, rule_url
 from govbot.rules.registry import Rule
 
 SARIF_SCHEMA = (
@@ -65,18 +65,6 @@ def render_text(report: Report[Classification], *, color: bool = False, docs_bas
             style(f"Rule documentation: govbot rules CODE{where} ({', '.join(codes)})", dim=True)
         )
     return "\n".join(out) + "\n"
-
-
-def more_places(f: Finding, limit: int = 5) -> str:
-    """``and 3 more places: a.yaml:12, a.yaml:40, b.yaml:7`` (one finding per cause)."""
-    shown = [
-        f"{loc.file}:{loc.line}" if loc.line is not None else f"{loc.file} ({loc.pointer})"
-        for loc in f.locations[:limit]
-    ]
-    rest = len(f.locations) - len(shown)
-    tail = f", and {rest} more" if rest > 0 else ""
-    noun = "place" if len(f.locations) == 1 else "places"
-    return f"and {len(f.locations)} more {noun}: {', '.join(shown)}{tail}"
 
 
 def summary_line(report: Report[Classification], *, color: bool = False) -> str:

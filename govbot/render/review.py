@@ -13,7 +13,7 @@ from govbot.audience import Classification
 from govbot.findings import Finding, Scope, Severity, Side
 from govbot.paths import COMMIT_MSG
 from govbot.policy import Policy, ReviewConfig
-from govbot.render.links import plural, rule_url
+from govbot.render.links import more_places, plural, rule_url
 
 # Gerrit refuses a comment or change message over ``change.commentSizeLimit`` (default
 # 16 KiB, counted in UTF-8 bytes) with a 400 that rejects the whole review. Stay ~2 %
@@ -119,7 +119,8 @@ def review_comment(f: Finding, *, docs_base: str) -> str:
     body = f.message + (f"\n\n{'; '.join(where)}" if where else "")
     if f.locations:
         # One comment per cause: the other copies are listed, not commented again.
-        body += f"\n\n{_more_places(f)}"
+        more = more_places(f, limit=10)
+        body += f"\n\n{more[:1].upper()}{more[1:]}."
     tail = f"Rule documentation: {rule_url(f.rule, docs_base)}\n\n{finding_marker(f)}"
     # The head and the tail (with the marker) always survive; the body is what gets cut.
     fixed = len(f"{head}\n\n\n\n{tail}".encode())
@@ -142,18 +143,6 @@ def review_vote(findings: Sequence[Finding], policy: Policy) -> dict[str, int]:
         default=None,
     )
     return {vote.label: vote.value_for(worst)}
-
-
-def _more_places(f: Finding, limit: int = 10) -> str:
-    """``And 3 more places: a.yaml:12, a.yaml:40, b.yaml:7``."""
-    shown = [
-        f"{loc.file}:{loc.line}" if loc.line is not None else f"{loc.file} ({loc.pointer})"
-        for loc in f.locations[:limit]
-    ]
-    rest = len(f.locations) - len(shown)
-    noun = "place" if len(f.locations) == 1 else "places"
-    tail = f", and {rest} more" if rest > 0 else ""
-    return f"And {len(f.locations)} more {noun}: {', '.join(shown)}{tail}."
 
 
 def _counts(findings: Sequence[Finding]) -> str:

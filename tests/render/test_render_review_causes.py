@@ -36,7 +36,7 @@ def test_one_comment_per_cause_lists_the_other_places() -> None:
         patch_set=1,
     )
     (comment,) = review["comments"][SPEC]
-    assert "And 12 more places: api-specs/compute.yaml:100," in comment["message"]
+    assert "And 12 more places: line 100, line 101," in comment["message"]
     assert "and 2 more." in comment["message"]  # ten are named, the rest counted
 
 
