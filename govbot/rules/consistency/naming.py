@@ -1,8 +1,9 @@
-"""CON001-CON004: field and parameter names (API-SIG naming guideline, NAM-04 to NAM-06)."""
+"""CON001-CON004, CON045: field and parameter names (API-SIG naming guideline, NAM-04 to NAM-06)."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from govbot.findings import Severity
@@ -17,7 +18,7 @@ from govbot.rules.consistency.index import (
     words,
 )
 from govbot.rules.consistency.language import negative_boolean
-from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
+from govbot.rules.registry import API_SIG_ONLY, GENERIC, Hit, Kind, SpecContext, rule
 
 # Query parameters whose names the guidelines themselves prescribe (tags guideline,
 # TAG-04: "tags", "tags-any", "not-tags", "not-tags-any").
@@ -275,6 +276,101 @@ def boolean_name_negative(ctx: SpecContext) -> Iterable[Hit]:
                 f"Boolean query parameter `{p.name}` has a negative name (`{word}`): use the "
                 "positive form and invert the value.",
                 attr.ops[i],
+                name_only=True,
+            )
+    return sink
+
+
+def _style(name: str) -> str | None:
+    """The casing style of a name; None for a name that fits several (one lower-case word)."""
+    if re.fullmatch(r"[a-z][a-z0-9]*", name):
+        return None
+    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", name):
+        return "snake_case"
+    if re.fullmatch(r"[a-z][a-z0-9]*([A-Z][a-z0-9]*)+", name):
+        return "camelCase"
+    if re.fullmatch(r"([A-Z][a-z0-9]*)+", name):
+        return "PascalCase"
+    if re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)+", name):
+        return "kebab-case"
+    return "other"
+
+
+def _restyle(name: str, style: str) -> str:
+    parts = words(name)
+    if style == "snake_case":
+        return "_".join(parts)
+    if style == "kebab-case":
+        return "-".join(parts)
+    if style == "camelCase":
+        return parts[0] + "".join(p.capitalize() for p in parts[1:])
+    return "".join(p.capitalize() for p in parts)
+
+
+@rule(
+    "CON045",
+    "field-casing-consistent",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    options={"majority": 0.8},
+    guideline="NAM-consistency",
+    profiles=(GENERIC,),
+)
+def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
+    """Body fields of one API are named in one casing style.
+
+    What it checks:
+        The casing style of every body field name of the spec (snake_case, camelCase,
+        PascalCase, kebab-case; a single lower-case word fits any). When one style
+        names at least the ``majority`` share (default 0.8) of the distinct styled
+        names, each name in another style is reported, with its respelling. Names that
+        are data (map keys, JSON Schema keywords) and extension namespaces are left
+        out, as in CON001. The generic profile's counterpart of CON001: which style is
+        a community's choice (the API-SIG and Zalando say snake_case, Google and
+        Microsoft camelCase); one style per API is what they all agree on.
+
+    Why it matters:
+        Clients map JSON onto model classes with one naming strategy; an API that
+        mixes ``created_at`` and ``updatedAt`` needs per-field exceptions in every SDK.
+
+    Example:
+        ``{"created_at": ..., "owner_id": ..., "updatedAt": ...}``.
+
+    Fix:
+        Rename the field to the API's style (``updated_at``); on existing surface, add
+        the new name and deprecate the old one.
+
+    References:
+        Google AIP-140 (field names), Zalando RESTful API guidelines (JSON property
+        names), API-SIG naming guideline (NAM-04):
+        https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
+    """
+    index, attr = prepare(ctx)
+    share = float(option(ctx, "majority", 0.8))
+    styles: dict[str, str] = {}
+    for info in index.schemas.values():
+        for f in info.fields:
+            style = _style(_local(f.name)) if not f.data else None
+            if style is not None:
+                styles.setdefault(_local(f.name), style)
+    sink = Sink(ctx)
+    counts = Counter(s for s in styles.values() if s != "other")
+    if not counts:
+        return sink
+    major, n = counts.most_common(1)[0]
+    total = sum(counts.values())
+    if n == total or n / total < share:
+        return sink  # one style already, or no clear house style to ask for
+    for sid, info in index.schemas.items():
+        for f in info.fields:
+            style = styles.get(_local(f.name)) if not f.data else None
+            if style is None or style in (major, "other"):
+                continue
+            sink.at(
+                f,
+                f"Field `{f.name}` is {style}, but this API names its fields in {major} "
+                f"({n} of {total} names): rename it to `{_restyle(_local(f.name), major)}`.",
+                attr.schema(sid),
                 name_only=True,
             )
     return sink
