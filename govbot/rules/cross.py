@@ -22,7 +22,9 @@ from govbot.findings import Scope, Severity
 from govbot.rules.consistency.changes import ElementScope
 from govbot.rules.consistency.index import (
     Rank,
+    SchemaId,
     Sink,
+    SpecIndex,
     attribution,
     cross_elements,
     last_static,
@@ -185,15 +187,47 @@ def _field_uses(spec: Spec, formats: frozenset[str]) -> list[_Use]:
     cached = index.memo.get(key)
     if cached is None:
         cached = []
+        roots = _body_tops(spec, index)
         for sid, info in index.schemas.items():
             resource = resource_of(sid[1])
             for f in info.fields:
-                if f.data:
+                if f.data or (sid in roots and _envelope(f.schema)):
                     continue
                 t, fmt = _signature(spec, f.schema, f.target[0] if f.target else f.file, formats)
                 cached.append((f.name, t, fmt, f.file, f.pointer, sid, resource))
         index.memo[key] = cached
     return cached  # type: ignore[no-any-return]
+
+
+def _body_tops(spec: Spec, index: SpecIndex) -> set[SchemaId]:
+    """The top-level schemas of request and response bodies, their oneOf/anyOf/allOf
+    branches included (a microversioned body is a oneOf of versions)."""
+    tops: set[SchemaId] = set()
+    stack = [sid for op_roots in index.roots for sid in op_roots]
+    while stack:
+        sid = stack.pop()
+        if sid in tops:
+            continue
+        tops.add(sid)
+        info = index.schemas.get(sid)
+        if info is None:
+            continue
+        for keyword in ("oneOf", "anyOf", "allOf"):
+            parts = info.node.get(keyword)
+            if parts is None or not isinstance(parts.value, list):
+                continue
+            for j in range(len(parts.value)):
+                target = spec.resolve(parts.child(j))
+                if target is not None and isinstance(target.value, Mapping):
+                    stack.append((target.file, target.pointer))
+    return tops
+
+
+def _envelope(schema: Mapping[str, Any]) -> bool:
+    """A body's top-level object or list of objects: the key names the resource it holds
+    (``{"volume_type": {...}}``), not a field of it (``"volume_type": "lvm"`` elsewhere)."""
+    types = type_name(schema)
+    return types == "object" or (types == "array" and isinstance(schema.get("items"), Mapping))
 
 
 def _parameter_uses(spec: Spec, formats: frozenset[str]) -> list[_Use]:
@@ -277,8 +311,8 @@ def _minorities(
             continue
         vote = {s: counter.most_common(1)[0][0] for s, counter in by_spec.items()}
         votes = Counter(vote.values())
-        if len(votes) < 2:
-            continue
+        if len(votes) < 2 and all(len(c) == 1 for c in by_spec.values()):
+            continue  # every use agrees
         top = votes.most_common()
         winners = [v for v, n in top if n == top[0][1]]
         if len(winners) > 1:
@@ -294,8 +328,11 @@ def _minorities(
                 (first[(s, wanted)] for s in by_spec if s != o.service and (s, wanted) in first),
                 None,
             )
-            if ref is not None:
-                yield o, ref, votes[wanted]
+            if ref is None:
+                # Every spec votes for `wanted`: the reference is a use of it in a spec
+                # other than this one's (the community's form), else none is reported.
+                continue
+            yield o, ref, votes[wanted]
 
 
 def _conflicts(occs: list[Occurrence]) -> Iterator[tuple[Occurrence, Occurrence, int]]:
@@ -424,8 +461,12 @@ def field_name_variant(ctx: CrossContext) -> Iterable[Hit]:
 
     spelled = _minorities(occs, key, lambda o: o.name)
     for o, ref, n in spelled:
-        if ctx.profile == API_SIG and not snake_case.match(o.name) and snake_case.match(ref.name):
-            continue  # CON001 asks for snake_case already: one report per defect
+        if ctx.profile == API_SIG and (
+            snake_case.match(o.name) is None or snake_case.match(ref.name) is None
+        ):
+            # A casing difference is CON001's (one report per defect), and a snake_case
+            # name is never asked to become another style under the API-SIG profile.
+            continue
         sink.at(
             o,
             f"`{o.name}` is spelled `{ref.name}` in {_where(ref)}{_others(n)}: use one "
