@@ -13,7 +13,16 @@ here, in this order:
    silences those codes at that object and below (on the document root: everywhere);
 5. waivers from the policy (rule, path glob, pointer prefix, reason, expiry); an
    expired waiver no longer applies and is itself reported (POL001);
-6. containment: a rule that crashes is logged and reported (POL002); the others run.
+6. containment: a rule that crashes is logged and reported (POL002); the others run;
+7. one finding per cause: hits of one consistency rule with the same cause (the same
+   defect reached through several ``$ref`` copies or inlined duplicates) become one
+   finding at its strictest place, the other places listed (``Finding.locations``).
+
+Selection also follows the policy's rule profile (``api-sig``, ``generic``, or ``auto``:
+by the spec's own conventions): a rule runs on a spec only if it belongs to the
+spec's profile. Scope is the hit's: the consistency rules rate each finding by the
+element it is about (:mod:`govbot.rules.consistency.changes`), so old debt of an
+operation the change touched stays existing.
 """
 
 from __future__ import annotations
@@ -27,11 +36,15 @@ from typing import Any
 
 from govbot.audience import Classification
 from govbot.diff import SpecDiff
-from govbot.findings import Audience, Finding, Scope, Severity, Side
+from govbot.findings import Audience, Finding, Location, Scope, Severity, Side
 from govbot.paths import glob_match
 from govbot.policy import Policy, Waiver
+from govbot.rules.consistency.index import spec_index
 from govbot.rules.policy_rules import EXPIRED_WAIVER, RULE_CRASHED
 from govbot.rules.registry import (
+    API_SIG,
+    AUTO,
+    GENERIC,
     CrossContext,
     DiffContext,
     DocumentContext,
@@ -49,6 +62,9 @@ IGNORE_KEY = "x-govbot-ignore"
 # Rule kinds that judge documents other than OpenAPI specs (design specs, commit
 # messages); they run through evaluate_documents, never on OpenAPI subjects.
 DOCUMENT_KINDS = frozenset({Kind.BLUEPRINT, Kind.CHANGE})
+# Rule kinds whose hits are grouped by cause (one finding per defect, its copies listed).
+GROUPED_KINDS = frozenset({Kind.SPEC, Kind.CROSS})
+_SCOPE_RANK = {Scope.EXISTING: 0, Scope.CHANGED: 1, Scope.NEW: 2}
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,21 @@ class Subject:
         if self.diff is None:
             return None
         return frozenset(self.diff.touched)
+
+
+def profile_of(subject: Subject, policy: Policy) -> str:
+    """The rule profile ``subject`` is judged under: the policy's, or by the spec (auto).
+
+    ``auto`` picks the API-SIG profile for a spec that follows OpenStack's conventions
+    (an ``x-openstack`` extension, or "OpenStack" in its title), else the generic one.
+    """
+    name = policy.active_profile
+    if name != AUTO:
+        return name
+    spec = subject.head if subject.head.ok else subject.base
+    if spec is None or not spec.ok:
+        return GENERIC
+    return API_SIG if spec_index(spec).openstack else GENERIC
 
 
 @dataclass(frozen=True)
@@ -208,6 +239,9 @@ class _Engine:
         for subject in subjects:
             if subject.deleted or not subject.head.ok or subject.head_audience is None:
                 continue
+            profile = profile_of(subject, self.policy)
+            if profile not in rule.profiles:
+                continue
             base = subject.base
             ctx = SpecContext(
                 spec=subject.head,
@@ -216,6 +250,7 @@ class _Engine:
                 touched=subject.touched,
                 base=base if base is not None and base.ok else None,
                 today=self.today,
+                profile=profile,
             )
             self.collect(rule, ctx, subject.head.file, subject)
 
@@ -240,6 +275,8 @@ class _Engine:
 
     def run_cross(self, rule: Rule, subjects: Sequence[Subject]) -> None:
         live = [s for s in subjects if not s.deleted and s.head.ok]
+        profiles = {s.head.file: profile_of(s, self.policy) for s in live}
+        live = [s for s in live if profiles[s.head.file] in rule.profiles]
         if not live:
             return
         ctx = CrossContext(
@@ -247,6 +284,12 @@ class _Engine:
             audiences={s.head.file: s.head_audience for s in live if s.head_audience is not None},
             options=self.options(rule),
             touched={s.head.file: s.touched for s in live},
+            bases={
+                s.head.file: s.base
+                for s in live
+                if s.base is not None and s.base.ok and s.touched is not None
+            },
+            profile=API_SIG if API_SIG in profiles.values() else GENERIC,
         )
         self.collect(rule, ctx, ", ".join(s.head.file for s in live), None, live)
 
@@ -258,7 +301,13 @@ class _Engine:
         subject: Subject | None,
         pool: Sequence[Subject] = (),
     ) -> None:
-        """Decide every hit of ``rule`` on ``ctx``; a crash is contained and reported."""
+        """Decide every hit of ``rule`` on ``ctx``; a crash is contained and reported.
+
+        The hits of a consistency rule are grouped by cause (:func:`_by_cause`) once
+        each was decided on its own (a waiver or ``x-govbot-ignore`` at one copy drops
+        that copy).
+        """
+        kept: list[tuple[str | None, Finding]] = []
         try:
             for hit in rule.run(ctx):
                 owner = subject or _owner(hit, pool)
@@ -269,9 +318,16 @@ class _Engine:
                         hit.file,
                     )
                     continue
-                self.decide(self.from_hit(rule, hit, owner), owner)
+                finding = self.from_hit(rule, hit, owner)
+                if self.decide(finding, owner, keep=False):
+                    kept.append((hit.cause, finding))
         except Exception as exc:  # one rule must not sink the others
             self.crashed(rule, exc, subject or (pool[0] if pool else None), where)
+        finally:
+            if rule.kind in GROUPED_KINDS:
+                self.findings.extend(_by_cause(kept))
+            else:
+                self.findings.extend(f for _, f in kept)
 
     def run_document(self, rule: Rule, ctx: DocumentContext) -> None:
         ctx = dataclasses.replace(ctx, options=self.options(rule))  # type: ignore[type-var]
@@ -302,18 +358,20 @@ class _Engine:
             if hit.advisory
             else severity_of(rule, self.policy, hit.audience, hit.scope)
         )
+        line = hit.line if hit.line is not None else spec.line(file, hit.pointer)
         return Finding(
             rule=rule.code,
             name=rule.name,
             severity=severity,
             message=hit.message,
             file=file,
-            line=hit.line if hit.line is not None else spec.line(file, hit.pointer),
+            line=line,
             pointer=hit.pointer,
             audience=hit.audience,
             side=hit.side,
             scope=hit.scope,
             note=hit.advisory,
+            column=column_of(spec, file, hit.pointer) if hit.line is None else None,
         ).with_fingerprint()
 
     def crashed(self, rule: Rule, exc: Exception, subject: Subject | None, where: str) -> None:
@@ -339,7 +397,8 @@ class _Engine:
 
     # --- suppression and waivers ---------------------------------------------------
 
-    def decide(self, finding: Finding, subject: Subject | None) -> None:
+    def decide(self, finding: Finding, subject: Subject | None, *, keep: bool = True) -> bool:
+        """Suppress, waive or keep ``finding``; True when it is kept (``keep``: recorded)."""
         if subject is not None:
             spec = (
                 subject.base
@@ -350,7 +409,7 @@ class _Engine:
                 self.suppressed.append(
                     dataclasses.replace(finding, note=f"{IGNORE_KEY} in the spec")
                 )
-                return
+                return False
         for waiver in self.policy.waivers:
             if not waiver.covers(finding.rule, finding.file, finding.pointer):
                 continue
@@ -361,8 +420,10 @@ class _Engine:
             if waiver.expires is not None:
                 note += f" (until {waiver.expires.isoformat()})"
             self.waived.append(dataclasses.replace(finding, note=note))
-            return
-        self.findings.append(finding)
+            return False
+        if keep:
+            self.findings.append(finding)
+        return True
 
     def report_expired_waivers(
         self, subjects: Sequence[Subject], files: set[str] | None = None
@@ -405,6 +466,41 @@ _RUNNERS: Mapping[Kind, Callable[[_Engine, Rule, Sequence[Subject]], None]] = {
     Kind.DIFF: _Engine.run_diff,
     Kind.CROSS: _Engine.run_cross,
 }
+
+
+def column_of(spec: Spec, file: str, pointer: str) -> int | None:
+    """The column of ``pointer`` in ``file`` (its nearest ancestor's), where the line map
+    knows columns (JSON documents: a minified spec is one line)."""
+    lookup = spec.lines.get(file)
+    column = getattr(lookup, "column", None)
+    if column is None:
+        return None
+    while True:
+        found = column(pointer)
+        if found is not None or not pointer:
+            return found  # type: ignore[no-any-return]
+        pointer = pointer.rsplit("/", 1)[0]
+
+
+def _by_cause(kept: Sequence[tuple[str | None, Finding]]) -> list[Finding]:
+    """One finding per (cause, side): the strictest place, the others as its locations.
+
+    Linear: one pass to group, one sort per group of copies.
+    """
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for cause, f in kept:
+        groups.setdefault((cause or f.message, str(f.side)), []).append(f)
+    out: list[Finding] = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        group.sort(key=lambda f: (-_SCOPE_RANK[f.scope], -f.severity.rank, sort_key(f)))
+        first, rest = group[0], group[1:]
+        rest.sort(key=sort_key)
+        locations = tuple(Location(f.file, f.line, f.pointer, f.column) for f in rest)
+        out.append(dataclasses.replace(first, locations=locations))
+    return out
 
 
 def _owner(hit: Hit, pool: Sequence[Subject]) -> Subject | None:

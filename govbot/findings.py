@@ -80,8 +80,30 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """Another place of the same cause: a ``$ref`` copy or an inlined duplicate."""
+
+    file: str
+    line: int | None
+    pointer: str
+    column: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "pointer": self.pointer,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
-    """One verdict, as posted on Gerrit and printed by ``govbot check``."""
+    """One verdict, as posted on Gerrit and printed by ``govbot check``.
+
+    ``locations`` are the other places of the same cause (one finding per cause, not
+    one per inlined copy); ``column`` is the character offset on ``line`` (1-based),
+    known for JSON documents, where a minified file has everything on line 1.
+    """
 
     rule: str
     name: str
@@ -96,6 +118,8 @@ class Finding:
     # Why a finding was demoted or kept quiet ("waived: reason"), shown in verbose output.
     note: str = ""
     fingerprint: str = field(default="", compare=False)
+    column: int | None = None
+    locations: tuple[Location, ...] = ()
 
     def with_fingerprint(self) -> Finding:
         """Stable identity across runs and patch sets: rule, file, pointer and message, not line."""
@@ -126,8 +150,11 @@ class Finding:
         out["side"] = str(self.side)
         out["scope"] = str(self.scope)
         out["fingerprint"] = self.identity()
+        out["column"] = self.column  # on ``line``; JSON specs only (a minified one is one line)
         if self.note:
             out["note"] = self.note
+        if self.locations:
+            out["locations"] = [loc.to_json() for loc in self.locations]
         return out
 
 

@@ -85,6 +85,15 @@ from govbot.settings import Settings
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Judge dates (sunsets, waiver expiry) as of this day.",
 )
+@click.option(
+    "--project",
+    help="The Gerrit project the specs belong to: the policy's `profiles` picks its rule profile.",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["api-sig", "generic", "auto"]),
+    help="Judge under this rule profile, whatever the policy picks (see `govbot rules`).",
+)
 @common_options
 def check(
     specs: tuple[Path, ...],
@@ -97,6 +106,8 @@ def check(
     max_bytes: int | None,
     min_severity: str,
     today: dt.datetime | None,
+    project: str | None,
+    profile: str | None,
     config_file: Path | None,
     policy_path: Path | None,
 ) -> None:
@@ -117,6 +128,9 @@ def check(
             f"{len(bases)} --base for {len(specs)} SPEC: give one --base per SPEC"
         )
     settings, policy = settings_and_policy(config_file, policy_path)
+    policy = policy.for_project(project)
+    if profile is not None:
+        policy = policy.with_profile(profile)
     day = today.date() if today is not None else dt.date.today()
     if git_range:
         rev1, sep, rev2 = git_range.partition("..")

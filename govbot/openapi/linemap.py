@@ -13,7 +13,8 @@ Two kinds of lookup, one per parser:
   :class:`YamlLines` walks the data along the pointer to find the line.
 
 A lookup returns the line of the pointer itself or None; :meth:`Spec.line` falls back
-to the nearest ancestor.
+to the nearest ancestor. :class:`JsonLines` also gives the column (``column()``), so
+that a finding in a minified JSON spec, all on line 1, is still placed.
 """
 
 from __future__ import annotations
@@ -107,6 +108,19 @@ class JsonLines:
         if offset is None:
             return None
         return bisect.bisect_left(self._newlines, offset) + 1
+
+    def column(self, pointer: str) -> int | None:
+        """1-based column (in characters) of ``pointer`` on its line, or None.
+
+        A minified JSON spec is one line: the column is what places a finding in it.
+        """
+        offsets = self._offsets if self._offsets is not None else self._build()
+        offset = offsets.get(pointer)
+        if offset is None:
+            return None
+        line = bisect.bisect_left(self._newlines, offset)
+        start = self._newlines[line - 1] + 1 if line > 0 else 0
+        return offset - start + 1
 
 
 class YamlLines:

@@ -30,6 +30,7 @@ from govbot.policy.model import (
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_SPEC_GLOBS,
     Policy,
+    ProfileConfig,
     ReviewConfig,
     RuleConfig,
     VoteConfig,
@@ -95,6 +96,7 @@ def load_policy(path: str | Path | None = None, *, catalog: Catalog = CATALOG) -
         glossary=dict(merged.get("glossary", {})),
         max_file_bytes=int(merged.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
         review=_review_config(merged.get("review", {})),
+        profiles=_profile_config(merged.get("profiles", {})),
         **_sections(merged, _display(base)),
         catalog=catalog,
     )
@@ -109,6 +111,12 @@ def _sections(merged: Mapping[str, Any], display: str) -> dict[str, Any]:
         }
     except PolicyError as exc:
         raise PolicyError(f"{display}: {exc}") from None
+
+
+def _profile_config(data: Mapping[str, Any]) -> ProfileConfig:
+    # Checked by the schema: profile names are PROFILE_CHOICES, projects a list of pairs.
+    projects = tuple((str(p["project"]), str(p["profile"])) for p in data.get("projects", []))
+    return ProfileConfig(default=str(data.get("default", ProfileConfig.default)), projects=projects)
 
 
 def _review_config(data: Mapping[str, Any]) -> ReviewConfig:

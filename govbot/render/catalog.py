@@ -10,7 +10,7 @@ from typing import Any
 
 from govbot.findings import Audience
 from govbot.render.links import plural, rule_url
-from govbot.rules.registry import Rule
+from govbot.rules.registry import PROFILES, Rule
 
 _SECTION_RE = re.compile(
     r"^(What it checks|Why it matters|Why is this bad\?|Example|Examples|Fix|Use instead|References|Options)\s*:?\s*$"
@@ -27,16 +27,27 @@ def _severities(rule: Rule) -> str:
     return ext + (f" ({', '.join(others)})" if others else "")
 
 
+def profiles_text(rule: Rule) -> str:
+    """The profiles a rule belongs to: ``api-sig``, ``generic`` or ``all``."""
+    if rule.profiles >= set(PROFILES):
+        return "all"
+    return ",".join(p for p in PROFILES if p in rule.profiles)
+
+
 def render_rules_text(rules: Iterable[Rule]) -> str:
-    """One line per rule: code, name, kind, default severity, summary."""
+    """One line per rule: code, name, kind, profile(s), default severity, summary."""
     rules = list(rules)
     width = max((len(r.name) for r in rules), default=10)
     lines = [
-        f"{r.code}  {r.name:<{width}}  {r.kind:<5}  {r.summary}  [{_severities(r)}]" for r in rules
+        f"{r.code}  {r.name:<{width}}  {r.kind:<5}  {profiles_text(r):<7}  {r.summary}  "
+        f"[{_severities(r)}]"
+        for r in rules
     ]
     return (
         "\n".join(lines)
-        + f"\n\n{plural(len(rules), 'rule')}; `govbot rules CODE` shows one rule's documentation.\n"
+        + f"\n\n{plural(len(rules), 'rule')}; `govbot rules CODE` shows one rule's documentation. "
+        "Profiles: api-sig (OpenStack's API-SIG guidelines), generic (what the wider field "
+        "agrees on), all (both); the policy's `profiles` picks one per project.\n"
     )
 
 
@@ -44,7 +55,7 @@ def render_rule_text(rule: Rule, *, docs_base: str) -> str:
     """One rule's documentation: its metadata, then its docstring."""
     out = [
         f"{rule.code} {rule.name}",
-        f"kind: {rule.kind}; severity: {_severities(rule)}",
+        f"kind: {rule.kind}; profile: {profiles_text(rule)}; severity: {_severities(rule)}",
     ]
     if rule.options:
         out.append(
@@ -68,6 +79,7 @@ def rules_json(rules: Iterable[Rule], *, docs_base: str) -> list[dict[str, Any]]
             "severity": {a.value: r.severity[a].value for a in Audience},
             "options": dict(r.options),
             "guideline": r.guideline,
+            "profiles": [p for p in PROFILES if p in r.profiles],
             "help": rule_url(r.code, docs_base),
             "doc": r.doc,
         }
@@ -81,7 +93,7 @@ def rule_markdown(rule: Rule, *, docs_base: str, heading: bool = True) -> str:
     if heading:
         out += [f"## {rule.code} {rule.name}", ""]
     out += [
-        f"*{rule.kind} rule; severity {_severities(rule)}*",
+        f"*{rule.kind} rule; profile {profiles_text(rule)}; severity {_severities(rule)}*",
         "",
     ]
     if rule.options:

@@ -11,9 +11,9 @@ import click
 
 import govbot
 from govbot.audience import Classification
-from govbot.findings import Audience, Finding, Report, Severity
+from govbot.findings import Audience, Finding, Location, Report, Severity
 from govbot.render.catalog import rule_markdown
-from govbot.render.links import finding_json, plural, rule_url
+from govbot.render.links import finding_json, more_places, plural, rule_url
 from govbot.rules.registry import Rule
 
 SARIF_SCHEMA = (
@@ -54,6 +54,8 @@ def render_text(report: Report[Classification], *, color: bool = False, docs_bas
                 out.append(" " * (width + 12) + style(f"at {f.pointer} ({f.name})", dim=True))
             elif f.name:
                 out.append(" " * (width + 12) + style(f"({f.name})", dim=True))
+            if f.locations:
+                out.append(" " * (width + 12) + style(more_places(f), dim=True))
         out.append("")
     out.append(summary_line(report, color=color))
     if report.findings:
@@ -190,13 +192,15 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
     physical: dict[str, Any] = {"artifactLocation": {"uri": quote(f.file)}}
     if f.line is not None and f.line >= 1:
         physical["region"] = {"startLine": f.line}
+        if f.column is not None and f.column >= 1:
+            physical["region"]["startColumn"] = f.column
     location: dict[str, Any] = {"physicalLocation": physical}
     if f.pointer:
         location["logicalLocations"] = [{"fullyQualifiedName": f.pointer, "kind": "member"}]
     properties: dict[str, Any] = {"pointer": f.pointer, "side": f.side, "scope": f.scope}
     if f.audience is not None:
         properties["audience"] = f.audience.value
-    return {
+    result: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": rule_index,
         "level": _SARIF_LEVEL[f.severity],
@@ -205,6 +209,28 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
         "partialFingerprints": {"govbot/v1": f.identity()},
         "properties": properties,
     }
+    if f.locations:
+        # The other places of the same cause (one finding per cause).
+        result["relatedLocations"] = [
+            _sarif_related(i, loc) for i, loc in enumerate(f.locations, start=1)
+        ]
+    return result
+
+
+def _sarif_related(index: int, loc: Location) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(loc.file)}}
+    if loc.line is not None and loc.line >= 1:
+        physical["region"] = {"startLine": loc.line}
+        if loc.column is not None and loc.column >= 1:
+            physical["region"]["startColumn"] = loc.column
+    out: dict[str, Any] = {
+        "id": index,
+        "physicalLocation": physical,
+        "message": {"text": "the same cause here too"},
+    }
+    if loc.pointer:
+        out["logicalLocations"] = [{"fullyQualifiedName": loc.pointer, "kind": "member"}]
+    return out
 
 
 # --- audiences ---------------------------------------------------------------------------

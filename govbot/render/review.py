@@ -13,7 +13,7 @@ from govbot.audience import Classification
 from govbot.findings import Finding, Scope, Severity, Side
 from govbot.paths import COMMIT_MSG
 from govbot.policy import Policy, ReviewConfig
-from govbot.render.links import plural, rule_url
+from govbot.render.links import more_places, plural, rule_url
 
 # Gerrit refuses a comment or change message over ``change.commentSizeLimit`` (default
 # 16 KiB, counted in UTF-8 bytes) with a 400 that rejects the whole review. Stay ~2 %
@@ -117,6 +117,10 @@ def review_comment(f: Finding, *, docs_base: str) -> str:
     if f.pointer:
         where.append(f"at {f.pointer}")
     body = f.message + (f"\n\n{'; '.join(where)}" if where else "")
+    if f.locations:
+        # One comment per cause: the other copies are listed, not commented again.
+        more = more_places(f, limit=10)
+        body += f"\n\n{more[:1].upper()}{more[1:]}."
     tail = f"Rule documentation: {rule_url(f.rule, docs_base)}\n\n{finding_marker(f)}"
     # The head and the tail (with the marker) always survive; the body is what gets cut.
     fixed = len(f"{head}\n\n\n\n{tail}".encode())
@@ -125,11 +129,19 @@ def review_comment(f: Finding, *, docs_base: str) -> str:
 
 
 def review_vote(findings: Sequence[Finding], policy: Policy) -> dict[str, int]:
-    """The label vote the policy asks for on these findings ({} when it asks for none)."""
+    """The label vote the policy asks for on these findings ({} when it asks for none).
+
+    Only what the change added or changed decides it: findings on existing surface are
+    the spec's old debt, never held against the change, whatever their severity.
+    """
     vote = policy.review.vote
     if vote is None:
         return {}
-    worst = max((f.severity for f in findings), key=lambda s: s.rank, default=None)
+    worst = max(
+        (f.severity for f in findings if f.scope != Scope.EXISTING),
+        key=lambda s: s.rank,
+        default=None,
+    )
     return {vote.label: vote.value_for(worst)}
 
 
@@ -187,7 +199,8 @@ def _audience_lines(
 def _listed(f: Finding) -> str:
     where = f"{f.file}:{f.line}" if f.line else f.file
     side = " (base)" if f.side == "base" else ""
-    return f"* {f.severity.value} {f.rule} {where}{side}: {f.message}"
+    more = f" (and {plural(len(f.locations), 'more place')})" if f.locations else ""
+    return f"* {f.severity.value} {f.rule} {where}{side}: {f.message}{more}"
 
 
 def review_input(

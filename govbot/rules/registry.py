@@ -27,6 +27,15 @@ from govbot.findings import Audience, Scope, Severity, Side
 from govbot.surface import Node, Spec
 
 CODE_RE = re.compile(r"^[A-Z]{3}\d{3}$")
+# Rule profiles: which community's conventions a rule enforces. ``api-sig`` is
+# OpenStack's API-SIG guidelines; ``generic`` is what the wider field agrees on (HTTP
+# semantics, OpenAPI's own requirements, ISO 8601, one vocabulary). A policy picks one
+# per project (policy/model.py ProfileConfig); ``auto`` picks by the spec itself.
+API_SIG = "api-sig"
+GENERIC = "generic"
+PROFILES: tuple[str, ...] = (API_SIG, GENERIC)
+AUTO = "auto"
+API_SIG_ONLY: frozenset[str] = frozenset({API_SIG})  # OpenStack's convention, not the field's
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
@@ -59,6 +68,10 @@ class Hit:
     # Why the hit is reported but not held against the change (surface declared draft
     # or alpha): the evaluator rates it info, whatever the policy, and shows the reason.
     advisory: str = ""
+    # What makes two hits one finding (one cause reached through several ``$ref``
+    # copies or inlined duplicates): hits of one rule with the same cause are reported
+    # once, the other places listed. None: the message is the cause.
+    cause: str | None = None
 
     @classmethod
     def at(
@@ -106,6 +119,7 @@ class SpecContext:
     touched: frozenset[str] | None = None
     base: Spec | None = None
     today: dt.date = field(default_factory=dt.date.today)
+    profile: str = API_SIG  # the profile this spec is judged under (PROFILES)
 
     def scope_of(self, op_key: str | None) -> Scope:
         if self.touched is None:
@@ -172,6 +186,10 @@ class CrossContext:
     audiences: Mapping[str, Classification]  # spec file -> classification
     options: Mapping[str, Any] = field(default_factory=dict)
     touched: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    # spec file -> its base (the version before the change), when there is one: the
+    # element a finding is about is new, changed or existing by comparing the two.
+    bases: Mapping[str, Spec] = field(default_factory=dict)
+    profile: str = API_SIG
 
 
 class DocumentContext(Protocol):
@@ -221,6 +239,7 @@ class Rule:
     summary: str
     options: Mapping[str, Any]
     guideline: str = ""
+    profiles: frozenset[str] = frozenset(PROFILES)  # the profiles that run it
 
     def default_severity(self, audience: Audience | None) -> Severity:
         return self.severity[audience or Audience.EXTERNAL]
@@ -252,6 +271,7 @@ def make_rule(
     admin: Severity | None = None,
     options: Mapping[str, Any] | None = None,
     guideline: str = "",
+    profiles: Iterable[str] = PROFILES,
 ) -> Rule:
     """A :class:`Rule`, its code, name and documentation checked.
 
@@ -265,6 +285,9 @@ def make_rule(
     doc = inspect.cleandoc(doc or "")
     if not doc:
         raise ValueError(f"rule {code} has no docstring")
+    profile_set = frozenset(profiles)
+    if not profile_set or not profile_set <= set(PROFILES):
+        raise ValueError(f"rule {code}: profiles must be some of {', '.join(PROFILES)}")
     return Rule(
         code=code,
         name=name,
@@ -279,6 +302,7 @@ def make_rule(
         summary=doc.splitlines()[0],
         options=dict(options or {}),
         guideline=guideline,
+        profiles=profile_set,
     )
 
 
@@ -292,6 +316,7 @@ def rule(
     admin: Severity | None = None,
     options: Mapping[str, Any] | None = None,
     guideline: str = "",
+    profiles: Iterable[str] = PROFILES,
 ) -> Callable[[Check], Rule]:
     """Make the decorated function the check of a rule; its docstring is the rule's doc."""
 
@@ -307,6 +332,7 @@ def rule(
             admin=admin,
             options=options,
             guideline=guideline,
+            profiles=profiles,
         )
 
     return make

@@ -242,7 +242,7 @@ def _index_specs(
         return
     report = check_pairs(
         [(None, SpecSource(p, reader)) for p in specs],
-        policy=policy,
+        policy=policy.for_project(project),  # the project's rule profile
         today=now.date(),
         preloaded={("head", p): s for p, s in specs.items()},
     )

@@ -155,9 +155,7 @@ def ignore_reason(event: GerritEvent, settings: Settings, bot_username: str) -> 
     if bot_username and AccountInfo(username=bot_username).same_as(event.actor):
         return "own"
     # Nothing watched means nothing is: the poll asks about no project either.
-    if not any(
-        p == change.project and b in (None, change.branch) for p, b in settings.watched
-    ):
+    if not any(p == change.project and b in (None, change.branch) for p, b in settings.watched):
         return "unwatched"
     if event.type == "wip-state-changed" and change.work_in_progress:
         return "now-wip"

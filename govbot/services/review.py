@@ -216,7 +216,7 @@ def _api_collect(inp: PassInput) -> PassResult | str:
         return "the patch set changes no file matching the policy's spec globs"
     report = check_pairs(
         _pairs(specs),
-        policy=inp.policy,
+        policy=inp.policy.for_project(inp.info.project),  # the project's rule profile
         today=inp.now.date(),
         loads=inp.reads.loads,
     )

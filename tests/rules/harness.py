@@ -41,6 +41,8 @@ from govbot.policy import Policy, load_policy
 from govbot.rules.blueprints import ChangeContext, DesignContext
 from govbot.rules.catalog import all_rules, get_rule
 from govbot.rules.registry import (
+    API_SIG,
+    GENERIC,
     CrossContext,
     DiffContext,
     Hit,
@@ -191,7 +193,12 @@ def through_pipeline(scenario: Path, tmp_path: Path) -> list[Finding]:
     if (scenario / "options.yaml").exists():
         entry["options"] = yaml.safe_load((scenario / "options.yaml").read_text()) or {}
     if code[:3] in ("DEP", "CON"):
-        (policy_dir / "50-rule.yaml").write_text(yaml.safe_dump({"rules": {code: entry}}))
+        # The scenario's rule runs under a profile it belongs to (api-sig first, the
+        # guidelines the fixtures were written for); a scenario's policy.yaml may pick another.
+        profiles = get_rule(code).profiles  # type: ignore[union-attr]
+        profile = API_SIG if API_SIG in profiles else GENERIC
+        section = {"rules": {code: entry}, "profiles": {"default": profile}}
+        (policy_dir / "50-rule.yaml").write_text(yaml.safe_dump(section))
     if (scenario / "policy.yaml").exists():
         shutil.copy(scenario / "policy.yaml", policy_dir / "90-scenario.yaml")
     policy = load_policy(policy_dir)

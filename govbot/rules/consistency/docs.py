@@ -11,8 +11,8 @@ from govbot.rules.consistency.index import (
     Sink,
     prepare,
 )
-from govbot.rules.registry import Hit, Kind, SpecContext, rule
-from govbot.surface import join
+from govbot.rules.registry import API_SIG, Hit, Kind, SpecContext, rule
+from govbot.surface import Node, Operation, join
 
 
 def _text(value: Any) -> bool:
@@ -44,7 +44,7 @@ def operation_described(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/api-docs.html
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if not _text(op.value.get("summary")) and not _text(op.value.get("description")):
             sink.at(
@@ -52,6 +52,7 @@ def operation_described(ctx: SpecContext) -> Iterable[Hit]:
                 f"{op.label} has no summary or description: add a one-line `summary` and a "
                 "`description`.",
                 attr.ops[i],
+                keys=("summary", "description"),
             )
     return sink
 
@@ -67,8 +68,11 @@ def operation_status_codes(ctx: SpecContext) -> Iterable[Hit]:
     """Every operation documents a success response and an error response.
 
     What it checks:
-        An operation with no 2xx (or ``2XX``) response, or with no 4xx (or ``4XX``, or
-        ``default``) response.
+        An operation with no success (2xx or 3xx, ``2XX``) response, or with no 4xx (or
+        ``4XX``, or ``default``) response. Under the ``generic`` profile only the success response
+        is asked for (the OpenAPI specification: a single response "SHOULD be the
+        response for a successful operation call"); documenting the error codes of each
+        method is the API-SIG's DOC-01.
 
     Why it matters:
         Users write error handling from the documented codes; the guideline asks for
@@ -86,13 +90,19 @@ def operation_status_codes(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/api-docs.html
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         codes = set(op.responses)
-        success = any(c[:1] == "2" for c in codes)
-        error = any(c[:1] == "4" for c in codes) or "default" in codes
+        # 3xx is a successful outcome too (303 See Other for an asynchronous task); under
+        # the generic profile a lone `default` documents every outcome.
+        success = any(c[:1] in ("2", "3") for c in codes) or (
+            ctx.profile != API_SIG and "default" in codes
+        )
+        error = any(c[:1] == "4" for c in codes) or "default" in codes or ctx.profile != API_SIG
         missing = [
-            w for w, ok in (("success (2xx)", success), ("client error (4xx)", error)) if not ok
+            w
+            for w, ok in (("success (2xx or 3xx)", success), ("client error (4xx)", error))
+            if not ok
         ]
         if missing:
             responses = op.node.get("responses") or op.node
@@ -131,7 +141,7 @@ def parameter_described(ctx: SpecContext) -> Iterable[Hit]:
     """
     index, attr = prepare(ctx)
     spec = ctx.spec
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         for p in op.parameters:
             missing = []
@@ -148,6 +158,7 @@ def parameter_described(ctx: SpecContext) -> Iterable[Hit]:
                     f"Parameter `{p.name}` ({p.location}) has no {' and no '.join(missing)}: "
                     "document it.",
                     attr.ops[i],
+                    keys=("description", "schema", "content"),
                 )
     return sink
 
@@ -185,7 +196,7 @@ def operation_id_unique(ctx: SpecContext) -> Iterable[Hit]:
     for i, op in enumerate(index.ops):
         if op.operation_id is not None:
             by_id.setdefault(op.operation_id, []).append(i)
-    sink = Sink()
+    sink = Sink(ctx)
     for op_id, idxs in by_id.items():
         if len(idxs) < 2:
             continue
@@ -218,7 +229,10 @@ def path_parameters_declared(ctx: SpecContext) -> Iterable[Hit]:
     What it checks:
         For each operation, every ``{name}`` of the path template has a declared
         ``in: path`` parameter (on the operation or its path item), and every declared
-        path parameter appears in the template.
+        path parameter appears in the template; the latter is reported at the
+        operation's own parameter entry (the faulty ``$ref``), not at a shared component.
+        What the OpenAPI validator already reported (OAS014, "was not resolved") is not
+        reported again: one report per defect.
 
     Why it matters:
         The OpenAPI specification requires it; documentation and generated clients
@@ -235,24 +249,64 @@ def path_parameters_declared(ctx: SpecContext) -> Iterable[Hit]:
         https://spec.openapis.org/oas/v3.1.0#path-templating
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    reported = _validator_said(ctx)
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         template = _TEMPLATE_RE.findall(op.path)
         declared = [p.name for p in op.parameters if p.location == "path"]
         for name in template:
-            if name not in declared:
+            if name not in declared and (name, op.method, op.path) not in reported:
                 sink.at(
                     op.node,
                     f"{op.label} does not declare the path parameter `{name}`: add "
                     f"`{{name: {name}, in: path, required: true}}`.",
                     attr.ops[i],
+                    keys=("parameters",),
                 )
         for p in op.parameters:
-            if p.location == "path" and p.name not in template:
-                sink.at(
-                    p.node,
-                    f"Path parameter `{p.name}` is not in the template of `{op.path}`: remove "
-                    "it or rename it to a template variable.",
-                    attr.ops[i],
-                )
+            if p.location != "path" or p.name in template:
+                continue
+            if (p.name, op.method, op.path) in reported:
+                continue
+            # At the operation's own entry (often a $ref), not at a shared component
+            # that other operations use correctly.
+            sink.at(
+                _entry(ctx, op, p.node),
+                f"Path parameter `{p.name}` is not in the template of `{op.path}`: remove "
+                "it or rename it to a template variable.",
+                attr.ops[i],
+            )
     return sink
+
+
+_UNRESOLVED_RE = re.compile(
+    r"Path parameter '([^']*)' for '([^']*)' operation in '([^']*)' was not resolved"
+)
+
+
+def _validator_said(ctx: SpecContext) -> set[tuple[str, str, str]]:
+    """(name, method, path) of the path parameters the validator already reported
+    (OAS014): one report per defect."""
+    out = set()
+    for problem in ctx.spec.problems:
+        for m in _UNRESOLVED_RE.finditer(problem.message):
+            out.add((m.group(1), m.group(2).lower(), m.group(3)))
+    return out
+
+
+def _entry(ctx: SpecContext, op: Operation, resolved: Node) -> Node:
+    """The item of the operation's (or its path's) ``parameters`` that resolves to
+    ``resolved``; ``resolved`` itself when none does."""
+    for holder in (op.node, op.path_node):
+        items = holder.get("parameters")
+        if items is None or not isinstance(items.value, list):
+            continue
+        for j in range(len(items.value)):
+            item = items.child(j)
+            target = ctx.spec.resolve(item)
+            if target is not None and (target.file, target.pointer) == (
+                resolved.file,
+                resolved.pointer,
+            ):
+                return item
+    return resolved

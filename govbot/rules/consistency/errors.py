@@ -12,13 +12,14 @@ from govbot.rules.consistency.index import (
     json_schemas,
     option,
     prepare,
+    types_of,
+    value_cause,
 )
-from govbot.rules.registry import Hit, Kind, SpecContext, rule
+from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
 from govbot.surface import (
     Node,
     Operation,
     properties,
-    schema_type,
 )
 
 ERROR_ITEM_FIELDS = ["code", "status", "title", "detail", "links"]
@@ -51,6 +52,7 @@ def _error_bodies(ctx: SpecContext) -> Iterator[tuple[Operation, str, Node, Rank
     severity=Severity.ERROR,
     options={"applies_to": "openstack"},
     guideline="ERR-01",
+    profiles=API_SIG_ONLY,
 )
 def error_body_format(ctx: SpecContext) -> Iterable[Hit]:
     """Error responses use the API-SIG format ``{"errors": [...]}``.
@@ -79,21 +81,21 @@ def error_body_format(ctx: SpecContext) -> Iterable[Hit]:
         API-SIG errors guideline (ERR-01, RC-17):
         https://specs.openstack.org/openstack/api-sig/guidelines/errors.html
     """
-    sink = Sink()
+    sink = Sink(ctx)
     spec = ctx.spec
-    for op, status, node, rank in _error_bodies(ctx):
-        if schema_type(node.value) not in (None, "object") and "properties" not in node.value:
+    message = (
+        "This error body is not in the API-SIG format: return "
+        '`{"errors": [{"code", "status", "title", "detail", "links"}]}`.'
+    )
+    for _op, _status, node, rank in _error_bodies(ctx):
+        if types_of(node.value) - {"object"} and "properties" not in node.value:
             ok = False
         else:
             errors = properties(spec, node).get("errors")
-            ok = errors is not None and schema_type(errors.node.value) == "array"
+            ok = errors is not None and types_of(errors.node.value) == {"array"}
         if not ok:
-            sink.at(
-                node,
-                f"The {status} error body of {op.label} is not in the API-SIG format: return "
-                '`{"errors": [{"code", "status", "title", "detail", "links"}]}`.',
-                rank,
-            )
+            # One finding per error schema, however many responses use or copy it.
+            sink.at(node, message, rank, cause=value_cause(message, node.value))
     return sink
 
 
@@ -104,6 +106,7 @@ def error_body_format(ctx: SpecContext) -> Iterable[Hit]:
     severity=Severity.ERROR,
     options={"applies_to": "openstack", "required": ERROR_ITEM_FIELDS},
     guideline="ERR-02",
+    profiles=API_SIG_ONLY,
 )
 def error_item_fields(ctx: SpecContext) -> Iterable[Hit]:
     """Each item of ``errors`` requires ``code``, ``status``, ``title``, ``detail``, ``links``.
@@ -129,10 +132,10 @@ def error_item_fields(ctx: SpecContext) -> Iterable[Hit]:
     """
     wanted = list(option(ctx, "required", ERROR_ITEM_FIELDS))
     spec = ctx.spec
-    sink = Sink()
-    for op, status, node, rank in _error_bodies(ctx):
+    sink = Sink(ctx)
+    for _op, _status, node, rank in _error_bodies(ctx):
         errors = properties(spec, node).get("errors")
-        if errors is None or schema_type(errors.node.value) != "array":
+        if errors is None or types_of(errors.node.value) != {"array"}:
             continue
         items = spec.resolve(errors.node.get("items"))
         if items is None or not isinstance(items.value, Mapping):
@@ -140,11 +143,10 @@ def error_item_fields(ctx: SpecContext) -> Iterable[Hit]:
         props = properties(spec, items)
         missing = [n for n in wanted if n not in props or not props[n].required]
         if missing:
-            sink.at(
-                items,
-                f"Error items of {op.label} ({status}) do not require "
+            message = (
+                "Error items do not require "
                 + ", ".join(f"`{m}`" for m in missing)
-                + ": declare them and list them in `required`.",
-                rank,
+                + ": declare them and list them in `required`."
             )
+            sink.at(items, message, rank, cause=value_cause(message, items.value))
     return sink

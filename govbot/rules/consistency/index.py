@@ -11,13 +11,18 @@ that a changed operation uses is changed surface, even if unchanged operations u
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from govbot.audience import Classification
 from govbot.findings import Audience, Scope
+from govbot.rules.consistency.changes import ElementScope
+from govbot.rules.consistency.language import data_names
 from govbot.rules.registry import CrossContext, Hit, SpecContext
 from govbot.surface import (
     Node,
@@ -27,7 +32,6 @@ from govbot.surface import (
     join,
     normalize_path,
     operations,
-    schema_type,
 )
 
 SCOPES: tuple[Scope, ...] = (Scope.EXISTING, Scope.CHANGED, Scope.NEW)
@@ -53,6 +57,9 @@ class Field:
     pointer: str  # where the name is written: <owner>/properties/<name>
     schema: Mapping[str, Any]  # the property's schema, refs followed ({} when broken)
     target: SchemaId | None  # the resolved property schema
+    # A name that is data, not a field name: a map key written out as a property, or a
+    # JSON Schema keyword of an object that carries a schema (language.data_names).
+    data: bool = False
 
 
 @dataclass(slots=True)
@@ -233,11 +240,13 @@ def _walk(spec: Spec, start: Node, schemas: dict[SchemaId, SchemaInfo]) -> None:
         children = info.children
         pending: list[tuple[str | None, Any, str]] = []  # (field name, raw schema, pointer)
         props = value.get("properties")
+        data: frozenset[str] = frozenset()
         if isinstance(props, Mapping):
             base = pointer + "/properties/"
             pending.extend(
                 (str(name), raw, base + escape(str(name))) for name, raw in props.items()
             )
+            data = data_names(str(n) for n in props)
         for keyword in _COMPOSITES:
             parts = value.get(keyword)
             if isinstance(parts, list):
@@ -264,7 +273,9 @@ def _walk(spec: Spec, start: Node, schemas: dict[SchemaId, SchemaInfo]) -> None:
                     stack.append(target)
             if name is not None:
                 target_value = target.value if tid is not None and target is not None else {}
-                info.fields.append(Field(name, sid, file, child_pointer, target_value, tid))
+                info.fields.append(
+                    Field(name, sid, file, child_pointer, target_value, tid, name in data)
+                )
 
 
 class Located(Protocol):
@@ -277,27 +288,128 @@ class Located(Protocol):
     def pointer(self) -> str: ...
 
 
+_SCOPE_RANK = {Scope.EXISTING: 0, Scope.CHANGED: 1, Scope.NEW: 2}
+
+
+@dataclass(slots=True)
+class _Entry:
+    rank: Rank
+    about: tuple[str, str] | None
+    keys: tuple[str, ...] | None
+    cause: str | None
+
+
 class Sink:
-    """Findings keyed by (file, pointer, message), kept at the strictest rank reported."""
+    """Findings keyed by (file, pointer, message), at the strictest audience reported.
 
-    def __init__(self) -> None:
-        self._hits: dict[tuple[str, str, str], Rank] = {}
+    Their scope is that of the element they are about (:class:`ElementScope`): the node
+    at the pointer (or only the ``keys`` the rule read there; ``name_only``: whether the
+    name existed), and ``about`` (the node the rule looked at, when it is not where the
+    finding is placed); never the scope of the operations that reach it. Without a
+    base, everything is new.
+    """
 
-    def add(self, file: str, pointer: str, message: str, rank: Rank) -> None:
+    def __init__(self, ctx: SpecContext | CrossContext | None = None) -> None:
+        self._hits: dict[tuple[str, str, str], _Entry] = {}
+        self._scopes: dict[str, ElementScope | Scope] = {}
+        self._ctx = ctx
+
+    def add(
+        self,
+        file: str,
+        pointer: str,
+        message: str,
+        rank: Rank,
+        *,
+        about: Located | None = None,
+        name_only: bool = False,
+        keys: tuple[str, ...] | None = None,
+        cause: str | None = None,
+    ) -> None:
+        """A finding; its scope compares the element at ``pointer`` (its ``keys`` only,
+        when given; ``name_only``: whether it existed), and ``about`` when given."""
         key = (file, pointer, message)
-        self._hits[key] = max_rank(self._hits.get(key), rank)
+        entry = self._hits.get(key)
+        if entry is None:
+            where = (about.file, about.pointer) if about is not None else None
+            self._hits[key] = _Entry(rank, where, () if name_only else keys, cause)
+        else:
+            entry.rank = max_rank(entry.rank, rank)
 
-    def at(self, where: Located, message: str, rank: Rank) -> None:
+    def at(self, where: Located, message: str, rank: Rank, **kw: Any) -> None:
         """A finding at ``where`` (its file and pointer)."""
-        self.add(where.file, where.pointer, message, rank)
+        self.add(where.file, where.pointer, message, rank, **kw)
 
-    def response(self, op: Operation, status: str, message: str, rank: Rank) -> None:
+    def response(self, op: Operation, status: str, message: str, rank: Rank, **kw: Any) -> None:
         """A finding at the ``status`` response of ``op`` (declared or not)."""
-        self.add(op.node.file, response_pointer(op, status), message, rank)
+        self.add(op.node.file, response_pointer(op, status), message, rank, **kw)
 
     def __iter__(self) -> Iterator[Hit]:
-        for (file, pointer, message), (s, a) in self._hits.items():
-            yield Hit(message, pointer, file, audience=AUDIENCES[a], scope=SCOPES[s])
+        for (file, pointer, message), entry in self._hits.items():
+            s, a = entry.rank
+            scope = self._scope(file, pointer, entry, SCOPES[s])
+            yield Hit(
+                message,
+                pointer,
+                file,
+                audience=AUDIENCES[a],
+                scope=scope,
+                cause=entry.cause,
+            )
+
+    def _scope(self, file: str, pointer: str, entry: _Entry, fallback: Scope) -> Scope:
+        elements = self._elements(file)
+        if elements is None:
+            return fallback
+        if isinstance(elements, Scope):
+            return elements
+        scope = elements.of(file, pointer, keys=entry.keys)
+        if scope is Scope.NEW or entry.about is None:
+            return scope
+        other = elements.of(*entry.about)
+        return scope if _SCOPE_RANK[scope] >= _SCOPE_RANK[other] else other
+
+    def _elements(self, file: str) -> ElementScope | Scope | None:
+        """The element scope of the spec holding ``file`` (a Scope: the same for all)."""
+        ctx = self._ctx
+        if ctx is None:
+            return None
+        found = self._scopes.get(file)
+        if found is not None:
+            return found
+        if isinstance(ctx, SpecContext):
+            found = (
+                ElementScope(ctx.spec, ctx.base)
+                if ctx.touched is not None and ctx.base is not None
+                else None
+            )
+        else:
+            found = cross_elements(ctx, file)
+        if found is not None:
+            self._scopes[file] = found
+        return found
+
+
+def cross_elements(ctx: CrossContext, file: str) -> ElementScope | Scope | None:
+    """The element scope of the spec of ``file`` in a cross-spec check (a Scope: all of it)."""
+    spec = next((s for s in ctx.specs if file == s.file or file in s.documents), None)
+    if spec is None or not ctx.touched:
+        return None
+    if spec.file not in ctx.touched:
+        return Scope.EXISTING  # given for comparison, not under change
+    base = ctx.bases.get(spec.file)
+    if ctx.touched[spec.file] is None or base is None:
+        return Scope.NEW
+    return ElementScope(spec, base)
+
+
+def value_cause(message: str, value: Any) -> str:
+    """A cause for a finding about a schema's value: identical inlined copies are one cause."""
+    try:
+        digest = hashlib.sha1(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    except (TypeError, orjson.JSONEncodeError):
+        digest = str(id(value))
+    return f"{message}#{digest[:16]}"
 
 
 def option(ctx: SpecContext | CrossContext, key: str, default: Any) -> Any:
@@ -400,20 +512,42 @@ def is_collection(index: SpecIndex, op: Operation) -> bool:
     return normalize_path(op.path) in index.collections
 
 
+def types_of(schema: Mapping[str, Any]) -> frozenset[str]:
+    """The declared types, ``null`` left out (``type: [string, "null"]``, ``nullable``).
+
+    OpenAPI 3.1 type lists are read as the union they are, never as their first member.
+    """
+    t = schema.get("type")
+    if isinstance(t, str):
+        return frozenset((t,)) if t != "null" else frozenset()
+    if isinstance(t, list):
+        return frozenset(x for x in t if isinstance(x, str) and x != "null")
+    return frozenset()
+
+
+def type_name(schema: Mapping[str, Any]) -> str | None:
+    """The declared type as one name: ``string``, ``integer|string`` for a list; None if none."""
+    types = types_of(schema)
+    return "|".join(sorted(types)) if types else None
+
+
+def only_type(schema: Mapping[str, Any], wanted: str) -> bool:
+    """Whether the schema's one non-null type is ``wanted`` (``[boolean, null]`` is boolean)."""
+    return types_of(schema) == {wanted}
+
+
 def schema_kinds(spec: Spec, schema: Mapping[str, Any], file: str) -> list[tuple[str, Any]]:
     """Every non-null (type, format) a schema allows (its own, else its oneOf/anyOf parts)."""
-    t = schema_type(schema)
-    if t is not None and t != "null":
-        return [(t, schema.get("format"))]
+    types = types_of(schema)
+    if types:
+        return [(t, schema.get("format")) for t in sorted(types)]
     out = []
     for keyword in ("oneOf", "anyOf"):
         parts = schema.get(keyword)
         if isinstance(parts, list):
             for part in parts:
                 value = spec.deref(Node(part, file, "")) if isinstance(part, Mapping) else {}
-                pt = schema_type(value)
-                if pt is not None and pt != "null":
-                    out.append((pt, value.get("format")))
+                out.extend((t, value.get("format")) for t in sorted(types_of(value)))
     return out
 
 

@@ -14,12 +14,10 @@ from govbot.rules.consistency.index import (
     prepare,
     squash,
     success_statuses,
+    types_of,
 )
-from govbot.rules.registry import Hit, Kind, SpecContext, rule
-from govbot.surface import (
-    properties,
-    schema_type,
-)
+from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
+from govbot.surface import properties
 
 
 @rule(
@@ -51,13 +49,13 @@ def collection_response_object(ctx: SpecContext) -> Iterable[Hit]:
     """
     index, attr = prepare(ctx)
     spec = ctx.spec
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.method != "get":
             continue
         for status in success_statuses(op):
             for node in json_schemas(spec, op.responses[status]):
-                if schema_type(node.value) == "array":
+                if types_of(node.value) == {"array"}:
                     sink.response(
                         op,
                         status,
@@ -65,6 +63,7 @@ def collection_response_object(ctx: SpecContext) -> Iterable[Hit]:
                         "with one plural key holding the array, for example "
                         '`{"items": [...]}`.',
                         attr.ops[i],
+                        about=node,
                     )
     return sink
 
@@ -93,17 +92,18 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/representation_structure.html
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.request_body is None:
             continue
         for node in json_schemas(ctx.spec, op.request_body):
-            if schema_type(node.value) == "array":
+            if types_of(node.value) == {"array"}:
                 sink.at(
                     op.request_body.node,
                     f"The request body of {op.label} is a bare JSON array: send an object "
                     "with one plural key holding the array.",
                     attr.ops[i],
+                    about=node,
                 )
     return sink
 
@@ -115,6 +115,7 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
     severity=Severity.WARNING,
     options={"strip_prefixes": ["os-"]},
     guideline="REP-01",
+    profiles=API_SIG_ONLY,
 )
 def collection_key_name(ctx: SpecContext) -> Iterable[Hit]:
     """A collection response holds its items under the collection's name.
@@ -141,7 +142,7 @@ def collection_key_name(ctx: SpecContext) -> Iterable[Hit]:
     """
     index, attr = prepare(ctx)
     prefixes = tuple(option(ctx, "strip_prefixes", ["os-"]))
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.method != "get" or not is_collection(index, op):
             continue
@@ -152,8 +153,12 @@ def collection_key_name(ctx: SpecContext) -> Iterable[Hit]:
         expected = last.replace("-", "_")
         for status in success_statuses(op):
             for node in json_schemas(ctx.spec, op.responses[status]):
-                props = properties(ctx.spec, node)
-                arrays = [n for n, p in props.items() if schema_type(p.node.value) == "array"]
+                props = {
+                    n: p
+                    for n, p in properties(ctx.spec, node).items()
+                    if p.node.value.get("writeOnly") is not True  # never in a response
+                }
+                arrays = [n for n, p in props.items() if types_of(p.node.value) == {"array"}]
                 if not arrays or expected in props or squash(expected) in map(squash, arrays):
                     continue
                 sink.response(
@@ -198,7 +203,7 @@ def no_request_body(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/http/methods.html
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.method in _NO_BODY_METHODS and op.request_body is not None:
             node = op.node.get("requestBody") or op.request_body.node
@@ -233,7 +238,7 @@ def head_needs_get(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/http/methods.html
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for path, idxs in index.paths.items():
         methods = {index.ops[i].method for i in idxs}
         if "head" in methods and "get" not in methods:
@@ -257,7 +262,9 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
 
     What it checks:
         A ``PUT`` on a collection path (one with a member path ``<path>/{id}``) that
-        declares ``201 Created``.
+        declares ``201 Created``. The guidelines' own exceptions are honoured: ``PUT``
+        of the full list on ``<resource>/tags`` (TAG-02) and of the full set on
+        ``<resource>/metadata`` (MDT-01).
 
     Why it matters:
         When the server picks the new resource's URI, the method is ``POST`` on the
@@ -275,9 +282,11 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/http/methods.html
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.method == "put" and "201" in op.responses and is_collection(index, op):
+            if last_static(op.path) in ("tags", "metadata"):
+                continue  # TAG-02 and MDT-01 prescribe PUT of the full list or set
             sink.response(
                 op,
                 "201",

@@ -1,8 +1,9 @@
-"""CON001-CON004: field and parameter names (API-SIG naming guideline, NAM-04 to NAM-06)."""
+"""CON001-CON004, CON045: field and parameter names (API-SIG naming guideline, NAM-04 to NAM-06)."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from govbot.findings import Severity
@@ -10,15 +11,31 @@ from govbot.rules.consistency.index import (
     Field,
     Rank,
     Sink,
+    only_type,
     option,
     prepare,
     snake,
     words,
 )
-from govbot.rules.registry import Hit, Kind, SpecContext, rule
-from govbot.surface import schema_type
+from govbot.rules.consistency.language import negative_boolean
+from govbot.rules.registry import API_SIG_ONLY, GENERIC, Hit, Kind, SpecContext, rule
+
+# Query parameters whose names the guidelines themselves prescribe (tags guideline,
+# TAG-04: "tags", "tags-any", "not-tags", "not-tags-any").
+GUIDELINE_PARAMETERS = ("tags", "tags-any", "not-tags", "not-tags-any")
 
 SNAKE_CASE = r"^[a-z][a-z0-9_]*$"
+
+
+def _local(name: str) -> str:
+    """The name a field is judged by: without an extension namespace (nova's
+    ``OS-EXT-STS:task_state`` is the field ``task_state`` of the ``OS-EXT-STS`` extension)."""
+    return name.rsplit(":", 1)[-1] if ":" in name else name
+
+
+def _dotted_ok(name: str, pattern: re.Pattern[str]) -> bool:
+    """A dotted filter names a path of fields (``scope.project.id``): each part is judged."""
+    return "." in name and all(part and pattern.match(part) for part in name.split("."))
 
 
 def _rename(what: str, name: str, pattern: re.Pattern[str]) -> str:
@@ -35,6 +52,7 @@ def _rename(what: str, name: str, pattern: re.Pattern[str]) -> str:
     severity=Severity.WARNING,
     options={"pattern": SNAKE_CASE, "allow": []},
     guideline="NAM-04",
+    profiles=API_SIG_ONLY,
 )
 def field_snake_case(ctx: SpecContext) -> Iterable[Hit]:
     """Request and response body fields are named in snake_case.
@@ -42,14 +60,21 @@ def field_snake_case(ctx: SpecContext) -> Iterable[Hit]:
     What it checks:
         Every property name of every request and response schema, nested ones included,
         matches the ``pattern`` option (default ``^[a-z][a-z0-9_]*$``). Names listed in
-        ``allow`` (exact names or regular expressions) are accepted.
+        ``allow`` (exact names or regular expressions) are accepted. Names that are data
+        are not field names and are not judged: map keys written out as properties
+        (``"1"``, a uuid) and the JSON Schema keywords of an object that carries a schema
+        (``maxLength`` in an image metadata definition). An extension-namespaced name
+        is judged by its local part (``OS-EXT-STS:task_state`` by ``task_state``; the
+        namespace is the extension's, not a field name). A name is reported once,
+        however many schemas repeat it (the other places are listed); only a name the
+        change adds is new.
 
     Why it matters:
         Clients of every OpenStack service read the same JSON; one naming convention
         means one way to write model classes, filters and sort keys.
 
     Example:
-        ``{"imageRef": "..."}`` or ``{"OS-EXT-STS:task_state": "..."}``.
+        ``{"imageRef": "..."}``, ``{"OS-EXT-STS:taskState": "..."}``.
 
     Fix:
         Rename the field to snake_case (``image_ref``); on existing surface, add the new
@@ -62,12 +87,12 @@ def field_snake_case(ctx: SpecContext) -> Iterable[Hit]:
     index, attr = prepare(ctx)
     pattern = re.compile(option(ctx, "pattern", SNAKE_CASE))
     allow = [re.compile(f"^(?:{a})$") for a in option(ctx, "allow", [])]
-    sink = Sink()
+    sink = Sink(ctx)
     for sid, info in index.schemas.items():
         for f in info.fields:
-            if pattern.match(f.name) or any(a.match(f.name) for a in allow):
+            if f.data or pattern.match(_local(f.name)) or any(a.match(f.name) for a in allow):
                 continue
-            sink.at(f, _rename("Field", f.name, pattern), attr.schema(sid))
+            sink.at(f, _rename("Field", f.name, pattern), attr.schema(sid), name_only=True)
     return sink
 
 
@@ -78,13 +103,18 @@ def field_snake_case(ctx: SpecContext) -> Iterable[Hit]:
     severity=Severity.WARNING,
     options={"pattern": SNAKE_CASE, "allow": []},
     guideline="NAM-04",
+    profiles=API_SIG_ONLY,
 )
 def query_parameter_snake_case(ctx: SpecContext) -> Iterable[Hit]:
     """Query parameters are named in snake_case, like the fields they filter.
 
     What it checks:
         Every query parameter name matches the ``pattern`` option (default
-        ``^[a-z][a-z0-9_]*$``); names in ``allow`` (exact or regular expressions) pass.
+        ``^[a-z][a-z0-9_]*$``); names in ``allow`` (exact or regular expressions) pass,
+        and so do the names the guidelines themselves prescribe: the tag filters
+        ``tags``, ``tags-any``, ``not-tags`` and ``not-tags-any`` (tags guideline, TAG-04).
+        A dotted filter names a path of fields and is judged part by part
+        (``scope.project.id``).
 
     Why it matters:
         Filters are named after the body fields they match (FIL-01), and body fields are
@@ -99,24 +129,25 @@ def query_parameter_snake_case(ctx: SpecContext) -> Iterable[Hit]:
 
     References:
         API-SIG naming (NAM-04) and filtering (FIL-01) guidelines:
-        https://specs.openstack.org/openstack/api-sig/guidelines/pagination_filter_sort.html
+        https://specs.openstack.org/openstack/api-sig/guidelines/pagination_filter_sort.html;
+        the tag filters: https://specs.openstack.org/openstack/api-sig/guidelines/tags.html
     """
     index, attr = prepare(ctx)
     pattern = re.compile(option(ctx, "pattern", SNAKE_CASE))
     allow = [re.compile(f"^(?:{a})$") for a in option(ctx, "allow", [])]
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         for p in op.parameters:
             if (
                 p.location != "query"
+                or p.name in GUIDELINE_PARAMETERS
                 or pattern.match(p.name)
+                or _dotted_ok(p.name, pattern)
                 or any(a.match(p.name) for a in allow)
             ):
                 continue
             sink.at(
-                p.node,
-                _rename("Query parameter", p.name, pattern),
-                attr.ops[i],
+                p.node, _rename("Query parameter", p.name, pattern), attr.ops[i], name_only=True
             )
     return sink
 
@@ -125,19 +156,25 @@ def _boolean_fields(ctx: SpecContext) -> Iterator[tuple[Field, Rank]]:
     index, attr = prepare(ctx)
     for sid, info in index.schemas.items():
         for f in info.fields:
-            if schema_type(f.schema) == "boolean":
+            if not f.data and only_type(f.schema, "boolean"):
                 yield f, attr.schema(sid)
 
 
 @rule(
-    "CON003", "boolean-name-prefix", kind=Kind.SPEC, severity=Severity.WARNING, guideline="NAM-05"
+    "CON003",
+    "boolean-name-prefix",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    guideline="NAM-05",
+    profiles=API_SIG_ONLY,
 )
 def boolean_name_prefix(ctx: SpecContext) -> Iterable[Hit]:
     """Boolean fields are adjectives (``enabled``), not ``is_x`` or ``enable_x``.
 
     What it checks:
-        A ``type: boolean`` property whose name starts with ``is_`` or with the verbs
-        ``enable_``/``disable_`` (camelCase spellings included).
+        A boolean property (its only type ``boolean``; ``[boolean, "null"]`` counts, a
+        type list such as ``[string, boolean]`` does not) whose name starts with ``is_``
+        or with the verbs ``enable_``/``disable_`` (camelCase spellings included).
 
     Why it matters:
         A boolean field completes "this is ___" or "this has ___": ``enabled``,
@@ -154,7 +191,7 @@ def boolean_name_prefix(ctx: SpecContext) -> Iterable[Hit]:
         API-SIG naming guideline, booleans (NAM-05):
         https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
     """
-    sink = Sink()
+    sink = Sink(ctx)
     for f, rank in _boolean_fields(ctx):
         w = words(f.name)
         if len(w) < 2:
@@ -172,26 +209,33 @@ def boolean_name_prefix(ctx: SpecContext) -> Iterable[Hit]:
             f"Boolean field `{f.name}` uses a prefix or a verb: name it as an adjective, "
             f"`{better}`.",
             rank,
+            name_only=True,
         )
     return sink
 
 
-_NEGATIVE_WORDS = frozenset({"not", "no", "non", "disabled", "disable", "never", "without"})
-
-
-def _negative(name: str) -> bool:
-    return any(w in _NEGATIVE_WORDS for w in words(name))
+def _negative(name: str) -> str | None:
+    return negative_boolean(words(name))
 
 
 @rule(
-    "CON004", "boolean-name-negative", kind=Kind.SPEC, severity=Severity.WARNING, guideline="NAM-06"
+    "CON004",
+    "boolean-name-negative",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    guideline="NAM-06",
+    profiles=API_SIG_ONLY,
 )
 def boolean_name_negative(ctx: SpecContext) -> Iterable[Hit]:
     """Boolean fields and boolean query parameters are not named negatively.
 
     What it checks:
-        A boolean property, or a boolean query parameter, whose name contains a negative
-        word (``not``, ``no``, ``non``, ``never``, ``without``, ``disabled``, ``disable``).
+        A boolean property, or a boolean query parameter, whose name is negative by
+        meaning: it negates (``not``, ``no``, ``non``, ``never``, ``without``) or uses a
+        negative adjective (``disabled``, ``hidden``, ``unavailable``, ``unset``). A
+        capability or permission is positive whatever verb follows
+        (``can_disable_second_factor``, ``allow_unset``), and the verb forms
+        ``disable_x``/``enable_x`` are CON003's (one report per defect).
 
     Why it matters:
         ``disabled: false`` is a double negative that users misread; the guideline
@@ -208,26 +252,125 @@ def boolean_name_negative(ctx: SpecContext) -> Iterable[Hit]:
         API-SIG naming guideline, booleans (NAM-06, NAM-07):
         https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
     """
-    sink = Sink()
+    sink = Sink(ctx)
     for f, rank in _boolean_fields(ctx):
-        if _negative(f.name):
+        word = _negative(f.name)
+        if word:
             sink.at(
                 f,
-                f"Boolean field `{f.name}` has a negative name: use the positive form "
-                "(for example `enabled` rather than `disabled`) and invert the value.",
+                f"Boolean field `{f.name}` has a negative name (`{word}`): use the positive "
+                "form (for example `enabled` rather than `disabled`) and invert the value.",
                 rank,
+                name_only=True,
             )
     index, attr = prepare(ctx)
     for i, op in enumerate(index.ops):
         for p in op.parameters:
-            if p.location != "query" or p.schema is None or not _negative(p.name):
+            word = _negative(p.name) if p.location == "query" else None
+            if not word or p.schema is None:
                 continue
-            if schema_type(ctx.spec.deref(p.schema)) != "boolean":
+            if not only_type(ctx.spec.deref(p.schema), "boolean"):
                 continue
             sink.at(
                 p.node,
-                f"Boolean query parameter `{p.name}` has a negative name: use the positive "
-                "form and invert the value.",
+                f"Boolean query parameter `{p.name}` has a negative name (`{word}`): use the "
+                "positive form and invert the value.",
                 attr.ops[i],
+                name_only=True,
+            )
+    return sink
+
+
+def _style(name: str) -> str | None:
+    """The casing style of a name; None for a name that fits several (one lower-case word)."""
+    if re.fullmatch(r"[a-z][a-z0-9]*", name):
+        return None
+    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", name):
+        return "snake_case"
+    if re.fullmatch(r"[a-z][a-z0-9]*([A-Z][a-z0-9]*)+", name):
+        return "camelCase"
+    if re.fullmatch(r"([A-Z][a-z0-9]*)+", name):
+        return "PascalCase"
+    if re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)+", name):
+        return "kebab-case"
+    return "other"
+
+
+def _restyle(name: str, style: str) -> str:
+    parts = words(name)
+    if style == "snake_case":
+        return "_".join(parts)
+    if style == "kebab-case":
+        return "-".join(parts)
+    if style == "camelCase":
+        return parts[0] + "".join(p.capitalize() for p in parts[1:])
+    return "".join(p.capitalize() for p in parts)
+
+
+@rule(
+    "CON045",
+    "field-casing-consistent",
+    kind=Kind.SPEC,
+    severity=Severity.WARNING,
+    options={"majority": 0.8},
+    guideline="NAM-consistency",
+    profiles=(GENERIC,),
+)
+def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
+    """Body fields of one API are named in one casing style.
+
+    What it checks:
+        The casing style of every body field name of the spec (snake_case, camelCase,
+        PascalCase, kebab-case; a single lower-case word fits any). When one style
+        names at least the ``majority`` share (default 0.8) of the distinct styled
+        names, each name in another style is reported, with its respelling. Names that
+        are data (map keys, JSON Schema keywords) and extension namespaces are left
+        out, as in CON001. The generic profile's counterpart of CON001: which style is
+        a community's choice (the API-SIG and Zalando say snake_case, Google and
+        Microsoft camelCase); one style per API is what they all agree on.
+
+    Why it matters:
+        Clients map JSON onto model classes with one naming strategy; an API that
+        mixes ``created_at`` and ``updatedAt`` needs per-field exceptions in every SDK.
+
+    Example:
+        ``{"created_at": ..., "owner_id": ..., "updatedAt": ...}``.
+
+    Fix:
+        Rename the field to the API's style (``updated_at``); on existing surface, add
+        the new name and deprecate the old one.
+
+    References:
+        Google AIP-140 (field names), Zalando RESTful API guidelines (JSON property
+        names), API-SIG naming guideline (NAM-04):
+        https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
+    """
+    index, attr = prepare(ctx)
+    share = float(option(ctx, "majority", 0.8))
+    styles: dict[str, str] = {}
+    for info in index.schemas.values():
+        for f in info.fields:
+            style = _style(_local(f.name)) if not f.data else None
+            if style is not None:
+                styles.setdefault(_local(f.name), style)
+    sink = Sink(ctx)
+    counts = Counter(s for s in styles.values() if s != "other")
+    if not counts:
+        return sink
+    major, n = counts.most_common(1)[0]
+    total = sum(counts.values())
+    if n == total or n / total < share:
+        return sink  # one style already, or no clear house style to ask for
+    for sid, info in index.schemas.items():
+        for f in info.fields:
+            style = styles.get(_local(f.name)) if not f.data else None
+            if style is None or style in (major, "other"):
+                continue
+            sink.at(
+                f,
+                f"Field `{f.name}` is {style}, but this API names its fields in {major} "
+                f"({n} of {total} names): rename it to `{_restyle(_local(f.name), major)}`.",
+                attr.schema(sid),
+                name_only=True,
             )
     return sink

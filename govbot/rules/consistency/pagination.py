@@ -15,14 +15,15 @@ from govbot.rules.consistency.index import (
     prepare,
     squash,
     success_statuses,
+    type_name,
+    types_of,
 )
-from govbot.rules.registry import Hit, Kind, SpecContext, rule
+from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
 from govbot.surface import (
     Node,
     Operation,
     join,
     properties,
-    schema_type,
 )
 
 # fmt: off
@@ -47,6 +48,7 @@ def _query_params(ctx: SpecContext) -> Iterator[tuple[int, Operation, Any]]:
     severity=Severity.WARNING,
     options={"discouraged": PAGE_PARAMETERS},
     guideline="PAG-01",
+    profiles=API_SIG_ONLY,
 )
 def pagination_limit_marker(ctx: SpecContext) -> Iterable[Hit]:
     """Lists are paginated with ``limit`` and ``marker``.
@@ -74,13 +76,14 @@ def pagination_limit_marker(ctx: SpecContext) -> Iterable[Hit]:
     """
     discouraged = {squash(n) for n in option(ctx, "discouraged", PAGE_PARAMETERS)}
     _, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, _op, p in _query_params(ctx):
         if squash(p.name) in discouraged:
             sink.at(p.node,
                 f"Query parameter `{p.name}` pages differently from the other services: use "
                 "`limit` and `marker` (the id of the last item seen).",
                 attr.ops[i],
+                name_only=True,
             )
     return sink
 
@@ -89,7 +92,7 @@ def _declares(op: Operation, status: str) -> bool:
     return status in op.responses or f"{status[0]}XX" in op.responses or "default" in op.responses
 
 
-@rule("CON027", "marker-declares-400", kind=Kind.SPEC, severity=Severity.WARNING, guideline="PAG-02")
+@rule("CON027", "marker-declares-400", kind=Kind.SPEC, severity=Severity.WARNING, guideline="PAG-02", profiles=API_SIG_ONLY)
 def marker_declares_400(ctx: SpecContext) -> Iterable[Hit]:
     """An operation that takes ``marker`` documents the 400 for an unknown marker.
 
@@ -112,7 +115,7 @@ def marker_declares_400(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/pagination_filter_sort.html
     """
     _, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op, p in _query_params(ctx):
         if p.name == "marker" and not _declares(op, "400"):
             sink.at(op.node,
@@ -133,6 +136,7 @@ LEGACY_SORT = ["sort_key", "sort_dir"]
     severity=Severity.WARNING,
     options={"legacy": LEGACY_SORT},
     guideline="SRT-01",
+    profiles=API_SIG_ONLY,
 )
 def sort_parameter(ctx: SpecContext) -> Iterable[Hit]:
     """Sorting uses one ``sort=key1:asc,key2:desc`` parameter, not ``sort_key``/``sort_dir``.
@@ -158,13 +162,14 @@ def sort_parameter(ctx: SpecContext) -> Iterable[Hit]:
     """
     legacy = {squash(n) for n in option(ctx, "legacy", LEGACY_SORT)}
     _, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, _op, p in _query_params(ctx):
         if squash(p.name) in legacy and not p.deprecated:
             sink.at(p.node,
                 f"Query parameter `{p.name}` is the legacy sort form: accept "
                 "`sort=key1:asc,key2:desc` and mark this one `deprecated: true`.",
                 attr.ops[i],
+                keys=("deprecated",),
             )
     return sink
 
@@ -180,7 +185,7 @@ def _list_objects(ctx: SpecContext) -> Iterator[tuple[Operation, Node, Rank]]:
             continue
         for status in success_statuses(op):
             for node in json_schemas(ctx.spec, op.responses[status]):
-                if schema_type(node.value) in (None, "object"):
+                if not types_of(node.value) - {"object"}:
                     yield op, node, attr.ops[i]
 
 
@@ -191,6 +196,7 @@ def _list_objects(ctx: SpecContext) -> Iterator[tuple[Operation, Node, Rank]]:
     severity=Severity.WARNING,
     options={"fields": COUNT_FIELDS, "parameters": COUNT_PARAMETERS},
     guideline="CNT-01",
+    profiles=API_SIG_ONLY,
 )
 def count_with_count(ctx: SpecContext) -> Iterable[Hit]:
     """Totals are asked for with ``with_count`` and returned as ``count``.
@@ -218,27 +224,29 @@ def count_with_count(ctx: SpecContext) -> Iterable[Hit]:
     fields = {squash(n) for n in option(ctx, "fields", COUNT_FIELDS)}
     params = {squash(n) for n in option(ctx, "parameters", COUNT_PARAMETERS)}
     _, attr = prepare(ctx)
-    sink = Sink()
-    for op, node, rank in _list_objects(ctx):
+    sink = Sink(ctx)
+    for _op, node, rank in _list_objects(ctx):
         for name, prop in properties(ctx.spec, node).items():
             if squash(name) in fields:
                 sink.add(
                     prop.owner.file,
                     join(prop.owner.pointer, "properties", name),
-                    f"Field `{name}` in the response of {op.label} carries a total: name it "
+                    f"Field `{name}` of a list response carries a total: name it "
                     "`count` (an integer, returned when `with_count` is true).",
                     rank,
+                    name_only=True,
                 )
     for i, _op, p in _query_params(ctx):
         if squash(p.name) in params:
             sink.at(p.node,
                 f"Query parameter `{p.name}` asks for a total: name it `with_count`.",
                 attr.ops[i],
+                name_only=True,
             )
     return sink
 
 
-@rule("CON030", "count-integer", kind=Kind.SPEC, severity=Severity.WARNING, guideline="CNT-01")
+@rule("CON030", "count-integer", kind=Kind.SPEC, severity=Severity.WARNING, guideline="CNT-01", profiles=API_SIG_ONLY)
 def count_integer(ctx: SpecContext) -> Iterable[Hit]:
     """The top-level ``count`` of a list response is an integer.
 
@@ -260,18 +268,18 @@ def count_integer(ctx: SpecContext) -> Iterable[Hit]:
         API-SIG counting guideline (CNT-01):
         https://specs.openstack.org/openstack/api-sig/guidelines/counting.html
     """
-    sink = Sink()
-    for op, node, rank in _list_objects(ctx):
+    sink = Sink(ctx)
+    for _op, node, rank in _list_objects(ctx):
         prop = properties(ctx.spec, node).get("count")
         if prop is None:
             continue
-        t = schema_type(prop.node.value)
+        t = type_name(prop.node.value)
         if t is not None and t != "integer":
             sink.add(
                 prop.owner.file,
                 join(prop.owner.pointer, "properties", "count"),
-                f"Field `count` in the response of {op.label} is {article(t)}: declare it as "
-                "an integer.",
+                f"Field `count` of a list response is {article(t)}: declare it as an integer.",
                 rank,
+                keys=("type",),
             )
     return sink

@@ -17,7 +17,8 @@ from govbot.rules.consistency.index import (
     static_segments,
     words,
 )
-from govbot.rules.registry import Hit, Kind, SpecContext, rule
+from govbot.rules.consistency.language import is_plural, plural_of
+from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
 from govbot.surface import join
 
 
@@ -48,6 +49,7 @@ _DEFAULT_SEGMENT_ALLOW = [".well-known"]
     severity=Severity.WARNING,
     options={"allow": _DEFAULT_SEGMENT_ALLOW},
     guideline="NAM-02",
+    profiles=API_SIG_ONLY,
 )
 def path_segment_lowercase(ctx: SpecContext) -> Iterable[Hit]:
     """Resource names in URLs are all lowercase.
@@ -72,16 +74,17 @@ def path_segment_lowercase(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
     """
     allow = set(option(ctx, "allow", _DEFAULT_SEGMENT_ALLOW))
-    sink = Sink()
+    sink = Sink(ctx)
     for path, segments, _, rank in _path_rules(ctx):
         for _, seg in segments:
             if seg != seg.lower() and seg not in allow:
                 sink.add(
                     ctx.spec.file,
                     _path_pointer(path),
-                    f"Path segment `{seg}` of `{path}` has upper-case letters: "
-                    f"use `{seg.lower()}`.",
+                    # One cause per segment, however many paths repeat it.
+                    f"Path segment `{seg}` has upper-case letters: use `{seg.lower()}`.",
                     rank,
+                    name_only=True,
                 )
     return sink
 
@@ -96,6 +99,7 @@ _HYPHENATED = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
     severity=Severity.WARNING,
     options={"allow": _DEFAULT_SEGMENT_ALLOW},
     guideline="NAM-03",
+    profiles=API_SIG_ONLY,
 )
 def path_segment_hyphenated(ctx: SpecContext) -> Iterable[Hit]:
     """Resource names in URLs separate words with hyphens, never underscores.
@@ -120,7 +124,7 @@ def path_segment_hyphenated(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
     """
     allow = set(option(ctx, "allow", _DEFAULT_SEGMENT_ALLOW))
-    sink = Sink()
+    sink = Sink(ctx)
     for path, segments, _, rank in _path_rules(ctx):
         for _, seg in segments:
             if seg in allow or _HYPHENATED.match(seg.lower()):
@@ -129,9 +133,10 @@ def path_segment_hyphenated(ctx: SpecContext) -> Iterable[Hit]:
             sink.add(
                 ctx.spec.file,
                 _path_pointer(path),
-                f"Path segment `{seg}` of `{path}` has underscores or punctuation: "
+                f"Path segment `{seg}` has underscores or punctuation: "
                 f"separate words with hyphens (`{better}`).",
                 rank,
+                name_only=True,
             )
     return sink
 
@@ -145,10 +150,45 @@ UNCOUNTABLE = [
 
 
 def _plural(word: str, uncountable: set[str]) -> bool:
-    if word in uncountable:
-        return True
-    # "-is" is singular in analysis/axis/tennis but plural in acronyms (apis, uris, kpis).
-    return word.endswith("s") and not word.endswith(("ss", "us", "sis", "xis", "nis", "tis"))
+    return word in uncountable or is_plural(word)
+
+
+# Last words that name a lookup key, not a collection: `/t/external_id/{external_id}`.
+_KEYS = frozenset({"id", "uuid", "name", "key", "slug", "by"})
+# Irregular past participles (the regular ones end in -ed): `/private-messages-sent/{user}`.
+_PARTICIPLES = frozenset(
+    {"sent", "made", "done", "seen", "given", "taken", "shown", "known", "built", "left",
+     "lost", "paid", "won", "read", "found", "held", "kept", "bought", "sold", "hidden"}
+)  # fmt: skip
+
+
+def _noun_phrase(parts: list[str], verbs: set[str]) -> bool:
+    """Whether a segment's words can name a collection (a noun phrase).
+
+    Not an abbreviation of one or two letters (``/t/{id}``, ``/u/{name}``), not a verb
+    (CON008's list: one report per defect; ``authorize``), not a participle or gerund
+    (``starred``, ``sent``, ``following``), not a lookup key (``by-name``, ``external_id``).
+    """
+    last = parts[-1]
+    if len(last) <= 2 or parts[0] in verbs or parts[0] == "by" or last in _KEYS:
+        return False
+    participle = (
+        len(last) > 4 and last.endswith("ed") and not last.endswith("eed")
+    ) or last in _PARTICIPLES
+    gerund = len(last) > 5 and last.endswith("ing")
+    verb = len(last) > 5 and last.endswith(("ize", "ise"))  # authorize, synchronise
+    return not participle and not gerund and not verb
+
+
+def _pluralise(segment: str, last: str) -> str:
+    """``segment`` with its last word in the plural (``amphora`` -> ``amphorae``)."""
+    better = plural_of(last)
+    index = segment.lower().rfind(last)
+    if index < 0:
+        return segment + "s"
+    if segment[index].isupper():  # issueLinkType -> issueLinkTypes, not issueLinktypes
+        better = better[:1].upper() + better[1:]
+    return segment[:index] + better + segment[index + len(last) :]
 
 
 @rule(
@@ -164,9 +204,11 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
 
     What it checks:
         A literal path segment directly followed by a parameter (``/<name>/{id}``) names
-        a collection, so its last word should be plural. A heuristic: the word ends in
-        ``s`` but not ``ss``/``us``/``is``, or is in the ``allow`` option (uncountable
-        nouns such as ``info``, ``metadata``, ``data``).
+        a collection, so its last word should be plural. Plurals are recognised by an
+        inflection library, irregular and classical ones included (``amphorae``,
+        ``people``, ``indices``, ``series``); words in the ``allow`` option (uncountable
+        nouns such as ``info``, ``metadata``, ``data``) pass, and so do words that are not
+        English words (abbreviations with digits).
 
     Why it matters:
         ``/servers/{id}`` reads as "the server with this id in the servers collection";
@@ -184,21 +226,24 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/naming.html
     """
     allow = {a.lower() for a in option(ctx, "allow", UNCOUNTABLE)}
-    sink = Sink()
+    verbs = {v.lower() for v in VERBS}
+    sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
         for i, seg in segments:
             if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
                 continue
             w = words(seg)
-            if not w or seg.lower() in allow or _plural(w[-1], allow):
+            if not w or seg.lower() in allow or not _noun_phrase(w, verbs) or _plural(w[-1], allow):
                 continue
+            collection = "/".join(parts[: i + 2])
             sink.add(
                 ctx.spec.file,
                 _path_pointer(path),
-                f"Collection `{seg}` in `{path}` is singular: name collections with plural "
-                f"nouns (for example `{seg}s`), or add the word to this rule's `allow` option "
-                "if it is uncountable.",
+                f"Collection `{seg}` in `{collection}` is singular: name collections with plural "
+                f"nouns (`{_pluralise(seg, w[-1])}`), or add the word to this rule's `allow` "
+                "option if it is uncountable.",
                 rank,
+                name_only=True,
             )
     return sink
 
@@ -242,7 +287,7 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/uri.html
     """
     verbs = {v.lower() for v in option(ctx, "verbs", VERBS)}
-    sink = Sink()
+    sink = Sink(ctx)
     for path, segments, _, rank in _path_rules(ctx):
         for _, seg in segments:
             w = words(seg)
@@ -253,5 +298,6 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
                     f"Path `{path}` has the verb segment `{seg}`: address the resource itself "
                     "and let the HTTP method say what to do.",
                     rank,
+                    name_only=True,
                 )
     return sink

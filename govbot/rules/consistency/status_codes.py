@@ -14,11 +14,12 @@ from govbot.rules.consistency.index import (
     prepare,
     squash,
     success_statuses,
+    types_of,
+    value_cause,
 )
-from govbot.rules.registry import Hit, Kind, SpecContext, rule
+from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
 from govbot.surface import (
     Operation,
-    schema_type,
 )
 
 
@@ -50,7 +51,7 @@ def create_returns_201(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/http/response-codes.html
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if not _creates(index, op):
             continue
@@ -68,7 +69,14 @@ def create_returns_201(ctx: SpecContext) -> Iterable[Hit]:
     return sink
 
 
-@rule("CON016", "created-has-location", kind=Kind.SPEC, severity=Severity.ERROR, guideline="RC-01")
+@rule(
+    "CON016",
+    "created-has-location",
+    kind=Kind.SPEC,
+    severity=Severity.ERROR,
+    guideline="RC-01",
+    profiles=API_SIG_ONLY,
+)
 def created_has_location(ctx: SpecContext) -> Iterable[Hit]:
     """A 201 Created response carries a Location header.
 
@@ -90,7 +98,7 @@ def created_has_location(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/http/response-codes.html
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         body = op.responses.get("201")
         if body is not None and "location" not in body.headers:
@@ -104,7 +112,14 @@ def created_has_location(ctx: SpecContext) -> Iterable[Hit]:
     return sink
 
 
-@rule("CON017", "accepted-has-location", kind=Kind.SPEC, severity=Severity.ERROR, guideline="RC-02")
+@rule(
+    "CON017",
+    "accepted-has-location",
+    kind=Kind.SPEC,
+    severity=Severity.ERROR,
+    guideline="RC-02",
+    profiles=API_SIG_ONLY,
+)
 def accepted_has_location(ctx: SpecContext) -> Iterable[Hit]:
     """An asynchronous create (202 Accepted) carries a Location header.
 
@@ -129,7 +144,7 @@ def accepted_has_location(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/http/response-codes.html
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         body = op.responses.get("202")
         if body is None or not _creates(index, op) or "location" in body.headers:
@@ -144,7 +159,14 @@ def accepted_has_location(ctx: SpecContext) -> Iterable[Hit]:
     return sink
 
 
-@rule("CON018", "delete-returns-204", kind=Kind.SPEC, severity=Severity.ERROR, guideline="RC-03")
+@rule(
+    "CON018",
+    "delete-returns-204",
+    kind=Kind.SPEC,
+    severity=Severity.ERROR,
+    guideline="RC-03",
+    profiles=API_SIG_ONLY,
+)
 def delete_returns_204(ctx: SpecContext) -> Iterable[Hit]:
     """A synchronous DELETE answers 204 No Content (202 when asynchronous).
 
@@ -166,7 +188,7 @@ def delete_returns_204(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/http/response-codes.html
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.method != "delete":
             continue
@@ -193,13 +215,16 @@ USUAL_SUCCESS = ["200", "201", "202", "204"]
     severity=Severity.WARNING,
     options={"allow": USUAL_SUCCESS},
     guideline="RC-04",
+    profiles=API_SIG_ONLY,
 )
 def success_status_usual(ctx: SpecContext) -> Iterable[Hit]:
     """Success codes are 200, 201, 202 or 204.
 
     What it checks:
         A 2xx response code outside the ``allow`` option (default 200, 201, 202, 204;
-        the range ``2XX`` is accepted).
+        the range ``2XX`` is accepted). ``206 Partial Content`` is the HTTP answer to a
+        range request (RFC 9110, 15.3.7), so it is accepted on an operation that takes a
+        ``Range`` header or whose 206 response declares ``Content-Range``.
 
     Why it matters:
         Clients handle the common codes; 203, 205, 206 or 207 each need special handling
@@ -218,9 +243,11 @@ def success_status_usual(ctx: SpecContext) -> Iterable[Hit]:
     """
     allow = {str(a) for a in option(ctx, "allow", USUAL_SUCCESS)} | {"2XX"}
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         for status in success_statuses(op):
+            if status == "206" and _ranged(op):
+                continue
             if status.upper() not in allow:
                 sink.response(
                     op,
@@ -230,6 +257,14 @@ def success_status_usual(ctx: SpecContext) -> Iterable[Hit]:
                     attr.ops[i],
                 )
     return sink
+
+
+def _ranged(op: Operation) -> bool:
+    """Whether ``op`` serves ranges: a ``Range`` request header, or ``Content-Range`` on 206."""
+    if any(p.location == "header" and p.name.lower() == "range" for p in op.parameters):
+        return True
+    partial = op.responses.get("206")
+    return partial is not None and "content-range" in partial.headers
 
 
 @rule(
@@ -263,7 +298,7 @@ def over_quota_is_403(ctx: SpecContext) -> Iterable[Hit]:
     """
     keywords = [k.lower() for k in option(ctx, "keywords", ["quota"])]
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         body = op.responses.get("413")
         if body is None:
@@ -283,7 +318,7 @@ def over_quota_is_403(ctx: SpecContext) -> Iterable[Hit]:
 
 def _status_rule(ctx: SpecContext, status: str, message: str) -> Iterable[Hit]:
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if status in op.responses:
             sink.response(
@@ -295,7 +330,14 @@ def _status_rule(ctx: SpecContext, status: str, message: str) -> Iterable[Hit]:
     return sink
 
 
-@rule("CON021", "no-422", kind=Kind.SPEC, severity=Severity.ERROR, guideline="RC-07")
+@rule(
+    "CON021",
+    "no-422",
+    kind=Kind.SPEC,
+    severity=Severity.ERROR,
+    guideline="RC-07",
+    profiles=API_SIG_ONLY,
+)
 def no_422(ctx: SpecContext) -> Iterable[Hit]:
     """Malformed or invalid requests answer 400, never 422.
 
@@ -321,7 +363,14 @@ def no_422(ctx: SpecContext) -> Iterable[Hit]:
     )
 
 
-@rule("CON022", "no-501", kind=Kind.SPEC, severity=Severity.ERROR, guideline="RC-16")
+@rule(
+    "CON022",
+    "no-501",
+    kind=Kind.SPEC,
+    severity=Severity.ERROR,
+    guideline="RC-16",
+    profiles=API_SIG_ONLY,
+)
 def no_501(ctx: SpecContext) -> Iterable[Hit]:
     """An unsupported feature answers 400 (or 404), never 501 Not Implemented.
 
@@ -386,7 +435,7 @@ def no_stack_trace(ctx: SpecContext) -> Iterable[Hit]:
     """
     names = {squash(n) for n in option(ctx, "names", TRACE_FIELDS)}
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for sid in index.error_schemas:
         info = index.schemas.get(sid)
         if info is None:
@@ -398,6 +447,7 @@ def no_stack_trace(ctx: SpecContext) -> Iterable[Hit]:
                     f"Error field `{f.name}` exposes a stack trace: remove it and log the "
                     "trace on the server instead.",
                     attr.schema(sid),
+                    name_only=True,
                 )
     return sink
 
@@ -408,6 +458,7 @@ def no_stack_trace(ctx: SpecContext) -> Iterable[Hit]:
     kind=Kind.SPEC,
     severity=Severity.WARNING,
     guideline="RC-10",
+    profiles=API_SIG_ONLY,
 )
 def request_rejects_unknown_fields(ctx: SpecContext) -> Iterable[Hit]:
     """Request body objects reject unknown fields: ``additionalProperties: false``.
@@ -434,7 +485,7 @@ def request_rejects_unknown_fields(ctx: SpecContext) -> Iterable[Hit]:
     """
     index, attr = prepare(ctx)
     spec = ctx.spec
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.request_body is None:
             continue
@@ -452,14 +503,20 @@ def request_rejects_unknown_fields(ctx: SpecContext) -> Iterable[Hit]:
                 value = node.value
                 if "properties" not in value or "allOf" in value:
                     continue
-                if schema_type(value) not in (None, "object"):
+                if types_of(value) - {"object"}:
                     continue
                 if value.get("additionalProperties") is False:
                     continue
+                message = (
+                    "This request body schema accepts unknown fields: add "
+                    "`additionalProperties: false` so that typos are rejected with 400."
+                )
                 sink.at(
                     node,
-                    "This request body schema accepts unknown fields: add "
-                    "`additionalProperties: false` so that typos are rejected with 400.",
+                    message,
                     attr.ops[i],
+                    # What the rule read: a new field elsewhere in the schema is not it.
+                    keys=("additionalProperties", "type"),
+                    cause=value_cause(message, value),
                 )
     return sink

@@ -18,13 +18,13 @@ from govbot.rules.consistency.index import (
     prepare,
     schema_kinds,
     snake,
+    type_name,
 )
-from govbot.rules.registry import Hit, Kind, SpecContext, rule
+from govbot.rules.registry import API_SIG, API_SIG_ONLY, Hit, Kind, SpecContext, rule
 from govbot.surface import (
     Node,
     join,
     properties,
-    schema_type,
 )
 
 
@@ -54,7 +54,9 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
         A field whose snake_case name matches the ``pattern`` option (default: ends in
         ``_at``, or is ``created``/``updated``/``deleted``) and whose schema is not a
         ``date-time`` string (a ``oneOf``/``anyOf`` with a ``date-time`` string branch
-        passes). Fields without any declared type are not checked.
+        passes). Fields without any declared type are not checked, nor booleans (nova's
+        ``deleted`` flag), nor a number whose description does not speak of time (Jira's
+        ``startAt`` is "the index of the first item to return", not an epoch).
 
     Why it matters:
         Epoch integers and free-form strings lose the time zone and force every client
@@ -74,7 +76,7 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
     pattern = re.compile(option(ctx, "pattern", TIME_FIELDS))
     index, attr = prepare(ctx)
     spec = ctx.spec
-    sink = Sink()
+    sink = Sink(ctx)
     for sid, info in index.schemas.items():
         for f in info.fields:
             if not pattern.search(snake(f.name)):
@@ -82,16 +84,24 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
             kinds = schema_kinds(spec, f.schema, f.target[0] if f.target else f.file)
             if not kinds or ("string", "date-time") in kinds:
                 continue
-            t, fmt = kinds[0]
-            if t == "boolean":
+            if any(t == "boolean" for t, _ in kinds):
                 continue  # a flag such as nova's `deleted`, not a timestamp
-            if t == "string" and not fmt:
+            if not any(t == "string" for t, _ in kinds) and not _says_time(f.schema):
+                continue  # `startAt: integer`, "the index of the first item": not a time
+            t, fmt = kinds[0]
+            if len(kinds) > 1:
+                what = " or ".join(sorted({k for k, _ in kinds}))
+                message = (
+                    f"Timestamp field `{f.name}` is {what}: declare it as an ISO 8601 string "
+                    "(`type: string, format: date-time`)."
+                )
+            elif t == "string" and not fmt:
                 message = (
                     f"Timestamp field `{f.name}` is a string without a format: add "
                     "`format: date-time` (ISO 8601, for example `2024-05-13T10:00:00Z`)."
                 )
             else:
-                what = article(t) + (f" ({fmt})" if fmt else "")
+                what = article(t) + (f" ({fmt})" if isinstance(fmt, str) and fmt else "")
                 message = (
                     f"Timestamp field `{f.name}` is {what}: declare it as an ISO 8601 string "
                     "(`type: string, format: date-time`)."
@@ -102,6 +112,25 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
                 attr.schema(sid),
             )
     return sink
+
+
+# Words by which a field's description says it holds a point in time.
+_TIME_WORDS = re.compile(
+    r"\b(time|times|date|dates|timestamp|epoch|utc|iso ?8601|seconds?|milliseconds?|when)\b",
+    re.IGNORECASE,
+)
+
+
+def _says_time(schema: Mapping[str, Any]) -> bool:
+    """Whether a non-string field named like a timestamp is one by the spec's own text.
+
+    Without a description the name decides; with one, it must speak of time (a
+    pagination ``startAt`` is "the index of the first item to return").
+    """
+    text = schema.get("description")
+    if not isinstance(text, str) or not text.strip():
+        return True
+    return bool(_TIME_WORDS.search(text))
 
 
 ALLOWED_X_HEADERS = ["X-Auth-Token", "X-Subject-Token", "X-Service-Token", "X-OpenStack-Request-Id"]
@@ -135,7 +164,9 @@ def header_no_x_prefix(ctx: SpecContext) -> Iterable[Hit]:
         Request and response header names starting with ``X-``, except the
         community-wide ones in the ``allow`` option (default ``X-Auth-Token``,
         ``X-Subject-Token``, ``X-Service-Token``, ``X-OpenStack-Request-Id``), compared
-        without case. Existing headers may stay (the finding is mild on existing surface).
+        without case. Existing headers may stay (the finding is mild on existing surface);
+        under the ``generic`` profile only a change is judged (with ``--base``), since RFC
+        6648 asks nothing of headers already in use.
 
     Why it matters:
         RFC 6648 deprecates ``X-``: experimental headers become standard and then carry
@@ -152,14 +183,24 @@ def header_no_x_prefix(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/headers.html
     """
     allow = {a.lower() for a in option(ctx, "allow", ALLOWED_X_HEADERS)}
-    sink = Sink()
+    sink = Sink(ctx)
+    if ctx.profile != API_SIG and ctx.base is None:
+        # RFC 6648 is about new headers and leaves existing ones alone: without a
+        # change there is nothing new to judge.
+        return sink
+    example = (
+        "for example `OpenStack-<Service-Type>-<Name>`"
+        if ctx.profile == API_SIG
+        else "for example `<Vendor>-<Name>` (RFC 6648)"
+    )
     for name, node, rank, where in _headers(ctx):
         if name.lower().startswith("x-") and name.lower() not in allow:
             sink.at(
                 node,
                 f"The {where} `{name}` uses the `X-` prefix: name new headers without it, "
-                "for example `OpenStack-<Service-Type>-<Name>`.",
+                f"{example}.",
                 rank,
+                name_only=True,
             )
     return sink
 
@@ -180,6 +221,7 @@ PROJECT_NAMES = [
     severity=Severity.WARNING,
     options={"projects": PROJECT_NAMES},
     guideline="HDR-02",
+    profiles=API_SIG_ONLY,
 )
 def header_no_project_name(ctx: SpecContext) -> Iterable[Hit]:
     """Header names do not contain a project name; one generic header per purpose.
@@ -205,7 +247,7 @@ def header_no_project_name(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/headers.html
     """
     projects = {p.lower() for p in option(ctx, "projects", PROJECT_NAMES)}
-    sink = Sink()
+    sink = Sink(ctx)
     for name, node, rank, where in _headers(ctx):
         hit = next((w for w in name.lower().split("-") if w in projects), None)
         if hit:
@@ -213,6 +255,7 @@ def header_no_project_name(ctx: SpecContext) -> Iterable[Hit]:
                 f"The {where} `{name}` names the project `{hit}`: use one generic header with "
                 "the service type in its value (for example `OpenStack-API-Version: compute 2.1`).",
                 rank,
+                name_only=True,
             )
     return sink
 
@@ -266,7 +309,7 @@ def _version_tuple(value: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-@rule("CON039", "microversion-format", kind=Kind.SPEC, severity=Severity.ERROR, guideline="MV-01")
+@rule("CON039", "microversion-format", kind=Kind.SPEC, severity=Severity.ERROR, guideline="MV-01", profiles=API_SIG_ONLY)
 def microversion_format(ctx: SpecContext) -> Iterable[Hit]:
     """Microversions are ``X.Y`` strings: ``x-openstack`` ``min-ver``/``max-ver`` and info.version.
 
@@ -289,7 +332,7 @@ def microversion_format(ctx: SpecContext) -> Iterable[Hit]:
         API-SIG microversion specification (MV-01):
         https://specs.openstack.org/openstack/api-sig/guidelines/microversion_specification.html
     """
-    sink = Sink()
+    sink = Sink(ctx)
     microversioned = False
     for ext, file, pointer, rank in _microversions(ctx):
         microversioned = True
@@ -328,7 +371,7 @@ def microversion_format(ctx: SpecContext) -> Iterable[Hit]:
     return sink
 
 
-@rule("CON040", "microversion-range", kind=Kind.SPEC, severity=Severity.ERROR, guideline="MV-01")
+@rule("CON040", "microversion-range", kind=Kind.SPEC, severity=Severity.ERROR, guideline="MV-01", profiles=API_SIG_ONLY)
 def microversion_range(ctx: SpecContext) -> Iterable[Hit]:
     """A microversion window is not empty: ``min-ver`` <= ``max-ver``.
 
@@ -351,7 +394,7 @@ def microversion_range(ctx: SpecContext) -> Iterable[Hit]:
         API-SIG microversion specification (MV-01):
         https://specs.openstack.org/openstack/api-sig/guidelines/microversion_specification.html
     """
-    sink = Sink()
+    sink = Sink(ctx)
     for ext, file, pointer, rank in _microversions(ctx):
         low, high = ext.get("min-ver"), ext.get("max-ver")
         if _version_ok(low) and _version_ok(high) and _version_tuple(low) > _version_tuple(high):
@@ -373,7 +416,7 @@ def _named_fields(ctx: SpecContext, name: str) -> Iterator[tuple[Field, Rank]]:
                 yield f, attr.schema(sid)
 
 
-@rule("CON041", "tags-list-of-strings", kind=Kind.SPEC, severity=Severity.WARNING, guideline="TAG-01")
+@rule("CON041", "tags-list-of-strings", kind=Kind.SPEC, severity=Severity.WARNING, guideline="TAG-01", profiles=API_SIG_ONLY)
 def tags_list_of_strings(ctx: SpecContext) -> Iterable[Hit]:
     """A resource's ``tags`` field is a list of strings.
 
@@ -398,16 +441,16 @@ def tags_list_of_strings(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/tags.html
     """
     spec = ctx.spec
-    sink = Sink()
+    sink = Sink(ctx)
     for f, rank in _named_fields(ctx, "tags"):
-        t = schema_type(f.schema)
+        t = type_name(f.schema)
         if t is None:
             continue
         item_type = None
         if t == "array":
             items = f.schema.get("items")
             if isinstance(items, Mapping):
-                item_type = schema_type(
+                item_type = type_name(
                     spec.deref(Node(items, f.target[0] if f.target else f.file, ""))
                 )
             if item_type in ("string", None):
@@ -421,7 +464,7 @@ def tags_list_of_strings(ctx: SpecContext) -> Iterable[Hit]:
     return sink
 
 
-@rule("CON042", "links-rel-href", kind=Kind.SPEC, severity=Severity.WARNING, guideline="LNK-01")
+@rule("CON042", "links-rel-href", kind=Kind.SPEC, severity=Severity.WARNING, guideline="LNK-01", profiles=API_SIG_ONLY)
 def links_rel_href(ctx: SpecContext) -> Iterable[Hit]:
     """A ``links`` field is an array of ``{rel, href}`` objects.
 
@@ -445,9 +488,9 @@ def links_rel_href(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/links.html
     """
     spec = ctx.spec
-    sink = Sink()
+    sink = Sink(ctx)
     for f, rank in _named_fields(ctx, "links"):
-        t = schema_type(f.schema)
+        t = type_name(f.schema)
         if t is None:
             continue
         problem = None
@@ -477,6 +520,7 @@ _DISCOVERY_RE = re.compile(r"^/(v\d+(\.\d+)?/?)?$")
     kind=Kind.SPEC,
     severity=Severity.ERROR,
     guideline="VD-01",
+    profiles=API_SIG_ONLY,
 )
 def version_discovery_public(ctx: SpecContext) -> Iterable[Hit]:
     """Version discovery documents need no authentication.
@@ -500,7 +544,7 @@ def version_discovery_public(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/discoverability.html
     """
     index, attr = prepare(ctx)
-    sink = Sink()
+    sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.method != "get" or not _DISCOVERY_RE.match(op.path):
             continue
@@ -510,5 +554,6 @@ def version_discovery_public(ctx: SpecContext) -> Iterable[Hit]:
                 f"{op.label} is a version discovery document but requires authentication: "
                 "set `security: []` on it.",
                 attr.ops[i],
+                keys=("security",),
             )
     return sink

@@ -1,0 +1,115 @@
+"""The English the CON rules need: plurals, boolean names by meaning, names that are data.
+
+Plurals and singulars come from ``pluralizer`` (a dependency-free port of the widely used
+``pluralize`` rule tables: irregular plurals, uncountable nouns, Latin and Greek
+endings), never from "ends in s": ``people`` and ``indices`` are plural, ``analysis``
+and ``status`` singular, ``series`` and ``chassis`` both. Latin first-declension plurals
+(``amphorae``, ``formulae``), which its tables do not list, are recognised by their
+ending.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+from pluralizer import Pluralizer
+
+_WORDS = Pluralizer()
+
+
+@functools.lru_cache(maxsize=4096)
+def is_plural(word: str) -> bool:
+    """Whether ``word`` (one lower-case word) can be read as a plural noun."""
+    if not word.isalpha():
+        return True  # not an English word (an abbreviation with digits): no opinion
+    if _WORDS.is_plural(word):
+        return True  # servers, people, indices; and the uncountable: series, software
+    return len(word) > 4 and word.endswith("ae")
+
+
+@functools.lru_cache(maxsize=4096)
+def plural_of(word: str) -> str:
+    """The plural of a singular ``word`` (``policy`` -> ``policies``, ``status`` -> ``statuses``)."""
+    return str(_WORDS.plural(word)) if word.isalpha() else word
+
+
+@functools.lru_cache(maxsize=4096)
+def singular_of(word: str) -> str:
+    """The singular of ``word`` when it is a plural, else ``word`` (``amphorae`` -> ``amphora``)."""
+    if not word.isalpha() or not is_plural(word):
+        return word
+    if not _WORDS.is_plural(word) and word.endswith("ae"):
+        return word[:-1]
+    return str(_WORDS.singular(word))
+
+
+# --- boolean names (API-SIG naming guideline, "Boolean fields") ---------------------------
+
+# Words that negate what follows: `not_enabled`, `no_gateway`, `non_shared`.
+NEGATIONS = frozenset({"not", "no", "non", "never", "without"})
+# Negative adjectives of the guideline's own example (`disabled` rather than `enabled`).
+NEGATIVE_ADJECTIVES = frozenset({"disabled", "unset", "hidden", "unavailable"})
+# A boolean that states a capability or a permission is positive whatever its verb:
+# `can_disable_second_factor` says something can be done, not that it is disabled.
+CAPABILITY_PREFIXES = frozenset({"can", "may", "allow", "allows", "supports", "support"})
+# Verb forms the guideline names ("enable_dhcp"); CON003 reports them, CON004 does not.
+VERB_PREFIXES = frozenset({"enable", "disable"})
+
+
+def negative_boolean(parts: list[str]) -> str | None:
+    """The negative word of a boolean name (its lower-case words), or None.
+
+    By meaning: a capability (``can_``, ``allow_``...) is positive; a verb form
+    (``disable_x``) is CON003's verb finding, not a second report here.
+    """
+    if not parts or parts[0] in CAPABILITY_PREFIXES or parts[0] in VERB_PREFIXES:
+        return None
+    for word in parts:
+        if word in NEGATIONS or word in NEGATIVE_ADJECTIVES:
+            return word
+    return None
+
+
+# --- names that are data ------------------------------------------------------------------
+
+# JSON Schema keywords spelled in camelCase. An object whose properties are JSON Schema
+# keywords carries a schema as data (image metadata definitions, for one); their names
+# are fixed by JSON Schema, not chosen by the API.
+SCHEMA_KEYWORDS = frozenset(
+    {
+        "maxLength", "minLength", "maxItems", "minItems", "uniqueItems", "maxProperties",
+        "minProperties", "additionalProperties", "additionalItems", "patternProperties",
+        "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "readOnly", "writeOnly",
+        "allOf", "anyOf", "oneOf", "propertyNames", "unevaluatedProperties",
+        "unevaluatedItems", "dependentRequired", "dependentSchemas", "contentMediaType",
+        "contentEncoding", "maxContains", "minContains", "$ref", "$schema", "$id", "$defs",
+        "$comment", "$anchor",
+    }
+)  # fmt: skip
+# Lower-case keywords: evidence that an object carries a schema, though harmless names.
+_SCHEMA_EVIDENCE = frozenset(
+    {"type", "enum", "items", "minimum", "maximum", "pattern", "format", "default",
+     "properties", "required", "const"}
+)  # fmt: skip
+_KEY_LIKE = re.compile(
+    r"^(?:\d+|[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$",
+    re.IGNORECASE,
+)
+
+
+def data_names(names: Iterable[str]) -> frozenset[str]:
+    """The property names of one object schema that are data, not field names.
+
+    Map keys written out as properties (ids: ``"1"``, ``"2"``, uuids) and, in an object
+    that carries a JSON Schema (two or more of its properties are schema keywords),
+    the camelCase keywords (``maxLength``).
+    """
+    names = list(names)
+    out = {n for n in names if _KEY_LIKE.match(n)}
+    keywords = [n for n in names if n in SCHEMA_KEYWORDS]
+    evidence = len(keywords) + sum(1 for n in names if n in _SCHEMA_EVIDENCE)
+    if keywords and evidence >= 2:
+        out.update(keywords)
+    return frozenset(out)
