@@ -7,9 +7,11 @@ the package is one edit.
 
 from __future__ import annotations
 
+from typing import Any
+
 from govbot.findings import Audience, Finding, Severity
 from govbot.openapi.audience import Classification, Decision, classify
-from govbot.openapi.load import FileReader, OutsideRoot, Reader
+from govbot.openapi.load import FileReader, OutsideRoot, Reader, parse_document
 from govbot.openapi.model import (
     LineLookup,
     Node,
@@ -21,6 +23,20 @@ from govbot.openapi.model import (
     operations,
 )
 from govbot.policy import AudienceConfig
+
+
+def parse_yaml_document(file: str, data: bytes) -> tuple[Any, LineLookup] | str:
+    """A YAML document parsed by the engine's bounded parser (aliases counted, never
+    expanded past its limit; depth bounded): its value and line lookup, or the one-line
+    reason it was refused."""
+    try:
+        doc = parse_document(file, data, max_bytes=4 * 1024 * 1024)
+    except Exception as exc:  # the loader's refusal type is private to it
+        message = getattr(exc, "message", None)
+        if isinstance(message, str):
+            return message
+        raise
+    return doc.data, doc.lines
 
 __all__ = [
     "Audience",
@@ -41,4 +57,5 @@ __all__ = [
     "join",
     "normalize_path",
     "operations",
+    "parse_yaml_document",
 ]
