@@ -130,12 +130,29 @@ class _Loader:
 
     # -- modules ---------------------------------------------------------------------------
 
+    def known(self, name: str) -> str | None:
+        """The indexed module ``name`` stands for: itself, or, for a tree given without its
+        top package (a policies package alone), the one indexed name it ends with."""
+        if name in self.index:
+            return name
+        parts = name.split(".")
+        for start in range(1, len(parts) - 1):
+            suffix = ".".join(parts[start:])
+            matches = [k for k in self.index if k == suffix or k.endswith("." + suffix)]
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                return None
+        return None
+
     def module(self, name: str) -> _Module | None:
+        resolved = self.known(name)
+        if resolved is None:
+            return None
+        name = resolved
         if name in self.modules:
             return self.modules[name]
-        path = self.index.get(name)
-        if path is None:
-            return None
+        path = self.index[name]
         mod = _Module(name, path, self.displays.get(path, path.name))
         self.modules[name] = mod
         mod.tree = self.parse(mod)
@@ -192,8 +209,9 @@ class _Loader:
             for alias in stmt.names:
                 local = alias.asname or alias.name
                 full = f"{base}.{alias.name}" if base else alias.name
-                if full in self.index:
-                    mod.env[local] = _ModuleRef(full)
+                known = self.known(full)
+                if known is not None:
+                    mod.env[local] = _ModuleRef(known)
                 else:
                     mod.env[local] = ("from", base, alias.name)
         elif isinstance(stmt, ast.Assign | ast.AnnAssign):
@@ -234,9 +252,9 @@ class _Loader:
         if isinstance(node, ast.Attribute):
             owner = ev(node.value, mod, depth + 1)
             if isinstance(owner, _ModuleRef):
-                full = f"{owner.name}.{node.attr}"
-                if full in self.index:
-                    return _ModuleRef(full)
+                known = self.known(f"{owner.name}.{node.attr}")
+                if known is not None:
+                    return _ModuleRef(known)
                 other = self.module(owner.name)
                 if other is None:
                     raise _Unresolved(f"{owner.name} is not in the trees")
