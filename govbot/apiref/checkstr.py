@@ -115,7 +115,12 @@ class Persona:
     target: Mapping[str, str]
 
 
-_TARGET = {"project_id": "p-owner", "tenant_id": "p-owner", "user_id": "u-owner", "domain_id": "d-owner"}
+_TARGET = {
+    "project_id": "p-owner",
+    "tenant_id": "p-owner",
+    "user_id": "u-owner",
+    "domain_id": "d-owner",
+}
 
 
 def _project(name: str, roles: tuple[str, ...]) -> Persona:
@@ -140,20 +145,38 @@ MEMBER = _project("project member", ("member", "reader"))
 MANAGER = _project("project manager", ("manager", "member", "reader"))
 PROJECT_ADMIN = Persona(
     "cloud admin (project-scoped)",
-    {**_project("", ADMIN_ROLES).creds, "project_id": "p-admin", "tenant_id": "p-admin",
-     "user_id": "u-admin", "is_admin": True, "is_admin_project": True},
+    {
+        **_project("", ADMIN_ROLES).creds,
+        "project_id": "p-admin",
+        "tenant_id": "p-admin",
+        "user_id": "u-admin",
+        "is_admin": True,
+        "is_admin_project": True,
+    },
     _TARGET,
 )
 SYSTEM_ADMIN = Persona(
     "cloud admin (system-scoped)",
-    {**_project("", ADMIN_ROLES).creds, "project_id": None, "tenant_id": None,
-     "user_id": "u-admin", "is_admin": True, "is_admin_project": True, "system_scope": "all"},
+    {
+        **_project("", ADMIN_ROLES).creds,
+        "project_id": None,
+        "tenant_id": None,
+        "user_id": "u-admin",
+        "is_admin": True,
+        "is_admin_project": True,
+        "system_scope": "all",
+    },
     _TARGET,
 )
 SERVICE = Persona(
     "service user",
-    {**_project("", ("service",)).creds, "project_id": "p-service", "tenant_id": "p-service",
-     "user_id": "u-service", "domain_id": "d-service"},
+    {
+        **_project("", ("service",)).creds,
+        "project_id": "p-service",
+        "tenant_id": "p-service",
+        "user_id": "u-service",
+        "domain_id": "d-service",
+    },
     _TARGET,
 )
 
@@ -196,7 +219,9 @@ def _literal(kind: str) -> tuple[bool, str]:
 RuleLookup = Callable[[str], "Check | None"]
 
 
-def evaluate(check: Check, persona: Persona, rules: RuleLookup, notes: list[str], depth: int = 0) -> Truth:
+def evaluate(
+    check: Check, persona: Persona, rules: RuleLookup, notes: list[str], depth: int = 0
+) -> Truth:
     """True / False / None (unknown) for ``persona``; ``notes`` gathers why it is unknown."""
     kind = check.kind
     if depth > MAX_NESTING:

@@ -138,4 +138,3 @@ class ApiRef:
 
 
 __all__ = ["ApiOperation", "ApiRef", "Mark", "ParamUse", "Skip", "StatusCode", "Where"]
-

@@ -121,7 +121,11 @@ def ledger_files(tree: Path) -> dict[str, list[Path]]:
                 kind = "versions"
             elif name == "rest_api_version_history.rst":
                 kind = "history"
-            elif name.endswith(".yaml") and here.name == "notes" and here.parent.name == "releasenotes":
+            elif (
+                name.endswith(".yaml")
+                and here.name == "notes"
+                and here.parent.name == "releasenotes"
+            ):
                 kind = "note"
             if kind:
                 found.setdefault(kind, []).append(path)
@@ -167,7 +171,9 @@ def _module(acc: _Acc, path: Path) -> ast.Module | None:
         return ast.parse(data, filename=display)
     except SyntaxError as exc:
         line = exc.lineno or 1
-        acc.problem(f"{display}: Python syntax error at line {line}: {exc.msg}", Where(display, line))
+        acc.problem(
+            f"{display}: Python syntax error at line {line}: {exc.msg}", Where(display, line)
+        )
     except (ValueError, RecursionError, MemoryError) as exc:
         acc.problem(f"{display}: cannot be parsed: {type(exc).__name__}", Where(display, 1))
     return None
@@ -187,7 +193,11 @@ def _version_module(acc: _Acc, path: Path) -> None:
         return
     display = acc.display(path)
     for name, value, line in _assignments(tree):
-        text = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+        text = (
+            value.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str)
+            else None
+        )
         if text is None:
             continue
         if name == "_MAX_API_VERSION":
@@ -222,9 +232,9 @@ def _constants(acc: _Acc, path: Path) -> None:
         return
     display = acc.display(path)
     for name, value, line in _assignments(tree):
-        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            if version_key(value.value) is not None:
-                acc.code.append(LedgerEntry(value.value.strip(), name, Where(display, line)))
+        is_text = isinstance(value, ast.Constant) and isinstance(value.value, str)
+        if is_text and version_key(value.value) is not None:
+            acc.code.append(LedgerEntry(value.value.strip(), name, Where(display, line)))
 
 
 def _versions_list(acc: _Acc, path: Path) -> None:

@@ -243,9 +243,7 @@ def _param(
 
 def _action(draft: OpDraft, params: tuple[ParamUse, ...]) -> str:
     body = [
-        p
-        for p in params
-        if p.direction == "request" and p.location == "body" and "." not in p.name
+        p for p in params if p.direction == "request" and p.location == "body" and "." not in p.name
     ]
     names = [p.name for p in body]
     m = _ACTION_TITLE.search(draft.title)

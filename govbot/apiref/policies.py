@@ -108,10 +108,7 @@ class _Loader:
         for tree in self.trees:
             base = tree.parent if tree.is_file() else tree
             walk: Iterable[tuple[str, list[str], list[str]]]
-            if tree.is_file():
-                walk = [(str(tree.parent), [], [tree.name])]
-            else:
-                walk = os.walk(tree)
+            walk = [(str(tree.parent), [], [tree.name])] if tree.is_file() else os.walk(tree)
             for dirpath, dirnames, filenames in walk:
                 dirnames[:] = sorted(
                     d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS
@@ -172,7 +169,10 @@ class _Loader:
             tree = ast.parse(data, filename=mod.display)
         except SyntaxError as exc:
             line = exc.lineno or 1
-            self.problem(f"{mod.display}: Python syntax error at line {line}: {exc.msg}", Where(mod.display, line))
+            self.problem(
+                f"{mod.display}: Python syntax error at line {line}: {exc.msg}",
+                Where(mod.display, line),
+            )
             return None
         except (ValueError, RecursionError, MemoryError) as exc:
             self.problem(f"{mod.display}: cannot be parsed: {type(exc).__name__}", at)
@@ -272,9 +272,9 @@ class _Loader:
             return _bounded("".join(parts))
         if isinstance(node, ast.BinOp):
             left, right = ev(node.left, mod, depth + 1), ev(node.right, mod, depth + 1)
-            if isinstance(node.op, ast.Add) and type(left) is type(right):
-                if isinstance(left, str | list | tuple):
-                    return _bounded(left + right)
+            same = type(left) is type(right) and isinstance(left, str | list | tuple)
+            if isinstance(node.op, ast.Add) and same:
+                return _bounded(left + right)
             if isinstance(node.op, ast.Mod) and isinstance(left, str):
                 return _bounded(_percent(left, right))
             raise _Unresolved("an operator outside + and % on text")
@@ -316,10 +316,14 @@ class _Loader:
             name = self.evaluate(args["name"], mod, 0) if "name" in args else None
             check = self.evaluate(args["check_str"], mod, 0) if "check_str" in args else None
         except _Unresolved as exc:
-            self.unresolved.append(Skip(f"a policy default whose name or check_str is unresolved: {exc}", where))
+            self.unresolved.append(
+                Skip(f"a policy default whose name or check_str is unresolved: {exc}", where)
+            )
             return
         if not isinstance(name, str) or not isinstance(check, str):
-            self.unresolved.append(Skip("a policy default without a text name and check_str", where))
+            self.unresolved.append(
+                Skip("a policy default without a text name and check_str", where)
+            )
             return
         ops: list[PolicyOperation] = []
         if "operations" in args:
@@ -331,7 +335,11 @@ class _Loader:
         if "scope_types" in args:
             try:
                 raw = self.evaluate(args["scope_types"], mod, 0)
-                scopes = tuple(s for s in raw if isinstance(s, str)) if isinstance(raw, list | tuple) else ()
+                scopes = (
+                    tuple(s for s in raw if isinstance(s, str))
+                    if isinstance(raw, list | tuple)
+                    else ()
+                )
             except _Unresolved:
                 scopes = ()
         self.policies[name] = PolicyDefault(name, check, tuple(ops), where, scopes)
@@ -368,7 +376,9 @@ def _operations(value: Any) -> list[PolicyOperation]:
             raise _Unresolved("an operation without a text method and path")
         m = _ACTION.match(path)
         if m is not None:
-            out.append(PolicyOperation(method.upper(), m.group("path").strip(), m.group("action").strip()))
+            out.append(
+                PolicyOperation(method.upper(), m.group("path").strip(), m.group("action").strip())
+            )
         else:
             out.append(PolicyOperation(method.upper(), path.strip()))
     return out

@@ -77,7 +77,9 @@ class PolicyVerdict:
         elif self.project is False and self.service is False and self.admin is False:
             what = "no one may call it"
         else:
-            what = "undecided: " + "; ".join(dict.fromkeys(self.notes)) if self.notes else "undecided"
+            what = (
+                "undecided: " + "; ".join(dict.fromkeys(self.notes)) if self.notes else "undecided"
+            )
         p = self.policy
         return f"policy {p.name} ({p.where}) defaults to {p.check_str!r}: {what}"
 
@@ -169,9 +171,7 @@ def audience_from_policies(
     for op in ops:
         named = index.get((op.method.upper(), path_key(op.path)), [])
         policies = {
-            p.name: p
-            for action, p in named
-            if not op.action or not action or action == op.action
+            p.name: p for action, p in named if not op.action or not action or action == op.action
         }
         if not policies:
             continue

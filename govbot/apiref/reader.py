@@ -323,9 +323,7 @@ class Walker:
             self.skip("a rest_method that is not `METHOD URL` first in its section", where)
             return
         section = ctx.stack[-1]
-        draft = OpDraft(
-            method=parts[0].upper(), url=parts[1], title=section.title, where=where
-        )
+        draft = OpDraft(method=parts[0].upper(), url=parts[1], title=section.title, where=where)
         for _, text in content:
             key, _, value = text.partition(":")
             if key.strip() == "min_version":
@@ -381,10 +379,11 @@ class Walker:
         if block.name == "deprecated":
             target.append(Mark("deprecated", f"a deprecated directive: {quote!r}", where))
             return
-        m = _SAYS_DEPRECATED.search(text)
+        lowered = text.lower()
+        m = _SAYS_DEPRECATED.search(text) if "deprecated" in lowered else None
         if m is not None:
             target.append(Mark("deprecated", f"a {block.name} says {m.group(0)!r}", where))
-        m = _SAYS_EXPERIMENTAL.search(text)
+        m = _SAYS_EXPERIMENTAL.search(text) if "experimental" in lowered else None
         if m is not None:
             target.append(Mark("experimental", f"a {block.name} says {m.group(0)!r}", where))
 
@@ -462,5 +461,3 @@ class Walker:
         if joined == ".." or joined.startswith("../") or joined.startswith("/"):
             return None
         return joined
-
-

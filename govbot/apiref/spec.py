@@ -132,7 +132,13 @@ class _Builder:
             at = f"{pointer}/requestBody"
             value["requestBody"] = {
                 "required": any(p.required for p in body),
-                "content": {JSON: {"schema": self.body_schema(file, f"{at}/content/{escape(JSON)}/schema", body)}},
+                "content": {
+                    JSON: {
+                        "schema": self.body_schema(
+                            file, f"{at}/content/{escape(JSON)}/schema", body
+                        )
+                    }
+                },
             }
             self.line(file, at, body[0].use.line)
         value["responses"] = self.responses(file, pointer, op)
@@ -159,9 +165,7 @@ class _Builder:
     def responses(self, file: str, pointer: str, op: ApiOperation) -> dict[str, Any]:
         out: dict[str, Any] = {}
         body = [p for p in op.parameters if p.direction == "response" and p.location == "body"]
-        headers = [
-            p for p in op.parameters if p.direction == "response" and p.location == "header"
-        ]
+        headers = [p for p in op.parameters if p.direction == "response" and p.location == "header"]
         for status in op.statuses:
             at = f"{pointer}/responses/{status.code}"
             response: dict[str, Any] = {"description": status.description}

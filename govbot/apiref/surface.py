@@ -38,6 +38,7 @@ def parse_yaml_document(file: str, data: bytes) -> tuple[Any, LineLookup] | str:
         raise
     return doc.data, doc.lines
 
+
 __all__ = [
     "Audience",
     "AudienceConfig",

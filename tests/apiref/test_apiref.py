@@ -223,7 +223,10 @@ def test_tree_is_one_api_with_lines_and_marks(tree: Path) -> None:
     assert get.node.file == "widgets.inc"
     limit = get.parameters[0]
     assert (limit.name, limit.node.file, spec.line(limit.node.file, limit.node.pointer)) == (
-        "limit", "parameters.yaml", 6)
+        "limit",
+        "parameters.yaml",
+        6,
+    )
     assert limit.node.value["x-openstack"] == {"min-ver": "2.10"}  # not the float 2.1
     assert set(get.responses) == {"200", "401", "403"}
     assert ops["GET /gadgets/{widget_id}"].deprecated
@@ -246,15 +249,23 @@ def _check(base: Path, head: Path) -> list:
 
 
 def test_removals_judged_per_operation_and_action(tree: Path, tmp_path: Path) -> None:
-    head = write(tmp_path / "head", {
-        "index.rst": INDEX.replace(".. include:: gadgets.inc", ""),
-        "widgets.inc": WIDGETS[: WIDGETS.index("Pause Widget")],
-        "gadgets.inc": GADGETS, "gizmos.inc": GIZMOS, "events.inc": EVENTS,
-        "parameters.yaml": PARAMETERS,
-    })
+    head = write(
+        tmp_path / "head",
+        {
+            "index.rst": INDEX.replace(".. include:: gadgets.inc", ""),
+            "widgets.inc": WIDGETS[: WIDGETS.index("Pause Widget")],
+            "gadgets.inc": GADGETS,
+            "gizmos.inc": GIZMOS,
+            "events.inc": EVENTS,
+            "parameters.yaml": PARAMETERS,
+        },
+    )
     findings = _check(tree, head)
-    removed = {(f.rule, f.message.split(" was removed")[0], f.file, f.line)
-               for f in findings if f.rule in ("DEP001", "DEP003")}
+    removed = {
+        (f.rule, f.message.split(" was removed")[0], f.file, f.line)
+        for f in findings
+        if f.rule in ("DEP001", "DEP003")
+    }
     assert removed == {
         ("DEP001", "POST /widgets/{widget_id}/action (pause)", "widgets.inc", 51),
         ("DEP003", "GET /gadgets/{widget_id}", "gadgets.inc", 7),
@@ -320,16 +331,23 @@ rules = [
 
 def test_policy_defaults_parsed_never_run(tree: Path, tmp_path: Path) -> None:
     marker = tmp_path / "ran.txt"
-    src = write(tmp_path / "src", {
-        "pkg/__init__.py": "",
-        "pkg/policies/__init__.py": "",
-        "pkg/policies/base.py": POLICY_BASE,
-        "pkg/policies/widgets.py": POLICY_WIDGETS.format(marker=str(marker)),
-        "pkg/policies/broken.py": "def (:\n",
-    })
+    src = write(
+        tmp_path / "src",
+        {
+            "pkg/__init__.py": "",
+            "pkg/policies/__init__.py": "",
+            "pkg/policies/base.py": POLICY_BASE,
+            "pkg/policies/widgets.py": POLICY_WIDGETS.format(marker=str(marker)),
+            "pkg/policies/broken.py": "def (:\n",
+        },
+    )
     defaults = load_policy_defaults([src])
     assert not marker.exists()
-    assert {p.name for p in defaults.naming()} == {"widgets:index", "widgets:reboot", "widgets:events"}
+    assert {p.name for p in defaults.naming()} == {
+        "widgets:index",
+        "widgets:reboot",
+        "widgets:events",
+    }
     assert [(f.rule, f.line) for f in defaults.problems] == [("ARF008", 1)]
     decided = audience_from_policies(operations(read_api_ref(tree)), defaults)
     got = {key: d.audience for key, d in decided.items()}
@@ -363,14 +381,17 @@ def test_check_strings(check: str, persona, expected) -> None:
 
 
 def test_ledger(tmp_path: Path) -> None:
-    src = write(tmp_path / "p", {
-        "pkg/api/openstack/api_version_request.py": (
-            'REST_API_VERSION_HISTORY = """History:\n\n    * 2.1 - Initial\n    * 2.2 - Adds x\n"""\n'
-            "_MIN_API_VERSION = '2.1'\n_MAX_API_VERSION = '2.2'\n"
-        ),
-        "pkg/api/openstack/rest_api_version_history.rst": "2.1\n---\n\nInitial.\n\n2.2\n---\n\nAdds x.\n",
-        "releasenotes/notes/x-1.yaml": "features:\n  - |\n    Adds x.\n",
-    })
+    src = write(
+        tmp_path / "p",
+        {
+            "pkg/api/openstack/api_version_request.py": (
+                'REST_API_VERSION_HISTORY = """History:\n\n    * 2.1 - Initial\n    * 2.2 - Adds x\n"""\n'
+                "_MIN_API_VERSION = '2.1'\n_MAX_API_VERSION = '2.2'\n"
+            ),
+            "pkg/api/openstack/rest_api_version_history.rst": "2.1\n---\n\nInitial.\n\n2.2\n---\n\nAdds x.\n",
+            "releasenotes/notes/x-1.yaml": "features:\n  - |\n    Adds x.\n",
+        },
+    )
     ledger = read_ledger(src)
     assert ledger is not None
     assert (ledger.max_version, ledger.max_where.line) == ("2.2", 7)

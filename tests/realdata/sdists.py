@@ -23,8 +23,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 LEGACY = HERE / "legacy-build-constraints.txt"
 # Only these parts of a service's source are kept.
-KEEP = ("api-ref/", "/policies/", "/policy/", "api_version_request.py", "microversions.py",
-        "microversion.py", "rest_api_version_history.rst", "releasenotes/notes/")
+KEEP = (
+    "api-ref/",
+    "/policies/",
+    "/policy/",
+    "api_version_request.py",
+    "microversions.py",
+    "microversion.py",
+    "rest_api_version_history.rst",
+    "releasenotes/notes/",
+)
 
 
 def default_cache() -> Path:
@@ -39,9 +47,24 @@ def _download(requirement: str, name: str, into: Path) -> Path:
         if constraints is not None:
             env["PIP_CONSTRAINT"] = str(constraints)
         proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name,
-             "--quiet", "-d", str(into), requirement],
-            capture_output=True, text=True, timeout=900, env=env, check=False,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                name,
+                "--quiet",
+                "-d",
+                str(into),
+                requirement,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=env,
+            check=False,
         )
         found = sorted(into.glob("*.tar.gz"))
         if proc.returncode == 0 and found:
@@ -65,7 +88,11 @@ def fetch(requirement: str, cache: Path | None = None) -> Path:
             members = []
             for member in tar.getmembers():
                 inner = member.name.split("/", 1)[1] if "/" in member.name else ""
-                if member.isfile() and "/tests/" not in f"/{inner}" and any(k in f"/{inner}" for k in KEEP):
+                if (
+                    member.isfile()
+                    and "/tests/" not in f"/{inner}"
+                    and any(k in f"/{inner}" for k in KEEP)
+                ):
                     member.name = inner
                     members.append(member)
             tar.extractall(staging, members=members, filter="data")

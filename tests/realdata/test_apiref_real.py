@@ -58,7 +58,7 @@ def nova_pair(sdist) -> tuple[Spec, Spec, list[Finding]]:
 
 
 def test_nova_ussuri_removals(nova_pair) -> None:
-    base, head, findings = nova_pair
+    _base, head, findings = nova_pair
     errors = {f.message.split(" was removed")[0] for f in findings if f.rule == "DEP001"}
     lawful = {f.message.split(" was removed")[0] for f in findings if f.rule == "DEP003"}
     assert "DELETE /servers/{server_id}/consoles/{console_id}" in errors
@@ -73,7 +73,7 @@ def test_nova_ussuri_removals(nova_pair) -> None:
 
 
 def test_nova_new_microversions_recognised(sdist, nova_pair) -> None:
-    base, head, findings = nova_pair
+    _base, head, findings = nova_pair
     old = read_ledger(sdist("nova==20.0.0"))
     new = read_ledger(sdist("nova==21.0.0"))
     assert (old.max_version, new.max_version) == ("2.79", "2.87")
@@ -165,10 +165,15 @@ def _report(name: str, table: dict) -> float:
     total = sum(sum(c.values()) for c in table.values())
     decided = total - sum(c["no policy"] + c["undecided"] for c in table.values())
     agree = sum(c[label] for label, c in table.items())
-    print(f"\n{name}: {agree} of {total} operations agree with the gold "
-          f"({agree}/{decided} of those the defaults decide)")
+    print(
+        f"\n{name}: {agree} of {total} operations agree with the gold "
+        f"({agree}/{decided} of those the defaults decide)"
+    )
     for label, c in sorted(table.items()):
-        print(f"  gold {label:15} {sum(c.values()):4}: " + ", ".join(f"{k} {v}" for k, v in c.most_common()))
+        print(
+            f"  gold {label:15} {sum(c.values()):4}: "
+            + ", ".join(f"{k} {v}" for k, v in c.most_common())
+        )
     return agree / decided if decided else 0.0
 
 
@@ -177,10 +182,14 @@ def test_policy_defaults_classify_the_corpus_specs(sdist) -> None:
     assert ("POST", "/os-server-external-events") in nova_internal
     compute = load_spec(CORPUS / "compute" / "v2.96.yaml", validate=False)
     block = load_spec(CORPUS / "block-storage" / "v3.70.yaml", validate=False)
-    c = _report("compute v2.96 vs nova 28.0.0 policy defaults",
-                _agreement(compute, [sdist("nova==28.0.0")], nova_internal))
-    b = _report("block-storage v3.70 vs cinder 22.0.0 policy defaults",
-                _agreement(block, [sdist("cinder==22.0.0")], set()))
+    c = _report(
+        "compute v2.96 vs nova 28.0.0 policy defaults",
+        _agreement(compute, [sdist("nova==28.0.0")], nova_internal),
+    )
+    b = _report(
+        "block-storage v3.70 vs cinder 22.0.0 policy defaults",
+        _agreement(block, [sdist("cinder==22.0.0")], set()),
+    )
     # A floor, not a target: the gold is the documents' own prose, which omits many
     # admin-only operations (see the printed tables).
     assert c > 0.6 and b > 0.6
