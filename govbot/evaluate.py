@@ -40,8 +40,9 @@ from govbot.rules.registry import (
     LoadContext,
     Rule,
     SpecContext,
+    operation_ref,
 )
-from govbot.surface import Spec, split
+from govbot.surface import Spec, operation_at, split
 
 LOG = logging.getLogger(__name__)
 
@@ -296,6 +297,10 @@ class _Engine:
     def from_hit(self, rule: Rule, hit: Hit, subject: Subject) -> Finding:
         spec = subject.base if hit.side == Side.BASE and subject.base is not None else subject.head
         file = hit.file or spec.file
+        operation = hit.operation
+        if operation is None and hit.audience is not None and spec.ok:
+            op = operation_at(spec, file, hit.pointer)
+            operation = operation_ref(op) if op is not None else None
         return Finding(
             rule=rule.code,
             name=rule.name,
@@ -307,6 +312,7 @@ class _Engine:
             audience=hit.audience,
             side=hit.side,
             scope=hit.scope,
+            operation=operation,
         ).with_fingerprint()
 
     def crashed(self, rule: Rule, exc: Exception, subject: Subject | None, where: str) -> None:

@@ -80,6 +80,22 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class OperationRef:
+    """The operation a finding is about: its method, its path as written, and for a
+    server-style action (OpenStack's ``POST .../action``) the action's body key."""
+
+    method: str
+    path: str
+    action: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        out = {"method": self.method.upper(), "path": self.path}
+        if self.action:
+            out["action"] = self.action
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One verdict, as posted on Gerrit and printed by ``govbot check``."""
 
@@ -96,6 +112,7 @@ class Finding:
     # Why a finding was demoted or kept quiet ("waived: reason"), shown in verbose output.
     note: str = ""
     fingerprint: str = field(default="", compare=False)
+    operation: OperationRef | None = None  # None: about no single operation
 
     def with_fingerprint(self) -> Finding:
         """Stable identity across runs and patch sets: rule, file, pointer and message, not line."""
@@ -120,6 +137,7 @@ class Finding:
             "line": self.line,
             "pointer": self.pointer,
             "message": self.message,
+            "operation": self.operation.to_json() if self.operation is not None else None,
         }
         if help is not None:
             out["help"] = help

@@ -1,9 +1,11 @@
 """The surface model: a loaded API description and the surface read from it.
 
-Format-neutral: a reader (:mod:`govbot.openapi` for OpenAPI and Swagger documents)
-builds a :class:`Spec` in the OpenAPI object shape, with the problems it met; every
-later stage (audience, diff, rules) reads the operations, parameters and schemas below
-and never the original format. Every value keeps where it came from (file and JSON
+Format-neutral: a reader (:mod:`govbot.openapi` for OpenAPI and Swagger documents,
+:mod:`govbot.apiref` for OpenStack's api-ref trees) builds a :class:`Spec` in the
+OpenAPI object shape, with the problems it met; every later stage (audience, diff,
+rules) reads the operations, parameters and schemas below and never the original
+format. What differs between formats is only how a writer spells a lifecycle mark
+(its :class:`Dialect`), which the rules need to give advice a writer can follow. Every value keeps where it came from (file and JSON
 pointer) so that any finding can be placed on a line. ``$ref``s are followed lazily
 through :meth:`Spec.resolve`; the reader has already refused the ones that leave the
 repository, reach the network or loop.
@@ -72,6 +74,32 @@ class Node:
 LineLookup = Callable[[str], "int | None"]
 
 
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How a format writes what the rules ask for, so that their advice can be followed.
+
+    The rules judge the model; only the words of their advice, and whether a format can
+    say something at all (a sunset date), depend on the format.
+    """
+
+    name: str
+    deprecate: str  # how a writer marks an element deprecated
+    max_version: str  # how the last microversion of an element is written
+    sunset: bool = True  # the format has a place for a sunset date (``x-sunset``)
+    # Where the writer keeps the API's (maximum micro)version; None: outside the API
+    # description (OpenStack's microversion ledger in the code).
+    version_field: str | None = "`info.version`"
+
+    def how_to_deprecate(self, days: int) -> str:
+        """The advice of a removal rule: how to deprecate first, with notice."""
+        if self.sunset:
+            return f"{self.deprecate} with an `x-sunset` date at least {days} days away"
+        return f"{self.deprecate} for at least one release"
+
+
+OPENAPI = Dialect("openapi", "mark it `deprecated: true`", "`x-openstack.max-ver`")
+
+
 @dataclass(frozen=True)
 class Spec:
     """One loaded OpenAPI document and the files its ``$ref``s reach.
@@ -79,7 +107,9 @@ class Spec:
     ``data`` is None when the document could not be loaded at all; ``problems`` then
     says why. ``documents`` maps each file (display path) to its parsed content and
     ``refs`` maps (file, ref string) to the (file, pointer) it resolves to; the loader
-    leaves refused or broken refs out, so resolving them gives None.
+    leaves refused or broken refs out, so resolving them gives None. ``facts`` is what
+    a reader knew beyond this model (the api-ref reader's facts, the project's
+    microversion ledger and policy defaults), read through that reader's accessor.
     """
 
     file: str
@@ -89,6 +119,8 @@ class Spec:
     refs: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     lines: Mapping[str, LineLookup] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
+    dialect: Dialect = OPENAPI
+    facts: Any = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -228,6 +260,11 @@ class Operation:
         return path_item.get("x-sunset") if isinstance(path_item, Mapping) else None
 
     @property
+    def experimental(self) -> bool:
+        """``x-experimental: true``: published for trial, without a stability promise."""
+        return self.value.get("x-experimental") is True
+
+    @property
     def x_openstack(self) -> Mapping[str, Any]:
         ext = self.value.get("x-openstack")
         return ext if isinstance(ext, Mapping) else {}
@@ -249,6 +286,19 @@ def operations(spec: Spec) -> tuple[Operation, ...]:
         cached = _operations(spec)
         spec.__dict__["_operations"] = cached
     return cached
+
+
+def operation_at(spec: Spec, file: str, pointer: str) -> Operation | None:
+    """The operation whose object holds ``pointer`` of ``file`` (itself or below), if any."""
+    index = spec.__dict__.get("_operation_index")
+    if index is None:
+        index = {(op.node.file, op.node.pointer): op for op in operations(spec)}
+        spec.__dict__["_operation_index"] = index
+    while True:
+        found = index.get((file, pointer))
+        if found is not None or not pointer:
+            return found
+        pointer = pointer.rsplit("/", 1)[0]
 
 
 def _operations(spec: Spec) -> tuple[Operation, ...]:

@@ -108,7 +108,11 @@ def _not(tokens: list[str], pos: int, depth: int) -> tuple[Check, int]:
 
 @dataclass(frozen=True)
 class Persona:
-    """Credentials of one kind of caller acting on a resource of ``target``."""
+    """Credentials of one kind of caller acting on a resource of ``target``.
+
+    Every persona acts on a project user's resource: the user on their own, an admin
+    and a service (nova calling cinder for a user's volume) on someone else's.
+    """
 
     name: str
     creds: Mapping[str, Any]

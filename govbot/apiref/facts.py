@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from govbot.apiref.surface import Finding
+from govbot.apiref.surface import Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +126,7 @@ class ApiRef:
     obsolete: tuple[ApiOperation, ...]  # documented as removed: part of the API's history only
     documents: tuple[str, ...]  # every file read
     page_texts: Mapping[str, str]  # page title -> its introduction (for tag descriptions)
-    problems: tuple[Finding, ...] = ()
+    problems: tuple[Problem, ...] = ()
     skipped: tuple[Skip, ...] = ()
 
     def skipped_counts(self) -> dict[str, int]:

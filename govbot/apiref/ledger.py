@@ -8,8 +8,8 @@ Where OpenStack keeps it (read with :mod:`ast` or as text; nothing is imported):
 * cinder's ``<pkg>/api/microversions.py``: one constant per version;
 * placement's ``<pkg>/microversion.py``: the ``VERSIONS`` list;
 * ``rest_api_version_history.rst``: one section per version;
-* ``releasenotes/notes/*.yaml``: reno notes, by section (``features``, ``upgrade``,
-  ``deprecations`` ...).
+* ``releasenotes/notes/*.yaml``: reno notes (listed: a change that adds a
+  microversion adds one).
 
 A project without any of these (neutron, glance) has no ledger: :func:`read_ledger`
 returns None and no microversion rule asks anything of it.
@@ -18,9 +18,8 @@ returns None and no microversion rule asks anything of it.
 from __future__ import annotations
 
 import ast
-import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,8 @@ from govbot.apiref import problems
 from govbot.apiref.facts import Where
 from govbot.apiref.operations import version_key
 from govbot.apiref.rst import Title, scan
-from govbot.apiref.surface import Finding, parse_yaml_document
+from govbot.apiref.source import FileTree, Tree
+from govbot.apiref.surface import Problem
 
 MAX_BYTES = 4 * 1024 * 1024
 _ENTRY = re.compile(r"^\s*\*\s*(\d+\.\d+)\s*-\s*(.*)$")
@@ -43,12 +43,6 @@ class LedgerEntry:
     where: Where
 
 
-@dataclass(frozen=True, slots=True)
-class ReleaseNote:
-    file: str
-    sections: Mapping[str, tuple[tuple[str, int], ...]]  # section -> (text, line) items
-
-
 @dataclass(frozen=True)
 class Ledger:
     max_version: str | None = None
@@ -56,40 +50,41 @@ class Ledger:
     max_where: Where | None = None
     code_entries: tuple[LedgerEntry, ...] = ()  # the history kept in the code
     history_entries: tuple[LedgerEntry, ...] = ()  # rest_api_version_history.rst
-    notes: tuple[ReleaseNote, ...] = ()
+    history_files: tuple[str, ...] = ()
+    notes: frozenset[str] = frozenset()  # release note files (releasenotes/notes/*.yaml)
     files: tuple[str, ...] = ()
-    problems: tuple[Finding, ...] = field(default=())
+    problems: tuple[Problem, ...] = field(default=())
 
     def entry(self, version: str) -> LedgerEntry | None:
-        return next((e for e in self.history_entries if e.version == version), None)
+        """The history entry of ``version`` (the .rst history, else the code's)."""
+        for entries in (self.history_entries, self.code_entries):
+            found = next((e for e in entries if e.version == version), None)
+            if found is not None:
+                return found
+        return None
 
 
 @dataclass
 class _Acc:
-    root: Path
+    tree: Tree
     max_version: str | None = None
     min_version: str | None = None
     max_where: Where | None = None
     code: list[LedgerEntry] = field(default_factory=list)
     history: list[LedgerEntry] = field(default_factory=list)
-    notes: list[ReleaseNote] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
-    problems: list[Finding] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
-    def display(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
-
-    def read(self, path: Path) -> bytes | None:
-        display = self.display(path)
+    def read(self, path: str) -> bytes | None:
         try:
-            data = path.read_bytes()
+            data = self.tree.read(path)
         except OSError as exc:
-            self.problem(f"{display}: cannot read: {exc.strerror or exc}", Where(display, 1))
+            self.problem(f"{path}: cannot read: {exc.strerror or exc}", Where(path, 1))
             return None
         if len(data) > MAX_BYTES:
-            self.problem(f"{display}: {len(data)} bytes, over the limit", Where(display, 1))
+            self.problem(f"{path}: {len(data)} bytes, over the limit", Where(path, 1))
             return None
-        self.files.append(display)
+        self.files.append(path)
         return data
 
     def problem(self, message: str, where: Where) -> None:
@@ -98,47 +93,54 @@ class _Acc:
         )
 
     def set_max(self, version: str, where: Where) -> None:
-        if version_key(version) is None:
+        key = version_key(version)
+        if key is None:
             return
-        if self.max_version is None or version_key(version) > version_key(self.max_version):  # type: ignore[operator]
+        current = version_key(self.max_version or "")
+        if current is None or key > current:
             self.max_version, self.max_where = version, where
 
 
-def ledger_files(tree: Path) -> dict[str, list[Path]]:
-    """The ledger files under ``tree`` by kind."""
-    found: dict[str, list[Path]] = {}
-    for dirpath, dirnames, filenames in os.walk(tree):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
-        here = Path(dirpath)
-        for name in sorted(filenames):
-            path = here / name
-            kind = None
-            if name == "api_version_request.py":
-                kind = "version"
-            elif name == "microversions.py" and here.name == "api":
-                kind = "constants"
-            elif name == "microversion.py":
-                kind = "versions"
-            elif name == "rest_api_version_history.rst":
-                kind = "history"
-            elif (
-                name.endswith(".yaml")
-                and here.name == "notes"
-                and here.parent.name == "releasenotes"
-            ):
-                kind = "note"
-            if kind:
-                found.setdefault(kind, []).append(path)
+def ledger_kind(path: str) -> str | None:
+    """Which part of a ledger ``path`` is (None: none): the files :func:`read_ledger` reads."""
+    parts = path.split("/")
+    if any(p in _SKIP_DIRS or p.startswith(".") for p in parts[:-1]):
+        return None
+    name = parts[-1]
+    parent = parts[-2] if len(parts) > 1 else ""
+    if name == "api_version_request.py":
+        return "version"
+    if name == "microversions.py" and parent == "api":
+        return "constants"
+    if name == "microversion.py":
+        return "versions"
+    if name == "rest_api_version_history.rst":
+        return "history"
+    if name.endswith(".yaml") and parts[-3:-1] == ["releasenotes", "notes"]:
+        return "note"
+    return None
+
+
+def ledger_files(files: Iterable[str]) -> dict[str, list[str]]:
+    """The ledger files among ``files``, by kind."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(files):
+        kind = ledger_kind(path)
+        if kind is not None:
+            found.setdefault(kind, []).append(path)
     return found
 
 
-def read_ledger(tree: str | Path, *, notes: bool = True) -> Ledger | None:
-    """The ledger of the project at ``tree``; None when the project keeps none."""
-    root = Path(tree).resolve()
-    files = ledger_files(root)
+def read_ledger(tree: Tree | str | Path) -> Ledger | None:
+    """The ledger of the project at ``tree``; None when the project keeps none.
+
+    Release notes are listed, not read: what a change must bring is a new one.
+    """
+    source = tree if not isinstance(tree, str | Path) else FileTree(tree)
+    files = ledger_files(source.files())
     if not any(k in files for k in ("version", "constants", "versions", "history")):
         return None
-    acc = _Acc(root)
+    acc = _Acc(source)
     for path in files.get("version", []):
         _version_module(acc, path)
     for path in files.get("constants", []):
@@ -147,26 +149,24 @@ def read_ledger(tree: str | Path, *, notes: bool = True) -> Ledger | None:
         _versions_list(acc, path)
     for path in files.get("history", []):
         _history(acc, path)
-    if notes:
-        for path in files.get("note", []):
-            _note(acc, path)
     return Ledger(
         max_version=acc.max_version,
         min_version=acc.min_version,
         max_where=acc.max_where,
         code_entries=tuple(acc.code),
         history_entries=tuple(acc.history),
-        notes=tuple(acc.notes),
+        history_files=tuple(files.get("history", [])),
+        notes=frozenset(files.get("note", [])),
         files=tuple(acc.files),
         problems=tuple(acc.problems),
     )
 
 
-def _module(acc: _Acc, path: Path) -> ast.Module | None:
+def _module(acc: _Acc, path: str) -> ast.Module | None:
     data = acc.read(path)
     if data is None:
         return None
-    display = acc.display(path)
+    display = path
     try:
         return ast.parse(data, filename=display)
     except SyntaxError as exc:
@@ -187,11 +187,11 @@ def _assignments(tree: ast.Module) -> Iterable[tuple[str, ast.expr, int]]:
                 yield target.id, stmt.value, stmt.lineno
 
 
-def _version_module(acc: _Acc, path: Path) -> None:
+def _version_module(acc: _Acc, path: str) -> None:
     tree = _module(acc, path)
     if tree is None:
         return
-    display = acc.display(path)
+    display = path
     for name, value, line in _assignments(tree):
         text = (
             value.value
@@ -226,22 +226,22 @@ def _docstring_entries(text: str, file: str, first_line: int) -> list[LedgerEntr
     return out
 
 
-def _constants(acc: _Acc, path: Path) -> None:
+def _constants(acc: _Acc, path: str) -> None:
     tree = _module(acc, path)
     if tree is None:
         return
-    display = acc.display(path)
+    display = path
     for name, value, line in _assignments(tree):
         is_text = isinstance(value, ast.Constant) and isinstance(value.value, str)
         if is_text and version_key(value.value) is not None:
             acc.code.append(LedgerEntry(value.value.strip(), name, Where(display, line)))
 
 
-def _versions_list(acc: _Acc, path: Path) -> None:
+def _versions_list(acc: _Acc, path: str) -> None:
     tree = _module(acc, path)
     if tree is None:
         return
-    display = acc.display(path)
+    display = path
     for name, value, _ in _assignments(tree):
         if name != "VERSIONS" or not isinstance(value, ast.List):
             continue
@@ -254,11 +254,11 @@ def _versions_list(acc: _Acc, path: Path) -> None:
                     acc.min_version = item.value
 
 
-def _history(acc: _Acc, path: Path) -> None:
+def _history(acc: _Acc, path: str) -> None:
     data = acc.read(path)
     if data is None:
         return
-    display = acc.display(path)
+    display = path
     try:
         blocks = scan(data.decode("utf-8", errors="replace"))
     except RecursionError:
@@ -268,27 +268,3 @@ def _history(acc: _Acc, path: Path) -> None:
             m = _TITLE_VERSION.match(block.text)
             if m is not None:
                 acc.history.append(LedgerEntry(m.group(1), block.text, Where(display, block.line)))
-
-
-def _note(acc: _Acc, path: Path) -> None:
-    data = acc.read(path)
-    if data is None:
-        return
-    display = acc.display(path)
-    parsed = parse_yaml_document(display, data)
-    if isinstance(parsed, str):
-        acc.problem(parsed, Where(display, 1))
-        return
-    value, lines = parsed
-    if not isinstance(value, Mapping):
-        return
-    sections: dict[str, tuple[tuple[str, int], ...]] = {}
-    for section, items in value.items():
-        entries = items if isinstance(items, list) else [items]
-        kept = []
-        for i, item in enumerate(entries):
-            if isinstance(item, str):
-                pointer = f"/{section}/{i}" if isinstance(items, list) else f"/{section}"
-                kept.append((item, lines(pointer) or 1))
-        sections[str(section)] = tuple(kept)
-    acc.notes.append(ReleaseNote(display, sections))

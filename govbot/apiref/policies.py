@@ -14,7 +14,7 @@ subset cannot express is recorded as unresolved, never guessed.
 from __future__ import annotations
 
 import ast
-import os
+import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,14 +23,14 @@ from typing import Any
 
 from govbot.apiref import problems
 from govbot.apiref.facts import Skip, Where
-from govbot.apiref.surface import Finding
+from govbot.apiref.source import Tree, tree_of
+from govbot.apiref.surface import Problem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_STRING = 100_000
 MAX_DEPTH = 60
 _RULE_CLASSES = frozenset({"RuleDefault", "DocumentedRuleDefault"})
 _PACKAGE_DIRS = frozenset({"policies", "policy"})
-_SKIP_DIRS = frozenset({"tests", "test", "node_modules", "__pycache__", "build", "dist"})
 _ACTION = re.compile(r"^(?P<path>.*?)\s*\((?P<action>[^()]+)\)\s*$")
 
 
@@ -53,6 +53,17 @@ class PolicyDefault:
     operations: tuple[PolicyOperation, ...]
     where: Where
     scope_types: tuple[str, ...] = ()
+    # The check string of its ``deprecated_rule``: while a default is deprecated,
+    # oslo.policy lets in whoever the old string lets in too ("" when there is none).
+    deprecated_check_str: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _DeprecatedRule:
+    """An ``oslo_policy.policy.DeprecatedRule(name, check_str)``, as a value."""
+
+    name: str
+    check_str: str
 
 
 @dataclass(frozen=True)
@@ -61,7 +72,7 @@ class PolicyDefaults:
 
     policies: Mapping[str, PolicyDefault]
     files: tuple[str, ...] = ()
-    problems: tuple[Finding, ...] = ()
+    problems: tuple[Problem, ...] = ()
     unresolved: tuple[Skip, ...] = ()
 
     def naming(self) -> Iterator[PolicyDefault]:
@@ -78,10 +89,16 @@ class _ModuleRef:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class _File:
+    tree: int  # index of its tree in the loader's trees
+    path: str  # relative to that tree's root
+
+
 @dataclass
 class _Module:
     name: str
-    path: Path
+    file: _File
     display: str
     tree: ast.Module | None = None
     env: dict[str, Any] = field(default_factory=dict)
@@ -90,46 +107,37 @@ class _Module:
 
 
 class _Loader:
-    def __init__(self, trees: Sequence[Path]) -> None:
+    def __init__(self, trees: Sequence[Tree]) -> None:
         self.trees = trees
-        self.index: dict[str, Path] = {}  # dotted module name -> file
-        self.displays: dict[Path, str] = {}
+        self.index: dict[str, _File] = {}  # dotted module name -> file
         self.modules: dict[str, _Module] = {}
         self.policies: dict[str, PolicyDefault] = {}
-        self.problems: list[Finding] = []
+        self.problems: list[Problem] = []
         self.unresolved: list[Skip] = []
         self.files: list[str] = []
 
     # -- discovery -----------------------------------------------------------------------
 
-    def discover(self) -> list[Path]:
+    def discover(self) -> list[tuple[str, _File]]:
         """Index every module of the trees; return the files of policy packages."""
-        wanted: list[Path] = []
-        for tree in self.trees:
-            base = tree.parent if tree.is_file() else tree
-            walk: Iterable[tuple[str, list[str], list[str]]]
-            walk = [(str(tree.parent), [], [tree.name])] if tree.is_file() else os.walk(tree)
-            for dirpath, dirnames, filenames in walk:
-                dirnames[:] = sorted(
-                    d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS
-                )
-                here = Path(dirpath)
-                for name in sorted(filenames):
-                    if not name.endswith(".py"):
-                        continue
-                    path = here / name
-                    dotted = _dotted(path)
-                    self.index.setdefault(dotted, path)
-                    self.displays[path] = _display(path, base)
-                    if here.name in _PACKAGE_DIRS or tree.is_file():
-                        wanted.append(path)
+        wanted: list[tuple[str, _File]] = []
+        for i, tree in enumerate(self.trees):
+            listed = [f for f in tree.files() if f.endswith(".py")]
+            present = set(listed)
+            for path in listed:
+                dotted = _dotted(path, present)
+                file = _File(i, path)
+                self.index.setdefault(dotted, file)
+                parent = posixpath.basename(posixpath.dirname(path))
+                if parent in _PACKAGE_DIRS or len(listed) == 1:
+                    wanted.append((dotted, file))
         return wanted
 
     # -- modules ---------------------------------------------------------------------------
 
     def known(self, name: str) -> str | None:
         """The indexed module ``name`` stands for: itself, or, for a tree given without its
-        top package (a policies package alone), the one indexed name it ends with."""
+        top package, the one indexed name it ends with."""
         if name in self.index:
             return name
         parts = name.split(".")
@@ -149,16 +157,19 @@ class _Loader:
         name = resolved
         if name in self.modules:
             return self.modules[name]
-        path = self.index[name]
-        mod = _Module(name, path, self.displays.get(path, path.name))
+        mod = self.load(name, self.index[name])
         self.modules[name] = mod
+        return mod
+
+    def load(self, name: str, file: _File) -> _Module:
+        mod = _Module(name, file, file.path)
         mod.tree = self.parse(mod)
         return mod
 
     def parse(self, mod: _Module) -> ast.Module | None:
         at = Where(mod.display, 1)
         try:
-            data = mod.path.read_bytes()
+            data = self.trees[mod.file.tree].read(mod.file.path)
         except OSError as exc:
             self.problem(f"{mod.display}: cannot read: {exc.strerror or exc}", at)
             return None
@@ -205,7 +216,7 @@ class _Loader:
                     top = alias.name.split(".")[0]
                     mod.env[top] = _ModuleRef(top)
         elif isinstance(stmt, ast.ImportFrom):
-            base = _absolute(mod.name, stmt.module or "", stmt.level, mod.path)
+            base = _absolute(mod.name, stmt.module or "", stmt.level, mod.file.path)
             for alias in stmt.names:
                 local = alias.asname or alias.name
                 full = f"{base}.{alias.name}" if base else alias.name
@@ -288,6 +299,13 @@ class _Loader:
                     raise _Unresolved("a ** in a dict")
                 out[ev(k, mod, depth + 1)] = ev(v, mod, depth + 1)
             return out
+        if isinstance(node, ast.Call) and _callee(node.func) == "DeprecatedRule":
+            args = _arguments(node, ("name", "check_str"))
+            name = ev(args["name"], mod, depth + 1) if "name" in args else None
+            check = ev(args["check_str"], mod, depth + 1) if "check_str" in args else None
+            if isinstance(name, str) and isinstance(check, str):
+                return _DeprecatedRule(name, check)
+            raise _Unresolved("a DeprecatedRule without a text name and check_str")
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -342,7 +360,15 @@ class _Loader:
                 )
             except _Unresolved:
                 scopes = ()
-        self.policies[name] = PolicyDefault(name, check, tuple(ops), where, scopes)
+        deprecated = ""
+        if "deprecated_rule" in args:
+            try:
+                old = self.evaluate(args["deprecated_rule"], mod, 0)
+            except _Unresolved as exc:
+                self.unresolved.append(Skip(f"deprecated_rule of {name} unresolved: {exc}", where))
+            else:
+                deprecated = old.check_str if isinstance(old, _DeprecatedRule) else ""
+        self.policies[name] = PolicyDefault(name, check, tuple(ops), where, scopes, deprecated)
 
 
 def _callee(func: ast.expr) -> str:
@@ -453,53 +479,46 @@ def _braces(template: str, args: list[Any], kwargs: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def _dotted(path: Path) -> str:
-    parts = [path.stem] if path.name != "__init__.py" else []
-    parent = path.parent
-    while (parent / "__init__.py").is_file():
-        parts.insert(0, parent.name)
-        if parent.parent == parent:
-            break
-        parent = parent.parent
+def _dotted(path: str, present: set[str]) -> str:
+    """The dotted module name of ``path``: up through the packages (``__init__.py``)."""
+    stem = posixpath.basename(path)[: -len(".py")]
+    parts = [] if stem == "__init__" else [stem]
+    parent = posixpath.dirname(path)
+    while parent and posixpath.join(parent, "__init__.py") in present:
+        parts.insert(0, posixpath.basename(parent))
+        parent = posixpath.dirname(parent)
     return ".".join(parts)
 
 
-def _display(path: Path, base: Path) -> str:
-    top = base.parent if (base / "__init__.py").is_file() else base
-    try:
-        return path.relative_to(top).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def _absolute(current: str, module: str, level: int, path: Path) -> str:
+def _absolute(current: str, module: str, level: int, path: str) -> str:
     if level == 0:
         return module
     package = current.split(".")
-    if path.name != "__init__.py":
+    if posixpath.basename(path) != "__init__.py":
         package = package[:-1]
     package = package[: len(package) - (level - 1)] if level > 1 else package
     return ".".join([*package, module] if module else package)
 
 
-def load_policy_defaults(trees: Iterable[str | Path]) -> PolicyDefaults:
-    """The policy defaults of the given source trees (or policies packages, or files).
+def read_policy_defaults(trees: Sequence[Tree]) -> PolicyDefaults:
+    """The policy defaults of the given trees (a project, a policies package, one file).
 
     Several trees are read together, so that ``rule:`` references and constants of one
     (neutron's policies) resolve in another (neutron-lib). Unreadable files are problems;
     defaults the safe subset cannot resolve are listed in ``unresolved``.
     """
-    loader = _Loader([Path(t) for t in trees])
+    loader = _Loader(trees)
     wanted = loader.discover()
-    for path in wanted:
-        mod = loader.module(_dotted(path)) if loader.index.get(_dotted(path)) == path else None
+    seen: set[_File] = set()
+    for dotted, file in wanted:
+        mod = loader.module(dotted) if loader.index.get(dotted) == file else None
         if mod is None:
-            mod = _Module(_dotted(path), path, loader.displays.get(path, path.name))
-            mod.tree = loader.parse(mod)
+            mod = loader.load(dotted, file)
+        seen.add(file)
         loader.collect(mod)
     # Modules the policy files import (neutron-lib's base rules) may define rules too.
     for mod in list(loader.modules.values()):
-        if mod.path not in wanted:
+        if mod.file not in seen:
             loader.collect(mod)
     return PolicyDefaults(
         policies=dict(loader.policies),
@@ -507,3 +526,8 @@ def load_policy_defaults(trees: Iterable[str | Path]) -> PolicyDefaults:
         problems=tuple(loader.problems),
         unresolved=tuple(loader.unresolved),
     )
+
+
+def load_policy_defaults(paths: Iterable[str | Path]) -> PolicyDefaults:
+    """:func:`read_policy_defaults` of directories or files on disk (``--policy-defaults``)."""
+    return read_policy_defaults([tree_of(p) for p in paths])

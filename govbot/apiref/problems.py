@@ -1,16 +1,16 @@
-"""Problem codes of the api-ref reader, the policy-defaults reader and the ledger reader.
+"""The problems of the api-ref reader, the policy-defaults reader and the ledger reader.
 
-Input problems are facts: each becomes a :class:`~govbot.findings.Finding` in
-``Spec.findings`` (or in the facts a reader returns) with one of these codes, at the file
-and line where it is. The evaluator reports a code that no rule claims as the reader
-rated it, so these are reported even before rules document them.
+Input problems are facts: each is a :class:`~govbot.findings.Problem` (a code, a
+message, a file and line, no severity) in ``Spec.problems``; the load rule of the same
+code (:mod:`govbot.rules.apiref`) reports it under the policy. The codes live here so
+that the readers need nothing from the rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from govbot.apiref.surface import Finding, Severity
+from govbot.apiref.surface import Problem
 
 INCLUDE_OUTSIDE = "ARF001"
 PARAMETERS_MISSING = "ARF002"
@@ -23,7 +23,7 @@ POLICY_UNREADABLE = "ARF008"
 POLICY_UNRESOLVED = "ARF009"
 LEDGER_UNREADABLE = "ARF010"
 
-NAMES: Mapping[str, str] = {
+PROBLEMS: Mapping[str, str] = {
     INCLUDE_OUTSIDE: "api-ref-include-outside-tree",
     PARAMETERS_MISSING: "api-ref-parameters-file-missing",
     PARAMETERS_INVALID: "api-ref-parameters-file-invalid",
@@ -36,28 +36,7 @@ NAMES: Mapping[str, str] = {
     LEDGER_UNREADABLE: "ledger-unreadable",
 }
 
-SEVERITY: Mapping[str, Severity] = {
-    INCLUDE_OUTSIDE: Severity.WARNING,
-    PARAMETERS_MISSING: Severity.ERROR,
-    PARAMETERS_INVALID: Severity.ERROR,
-    PARAMETER_UNDEFINED: Severity.ERROR,
-    UNREADABLE: Severity.ERROR,
-    SKIPPED: Severity.INFO,
-    DUPLICATE_KEY: Severity.WARNING,
-    POLICY_UNREADABLE: Severity.WARNING,
-    POLICY_UNRESOLVED: Severity.INFO,
-    LEDGER_UNREADABLE: Severity.WARNING,
-}
 
-
-def problem(code: str, message: str, file: str, line: int | None) -> Finding:
-    """A finding for an input problem, rated as this module rates it."""
-    return Finding(
-        rule=code,
-        name=NAMES[code],
-        severity=SEVERITY[code],
-        message=message,
-        file=file,
-        line=line,
-        pointer="",
-    )
+def problem(code: str, message: str, file: str, line: int | None) -> Problem:
+    """A problem of ``code`` at ``file``:``line``."""
+    return Problem(code, message, file, line=line)

@@ -24,7 +24,7 @@ from govbot.apiref.facts import Mark, Skip, Where
 from govbot.apiref.flatyaml import FlatYaml, YamlRefused, read_flat_yaml
 from govbot.apiref.operations import OpDraft, ParamList, StatusList
 from govbot.apiref.rst import Block, Directive, Paragraph, Title, scan
-from govbot.apiref.surface import Finding, OutsideRoot
+from govbot.apiref.surface import OutsideRoot, Problem
 
 MAX_DOCUMENTS = 2000
 MAX_INCLUDE_DEPTH = 16
@@ -61,6 +61,13 @@ _ADMONITIONS = frozenset(
 )
 _REQUEST = re.compile(r"^request\b", re.IGNORECASE)
 _RESPONSE = re.compile(r"^response\b", re.IGNORECASE)
+# "This API is available starting with microversion 2.81." (nova's prose for what
+# other sections say with ``.. versionadded::``): the operation's own minimum.
+_SAYS_SINCE = re.compile(
+    r"\bthis (?:api|action|operation|call)\b[^.]{0,30}?\b(?:available|introduced|added|new)\b"
+    r"[^.]{0,30}?\bmicroversion\s+(\d+\.\d+)\b",
+    re.IGNORECASE,
+)
 _STATUS_PROSE = re.compile(r"^(normal|success|error)(?:\s+response)?\s+codes?\s*:", re.IGNORECASE)
 
 
@@ -92,7 +99,7 @@ class Walker:
         self.directory = directory
         self.max_bytes = max_bytes
         self.drafts: list[OpDraft] = []
-        self.problems: list[Finding] = []
+        self.problems: list[Problem] = []
         self.skipped: list[Skip] = []
         self.documents: list[str] = []
         self.page_texts: dict[str, str] = {}
@@ -273,6 +280,9 @@ class Walker:
             return
         if op is not None:
             op.paragraphs.append(block.text)
+            since = _SAYS_SINCE.search(block.text) if not op.min_version else None
+            if since is not None and ctx.stack and ctx.stack[-1].op is op:
+                op.min_version = since.group(1)
         elif ctx.stack:
             ctx.stack[-1].paragraphs.append(block.text)
         if op is not None and op.first_block:

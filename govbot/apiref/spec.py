@@ -28,9 +28,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from govbot.apiref.facts import ApiOperation, ApiRef, ParamUse
-from govbot.apiref.surface import LineLookup, Spec, escape
+from govbot.apiref.surface import Dialect, LineLookup, Spec, escape
 
 OPENAPI_VERSION = "3.1.0"
+# How an api-ref writer marks what the rules ask for. os-api-ref has no field for a
+# sunset date: OpenStack deprecates for at least a release, then removes.
+API_REF = Dialect(
+    "api-ref",
+    "mark it deprecated in the api-ref (a `.. warning::` saying that it is deprecated, "
+    '"(DEPRECATED)" in its title, or its file under a "Deprecated APIs" part of '
+    "index.rst)",
+    "`max_version`",
+    sunset=False,
+    version_field=None,
+)
 JSON = "application/json"
 _FIELD_OF = {
     "schema": "type",
@@ -109,6 +120,8 @@ class _Builder:
             value["tags"] = [op.page]
         if op.deprecated:
             value["deprecated"] = True
+        if op.experimental:
+            value["x-experimental"] = True
         window = _window(op.min_version, op.max_version)
         if window:
             value["x-openstack"] = window
@@ -222,7 +235,7 @@ class _Builder:
             documents=documents,
             refs=self.refs,
             lines=lines,
-            findings=api.problems,
+            dialect=API_REF,
         )
 
 

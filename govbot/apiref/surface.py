@@ -1,18 +1,19 @@
-"""The one place this package imports the engine's surface model and findings from.
+"""The one place this package imports the engine from: the surface model, problems, files.
 
-The engine is being reorganised (the surface model may move out of ``govbot.openapi``);
-every other module of :mod:`govbot.apiref` imports these names from here, so retargeting
-the package is one edit.
+Every other module of :mod:`govbot.apiref` imports these names from here, so that what
+the api-ref reader needs of the engine is visible in one list.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from govbot.findings import Audience, Finding, Severity
-from govbot.openapi.audience import Classification, Decision, classify
-from govbot.openapi.load import FileReader, OutsideRoot, Reader, parse_document
-from govbot.openapi.model import (
+from govbot.findings import Problem
+from govbot.openapi.files import FileReader, OutsideRoot, Reader
+from govbot.openapi.parse import parse_document
+from govbot.openapi.problems import Refused
+from govbot.surface import (
+    Dialect,
     LineLookup,
     Node,
     Operation,
@@ -22,38 +23,29 @@ from govbot.openapi.model import (
     normalize_path,
     operations,
 )
-from govbot.policy import AudienceConfig
 
 
-def parse_yaml_document(file: str, data: bytes) -> tuple[Any, LineLookup] | str:
+def parse_yaml_document(file: str, data: bytes, max_bytes: int) -> tuple[Any, LineLookup] | str:
     """A YAML document parsed by the engine's bounded parser (aliases counted, never
     expanded past its limit; depth bounded): its value and line lookup, or the one-line
     reason it was refused."""
     try:
-        doc = parse_document(file, data, max_bytes=4 * 1024 * 1024)
-    except Exception as exc:  # the loader's refusal type is private to it
-        message = getattr(exc, "message", None)
-        if isinstance(message, str):
-            return message
-        raise
+        doc = parse_document(file, data, max_bytes=max_bytes)
+    except Refused as refused:
+        return refused.message
     return doc.data, doc.lines
 
 
 __all__ = [
-    "Audience",
-    "AudienceConfig",
-    "Classification",
-    "Decision",
+    "Dialect",
     "FileReader",
-    "Finding",
     "LineLookup",
     "Node",
     "Operation",
     "OutsideRoot",
+    "Problem",
     "Reader",
-    "Severity",
     "Spec",
-    "classify",
     "escape",
     "join",
     "normalize_path",

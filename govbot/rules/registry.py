@@ -12,6 +12,7 @@ the evaluator dispatches them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import inspect
 import re
@@ -23,8 +24,8 @@ from typing import Any, ClassVar, Protocol
 
 from govbot.audience import Classification
 from govbot.diff import OperationDiff, SpecDiff
-from govbot.findings import Audience, Scope, Severity, Side
-from govbot.surface import Node, Spec
+from govbot.findings import Audience, OperationRef, Scope, Severity, Side
+from govbot.surface import Node, Operation, Spec
 
 CODE_RE = re.compile(r"^[A-Z]{3}\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -56,6 +57,9 @@ class Hit:
     # Known without a line map (a syntax error, a design spec, a commit message);
     # otherwise the evaluator finds the pointer's line.
     line: int | None = None
+    # The operation the hit is about, when its node alone does not say (a parameter
+    # entry shared by several operations); otherwise the evaluator finds it.
+    operation: OperationRef | None = None
 
     @classmethod
     def at(
@@ -128,13 +132,24 @@ class DiffContext:
     def on_base(self, node: Node, message: str, op: OperationDiff) -> Hit:
         """A hit at ``node`` of the base spec (something removed or changed) of ``op``."""
         audience = self.base_audience.of(op.key)
-        return Hit.at(node, message, side=Side.BASE, audience=audience, scope=Scope.CHANGED)
+        hit = Hit.at(node, message, side=Side.BASE, audience=audience, scope=Scope.CHANGED)
+        return _about(hit, op.base)
 
     def on_head(self, node: Node, message: str, op: OperationDiff) -> Hit:
         """A hit at ``node`` of the head spec, about what the change did to ``op``."""
         audiences = self.head_audience if op.head is not None else self.base_audience
         audience = audiences.of(op.key)
-        return Hit.at(node, message, side=Side.HEAD, audience=audience, scope=Scope.CHANGED)
+        hit = Hit.at(node, message, side=Side.HEAD, audience=audience, scope=Scope.CHANGED)
+        return _about(hit, op.head or op.base)
+
+
+def operation_ref(op: Operation) -> OperationRef:
+    """What a finding says of the operation it is about."""
+    return OperationRef(op.method.upper(), op.path, op.action)
+
+
+def _about(hit: Hit, op: Operation | None) -> Hit:
+    return hit if op is None else dataclasses.replace(hit, operation=operation_ref(op))
 
 
 @dataclass(frozen=True)

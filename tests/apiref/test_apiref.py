@@ -6,14 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from govbot.apiref.policy_audience import audience_from_policies
+from govbot.openapi.model import operations
 
 from govbot.apiref.checkstr import MEMBER, READER, SERVICE, SYSTEM_ADMIN, evaluate, parse
 from govbot.apiref.ledger import read_ledger
 from govbot.apiref.policies import load_policy_defaults
-from govbot.apiref.policy_audience import audience_from_policies
 from govbot.apiref.tree import api_ref_of, is_api_ref_tree, read_api_ref
 from govbot.findings import Audience
-from govbot.openapi.model import operations
 from govbot.policy import load_policy
 from govbot.services.check import SpecSource, check_pairs
 

@@ -1,27 +1,34 @@
-"""Fetch OpenStack service sdists from PyPI with pip and keep the parts govbot reads.
+"""Fetch OpenStack service sdists from PyPI and keep the parts govbot reads.
 
 The sdists carry ``api-ref/``, the policy-in-code modules, the microversion ledger and
-the release notes (Apache-2.0, like the services). They are fetched in the test run into
-a cache (``.cache/sdists``, git-ignored; ``GOVBOT_SDIST_DIR`` overrides) and never
-committed. ``pip download`` prepares an sdist's metadata, which old releases can only
-do with the setuptools of their time, so a failed download is retried once with
-``tests/realdata/legacy-build-constraints.txt`` (pip applies ``PIP_CONSTRAINT`` to the
-isolated build environment too).
+the release notes (Apache-2.0, like the services). They are fetched in the test run
+into a cache (``.cache/sdists``, git-ignored; ``GOVBOT_SDIST_DIR`` overrides) and never
+committed. The archive's URL and sha256 come from PyPI's JSON API
+(``https://pypi.org/pypi/NAME/json``, the release's files); the archive is downloaded from
+files.pythonhosted.org with urllib, checked against that digest, and only its
+members under the kept paths are extracted (the ``data`` filter: no links out, no
+devices). Nothing of it is built or run, unlike ``pip download``, which runs each
+sdist's ``setup.py`` to prepare its metadata.
 
 Usage: python tests/realdata/sdists.py nova==21.0.0 [...]
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-import subprocess
+import shutil
 import sys
 import tarfile
 import tempfile
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-LEGACY = HERE / "legacy-build-constraints.txt"
+JSON_API = "https://pypi.org/pypi/{name}/json"
+TIMEOUT = 120
 # Only these parts of a service's source are kept.
 KEEP = (
     "api-ref/",
@@ -32,6 +39,7 @@ KEEP = (
     "microversion.py",
     "rest_api_version_history.rst",
     "releasenotes/notes/",
+    "/LICENSE",
 )
 
 
@@ -40,37 +48,32 @@ def default_cache() -> Path:
     return Path(env) if env else HERE.parents[1] / ".cache" / "sdists"
 
 
-def _download(requirement: str, name: str, into: Path) -> Path:
-    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
-    errors = []
-    for constraints in (None, LEGACY):
-        if constraints is not None:
-            env["PIP_CONSTRAINT"] = str(constraints)
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-binary",
-                name,
-                "--quiet",
-                "-d",
-                str(into),
-                requirement,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            env=env,
-            check=False,
-        )
-        found = sorted(into.glob("*.tar.gz"))
-        if proc.returncode == 0 and found:
-            return found[0]
-        errors.append(proc.stderr.strip().splitlines()[-1:] or ["pip failed"])
-    raise RuntimeError(f"pip download {requirement} failed: {errors}")
+def sdist_url(name: str, version: str) -> tuple[str, str]:
+    """(URL, sha256) of the source archive of ``name`` ``version`` on PyPI."""
+    api = JSON_API.format(name=name)
+    with urllib.request.urlopen(api, timeout=TIMEOUT) as r:
+        project = json.load(r)
+    for item in project.get("releases", {}).get(version, []):
+        if item.get("packagetype") == "sdist" and str(item.get("url", "")).endswith(".tar.gz"):
+            # A mirror of PyPI may answer with URLs relative to the API's.
+            return urllib.parse.urljoin(api, item["url"]), item["digests"]["sha256"]
+    raise RuntimeError(f"{name} {version} has no .tar.gz sdist on PyPI")
+
+
+def _download(url: str, sha256: str, into: Path) -> Path:
+    target = into / url.rsplit("/", 1)[-1]
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=TIMEOUT) as r, target.open("wb") as out:
+        while chunk := r.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != sha256:
+        raise RuntimeError(f"{url}: sha256 {digest.hexdigest()} is not PyPI's {sha256}")
+    return target
+
+
+def _kept(inner: str) -> bool:
+    return "/tests/" not in f"/{inner}" and any(k in f"/{inner}" for k in KEEP)
 
 
 def fetch(requirement: str, cache: Path | None = None) -> Path:
@@ -81,25 +84,22 @@ def fetch(requirement: str, cache: Path | None = None) -> Path:
     if (target / ".complete").exists():
         return target
     cache.mkdir(parents=True, exist_ok=True)
+    url, sha256 = sdist_url(name, version)
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
-        tarball = _download(requirement, name, Path(tmp))
+        tarball = _download(url, sha256, Path(tmp))
         staging = Path(tmp) / "tree"
         with tarfile.open(tarball) as tar:
             members = []
             for member in tar.getmembers():
                 inner = member.name.split("/", 1)[1] if "/" in member.name else ""
-                if (
-                    member.isfile()
-                    and "/tests/" not in f"/{inner}"
-                    and any(k in f"/{inner}" for k in KEEP)
-                ):
+                if member.isfile() and _kept(inner):
                     member.name = inner
                     members.append(member)
             tar.extractall(staging, members=members, filter="data")
         if target.exists():
-            raise RuntimeError(f"{target} exists but is incomplete: remove it")
+            shutil.rmtree(target)  # an earlier fetch that did not complete
         staging.rename(target)
-    (target / ".complete").write_text(requirement + "\n")
+    (target / ".complete").write_text(f"{requirement}\n{url}\nsha256 {sha256}\n")
     return target
 
 

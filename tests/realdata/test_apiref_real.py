@@ -15,15 +15,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from govbot.apiref.policy_audience import audience_from_policies, path_key
+from govbot.openapi.model import Spec, operations
 
 from govbot.apiref.ledger import read_ledger
 from govbot.apiref.operations import version_key
 from govbot.apiref.policies import load_policy_defaults
-from govbot.apiref.policy_audience import audience_from_policies, path_key
 from govbot.apiref.tree import api_ref_of, read_api_ref
 from govbot.findings import Finding
 from govbot.openapi.load import load_spec
-from govbot.openapi.model import Spec, operations
 from govbot.policy import load_policy
 from govbot.services.check import SpecSource, check_pairs
 

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from govbot.findings import Audience, Severity
+from govbot.apiref import problems as apiref_problems
 from govbot.openapi import problems
 from govbot.rules.catalog import CATALOG, all_rules
 from govbot.rules.registry import CODE_RE, NAME_RE, Catalog, Kind, make_rule, rule
@@ -67,7 +68,7 @@ def test_engine_rules_have_no_check_and_the_others_one() -> None:
 
 def test_every_loader_problem_has_its_load_rule() -> None:
     """Every problem code a reader reports is the code of a load rule of the same name."""
-    for code, name in problems.PROBLEMS.items():
+    for code, name in {**problems.PROBLEMS, **apiref_problems.PROBLEMS}.items():
         found = CATALOG.get(code)
         assert found is not None and found.kind is Kind.LOAD and found.name == name, code
 
