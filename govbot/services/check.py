@@ -383,6 +383,29 @@ def load_subject(
     )
 
 
+def sources_of(path: Path, policy: Policy) -> list[SpecSource]:
+    """The specs a path given on the command line stands for (``govbot classify``): a
+    file, or the api-ref trees and OpenAPI specs of a directory."""
+    if not path.exists():
+        raise SpecError(f"{path}: no such file or directory")
+    if not path.is_dir():
+        return [SpecSource(str(path), root=common_root([path]))]
+    specs, trees = _directory_specs(path, policy, common_root([path]))
+    root = common_root(list(specs.values())) if specs else None
+    out = [SpecSource(str(p), root=root) for p in specs.values()]
+    out += [SpecSource(str(t), root=project_root(t), api_ref=True) for t in trees.values()]
+    if not out:
+        raise SpecError(f"{path}: no spec files and no api-ref tree found")
+    return out
+
+
+def load_source(
+    src: SpecSource, policy: Policy, policy_trees: PolicyTrees = NO_POLICY_TREES
+) -> Spec:
+    """One spec loaded as :func:`check_pairs` loads it (SpecError when it cannot be read)."""
+    return _load(src, policy.max_file_bytes, policy_trees=policy_trees)
+
+
 # --- helpers ---------------------------------------------------------------------------
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from govbot.findings import Audience, Severity
 from govbot.apiref import problems as apiref_problems
+from govbot.findings import Audience, Severity
 from govbot.openapi import problems
 from govbot.rules.catalog import CATALOG, all_rules
 from govbot.rules.registry import CODE_RE, NAME_RE, Catalog, Kind, make_rule, rule
