@@ -137,12 +137,13 @@ class Finding:
             "line": self.line,
             "pointer": self.pointer,
             "message": self.message,
-            "operation": self.operation.to_json() if self.operation is not None else None,
         }
         if help is not None:
             out["help"] = help
         out["side"] = str(self.side)
         out["scope"] = str(self.scope)
+        # The operation the finding is about ({"method", "path"[, "action"]}), or null.
+        out["operation"] = self.operation.to_json() if self.operation is not None else None
         out["fingerprint"] = self.identity()
         if self.note:
             out["note"] = self.note

@@ -1,4 +1,4 @@
-"""The api-ref reader, policy defaults and ledger on small trees written by the tests."""
+"""The api-ref reader on small trees written by the tests: one API, lines, marks, bad input."""
 
 from __future__ import annotations
 
@@ -6,16 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from govbot.apiref.policy_audience import audience_from_policies
-from govbot.openapi.model import operations
 
-from govbot.apiref.checkstr import MEMBER, READER, SERVICE, SYSTEM_ADMIN, evaluate, parse
-from govbot.apiref.ledger import read_ledger
-from govbot.apiref.policies import load_policy_defaults
-from govbot.apiref.tree import api_ref_of, is_api_ref_tree, read_api_ref
-from govbot.findings import Audience
+from govbot.apiref.project import facts_of
+from govbot.apiref.tree import find_api_ref_trees, is_api_ref_tree, read_api_ref
 from govbot.policy import load_policy
-from govbot.services.check import SpecSource, check_pairs
+from govbot.services.check import check_files
+from govbot.surface import operations
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -206,9 +202,11 @@ def tree(tmp_path: Path) -> Path:
 
 
 def test_tree_is_one_api_with_lines_and_marks(tree: Path) -> None:
+    """Every operation with its rest_method line, parameters at their parameters.yaml
+    entry, actions told apart by their body key, marks from titles and index parts."""
     assert is_api_ref_tree(tree)
     spec = read_api_ref(tree)
-    facts = api_ref_of(spec)
+    facts = facts_of(spec).api
     ops = {op.label: op for op in operations(spec)}
     assert set(ops) == {
         "GET /widgets",
@@ -238,17 +236,18 @@ def test_tree_is_one_api_with_lines_and_marks(tree: Path) -> None:
 
 
 def _check(base: Path, head: Path) -> list:
-    path = "api"
-    report = check_pairs(
-        [(SpecSource(path), SpecSource(path))],
+    report = check_files(
+        [head],
+        base_files=[base],
         policy=load_policy(ROOT / "policies"),
         today=dt.date(2026, 11, 21),
-        preloaded={("base", path): read_api_ref(base), ("head", path): read_api_ref(head)},
     )
     return list(report.findings)
 
 
 def test_removals_judged_per_operation_and_action(tree: Path, tmp_path: Path) -> None:
+    """An action removed without deprecation is an error at its section; an operation
+    capped by max_version is lawful (DEP003)."""
     head = write(
         tmp_path / "head",
         {
@@ -285,117 +284,56 @@ def test_removals_judged_per_operation_and_action(tree: Path, tmp_path: Path) ->
     ],
 )
 def test_bad_input_is_a_finding(tmp_path: Path, files: dict[str, str], code: str) -> None:
+    """Each problem is a Problem of its code; the whole pipeline reports it as a finding."""
     tree = write(tmp_path / "t", files)
     spec = read_api_ref(tree, root=tree)
-    assert code in {f.rule for f in spec.findings}
-    _check(tree, tree)  # the whole pipeline runs on it
+    assert code in {p.code for p in spec.problems}
+    report = (
+        check_files(
+            [tree], policy=load_policy(ROOT / "policies"), today=dt.date(2026, 11, 21), root=tree
+        )
+        if is_api_ref_tree(tree)
+        else None
+    )
+    if report is not None:
+        assert code in {f.rule for f in report.findings}
 
 
 def test_yaml_bomb_is_not_expanded(tmp_path: Path) -> None:
+    """A billion-laughs parameters.yaml costs what its text costs: aliases of lists are
+    never expanded (its entries are not mappings of fields: skipped and counted)."""
     lines = ["a: &a {in: body, type: string}"]
     for i in range(1, 30):
         lines.append(f"b{i}: &b{i} [" + ", ".join([f"*b{i - 1}" if i > 1 else "*a"] * 10) + "]")
     tree = write(tmp_path / "t", {"index.rst": WIDGETS, "parameters.yaml": "\n".join(lines) + "\n"})
     spec = read_api_ref(tree, root=tree)
-    assert "ARF004" in {f.rule for f in spec.findings}
+    codes = {p.code for p in spec.problems}
+    assert "ARF004" in codes and "ARF006" in codes
 
 
-POLICY_BASE = """\
-from oslo_policy import policy
-PROJECT_READER = 'rule:project_reader_api'
-ADMIN = 'rule:context_is_admin'
-SERVICE_ROLE = 'rule:service_api'
-rules = [
-    policy.RuleDefault('context_is_admin', 'role:admin'),
-    policy.RuleDefault('project_reader_api', 'role:reader and project_id:%(project_id)s'),
-    policy.RuleDefault('service_api', 'role:service or rule:context_is_admin'),
-]
-"""
-POLICY_WIDGETS = """\
-import pathlib
-from oslo_policy import policy
-from pkg.policies import base
-pathlib.Path({marker!r}).write_text('ran')
-W = 'widgets:%s'
-rules = [
-    policy.DocumentedRuleDefault(W % 'index', base.PROJECT_READER, 'List',
-        [{{'method': 'GET', 'path': '/widgets'}}]),
-    policy.DocumentedRuleDefault(name='widgets:{{}}'.format('reboot'), check_str=base.ADMIN,
-        description='Reboot',
-        operations=[{{'method': 'POST', 'path': '/widgets/{{widget_id}}/action (reboot)'}}]),
-    policy.DocumentedRuleDefault(f"widgets:{{'events'}}", base.SERVICE_ROLE, 'Events',
-        [{{'method': 'POST', 'path': '/v2.1/events'}}]),
-]
-"""
+def test_directories_holding_trees(tmp_path: Path, tree: Path) -> None:
+    """cinder's layout: api-ref/source holds no parameters file, its v2 and v3 are two
+    APIs; a tree's own subdirectories are its own."""
+    source = tmp_path / "proj" / "api-ref" / "source"
+    for version in ("v2", "v3"):
+        write(
+            source / version,
+            {"index.rst": INDEX, "widgets.inc": WIDGETS, "parameters.yaml": PARAMETERS},
+        )
+    write(source, {"index.rst": "API\n===\n\n.. toctree::\n\n   v2/index\n   v3/index\n"})
+    write(source / "v3" / "extra", {"index.rst": INDEX, "parameters.yaml": PARAMETERS})
+    assert not is_api_ref_tree(source)
+    assert [p.name for p in find_api_ref_trees(tmp_path / "proj")] == ["v2", "v3"]
+    spec = read_api_ref(source / "v3")
+    assert spec.file == "api-ref/source/v3"  # named from the project, above api-ref
+    assert {op.node.file for op in operations(spec)} == {"api-ref/source/v3/widgets.inc"}
 
 
-def test_policy_defaults_parsed_never_run(tree: Path, tmp_path: Path) -> None:
-    marker = tmp_path / "ran.txt"
-    src = write(
-        tmp_path / "src",
-        {
-            "pkg/__init__.py": "",
-            "pkg/policies/__init__.py": "",
-            "pkg/policies/base.py": POLICY_BASE,
-            "pkg/policies/widgets.py": POLICY_WIDGETS.format(marker=str(marker)),
-            "pkg/policies/broken.py": "def (:\n",
-        },
+def test_prose_microversion_of_an_operation(tmp_path: Path) -> None:
+    """ "This API is available starting with microversion 2.81." is the operation's minimum."""
+    inc = WIDGETS.replace(
+        "Lists widgets.", "Lists widgets.\n\nThis API is available starting with microversion 2.81."
     )
-    defaults = load_policy_defaults([src])
-    assert not marker.exists()
-    assert {p.name for p in defaults.naming()} == {
-        "widgets:index",
-        "widgets:reboot",
-        "widgets:events",
-    }
-    assert [(f.rule, f.line) for f in defaults.problems] == [("ARF008", 1)]
-    decided = audience_from_policies(operations(read_api_ref(tree)), defaults)
-    got = {key: d.audience for key, d in decided.items()}
-    assert got == {
-        "GET /widgets": Audience.EXTERNAL,
-        "POST /widgets/{}/action (reboot)": Audience.EXTERNAL_ADMIN,
-        "POST /events": Audience.INTERNAL,
-    }
-    assert "pkg/policies/widgets.py" in decided["GET /widgets"].evidence
-
-
-@pytest.mark.parametrize(
-    ("check", "persona", "expected"),
-    [
-        ("@", READER, True),
-        ("!", SYSTEM_ADMIN, False),
-        ("role:reader and project_id:%(project_id)s", READER, True),
-        ("role:member and project_id:%(project_id)s", READER, False),
-        ("(role:admin and system_scope:all) or role:member", MEMBER, True),
-        ("role:admin and system_scope:all", SYSTEM_ADMIN, True),
-        ("not role:service", SERVICE, False),
-        ("user_id:%(user_id)s", READER, True),
-        ("is_admin:True", READER, False),
-        ("http://example.invalid/check", READER, None),
-        ("rule:undefined", READER, None),
-        ("role:reader and", READER, False),  # oslo.policy: a bad string denies
-    ],
-)
-def test_check_strings(check: str, persona, expected) -> None:
-    assert evaluate(parse(check), persona, lambda name: None, []) is expected
-
-
-def test_ledger(tmp_path: Path) -> None:
-    src = write(
-        tmp_path / "p",
-        {
-            "pkg/api/openstack/api_version_request.py": (
-                'REST_API_VERSION_HISTORY = """History:\n\n    * 2.1 - Initial\n    * 2.2 - Adds x\n"""\n'
-                "_MIN_API_VERSION = '2.1'\n_MAX_API_VERSION = '2.2'\n"
-            ),
-            "pkg/api/openstack/rest_api_version_history.rst": "2.1\n---\n\nInitial.\n\n2.2\n---\n\nAdds x.\n",
-            "releasenotes/notes/x-1.yaml": "features:\n  - |\n    Adds x.\n",
-        },
-    )
-    ledger = read_ledger(src)
-    assert ledger is not None
-    assert (ledger.max_version, ledger.max_where.line) == ("2.2", 7)
-    assert [(e.version, e.where.line) for e in ledger.code_entries] == [("2.1", 3), ("2.2", 4)]
-    assert [(e.version, e.where.line) for e in ledger.history_entries] == [("2.1", 1), ("2.2", 6)]
-    assert ledger.notes[0].sections["features"][0][1] == 2
-    assert read_ledger(tmp_path / "nothing-here") is None
+    spec = read_api_ref(write(tmp_path / "t", {"index.rst": inc, "parameters.yaml": PARAMETERS}))
+    ops = {op.label: op for op in operations(spec)}
+    assert ops["GET /widgets"].x_openstack == {"min-ver": "2.81"}
