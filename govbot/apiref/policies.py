@@ -54,8 +54,9 @@ class PolicyDefault:
     where: Where
     scope_types: tuple[str, ...] = ()
     # The check string of its ``deprecated_rule``: while a default is deprecated,
-    # oslo.policy lets in whoever the old string lets in too ("" when there is none).
-    deprecated_check_str: str = ""
+    # oslo.policy lets in whoever the old string lets in too (None: there is none; ""
+    # is a check string that lets anyone in).
+    deprecated_check_str: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +300,9 @@ class _Loader:
                     raise _Unresolved("a ** in a dict")
                 out[ev(k, mod, depth + 1)] = ev(v, mod, depth + 1)
             return out
-        if isinstance(node, ast.Call) and _callee(node.func) == "DeprecatedRule":
+        # oslo.policy's DeprecatedRule, or a project's subclass of it (cinder's
+        # CinderDeprecatedRule), named so by convention; (name, check_str) come first.
+        if isinstance(node, ast.Call) and _callee(node.func).endswith("DeprecatedRule"):
             args = _arguments(node, ("name", "check_str"))
             name = ev(args["name"], mod, depth + 1) if "name" in args else None
             check = ev(args["check_str"], mod, depth + 1) if "check_str" in args else None
@@ -360,14 +363,14 @@ class _Loader:
                 )
             except _Unresolved:
                 scopes = ()
-        deprecated = ""
+        deprecated: str | None = None
         if "deprecated_rule" in args:
             try:
                 old = self.evaluate(args["deprecated_rule"], mod, 0)
             except _Unresolved as exc:
                 self.unresolved.append(Skip(f"deprecated_rule of {name} unresolved: {exc}", where))
             else:
-                deprecated = old.check_str if isinstance(old, _DeprecatedRule) else ""
+                deprecated = old.check_str if isinstance(old, _DeprecatedRule) else None
         self.policies[name] = PolicyDefault(name, check, tuple(ops), where, scopes, deprecated)
 
 

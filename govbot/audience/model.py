@@ -70,7 +70,7 @@ class PolicyEvidence:
     audience: Audience | None
     allows: Access = Access()
     allows_now: Access = Access()
-    deprecated_check_str: str = ""
+    deprecated_check_str: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -81,7 +81,7 @@ class PolicyEvidence:
             "audience": str(self.audience) if self.audience is not None else None,
             "allows": self.allows.to_json(),
         }
-        if self.deprecated_check_str:
+        if self.deprecated_check_str is not None:
             out["deprecated_check_str"] = self.deprecated_check_str
             out["allows_while_deprecated"] = self.allows_now.to_json()
         return out

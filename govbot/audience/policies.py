@@ -142,7 +142,7 @@ class Evaluator:
             return found
         (project, service, admin), notes = self._access(policy.check_str)
         now = Access(project, service, admin)
-        if policy.deprecated_check_str:
+        if policy.deprecated_check_str is not None:
             old, _ = self._access(policy.deprecated_check_str)
             now = Access(
                 *(_any((a, b)) for a, b in zip((project, service, admin), old, strict=True))

@@ -10,7 +10,7 @@ project without one (neutron, glance) is not asked anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from govbot.apiref.facts import Where
@@ -20,7 +20,7 @@ from govbot.apiref.project import facts_of
 from govbot.diff import FieldDiff, OperationDiff
 from govbot.findings import Audience, Scope, Severity, Side
 from govbot.rules.registry import DiffContext, Hit, Kind, operation_ref, rule
-from govbot.surface import Node, get_pointer
+from govbot.surface import Node, get_pointer, split
 
 # Attributes whose change is documentation, or the version annotation itself.
 _NOT_API = frozenset({"deprecated", "x-sunset", "x-openstack", "description", "summary", "example"})
@@ -83,19 +83,36 @@ def _field_change(f: FieldDiff) -> bool:
     return any(c.attr not in _NOT_API for c in f.changes)
 
 
-def api_change(d: OperationDiff) -> str | None:
-    """What the change did to ``d`` that needs a microversion, in words (None: nothing)."""
+def _released(window: object, released: tuple[int, int]) -> bool:
+    """Whether an added element says it exists since a released microversion: the
+    change documents existing surface (an api-ref catching up), it does not add any."""
+    key = version_key(str(_min(window) or ""))
+    return key is not None and key <= released
+
+
+def api_change(d: OperationDiff, released: tuple[int, int]) -> str | None:
+    """What the change did to ``d`` that needs a microversion, in words (None: nothing).
+
+    ``released`` is the base's maximum microversion."""
     if d.kind == "added":
-        return f"{d.label} is a new operation"
+        return None if _released(d.op.x_openstack, released) else f"{d.label} is a new operation"
     if d.kind == "removed":
         return None  # removals are judged by the deprecation rules
     c = d.change("x-openstack")
     if c is not None and (c.new or {}).get("max-ver") != (c.old or {}).get("max-ver"):
         return f"{d.label} is capped at a microversion"
     for p in d.parameters:
+        if (
+            p.kind == "added"
+            and p.head
+            and _released(p.head.node.value.get("x-openstack"), released)
+        ):
+            continue
         if p.kind != "changed" or any(c.attr not in _NOT_API for c in p.changes):
             return f"{d.label} {p.kind} its {p.location} parameter `{p.name}`"
     for direction, body, _schema, f in d.fields():
+        if f.kind == "added" and f.head and _released(f.head.value.get("x-openstack"), released):
+            continue
         if f.path and _field_change(f):
             where = "request" if direction == "request" else f"{body.status} response"
             return f"{d.label} {f.kind} the {where} field `{f.path}`"
@@ -106,10 +123,10 @@ def api_change(d: OperationDiff) -> str | None:
     return None
 
 
-def _changes(ctx: DiffContext) -> list[tuple[OperationDiff, str]]:
+def _changes(ctx: DiffContext, versions: _Versions) -> list[tuple[OperationDiff, str]]:
     out = []
     for d in ctx.diff.added + ctx.diff.changed:
-        what = api_change(d)
+        what = api_change(d, versions.old)
         if what is not None and _external(ctx, d):
             out.append((d, what))
     return out
@@ -173,7 +190,7 @@ def microversion_not_raised(ctx: DiffContext) -> Iterator[Hit]:
     versions = _versions(ctx)
     if versions is None:
         return
-    changes = _changes(ctx)
+    changes = _changes(ctx, versions)
     where = versions.max_line()
     if not changes or where is None:
         return
@@ -263,10 +280,14 @@ def new_surface_not_at_new_microversion(ctx: DiffContext) -> Iterator[Hit]:
         request or response body field a change adds to an external operation must say
         it appears at the microversion the change introduces: ``min_version`` equal to
         the new maximum (one of the new ones, when two releases are compared; the next
-        microversion when the change does not raise the maximum).
+        microversion when the change does not raise the maximum). An element a change
+        that raises nothing documents at an already released microversion is the
+        api-ref catching up with the code: it is not asked (nor by MVR001).
         Reported at the element's ``min_version`` line in ``parameters.yaml`` (its entry
         when it has none), or at the new operation's ``rest_method`` line. The fields of
-        a new operation are covered by the operation's own version.
+        a new operation are covered by the operation's own version; an entry the
+        parameters file documented before, now listed for one more operation, documents
+        surface that exists since the version it names, and is not asked again.
 
     Why it matters:
         Clients asking for an older microversion must keep getting the API they were
@@ -295,6 +316,8 @@ def new_surface_not_at_new_microversion(ctx: DiffContext) -> Iterator[Hit]:
             continue
         for p in d.parameters:
             if p.kind == "added" and p.head is not None and p.location != "path":
+                if _documented_before(ctx, p.head.node):
+                    continue
                 what = f"{p.location} parameter `{p.name}` of {d.label}"
                 window = p.head.node.value.get("x-openstack")
                 node = _key(p.head.node, "x-openstack")
@@ -302,11 +325,22 @@ def new_surface_not_at_new_microversion(ctx: DiffContext) -> Iterator[Hit]:
         for direction, body, _schema, f in d.fields():
             if f.kind != "added" or not f.path or f.head is None or "." in f.path:
                 continue
+            node = _entry(ctx, f.head)
+            if _documented_before(ctx, node):
+                continue
             where = "request" if direction == "request" else f"{body.status} response"
             what = f"{where} field `{f.path}` of {d.label}"
-            node = _entry(ctx, f.head)
             window = f.head.value.get("x-openstack")
             yield from _gate(ctx, d, node, _min(window), versions, what)
+
+
+def _documented_before(ctx: DiffContext, node: Node) -> bool:
+    """Whether the element's entry (its key in the parameters file) was documented in the
+    base already: listing an existing entry for one more operation documents surface
+    that exists (the entry says since when), it does not add any."""
+    tokens = split(node.pointer)
+    base = ctx.base.documents.get(node.file)
+    return bool(tokens) and isinstance(base, Mapping) and tokens[0] in base
 
 
 def _min(window: object) -> object:
@@ -335,6 +369,9 @@ def _gate(
 ) -> Iterator[Hit]:
     if isinstance(min_ver, str) and versions.introduced(min_ver):
         return
+    known = version_key(min_ver) if isinstance(min_ver, str) else None
+    if known is not None and known <= versions.old and not versions.raised:
+        return  # documents surface released before: not a change of the API
     target = versions.target
     if isinstance(min_ver, str) and version_key(min_ver) is not None:
         message = (
