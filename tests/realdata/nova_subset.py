@@ -99,7 +99,9 @@ def _parameters(text: str, keys: set[str]) -> str:
     wanted = set(keys)
     for key, lines in blocks:
         if key in keys:
-            wanted.update(anchors[a] for a in re.findall(r"\*(\w+)", "\n".join(lines)) if a in anchors)
+            wanted.update(
+                anchors[a] for a in re.findall(r"\*(\w+)", "\n".join(lines)) if a in anchors
+            )
     kept = ["\n".join(lines).rstrip() for key, lines in blocks if key in wanted]
     return "\n".join(kept) + "\n"
 

@@ -22,6 +22,7 @@ import pytest
 from govbot.apiref.operations import version_key
 from govbot.apiref.policies import load_policy_defaults
 from govbot.apiref.project import facts_of
+from govbot.apiref.tree import read_api_ref
 from govbot.audience import audience_from_policies
 from govbot.audience.policies import path_key
 from govbot.findings import Finding, Severity
@@ -78,12 +79,12 @@ def test_nova_ussuri_removals(nova) -> None:
 def test_nova_new_microversions_recognised(sdist, nova) -> None:
     """2.79 -> 2.87 with history entries and release notes: the microversion rules are
     satisfied, and what 2.80-2.87 added is documented at those versions."""
-    base, head, findings = nova
-    spec = check_files(
+    _base, head, findings = nova
+    report = check_files(
         [head / "api-ref" / "source"], policy=load_policy(ROOT / "policies"), today=TODAY
     )
-    assert spec.files == ("api-ref/source",)
-    facts = facts_of(_spec(head))
+    assert report.files == ("api-ref/source",)
+    facts = facts_of(read_api_ref(head / "api-ref" / "source"))
     assert facts is not None and facts.ledger is not None
     assert (facts.ledger.max_version, facts.ledger.max_where.file) == (
         "2.87",
