@@ -7,7 +7,8 @@ only a small, safe subset of Python expressions to recover each default: string
 literals, module constants (also across the policy modules' imports, e.g.
 ``base.PROJECT_READER_OR_ADMIN``), ``+`` concatenation, ``%`` and ``str.format`` with
 plain ``%s`` / ``%(name)s`` / ``{}`` / ``{name}`` fields, f-strings, lists, tuples and
-dicts. Nothing is executed, so module-level code in a policy file never runs; what the
+dicts, ``DeprecatedRule(name, check_str)`` (and a project's subclass of it), and calls
+of a function whose whole body joins its arguments (neutron-lib's ``policy_or``). Nothing is executed, so module-level code in a policy file never runs; what the
 subset cannot express is recorded as unresolved, never guessed.
 """
 
@@ -142,7 +143,7 @@ class _Loader:
         if name in self.index:
             return name
         parts = name.split(".")
-        for start in range(1, len(parts) - 1):
+        for start in range(1, len(parts)):
             suffix = ".".join(parts[start:])
             matches = [k for k in self.index if k == suffix or k.endswith("." + suffix)]
             if len(matches) == 1:
@@ -237,6 +238,10 @@ class _Loader:
             for target in targets:
                 if isinstance(target, ast.Name):
                     mod.env[target.id] = value
+        elif isinstance(stmt, ast.FunctionDef):
+            joiner = _joiner(stmt)
+            if joiner is not None:
+                mod.env[stmt.name] = joiner
 
     # -- expressions ---------------------------------------------------------------------
 
@@ -309,6 +314,13 @@ class _Loader:
             if isinstance(name, str) and isinstance(check, str):
                 return _DeprecatedRule(name, check)
             raise _Unresolved("a DeprecatedRule without a text name and check_str")
+        if isinstance(node, ast.Call) and not node.keywords:
+            function = self._function(node.func, mod, depth)
+            if function is not None:
+                args = [ev(a, mod, depth + 1) for a in node.args]
+                if all(isinstance(a, str) for a in args):
+                    return _bounded(function.separator.join(args))
+                raise _Unresolved(f"{function.name} of values that are not text")
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -320,6 +332,16 @@ class _Loader:
                 kwargs = {k.arg: ev(k.value, mod, depth + 1) for k in node.keywords if k.arg}
                 return _bounded(_braces(template, args, kwargs))
         raise _Unresolved(f"a {type(node).__name__} expression")
+
+    def _function(self, func: ast.expr, mod: _Module, depth: int) -> _Joiner | None:
+        """The joining function a call names (neutron-lib's ``policy_or``), if it is one."""
+        if not isinstance(func, ast.Name | ast.Attribute):
+            return None
+        try:
+            value = self.evaluate(func, mod, depth + 1)
+        except _Unresolved:
+            return None
+        return value if isinstance(value, _Joiner) else None
 
     # -- rule defaults -------------------------------------------------------------------
 
@@ -372,6 +394,50 @@ class _Loader:
             else:
                 deprecated = old.check_str if isinstance(old, _DeprecatedRule) else None
         self.policies[name] = PolicyDefault(name, check, tuple(ops), where, scopes, deprecated)
+
+
+@dataclass(frozen=True, slots=True)
+class _Joiner:
+    """A function whose whole body is ``return "<separator>".join(args)`` of its ``*args``
+    (neutron-lib's ``policy_or`` / ``policy_and``): evaluated as that join, nothing run."""
+
+    name: str
+    separator: str
+
+
+def _joiner(func: ast.FunctionDef) -> _Joiner | None:
+    body = [
+        s
+        for s in func.body
+        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))  # docstring
+    ]
+    vararg = func.args.vararg
+    plain = func.args
+    if (
+        vararg is None
+        or plain.args
+        or plain.posonlyargs
+        or plain.kwonlyargs
+        or plain.kwarg
+        or func.decorator_list
+        or len(body) != 1
+        or not isinstance(body[0], ast.Return)
+    ):
+        return None
+    call = body[0].value
+    if (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "join"
+        and isinstance(call.func.value, ast.Constant)
+        and isinstance(call.func.value.value, str)
+        and len(call.args) == 1
+        and not call.keywords
+        and isinstance(call.args[0], ast.Name)
+        and call.args[0].id == vararg.arg
+    ):
+        return _Joiner(func.name, call.func.value.value)
+    return None
 
 
 def _callee(func: ast.expr) -> str:

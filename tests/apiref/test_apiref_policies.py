@@ -186,3 +186,59 @@ def test_a_broken_ledger_is_a_problem(tmp_path: Path) -> None:
     ledger = read_ledger(src)
     assert ledger is not None and ledger.max_version is None
     assert [(p.code, p.line) for p in ledger.problems] == [("ARF010", 1)]
+
+
+LIB = '''\
+def policy_or(*args):
+    """Joins check strings with or."""
+    return ' or '.join(args)
+
+
+def run_me(*args):
+    import os
+    return ' or '.join(args)
+
+
+ADMIN_OR_OWNER = 'rule:context_is_admin or project_id:%(project_id)s'
+'''
+NETWORKS = """\
+from lib import policy as lib_policy
+from oslo_policy import policy
+rules = [
+    policy.DocumentedRuleDefault(
+        name='get_network',
+        check_str=lib_policy.policy_or(lib_policy.ADMIN_OR_OWNER, 'rule:shared'),
+        description='Get a network',
+        operations=[{'method': 'GET', 'path': '/networks/{id}'}],
+        deprecated_rule=lib_policy.ProjectDeprecatedRule('get_network', ''),
+    ),
+    policy.DocumentedRuleDefault(
+        name='delete_network',
+        check_str=lib_policy.run_me('role:admin', 'role:member'),
+        description='Delete a network',
+        operations=[{'method': 'DELETE', 'path': '/networks/{id}'}],
+    ),
+]
+"""
+
+
+def test_rules_kept_in_another_project(tmp_path: Path) -> None:
+    """neutron's defaults use neutron-lib's constants and its ``policy_or``: a function
+    whose whole body joins its arguments is evaluated as that join, any other call is
+    unresolved; a project's DeprecatedRule subclass is a deprecated rule ("" lets anyone in)."""
+    lib = write(tmp_path / "lib", {"lib/__init__.py": "", "lib/policy/__init__.py": LIB})
+    project = write(
+        tmp_path / "project",
+        {
+            "net/__init__.py": "",
+            "net/policies/__init__.py": "",
+            "net/policies/networks.py": NETWORKS,
+        },
+    )
+    defaults = load_policy_defaults([project, lib])
+    get = defaults.policies["get_network"]
+    assert get.check_str == "rule:context_is_admin or project_id:%(project_id)s or rule:shared"
+    assert get.deprecated_check_str == ""
+    assert "delete_network" not in defaults.policies
+    assert [s.where.line for s in defaults.unresolved] == [11]
+    assert not load_policy_defaults([project]).policies  # without the library: unresolved
