@@ -80,6 +80,8 @@ def fetch(requirement: str, cache: Path | None = None) -> Path:
     """The extracted source tree of ``name==version`` (only the parts govbot reads)."""
     cache = cache or default_cache()
     name, _, version = requirement.partition("==")
+    if not name or not version:
+        raise ValueError(f"{requirement!r}: give NAME==VERSION")
     target = cache / f"{name}-{version}"
     if (target / ".complete").exists():
         return target
@@ -104,5 +106,7 @@ def fetch(requirement: str, cache: Path | None = None) -> Path:
 
 
 if __name__ == "__main__":
+    if not sys.argv[1:] or any("==" not in a for a in sys.argv[1:]):
+        sys.exit("usage: python tests/realdata/sdists.py NAME==VERSION [...]")
     for req in sys.argv[1:]:
         print(fetch(req))
