@@ -53,8 +53,9 @@ from govbot.rules.registry import (
     LoadContext,
     Rule,
     SpecContext,
+    operation_ref,
 )
-from govbot.surface import Spec, split
+from govbot.surface import Spec, operation_at, split
 
 LOG = logging.getLogger(__name__)
 
@@ -359,6 +360,10 @@ class _Engine:
             else severity_of(rule, self.policy, hit.audience, hit.scope)
         )
         line = hit.line if hit.line is not None else spec.line(file, hit.pointer)
+        operation = hit.operation
+        if operation is None and hit.audience is not None and spec.ok:
+            op = operation_at(spec, file, hit.pointer)
+            operation = operation_ref(op) if op is not None else None
         return Finding(
             rule=rule.code,
             name=rule.name,
@@ -372,6 +377,7 @@ class _Engine:
             scope=hit.scope,
             note=hit.advisory,
             column=column_of(spec, file, hit.pointer) if hit.line is None else None,
+            operation=operation,
         ).with_fingerprint()
 
     def crashed(self, rule: Rule, exc: Exception, subject: Subject | None, where: str) -> None:

@@ -97,6 +97,22 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class OperationRef:
+    """The operation a finding is about: its method, its path as written, and for a
+    server-style action (OpenStack's ``POST .../action``) the action's body key."""
+
+    method: str
+    path: str
+    action: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        out = {"method": self.method.upper(), "path": self.path}
+        if self.action:
+            out["action"] = self.action
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One verdict, as posted on Gerrit and printed by ``govbot check``.
 
@@ -120,6 +136,7 @@ class Finding:
     fingerprint: str = field(default="", compare=False)
     column: int | None = None
     locations: tuple[Location, ...] = ()
+    operation: OperationRef | None = None  # None: about no single operation
 
     def with_fingerprint(self) -> Finding:
         """Stable identity across runs and patch sets: rule, file, pointer and message, not line."""
@@ -149,6 +166,8 @@ class Finding:
             out["help"] = help
         out["side"] = str(self.side)
         out["scope"] = str(self.scope)
+        # The operation the finding is about ({"method", "path"[, "action"]}), or null.
+        out["operation"] = self.operation.to_json() if self.operation is not None else None
         out["fingerprint"] = self.identity()
         out["column"] = self.column  # on ``line``; JSON specs only (a minified one is one line)
         if self.note:

@@ -1,9 +1,11 @@
 """The surface model: a loaded API description and the surface read from it.
 
-Format-neutral: a reader (:mod:`govbot.openapi` for OpenAPI and Swagger documents)
-builds a :class:`Spec` in the OpenAPI object shape, with the problems it met; every
-later stage (audience, diff, rules) reads the operations, parameters and schemas below
-and never the original format. Every value keeps where it came from (file and JSON
+Format-neutral: a reader (:mod:`govbot.openapi` for OpenAPI and Swagger documents,
+:mod:`govbot.apiref` for OpenStack's api-ref trees) builds a :class:`Spec` in the
+OpenAPI object shape, with the problems it met; every later stage (audience, diff,
+rules) reads the operations, parameters and schemas below and never the original
+format. What differs between formats is only how a writer spells a lifecycle mark
+(its :class:`Dialect`), which the rules need to give advice a writer can follow. Every value keeps where it came from (file and JSON
 pointer) so that any finding can be placed on a line. ``$ref``s are followed lazily
 through :meth:`Spec.resolve`; the reader has already refused the ones that leave the
 repository, reach the network or loop.
@@ -72,6 +74,32 @@ class Node:
 LineLookup = Callable[[str], "int | None"]
 
 
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How a format writes what the rules ask for, so that their advice can be followed.
+
+    The rules judge the model; only the words of their advice, and whether a format can
+    say something at all (a sunset date), depend on the format.
+    """
+
+    name: str
+    deprecate: str  # how a writer marks an element deprecated
+    max_version: str  # how the last microversion of an element is written
+    sunset: bool = True  # the format has a place for a sunset date (``x-sunset``)
+    # Where the writer keeps the API's (maximum micro)version; None: outside the API
+    # description (OpenStack's microversion ledger in the code).
+    version_field: str | None = "`info.version`"
+
+    def how_to_deprecate(self, days: int) -> str:
+        """The advice of a removal rule: how to deprecate first, with notice."""
+        if self.sunset:
+            return f"{self.deprecate} with an `x-sunset` date at least {days} days away"
+        return f"{self.deprecate} for at least one release"
+
+
+OPENAPI = Dialect("openapi", "mark it `deprecated: true`", "`x-openstack.max-ver`")
+
+
 @dataclass(frozen=True)
 class Spec:
     """One loaded OpenAPI document and the files its ``$ref``s reach.
@@ -79,7 +107,9 @@ class Spec:
     ``data`` is None when the document could not be loaded at all; ``problems`` then
     says why. ``documents`` maps each file (display path) to its parsed content and
     ``refs`` maps (file, ref string) to the (file, pointer) it resolves to; the loader
-    leaves refused or broken refs out, so resolving them gives None.
+    leaves refused or broken refs out, so resolving them gives None. ``facts`` is what
+    a reader knew beyond this model (the api-ref reader's facts, the project's
+    microversion ledger and policy defaults), read through that reader's accessor.
     """
 
     file: str
@@ -89,6 +119,8 @@ class Spec:
     refs: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     lines: Mapping[str, LineLookup] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
+    dialect: Dialect = OPENAPI
+    facts: Any = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -197,6 +229,9 @@ class Operation:
     request_body: Body | None
     responses: Mapping[str, Body]
     security: Any  # effective security requirements (operation's, else the document's), or None
+    # The body key of a server-style action (OpenStack's POST .../action), part of the key,
+    # so that each action is its own operation; "" for every other operation.
+    action: str = ""
 
     @property
     def value(self) -> Mapping[str, Any]:
@@ -225,13 +260,19 @@ class Operation:
         return path_item.get("x-sunset") if isinstance(path_item, Mapping) else None
 
     @property
+    def experimental(self) -> bool:
+        """``x-experimental: true``: published for trial, without a stability promise."""
+        return self.value.get("x-experimental") is True
+
+    @property
     def x_openstack(self) -> Mapping[str, Any]:
         ext = self.value.get("x-openstack")
         return ext if isinstance(ext, Mapping) else {}
 
     @property
     def label(self) -> str:
-        return f"{self.method.upper()} {self.path}"
+        base = f"{self.method.upper()} {self.path}"
+        return f"{base} ({self.action})" if self.action else base
 
 
 def operations(spec: Spec) -> tuple[Operation, ...]:
@@ -245,6 +286,19 @@ def operations(spec: Spec) -> tuple[Operation, ...]:
         cached = _operations(spec)
         spec.__dict__["_operations"] = cached
     return cached
+
+
+def operation_at(spec: Spec, file: str, pointer: str) -> Operation | None:
+    """The operation whose object holds ``pointer`` of ``file`` (itself or below), if any."""
+    index = spec.__dict__.get("_operation_index")
+    if index is None:
+        index = {(op.node.file, op.node.pointer): op for op in operations(spec)}
+        spec.__dict__["_operation_index"] = index
+    while True:
+        found = index.get((file, pointer))
+        if found is not None or not pointer:
+            return found
+        pointer = pointer.rsplit("/", 1)[0]
 
 
 def _operations(spec: Spec) -> tuple[Operation, ...]:
@@ -265,6 +319,11 @@ def _operations(spec: Spec) -> tuple[Operation, ...]:
         if not isinstance(item.value, Mapping):
             continue
         shared = _parameters(spec, item.get("parameters"))
+        # A path item of one action (the api-ref reader's) names its real path and action.
+        real, action = item.value.get("x-govbot-path"), item.value.get("x-govbot-action")
+        if not isinstance(real, str) or not isinstance(action, str) or not action:
+            real, action = path, ""
+        suffix = f" ({action})" if action else ""
         for method in HTTP_METHODS:
             op_node = item.get(method)
             if op_node is None:
@@ -286,14 +345,15 @@ def _operations(spec: Spec) -> tuple[Operation, ...]:
             ops.append(
                 Operation(
                     method=method,
-                    path=path,
-                    key=f"{method.upper()} {normalize_path(path)}",
+                    path=real,
+                    key=f"{method.upper()} {normalize_path(real)}{suffix}",
                     node=op_node,
                     path_node=item,
                     parameters=tuple(p for p in params if p.location not in ("body", "formData")),
                     request_body=body,
                     responses=responses,
                     security=security,
+                    action=action,
                 )
             )
     return tuple(ops)

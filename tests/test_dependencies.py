@@ -47,6 +47,9 @@ LAYERS: Sequence[tuple[str, tuple[str, ...]]] = (
         "rule families",
         (
             "govbot.rules.loading",
+            "govbot.rules.apiref",
+            "govbot.rules.microversions",
+            "govbot.rules.access",
             "govbot.rules.consistency",
             "govbot.rules.deprecation",
             "govbot.rules.cross",

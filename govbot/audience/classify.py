@@ -11,8 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from govbot.apiref.project import facts_of
 from govbot.audience.model import X_AUDIENCE, AudienceConfig, Classification, Decision
 from govbot.audience.patterns import CompiledRules, Pattern, compile_rules
+from govbot.audience.policies import SOURCE as POLICY_DEFAULTS
+from govbot.audience.policies import PolicyDecision, audience_from_policies
 from govbot.findings import Audience
 from govbot.paths import glob_match
 from govbot.surface import Operation, Spec, join, operations
@@ -42,9 +45,13 @@ def classify(
         )
     data = spec.data
     assert data is not None
-    ctx = _Context(spec, compile_rules(config), data)
+    ops = operations(spec) if ops is None else ops
+    facts = facts_of(spec)
+    defaults = facts.policies if facts is not None else None
+    by_policy = audience_from_policies(ops, defaults) if defaults is not None else {}
+    ctx = _Context(spec, compile_rules(config), data, by_policy)
     decisions: dict[str, Decision] = {}
-    for op in operations(spec) if ops is None else ops:
+    for op in ops:
         decision = ctx.decide(op)
         previous = decisions.get(op.key)
         if previous is None or _WIDTH[decision.audience] > _WIDTH[previous.audience]:
@@ -93,6 +100,13 @@ class _Marker:
     level: str  # "operation" | "path" | "document"
 
 
+def _final(marker: _Marker | None) -> bool:
+    """A marker nothing overrides: on the operation, or one saying internal."""
+    return marker is not None and (
+        marker.level == "operation" or marker.verdict[0] is not Audience.EXTERNAL
+    )
+
+
 _WHERE = {
     "operation": "on the operation",
     "path": "on the path item",
@@ -103,10 +117,17 @@ _WHERE = {
 class _Context:
     """What every operation of one spec shares: compiled rules, memos, tag descriptions."""
 
-    def __init__(self, spec: Spec, rules: CompiledRules, data: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        rules: CompiledRules,
+        data: Mapping[str, Any],
+        by_policy: Mapping[str, PolicyDecision],
+    ) -> None:
         self.spec = spec
         self.rules = rules
         self.data = data
+        self.by_policy = by_policy
         self.spec_file = _norm_file(spec.file)
         self.notes: list[str] = []
         # Memos: most operations share a file, a path, a path item, tags and the
@@ -163,12 +184,35 @@ class _Context:
 
     def decide(self, op: Operation) -> Decision:
         seen = len(self.notes)
-        audience, evidence, source, file, pointer = self._decide(op)
+        marker = self._marker(op)
+        by_policy = self.by_policy.get(op.key)
+        if not _final(marker) and by_policy is not None and by_policy.audience is not None:
+            return self._by_policy(op, by_policy)
+        audience, evidence, source, file, pointer = self._decide(op, marker)
         if len(self.notes) > seen:
             evidence = f"{evidence} ({'; '.join(self.notes[seen:])})"
-        return Decision(audience, evidence, source, op.label, file, pointer)
+        cited = by_policy.cited() if by_policy is not None else ()
+        if by_policy is not None and not _final(marker):
+            evidence = f"{evidence}; the policy defaults do not decide: {by_policy.evidence}"
+        return Decision(audience, evidence, source, op.label, file, pointer, policies=cited)
 
-    def _decide(self, op: Operation) -> _Verdict:
+    def _by_policy(self, op: Operation, decision: PolicyDecision) -> Decision:
+        """Who may call it, by the project's own defaults (the code enforces them)."""
+        assert decision.audience is not None
+        deciding = decision.deciding
+        where = deciding.policy.where if deciding is not None else None
+        return Decision(
+            decision.audience,
+            decision.evidence,
+            POLICY_DEFAULTS,
+            op.label,
+            where.file if where is not None else op.node.file,
+            "" if where is not None else op.node.pointer,
+            line=where.line if where is not None else None,
+            policies=decision.cited(),
+        )
+
+    def _marker(self, op: Operation) -> _Marker | None:
         value, item = op.value, op.path_node.value
         marker = None
         if "x-audience" in value or "x-internal" in value:
@@ -179,10 +223,12 @@ class _Context:
             and ("x-audience" in item or "x-internal" in item)
         ):
             marker = self.marker(item, op.path_node.file, op.path_node.pointer, "path")
-        marker = marker or self.doc_marker
+        return marker or self.doc_marker
+
+    def _decide(self, op: Operation, marker: _Marker | None) -> _Verdict:
         if marker is not None:
             verdict = marker.verdict
-            if marker.level == "operation" or verdict[0] is not Audience.EXTERNAL:
+            if _final(marker):
                 return verdict
             # One "external" for a whole API still leaves room for admin-only operations.
             admin = self.policy(op, admin_only=True)

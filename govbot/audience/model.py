@@ -43,18 +43,68 @@ X_AUDIENCE: Mapping[str, Audience] = {
 
 
 @dataclass(frozen=True, slots=True)
+class Access:
+    """Whether a project user (reader, member or manager), a service user and a cloud
+    admin may call an operation; None: the check string depends on what govbot cannot
+    know (a deployment's settings, the resource)."""
+
+    project: bool | None = None
+    service: bool | None = None
+    admin: bool | None = None
+
+    def to_json(self) -> dict[str, bool | None]:
+        return {"project": self.project, "service": self.service, "admin": self.admin}
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyEvidence:
+    """One policy default that names an operation: its name, default check string, where
+    it is defined, whom it alone lets call the operation (audience None: undecided), and
+    who may call it by the default (``allows``) and meanwhile, while a deprecated rule
+    still lets its callers in too (``allows_now``)."""
+
+    name: str
+    check_str: str
+    file: str
+    line: int
+    audience: Audience | None
+    allows: Access = Access()
+    allows_now: Access = Access()
+    deprecated_check_str: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "check_str": self.check_str,
+            "file": self.file,
+            "line": self.line,
+            "audience": str(self.audience) if self.audience is not None else None,
+            "allows": self.allows.to_json(),
+        }
+        if self.deprecated_check_str is not None:
+            out["deprecated_check_str"] = self.deprecated_check_str
+            out["allows_while_deprecated"] = self.allows_now.to_json()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The audience of one operation, the evidence for it, and where that evidence is."""
 
     audience: Audience
     evidence: str
-    source: str  # "x-audience" | "x-internal" | "policy:<key>" | "default"
+    # "x-audience" | "x-internal" | "policy-defaults" | "policy:<key>" | "default"
+    source: str
     label: str = ""  # the operation as written: "GET /servers/{server_id}"
     file: str = ""  # where the deciding evidence is (the operation itself when it has none)
     pointer: str = ""
+    line: int | None = None  # known without a pointer (a policy default's line)
+    # The policy defaults that name the operation (source "policy-defaults"; also kept
+    # when they were undecided and something else decided).
+    policies: tuple[PolicyEvidence, ...] = ()
 
-    def to_json(self) -> dict[str, str]:
-        return {
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "operation": self.label,
             "audience": str(self.audience),
             "source": self.source,
@@ -62,6 +112,11 @@ class Decision:
             "file": self.file,
             "pointer": self.pointer,
         }
+        if self.line is not None:
+            out["line"] = self.line
+        if self.policies:
+            out["policies"] = [p.to_json() for p in self.policies]
+        return out
 
 
 @dataclass(frozen=True)

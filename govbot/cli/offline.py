@@ -6,10 +6,12 @@ import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from govbot import render
+from govbot.apiref.source import tree_of
 from govbot.audience import Classification, classify
 from govbot.cli.common import (
     color_wanted,
@@ -18,11 +20,37 @@ from govbot.cli.common import (
     settings_and_policy,
 )
 from govbot.errors import SpecError
-from govbot.findings import Report, Severity
-from govbot.openapi.load import load_spec
+from govbot.findings import Problem, Report, Severity
 from govbot.rules.catalog import all_rules, get_rule
-from govbot.services.check import check_files, check_git, common_root, discover_specs
+from govbot.services.check import (
+    PolicyTrees,
+    check_files,
+    check_git,
+    load_source,
+    sources_of,
+)
 from govbot.settings import Settings
+
+# Problems of the policy-defaults reader that classify mentions (it runs no rule).
+_POLICY_PROBLEMS = ("ARF008", "ARF009")
+
+
+def policy_defaults_option(func: Any) -> Any:
+    """``--policy-defaults TREE`` (repeatable): policy-in-code to classify operations by."""
+    return click.option(
+        "--policy-defaults",
+        "policy_defaults",
+        multiple=True,
+        type=click.Path(path_type=Path, exists=True),
+        metavar="TREE",
+        help="A project's source tree, policies package or policy file whose policy "
+        "defaults (parsed, never run) decide each operation's audience; repeat for rules "
+        "kept in another project (neutron-lib). api-ref trees read their own project's.",
+    )(func)
+
+
+def _policy_trees(paths: tuple[Path, ...]) -> PolicyTrees:
+    return PolicyTrees(tuple(tree_of(p) for p in paths))
 
 
 @click.command()
@@ -94,6 +122,7 @@ from govbot.settings import Settings
     type=click.Choice(["api-sig", "generic", "auto"]),
     help="Judge under this rule profile, whatever the policy picks (see `govbot rules`).",
 )
+@policy_defaults_option
 @common_options
 def check(
     specs: tuple[Path, ...],
@@ -108,15 +137,21 @@ def check(
     today: dt.datetime | None,
     project: str | None,
     profile: str | None,
+    policy_defaults: tuple[Path, ...],
     config_file: Path | None,
     policy_path: Path | None,
 ) -> None:
-    """Check OpenAPI specs: validation, audience, consistency, and with a base, compatibility.
+    """Check API specs: validation, audience, consistency, and with a base, compatibility.
+
+    A SPEC is an OpenAPI file, an OpenStack api-ref tree (a directory holding index.rst
+    and/or *.inc files with rest_method directives and a parameters.yaml; read with its
+    project's policy defaults and microversion ledger), or a directory of either.
 
     \b
       govbot check api-specs/compute.yaml
       govbot check --base old/compute.yaml api-specs/compute.yaml
       govbot check api-specs/                      (every spec in it, cross-spec rules too)
+      govbot check --base OLD/api-ref/source NEW/api-ref/source
       govbot check --git origin/master..HEAD --format sarif -o govbot.sarif
     """
     if git_range and (specs or bases):
@@ -143,6 +178,7 @@ def check(
             policy=policy,
             today=day,
             max_bytes=max_bytes,
+            policy_trees=_policy_trees(policy_defaults),
         )
     else:
         report = check_files(
@@ -151,6 +187,7 @@ def check(
             policy=policy,
             today=day,
             max_bytes=max_bytes,
+            policy_trees=_policy_trees(policy_defaults),
         )
     use_color = color_wanted(color, output) and fmt == "text"
     floor = Severity(min_severity).rank
@@ -180,33 +217,47 @@ def _render(report: Report[Classification], fmt: str, color: bool, docs_base: st
     "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
 )
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Refuse spec files larger than this.")
+@policy_defaults_option
 @common_options
 def classify_command(
     specs: tuple[Path, ...],
     fmt: str,
     color: str,
     max_bytes: int | None,
+    policy_defaults: tuple[Path, ...],
     config_file: Path | None,
     policy_path: Path | None,
 ) -> None:
-    """Print every operation with its audience and the evidence that decided it."""
+    """Print every operation with its audience and the evidence that decided it.
+
+    A SPEC is an OpenAPI file, an api-ref tree, or a directory of either. With policy
+    defaults (an api-ref tree's own project, or --policy-defaults), an operation a
+    default names is external when a project user may call it, internal when only a
+    service user (or an admin) may, external-admin when only an admin may; the policy
+    name and its check string are the evidence.
+
+    \b
+      govbot classify api-specs/compute.yaml
+      govbot classify --policy-defaults ~/nova api-specs/compute.yaml
+      govbot classify --format json ~/nova/api-ref/source
+    """
     _, policy = settings_and_policy(config_file, policy_path)
-    files: list[Path] = []
-    for path in specs:
-        if not path.exists():
-            raise SpecError(f"{path}: no such file or directory")
-        files.extend(discover_specs(path, policy, common_root([path])) if path.is_dir() else [path])
-    root = common_root(files) if files else None
+    if max_bytes is not None:
+        policy = dataclasses.replace(policy, max_file_bytes=max_bytes)
+    trees = _policy_trees(policy_defaults)
     results: dict[str, Classification] = {}
-    for file in files:
-        try:
-            spec = load_spec(file, root=root, max_bytes=max_bytes or policy.max_file_bytes)
-        except OSError as exc:
-            raise SpecError(f"{file}: cannot read: {exc.strerror or exc}") from None
-        if not spec.ok:
-            cause = spec.problems[0].message if spec.problems else "cannot be loaded"
-            raise SpecError(f"{spec.file}: {cause}")
-        results[spec.file] = classify(spec, policy.audience)
+    problems: list[Problem] = []
+    for path in specs:
+        for src in sources_of(path, policy):
+            spec = load_source(src, policy, trees)
+            if not spec.ok:
+                cause = spec.problems[0].message if spec.problems else "cannot be loaded"
+                raise SpecError(f"{spec.file}: {cause}")
+            problems.extend(p for p in spec.problems if p.code in _POLICY_PROBLEMS)
+            results[spec.file] = classify(spec, policy.audience)
+    for p in dict.fromkeys(problems):
+        where = f"{p.file}:{p.line}" if p.line else p.file
+        click.echo(f"warning: {where}: {p.message} ({p.code})", err=True)
     if fmt == "json":
         click.echo(render.render_classification_json(results), nl=False)
         return

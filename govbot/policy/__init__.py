@@ -21,6 +21,7 @@ from govbot.policy.escalation import (
 from govbot.policy.load import load_policy
 from govbot.policy.model import (
     API_REVIEW,
+    DEFAULT_API_REF_WATCH,
     DEFAULT_SPEC_GLOBS,
     Policy,
     ReviewConfig,
@@ -32,6 +33,7 @@ from govbot.policy.model import (
 
 __all__ = [
     "API_REVIEW",
+    "DEFAULT_API_REF_WATCH",
     "DEFAULT_SPEC_GLOBS",
     "ActionConfig",
     "BotConfig",

@@ -27,6 +27,7 @@ from govbot.findings import Audience, Severity
 from govbot.paths import packaged_policy_dir
 from govbot.policy.escalation import EscalationConfig
 from govbot.policy.model import (
+    DEFAULT_API_REF_WATCH,
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_SPEC_GLOBS,
     Policy,
@@ -92,6 +93,7 @@ def load_policy(path: str | Path | None = None, *, catalog: Catalog = CATALOG) -
             **{k: tuple(str(x) for x in v) for k, v in merged.get("audience", {}).items()}
         ),
         spec_globs=tuple(merged.get("specs", DEFAULT_SPEC_GLOBS)),
+        api_ref_watch=tuple(merged.get("api_ref", {}).get("watch", DEFAULT_API_REF_WATCH)),
         waivers=tuple(waivers),
         glossary=dict(merged.get("glossary", {})),
         max_file_bytes=int(merged.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),

@@ -26,6 +26,18 @@ from govbot.rules.registry import AUTO, PROFILES, Catalog
 API_REVIEW = "api-review"
 DEFAULT_SPEC_GLOBS = ("api-specs/**/*.yaml", "api-specs/**/*.yml", "api-specs/**/*.json")
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
+# What an OpenStack project keeps of its API besides a description: the api-ref tree,
+# the policy defaults, the microversion ledger and the release notes (README:
+# "OpenStack api-ref").
+DEFAULT_API_REF_WATCH = (
+    "api-ref/source/**",
+    "**/policies/*.py",
+    "**/api_version_request.py",
+    "**/api/microversions.py",
+    "**/microversion.py",
+    "**/rest_api_version_history.rst",
+    "releasenotes/notes/*",
+)
 
 
 @dataclass(frozen=True)
@@ -150,6 +162,8 @@ class Policy:
     audience: AudienceConfig = field(default_factory=AudienceConfig)
     # Files that count as API specs in a git range / Gerrit change.
     spec_globs: tuple[str, ...] = DEFAULT_SPEC_GLOBS
+    # Files whose change has the api-ref trees of the repository reviewed.
+    api_ref_watch: tuple[str, ...] = DEFAULT_API_REF_WATCH
     waivers: tuple[Waiver, ...] = ()
     # Preferred terms: discouraged field name -> preferred one (project_id, not tenant_id).
     glossary: Mapping[str, str] = field(default_factory=dict)
@@ -185,3 +199,7 @@ class Policy:
     def is_spec(self, path: str) -> bool:
         """Whether ``path`` (relative to the repository root) is an API spec by the globs."""
         return matches_any(self.spec_globs, path)
+
+    def watches_api_ref(self, path: str) -> bool:
+        """Whether a change of ``path`` has the repository's api-ref trees reviewed."""
+        return matches_any(self.api_ref_watch, path)

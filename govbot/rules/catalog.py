@@ -5,7 +5,7 @@ A new rule family is added to the list below; nothing registers itself on import
 
 from __future__ import annotations
 
-from govbot.rules import blueprints, cross, loading, policy_rules
+from govbot.rules import access, apiref, blueprints, cross, loading, microversions, policy_rules
 from govbot.rules.consistency import (
     docs,
     errors,
@@ -32,6 +32,7 @@ from govbot.rules.registry import Catalog, Rule
 
 CATALOG = Catalog.of_modules(
     loading,
+    apiref,
     naming,
     paths,
     methods,
@@ -50,6 +51,8 @@ CATALOG = Catalog.of_modules(
     response_body,
     composition,
     lifecycle,
+    microversions,
+    access,
     cross,
     blueprints,
     policy_rules,

@@ -16,7 +16,7 @@ from govbot.openapi import problems
 from govbot.rules.registry import Check, Hit, Kind, LoadContext, Rule, rule
 
 
-def _hits(ctx: LoadContext, code: str) -> Iterator[Hit]:
+def problem_hits(ctx: LoadContext, code: str) -> Iterator[Hit]:
     """The problems of ``code``: the head's, and the base's when they explain something.
 
     A head problem the base had already (same code, place and message) is on existing
@@ -83,7 +83,7 @@ def syntax_error(ctx: LoadContext) -> Iterator[Hit]:
     References:
         YAML 1.2 (https://yaml.org/spec/1.2.2/), RFC 8259 (JSON).
     """
-    return _hits(ctx, problems.SYNTAX_ERROR)
+    return problem_hits(ctx, problems.SYNTAX_ERROR)
 
 
 @_load_rule(problems.FILE_TOO_LARGE)
@@ -108,7 +108,7 @@ def file_too_large(ctx: LoadContext) -> Iterator[Hit]:
     References:
         ``MAX_BYTES`` in ``govbot/openapi/problems.py``; the policy's ``max_file_bytes``.
     """
-    return _hits(ctx, problems.FILE_TOO_LARGE)
+    return problem_hits(ctx, problems.FILE_TOO_LARGE)
 
 
 @_load_rule(problems.BINARY_FILE)
@@ -132,7 +132,7 @@ def binary_file(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.3 (documents are JSON or YAML, UTF-8).
     """
-    return _hits(ctx, problems.BINARY_FILE)
+    return problem_hits(ctx, problems.BINARY_FILE)
 
 
 @_load_rule(problems.NOT_UTF8)
@@ -156,7 +156,7 @@ def not_utf8(ctx: LoadContext) -> Iterator[Hit]:
     References:
         RFC 8259 §8.1; OpenAPI 3.1 §4.3.
     """
-    return _hits(ctx, problems.NOT_UTF8)
+    return problem_hits(ctx, problems.NOT_UTF8)
 
 
 @_load_rule(problems.ALIAS_BOMB)
@@ -185,7 +185,7 @@ def alias_bomb(ctx: LoadContext) -> Iterator[Hit]:
     References:
         https://en.wikipedia.org/wiki/Billion_laughs_attack
     """
-    return _hits(ctx, problems.ALIAS_BOMB)
+    return problem_hits(ctx, problems.ALIAS_BOMB)
 
 
 @_load_rule(problems.TOO_DEEP)
@@ -214,7 +214,7 @@ def nesting_too_deep(ctx: LoadContext) -> Iterator[Hit]:
     References:
         ``MAX_DEPTH`` in ``govbot/openapi/problems.py``.
     """
-    return _hits(ctx, problems.TOO_DEEP)
+    return problem_hits(ctx, problems.TOO_DEEP)
 
 
 @_load_rule(problems.NOT_OPENAPI)
@@ -240,7 +240,7 @@ def not_openapi(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.8.1 (the ``openapi`` field is required).
     """
-    return _hits(ctx, problems.NOT_OPENAPI)
+    return problem_hits(ctx, problems.NOT_OPENAPI)
 
 
 @_load_rule(problems.UNSUPPORTED_VERSION)
@@ -264,7 +264,7 @@ def unsupported_version(ctx: LoadContext) -> Iterator[Hit]:
     References:
         https://spec.openapis.org/oas/
     """
-    return _hits(ctx, problems.UNSUPPORTED_VERSION)
+    return problem_hits(ctx, problems.UNSUPPORTED_VERSION)
 
 
 @_load_rule(problems.REMOTE_REF)
@@ -291,7 +291,7 @@ def remote_ref(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OWASP SSRF; OpenAPI 3.1 §4.8.23 (Reference Object).
     """
-    return _hits(ctx, problems.REMOTE_REF)
+    return problem_hits(ctx, problems.REMOTE_REF)
 
 
 @_load_rule(problems.OUTSIDE_ROOT)
@@ -318,7 +318,7 @@ def outside_root(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OWASP Path Traversal.
     """
-    return _hits(ctx, problems.OUTSIDE_ROOT)
+    return problem_hits(ctx, problems.OUTSIDE_ROOT)
 
 
 @_load_rule(problems.REF_FILE_MISSING)
@@ -343,7 +343,7 @@ def ref_file_missing(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.8.23 (Reference Object).
     """
-    return _hits(ctx, problems.REF_FILE_MISSING)
+    return problem_hits(ctx, problems.REF_FILE_MISSING)
 
 
 @_load_rule(problems.REF_TARGET_MISSING)
@@ -368,7 +368,7 @@ def ref_target_missing(ctx: LoadContext) -> Iterator[Hit]:
     References:
         RFC 6901 (JSON Pointer); OpenAPI 3.1 §4.8.23.
     """
-    return _hits(ctx, problems.REF_TARGET_MISSING)
+    return problem_hits(ctx, problems.REF_TARGET_MISSING)
 
 
 @_load_rule(problems.REF_LOOP)
@@ -395,7 +395,7 @@ def ref_loop(ctx: LoadContext) -> Iterator[Hit]:
     References:
         OpenAPI 3.1 §4.8.23; JSON Schema 2020-12 §8.2.3 (ref resolution).
     """
-    return _hits(ctx, problems.REF_LOOP)
+    return problem_hits(ctx, problems.REF_LOOP)
 
 
 @_load_rule(problems.INVALID)
@@ -425,7 +425,7 @@ def invalid_openapi(ctx: LoadContext) -> Iterator[Hit]:
     References:
         https://spec.openapis.org/oas/ ; https://github.com/python-openapi/openapi-spec-validator
     """
-    return _hits(ctx, problems.INVALID)
+    return problem_hits(ctx, problems.INVALID)
 
 
 @_load_rule(problems.VALIDATOR_FAILED, Severity.WARNING)
@@ -453,7 +453,7 @@ def validator_failed(ctx: LoadContext) -> Iterator[Hit]:
     References:
         https://github.com/python-openapi/openapi-spec-validator/issues
     """
-    return _hits(ctx, problems.VALIDATOR_FAILED)
+    return problem_hits(ctx, problems.VALIDATOR_FAILED)
 
 
 @_load_rule(problems.YAML_TAG)
@@ -488,4 +488,4 @@ def yaml_tag(ctx: LoadContext) -> Iterator[Hit]:
         OpenAPI 3.1 §4.3 ("Tags MUST be limited to those allowed by the JSON Schema
         ruleset"); YAML 1.2.2 §10.2 (JSON schema), https://yaml.org/spec/1.2.2/
     """
-    return _hits(ctx, problems.YAML_TAG)
+    return problem_hits(ctx, problems.YAML_TAG)

@@ -12,6 +12,7 @@ the evaluator dispatches them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import inspect
 import re
@@ -23,8 +24,8 @@ from typing import Any, ClassVar, Protocol
 
 from govbot.audience import Classification
 from govbot.diff import OperationDiff, SpecDiff
-from govbot.findings import Audience, Scope, Severity, Side
-from govbot.surface import Node, Spec
+from govbot.findings import Audience, OperationRef, Scope, Severity, Side
+from govbot.surface import Node, Operation, Spec
 
 CODE_RE = re.compile(r"^[A-Z]{3}\d{3}$")
 # Rule profiles: which community's conventions a rule enforces. ``api-sig`` is
@@ -72,6 +73,9 @@ class Hit:
     # copies or inlined duplicates): hits of one rule with the same cause are reported
     # once, the other places listed. None: the message is the cause.
     cause: str | None = None
+    # The operation the hit is about, when its node alone does not say (a parameter
+    # entry shared by several operations); otherwise the evaluator finds it.
+    operation: OperationRef | None = None
 
     @classmethod
     def at(
@@ -146,7 +150,7 @@ class DiffContext:
     def on_base(self, node: Node, message: str, op: OperationDiff) -> Hit:
         """A hit at ``node`` of the base spec (something removed or changed) of ``op``."""
         audience = self.base_audience.of(op.key)
-        return Hit.at(
+        hit = Hit.at(
             node,
             message,
             side=Side.BASE,
@@ -154,12 +158,13 @@ class DiffContext:
             scope=Scope.CHANGED,
             advisory=unstable_note(op.unstable),
         )
+        return _about(hit, op.base)
 
     def on_head(self, node: Node, message: str, op: OperationDiff) -> Hit:
         """A hit at ``node`` of the head spec, about what the change did to ``op``."""
         audiences = self.head_audience if op.head is not None else self.base_audience
         audience = audiences.of(op.key)
-        return Hit.at(
+        hit = Hit.at(
             node,
             message,
             side=Side.HEAD,
@@ -167,6 +172,7 @@ class DiffContext:
             scope=Scope.CHANGED,
             advisory=unstable_note(op.unstable),
         )
+        return _about(hit, op.head or op.base)
 
 
 def unstable_note(level: str) -> str:
@@ -174,6 +180,15 @@ def unstable_note(level: str) -> str:
     if not level:
         return ""
     return f"{level} surface (x-stability-level: {level}): reported, not held against the change"
+
+
+def operation_ref(op: Operation) -> OperationRef:
+    """What a finding says of the operation it is about."""
+    return OperationRef(op.method.upper(), op.path, op.action)
+
+
+def _about(hit: Hit, op: Operation | None) -> Hit:
+    return hit if op is None else dataclasses.replace(hit, operation=operation_ref(op))
 
 
 @dataclass(frozen=True)

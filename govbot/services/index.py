@@ -13,6 +13,10 @@ run too) and records, per spec whose content changed since the API's previous sn
 * the bytes of every file it was read from (``spec_documents``, by content digest), so
   that the cross-service check can run later from the database alone.
 
+An OpenStack api-ref tree of the commit is one API like a spec file, read with its
+project's policy defaults and microversion ledger: a change of either makes a snapshot
+too, since it changes who may call the operations or the API's version.
+
 Design specs (the policy's ``blueprints.specs`` globs) of the commit get their use-case
 verdict (``blueprint_verdicts``, latest version per file).
 
@@ -46,6 +50,8 @@ import git
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from govbot.apiref.project import facts_of
+from govbot.apiref.tree import api_ref_directories, load_api_ref
 from govbot.audience import Classification, classify
 from govbot.blueprints import BlueprintConfig
 from govbot.db.leases import run_leased
@@ -71,7 +77,7 @@ from govbot.openapi.load import load_spec
 from govbot.policy import Policy
 from govbot.rules.catalog import all_rules
 from govbot.rules.deprecation.elements import parse_sunset
-from govbot.services.check import SpecSource, check_pairs
+from govbot.services.check import SpecSource, check_pairs, load_source
 from govbot.services.spec_review import review_specs
 from govbot.sources import GitReader, open_repo
 from govbot.surface import Operation, Spec, operations
@@ -163,6 +169,8 @@ def index_commit(
         change_number = _change_number(reader)
 
     spec_files = sorted(p for p in listing if policy.is_spec(p))
+    if any(policy.watches_api_ref(p) for p in listing):
+        spec_files += api_ref_directories(listing, reader.read)
     if spec_files:
         _index_specs(
             engine,
@@ -229,9 +237,14 @@ def _index_specs(
         return
     limit = policy.max_file_bytes
     loaded: dict[str, Spec] = {}
+    trees: set[str] = set()
     for path in spec_files:
         try:
-            loaded[path] = load_spec(path, reader=reader, max_bytes=limit)
+            if policy.is_spec(path):
+                loaded[path] = load_spec(path, reader=reader, max_bytes=limit)
+            else:  # an api-ref tree (a directory), with its project
+                loaded[path] = load_source(SpecSource(path, reader, api_ref=True), policy)
+                trees.add(path)
         except (SpecError, OSError) as exc:
             result.problems.append(f"{path}: {exc}")
     # A file of the globs that is not an OpenAPI document itself but is reached by one
@@ -241,7 +254,7 @@ def _index_specs(
     if not specs:
         return
     report = check_pairs(
-        [(None, SpecSource(p, reader)) for p in specs],
+        [(None, SpecSource(p, reader, api_ref=p in trees)) for p in specs],
         policy=policy.for_project(project),  # the project's rule profile
         today=now.date(),
         preloaded={("head", p): s for p, s in specs.items()},
@@ -301,8 +314,8 @@ def _needs_snapshot(
             .order_by(ApiSnapshot.merged_at.desc(), ApiSnapshot.id.desc())
             .limit(1)
         )
-    if not previous or path not in previous:
-        return True
+    if not previous or not any(d == path or d.startswith(path + "/") for d in previous):
+        return True  # never snapshotted (an api-ref tree: none of its files)
     for doc, digest in previous.items():
         try:
             data = reader.read(doc)
@@ -568,9 +581,16 @@ def _finding_row(snapshot_id: int | None, f: Finding) -> dict[str, Any]:
 
 
 def _store_documents(engine: Engine, reader: TreeReader, spec: Spec) -> dict[str, str]:
-    """Keep the bytes of every file of ``spec`` (once per content); path -> digest."""
+    """Keep the bytes of every file of ``spec`` (once per content); path -> digest.
+
+    An api-ref tree's files are its documents, its project's policy modules and ledger.
+    """
     out: dict[str, str] = {}
     paths = [spec.file, *sorted(d for d in spec.documents if d != spec.file)]
+    facts = facts_of(spec)
+    if facts is not None:
+        paths += facts.ledger.files if facts.ledger is not None else ()
+        paths += facts.policies.files if facts.policies is not None else ()
     with session_scope(engine) as session:
         for path in paths:
             try:
@@ -706,6 +726,9 @@ class _StoredReader:
         except KeyError:
             raise FileNotFoundError(relpath) from None
 
+    def files(self) -> list[str]:
+        return sorted(self._files)
+
     def exists(self, relpath: str) -> bool:
         return relpath in self._files
 
@@ -742,9 +765,13 @@ def refresh_cross_findings(engine: Engine, *, policy: Policy, now: dt.datetime) 
         prefix = f"{project}/"
         files = {prefix + path: blobs[d] for path, d in (docs or {}).items() if d in blobs}
         name = prefix + file
-        if name not in files:
+        stored = _StoredReader(files)
+        if name in files:
+            spec = load_spec(name, reader=stored, validate=False)
+        elif any(f.startswith(name + "/") for f in files):  # an api-ref tree
+            spec = load_api_ref(name, stored)
+        else:
             continue
-        spec = load_spec(name, reader=_StoredReader(files), validate=False)
         if not spec.ok:
             continue
         subjects.append(Subject(head=spec, head_audience=classify(spec, policy.audience)))

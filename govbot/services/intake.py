@@ -213,9 +213,10 @@ def queue_event(
 
 def watched_globs(policy: Policy) -> tuple[str, ...]:
     """The globs of files govbot reviews: API specs, design specs (``blueprints.specs``),
-    and the files whose change is an API change (``blueprints.api_paths``)."""
+    the files whose change is an API change (``blueprints.api_paths``), and OpenStack's
+    api-ref sources, policy defaults, ledgers and release notes (``api_ref.watch``)."""
     config = BlueprintConfig.from_policy(policy)
-    globs = [*policy.spec_globs, *config.specs, *config.api_paths]
+    globs = [*policy.spec_globs, *config.specs, *config.api_paths, *policy.api_ref_watch]
     return tuple(dict.fromkeys(globs))
 
 

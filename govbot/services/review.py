@@ -77,9 +77,11 @@ from govbot.gerrit.client import (
     GerritNotFound,
 )
 from govbot.gerrit.model import ChangeInfo, ChangeMessageInfo, RevisionInfo
-from govbot.gerrit.sources import ChangeSpecs, GitMirror, change_specs
+from govbot.gerrit.sources import ChangeSpecs, GitMirror, MirrorError, change_specs
+from govbot.openapi.load import Reader
 from govbot.policy import API_REVIEW, Policy, ReviewConfig
-from govbot.services.check import SpecSource, check_pairs
+from govbot.services.check import SpecSource, api_ref_pairs, check_pairs
+from govbot.sources import ChangedFile, GitReader
 
 LOG = logging.getLogger(__name__)
 
@@ -208,14 +210,25 @@ def _api_config(policy: Policy) -> ReviewConfig:
 
 
 def _api_collect(inp: PassInput) -> PassResult | str:
-    """The OpenAPI specs the patch set changed, checked against its parent."""
+    """The API specs the patch set changed (OpenAPI files, and the api-ref trees of its
+    repository when it touches what the policy's ``api_ref.watch`` names), checked
+    against its parent."""
     specs = inp.change_specs()
-    if not specs.files:
+    changes = [_changed(info) for info in specs.changed.values()]
+    watched = any(inp.policy.watches_api_ref(p) for c in changes for p in _paths(c))
+    if not specs.files and not watched:
         if specs.notes:  # every changed spec left out (Gerrit would not send it)
             return "; ".join(specs.notes)
-        return "the patch set changes no file matching the policy's spec globs"
+        return "the patch set changes no file matching the policy's spec globs or api_ref.watch"
+    pairs = _pairs(specs)
+    notes: tuple[str, ...] = ()
+    if watched:
+        api_refs, notes = _api_ref_pairs(inp, specs, changes)
+        pairs += api_refs
+    if not pairs:
+        return "the patch set touches no api-ref tree and no spec"
     report = check_pairs(
-        _pairs(specs),
+        pairs,
         policy=inp.policy.for_project(inp.info.project),  # the project's rule profile
         today=inp.now.date(),
         loads=inp.reads.loads,
@@ -224,8 +237,84 @@ def _api_collect(inp: PassInput) -> PassResult | str:
         tuple(f.with_fingerprint() for f in report.findings),
         files=specs.changed,
         audiences=report.classifications,
-        notes=specs.notes,
+        notes=specs.notes + notes,
     )
+
+
+def _changed(info: Any) -> ChangedFile:
+    if info.status in ("A", "C"):
+        return ChangedFile("A", None, info.path)
+    if info.status == "D":
+        return ChangedFile("D", info.path, None)
+    if info.status == "R" and info.old_path:
+        return ChangedFile("R", info.old_path, info.path)
+    return ChangedFile("M", info.path, info.path)
+
+
+def _paths(c: ChangedFile) -> tuple[str, ...]:
+    return tuple(p for p in (c.old_path, c.new_path) if p)
+
+
+def _api_ref_pairs(
+    inp: PassInput, specs: ChangeSpecs, changes: Sequence[ChangedFile]
+) -> tuple[list[tuple[SpecSource | None, SpecSource | None]], tuple[str, ...]]:
+    """The api-ref trees the patch set touches, both sides read from the git mirror with
+    their project (policy defaults, ledger); without a mirror, over REST from the
+    ``index.rst`` of the trees the changed files lie in, without their project."""
+    head, base = specs.head, specs.base
+    if not isinstance(head, GitReader) and inp.mirror is not None:
+        try:
+            head = inp.mirror.fetch(
+                specs.change.project, specs.ref, branch=specs.change.branch, commit=specs.revision
+            )
+        except (MirrorError, OSError) as error:
+            LOG.warning(
+                "change=%s: git mirror failed for the api-ref: %s", specs.change.number, error
+            )
+        else:
+            parents = head.commit.parents
+            base = GitReader(head.repo, parents[0].hexsha) if parents else base
+    if isinstance(head, GitReader) and isinstance(base, GitReader):
+        return api_ref_pairs(changes, base, head, inp.policy), ()
+    note = (
+        "api-ref trees read over REST without their project: the policy defaults and the "
+        "microversion ledger need a git mirror (GOVBOT_GIT_MIRROR_DIR)"
+    )
+    return _rest_api_ref_pairs(changes, base, head), (note,)
+
+
+def _rest_api_ref_pairs(
+    changes: Sequence[ChangedFile], base: Reader, head: Reader
+) -> list[tuple[SpecSource | None, SpecSource | None]]:
+    """The trees holding changed files, found by name: a directory with an ``index.rst``
+    and a ``parameters.yaml`` (Gerrit's REST API lists no directory)."""
+    trees: set[str] = set()
+    for c in changes:
+        for path in _paths(c):
+            parts = path.split("/")[:-1]
+            while parts:
+                directory = "/".join(parts)
+                if any(_exists(r, f"{directory}/index.rst") for r in (head, base)) and any(
+                    _exists(r, f"{directory}/parameters.yaml") for r in (head, base)
+                ):
+                    trees.add(directory)
+                    break
+                parts.pop()
+    return [
+        (
+            SpecSource(t, base, api_ref=True) if _exists(base, f"{t}/index.rst") else None,
+            SpecSource(t, head, api_ref=True) if _exists(head, f"{t}/index.rst") else None,
+        )
+        for t in sorted(trees)
+    ]
+
+
+def _exists(reader: Reader, path: str) -> bool:
+    try:
+        reader.read(path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 # The API review: the OpenAPI specs of the patch set (design.md §4.5).

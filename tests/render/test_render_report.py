@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from govbot import render
-from govbot.findings import Audience, Finding, Report, Severity, Summary
+from govbot.findings import Audience, Finding, OperationRef, Report, Severity, Summary
 from govbot.rules.catalog import all_rules, get_rule
 
 SARIF_SCHEMA = Path(__file__).parents[1] / "data" / "sarif" / "sarif-schema-2.1.0.json"
@@ -26,6 +26,7 @@ FINDING_KEYS = {
     "pointer",
     "message",
     "help",
+    "operation",
 }
 
 
@@ -68,6 +69,7 @@ def report() -> Report:
             side="base",
             message="DELETE /servers/{id} removed",
             scope="changed",
+            operation=OperationRef("DELETE", "/servers/{id}"),
         ),
         finding(
             rule="POL001",
@@ -145,6 +147,9 @@ def test_json_shape(report):
         assert list(f)[7:10] == ["message", "help", "side"]  # the JSON contract's order
     removed = next(f for f in data["findings"] if f["side"] == "base")
     assert removed["file"] == "old/compute.yaml" and removed["line"] == 7
+    # A finding about one operation names it; one about none says null.
+    assert removed["operation"] == {"method": "DELETE", "path": "/servers/{id}"}
+    assert [f["operation"] for f in data["findings"] if f["side"] != "base"] == [None] * 3
     summary = data["summary"]
     assert (summary["errors"], summary["warnings"], summary["info"], summary["total"]) == (
         2,

@@ -3,7 +3,10 @@
 A scenario of an OpenAPI rule holds either ``base.*`` (one spec, checked on its own:
 all surface is new), ``base.*`` + ``revision.*`` (the revision is checked; the diff says
 which operations are new or changed, the rest is existing surface), or ``specs/*.yaml``
-(several specs, for a cross-spec rule). ``options.yaml`` (optional) overrides the rule's
+(several specs, for a cross-spec rule). A scenario of an OpenStack project holds the
+directories ``base/`` (and ``revision/``): each a project with an api-ref tree under
+``api-ref/source`` and, as the scenario needs, policy defaults, a microversion ledger
+and release notes; its findings also name their ``file`` and ``line``. ``options.yaml`` (optional) overrides the rule's
 default options and ``policy.yaml`` is merged after the default policy, as a policy
 would. A scenario of a document rule (BPR) holds a design spec (``spec.rst`` or
 ``spec.md``, optionally ``template.rst``) or a change (``commit-message.txt``, optionally
@@ -27,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from govbot.apiref.tree import find_api_ref_trees, read_api_ref
+from govbot.audience import classify
 from govbot.blueprints import (
     BlueprintConfig,
     ResolvedSpec,
@@ -96,7 +101,12 @@ def scenarios(*families: str) -> list[Path]:
 
 def is_openapi(scenario: Path) -> bool:
     """An OpenAPI scenario (spec files), not a design spec or a change."""
-    return (scenario / "specs").is_dir() or any(scenario.glob("base.*"))
+    return (scenario / "specs").is_dir() or any(scenario.glob("base.*")) or is_project(scenario)
+
+
+def is_project(scenario: Path) -> bool:
+    """A scenario of OpenStack projects (``base/``, ``revision/``): api-ref, policies, ledger."""
+    return (scenario / "base").is_dir()
 
 
 def expected(scenario: Path) -> list[dict[str, Any]]:
@@ -127,8 +137,38 @@ def _options(scenario: Path, rule: Rule) -> dict[str, Any]:
     return {**rule.options, **(overrides or {})}
 
 
+def _project_spec(project: Path) -> Spec:
+    trees = find_api_ref_trees(project / "api-ref")
+    assert len(trees) == 1, f"{project}: one api-ref tree expected, found {trees}"
+    return read_api_ref(trees[0])
+
+
+def _project_context(scenario: Path, rule: Rule) -> tuple[Any, Spec, Spec | None]:
+    """A project scenario's context, its head spec and its base spec (when it has one)."""
+    options = _options(scenario, rule)
+    config = load_policy(POLICIES / "default.yaml").audience
+    base = _project_spec(scenario / "base")
+    head = _project_spec(scenario / "revision") if (scenario / "revision").is_dir() else None
+    if rule.kind is Kind.LOAD:
+        return LoadContext(head or base, base if head else None), head or base, base
+    if head is None:
+        assert rule.kind is Kind.SPEC, f"{scenario}: a diff rule needs a revision"
+        return SpecContext(base, classify(base, config), options), base, None
+    diff = diff_specs(base, head)
+    if rule.kind is Kind.DIFF:
+        ctx = DiffContext(
+            base, head, diff, classify(base, config), classify(head, config), options, TODAY
+        )
+        return ctx, head, base
+    touched = diff.touched
+    return SpecContext(head, classify(head, config), options, touched, base, TODAY), head, base
+
+
 def _context(scenario: Path, rule: Rule) -> tuple[Any, str]:
     """The context to run ``rule`` in, and the file its hits default to."""
+    if is_project(scenario):
+        ctx, head, _ = _project_context(scenario, rule)
+        return ctx, head.file
     options = _options(scenario, rule)
     if rule.kind is Kind.CROSS:
         folder = scenario / "specs"
@@ -155,7 +195,7 @@ def _context(scenario: Path, rule: Rule) -> tuple[Any, str]:
     return ctx_s, head.file
 
 
-def _verdict(rule: Rule, hit: Hit, default_file: str) -> dict[str, Any]:
+def _verdict(rule: Rule, hit: Hit, default_file: str, line: int | None = None) -> dict[str, Any]:
     """A hit as the evaluator would rate it without policy overrides."""
     severity = rule.default_severity(hit.audience)
     if hit.scope == Scope.EXISTING:
@@ -170,12 +210,21 @@ def _verdict(rule: Rule, hit: Hit, default_file: str) -> dict[str, Any]:
         "severity": str(severity),
         "scope": str(hit.scope),
         "message": hit.message,
+        "line": hit.line if hit.line is not None else line,
     }
 
 
 def rule_alone(scenario: Path, rule: Rule | None = None) -> list[dict[str, Any]]:
     """The findings of ``rule`` (default: the scenario's own) run alone on the scenario."""
     rule = rule or rule_of(scenario)
+    if is_project(scenario):
+        ctx, head, base = _project_context(scenario, rule)
+        out = []
+        for hit in rule.run(ctx):
+            spec = base if hit.side == "base" and base is not None else head
+            file = hit.file or spec.file
+            out.append(_verdict(rule, hit, spec.file, spec.line(file, hit.pointer)))
+        return out
     ctx, default_file = _context(scenario, rule)
     return [_verdict(rule, hit, default_file) for hit in rule.run(ctx)]
 
@@ -192,7 +241,7 @@ def through_pipeline(scenario: Path, tmp_path: Path) -> list[Finding]:
     entry: dict[str, Any] = {"enabled": True}
     if (scenario / "options.yaml").exists():
         entry["options"] = yaml.safe_load((scenario / "options.yaml").read_text()) or {}
-    if code[:3] in ("DEP", "CON"):
+    if code[:3] in ("DEP", "CON", "MVR", "AUD"):
         # The scenario's rule runs under a profile it belongs to (api-sig first, the
         # guidelines the fixtures were written for); a scenario's policy.yaml may pick another.
         profiles = get_rule(code).profiles  # type: ignore[union-attr]
@@ -202,6 +251,12 @@ def through_pipeline(scenario: Path, tmp_path: Path) -> list[Finding]:
     if (scenario / "policy.yaml").exists():
         shutil.copy(scenario / "policy.yaml", policy_dir / "90-scenario.yaml")
     policy = load_policy(policy_dir)
+    if is_project(scenario):
+        head = scenario / "revision"
+        heads, bases = (
+            ([head], [scenario / "base"]) if head.is_dir() else ([scenario / "base"], None)
+        )
+        return list(check_files(heads, base_files=bases, policy=policy, today=TODAY).findings)
     if (scenario / "specs").is_dir():
         report = check_files([scenario / "specs"], policy=policy, today=TODAY, root=scenario)
         return list(report.findings)

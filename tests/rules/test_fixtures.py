@@ -11,7 +11,7 @@ from tests.rules import harness
 
 OPENAPI = [s for s in harness.scenarios() if harness.is_openapi(s)]
 # The loader decides the OAS problems (limits from the policy included): pipeline only.
-ALONE = [s for s in OPENAPI if s.parent.name[:3] in ("CON", "DEP")]
+ALONE = [s for s in OPENAPI if s.parent.name[:3] in ("CON", "DEP", "ARF", "MVR", "AUD")]
 DOCUMENTS = [s for s in harness.scenarios("BPR") if not harness.is_openapi(s)]
 
 
@@ -22,7 +22,8 @@ def _id(scenario: Path) -> str:
 def _matches(got: list[dict[str, Any]], want: dict[str, Any]) -> list[dict[str, Any]]:
     """The findings of ``got`` that ``want`` describes (by every key it names)."""
     defaults = {"side": "head", "scope": "new"}
-    fields = ("rule", "pointer", "side", *(k for k in ("severity", "file", "scope") if k in want))
+    named = ("severity", "file", "scope", "line")
+    fields = ("rule", "pointer", "side", *(k for k in named if k in want))
     return [
         g for g in got if harness.key_of(g, fields, {}) == harness.key_of(want, fields, defaults)
     ]
@@ -67,6 +68,11 @@ def test_the_pipeline_finds_what_the_fixture_expects(scenario: Path, tmp_path: P
     for e in want:
         key = (e["rule"], e.get("pointer", ""), e.get("side", "head"))
         assert key in got, f"missing {key}; got {sorted(got)}"
+        if harness.is_project(scenario) and "line" in e:
+            # An api-ref finding lands on the line of the .inc, parameters.yaml,
+            # policy or ledger file it is about.
+            places = {(f.file, f.line) for f in findings if f.rule == code}
+            assert (e["file"], e["line"]) in places, f"missing {e}; got {sorted(places)}"
 
 
 @pytest.mark.parametrize("scenario", DOCUMENTS, ids=_id)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from govbot.apiref import problems as apiref_problems
 from govbot.findings import Audience, Severity
 from govbot.openapi import problems
 from govbot.rules.blueprints import DOCUMENT_CONTEXTS
@@ -77,7 +78,7 @@ def test_every_kind_reads_one_context_class() -> None:
 
 def test_every_loader_problem_has_its_load_rule() -> None:
     """Every problem code a reader reports is the code of a load rule of the same name."""
-    for code, name in problems.PROBLEMS.items():
+    for code, name in {**problems.PROBLEMS, **apiref_problems.PROBLEMS}.items():
         found = CATALOG.get(code)
         assert found is not None and found.kind is Kind.LOAD and found.name == name, code
 

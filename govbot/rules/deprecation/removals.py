@@ -37,7 +37,11 @@ def removed_without_deprecation(ctx: DiffContext) -> Iterator[Hit]:
         Operations present in the base spec and missing from the head (matched by method
         and path, ignoring path-parameter names and trailing slashes) that the base did
         not mark ``deprecated: true`` (or, in OpenStack specs, retire at a microversion
-        with ``x-openstack.max-ver``).
+        with ``x-openstack.max-ver``). In an api-ref, deprecated means a "(DEPRECATED)"
+        title, a warning or note saying so, or a place under the index's "Deprecated
+        APIs"; retired means a ``max_version``. An operation the base marks
+        experimental (``x-experimental: true``; an api-ref "(EXPERIMENTAL)" title or
+        note) carries no stability promise: its removal is reported by DEP003.
 
     Why it matters:
         Clients of an external API get no warning and break on upgrade. OpenStack's
@@ -60,14 +64,13 @@ def removed_without_deprecation(ctx: DiffContext) -> Iterator[Hit]:
     for d in ctx.diff.removed:
         op = d.base
         assert op is not None
-        if op.deprecated or is_retired(op):
+        if op.deprecated or is_retired(op) or op.experimental:
             continue
         days = notice_days(ctx.options, base_aud(ctx, d))
         yield ctx.on_base(
             op.node,
-            f"{op.label} was removed without being deprecated first; mark it "
-            f"`deprecated: true` with an `x-sunset` date at least {days} days away, "
-            "and remove it in a later release",
+            f"{op.label} was removed without being deprecated first; "
+            f"{ctx.base.dialect.how_to_deprecate(days)}, and remove it in a later release",
             d,
         )
 
@@ -139,9 +142,10 @@ def removed_after_deprecation(ctx: DiffContext) -> Iterator[Hit]:
 
     What it checks:
         Operations, parameters, fields and headers removed after having been deprecated
-        (and whose sunset date, if any, has passed), and OpenStack operations newly
-        retired at a future microversion (``x-openstack.max-ver`` set to at least the
-        base spec's microversion), which older microversions keep.
+        (and whose sunset date, if any, has passed), operations removed that the base
+        marked experimental, and OpenStack operations newly retired at a future
+        microversion (``x-openstack.max-ver``, an api-ref's ``max_version``, set to at
+        least the base spec's microversion), which older microversions keep.
 
     Why it matters:
         This is the lawful end of a deprecation. It is reported so that reviewers and
@@ -161,13 +165,16 @@ def removed_after_deprecation(ctx: DiffContext) -> Iterator[Hit]:
     for d in ctx.diff.removed:
         op = d.base
         assert op is not None
-        if not (op.deprecated or is_retired(op)) or future_sunset(op.sunset, today):
+        if not (op.deprecated or is_retired(op) or op.experimental):
             continue
-        how = (
-            "deprecated"
-            if op.deprecated
-            else f"retired after microversion {op.x_openstack['max-ver']}"
-        )
+        if future_sunset(op.sunset, today):
+            continue
+        if op.deprecated:
+            how = "deprecated"
+        elif is_retired(op):
+            how = f"retired after microversion {op.x_openstack['max-ver']}"
+        else:
+            how = "experimental (no deprecation needed)"
         yield ctx.on_base(
             op.node,
             f"{op.label} was removed after being {how}; note the removal in the release notes",
@@ -204,6 +211,6 @@ def _retired_by_the_change(ctx: DiffContext) -> Iterator[Hit]:
         yield ctx.on_head(
             key_node(d.head.node, "x-openstack"),
             f"{d.label} is removed from microversion {new_max[0]}.{new_max[1] + 1} on "
-            f"(`max-ver: {c.new['max-ver']}`); older microversions keep it",
+            f"({ctx.head.dialect.max_version} {c.new['max-ver']}); older microversions keep it",
             d,
         )

@@ -46,7 +46,10 @@ def deprecated_without_sunset(ctx: DiffContext) -> Iterator[Hit]:
     What it checks:
         Operations, parameters, schema fields and response headers that the change marks
         ``deprecated: true`` without an ``x-sunset`` date (for operations, an OpenStack
-        ``x-openstack.max-ver`` retiring it at a microversion counts as one).
+        ``x-openstack.max-ver`` retiring it at a microversion counts as one). Formats
+        with no place for a date are not asked for one: an api-ref deprecation is
+        release-based (deprecated in one release, removed in a later one, which DEP001
+        and DEP003 check).
 
     Why it matters:
         Clients cannot plan a migration without knowing when the element goes away;
@@ -62,6 +65,8 @@ def deprecated_without_sunset(ctx: DiffContext) -> Iterator[Hit]:
     References:
         RFC 8594; API-SIG DEP-01, DEP-03; oasdiff ``api-deprecated-sunset-missing``.
     """
+    if not ctx.head.dialect.sunset:
+        return  # the format has no place for a date: it deprecates for a release
     hits = Collector()
     for element in newly_deprecated(ctx.diff):
         if element.head is None or sunset_of(element.head) is not None:
