@@ -282,6 +282,18 @@ _TO_WHOM = re.compile(
     r"(?:(?:for|from|of|among|on|by)\s+(?:[\w-]+\s+){0,4}|to\s+(?:[\w-]+\s+)?)",
     re.I,
 )
+# Why a task is wanted, in a use case that names nobody: "..., so that ...".
+_TASK_PURPOSE = re.compile(
+    r"\b(?:so\s+that|in\s+order\s+to|so\s+(?:a|an|the|it|they)\b|instead\s+of|"
+    r"without\s+having\s+to)\b",
+    re.I,
+)
+# The code's own upkeep as the reason: no one outside the code is served by it.
+_UPKEEP = re.compile(
+    r"\b(?:maintain\w*|maintenance|readab\w+|code\s*base|the\s+code|duplicat\w+|"
+    r"technical\s+debt|clean\w*\s+up)\b",
+    re.I,
+)
 # A situation: "If ...", "When ...", "In case ...".
 _CONDITIONAL_START = re.compile(r"^(?:if|when|whenever|once|in\s+(?:the\s+)?case)\b", re.I)
 _INCAPABLE_RE = re.compile(
@@ -376,6 +388,18 @@ def read_sentence(
             ability = _owned(_ABILITY_RE, flat, mentions)
             if ability or not _HEDGE_ANYWHERE.search(flat):
                 return Reading.NEED, outside, inside, ability or ("use case",)
+    if zone is Zone.USE_CASES and not mentions and not speculative and not _about_code(flat):
+        # "Attach twenty volumes in one call, so that a failed attach does not leave the
+        # server half configured": a use case told as a task, its doer implied by the
+        # heading, with the reason it is wanted.
+        purpose = _unhedged(_TASK_PURPOSE, flat)
+        if (
+            purpose
+            and not _HEDGE_ANYWHERE.search(flat)
+            and not _UPKEEP.search(flat)
+            and not (product and _USE_PRODUCT.search(flat))
+        ):
+            return Reading.NEED, ("the use case's actor",), inside, purpose
     unowned = tuple(c for c in _unhedged(_PAIN_RE, flat, skip=_RELATIVE) if c not in denied)
     toil = tuple(c for c in unowned if _TOIL.fullmatch(c))
     if toil and inside and not outside and set(inside) <= _AUTHORS and not _about_code(flat):

@@ -139,3 +139,16 @@ def test_a_driver_spec_wanting_its_product_is_no_need() -> None:
     assert reading(story, Zone.USE_CASES, product=True) is not Reading.NEED
     pain = "Operators restart the agent by hand after every firmware update."
     assert reading(pain, Zone.USE_CASES, product=True) is Reading.NEED
+
+
+def test_a_use_case_told_as_a_task_with_its_reason_is_a_need() -> None:
+    task = "Attach twenty volumes in one call, so that a failed attach leaves nothing behind."
+    assert reading(task, Zone.USE_CASES) is Reading.NEED
+    # no reason given, a guess, or the code's own upkeep: not a need
+    assert reading("Attach twenty volumes in one call.", Zone.USE_CASES) is not Reading.NEED
+    guess = "Attach volumes in one call, so that it might be faster."
+    assert reading(guess, Zone.USE_CASES) is not Reading.NEED
+    code = "Move the quota checks into one module so that the code is simpler to maintain."
+    assert reading(code, Zone.USE_CASES) is not Reading.NEED
+    # outside a use-case heading the task names nobody
+    assert reading(task) is not Reading.NEED
