@@ -118,6 +118,10 @@ _INSIDE = (
     r"we|us|our"
 )
 _STORY = re.compile(r"\bas\s+(?P<role>(?:an?|the)\s+[\w -]{2,60}?),?\s+(?:i|we)\b", re.I)
+# A user story told by a persona: "As Priya, I want to ..." (a name, then the story's voice).
+_PERSONA = re.compile(
+    r"\b[Aa]s\s+(?P<role>[A-Z][a-z]+),?\s+I\s+(?:want|need|would\s+like|wish|expect|have\s+to)\b"
+)
 _SPEAKER = re.compile(
     r"\b(?:i|we)\s+(?:want|need|would\s+like|wish|cannot|can't|am\s+unable|are\s+unable)\b",
     re.I,
@@ -125,12 +129,15 @@ _SPEAKER = re.compile(
 
 # Pain today: a need even where a modal hedges something else in the sentence.
 _PAIN = (
-    r"cannot|can't|can\s?not|unable|not\s+able\s+to|no\s+(?:way|means|mechanism|option)\s+to|"
+    r"cannot|can't|can\s?not|unable|not\s+able\s+to|no\s+(?:way|means|mechanism|option)\s+(?:to|for)|"
     r"impossible|(?:is|are)\s+not\s+possible|have\s+to|has\s+to|had\s+to|forced\s+to|"
     r"manually|by\s+hand|by\s+themselves|one\s+by\s+one|workarounds?|work\s+around|"
     r"restart(?:s|ing)?|lose|loses|losing|lost|loss\s+of|stuck|hang(?:s|ing)?|"
     r"crash(?:es|ing)?|corrupt\w*|broken|fail(?:s|ed|ing|ures?)?(?!\s*-?\s*over)|"
-    r"slow|time[- ]consuming|tedious|painful|cumbersome|difficult|hard\s+to|error[- ]prone|"
+    r"slow|time[- ]consuming|tedious|painful|cumbersome|difficult|difficult(?:y|ies)|hard\s+to|"
+    r"error[- ]prone|complicated|confusing|confused|problematic|bottlenecks?|brittle|fragile|"
+    r"inconvenien(?:t|ce)|friction|obstacles?|headaches?|complain(?:s|ed|ts?)?|indefinitely|"
+    r"lock(?:ed)?[- ]?outs?|disrupt(?:s|ed|ions?)|"
     r"frustrat\w+|wast(?:e|es|ed|ing)|wait(?:s|ing)?\s+(?:\w+\s+){0,2}(?:for|until)|"
     r"not\s+(?:enough|sufficient|supported|available|visible|exposed|operational)|"
     r"does(?:n't|\s+not)\s+(?:work|support|scale|allow|know|satisfy)|"
@@ -145,7 +152,7 @@ _PAIN = (
 # A wish: a need unless a modal hedges it.
 _WISH = (
     r"wants?|wanted|would\s+like|wish(?:es)?|needs?|needed|needing|expects?|interested\s+in|"
-    r"prefers?|demand(?:s|ed)?"
+    r"prefers?|demand(?:s|ed)?|(?:have|has|had)\s+reported|asked\s+for"
 )
 # A wish whose owner comes after it: "important for operators", "requested by users".
 _FOR = (
@@ -248,7 +255,7 @@ _GENERIC_RE = re.compile(_GENERIC, re.I)
 # Where a pain word describes a thing, not someone's pain: in a relative clause ("data
 # which users cannot modify") or as an adjective ("the failed host", "a lost message").
 _RELATIVE = re.compile(
-    r"\b(?:which|that)\s+(?:the\s+|an?\s+)?(?:\w+\s+){1,2}$|"
+    r"\b(?:which|that)\s+(?:the\s+|an?\s+)?(?:\w+\s+){1,4}$|"
     r"\b(?:the|a|an|any|each|every|this|these|those)\s+(?=$)",
     re.I,
 )
@@ -261,6 +268,52 @@ _TOIL = re.compile(
 _USE_PRODUCT = re.compile(
     r"\W*(?:\w+\s+){0,2}?(?:to\s+)?(?:be\s+able\s+to\s+)?(?:use|access|manage|support|boot|run|"
     r"deploy|integrate|consume|work\s+with)\b",
+    re.I,
+)
+# "the needs of their apps", "a demand for": the noun, which says nobody needs anything.
+_DETERMINER = re.compile(
+    r"\b(?:the|a|an|their|its|his|her|our|your|these|those|such|any|no)\s+$", re.I
+)
+# Between a pain and the one who suffers it: "... for (large scale public cloud) users",
+# or the agent of a passive: "cannot be (seen or) changed by the user".
+_TO_WHOM = re.compile(
+    r"[\s,]*(?:(?:be|been|being)\s+(?:\w+\s+){1,3}?(?=by\b))?"
+    r"(?:(?:especially|particularly|even|also|mostly|mainly)\s+)?"
+    r"(?:(?:for|from|of|among|on|by)\s+(?:[\w-]+\s+){0,4}|to\s+(?:[\w-]+\s+)?)",
+    re.I,
+)
+# Why a task is wanted, in a use case that names nobody: "..., so that ...".
+_TASK_PURPOSE = re.compile(
+    r"\b(?:so\s+that|in\s+order\s+to|so\s+(?:a|an|the|it|they)\b|instead\s+of|"
+    r"without\s+having\s+to)\b",
+    re.I,
+)
+# The code's own upkeep as the reason: no one outside the code is served by it.
+_UPKEEP = re.compile(
+    r"\b(?:maintain\w*|maintenance|readab\w+|code\s*base|the\s+code|duplicat\w+|"
+    r"technical\s+debt|clean\w*\s+up)\b",
+    re.I,
+)
+# A situation: "If ...", "When ...", "In case ...".
+_CONDITIONAL_START = re.compile(r"^(?:if|when|whenever|once|in\s+(?:the\s+)?case)\b", re.I)
+_INCAPABLE_RE = re.compile(
+    r"\b(?:cannot|can't|can\s?not|unable\s+to|impossible|not\s+possible|no\s+way\s+to|"
+    r"fail(?:s|ed)?\s+to)\b",
+    re.I,
+)
+# "It is hard to ...": someone's pain, whoever tries; the code's own upkeep is not.
+_IMPERSONAL = re.compile(
+    r"\bit(?:'s|\s+is|\s+becomes|\s+remains)\s+(?:\w+\s+){0,2}?(?:difficult|hard|impossible|"
+    r"not\s+possible|complicated|cumbersome|tedious|error[- ]prone|painful|confusing|"
+    r"time[- ]consuming)\s+(?:for\s+\w+\s+)?to\s+"
+    r"(?!(?:maintain|develop|implement|test|review|refactor|write|add|extend|change|modify)\b)",
+    re.I,
+)
+# A threat: an attacker, and what they can do.
+_THREAT = re.compile(
+    r"\b(?:attackers?|intruders?|malicious\s+(?:users?|tenants?|actors?|parties|clients?))\b"
+    r"[^.;]{0,80}?\b(?:can|could|may|might|(?:is|are)\s+able\s+to|gains?|controls?|reads?|"
+    r"steals?|exploits?|fish\w*)\b",
     re.I,
 )
 _NEGATION = re.compile(r"\b(?:no|not|never|without|n't)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+)?$", re.I)
@@ -309,7 +362,12 @@ def read_sentence(
         outside = carried
     speculative = bool(_SPECULATIVE_PHRASE.search(flat))
     denied = _negated(flat) | (_product_wishes(flat) if product else set())
-    pain = tuple(c for c in _unhedged(_PAIN_RE, flat, skip=_RELATIVE) if c not in denied)
+    # A pain is the pain of whoever suffers it: the one named before it ("tenants must
+    # supply ...", "the user waits ..."), or after it through a preposition ("confusing
+    # for new users", "complaints from operators", "cannot be changed by the owner").
+    # "The service does not support signed images" is nobody's pain: the images are what
+    # is not supported.
+    pain = tuple(c for c in _owned_pain(flat, mentions) if c not in denied)
     wish = tuple(c for c in _owned(_WISH_RE, flat, mentions) if c not in denied)
     wish += _owned(_PURPOSE_RE, flat, mentions, purpose=True)
     wish += _owned(_FOR_RE, flat, mentions, after=True)
@@ -330,25 +388,76 @@ def read_sentence(
             ability = _owned(_ABILITY_RE, flat, mentions)
             if ability or not _HEDGE_ANYWHERE.search(flat):
                 return Reading.NEED, outside, inside, ability or ("use case",)
+    if zone is Zone.USE_CASES and not mentions and not speculative and not _about_code(flat):
+        # "Attach twenty volumes in one call, so that a failed attach does not leave the
+        # server half configured": a use case told as a task, its doer implied by the
+        # heading, with the reason it is wanted.
+        purpose = _unhedged(_TASK_PURPOSE, flat)
+        if (
+            purpose
+            and not _HEDGE_ANYWHERE.search(flat)
+            and not _UPKEEP.search(flat)
+            and not (product and _USE_PRODUCT.search(flat))
+        ):
+            return Reading.NEED, ("the use case's actor",), inside, purpose
+    unowned = tuple(c for c in _unhedged(_PAIN_RE, flat, skip=_RELATIVE) if c not in denied)
+    toil = tuple(c for c in unowned if _TOIL.fullmatch(c))
+    if toil and inside and not outside and set(inside) <= _AUTHORS and not _about_code(flat):
+        # "We have to connect every node by hand": the authors speak for the people who
+        # run the service; manual work that is not about the code is a failing scenario.
+        return Reading.SCENARIO, (), inside, toil
+    if inside and not outside and (unowned or _cues(_WISH_RE, flat)):
+        return Reading.INSIDE, (), inside, unowned + _cues(_WISH_RE, flat)
+    if not _about_code(flat) and set(inside) <= _AUTHORS:
+        failure = () if speculative else _unhedged(_FAILURE_RE, flat, skip=_RELATIVE)
+        scenario = failure or _scenario(flat)
+        if scenario:
+            return Reading.SCENARIO, outside, inside, scenario
+    if outside:
         if speculative or _HEDGE_ANYWHERE.search(flat):
             hedged = _cues(_PAIN_RE, flat) + _cues(_WISH_RE, flat) + _cues(_PURPOSE_RE, flat)
             return Reading.SPECULATIVE, outside, inside, hedged + _cues(_ABILITY_RE, flat)
         return Reading.NO_NEED, outside, inside, ()
-    toil = tuple(c for c in pain if _TOIL.fullmatch(c))
-    if toil and inside and set(inside) <= _AUTHORS and not _about_code(flat):
-        # "We have to connect every node by hand": the authors speak for the people who
-        # run the service; manual work that is not about the code is a failing scenario.
-        return Reading.SCENARIO, (), inside, toil
-    if inside and (pain or _cues(_WISH_RE, flat)):
-        return Reading.INSIDE, (), inside, pain + _cues(_WISH_RE, flat)
-    failure = _unhedged(_FAILURE_RE, flat)
-    if failure and not speculative and not _about_code(flat) and set(inside) <= _AUTHORS:
-        return Reading.SCENARIO, (), inside, failure
     if _GAP_RE.search(flat):
         return Reading.CAPABILITY, (), inside, _cues(_GAP_RE, flat)
     if speculative or _cues(_WISH_RE, flat):
         return Reading.SPECULATIVE, (), inside, _cues(_WISH_RE, flat)
     return Reading.PLAIN, (), inside, ()
+
+
+def _owned_pain(text: str, mentions: Sequence[_Mention]) -> tuple[str, ...]:
+    """The unhedged pain cues that someone outside the code suffers (see read_sentence)."""
+    found = []
+    for m in _PAIN_RE.finditer(text):
+        before = _before(text, m.start())
+        if _HEDGE.search(before) or _RELATIVE.search(before):
+            continue
+        owner = next((f for f in reversed(mentions) if f.start < m.start()), None)
+        if owner is None or not owner.outside:
+            later = next((f for f in mentions if f.start >= m.end()), None)
+            between = text[m.end() : later.start] if later is not None else ""
+            owner = later if later is not None and _TO_WHOM.fullmatch(between) else owner
+        if owner is not None and owner.outside:
+            found.append(" ".join(m.group(0).lower().split()))
+    return tuple(dict.fromkeys(found))
+
+
+def _scenario(text: str) -> tuple[str, ...]:
+    """A scenario that fails today, told without naming who it fails for.
+
+    * in a situation, something cannot be done: "When the host reboots, its instances
+      cannot reach the network" (a condition, then an incapability), or only with pain:
+      "If a request times out, it is hard to tell which service dropped it". Without the
+      situation, "it is impossible to export the report as CSV" is a missing
+      capability, not a scenario;
+    * a threat: "an attacker can control the cluster" (the attacker is outside the code,
+      and what they can do today is what fails).
+    """
+    if _THREAT.search(text):
+        return ("threat",)
+    if _SPECULATIVE_PHRASE.search(text) or not _CONDITIONAL_START.match(text):
+        return ()
+    return _unhedged(_INCAPABLE_RE, text) or _unhedged(_IMPERSONAL, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,8 +484,17 @@ def _mentions(text: str, zone: Zone, extra: tuple[str, ...]) -> list[_Mention]:
         if not any(f.start <= m.start() < f.end for f in found):
             found.append(_Mention(m.start(), m.end(), m.group(0).lower(), False))
     if not found:
+        for m in _PERSONA.finditer(text):
+            found.append(_Mention(m.start(), m.end(), m.group("role").lower(), True))
+    if not found:
         for m in _SPEAKER.finditer(text):
-            found.append(_Mention(m.start(), m.end(), m.group(0).split()[0].lower(), False))
+            speaker = m.group(0).split()[0].lower()
+            # Under a use-case heading "I want ..." is the story's voice, not the author's;
+            # "we" stays the authors everywhere.
+            story = zone is Zone.USE_CASES and speaker == "i" and not _about_code(text)
+            found.append(
+                _Mention(m.start(), m.end(), "i (a use case)" if story else speaker, story)
+            )
     return sorted(found, key=lambda f: f.start)
 
 
@@ -397,7 +515,8 @@ def _owned(
     """
     found = []
     for m in pattern.finditer(text):
-        if _HEDGE.search(_before(text, m.start())):
+        before = _before(text, m.start())
+        if _HEDGE.search(before) or _DETERMINER.search(before):
             continue
         later = next((f for f in mentions if f.start >= m.end()), None)
         if after:

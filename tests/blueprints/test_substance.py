@@ -67,6 +67,44 @@ def test_readings(sentence: str, expected: Reading) -> None:
     assert reading(sentence) is expected
 
 
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # a pain is owned by whoever suffers it, named before or after it
+        ("The quota cannot be changed by the project owner once it is set.", Reading.NEED),
+        ("The dashboard is confusing for new users.", Reading.NEED),
+        ("There were complaints from operators about the log volume.", Reading.NEED),
+        ("Operators have reported that the agent hangs after an upgrade.", Reading.NEED),
+        # what is not supported is a thing, not someone's pain
+        ("The service does not support signed images from users.", Reading.NO_NEED),
+        # "the needs of" is a noun: nobody is said to need anything
+        ("This spec addresses the needs of their applications.", Reading.NO_NEED),
+        # a situation that fails today, told without naming who it fails for
+        ("When the host reboots, its instances cannot reach the network.", Reading.SCENARIO),
+        ("If a request times out, it is hard to tell which service dropped it.", Reading.SCENARIO),
+        ("An attacker can read the tokens of other tenants from the log.", Reading.SCENARIO),
+        # ... but the code's own upkeep, a guess, or no situation at all is none
+        ("If the schema changes, it is hard to maintain the plugin.", Reading.PLAIN),
+        ("When the host reboots, it may be impossible to reach the network.", Reading.PLAIN),
+        ("It is impossible to export the report as CSV.", Reading.PLAIN),
+    ],
+)
+def test_who_owns_a_pain_and_scenarios(sentence: str, expected: Reading) -> None:
+    assert reading(sentence) is expected
+
+
+def test_a_story_voice_under_use_cases_is_someone_outside() -> None:
+    # "As Priya, I want": a persona; "I want" under Use Cases is the story's voice, while
+    # the same words in a problem statement are the authors speaking.
+    assert reading("As Priya, I want to see which lease holds a host.", Zone.USE_CASES) is (
+        Reading.NEED
+    )
+    assert reading("I want to resize the cluster without downtime.", Zone.USE_CASES) is (
+        Reading.NEED
+    )
+    assert reading("I want to resize the cluster without downtime.") is Reading.INSIDE
+
+
 def test_use_cases_credit_an_actor_doing_something() -> None:
     """In a use-case section an actor doing something is a use case; a guess is not."""
     assert (
@@ -101,3 +139,16 @@ def test_a_driver_spec_wanting_its_product_is_no_need() -> None:
     assert reading(story, Zone.USE_CASES, product=True) is not Reading.NEED
     pain = "Operators restart the agent by hand after every firmware update."
     assert reading(pain, Zone.USE_CASES, product=True) is Reading.NEED
+
+
+def test_a_use_case_told_as_a_task_with_its_reason_is_a_need() -> None:
+    task = "Attach twenty volumes in one call, so that a failed attach leaves nothing behind."
+    assert reading(task, Zone.USE_CASES) is Reading.NEED
+    # no reason given, a guess, or the code's own upkeep: not a need
+    assert reading("Attach twenty volumes in one call.", Zone.USE_CASES) is not Reading.NEED
+    guess = "Attach volumes in one call, so that it might be faster."
+    assert reading(guess, Zone.USE_CASES) is not Reading.NEED
+    code = "Move the quota checks into one module so that the code is simpler to maintain."
+    assert reading(code, Zone.USE_CASES) is not Reading.NEED
+    # outside a use-case heading the task names nobody
+    assert reading(task) is not Reading.NEED
