@@ -24,9 +24,10 @@ owner pings and re-uploads while waiting do not postpone an escalation. Rebases,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -385,9 +386,11 @@ def _review_votes(votes: Iterable[tuple[str, int]], bots: BotConfig) -> list[tup
     ]
 
 
-def _label_votes(
-    label: LabelInfo | None,
-) -> list[tuple[AccountInfo | None, int, dt.datetime | None]]:
+# One vote on a label: who, the value, when (None: unknown).
+Vote = tuple[AccountInfo | None, int, dt.datetime | None]
+
+
+def _label_votes(label: LabelInfo | None) -> list[Vote]:
     if label is None:
         return []
     votes = [(a.account, a.value, a.date) for a in label.all if a.value]
@@ -447,17 +450,74 @@ def assess(
     if now.tzinfo is None:
         raise ValueError("assess needs an aware 'now'")
     side = owner_side(change)
-    calendar = config.calendar
-    decisions: list[Decision] = []
-    skip: tuple[SkipReason, str] | None = None
-
-    def check(name: str, failed: SkipReason | None, reason: str) -> None:
-        nonlocal skip
-        decisions.append(Decision(name, failed is None, reason))
-        if failed is not None and skip is None:
-            skip = (failed, reason)
-
     # Events first: eligibility needs to know the last upload.
+    events = _timeline(change, bots, side, cores)
+    checks = _eligibility(change, config, bots, side, events)
+    start, clock_reason, clock_skip = _clock(events, config, bots)
+    checks.append(("clock", clock_skip, clock_reason))
+    decisions = tuple(Decision(name, failed is None, reason) for name, failed, reason in checks)
+    skip = next(((failed, reason) for _, failed, reason in checks if failed is not None), None)
+
+    calendar = config.calendar
+    waited_days = calendar.elapsed_days(start, now) if start else 0.0
+    due_at = calendar.add_days(start, config.stale_after_days) if start else None
+    stale = skip is None and start is not None and waited_days > config.stale_after_days
+    at_risk = (
+        skip is None and not stale and due_at is not None and due_at - now <= config.at_risk_margin
+    )
+    if skip is not None:
+        state, skip_reason, reason = State.SKIPPED, skip[0], skip[1]
+    else:
+        state, skip_reason = State.ELIGIBLE, None
+        reason = _waiting_reason(waited_days, config, stale=stale, at_risk=at_risk)
+    owner = change.owner
+    return Assessment(
+        number=change.number,
+        project=change.project,
+        branch=change.branch,
+        subject=change.subject,
+        owner=owner.label if owner is not None else "",
+        owner_account_id=owner.account_id if owner is not None else None,
+        now=now,
+        state=state,
+        skip_reason=skip_reason,
+        reason=reason,
+        stale=stale,
+        at_risk=at_risk,
+        clock_start=start,
+        waited=calendar.elapsed(start, now) if start else dt.timedelta(0),
+        waited_days=waited_days,
+        due_at=due_at,
+        day_mode=calendar.mode,
+        decisions=decisions,
+        events=tuple(events),
+        last_human_review=next((e for e in reversed(events) if e.kind is EventKind.REVIEW), None),
+        owner_side=side,
+    )
+
+
+# One eligibility check: its name, why it fails (None: it passes) and the reason shown.
+Check = tuple[str, SkipReason | None, str]
+
+
+def _waiting_reason(
+    waited_days: float, config: StalenessConfig, *, stale: bool, at_risk: bool
+) -> str:
+    mode = config.calendar.mode
+    waited_text = format_waited(waited_days, mode)
+    limit = format_waited(config.stale_after_days, mode)
+    if stale:
+        return f"stale: waiting for review for {waited_text} (more than {limit})"
+    if at_risk:
+        return f"at risk: waiting for {waited_text}, stale after {limit}"
+    return f"waiting for {waited_text}, stale after {limit}"
+
+
+def _timeline(
+    change: ChangeInfo, bots: BotConfig, side: frozenset[int], cores: Collection[int] | None
+) -> list[ClockEvent]:
+    """The change's messages as clock events, oldest first; creation stands in for the
+    first upload when no upload message is seen."""
     events: list[ClockEvent] = []
     wip = False
     for message in sorted(
@@ -468,15 +528,10 @@ def assess(
         if event.kind is EventKind.REVIEW and cores is not None:
             author = message.real_author or message.author
             if author is None or author.account_id not in cores:
-                event = ClockEvent(
-                    event.when,
-                    EventKind.REVIEW,
-                    Effect.NONE,
-                    event.actor,
-                    "review by a non-core: only core reviews count here",
-                    event.patch_set,
-                    event.message_id,
-                    event.votes,
+                event = dataclasses.replace(
+                    event,
+                    effect=Effect.NONE,
+                    reason="review by a non-core: only core reviews count here",
                 )
         if event.kind is EventKind.WIP or (
             event.kind is EventKind.UPLOAD and event.effect is Effect.STOPS
@@ -498,73 +553,97 @@ def assess(
                 1,
             ),
         )
+    return events
 
-    # 1. status
-    if change.status == "MERGED":
-        check("status", SkipReason.MERGED, "merged")
-    elif change.status == "ABANDONED":
-        check("status", SkipReason.ABANDONED, "abandoned")
-    else:
-        check("status", None, "open")
-    # 2. branch
-    if config.branches and change.branch not in config.branches:
-        check(
-            "branch",
-            SkipReason.NOT_WATCHED,
-            f"branch {change.branch} is not one of {', '.join(config.branches)}",
-        )
-    else:
-        check("branch", None, f"branch {change.branch} is watched")
-    # 3. WIP (native, and OpenStack's legacy Workflow-1)
+
+def _eligibility(
+    change: ChangeInfo,
+    config: StalenessConfig,
+    bots: BotConfig,
+    side: frozenset[int],
+    events: Sequence[ClockEvent],
+) -> list[Check]:
+    """The checks in the order they are shown; the first failing one is the skip reason."""
     workflow = _label_votes(change.labels.get("Workflow"))
-    if change.work_in_progress:
-        check("wip", SkipReason.WIP, "work in progress")
-    elif any(value < 0 for _, value, _ in workflow):
-        check("wip", SkipReason.WIP, "Workflow-1 (work in progress, OpenStack style)")
-    else:
-        check("wip", None, "ready for review")
-    # 4. private
-    if change.is_private:
-        check("private", SkipReason.PRIVATE, "private change")
-    else:
-        check("private", None, "not private")
-    # 5. approved (in the gate)
-    if any(value > 0 for _, value, _ in workflow):
-        check("approved", SkipReason.APPROVED, "Workflow+1: approved, in the gate")
-    else:
-        check("approved", None, "not approved yet")
-    # 6. blocked by -2
     code_review = _label_votes(change.labels.get("Code-Review"))
+    return [
+        _status_check(change),
+        _branch_check(change, config),
+        _wip_check(change, workflow),
+        ("private", SkipReason.PRIVATE, "private change")
+        if change.is_private
+        else ("private", None, "not private"),
+        ("approved", SkipReason.APPROVED, "Workflow+1: approved, in the gate")
+        if any(value > 0 for _, value, _ in workflow)
+        else ("approved", None, "not approved yet"),
+        _blocked_check(code_review),
+        ("opt-out", *_opt_out(change, config)),
+        _owner_turn_check(change, bots, side, code_review, _last_rework(change, events)),
+        _ci_check(change, config, bots),
+    ]
+
+
+def _status_check(change: ChangeInfo) -> Check:
+    if change.status == "MERGED":
+        return ("status", SkipReason.MERGED, "merged")
+    if change.status == "ABANDONED":
+        return ("status", SkipReason.ABANDONED, "abandoned")
+    return ("status", None, "open")
+
+
+def _branch_check(change: ChangeInfo, config: StalenessConfig) -> Check:
+    if config.branches and change.branch not in config.branches:
+        watched = ", ".join(config.branches)
+        return ("branch", SkipReason.NOT_WATCHED, f"branch {change.branch} is not one of {watched}")
+    return ("branch", None, f"branch {change.branch} is watched")
+
+
+def _wip_check(change: ChangeInfo, workflow: Sequence[Vote]) -> Check:
+    """Native WIP, and OpenStack's legacy Workflow-1."""
+    if change.work_in_progress:
+        return ("wip", SkipReason.WIP, "work in progress")
+    if any(value < 0 for _, value, _ in workflow):
+        return ("wip", SkipReason.WIP, "Workflow-1 (work in progress, OpenStack style)")
+    return ("wip", None, "ready for review")
+
+
+def _blocked_check(code_review: Sequence[Vote]) -> Check:
     blockers = [a for a, value, _ in code_review if value <= -2]
     if blockers:
         who = ", ".join(a.label if a else "someone" for a in blockers)
-        check("blocked", SkipReason.BLOCKED, f"Code-Review-2 by {who}")
-    else:
-        check("blocked", None, "no Code-Review-2")
-    # 7. opted out
-    check("opt-out", *_opt_out(change, config))
-    # 8. a fresh human -1 (newer than the last non-trivial upload)
-    last_rework = _last_rework(change, events)
+        return ("blocked", SkipReason.BLOCKED, f"Code-Review-2 by {who}")
+    return ("blocked", None, "no Code-Review-2")
+
+
+def _owner_turn_check(
+    change: ChangeInfo,
+    bots: BotConfig,
+    side: frozenset[int],
+    code_review: Sequence[Vote],
+    last_rework: dt.datetime | None,
+) -> Check:
+    """A fresh human -1 (newer than the last non-trivial upload): the owner acts next."""
     fresh = [
-        (a, when)
+        a
         for a, value, when in code_review
-        if value < 0
-        and value > -2
+        if -2 < value < 0
         and a is not None
         and bots.automation_reason(a) is None
         and not _is_owner_side(a, side, change)
         and (when is None or last_rework is None or when >= last_rework)
     ]
     if fresh:
-        who = ", ".join(a.label for a, _ in fresh if a is not None)
-        check(
+        who = ", ".join(a.label for a in fresh)
+        return (
             "owner-turn",
             SkipReason.WAITING_ON_OWNER,
             f"Code-Review-1 by {who} after the last upload: the owner acts next",
         )
-    else:
-        check("owner-turn", None, "no Code-Review-1 on the latest upload")
-    # 9. CI verdict on the current patch set
+    return ("owner-turn", None, "no Code-Review-1 on the latest upload")
+
+
+def _ci_check(change: ChangeInfo, config: StalenessConfig, bots: BotConfig) -> Check:
+    """The CI verdict on the current patch set."""
     ci_votes = [
         (a, value)
         for name in bots.ci_labels
@@ -573,68 +652,14 @@ def assess(
     ]
     failing = [a.label for a, value in ci_votes if value < 0]
     if failing and config.ci_failure_blocks:
-        check(
+        return (
             "ci",
             SkipReason.WAITING_ON_OWNER,
             f"CI verdict failing ({', '.join(failing)}): the owner acts next",
         )
-    elif ci_votes:
-        check("ci", None, "CI verdict passing")
-    else:
-        check("ci", None, "no CI verdict yet")
-
-    # The clock.
-    start, clock_reason, clock_skip = _clock(events, config, bots)
-    if clock_skip is not None:
-        check("clock", clock_skip, clock_reason)
-    else:
-        check("clock", None, clock_reason)
-
-    last_review = next((e for e in reversed(events) if e.kind is EventKind.REVIEW), None)
-    waited_days = calendar.elapsed_days(start, now) if start else 0.0
-    waited = calendar.elapsed(start, now) if start else dt.timedelta(0)
-    due_at = calendar.add_days(start, config.stale_after_days) if start else None
-    eligible = skip is None
-    stale = eligible and start is not None and waited_days > config.stale_after_days
-    at_risk = (
-        eligible and not stale and due_at is not None and due_at - now <= config.at_risk_margin
-    )
-    if skip is not None:
-        state, skip_reason, reason = State.SKIPPED, skip[0], skip[1]
-    else:
-        state, skip_reason = State.ELIGIBLE, None
-        waited_text = format_waited(waited_days, calendar.mode)
-        limit = format_waited(config.stale_after_days, calendar.mode)
-        if stale:
-            reason = f"stale: waiting for review for {waited_text} (more than {limit})"
-        elif at_risk:
-            reason = f"at risk: waiting for {waited_text}, stale after {limit}"
-        else:
-            reason = f"waiting for {waited_text}, stale after {limit}"
-    owner = change.owner
-    return Assessment(
-        number=change.number,
-        project=change.project,
-        branch=change.branch,
-        subject=change.subject,
-        owner=owner.label if owner is not None else "",
-        owner_account_id=owner.account_id if owner is not None else None,
-        now=now,
-        state=state,
-        skip_reason=skip_reason,
-        reason=reason,
-        stale=stale,
-        at_risk=at_risk,
-        clock_start=start,
-        waited=waited,
-        waited_days=waited_days,
-        due_at=due_at,
-        day_mode=calendar.mode,
-        decisions=tuple(decisions),
-        events=tuple(events),
-        last_human_review=last_review,
-        owner_side=side,
-    )
+    if ci_votes:
+        return ("ci", None, "CI verdict passing")
+    return ("ci", None, "no CI verdict yet")
 
 
 def _opt_out(change: ChangeInfo, config: StalenessConfig) -> tuple[SkipReason | None, str]:
