@@ -613,150 +613,30 @@ def escalate(
     changes = {
         c.number: c for c in client.query_all(query, options=CHANGE_OPTIONS, page_size=PAGE_SIZE)
     }
-    assessments = {
-        n: assess(c, now=now, config=cfg.stale, bots=cfg.bots) for n, c in changes.items()
-    }
     load, episodes = _load(engine, now)
-    open_load: Counter[str] = Counter(load.open)
-    today: Counter[str] = Counter(load.today)
-    errors: list[str] = []
-    resolved: list[Resolution] = []
-
-    # Episodes that ended. Changes that left the query (merged, WIP...) are read one by one.
-    for (number, start), rows in sorted(episodes.items()):
-        change = changes.get(number)
-        if change is None:
-            try:
-                change = client.change(number, options=CHANGE_OPTIONS)
-            except GerritError as exc:
-                if getattr(exc, "status", None) == 404:
-                    change = None
-                else:
-                    errors.append(f"change {number}: {exc}")
-                    continue
-            if change is None:
-                outcome: tuple[str, dt.datetime, str | None] | None = ("gone", now, None)
-            else:
-                assessments.setdefault(
-                    number, assess(change, now=now, config=cfg.stale, bots=cfg.bots)
-                )
-                outcome = _resolution(assessments[number], rows, now)
-        else:
-            outcome = _resolution(assessments[number], rows, now)
-        if outcome is None:
-            continue
-        kind, when, by = outcome
-        assignee = rows[-1].assignee
-        resolution = Resolution(
-            number, start, kind, when, by, assignee, min(r.acted_at or r.created_at for r in rows)
-        )
-        resolved.append(resolution)
-        open_load[assignee] -= 1
-        episodes[(number, start)] = []
-        if dry_run:
-            continue
-        LOG.info("change=%s escalation resolved: %s by %s", number, kind, by)
-        with session_scope(engine) as session:
-            session.execute(
-                update(Escalation)
-                .where(
-                    Escalation.change_number == number,
-                    Escalation.episode_start == start,
-                    Escalation.resolved_at.is_(None),
-                )
-                .values(resolved_at=when, resolution=kind, resolved_by=by)
-            )
-        if change is not None and change.is_open and kind != "reviewed":
-            _withdraw_attention(client, change, rows[-1])
-
+    run = _Pass(
+        client,
+        engine,
+        cfg,
+        now,
+        dry_run,
+        changes,
+        {n: assess(c, now=now, config=cfg.stale, bots=cfg.bots) for n, c in changes.items()},
+        episodes,
+        load,
+        Counter(load.open),
+        Counter(load.today),
+    )
+    resolved = [r for key, rows in sorted(episodes.items()) if (r := _end_episode(run, key, rows))]
     # Steps for the stale changes, oldest clock first.
     members = _Members(client, cfg)
-    results: list[CandidateResult] = []
-    caps_hit: list[str] = []
-    steps_taken = 0
     ordered = sorted(
-        (assessments[n] for n in changes),
-        key=lambda a: (a.clock_start or now, a.number),
+        (run.assessments[n] for n in changes), key=lambda a: (a.clock_start or now, a.number)
     )
-    for a in ordered:
-        change = changes[a.number]
-        if not a.stale:
-            action = "skipped" if a.skip_reason else "none"
-            results.append(CandidateResult(a, action, detail=a.reason))
-            continue
-        assert a.clock_start is not None
-        rows = [r for r in episodes.get((a.number, a.clock_start), [])]
-        stage, previous, why = _next_stage(rows, a, cfg, now)
-        if stage is None:
-            results.append(
-                CandidateResult(
-                    a,
-                    why[0],
-                    assignee=previous,
-                    detail=why[1],
-                )
-            )
-            continue
-        if steps_taken >= cfg.caps.per_run:
-            results.append(
-                CandidateResult(
-                    a, "capped", stage, detail=f"per-run cap of {cfg.caps.per_run} reached"
-                )
-            )
-            continue
-        try:
-            if stage is EscalationStage.REMIND:
-                member = next(
-                    (m for m in members.tc() if member_key(m) == previous), None
-                ) or AccountInfo(username=previous)
-                pick = Pick(member, f"reminder to {previous}, assigned earlier")
-            else:
-                exclude = {r.assignee for r in rows}
-                pick = pick_member(
-                    change_number=a.number,
-                    project=a.project,
-                    members=members.tc(),
-                    owner_side=a.owner_side,
-                    owner=change.owner,
-                    exclude=exclude,
-                    liaison=cfg.tc.liaisons.get(a.project) if cfg.tc.prefer_liaison else None,
-                    cores=members.cores(a.project),
-                    load=MemberLoad(
-                        open=dict(open_load),
-                        today=dict(today),
-                        away_until=load.away_until,
-                        capacity=load.capacity,
-                    ),
-                    caps=cfg.caps,
-                    now=now,
-                    away_policy=cfg.tc.away,
-                )
-        except GerritError as exc:
-            errors.append(f"change {a.number}: reading the TC: {exc}")
-            results.append(CandidateResult(a, "error", stage, detail=str(exc)))
-            continue
-        if pick.member is None:
-            detail = "; ".join(f"{k}: {w}" for k, w in pick.excluded) or "the TC group is empty"
-            results.append(CandidateResult(a, "unassigned", stage, detail=detail))
-            continue
-        key = member_key(pick.member)
-        steps_taken += 1
-        if stage is not EscalationStage.REMIND:
-            open_load[key] += 1
-            today[key] += 1
-            if previous is not None:
-                open_load[previous] -= 1
-        if dry_run:
-            results.append(
-                CandidateResult(a, str(stage), stage, key, pick.reason, detail="dry run")
-            )
-            continue
-        result = _perform(client, engine, change, a, stage, pick, previous, cfg, now)
-        if result.action == "error":
-            errors.append(f"change {a.number}: {result.detail}")
-        results.append(result)
-    if steps_taken >= cfg.caps.per_run and any(r.action == "capped" for r in results):
-        capped = sum(1 for r in results if r.action == "capped")
+    results = [_step(run, members, a) for a in ordered]
+    caps_hit: list[str] = []
+    capped = sum(1 for r in results if r.action == "capped")
+    if capped:
         caps_hit.append(
             f"{capped} change(s) not processed: max {cfg.caps.per_run} steps per run reached"
         )
@@ -770,8 +650,151 @@ def escalate(
         query,
         tuple(results),
         tuple(resolved),
-        tuple(errors),
+        tuple(run.errors),
         tuple(caps_hit),
+    )
+
+
+@dataclass
+class _Pass:
+    """What one escalation pass knows and counts as it goes (a working set, not a value)."""
+
+    client: EscalationClient
+    engine: Engine
+    cfg: EscalationConfig
+    now: dt.datetime
+    dry_run: bool
+    changes: dict[int, ChangeInfo]
+    assessments: dict[int, Assessment]
+    episodes: dict[tuple[int, dt.datetime], list[Escalation]]
+    load: MemberLoad
+    open_load: Counter[str]
+    today: Counter[str]
+    errors: list[str] = field(default_factory=list)
+    steps_taken: int = 0
+
+
+def _end_episode(
+    run: _Pass, key: tuple[int, dt.datetime], rows: list[Escalation]
+) -> Resolution | None:
+    """The episode's resolution when it ended (recorded unless a dry run), or None.
+
+    Changes that left the query (merged, WIP...) are read one by one."""
+    number, start = key
+    change = run.changes.get(number)
+    if change is None:
+        try:
+            change = run.client.change(number, options=CHANGE_OPTIONS)
+        except GerritError as exc:
+            if getattr(exc, "status", None) != 404:
+                run.errors.append(f"change {number}: {exc}")
+                return None
+    if change is None:
+        outcome: tuple[str, dt.datetime, str | None] | None = ("gone", run.now, None)
+    else:
+        if number not in run.assessments:
+            run.assessments[number] = assess(
+                change, now=run.now, config=run.cfg.stale, bots=run.cfg.bots
+            )
+        outcome = _resolution(run.assessments[number], rows, run.now)
+    if outcome is None:
+        return None
+    kind, when, by = outcome
+    assignee = rows[-1].assignee
+    first = min(r.acted_at or r.created_at for r in rows)
+    resolution = Resolution(number, start, kind, when, by, assignee, first)
+    run.open_load[assignee] -= 1
+    run.episodes[key] = []
+    if run.dry_run:
+        return resolution
+    LOG.info("change=%s escalation resolved: %s by %s", number, kind, by)
+    with session_scope(run.engine) as session:
+        session.execute(
+            update(Escalation)
+            .where(
+                Escalation.change_number == number,
+                Escalation.episode_start == start,
+                Escalation.resolved_at.is_(None),
+            )
+            .values(resolved_at=when, resolution=kind, resolved_by=by)
+        )
+    if change is not None and change.is_open and kind != "reviewed":
+        _withdraw_attention(run.client, change, rows[-1])
+    return resolution
+
+
+def _step(run: _Pass, members: _Members, a: Assessment) -> CandidateResult:
+    """The one step the pass takes for ``a`` (or why it takes none)."""
+    if not a.stale:
+        return CandidateResult(a, "skipped" if a.skip_reason else "none", detail=a.reason)
+    assert a.clock_start is not None
+    cfg = run.cfg
+    rows = list(run.episodes.get((a.number, a.clock_start), []))
+    stage, previous, why = _next_stage(rows, a, cfg, run.now)
+    if stage is None:
+        return CandidateResult(a, why[0], assignee=previous, detail=why[1])
+    if run.steps_taken >= cfg.caps.per_run:
+        return CandidateResult(
+            a, "capped", stage, detail=f"per-run cap of {cfg.caps.per_run} reached"
+        )
+    change = run.changes[a.number]
+    try:
+        pick = _pick(run, members, a, change, stage, previous, rows)
+    except GerritError as exc:
+        run.errors.append(f"change {a.number}: reading the TC: {exc}")
+        return CandidateResult(a, "error", stage, detail=str(exc))
+    if pick.member is None:
+        detail = "; ".join(f"{k}: {w}" for k, w in pick.excluded) or "the TC group is empty"
+        return CandidateResult(a, "unassigned", stage, detail=detail)
+    key = member_key(pick.member)
+    run.steps_taken += 1
+    if stage is not EscalationStage.REMIND:
+        run.open_load[key] += 1
+        run.today[key] += 1
+        if previous is not None:
+            run.open_load[previous] -= 1
+    if run.dry_run:
+        return CandidateResult(a, str(stage), stage, key, pick.reason, detail="dry run")
+    result = _perform(run.client, run.engine, change, a, stage, pick, previous, cfg, run.now)
+    if result.action == "error":
+        run.errors.append(f"change {a.number}: {result.detail}")
+    return result
+
+
+def _pick(
+    run: _Pass,
+    members: _Members,
+    a: Assessment,
+    change: ChangeInfo,
+    stage: EscalationStage,
+    previous: str | None,
+    rows: Sequence[Escalation],
+) -> Pick:
+    """Who the step goes to: the earlier assignee for a reminder, else a fresh pick."""
+    cfg = run.cfg
+    if stage is EscalationStage.REMIND:
+        member = next((m for m in members.tc() if member_key(m) == previous), None) or AccountInfo(
+            username=previous
+        )
+        return Pick(member, f"reminder to {previous}, assigned earlier")
+    return pick_member(
+        change_number=a.number,
+        project=a.project,
+        members=members.tc(),
+        owner_side=a.owner_side,
+        owner=change.owner,
+        exclude={r.assignee for r in rows},
+        liaison=cfg.tc.liaisons.get(a.project) if cfg.tc.prefer_liaison else None,
+        cores=members.cores(a.project),
+        load=MemberLoad(
+            open=dict(run.open_load),
+            today=dict(run.today),
+            away_until=run.load.away_until,
+            capacity=run.load.capacity,
+        ),
+        caps=cfg.caps,
+        now=run.now,
+        away_policy=cfg.tc.away,
     )
 
 
