@@ -22,8 +22,8 @@ import logging
 import smtplib
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
@@ -50,7 +50,7 @@ from govbot.services.escalation import (
     escalate,
     format_duration,
 )
-from govbot.services.staleness import format_waited
+from govbot.services.staleness import Assessment, format_waited
 
 LOG = logging.getLogger(__name__)
 
@@ -285,26 +285,88 @@ def build_digest(
             live_error = str(exc)
             LOG.warning("digest: Gerrit unavailable, database sections only: %s", exc)
 
-    rows = _episode_rows(engine)
-    episodes = _episodes(rows)
-    open_eps = {k: v for k, v in episodes.items() if v[0].resolved_at is None}
-    overdue = [
-        _escalation_row(v, now, cfg)
-        for v in open_eps.values()
-        if v[-1].stage in (EscalationStage.REMIND, EscalationStage.HANDOFF)
-    ]
-    overdue.sort(key=lambda r: -r["waited_days"])
-    new = [
-        _escalation_row(v, now, cfg)
-        for v in episodes.values()
-        if since <= (v[0].acted_at or v[0].created_at) <= now
-    ]
-    new.sort(key=lambda r: -r["waited_days"])
-    open_rows = [_escalation_row(v, now, cfg) for v in open_eps.values()]
-    open_rows.sort(key=lambda r: -r["waited_days"])
+    episodes = _episodes(_episode_rows(engine))
+    open_eps = [v for v in episodes.values() if v[0].resolved_at is None]
+
+    def by_wait(eps: Iterable[list[Escalation]]) -> list[dict[str, Any]]:
+        return sorted((_escalation_row(v, now, cfg) for v in eps), key=lambda r: -r["waited_days"])
+
+    late = (EscalationStage.REMIND, EscalationStage.HANDOFF)
+    overdue = by_wait(v for v in open_eps if v[-1].stage in late)
+    new = by_wait(
+        v for v in episodes.values() if since <= (v[0].acted_at or v[0].created_at) <= now
+    )
+    resolved, ttr_hours = _resolved(episodes.values(), since, now)
+    load_counter: Counter[str] = Counter(v[-1].assignee for v in open_eps)
+    live = _live(report, now)
+    counts = {"new_escalations": len(new), "resolved": len(resolved), "overdue": len(overdue)}
+    median_ttr = statistics.median(ttr_hours) if ttr_hours else None
+    p90_ttr = _percentile(ttr_hours, 0.9)
+    errors = list(report.errors) if report is not None else ([live_error] if live_error else [])
+    data: dict[str, Any] = {
+        "period": {"start": _iso(since), "end": _iso(now)},
+        "period_text": f"{since:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC",
+        "generated_at": _iso(now),
+        "freshness": _freshness(report, live_error),
+        "rule": cfg.stale.describe(),
+        "headline": _headline({**counts, **live.counts()}, previous),
+        "time_to_review": {
+            "median_hours": round(median_ttr, 1) if median_ttr is not None else None,
+            "p90_hours": round(p90_ttr, 1) if p90_ttr is not None else None,
+        },
+        "overdue": overdue,
+        "new_escalations": new,
+        "open_escalations": by_wait(open_eps),
+        "stale": live.stale,
+        "at_risk": live.at_risk,
+        "resolved": resolved,
+        "queue_health": _queue_health(report) if report is not None else [],
+        "load": [
+            {"member": m, "open": n, "capacity": cfg.caps.open_per_member}
+            for m, n in sorted(load_counter.items())
+        ],
+        "governance": _governance_flags(engine),
+        "skipped": {
+            "counts": dict(sorted(live.skipped.items())),
+            "changes": live.skipped_list,
+            "unassigned": live.unassigned,
+            "caps_hit": list(report.caps_hit) if report is not None else [],
+            "errors": errors,
+        },
+        "dashboard_url": dashboard_url,
+    }
+    text = _render("digest.txt.j2", data)
+    html = _render("digest.html.j2", data)
+    return Digest(since, now, data, text, html)
+
+
+def _freshness(report: EscalationReport | None, live_error: str | None) -> str:
+    if report is not None:
+        return "live from Gerrit"
+    if live_error:
+        return f"database only: Gerrit unavailable ({live_error})"
+    return "database only: no Gerrit connection"
+
+
+def _headline(values: Mapping[str, int | None], previous: DigestRecord | None) -> dict[str, Any]:
+    """Each headline figure beside the previous digest's, with the change between them."""
+    before = (previous.data or {}).get("headline", {}) if previous is not None else {}
+    headline = {}
+    for key, label in HEADLINES:
+        value = values[key]
+        old = before.get(key, {}).get("value") if isinstance(before.get(key), dict) else None
+        delta = value - old if isinstance(value, int) and isinstance(old, int) else None
+        headline[key] = {"label": label, "value": value, "previous": old, "delta": delta}
+    return headline
+
+
+def _resolved(
+    episodes: Iterable[list[Escalation]], since: dt.datetime, now: dt.datetime
+) -> tuple[list[dict[str, Any]], list[float]]:
+    """The episodes resolved in ``[since, now]``, and the hours each reviewed one took."""
     resolved = []
     ttr_hours: list[float] = []
-    for v in episodes.values():
+    for v in episodes:
         first = v[0]
         if first.resolved_at is None or not (since <= first.resolved_at <= now):
             continue
@@ -327,119 +389,79 @@ def build_digest(
             ttr_hours.append(ttr.total_seconds() / 3600)
         resolved.append(entry)
     resolved.sort(key=lambda r: (r["resolved_at"] or "", r["change"]))
+    return resolved, ttr_hours
 
-    load_counter: Counter[str] = Counter(v[-1].assignee for v in open_eps.values())
-    load = [
-        {"member": m, "open": n, "capacity": cfg.caps.open_per_member}
-        for m, n in sorted(load_counter.items())
-    ]
 
-    stale: list[dict[str, Any]] = []
-    at_risk: list[dict[str, Any]] = []
-    skipped: Counter[str] = Counter()
-    skipped_list: list[dict[str, Any]] = []
-    unassigned: list[dict[str, Any]] = []
-    blocked = 0
-    waiting = 0
-    if report is not None:
-        for c in report.candidates:
-            a = c.assessment
-            base = {
-                "change": a.number,
-                "project": a.project,
-                "subject": a.subject,
-                "owner": a.owner,
-                "waiting_since": _iso(a.clock_start),
-                "waiting_since_text": _when(a.clock_start),
-                "waited": a.waited_text() if a.clock_start else "-",
-                "waited_days": round(a.waited_days, 2),
-                "last_human_review": (
-                    f"{a.last_human_review.actor} at {_when(a.last_human_review.when)}"
-                    if a.last_human_review
-                    else "none"
-                ),
-            }
-            if a.eligible:
-                waiting += 1
-            if a.stale:
-                stale.append({**base, "assignee": c.assignee, "action": c.action})
-            if a.at_risk and a.due_at is not None:
-                left = a.due_at - now
-                at_risk.append(
-                    {**base, "due_at": _when(a.due_at), "time_left": format_duration(left)}
-                )
-            if a.skip_reason is not None:
-                skipped[str(a.skip_reason)] += 1
-                blocked += int(str(a.skip_reason) == "blocked")
-                skipped_list.append({**base, "skip_reason": str(a.skip_reason), "reason": a.reason})
-            if c.action == "unassigned":
-                unassigned.append({**base, "detail": c.detail})
-        stale.sort(key=lambda r: -r["waited_days"])
-        at_risk.sort(key=lambda r: (r["project"], r["change"]))
-        skipped_list.sort(key=lambda r: (r["skip_reason"], r["change"]))
+@dataclass
+class _Live:
+    """The sections only a live (dry) escalation pass can fill; empty without one."""
 
-    values = {
-        "waiting": waiting if report is not None else None,
-        "stale": len(stale) if report is not None else None,
-        "at_risk": len(at_risk) if report is not None else None,
-        "new_escalations": len(new),
-        "resolved": len(resolved),
-        "overdue": len(overdue),
-        "unassigned": len(unassigned) if report is not None else None,
-        "blocked": blocked if report is not None else None,
-    }
-    before = (previous.data or {}).get("headline", {}) if previous is not None else {}
-    headline = {}
-    for key, label in HEADLINES:
-        value = values[key]
-        old = before.get(key, {}).get("value") if isinstance(before.get(key), dict) else None
-        delta = value - old if isinstance(value, int) and isinstance(old, int) else None
-        headline[key] = {"label": label, "value": value, "previous": old, "delta": delta}
-    median_ttr = statistics.median(ttr_hours) if ttr_hours else None
-    p90_ttr = _percentile(ttr_hours, 0.9)
+    report: EscalationReport | None
+    stale: list[dict[str, Any]] = field(default_factory=list)
+    at_risk: list[dict[str, Any]] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    skipped_list: list[dict[str, Any]] = field(default_factory=list)
+    unassigned: list[dict[str, Any]] = field(default_factory=list)
+    blocked: int = 0
+    waiting: int = 0
 
-    data: dict[str, Any] = {
-        "period": {"start": _iso(since), "end": _iso(now)},
-        "period_text": f"{since:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC",
-        "generated_at": _iso(now),
-        "freshness": (
-            "live from Gerrit"
-            if report is not None
-            else (
-                f"database only: Gerrit unavailable ({live_error})"
-                if live_error
-                else "database only: no Gerrit connection"
+    def counts(self) -> dict[str, int | None]:
+        """The headline figures of these sections (None: no live pass)."""
+        live = self.report is not None
+        return {
+            "waiting": self.waiting if live else None,
+            "stale": len(self.stale) if live else None,
+            "at_risk": len(self.at_risk) if live else None,
+            "unassigned": len(self.unassigned) if live else None,
+            "blocked": self.blocked if live else None,
+        }
+
+
+def _live(report: EscalationReport | None, now: dt.datetime) -> _Live:
+    live = _Live(report)
+    if report is None:
+        return live
+    for c in report.candidates:
+        a = c.assessment
+        base = _candidate_row(a)
+        live.waiting += int(a.eligible)
+        if a.stale:
+            live.stale.append({**base, "assignee": c.assignee, "action": c.action})
+        if a.at_risk and a.due_at is not None:
+            left = a.due_at - now
+            live.at_risk.append(
+                {**base, "due_at": _when(a.due_at), "time_left": format_duration(left)}
             )
+        if a.skip_reason is not None:
+            live.skipped[str(a.skip_reason)] += 1
+            live.blocked += int(str(a.skip_reason) == "blocked")
+            live.skipped_list.append(
+                {**base, "skip_reason": str(a.skip_reason), "reason": a.reason}
+            )
+        if c.action == "unassigned":
+            live.unassigned.append({**base, "detail": c.detail})
+    live.stale.sort(key=lambda r: -r["waited_days"])
+    live.at_risk.sort(key=lambda r: (r["project"], r["change"]))
+    live.skipped_list.sort(key=lambda r: (r["skip_reason"], r["change"]))
+    return live
+
+
+def _candidate_row(a: Assessment) -> dict[str, Any]:
+    return {
+        "change": a.number,
+        "project": a.project,
+        "subject": a.subject,
+        "owner": a.owner,
+        "waiting_since": _iso(a.clock_start),
+        "waiting_since_text": _when(a.clock_start),
+        "waited": a.waited_text() if a.clock_start else "-",
+        "waited_days": round(a.waited_days, 2),
+        "last_human_review": (
+            f"{a.last_human_review.actor} at {_when(a.last_human_review.when)}"
+            if a.last_human_review
+            else "none"
         ),
-        "rule": cfg.stale.describe(),
-        "headline": headline,
-        "time_to_review": {
-            "median_hours": round(median_ttr, 1) if median_ttr is not None else None,
-            "p90_hours": round(p90_ttr, 1) if p90_ttr is not None else None,
-        },
-        "overdue": overdue,
-        "new_escalations": new,
-        "open_escalations": open_rows,
-        "stale": stale,
-        "at_risk": at_risk,
-        "resolved": resolved,
-        "queue_health": _queue_health(report) if report is not None else [],
-        "load": load,
-        "governance": _governance_flags(engine),
-        "skipped": {
-            "counts": dict(sorted(skipped.items())),
-            "changes": skipped_list,
-            "unassigned": unassigned,
-            "caps_hit": list(report.caps_hit) if report is not None else [],
-            "errors": list(report.errors)
-            if report is not None
-            else ([live_error] if live_error else []),
-        },
-        "dashboard_url": dashboard_url,
     }
-    text = _render("digest.txt.j2", data)
-    html = _render("digest.html.j2", data)
-    return Digest(since, now, data, text, html)
 
 
 # --- rendering -------------------------------------------------------------------------------
