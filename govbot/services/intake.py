@@ -47,7 +47,7 @@ from govbot.db.queue import enqueue
 from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GerritError
 from govbot.gerrit.client import GerritAuthError, GerritBadRequest, GerritClient
-from govbot.gerrit.model import AccountInfo, ChangeInfo, GerritEvent
+from govbot.gerrit.model import CURSOR_OVERLAP, AccountInfo, ChangeInfo, GerritEvent
 from govbot.paths import glob_regex
 from govbot.policy import API_REVIEW, Policy
 from govbot.services.review import QUIET_PREFIX
@@ -58,7 +58,6 @@ LOG = logging.getLogger(__name__)
 REVIEW_KIND = "review-change"
 REVIEW_PURPOSE = API_REVIEW  # PostedReview.purpose when the policy names none
 ALL_BRANCHES = "*"  # PollCursor.branch when a whole project is watched
-CURSOR_OVERLAP = dt.timedelta(seconds=30)
 PAGE_SIZE = 500  # Gerrit's default per-user query limit
 
 

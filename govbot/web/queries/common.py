@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from govbot.db.models import (
     ApiSpec,
     CrossFinding,
-    PatchSet,
     SnapshotFinding,
     Waiver,
 )
 from govbot.findings import Audience, Severity
+from govbot.policy import API_REVIEW
 from govbot.web.queries.paging import (
     BadQuery,
 )
@@ -26,7 +26,7 @@ QUEUE_STATES = ("stale", "at-risk", "waiting", "skipped")
 SUNSET_WINDOW_DAYS = 90
 TREND_DAYS = 365
 TREND_MAX_POINTS = 500
-REVIEW_PURPOSE = "api-review"
+REVIEW_PURPOSE = API_REVIEW  # the purpose of the API reviews the pages count
 
 
 @dataclass
@@ -138,16 +138,6 @@ def parse_severity(value: str) -> Severity:
         ) from None
 
 
-def patch_set_uploaded(s: Session, number: int, patch_set: int | None) -> dt.datetime | None:
-    if patch_set is None:
-        return None
-    return s.scalar(
-        select(PatchSet.uploaded).where(
-            PatchSet.change_number == number, PatchSet.number == patch_set
-        )
-    )
-
-
 __all__ = [
     "QUEUE_STATES",
     "REVIEW_PURPOSE",
@@ -161,6 +151,5 @@ __all__ = [
     "iso",
     "parse_audience",
     "parse_severity",
-    "patch_set_uploaded",
     "waived_counts",
 ]
