@@ -64,6 +64,10 @@ except ImportError:  # pragma: no cover - not POSIX
 
 LOG = logging.getLogger(__name__)
 
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+# What git check-ref-format refuses anywhere in a name: control characters, space, ~ ^ :
+# ? * [ \, "..", "@{" (and so any option or REV:PATH).
+_BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
 # `$ref: other.yaml#/x`, `"$ref": "./common.json"`: a reference that leaves the document.
 _EXTERNAL_REF = re.compile(rb"""\$ref['"]?\s*:\s*['"]?([^'"\s#][^'"\s,}]*)""")
 
@@ -281,7 +285,17 @@ class GitMirror:
         max_bytes: int | None = None,
     ) -> GitReader:
         """Fetch ``ref`` (``refs/changes/NN/N/P``) and ``branch``; a reader at ``commit``
-        (default: what ``ref`` points at). Nothing is fetched when ``commit`` is present."""
+        (default: what ``ref`` points at). Nothing is fetched when ``commit`` is present.
+
+        ``ref``, ``branch`` and ``commit`` come from Gerrit's answers: they are checked
+        first (a ref name under ``refs/``, a hexadecimal SHA), so that none reaches git
+        as an option or a ``REV:PATH``; a bad one is a MirrorError naming it.
+        """
+        _check_ref(ref)
+        if branch:
+            _check_ref(branch if branch.startswith("refs/") else f"refs/heads/{branch}")
+        if commit is not None and not _SHA.fullmatch(commit):
+            raise MirrorError(f"{project}: {commit!r} is not a commit SHA")
         with self._lock(project):
             repo = self.repo(project)
             if commit is not None and _has_commit(repo, commit):
@@ -392,6 +406,19 @@ def mirror_from_settings(settings: Any) -> GitMirror | None:
         str(getattr(settings, "gerrit_url", "")).rstrip("/") + "/{project}"
     )
     return GitMirror(directory, lambda project: template.replace("{project}", project))
+
+
+def _check_ref(ref: str) -> None:
+    """MirrorError unless ``ref`` is a ref name git would accept under ``refs/`` (the
+    rules of ``git check-ref-format``, checked without running git)."""
+    parts = ref.split("/")
+    if (
+        not ref.startswith("refs/")
+        or _BAD_REF.search(ref)
+        or ref.endswith((".", "/", ".lock"))
+        or any(not part or part.startswith(".") for part in parts)
+    ):
+        raise MirrorError(f"{ref!r} is not a ref name")
 
 
 def _has_commit(repo: git.Repo, sha: str) -> bool:

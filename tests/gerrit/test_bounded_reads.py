@@ -10,6 +10,7 @@ that process's peak memory from ``wait4`` (so this test's own memory does not co
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from gerrit_support import PROJECT, SPEC, SPEC_TEXT, SPEC_V2, new_change, small_
 from govbot.errors import FileTooLarge
 from govbot.gerrit.bounded import ContentTooLarge, encoded_limit
 from govbot.gerrit.client import GerritClient
-from govbot.gerrit.sources import RevisionReader, change_specs
+from govbot.gerrit.sources import GitMirror, MirrorError, RevisionReader, change_specs
 from govbot.openapi.load import load_spec
 from govbot.openapi.problems import FILE_TOO_LARGE
 from govbot.policy.model import DEFAULT_SPEC_GLOBS
@@ -141,3 +142,25 @@ def test_a_200_mb_spec_keeps_the_review_under_300_mb(tmp_path: Path) -> None:
     assert "OAS002" in out and BIG in out and "209715200 bytes" in out, out
     assert "showPet" in out or SPEC in out, out  # the other spec was reviewed
     assert peak < 300, f"peak memory {peak:.0f} MB"
+
+
+@pytest.mark.parametrize(
+    ("ref", "branch", "commit", "named"),
+    [
+        ("--upload-pack=touch x", None, None, "--upload-pack=touch x"),
+        ("refs/changes/01/1/1:refs/heads/master", None, None, "master"),
+        ("refs/changes/01/1/1", "-x ../y", None, "-x ../y"),
+        ("refs/changes/01/1/1", None, "HEAD:../../outside", "HEAD:../../outside"),
+        ("refs/changes/01/1/1", None, "--all", "--all"),
+    ],
+)
+def test_the_mirror_takes_only_ref_names_and_shas_from_gerrit(
+    tmp_path: Path, ref: str, branch: str | None, commit: str | None, named: str
+) -> None:
+    """What Gerrit answers is checked before git sees it: a one-line MirrorError naming
+    it, and no git command run."""
+    with small_world() as sandbox:
+        mirror = GitMirror(tmp_path / "mirror", sandbox.git_url)
+        with pytest.raises(MirrorError, match=re.escape(named)):
+            mirror.fetch(PROJECT, ref, branch=branch, commit=commit)
+        assert mirror.fetches == 0 and not (tmp_path / "mirror").exists()
