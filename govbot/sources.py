@@ -22,6 +22,9 @@ Status = Literal["A", "M", "D", "R"]
 _SYMLINK_MODE = 0o120000
 _MAX_LINK_HOPS = 8
 _MAX_LINK_BYTES = 4096  # PATH_MAX: a link target is never longer
+# No blob bigger than this is read unless the caller allows it: the policy's default
+# max_file_bytes (govbot.policy); callers pass the policy's own limit.
+MAX_READ_BYTES = 64 * 1024 * 1024
 
 
 def open_repo(path: str | Path) -> git.Repo:
@@ -77,7 +80,7 @@ class GitReader:
     """
 
     def __init__(
-        self, repo: str | Path | git.Repo, rev: str, *, max_bytes: int | None = None
+        self, repo: str | Path | git.Repo, rev: str, *, max_bytes: int = MAX_READ_BYTES
     ) -> None:
         self.repo = repo if isinstance(repo, git.Repo) else open_repo(repo)
         self.rev = rev
@@ -91,7 +94,7 @@ class GitReader:
         """The content of ``relpath`` at this revision; FileNotFoundError if absent,
         :class:`~govbot.errors.FileTooLarge` (unread) if over ``max_bytes``."""
         blob = self._blob(relpath)
-        if self.max_bytes is not None and blob.size > self.max_bytes:
+        if blob.size > self.max_bytes:
             raise FileTooLarge(relpath, int(blob.size), self.max_bytes)
         return blob.data_stream.read()
 

@@ -55,7 +55,7 @@ from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo, strip_xssi
 from govbot.openapi.load import Reader
 from govbot.openapi.problems import MAX_BYTES
 from govbot.redact import redact_url
-from govbot.sources import ChangedFile, GitReader, select_specs
+from govbot.sources import MAX_READ_BYTES, ChangedFile, GitReader, select_specs
 
 try:  # a lock that also holds across processes sharing the cache directory
     import fcntl
@@ -282,7 +282,7 @@ class GitMirror:
         *,
         branch: str | None = None,
         commit: str | None = None,
-        max_bytes: int | None = None,
+        max_bytes: int = MAX_READ_BYTES,
     ) -> GitReader:
         """Fetch ``ref`` (``refs/changes/NN/N/P``) and ``branch``; a reader at ``commit``
         (default: what ``ref`` points at). Nothing is fetched when ``commit`` is present.
