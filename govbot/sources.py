@@ -15,12 +15,16 @@ from typing import Literal
 
 import git
 
-from govbot.errors import SpecError
+from govbot.errors import FileTooLarge, OutsideRoot, SpecError
 from govbot.paths import glob_match
 
 Status = Literal["A", "M", "D", "R"]
 _SYMLINK_MODE = 0o120000
 _MAX_LINK_HOPS = 8
+_MAX_LINK_BYTES = 4096  # PATH_MAX: a link target is never longer
+# No blob bigger than this is read unless the caller allows it: the policy's default
+# max_file_bytes (govbot.policy); callers pass the policy's own limit.
+MAX_READ_BYTES = 64 * 1024 * 1024
 
 
 def open_repo(path: str | Path) -> git.Repo:
@@ -34,31 +38,65 @@ def open_repo(path: str | Path) -> git.Repo:
 
 
 def resolve_rev(repo: git.Repo, rev: str) -> git.Commit:
-    """The commit ``rev`` names; SpecError naming the repository if it names none."""
+    """The commit ``rev`` names; SpecError naming ``rev`` and why it names none.
+
+    ``rev`` comes from the command line or from Gerrit, so it is checked here, at the
+    edge: only a commit is accepted, never ``REV:PATH`` (a file inside a revision, which
+    may name a path outside the repository) nor anything git would read as an option;
+    git sees it only after ``--end-of-options``.
+    """
+    text = str(rev)
+    cause = _bad_revision(text)
+    if cause is not None:
+        raise SpecError(f"{repo.working_dir}: revision {text!r} {cause}")
     try:
-        return repo.commit(rev)
-    except (git.BadName, git.BadObject, ValueError, git.GitCommandError):
-        raise SpecError(f"{repo.working_dir}: unknown revision {rev!r}") from None
+        sha = repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{text}^{{commit}}")
+        return repo.commit(sha.strip())
+    except (git.GitError, ValueError, KeyError, IndexError, TypeError):
+        raise SpecError(f"{repo.working_dir}: unknown revision {text!r}") from None
+
+
+def _bad_revision(rev: str) -> str | None:
+    """Why ``rev`` cannot name a commit (None when it may)."""
+    if not rev.strip():
+        return "is empty"
+    if any(ord(c) < 32 or ord(c) == 127 for c in rev):
+        return "contains a control character"
+    if rev.startswith("-"):
+        return "starts with '-': an option, not a revision"
+    if ":" in rev:
+        return "names a file inside a revision (REV:PATH), not a commit"
+    return None
 
 
 class GitReader:
     """A :class:`govbot.openapi.load.Reader` over the tree of one commit.
 
     Paths are relative to the repository root. Symbolic links are followed inside the
-    tree (the OpenStack specs use one for ``v2.yaml``); anything leaving it is absent.
+    tree (the OpenStack specs use one for ``v2.yaml``); a path or link leading out of it
+    (or a chain of links that never ends) raises :class:`~govbot.errors.OutsideRoot`,
+    which the loader reports as a finding. Sizes come from the object header (``git
+    cat-file -s``), so a blob over ``max_bytes`` is refused without reading it.
     """
 
-    def __init__(self, repo: str | Path | git.Repo, rev: str) -> None:
+    def __init__(
+        self, repo: str | Path | git.Repo, rev: str, *, max_bytes: int = MAX_READ_BYTES
+    ) -> None:
         self.repo = repo if isinstance(repo, git.Repo) else open_repo(repo)
         self.rev = rev
         self.commit = resolve_rev(self.repo, rev)
+        self.max_bytes = max_bytes
 
     def __repr__(self) -> str:
         return f"GitReader({self.repo.working_dir!r}, {self.rev!r})"
 
     def read(self, relpath: str) -> bytes:
-        """The content of ``relpath`` at this revision; FileNotFoundError if absent."""
-        return self._blob(relpath).data_stream.read()
+        """The content of ``relpath`` at this revision; FileNotFoundError if absent,
+        :class:`~govbot.errors.FileTooLarge` (unread) if over ``max_bytes``."""
+        blob = self._blob(relpath)
+        if blob.size > self.max_bytes:
+            raise FileTooLarge(relpath, int(blob.size), self.max_bytes)
+        return blob.data_stream.read()
 
     def size(self, relpath: str) -> int:
         """Size in bytes of ``relpath`` at this revision, without reading it."""
@@ -68,7 +106,7 @@ class GitReader:
         """Whether ``relpath`` is a file at this revision."""
         try:
             self._blob(relpath)
-        except FileNotFoundError:
+        except (FileNotFoundError, OutsideRoot):
             return False
         return True
 
@@ -89,15 +127,19 @@ class GitReader:
                 raise FileNotFoundError(f"{relpath} at {self.rev} is not a file")
             if item.mode != _SYMLINK_MODE:
                 return item
+            if item.size > _MAX_LINK_BYTES:  # a link's blob is its target: a path
+                raise OutsideRoot(f"{relpath} at {self.rev}: not a symbolic link git made")
             target = item.data_stream.read().decode("utf-8", "replace")
             path = _normal(posixpath.join(posixpath.dirname(path), target))
-        raise FileNotFoundError(f"{relpath} at {self.rev}: too many symbolic links")
+        raise OutsideRoot(f"{relpath} at {self.rev}: more than {_MAX_LINK_HOPS} symbolic links")
 
 
 def _normal(relpath: str) -> str:
     path = posixpath.normpath(str(relpath).replace("\\", "/"))
-    if path.startswith(("/", "../")) or path in ("..", "."):
-        raise FileNotFoundError(f"{relpath}: outside the repository")
+    if path.startswith(("/", "../")) or path == "..":
+        raise OutsideRoot(f"{relpath}: outside the repository")
+    if path == ".":
+        raise FileNotFoundError(f"{relpath}: not a file")
     return path
 
 

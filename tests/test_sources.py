@@ -8,7 +8,7 @@ from pathlib import Path
 import git
 import pytest
 
-from govbot.errors import SpecError
+from govbot.errors import FileTooLarge, OutsideRoot, SpecError
 from govbot.findings import Severity
 from govbot.policy import Policy
 from govbot.rules.catalog import CATALOG
@@ -111,7 +111,7 @@ def test_git_reader_reads_blobs_at_a_revision(history):
     assert "api-specs/schemas/server.yaml" in set(reader.files())
     with pytest.raises(FileNotFoundError):
         reader.read("api-specs/nope.yaml")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(OutsideRoot):
         reader.read("../outside.yaml")
     with pytest.raises(FileNotFoundError):
         reader.read("api-specs")  # a directory is not a file
@@ -127,8 +127,27 @@ def test_git_reader_follows_symlinks_inside_the_tree(tmp_path):
     rev = r.commit("links")
     reader = GitReader(r.path, rev)
     assert reader.read("api-specs/v2.yaml").decode() == IMAGE
-    with pytest.raises(FileNotFoundError):
+    # Out of the tree: the loader's OAS010 (outside-root), not a missing file.
+    with pytest.raises(OutsideRoot):
         reader.read("api-specs/escape.yaml")
+    assert not reader.exists("api-specs/escape.yaml")
+
+
+def test_git_reader_refuses_a_blob_over_its_limit_unread(history):
+    """The object's size (its header, as ``git cat-file -s``) decides before any byte is
+    read: FileTooLarge names the file, its size and the limit."""
+    r, first, _ = history
+    reader = GitReader(r.repo, first, max_bytes=len(IMAGE) - 1)
+    assert reader.size("api-specs/image.yaml") == len(IMAGE)
+    with pytest.raises(FileTooLarge) as caught:
+        reader.read("api-specs/image.yaml")
+    assert str(caught.value) == (
+        f"api-specs/image.yaml: {len(IMAGE)} bytes, over the limit of {len(IMAGE) - 1} bytes; "
+        "not read"
+    )
+    assert GitReader(r.repo, first, max_bytes=len(IMAGE)).read("api-specs/image.yaml") == (
+        IMAGE.encode()
+    )
 
 
 def test_unknown_revision_and_not_a_repository(history, tmp_path):

@@ -48,6 +48,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 import govbot
 from govbot.errors import ConfigError, GerritError
+from govbot.gerrit.bounded import ContentTooLarge, bounded_get, encoded_limit
 from govbot.gerrit.model import (
     AccountInfo,
     AttentionSetInfo,
@@ -426,8 +427,13 @@ class GerritClient:
         *,
         parent: bool = False,
         encoding: str = "base64",
+        max_bytes: int | None = None,
     ) -> bytes:
         """The bytes of ``path`` at ``revision`` (at its first parent with ``parent=True``).
+
+        With ``max_bytes`` the body is read in chunks and never past the encoded length
+        of ``max_bytes`` bytes: a longer file raises :class:`ContentTooLarge` without being
+        held whole in memory.
 
         Gerrit answers base64 text by default and a JSON string when the request's
         ``Accept`` is exactly ``application/json`` (which pygerrit2 sends). Both are
@@ -444,7 +450,14 @@ class GerritClient:
         # Anything but exactly application/json selects the base64 form.
         headers = {"Accept": "*/*" if encoding == "base64" else "application/json"}
         params = {"parent": 1} if parent else None
-        data, response = self._call("get", endpoint, params=params, headers=headers, change=change)
+        limit = None if max_bytes is None else encoded_limit(max_bytes, encoding)
+        data, response = self._call(
+            "get", endpoint, params=params, headers=headers, change=change, body_limit=limit
+        )
+        if limit is not None and max_bytes is not None:
+            if len(data) > limit:
+                raise ContentTooLarge(path, None, max_bytes)
+            data = _decoded_body(data, response)
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         form = response.headers.get("X-FYI-Content-Encoding") or (
             "json" if content_type == "application/json" else "base64"
@@ -461,11 +474,14 @@ class GerritClient:
             if not isinstance(data, str):
                 raise GerritDataError(f"{path}: content is not a JSON string")
             return data.encode("utf-8")
-        text = data.decode("latin-1") if isinstance(data, bytes) else str(data or "")
+        raw = data if isinstance(data, bytes) else str(data or "").encode("latin-1")
         try:
-            return base64.b64decode("".join(text.split()), validate=True)
+            decoded = base64.b64decode(raw.translate(None, b" \t\r\n"), validate=True)
         except (binascii.Error, ValueError):
             raise GerritDataError(f"{path}: content is neither base64 nor JSON") from None
+        if max_bytes is not None and len(decoded) > max_bytes:
+            raise ContentTooLarge(path, len(decoded), max_bytes)
+        return decoded
 
     def messages(self, change: ChangeRef) -> list[ChangeMessageInfo]:
         """The change's messages, oldest first (each with its ``tag``)."""
@@ -576,8 +592,12 @@ class GerritClient:
         headers: Mapping[str, str] | None = None,
         change: ChangeRef | None = None,
         idempotent: bool = True,
+        body_limit: int | None = None,
     ) -> tuple[Any, requests.Response]:
-        """Send one request with the retry policy; (decoded body, response) or an error."""
+        """Send one request with the retry policy; (decoded body, response) or an error.
+
+        With ``body_limit`` (a GET) the body is the raw bytes, at most one past the limit.
+        """
         label = change_label(change) if change is not None else "-"
         verb = method.upper()
         kwargs: dict[str, Any] = {"timeout": self.timeout}
@@ -587,7 +607,11 @@ class GerritClient:
             kwargs["json"] = json
         if headers:
             kwargs["headers"] = dict(headers)
-        send = getattr(self._rest, method)
+        send = (
+            getattr(self._rest, method)
+            if body_limit is None
+            else bounded_get(self._rest, body_limit)
+        )
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
             LOG.debug("%s %s change=%s attempt=%d", verb, endpoint, label, attempt)
@@ -776,6 +800,18 @@ def _transport_reason(error: requests.RequestException) -> str:
     if isinstance(error, requests.ConnectionError):
         return "connection lost"
     return type(error).__name__
+
+
+def _decoded_body(data: bytes, response: requests.Response) -> Any:
+    """A raw body as pygerrit2 would have answered it: JSON (without Gerrit's XSSI
+    prefix) parsed, anything else as bytes."""
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+    if content_type != "application/json":
+        return data
+    try:
+        return json.loads(strip_xssi(data.decode("utf-8")))
+    except ValueError:
+        raise GerritDataError(f"{redact_url(response.url)}: Gerrit sent malformed JSON") from None
 
 
 def _as_mapping(data: Any, what: str) -> Mapping[str, Any]:

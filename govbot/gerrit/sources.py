@@ -34,7 +34,7 @@ import os
 import posixpath
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -42,7 +42,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 import git
 
-from govbot.errors import GerritError
+from govbot.errors import FileTooLarge, GerritError
+from govbot.gerrit.bounded import ContentTooLarge
 from govbot.gerrit.client import (
     ChangeRef,
     GerritBadRequest,
@@ -52,8 +53,9 @@ from govbot.gerrit.client import (
 )
 from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo, strip_xssi
 from govbot.openapi.load import Reader
+from govbot.openapi.problems import MAX_BYTES
 from govbot.redact import redact_url
-from govbot.sources import ChangedFile, GitReader, select_specs
+from govbot.sources import MAX_READ_BYTES, ChangedFile, GitReader, select_specs
 
 try:  # a lock that also holds across processes sharing the cache directory
     import fcntl
@@ -62,6 +64,10 @@ except ImportError:  # pragma: no cover - not POSIX
 
 LOG = logging.getLogger(__name__)
 
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+# What git check-ref-format refuses anywhere in a name: control characters, space, ~ ^ :
+# ? * [ \, "..", "@{" (and so any option or REV:PATH).
+_BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
 # `$ref: other.yaml#/x`, `"$ref": "./common.json"`: a reference that leaves the document.
 _EXTERNAL_REF = re.compile(rb"""\$ref['"]?\s*:\s*['"]?([^'"\s#][^'"\s,}]*)""")
 
@@ -89,16 +95,31 @@ class RevisionReader:
     Each file is fetched once and kept; a file absent at that side raises
     FileNotFoundError, as the loader expects. ``revision`` should be a commit SHA so that
     every read sees the same patch set even if a new one is uploaded meanwhile.
+
+    Sizes are checked before bytes are read: ``sizes`` (path -> bytes at this side, from
+    the file list's ``FileInfo.size``) answers :meth:`size` without a download, and a
+    file listed over ``max_bytes`` is never asked for. Any other file is read in chunks
+    and no further than ``max_bytes``; one over it raises
+    :class:`~govbot.errors.FileTooLarge`, which the loader reports as OAS002.
     """
 
     def __init__(
-        self, client: GerritClient, change: int | str | ChangeInfo, revision: str, *, parent: bool
+        self,
+        client: GerritClient,
+        change: int | str | ChangeInfo,
+        revision: str,
+        *,
+        parent: bool,
+        sizes: Mapping[str, int] | None = None,
+        max_bytes: int = MAX_BYTES,
     ) -> None:
         self.client = client
         self.change = change
         self.revision = revision
         self.parent = parent
-        self._cache: dict[str, bytes | None] = {}
+        self.sizes = dict(sizes or {})
+        self.max_bytes = max_bytes
+        self._cache: dict[str, bytes | FileTooLarge | None] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -113,9 +134,22 @@ class RevisionReader:
                 data = self._cache[path]
                 if data is None:
                     raise FileNotFoundError(f"{relpath} at {self._where()}")
+                if isinstance(data, FileTooLarge):
+                    raise data
                 return data
+        listed = self.sizes.get(path)
+        if listed is not None and listed > self.max_bytes:
+            raise FileTooLarge(relpath, listed, self.max_bytes)
         try:
-            data = self.client.content(self.change, self.revision, path, parent=self.parent)
+            data = self.client.content(
+                self.change, self.revision, path, parent=self.parent, max_bytes=self.max_bytes
+            )
+        except ContentTooLarge as exc:
+            LOG.warning("%s at %s is not read: %s", relpath, self._where(), exc)
+            refused = FileTooLarge(relpath, exc.size, self.max_bytes)
+            with self._lock:
+                self._cache[path] = refused
+            raise refused from None
         except GerritNotFound:
             with self._lock:
                 self._cache[path] = None
@@ -135,12 +169,22 @@ class RevisionReader:
             self._cache[path] = data
         return data
 
+    def size(self, relpath: str) -> int:
+        """Size in bytes of ``relpath`` at this side: from the file list when it gave one
+        (nothing is downloaded), else from a bounded read (FileTooLarge over the limit)."""
+        listed = self.sizes.get(_normal(relpath))
+        return listed if listed is not None else len(self.read(relpath))
+
     def exists(self, relpath: str) -> bool:
         """Whether ``relpath`` is a file at this side."""
+        if _normal(relpath) in self.sizes:
+            return True
         try:
             self.read(relpath)
         except FileNotFoundError:
             return False
+        except FileTooLarge:
+            return True
         return True
 
     def _where(self) -> str:
@@ -238,13 +282,24 @@ class GitMirror:
         *,
         branch: str | None = None,
         commit: str | None = None,
+        max_bytes: int = MAX_READ_BYTES,
     ) -> GitReader:
         """Fetch ``ref`` (``refs/changes/NN/N/P``) and ``branch``; a reader at ``commit``
-        (default: what ``ref`` points at). Nothing is fetched when ``commit`` is present."""
+        (default: what ``ref`` points at). Nothing is fetched when ``commit`` is present.
+
+        ``ref``, ``branch`` and ``commit`` come from Gerrit's answers: they are checked
+        first (a ref name under ``refs/``, a hexadecimal SHA), so that none reaches git
+        as an option or a ``REV:PATH``; a bad one is a MirrorError naming it.
+        """
+        _check_ref(ref)
+        if branch:
+            _check_ref(branch if branch.startswith("refs/") else f"refs/heads/{branch}")
+        if commit is not None and not _SHA.fullmatch(commit):
+            raise MirrorError(f"{project}: {commit!r} is not a commit SHA")
         with self._lock(project):
             repo = self.repo(project)
             if commit is not None and _has_commit(repo, commit):
-                return GitReader(repo, commit)
+                return GitReader(repo, commit, max_bytes=max_bytes)
             refspecs = [f"+{ref}:{ref}"]
             if branch:
                 full = branch if branch.startswith("refs/") else f"refs/heads/{branch}"
@@ -269,7 +324,7 @@ class GitMirror:
             target = commit or ref
             if commit is not None and not _has_commit(repo, commit):
                 raise MirrorError(f"{project}: {ref} does not contain commit {commit}")
-            return GitReader(repo, target)
+            return GitReader(repo, target, max_bytes=max_bytes)
 
     def reader(self, project: str, rev: str) -> GitReader:
         """A reader at ``rev`` of the mirror as it is (no fetch)."""
@@ -353,6 +408,19 @@ def mirror_from_settings(settings: Any) -> GitMirror | None:
     return GitMirror(directory, lambda project: template.replace("{project}", project))
 
 
+def _check_ref(ref: str) -> None:
+    """MirrorError unless ``ref`` is a ref name git would accept under ``refs/`` (the
+    rules of ``git check-ref-format``, checked without running git)."""
+    parts = ref.split("/")
+    if (
+        not ref.startswith("refs/")
+        or _BAD_REF.search(ref)
+        or ref.endswith((".", "/", ".lock"))
+        or any(not part or part.startswith(".") for part in parts)
+    ):
+        raise MirrorError(f"{ref!r} is not a ref name")
+
+
 def _has_commit(repo: git.Repo, sha: str) -> bool:
     try:
         repo.git.cat_file("-e", f"{sha}^{{commit}}")
@@ -413,10 +481,13 @@ def change_specs(
     globs: Sequence[str],
     mirror: GitMirror | None = None,
     revision: str | int | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> ChangeSpecs:
     """The changed specs of ``change_info``'s current patch set (or of ``revision``: a SHA
     or patch set number), with head and base readers (REST, or ``mirror`` when a changed
-    spec ``$ref``s other files). A failing mirror falls back to REST, with a warning."""
+    spec ``$ref``s other files). A failing mirror falls back to REST, with a warning.
+    No file over ``max_bytes`` (the policy's ``max_file_bytes``) is downloaded: the file
+    list's sizes decide first, and every read is bounded."""
     rev = _revision(client, change_info, revision)
     label = change_info.number
     # A root commit has no parent 1: Gerrit answers 400 to parent=1 (gerrit-fidelity #1).
@@ -440,9 +511,16 @@ def change_specs(
     specs = tuple(sorted(specs, key=lambda c: c.path))
     ref = rev.ref or change_ref(change_info.number, rev.number)
     parent = rev.commit.parents[0].commit if rev.commit and rev.commit.parents else None
-    head: Reader = RevisionReader(client, change_info, rev.sha, parent=False)
+    head_sizes, base_sizes = listed_sizes(files.values())
+    head: Reader = RevisionReader(
+        client, change_info, rev.sha, parent=False, sizes=head_sizes, max_bytes=max_bytes
+    )
     base: Reader = (
-        EmptyReader() if root else RevisionReader(client, change_info, rev.sha, parent=True)
+        EmptyReader()
+        if root
+        else RevisionReader(
+            client, change_info, rev.sha, parent=True, sizes=base_sizes, max_bytes=max_bytes
+        )
     )
     if root:
         LOG.info("change=%s ps=%s is a root commit: every file is new", label, rev.number)
@@ -452,7 +530,11 @@ def change_specs(
     if mirror is not None and (refers or unreadable):
         try:
             git_head = mirror.fetch(
-                change_info.project, ref, branch=change_info.branch, commit=rev.sha
+                change_info.project,
+                ref,
+                branch=change_info.branch,
+                commit=rev.sha,
+                max_bytes=max_bytes,
             )
         except (MirrorError, OSError, git.GitError) as error:
             LOG.warning(
@@ -466,7 +548,9 @@ def change_specs(
             parents = git_head.commit.parents
             parent = parents[0].hexsha if parents else None
             head = git_head
-            base = GitReader(git_head.repo, parent) if parent else EmptyReader()
+            base = (
+                GitReader(git_head.repo, parent, max_bytes=max_bytes) if parent else EmptyReader()
+            )
             source = "git"
             unreadable = {}  # git has no download limit
     if unreadable:
@@ -495,6 +579,24 @@ def change_specs(
         parent=parent,
         notes=tuple(notes),
     )
+
+
+def listed_sizes(files: Iterable[FileInfo]) -> tuple[dict[str, int], dict[str, int]]:
+    """(path -> size in the revision, path -> size in its parent) from a file list:
+    ``size`` is the file's size in the revision and ``size_delta`` the change, so the
+    parent's (old path's) size is their difference. Magic files are left out."""
+    head: dict[str, int] = {}
+    base: dict[str, int] = {}
+    for info in files:
+        if info.is_magic:
+            continue
+        if info.status != "D":
+            head[info.path] = info.size
+        if info.status not in ("A", "C"):
+            old = info.size - info.size_delta
+            if old >= 0:
+                base[info.old_path or info.path] = old
+    return head, base
 
 
 def changed_files(
@@ -597,7 +699,7 @@ def _survey(
             except Unreadable as exc:
                 unreadable[item.path] = exc.reason
                 continue
-            except FileNotFoundError:
-                continue
+            except (FileNotFoundError, FileTooLarge):
+                continue  # too large: the loader reports its size (OAS002), unread
             refers = refers or has_external_refs(data)
     return refers, unreadable

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from govbot.errors import OutsideRoot
+
+__all__ = ["FileReader", "OutsideRoot", "Reader"]
+
 
 class Reader(Protocol):
     def read(self, relpath: str) -> bytes: ...
-
-
-class OutsideRoot(PermissionError):
-    """A path that resolves (through ``..`` or a symlink) outside the reader's root."""
 
 
 class FileReader:

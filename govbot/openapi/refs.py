@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from govbot.errors import FileTooLarge
 from govbot.findings import Problem
 from govbot.openapi.files import OutsideRoot, Reader
 from govbot.openapi.parse import Document, parse_document
@@ -148,14 +149,17 @@ class Loader:
 
     def read(self, file: str) -> bytes:
         size_of = getattr(self.reader, "size", None)
-        if size_of is not None:
-            size = size_of(file)
-            if size > self.max_bytes:
-                raise Refused(
-                    FILE_TOO_LARGE,
-                    f"{file}: {size} bytes, over the limit of {self.max_bytes} bytes; not read",
-                )
-        return self.reader.read(file)
+        try:
+            if size_of is not None:
+                size = size_of(file)
+                if size > self.max_bytes:
+                    raise Refused(
+                        FILE_TOO_LARGE,
+                        f"{file}: {size} bytes, over the limit of {self.max_bytes} bytes; not read",
+                    )
+            return self.reader.read(file)
+        except FileTooLarge as exc:  # the reader's own bound, met before the bytes
+            raise Refused(FILE_TOO_LARGE, f"{file}: {exc.strerror}") from None
 
     def parse(self, file: str, data: bytes, referrer: str = "") -> Document | None:
         try:

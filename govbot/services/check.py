@@ -198,10 +198,10 @@ def check_git(
     or a file of its project the policy watches (policy defaults, ledger, release notes).
     """
     git_repo = open_repo(repo)
-    base_reader = GitReader(git_repo, rev1)
-    head_reader = GitReader(git_repo, rev2)
-    changes = changed_files(git_repo, rev1, rev2)
     limit = max_bytes or policy.max_file_bytes
+    base_reader = GitReader(git_repo, rev1, max_bytes=limit)
+    head_reader = GitReader(git_repo, rev2, max_bytes=limit)
+    changes = changed_files(git_repo, rev1, rev2)
     loaded = _touched_specs(changes, head_reader, policy, limit)
     referenced = {d for s in loaded.values() for d in s.documents if d != s.file}
     renamed_from = {c.new_path: c.old_path for c in changes if c.status == "R"}

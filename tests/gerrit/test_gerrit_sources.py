@@ -235,7 +235,15 @@ class FilesOnly:
         self.calls.append((revision, parent))
         return dict(self._files)
 
-    def content(self, change: Any, revision: str, path: str, *, parent: bool = False) -> bytes:
+    def content(
+        self,
+        change: Any,
+        revision: str,
+        path: str,
+        *,
+        parent: bool = False,
+        max_bytes: int | None = None,
+    ) -> bytes:
         raise GerritNotFound(f"{path}: this stand-in has no contents", status=404)
 
 
