@@ -21,6 +21,7 @@ from govbot.blueprints.document import (
     normalise_title,
     parse_spec,
     read_spec,
+    spec_format,
 )
 from govbot.blueprints.justify import judge_file, justify, rest_api_impact
 from govbot.blueprints.references import (
@@ -99,6 +100,7 @@ __all__ = [
     "resolve_specs",
     "rest_api_impact",
     "spec_candidates",
+    "spec_format",
     "template_from_text",
     "template_in_listing",
 ]

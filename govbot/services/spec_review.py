@@ -61,11 +61,13 @@ from govbot.blueprints import (
     parse_spec,
     resolve_specs,
     spec_candidates,
+    spec_format,
     template_in_listing,
 )
-from govbot.errors import GerritError, SpecError
+from govbot.errors import FileTooLarge, GerritError, SpecError
 from govbot.evaluate import Evaluation, evaluate_documents
 from govbot.findings import Finding, Severity
+from govbot.gerrit.bounded import ContentTooLarge
 from govbot.gerrit.client import GerritClient, GerritNotFound
 from govbot.gerrit.model import ChangeInfo, RevisionInfo
 from govbot.gerrit.sources import (
@@ -174,8 +176,12 @@ def review_specs(
     paths: Iterable[str] = (),
     read: Callable[[str], bytes] | None = None,
     today: dt.date | None = None,
+    refused: Mapping[str, str] | None = None,
 ) -> list[SpecReport]:
     """The reports of spec files given by content (a Gerrit patch set, a git tree).
+
+    ``refused`` maps spec paths that were not read (over the size limit, known before
+    their bytes) to the reason: each is judged as a document that could not be parsed.
 
     ``contents`` maps repository paths to their bytes at the revision under review;
     ``paths`` lists the repository's files at that revision and ``read`` reads one, so
@@ -185,8 +191,12 @@ def review_specs(
     config = BlueprintConfig.from_policy(policy)
     listing = list(paths)
     judged = []
-    for path, data in contents.items():
-        doc = parse_spec(path, data, max_bytes=config.max_bytes)
+    docs = [parse_spec(path, data, max_bytes=config.max_bytes) for path, data in contents.items()]
+    docs += [
+        Document(path, spec_format(path), problem=why) for path, why in (refused or {}).items()
+    ]
+    for doc in docs:
+        path = doc.file
         is_template = config.is_template(path) or path == config.template
         template = None
         if read is not None and not is_template:
@@ -244,9 +254,13 @@ class _PatchSetFiles:
     whole tree, so templates are found by name) or over REST (no listing: only the
     policy's template, and template names without wildcards, can be found)."""
 
-    def __init__(self, inp: PassInput, need_listing: bool) -> None:
+    def __init__(
+        self, inp: PassInput, need_listing: bool, max_bytes: int, sizes: Mapping[str, int]
+    ) -> None:
         self.inp = inp
-        self.rest = RevisionReader(inp.client, inp.info, inp.target.sha, parent=False)
+        self.rest = RevisionReader(
+            inp.client, inp.info, inp.target.sha, parent=False, sizes=sizes, max_bytes=max_bytes
+        )
         self.git: GitReader | None = None
         self.note = ""
         if inp.mirror is not None and need_listing:
@@ -368,9 +382,13 @@ class SpecsRepository:
         contents: dict[str, bytes] = {}
         for path, (change, sha) in newest.items():
             try:
-                contents[path] = self.client.content(change, sha, path)
+                contents[path] = self.client.content(
+                    change, sha, path, max_bytes=self.config.max_bytes
+                )
             except GerritNotFound:
                 continue  # deleted (moved) by that change
+            except ContentTooLarge as error:  # never downloaded whole
+                LOG.warning("blueprint %s: %s", name, error)
         return self._judge(name, contents, merged=True)
 
     def _specs_in_review(self, name: str, merged: Sequence[ResolvedSpec]) -> list[ResolvedSpec]:
@@ -386,9 +404,13 @@ class SpecsRepository:
                 if path in known:
                     continue  # the merged version is what the project agreed to
                 try:
-                    contents[path] = self.client.content(change, revision.sha, path)
+                    contents[path] = self.client.content(
+                        change, revision.sha, path, max_bytes=self.config.max_bytes
+                    )
                 except GerritNotFound:
                     continue
+                except ContentTooLarge as error:  # never downloaded whole
+                    LOG.warning("blueprint %s: %s", name, error)
             out.extend(self._judge(name, contents, merged=False))
         return out
 
@@ -489,19 +511,26 @@ def _collect(inp: PassInput) -> PassResult | str:
     judged_specs = 0
 
     if design:
-        tree = _PatchSetFiles(inp, need_listing=config.template is None)
+        sizes = {p: f.size for p, f in changed.items() if f.size is not None}
+        tree = _PatchSetFiles(
+            inp, need_listing=config.template is None, max_bytes=config.max_bytes, sizes=sizes
+        )
         contents = {}
+        refused: dict[str, str] = {}
         for path in design:
             try:
                 contents[path] = tree.read(path)
             except FileNotFoundError:
                 continue
+            except FileTooLarge as error:  # never downloaded whole: judged as unreadable
+                refused[path] = str(error)
         reports = review_specs(
             contents,
             policy,
             paths=tree.listing(contents, config),
             read=tree.read,
             today=today,
+            refused=refused,
         )
         judged_specs = sum(1 for r in reports if r.verdict.verdict is not Judgement.TEMPLATE)
         findings.extend(f for r in reports for f in r.findings)

@@ -492,3 +492,21 @@ def test_both_passes_read_and_parse_the_changed_spec_once(
     assert {f.rule for f in outcomes[1].findings} == {"BPR010"}  # the spec pass saw the API change
     assert gerrit.count_requests("GET", rf"/files/{OPENAPI.replace('/', '%2F')}/content") == 2
     assert parsed == [OPENAPI, OPENAPI]  # head and base, once each
+
+
+def test_a_design_spec_over_the_size_limit_is_judged_unreadable_without_its_bytes(
+    gerrit, spec_review, mirror
+):
+    """A 3 MiB spec (the limit is 2 MiB): the file list's size decides, so over REST its
+    content is never downloaded; the review names the file and its size as a finding."""
+    big = FLAVOR_SEARCH_SPEC + "\n" + ("filler text for a huge spec\n" * 120_000)
+    change = lifecycle.create_change(
+        gerrit, SPECS, subject="Propose a huge spec", files={NEW_SPEC: big}, owner="alice"
+    )
+    before = gerrit.count_requests("GET", r"/files/.*/content")
+    outcome = spec_review(change.number, mirror=mirror)
+    assert outcome.status is ReviewStatus.POSTED
+    [finding] = [f for f in outcome.findings if f.file == NEW_SPEC]
+    assert f"{len(big.encode())} bytes, over the limit of 2097152 bytes" in finding.message
+    if mirror is None:
+        assert gerrit.count_requests("GET", r"/files/.*/content") == before
