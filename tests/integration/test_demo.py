@@ -213,7 +213,8 @@ def test_demo_serves_the_dashboard(served_demo: ServedDemo):
         verdicts = {c["number"]: c["verdict"] for c in changes["changes"]}
         assert set(verdicts) == numbers, verdicts
         assert "not reviewed" not in verdicts.values()
-        assert set(verdicts.values()) == {"errors"} or project != NOVA
+        if project == NOVA:  # each of 8-10 has an error-level finding
+            assert set(verdicts.values()) == {"errors"}, verdicts
     compute_changes = http_get(f"{api}/apis/{by_project[COMPUTE]['id']}/changes").get_json()
     assert {c["number"]: c["verdict"] for c in compute_changes["changes"]}[2] == "errors"
 
