@@ -1,8 +1,10 @@
 """Seeds for the sandbox: ``empty`` (accounts only) and ``demo`` (design.md §6).
 
 Both are deterministic apart from the clock: every time is relative to the sandbox's
-``now()`` at seeding. The demo's projects carry real specs (``data/README.md``); its seven
-open changes edit them in ways the governance rules should notice.
+``now()`` at seeding. The demo's projects carry real specs (``data/README.md``) and a
+real subset of nova's api-ref, policy defaults and microversion ledger
+(``data/nova-api/README.md``); its ten open changes edit them in ways the governance
+rules should notice.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
 
-from govbot.sandbox import lifecycle, people, reviews
+from govbot.sandbox import lifecycle, people, reviews, seed_nova
 from govbot.sandbox.entities import CODE_REVIEW, VERIFIED, LabelType
 from govbot.sandbox.state import GerritState
+from govbot.sandbox.textedit import cut_in_block, insert_after, insert_before_in_block
 
 BOT_USERNAME = "govbot"
 BOT_PASSWORD = "govbot-demo"
@@ -68,30 +71,6 @@ def seed_empty(state: GerritState) -> SeedInfo:
 # --- text edits on the real specs ------------------------------------------------------------
 
 
-def _insert_after(text: str, anchor: str, addition: str) -> str:
-    if text.count(anchor) != 1:
-        raise ValueError(f"seed anchor not unique: {anchor[:60]!r}")
-    index = text.index(anchor) + len(anchor)
-    return text[:index] + addition + text[index:]
-
-
-def _insert_before_in_block(text: str, block: str, marker: str, addition: str) -> str:
-    """Insert ``addition`` before the first ``marker`` that follows the unique ``block``."""
-    if text.count(block) != 1:
-        raise ValueError(f"seed anchor not unique: {block[:60]!r}")
-    index = text.index(marker, text.index(block) + len(block))
-    return text[:index] + addition + text[index:]
-
-
-def _cut_in_block(text: str, block: str, start: str, end: str) -> str:
-    """Remove from ``start`` through ``end`` (inclusive), both after the unique ``block``."""
-    if text.count(block) != 1:
-        raise ValueError(f"seed anchor not unique: {block[:60]!r}")
-    begin = text.index(start, text.index(block))
-    finish = text.index(end, begin) + len(end)
-    return text[:begin] + text[finish:]
-
-
 KEYPAIR_LAST_USED_FIELD = """\
             last_used_at:
               type:
@@ -114,12 +93,12 @@ def compute_add_optional_field(spec: str) -> str:
         "      properties:\n        keypair:\n          type: object\n          description: |-\n"
         "            Keypair object\n          properties:\n"
     )
-    return _insert_after(spec, anchor, KEYPAIR_LAST_USED_FIELD)
+    return insert_after(spec, anchor, KEYPAIR_LAST_USED_FIELD)
 
 
 def compute_remove_operation(spec: str) -> str:
     """Change 2: ``DELETE /os-keypairs/{id}`` removed; it was never deprecated."""
-    return _cut_in_block(
+    return cut_in_block(
         spec, "  /v2.1/os-keypairs/{id}:\n", "    delete:\n", "      summary: Delete Keypair\n"
     )
 
@@ -161,7 +140,7 @@ VOLUME_LABELS_PATH = """\
 
 def block_storage_add_collection(spec: str) -> str:
     """Change 3: a new collection returned as a bare array, with a ``tenantId`` field."""
-    return _insert_before_in_block(
+    return insert_before_in_block(
         spec,
         "  /v3/resource_filters:\n",
         "  /v3/{project_id}/volume-transfers/detail:\n",
@@ -211,7 +190,7 @@ SNAPSHOT_SCHEDULES_PATH = """\
 
 def compute_wip_path(spec: str) -> str:
     """Change 4 (WIP): a new, unfinished sub-resource of servers."""
-    return _insert_before_in_block(
+    return insert_before_in_block(
         spec,
         "  /v2.1/servers/{server_id}/tags/{id}:\n",
         "  /v2.1/servers/{server_id}/topology:\n",
@@ -232,7 +211,7 @@ TRANSFER_EXPIRES_FIELD = """\
 
 def block_storage_add_field(spec: str) -> str:
     """Change 6: a new response field of the volume transfer list (no blueprint cited)."""
-    return _insert_before_in_block(
+    return insert_before_in_block(
         spec,
         "    Volume_TransfersDetailResponse:\n",
         "              destination_project_id:\n",
@@ -251,7 +230,7 @@ KEYPAIR_DESCRIPTION_FIELD = """\
 
 def compute_add_request_field(spec: str) -> str:
     """Change 7: an optional request field on keypair creation."""
-    return _insert_before_in_block(
+    return insert_before_in_block(
         spec, "    Os_KeypairsCreate_292:\n", "            user_id:\n", KEYPAIR_DESCRIPTION_FIELD
     )
 
@@ -546,7 +525,7 @@ def _readme(name: str, what: str) -> str:
 
 
 def seed_demo(state: GerritState) -> SeedInfo:
-    """The demo of design.md §6: accounts, three projects, seven open changes."""
+    """The demo of design.md §6: accounts, four projects, ten open changes."""
     seed_empty(state)
     now = state.now()
     humans = {
@@ -576,6 +555,7 @@ def seed_demo(state: GerritState) -> SeedInfo:
     people.add_group(
         state, "compute-specs-core", ["dave", "ana"], description="Cores of compute-specs"
     )
+    people.add_group(state, "nova-core", ["dave", "erin"], description="Cores of nova")
 
     base_time = now - timedelta(days=30)
     compute_spec = _data("openstack-specs/compute-v2.96.yaml")
@@ -617,6 +597,8 @@ def seed_demo(state: GerritState) -> SeedInfo:
         when=base_time,
         description="Design specs (blueprints) of the compute API",
     )
+
+    seed_nova.add_nova(state, now, labels=DEMO_LABELS)
 
     def change1() -> None:
         c = lifecycle.create_change(
@@ -742,8 +724,9 @@ def seed_demo(state: GerritState) -> SeedInfo:
     # Change numbers follow design.md §6, so they are created in that order.
     for build in (change1, change2, change3, change4, change5, change6, change7):
         build()
+    seed_nova.nova_changes(state, now)
     return SeedInfo(
-        projects=(COMPUTE, BLOCK_STORAGE, COMPUTE_SPECS),
+        projects=(COMPUTE, BLOCK_STORAGE, COMPUTE_SPECS, seed_nova.NOVA),
         tc_group="technical-committee",
         tc_liaisons=((COMPUTE, "ana"),),
     )

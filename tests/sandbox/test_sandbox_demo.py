@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 import textwrap
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -14,6 +15,14 @@ from pygerrit2 import GerritRestAPI
 from govbot.gerrit.model import ChangeInfo
 from govbot.sandbox import Sandbox, serve
 from govbot.sandbox.seed import BLOCK_STORAGE_SPEC_PATH, COMPUTE_SPEC_PATH
+from govbot.sandbox.seed_nova import (
+    NOVA,
+    NOVA_GROUPS_INC,
+    NOVA_GROUPS_POLICY,
+    NOVA_PARAMETERS,
+    NOVA_RELEASES,
+    nova_release,
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +76,7 @@ def test_accounts_groups_and_projects(demo: Sandbox, bot: GerritRestAPI) -> None
         "openstack/block-storage-api",
         "openstack/compute-api",
         "openstack/compute-specs",
+        NOVA,
     ]
     assert (
         "specs/2027.1-template.rst"
@@ -76,9 +86,11 @@ def test_accounts_groups_and_projects(demo: Sandbox, bot: GerritRestAPI) -> None
     )
 
 
-def test_seven_open_changes_one_of_them_wip(demo: Sandbox, bot: GerritRestAPI) -> None:
+def test_ten_open_changes_one_of_them_wip(demo: Sandbox, bot: GerritRestAPI) -> None:
     open_changes = bot.get("/changes/", params={"q": "status:open"})
-    assert sorted(c["_number"] for c in open_changes) == [1, 2, 3, 4, 5, 6, 7]
+    assert sorted(c["_number"] for c in open_changes) == list(range(1, 11))
+    nova = bot.get("/changes/", params={"q": f"project:{NOVA} status:open"})
+    assert sorted(c["_number"] for c in nova) == [8, 9, 10]
     assert [c["_number"] for c in bot.get("/changes/", params={"q": "is:wip"})] == [4]
 
 
@@ -90,6 +102,9 @@ def test_change_times_are_relative_to_now(demo: Sandbox, bot: GerritRestAPI) -> 
     assert NOW - created[4] == timedelta(days=5)
     assert NOW - created[5] == timedelta(days=2, hours=6)
     assert NOW - created[6] == timedelta(hours=12)
+    # nova's changes are recent: under the two days after which a change is escalated.
+    for number in (8, 9, 10):
+        assert NOW - detail(bot, number).current.created < timedelta(days=1)
 
 
 def test_change_1_adds_an_optional_response_field(demo: Sandbox, bot: GerritRestAPI) -> None:
@@ -154,6 +169,58 @@ def test_change_7_waits_on_its_owner(demo: Sandbox, bot: GerritRestAPI) -> None:
     assert list(info.attention_set) == [demo.account("alice").id]
     request = after(demo, 7, COMPUTE_SPEC_PATH, "    Os_KeypairsCreate_292:")
     assert "description" in request["properties"]["keypair"]["properties"]
+
+
+def test_nova_history_is_its_real_releases_in_order(demo: Sandbox) -> None:
+    """One commit per nova release of data/nova-api/, oldest first, each in the past and
+    within a year; each commit's tree is that release's files as released (with nova's
+    LICENSE), and what a later release drops (the os-consoles policies) is deleted."""
+    project = demo.projects[NOVA]
+    git = demo.git_url(NOVA).removeprefix("file://")
+    log = subprocess.run(
+        ["git", "-C", git, "log", "--first-parent", "--reverse", "--format=%H %ct %s", "master"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    commits = [line.split(" ", 2) for line in log[1:]]  # after "Initial empty repository"
+    assert [s for _, _, s in commits] == [f"Import nova {v} ({n})" for v, n, _ in NOVA_RELEASES]
+    stamps = [datetime.fromtimestamp(int(t), UTC) for _, t, _ in commits]
+    assert [NOW - t for t in stamps] == [timedelta(days=d) for _, _, d in NOVA_RELEASES]
+    for (sha, _, _), (version, _, _) in zip(commits, NOVA_RELEASES, strict=True):
+        tree = {path: data.decode() for path, data in project.trees[sha].items()}
+        release = nova_release(version)
+        assert {p: tree[p] for p in release} == release
+        assert set(tree) - set(release) == {"LICENSE", "README.rst"}
+        assert "Apache License" in tree["LICENSE"] and version in tree["README.rst"]
+    first, second = (project.trees[sha] for sha, _, _ in commits[:2])
+    assert "nova/policies/consoles.py" in first and "nova/policies/consoles.py" not in second
+
+
+def test_nova_changes_on_the_newest_release(demo: Sandbox, bot: GerritRestAPI) -> None:
+    """8 drops an operation never deprecated, 9 adds a query parameter with the ledger
+    untouched, 10 makes a project-reader policy default admin-only."""
+    head = nova_release(NOVA_RELEASES[-1][0])
+    removed = demo.change(8).current
+    assert set(detail(bot, 8).current.files) == {NOVA_GROUPS_INC}
+    old, new = removed.parent_files[NOVA_GROUPS_INC].decode(), removed.files[NOVA_GROUPS_INC]
+    assert old == head[NOVA_GROUPS_INC]
+    get_one = ".. rest_method:: GET /os-server-groups/{server_group_id}"
+    assert get_one in old and "DEPRECATED" not in old and "deprecated" not in old
+    assert get_one.encode() not in new and b"DELETE /os-server-groups/{server_group_id}" in new
+
+    added = demo.change(9).current
+    assert set(detail(bot, 9).current.files) == {NOVA_GROUPS_INC, NOVA_PARAMETERS}
+    assert b"  - name: server_group_name_query\n" in added.files[NOVA_GROUPS_INC]
+    entry = yaml.safe_load(added.files[NOVA_PARAMETERS])["server_group_name_query"]
+    assert entry["in"] == "query" and "min_version" not in entry
+
+    narrowed = demo.change(10).current
+    assert set(detail(bot, 10).current.files) == {NOVA_GROUPS_POLICY}
+    policy = narrowed.files[NOVA_GROUPS_POLICY].decode()
+    index = "name=POLICY_ROOT % 'index',\n        check_str=base.{},"
+    assert index.format("PROJECT_READER") in head[NOVA_GROUPS_POLICY]
+    assert index.format("ADMIN") in policy
 
 
 def test_serve_prints_the_url_and_the_bot_credentials(capsys: pytest.CaptureFixture[str]) -> None:
