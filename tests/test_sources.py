@@ -13,7 +13,7 @@ from govbot.findings import Severity
 from govbot.policy import Policy
 from govbot.rules.catalog import CATALOG
 from govbot.rules.registry import Hit, rule
-from govbot.services.check import check_git
+from govbot.services.check_git import check_git
 from govbot.sources import ChangedFile, GitReader, changed_specs
 from govbot.surface import operations, properties
 

@@ -25,7 +25,6 @@ from govbot.rules.catalog import all_rules, get_rule
 from govbot.services.check import (
     PolicyTrees,
     check_files,
-    check_git,
     load_source,
     sources_of,
 )
@@ -171,6 +170,9 @@ def check(
         rev1, sep, rev2 = git_range.partition("..")
         if not sep or not rev1 or not rev2 or rev2.startswith("."):
             raise click.UsageError(f"--git wants REV1..REV2, not {git_range!r}")
+        # Only a git range needs git (GitPython): a check of files does not import it.
+        from govbot.services.check_git import check_git
+
         report = check_git(
             repo,
             rev1,

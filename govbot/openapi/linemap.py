@@ -2,11 +2,17 @@
 
 Two kinds of lookup, one per parser:
 
-* JSON documents are parsed by orjson, which keeps no positions. :class:`JsonLines`
-  tokenizes the text on the first lookup (one regular expression, every token ending
-  with its trailing whitespace so the scanner never skips characters one at a time)
-  and maps each pointer to a character offset; offsets become lines by bisecting the
-  newline offsets.
+* JSON documents are parsed by orjson, which keeps no positions. Most JSON specs are
+  written by a serializer, either pretty-printed with two spaces (``JSON.stringify(v,
+  null, 2)``, orjson's ``OPT_INDENT_2``) or minified. :class:`JsonLines` checks on the
+  first lookup, with one C-speed ``orjson.dumps`` of the parsed value, whether the text
+  is exactly one of those two layouts; if so a pointer's line and column follow from
+  the serialized sizes of the siblings before it on its path (each container's table
+  is made once, when a pointer first goes through it), so only the containers that
+  findings sit in are measured. Any other text is tokenized whole on the first lookup
+  (one regular expression, every token ending with its trailing whitespace so the
+  scanner never skips characters one at a time) and each pointer mapped to a character
+  offset; offsets become lines by bisecting the newline offsets.
 * YAML documents are built from libyaml events, which carry marks. The builder records
   the line of every mapping key and sequence item in a small table per container
   (keyed by the container's identity), which costs little and needs no pointer strings;
@@ -85,42 +91,151 @@ def json_offsets(text: str) -> dict[str, int]:
     return offsets
 
 
+# How a JSON text is laid out: exactly as orjson serializes its value with two-space
+# indentation or minified (sizes then give positions), or otherwise (scan the text).
+_UNKNOWN, _PRETTY, _COMPACT, _SCAN = range(4)
+_NO_VALUE: Any = object()
+# Per container: each member's (pointer position, value position) relative to the
+# container's own value position; lines for _PRETTY, characters for _COMPACT.
+_Table = dict[str, tuple[int, int]] | list[tuple[int, int]]
+
+
+def _layout(text: str, value: Any) -> int:
+    raw = text.encode()
+    if raw.endswith(b"\n"):
+        raw = raw[:-1]
+    try:
+        if orjson.dumps(value, option=orjson.OPT_INDENT_2) == raw:
+            return _PRETTY
+        if orjson.dumps(value) == raw:
+            return _COMPACT
+    except orjson.JSONEncodeError:  # e.g. an integer wider than 64 bits
+        pass
+    return _SCAN
+
+
+def _chars(raw: bytes) -> int:
+    return len(raw) if raw.isascii() else len(raw.decode())
+
+
+def _pretty_lines(value: Any) -> int:
+    if isinstance(value, dict | list) and value:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2).count(b"\n") + 1
+    return 1
+
+
+def _pretty_table(node: dict[str, Any] | list[Any]) -> _Table:
+    """Members start one line after the bracket and take the lines they serialize to."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    rel, last = 1, len(node) - 1
+    positions: list[tuple[int, int]] = []
+    for i, (_, value) in enumerate(items):
+        positions.append((rel, rel))
+        if i < last:  # the last member's size moves nothing
+            rel += _pretty_lines(value)
+    return dict(zip(node, positions, strict=True)) if isinstance(node, dict) else positions
+
+
+def _compact_table(node: dict[str, Any] | list[Any]) -> _Table:
+    """Members follow the bracket, each ``"key":value`` (or ``value``) and a comma."""
+    rel = 1
+    if isinstance(node, list):
+        positions: list[tuple[int, int]] = []
+        for value in node:
+            positions.append((rel, rel))
+            rel += _chars(orjson.dumps(value)) + 1
+        return positions
+    table: dict[str, tuple[int, int]] = {}
+    for key, value in node.items():
+        key_chars = _chars(orjson.dumps(key)) + 1
+        table[key] = (rel, rel + key_chars)
+        rel += key_chars + _chars(orjson.dumps(value)) + 1
+    return table
+
+
 class JsonLines:
-    """Pointer -> line for one JSON text; the map is built on the first call."""
+    """Pointer -> line (and column) for one JSON text; worked out on the first call.
 
-    __slots__ = ("_newlines", "_offsets", "_text")
+    ``value`` is the text's parsed value (parsed here when not given).
+    """
 
-    def __init__(self, text: str) -> None:
+    __slots__ = ("_layout", "_newlines", "_offsets", "_tables", "_text", "_value")
+
+    def __init__(self, text: str, value: Any = _NO_VALUE) -> None:
         self._text: str | None = text
+        self._value = value
+        self._layout = _UNKNOWN
+        self._tables: dict[int, _Table] = {}
         self._offsets: dict[str, int] | None = None
         self._newlines: list[int] = []
 
-    def _build(self) -> dict[str, int]:
+    def _prepare(self) -> int:
         text = self._text or ""
-        self._offsets = json_offsets(text)
-        self._newlines = [m.start() for m in _NEWLINE.finditer(text)]
-        self._text = None  # the offsets are all we need from now on
-        return self._offsets
+        if self._value is _NO_VALUE:
+            try:
+                self._value = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                self._value = None
+        self._layout = _layout(text, self._value) if self._value is not None else _SCAN
+        if self._layout == _SCAN:
+            self._value = None
+            self._offsets = json_offsets(text)
+            self._newlines = [m.start() for m in _NEWLINE.finditer(text)]
+        self._text = None  # the value or the offsets are all we need from now on
+        return self._layout
 
-    def __call__(self, pointer: str) -> int | None:
-        offsets = self._offsets if self._offsets is not None else self._build()
-        offset = offsets.get(pointer)
+    def _walk(self, pointer: str, layout: int) -> tuple[int, int] | None:
+        """(line, column) of ``pointer`` in a serializer's layout, or None if absent."""
+        node, depth = self._value, 0
+        at, base = 0, 0  # the pointer's position and that of its value's first character
+        make = _pretty_table if layout == _PRETTY else _compact_table
+        for token in split(pointer):
+            if isinstance(node, dict):
+                if token not in node:
+                    return None
+                child: Any = node[token]
+                key: Any = token
+            elif isinstance(node, list):
+                if not (token.isascii() and token.isdigit()) or token != str(int(token)):
+                    return None
+                key = int(token)
+                if key >= len(node):
+                    return None
+                child = node[key]
+            else:
+                return None
+            table = self._tables.get(id(node))
+            if table is None:
+                table = self._tables[id(node)] = make(node)
+            rel_at, rel_value = table[key]
+            at, base = base + rel_at, base + rel_value
+            node, depth = child, depth + 1
+        if layout == _PRETTY:
+            return at + 1, 2 * depth + 1
+        return 1, at + 1
+
+    def _position(self, pointer: str) -> tuple[int, int] | None:
+        layout = self._layout if self._layout != _UNKNOWN else self._prepare()
+        if layout != _SCAN:
+            return self._walk(pointer, layout)
+        offset = (self._offsets or {}).get(pointer)
         if offset is None:
             return None
-        return bisect.bisect_left(self._newlines, offset) + 1
+        line = bisect.bisect_left(self._newlines, offset)
+        start = self._newlines[line - 1] + 1 if line > 0 else 0
+        return line + 1, offset - start + 1
+
+    def __call__(self, pointer: str) -> int | None:
+        position = self._position(pointer)
+        return position[0] if position is not None else None
 
     def column(self, pointer: str) -> int | None:
         """1-based column (in characters) of ``pointer`` on its line, or None.
 
         A minified JSON spec is one line: the column is what places a finding in it.
         """
-        offsets = self._offsets if self._offsets is not None else self._build()
-        offset = offsets.get(pointer)
-        if offset is None:
-            return None
-        line = bisect.bisect_left(self._newlines, offset)
-        start = self._newlines[line - 1] + 1 if line > 0 else 0
-        return offset - start + 1
+        position = self._position(pointer)
+        return position[1] if position is not None else None
 
 
 class YamlLines:

@@ -19,12 +19,20 @@ Everything wrong with the *input* becomes a :class:`~govbot.findings.Problem` in
 code in :mod:`govbot.rules.loading` report them under the policy;
 ``Spec.data`` is None when the root document itself could not be used. Only a root file
 that cannot be read at all raises (:class:`SpecNotFound`, :class:`~govbot.errors.SpecError`).
+
+Work happens once per content: a self-contained document (one file, no ``$ref`` to
+another) loaded again while its first load is still in use (the base and head of a
+pair being the same bytes, two callers in one process) is the same :class:`Spec`,
+found by the path, the options and the SHA-256 of its bytes. The table holds specs
+weakly, so it never keeps one alive.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
+import weakref
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -60,6 +68,10 @@ from govbot.surface import LineLookup, Spec
 
 class SpecNotFound(SpecError, FileNotFoundError):
     """The spec to load does not exist (a one-line message, exit code 2)."""
+
+
+# (path, options, sha256 of the bytes) -> the spec loaded from them, while in use.
+_LOADED: weakref.WeakValueDictionary[tuple[Any, ...], Spec] = weakref.WeakValueDictionary()
 
 
 def _version(file: str, data: Any) -> tuple[str, Refused | None]:
@@ -145,6 +157,20 @@ def load_spec(
     data = _read_root(loader, rel)
     if isinstance(data, Spec):
         return data
+    options = (max_bytes, validate, cache, max_alias_nodes, max_depth, detail_max_bytes)
+    key = (rel, options, hashlib.sha256(data).hexdigest())
+    known = _LOADED.get(key)
+    if known is not None:
+        return known
+    spec = _load_root(loader, rel, data, validate=validate, cache=cache, detail=detail_max_bytes)
+    if set(loader.documents) == {rel} and not loader.failed:  # nothing read but these bytes
+        _LOADED[key] = spec
+    return spec
+
+
+def _load_root(
+    loader: Loader, rel: str, data: bytes, *, validate: bool, cache: bool, detail: int
+) -> Spec:
     doc = loader.parse(rel, data)
     if doc is None:
         problem = loader.problems[0]
@@ -167,7 +193,7 @@ def load_spec(
     problems = [_placed(spec, p) for p in loader.problems]
     if validate:
         problems.extend(
-            _validation_problems(spec, loader, doc, cache=cache, detail_max_bytes=detail_max_bytes)
+            _validation_problems(spec, loader, doc, cache=cache, detail_max_bytes=detail)
         )
     return replace(spec, problems=tuple(problems))
 

@@ -129,7 +129,7 @@ def _parse_json(file: str, data: bytes, text: str, digest: str, max_depth: int) 
             f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             exc.lineno,
         ) from None
-    doc = Document(file, value, JsonLines(text), True, digest, len(data))
+    doc = Document(file, value, JsonLines(text, value), True, digest, len(data))
     if '"$ref"' in text:
         for m in _JSON_REF.finditer(text):
             ref = m.group(1)

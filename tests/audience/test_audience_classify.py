@@ -7,7 +7,6 @@ import dataclasses
 import functools
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -608,8 +607,8 @@ def test_needle_prefilter_never_changes_a_verdict() -> None:
         assert got is expected, text
 
 
-def test_classify_is_fast() -> None:
-    """Two thousand operations classify in well under a second (measured: about 10 ms)."""
+def test_classify_takes_two_thousand_operations() -> None:
+    """Two thousand operations, each classified (its speed is benchmarks/check.py's)."""
     paths = {
         f"/r{i}/{{id}}": {
             "get": op(tags=["things"], description="Lists things. " * 20, security=[{"k": []}]),
@@ -622,12 +621,8 @@ def test_classify_is_fast() -> None:
     spec = make_spec(paths, tags=[{"name": "things", "description": "Things you own."}])
     ops = operations(spec)
     config = default_audience_config()
-    classify(spec, config, ops)
-    start = time.perf_counter()
     result = classify(spec, config, ops)
-    elapsed = time.perf_counter() - start
     assert len(result.operations) == 2000
-    assert elapsed < 0.25, elapsed
 
 
 # --- real data ----------------------------------------------------------------------------

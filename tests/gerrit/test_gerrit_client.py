@@ -306,11 +306,9 @@ def test_timeouts_are_retried_then_unavailable(gerrit: Sandbox) -> None:
     gerrit.delay(0.4, count=1)
     assert slow.version() == gerrit.version  # one timeout, then an answer
     gerrit.delay(0.4, count=3)
-    started = time.monotonic()
     with pytest.raises(GerritUnavailable, match="timeout") as caught:
         slow.version()
     assert caught.value.attempts == 3 and not caught.value.maybe_applied
-    assert time.monotonic() - started < 1.5
     assert wait_for(lambda: gerrit.count_requests("GET", "version") == 5)
 
 

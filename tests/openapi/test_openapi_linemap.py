@@ -6,10 +6,13 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import orjson
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govbot.cli import cli
-from govbot.openapi.linemap import JsonLines
+from govbot.openapi.linemap import JsonLines, json_offsets
 
 MINIFIED = {
     "openapi": "3.1.0",
@@ -71,3 +74,48 @@ def test_findings_in_minified_json_carry_a_column(tmp_path: Path) -> None:
     (result,) = [r for r in results if r["ruleId"] == "CON031"]
     region = result["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 1, "startColumn": finding["column"]}
+
+
+def _scanned(text: str, pointer: str) -> tuple[int | None, int | None]:
+    """Line and column from the whole-text scan, the reference for the other layouts."""
+    offset = json_offsets(text).get(pointer)
+    if offset is None:
+        return None, None
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+_KEYS = st.text(alphabet=st.sampled_from('ab~/"\\é 0{}[]:,'), max_size=4)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_JSON)
+def test_serializer_layouts_place_pointers_as_the_scan_does(value: object) -> None:
+    """Pretty (two spaces), minified and other layouts: same line and column per pointer."""
+    texts = (
+        json.dumps(value, indent=2, ensure_ascii=False),  # what the sizes place
+        json.dumps(value, separators=(",", ":"), ensure_ascii=False) + "\n",
+        json.dumps(value, indent=4),  # neither: the text is scanned
+    )
+    for text in texts:
+        pointers = [*json_offsets(text), "/nowhere", "/0/x", "/00"]
+        lines = JsonLines(text, orjson.loads(text))
+        for pointer in pointers:
+            assert (lines(pointer), lines.column(pointer)) == _scanned(text, pointer), (
+                text,
+                pointer,
+            )
+
+
+def test_a_value_changed_after_parsing_falls_back_to_the_scan() -> None:
+    """The layout is checked against the value itself, so a mismatch cannot misplace."""
+    text = json.dumps({"a": [1, 2], "b": {"c": True}}, indent=2)
+    value = orjson.loads(text)
+    value["a"].append(3)
+    lines = JsonLines(text, value)
+    assert (lines("/b/c"), lines.column("/b/c")) == _scanned(text, "/b/c") == (7, 5)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -104,10 +103,8 @@ def test_malformed_json_is_a_syntax_error_at_its_line() -> None:
 
 
 def test_billion_laughs_is_refused_without_expanding() -> None:
-    """Nine levels of nine aliases (387 million nodes) are refused in milliseconds."""
-    started = time.perf_counter()
+    """Nine levels of nine aliases (387 million nodes) are refused, never expanded."""
     spec = fixture("bomb.yaml")
-    assert time.perf_counter() - started < 1.0
     finding = only(spec, "OAS005")
     assert not spec.ok
     assert problems.PROBLEMS[finding.code] == "alias-bomb"
@@ -929,3 +926,29 @@ def test_default_root_is_the_git_work_tree(
     assert spec.file == "specs/api.yaml" and spec.problems == ()
     assert spec.deref(Node(spec.data["x-t"], spec.file, "/x-t")) == {"type": "string"}  # type: ignore[index]
     assert get_pointer(spec.documents["common/thing.yaml"], "/Thing/type") == "string"
+
+
+def test_the_same_bytes_load_once_while_in_use() -> None:
+    """Base and head with the same content are one spec: parsed, resolved, validated once."""
+    base, head = DictReader({"api.yaml": MINIMAL}), DictReader({"api.yaml": MINIMAL})
+    first = load_spec("api.yaml", reader=base)
+    assert load_spec("api.yaml", reader=head) is first
+    assert load_spec("api.yaml", reader=head, validate=False) is not first  # other options
+    changed = DictReader({"api.yaml": MINIMAL + "tags: []\n"})
+    assert load_spec("api.yaml", reader=changed) is not first
+
+
+def test_a_spec_with_a_file_ref_is_loaded_at_each_revision() -> None:
+    """The root bytes do not say what a referenced file holds: such specs are not shared."""
+    root = (
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n"
+        "  /a:\n    get:\n      responses:\n        '200': {$ref: 'r.yaml#/ok'}\n"
+    )
+    old = load_spec("api.yaml", reader=DictReader({"api.yaml": root, "r.yaml": "ok: {}\n"}))
+    new = load_spec(
+        "api.yaml", reader=DictReader({"api.yaml": root, "r.yaml": "ok: {description: OK}\n"})
+    )
+    assert new is not old
+    assert new.documents["r.yaml"] == {"ok": {"description": "OK"}}
+    missing = load_spec("api.yaml", reader=DictReader({"api.yaml": root}))
+    assert missing is not old and missing.problems
