@@ -73,6 +73,9 @@ class Site:
     direction: Direction
     kind: Literal["parameter", "body", "header"]
     media: str = ""  # the media type of a body
+    # Every valid base request carries the value: a required parameter, or a field its
+    # object requires (so a default of it never applied).
+    always_sent: bool = False
 
     @property
     def node(self) -> Node:
@@ -112,10 +115,15 @@ def sites(d: OperationDiff, direction: Direction) -> Iterator[Site]:
             for f in p.fields:
                 if f.kind == "changed":
                     where = label + (f" (field {ticked(f.path)})" if f.path else "")
-                    yield Site(where, f, direction, "parameter")
+                    sent = (
+                        p.base is not None and p.base.required and (not f.path or f.base_required)
+                    )
+                    yield Site(where, f, direction, "parameter", always_sent=sent)
     for kind, body, schema, f in d.fields():
         if kind == direction and f.kind == "changed" and not _flag(f, hidden):
-            yield Site(field_label(kind, body, f), f, direction, "body", schema.media_type)
+            sent = bool(f.path) and f.base_required
+            label = field_label(kind, body, f)
+            yield Site(label, f, direction, "body", schema.media_type, always_sent=sent)
     if direction == "response":
         for body in d.responses:
             for h in body.headers:
