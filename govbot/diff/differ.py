@@ -30,7 +30,7 @@ from govbot.diff.compare import (
     values_differ,
     versions,
 )
-from govbot.diff.keywords import SCHEMA_LISTS, SCHEMA_MAPS, SUBSCHEMAS
+from govbot.diff.keywords import SCHEMA_LISTS, SCHEMA_MAPS, SUBSCHEMAS, Effect, effect
 from govbot.diff.model import (
     BodyDiff,
     Change,
@@ -537,7 +537,14 @@ class Differ:
             rest = [n for n in branches if n is not match]
             spec = self.head if on_head else self.base
             nulls = [n for n in rest if _null_schema(spec.resolve(n))]
-            others = tuple(branch_label(spec, n) for n in rest if n not in nulls)
+            # A branch the kept one already holds adds (or takes away) no value: an error
+            # body wrapped as oneOf [Error, PolicyError] where PolicyError is an Error
+            # with one more field.
+            others = tuple(
+                branch_label(spec, n)
+                for n in rest
+                if n not in nulls and not self._holds(outer, n, on_head)
+            )
             extra = list(own)
             if nulls and not attrs(self.base if on_head else self.head, outer).get("nullable"):
                 extra.append(
@@ -562,6 +569,31 @@ class Differ:
             if self.schema(*pair) == EMPTY:
                 return n
         return None
+
+    def _holds(self, outer: Node, branch: Node, on_head: bool) -> bool:
+        """Whether every value ``branch`` allows is one ``outer`` allows too (``outer`` is
+        on the unwrapped side: the base when ``on_head``). Read from their diff: every
+        change moves the other way than widening ``outer`` (narrowed when the branch is the
+        head's); fields the branch adds at its root are held by an open ``outer``; any
+        other field removed or added, or a change of unknown effect, is not held."""
+        pair = (outer, branch) if on_head else (branch, outer)
+        own, added, removed, children = self.schema(*pair)
+        held = Effect.NARROWED if on_head else Effect.WIDENED
+        if added if on_head else removed:
+            return False
+        open_root = isinstance(outer.value, Mapping) and all(
+            outer.value.get(k) is not False
+            for k in ("additionalProperties", "unevaluatedProperties")
+        )
+        extra = "added" if on_head else "removed"
+        for f in children:
+            if f.kind == extra and open_root and not any(c in f.path for c in ".[{"):
+                continue
+            if f.kind != "changed" or (f.enum_added if on_head else f.enum_removed):
+                return False
+            if not all(effect(c.attr, c.old, c.new) in (held, None) for c in f.changes):
+                return False
+        return all(effect(c.attr, c.old, c.new) in (held, None) for c in own)
 
 
 # Keywords a oneOf/anyOf wrapper may carry besides its branches (annotations only).

@@ -14,6 +14,7 @@ The rules of the compatibility family read changes through :func:`sites` and
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -73,6 +74,10 @@ class Site:
     direction: Direction
     kind: Literal["parameter", "body", "header"]
     media: str = ""  # the media type of a body
+    # Every valid base request carries the value: a required parameter, or a field its
+    # object requires (so a default of it never applied).
+    always_sent: bool = False
+    described: str = ""  # a parameter's own base description (its schema's is in ``field``)
 
     @property
     def node(self) -> Node:
@@ -112,10 +117,16 @@ def sites(d: OperationDiff, direction: Direction) -> Iterator[Site]:
             for f in p.fields:
                 if f.kind == "changed":
                     where = label + (f" (field {ticked(f.path)})" if f.path else "")
-                    yield Site(where, f, direction, "parameter")
+                    sent = (
+                        p.base is not None and p.base.required and (not f.path or f.base_required)
+                    )
+                    text = _text(p.base.node.value) if p.base is not None and not f.path else ""
+                    yield Site(where, f, direction, "parameter", always_sent=sent, described=text)
     for kind, body, schema, f in d.fields():
         if kind == direction and f.kind == "changed" and not _flag(f, hidden):
-            yield Site(field_label(kind, body, f), f, direction, "body", schema.media_type)
+            sent = bool(f.path) and f.base_required
+            label = field_label(kind, body, f)
+            yield Site(label, f, direction, "body", schema.media_type, always_sent=sent)
     if direction == "response":
         for body in d.responses:
             for h in body.headers:
@@ -123,6 +134,28 @@ def sites(d: OperationDiff, direction: Direction) -> Iterator[Site]:
                 for f in h.fields:
                     if f.kind == "changed":
                         yield Site(label, f, direction, "header")
+
+
+def _text(value: Any) -> str:
+    found = value.get("description") if isinstance(value, Mapping) else None
+    return found if isinstance(found, str) else ""
+
+
+# A Markdown list item naming a value: "* LOCAL", "- `autoallow`", "* 1 - public".
+_ITEM = re.compile(r"^\s*[*-]\s+`?([^`\s]+?)`?(?=\s|$)", re.MULTILINE)
+
+
+def listed_before(site: Site, change: Change) -> bool:
+    """An ``enum`` introduced whose values include every value the base's description
+    listed (at least two, as list items): the contract named the accepted values in
+    words before it named them in the schema, so no request it allowed is now rejected.
+    A description that lists anything else, or none, leaves the change reported."""
+    if change.attr != "enum" or change.old is not None or not isinstance(change.new, list):
+        return False
+    base = site.field.base
+    words = f"{site.described}\n{_text(base.value) if base is not None else ''}"
+    items = set(_ITEM.findall(words))
+    return len(items) >= 2 and items <= {str(v) for v in change.new}
 
 
 def _flag(f: FieldDiff, name: str) -> bool:
@@ -294,6 +327,7 @@ def reported(
                 for c in site.field.changes
                 if keep(site, c)
                 and judge(direction, c, text=site.text)
+                and not (direction == "request" and listed_before(site, c))
                 and ("/" in c.attr or applies(c.attr, site.types))
             ]
             if not found:

@@ -154,7 +154,8 @@ def request_default_changed(ctx: DiffContext) -> Iterator[Hit]:
         The ``default`` of parameters and of request body fields (at any depth, not
         ``readOnly``) of operations present on both sides: changed to another value, or
         removed. A default added where there was none documents what the server does
-        with an omitted value, a new promise, and is not reported.
+        with an omitted value, a new promise, and is not reported; nor is the default of
+        a parameter or field that was required, which no valid request left out.
 
     Why it matters:
         The default is what the server promises to assume when a client leaves the value
@@ -199,5 +200,7 @@ def request_default_changed(ctx: DiffContext) -> Iterator[Hit]:
 
 def _default(site: Site, change: Change) -> bool:
     # A default appearing documents what the server does with an omitted value: a new
-    # promise, which breaks no one. Changing or withdrawing one does.
-    return change.attr == "default" and change.old is not None
+    # promise, which breaks no one. Changing or withdrawing one does, unless every valid
+    # request already sent the value (a required parameter or field): then the old
+    # default never applied to anyone.
+    return change.attr == "default" and change.old is not None and not site.always_sent
