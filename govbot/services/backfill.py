@@ -7,7 +7,9 @@ pass. What came before is this job's: per watched branch it plans the newest
 and indexes them oldest first, as ``govbot backfill`` does, with
 :func:`govbot.services.index.index_commit`. The plan and how far it got are kept in
 ``backfill_cursors``: a restart resumes after the last indexed commit, a project added
-to the settings is planned at the next start, a finished branch is not read again.
+to the settings is planned at the next start (its head indexed first, since the index
+job runs once per interval slot and a restart inside one skips it), a finished branch
+is not read again.
 
 Load on Gerrit: one git fetch per project and pass, into the mirror; the commits are
 read from the mirror, never over REST. Older snapshots never replace an API's latest
@@ -112,6 +114,12 @@ def _backfill_branch(
     # The plan is read again from the fixed head on every pass: the same list each time.
     plan = history(repo, head, globs, limit=depth)
     if row is None:
+        # The head first: the baseline of a branch watched since the last index pass (the
+        # index job runs once per interval slot, so a restart inside one skips it);
+        # nothing new when the index job recorded it already.
+        run.indexed.add(
+            index_commit(engine, reader, project, branch, head, policy=policy, now=now())
+        )
         _start(engine, project, branch, head, len(plan), now())
     start = plan.index(last) + 1 if last in plan else 0
     for position, sha in enumerate(plan[start:], start=start + 1):
