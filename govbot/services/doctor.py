@@ -92,10 +92,12 @@ def diagnose(
     checks.append(gerrit)
     if not gerrit.ok:
         return Report(tuple(checks))
-    for problem in group_problems(client, policy, settings.watched):
-        checks.append(Check("group", False, problem.message))
     found = _projects(client, settings.watched, checks)
-    checks.extend(_specs(mirror, policy, settings, [w for w in settings.watched if w[0] in found]))
+    present = [w for w in settings.watched if w[0] in found]
+    # A missing project's core group is missing too: that is said once, by the project.
+    for problem in group_problems(client, policy, present):
+        checks.append(Check("group", False, problem.message))
+    checks.extend(_specs(mirror, policy, settings, present))
     return Report(tuple(checks))
 
 
