@@ -715,6 +715,7 @@ class BackfillCursor(Base):
     project: Mapped[str] = mapped_column(String(255), primary_key=True)
     branch: Mapped[str] = mapped_column(String(255), primary_key=True)
     head: Mapped[str] = mapped_column(String(SHA_LENGTH))  # the branch head the plan starts at
+    depth: Mapped[int] = mapped_column(default=0)  # backfill_depth when it was planned
     planned: Mapped[int] = mapped_column(default=0)  # commits to index
     done: Mapped[int] = mapped_column(default=0)  # of those, indexed so far
     last_commit: Mapped[str | None] = mapped_column(String(SHA_LENGTH))

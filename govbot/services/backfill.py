@@ -9,7 +9,8 @@ and indexes them oldest first, as ``govbot backfill`` does, with
 ``backfill_cursors``: a restart resumes after the last indexed commit, a project added
 to the settings is planned at the next start (its head indexed first, since the index
 job runs once per interval slot and a restart inside one skips it), a finished branch
-is not read again.
+is not read again unless ``backfill_depth`` was raised (then it is planned again from
+the same head, the commits recorded already skipped cheaply).
 
 Load on Gerrit: one git fetch per project and pass, into the mirror; the commits are
 read from the mirror, never over REST. Older snapshots never replace an API's latest
@@ -104,9 +105,10 @@ def _backfill_branch(
 ) -> None:
     with session_scope(engine) as session:
         row = session.get(BackfillCursor, (project, branch))
-        if row is not None and row.finished_at is not None:
+        if row is not None and row.finished_at is not None and row.depth >= depth:
             return
         head, last = (row.head, row.last_commit) if row is not None else (None, None)
+        deeper = row is not None and row.depth < depth  # the setting was raised: re-plan
     reader = mirror.fetch(project, f"refs/heads/{branch}")
     repo = reader.repo
     head = head or reader.commit.hexsha
@@ -120,7 +122,9 @@ def _backfill_branch(
         run.indexed.add(
             index_commit(engine, reader, project, branch, head, policy=policy, now=now())
         )
-        _start(engine, project, branch, head, len(plan), now())
+    if row is None or deeper:
+        _start(engine, project, branch, head, depth, len(plan), now())
+        last = None  # a deeper plan starts further back; what is recorded is skipped cheaply
     start = plan.index(last) + 1 if last in plan else 0
     for position, sha in enumerate(plan[start:], start=start + 1):
         if stop():
@@ -143,21 +147,22 @@ def _backfill_branch(
 
 
 def _start(
-    engine: Engine, project: str, branch: str, head: str, planned: int, now: dt.datetime
+    engine: Engine,
+    project: str,
+    branch: str,
+    head: str,
+    depth: int,
+    planned: int,
+    now: dt.datetime,
 ) -> None:
+    """The plan recorded: a new cursor, or an existing one reset to a deeper plan."""
     with session_scope(engine) as session:
-        if session.get(BackfillCursor, (project, branch)) is None:
-            session.add(
-                BackfillCursor(
-                    project=project,
-                    branch=branch,
-                    head=head,
-                    planned=planned,
-                    done=0,
-                    started_at=now,
-                    updated_at=now,
-                )
-            )
+        row = session.get(BackfillCursor, (project, branch))
+        if row is None:
+            row = BackfillCursor(project=project, branch=branch, head=head, started_at=now)
+            session.add(row)
+        row.depth, row.planned, row.done, row.last_commit = depth, planned, 0, None
+        row.finished_at, row.error, row.updated_at = None, None, now
     LOG.info("backfill %s %s: %d commit(s) planned before %s", project, branch, planned, head[:12])
 
 

@@ -106,6 +106,13 @@ def test_heads_are_the_baseline_then_history_to_depth_resumable(
     third = backfill_pass(db_engine, mirror, policy=policy, now=_clock, watched=WATCHED, depth=3)
     assert third.indexed.commits == 0 and not third.finished
 
+    # The setting raised: planned again from the same head, further back.
+    deeper = backfill_pass(db_engine, mirror, policy=policy, now=_clock, watched=WATCHED, depth=4)
+    assert f"{COMPUTE} master" in deeper.finished
+    cursor = _cursor(db_engine, COMPUTE)
+    assert (cursor.depth, cursor.planned, cursor.done, cursor.head) == (4, 4, 4, shas[-1])
+    assert cursor.finished_at is not None
+
 
 def test_depth_zero_reads_nothing(gerrit, settings, db_engine, policy) -> None:
     mirror = mirror_from_settings(settings)

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("project", sa.String(length=255), nullable=False),
         sa.Column("branch", sa.String(length=255), nullable=False),
         sa.Column("head", sa.String(length=64), nullable=False),
+        sa.Column("depth", sa.Integer(), nullable=False),
         sa.Column("planned", sa.Integer(), nullable=False),
         sa.Column("done", sa.Integer(), nullable=False),
         sa.Column("last_commit", sa.String(length=64), nullable=True),
