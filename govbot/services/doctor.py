@@ -14,7 +14,7 @@ start-up into its log and shows the result on ``/healthz``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +97,7 @@ def diagnose(
     # A missing project's core group is missing too: that is said once, by the project.
     for problem in group_problems(client, policy, present):
         checks.append(Check("group", False, problem.message))
-    checks.extend(_specs(mirror, policy, settings, present))
+    checks.extend(_specs(mirror, policy, present))
     return Report(tuple(checks))
 
 
@@ -200,9 +200,7 @@ def _projects(
     return found
 
 
-def _specs(
-    mirror: Any, policy: Policy, settings: Settings, watched: Sequence[tuple[str, str | None]]
-) -> list[Check]:
+def _specs(mirror: Any, policy: Policy, watched: Sequence[tuple[str, str | None]]) -> list[Check]:
     if not watched:
         return []
     if mirror is None:
@@ -216,9 +214,10 @@ def _specs(
             )
         ]
     design = BlueprintConfig.from_policy(policy)
-    wanted: Callable[[str], bool] = lambda p: (  # noqa: E731
-        policy.is_spec(p) or policy.watches_api_ref(p) or design.is_spec(p)
-    )
+
+    def wanted(path: str) -> bool:
+        return policy.is_spec(path) or policy.watches_api_ref(path) or design.is_spec(path)
+
     checks = []
     for project, branch in watched:
         name = branch or DEFAULT_BRANCH
