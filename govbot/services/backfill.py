@@ -119,9 +119,9 @@ def _backfill_branch(
         # The head first: the baseline of a branch watched since the last index pass (the
         # index job runs once per interval slot, so a restart inside one skips it);
         # nothing new when the index job recorded it already.
-        run.indexed.add(
-            index_commit(engine, reader, project, branch, head, policy=policy, now=now())
-        )
+        baseline = index_commit(engine, reader, project, branch, head, policy=policy, now=now())
+        if baseline.recorded:
+            run.indexed.add(baseline)
     if row is None or deeper:
         _start(engine, project, branch, head, depth, len(plan), now())
         last = None  # a deeper plan starts further back; what is recorded is skipped cheaply
