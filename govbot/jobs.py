@@ -20,6 +20,10 @@
   minutes), and once at start-up: the changes merged since the last run (and, with a git
   mirror, the branch heads) are indexed for the dashboard's API health history.
   Epoch-aligned slots and the ``index`` lease: one process per slot.
+* ``backfill``: :func:`govbot.services.backfill.backfill_job`, with a git mirror and
+  ``backfill_depth`` above 0: started by the first index pass (so the heads are the
+  dashboard's baseline first), then every ``index_interval`` until each watched
+  branch's recent history is indexed (resumable; the ``backfill`` lease).
 * ``digest``: :func:`govbot.services.digest.digest_job` on ``digest_schedule`` (a
   crontab line, UTC; Mondays 08:00), once per slot across processes (the ``digest``
   lease records the slot). A slot missed while no govbot was running runs once at
@@ -48,6 +52,7 @@ from govbot.db.session import session_scope
 from govbot.gerrit.client import GerritClient
 from govbot.gerrit.sources import mirror_from_settings
 from govbot.policy import Policy
+from govbot.services.backfill import backfill_job
 from govbot.services.digest import digest_job
 from govbot.services.escalation import escalation_job
 from govbot.services.index import index_job, record_queue
@@ -162,6 +167,18 @@ class Jobs:
             next_run_time=now,
             misfire_grace_time=max(1, int(index_every)),
         )
+        if self.mirror is not None and self.settings.backfill_depth > 0:
+            # Paused until the first index pass has recorded the heads (index() starts it),
+            # so the overview fills first; then it resumes every interval until done.
+            self.scheduler.add_job(
+                self.backfill,
+                "interval",
+                seconds=index_every,
+                id="backfill",
+                name="backfill the watched branches' history",
+                next_run_time=None,
+                misfire_grace_time=max(1, int(index_every)),
+            )
         digest_trigger = cron_trigger(self.settings.digest_schedule)
         self.scheduler.add_job(
             self.digest,
@@ -319,6 +336,33 @@ class Jobs:
             ttl=JOB_TTL,
             slot=_slot(self.clock(), s.index_interval),
         )
+        self._run_soon("backfill")
+
+    def backfill(self) -> None:
+        """Index the watched branches' history up to ``backfill_depth`` commits each,
+        resuming where the last run stopped (``govbot.services.backfill``)."""
+        backfill_job(
+            self.engine,
+            self.mirror,
+            policy=self.policy,
+            now=self.clock,
+            watched=self.settings.watched,
+            depth=self.settings.backfill_depth,
+            owner=self.worker_id,
+            stop=self._stopping.is_set,
+            ttl=JOB_TTL,
+        )
+
+    def _run_soon(self, job_id: str) -> None:
+        """Bring a job (paused or not) forward to now; nothing when it is not scheduled."""
+        if self._stopping.is_set() or not self.scheduler.running:
+            return
+        if self.scheduler.get_job(job_id) is None:
+            return
+        try:
+            self.scheduler.modify_job(job_id, next_run_time=dt.datetime.now(dt.UTC))
+        except Exception:  # a hint: the interval run comes anyway
+            LOG.debug("could not bring job %s forward", job_id, exc_info=True)
 
     def digest(self, slot: dt.datetime | None = None) -> None:
         """The TC digest for ``slot`` (default: the schedule's latest), once across processes."""

@@ -91,6 +91,10 @@ class Settings:
     # Seconds between runs of the index job (merged changes and branch heads -> the
     # dashboard's API health history).
     index_interval: float = 600.0
+    # How far back `govbot serve` indexes each watched branch's history in the background
+    # (the newest N commits that touched a spec, per branch; 0: no backfill). It reads the
+    # git mirror only (one fetch per project), so Gerrit sees no extra REST load.
+    backfill_depth: int = 50
     # A git mirror of the watched projects and their specs repositories (design specs
     # read with their templates, blueprint references resolved); empty: REST only.
     git_mirror_dir: str = ""
@@ -242,6 +246,8 @@ def _convert(values: Mapping[str, Any], source: str) -> dict[str, Any]:
             if not 0 < port < 65536:
                 raise ConfigError(f"{source}: {name} must be a port number, not {port}")
             out[name] = port
+        elif name == "backfill_depth":
+            out[name] = _count(name, value, source)
         elif name in DURATIONS:
             out[name] = _seconds(name, value, source)
         elif name in BOOLEANS:
@@ -309,6 +315,14 @@ def _seconds(name: str, value: Any, source: str) -> float:
     if seconds <= 0:
         raise ConfigError(f"{source}: {name} must be more than 0 seconds, not {value!r}")
     return seconds
+
+
+def _count(name: str, value: Any, source: str) -> int:
+    """A whole number, 0 or more (``"50"``, ``50``)."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit():
+        raise ConfigError(f"{source}: {name} must be a whole number (0 or more), not {value!r}")
+    return int(text)
 
 
 def _boolean(name: str, value: Any, source: str) -> bool:

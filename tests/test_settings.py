@@ -123,6 +123,8 @@ def test_redact_url():
         ("[web\n", {}, "malformed TOML"),
         ("", {"GOVBOT_WEB_PORT": "eighty"}, "web_port must be a port number"),
         ("", {"GOVBOT_SMTP_PORT": "70000"}, "smtp_port must be a port number"),
+        ("", {"GOVBOT_BACKFILL_DEPTH": "-1"}, "backfill_depth must be a whole number"),
+        ("[backfill]\ndepth = 'lots'\n", {}, "backfill_depth must be a whole number"),
     ],
 )
 def test_bad_settings_are_one_line_config_errors(write_file, tmp_path, toml, env, message):
@@ -228,3 +230,12 @@ def test_dashboard_settings(tmp_path, caplog):
     assert "admin_password='***'" in repr(s) and "secret_key='***'" in repr(s)
     with pytest.raises(ConfigError, match="index_interval must be a duration"):
         Settings.from_env(environ={"GOVBOT_INDEX_INTERVAL": "often"}, cwd=tmp_path)
+
+
+def test_backfill_depth(write_file, tmp_path):
+    """Default 50; from the file's [backfill] section or GOVBOT_BACKFILL_DEPTH; 0 is off."""
+    assert Settings.from_env(environ={}, cwd=tmp_path).backfill_depth == 50
+    config = write_file("govbot.toml", "[backfill]\ndepth = 200\n")
+    assert Settings.from_env(config, environ={}, cwd=tmp_path).backfill_depth == 200
+    env = {"GOVBOT_BACKFILL_DEPTH": "0"}
+    assert Settings.from_env(config, environ=env, cwd=tmp_path).backfill_depth == 0

@@ -5,8 +5,8 @@ Exit codes: 0 no error-level finding, 1 error-level findings, 2 govbot could not
 line on stderr, ``govbot: <file>: <cause>``; the trace only with ``--debug``.
 
 The commands live by concern: :mod:`.offline` (check, classify, rules, blueprint),
-:mod:`.bot` (review, escalate, digest, db, backfill, index), :mod:`.serve` (serve,
-sandbox) and :mod:`.demo`; :mod:`.common` is what they share. The command line alone
+:mod:`.bot` (review, escalate, digest, db, backfill, index), :mod:`.doctor`,
+:mod:`.serve` (serve, sandbox) and :mod:`.demo`; :mod:`.common` is what they share. The command line alone
 imports lazily (inside commands), so that ``govbot check`` does not load the bot.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import click
 
 import govbot
-from govbot.cli import bot, demo, offline, serve
+from govbot.cli import bot, demo, doctor, offline, serve
 from govbot.cli.common import GovbotGroup, configure_logging
 
 
@@ -30,7 +30,7 @@ def cli(debug: bool, verbose: int) -> None:
     configure_logging(debug, verbose)
 
 
-for _module in (offline, bot, serve, demo):
+for _module in (offline, bot, doctor, serve, demo):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

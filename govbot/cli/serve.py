@@ -15,7 +15,11 @@ import govbot
 from govbot.errors import ConfigError, GerritError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from govbot.gerrit.client import GerritClient
+    from govbot.policy import Policy
+    from govbot.settings import Settings
     from govbot.web import WebServer
 from govbot.cli.common import (
     LOG,
@@ -75,6 +79,45 @@ def _check_gerrit(client: GerritClient) -> bool:
     return True
 
 
+class _StartupDoctor:
+    """The checks of `govbot doctor` at start-up, in a thread of their own (a first fetch
+    of a large project into the mirror must not hold up the web app): each problem into
+    the log (said once here, not once per pass), the result on /healthz."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        policy: Policy,
+        engine: Engine,
+        client: GerritClient,
+        mirror: Any,
+        reachable: bool,
+    ) -> None:
+        self.args = (settings, policy, engine, client, mirror, reachable)
+        self.result: list[str] | None = None
+
+    def problems(self) -> list[str] | None:
+        """The problems found; None while the checks run."""
+        return self.result
+
+    def start(self) -> None:
+        threading.Thread(target=self.run, name="govbot-doctor", daemon=True).start()
+
+    def run(self) -> None:
+        from govbot.services.doctor import diagnose, log_report
+
+        settings, policy, engine, client, mirror, reachable = self.args
+        try:
+            report = diagnose(
+                settings, policy, engine=engine, client=client, mirror=mirror, reachable=reachable
+            )
+        except Exception:  # the edge: a failed check must not stop the service
+            LOG.exception("start-up checks failed")
+            return
+        log_report(report)
+        self.result = [check.line for check in report.problems]
+
+
 @click.command()
 @click.option(
     "--no-migrate",
@@ -91,10 +134,15 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
     SSH when GOVBOT_GERRIT_SSH_HOST is set, reviews what they queue, escalates
     stale reviews, indexes merged specs, mails the digest, and serves the dashboard (and
     its JSON API, /metrics, /healthz) on GOVBOT_WEB_HOST:GOVBOT_WEB_PORT (127.0.0.1:8080).
+
+    At start-up it runs the checks of `govbot doctor` into the log; with a git mirror
+    (GOVBOT_GIT_MIRROR_DIR) the first index pass records the head of every watched branch,
+    so every watched API is listed at once, and a background backfill then indexes the
+    newest GOVBOT_BACKFILL_DEPTH (50) spec commits of each branch's history, resuming
+    after a restart.
     """
     from govbot.jobs import Jobs
     from govbot.redact import redact_url
-    from govbot.services.preflight import log_group_problems
     from govbot.web import create_app
 
     service_logging()
@@ -107,10 +155,9 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
     client = gerrit_client(settings)
     engine = open_database(settings, migrate=not no_migrate)
     try:
-        if _check_gerrit(client):
-            # Groups escalation cannot read are said once here, not once per pass.
-            log_group_problems(client, policy, settings.watched)
+        reachable = _check_gerrit(client)
         jobs = Jobs(settings, engine, client, policy)
+        doctor = _StartupDoctor(settings, policy, engine, client, jobs.mirror, reachable)
         app = create_app(
             settings,
             engine,
@@ -118,11 +165,13 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
             bot_username=client.username,
             policy=policy,
             collectors=[jobs.stream.metrics] if jobs.stream is not None else [],
+            startup_problems=doctor.problems,
         )
         web = web_server(app, settings.web_host, settings.web_port)
         with until_signalled() as stop:
             web.start()
             jobs.start()
+            doctor.start()
             LOG.info(
                 "govbot %s serving on %s (database %s, policy %s, watching %s)",
                 govbot.__version__,
@@ -131,12 +180,6 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
                 policy.digest[:12],
                 ", ".join(settings.gerrit_projects),
             )
-            if not settings.webhook_secret and jobs.stream is None:
-                LOG.warning(
-                    "GOVBOT_WEBHOOK_SECRET is not set: the webhook is off; changes are found "
-                    "by polling every %ss",
-                    settings.poll_interval,
-                )
             try:
                 wait_for(stop)
             finally:

@@ -702,6 +702,29 @@ class IndexCursor(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class BackfillCursor(Base):
+    """How far the background backfill has walked one watched branch's history.
+
+    The plan is fixed when it starts (the branch head then, and the newest ``planned``
+    commits before it that touched a spec), so a restart resumes after ``last_commit``;
+    a project added to the settings gets its own row at the next start.
+    """
+
+    __tablename__ = "backfill_cursors"
+
+    project: Mapped[str] = mapped_column(String(255), primary_key=True)
+    branch: Mapped[str] = mapped_column(String(255), primary_key=True)
+    head: Mapped[str] = mapped_column(String(SHA_LENGTH))  # the branch head the plan starts at
+    depth: Mapped[int] = mapped_column(default=0)  # backfill_depth when it was planned
+    planned: Mapped[int] = mapped_column(default=0)  # commits to index
+    done: Mapped[int] = mapped_column(default=0)  # of those, indexed so far
+    last_commit: Mapped[str | None] = mapped_column(String(SHA_LENGTH))
+    error: Mapped[str | None] = mapped_column(Text)  # the last failure, one line
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+
+
 class QueueState(Base):
     """The review-queue state of an open change, as the last escalation pass assessed it."""
 
@@ -762,6 +785,7 @@ __all__ += [
     "ApiOperation",
     "ApiSnapshot",
     "ApiSpec",
+    "BackfillCursor",
     "BlueprintVerdict",
     "CrossFinding",
     "EscalationAck",

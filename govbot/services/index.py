@@ -1051,10 +1051,17 @@ def _merge(total: IndexRun, part: IndexRun) -> None:
 # --- backfill ------------------------------------------------------------------------------
 
 
-def history(repo: git.Repo, branch: str, globs: Sequence[str]) -> list[str]:
-    """Commits of ``branch`` (first parents, oldest first) that touched a file of ``globs``."""
+def history(
+    repo: git.Repo, branch: str, globs: Sequence[str], *, limit: int | None = None
+) -> list[str]:
+    """Commits of ``branch`` (first parents, oldest first) that touched a file of ``globs``;
+    with ``limit``, only the newest ``limit`` of them (git applies ``-n`` before
+    ``--reverse``, so the walk stops early on a long history)."""
     pathspecs = [f":(glob){g}" for g in globs]
-    out = repo.git.log("--format=%H", "--first-parent", "--reverse", branch, "--", *pathspecs)
+    count = [f"--max-count={limit}"] if limit is not None else []
+    out = repo.git.log(
+        "--format=%H", "--first-parent", "--reverse", *count, branch, "--", *pathspecs
+    )
     return [line.strip() for line in out.splitlines() if line.strip()]
 
 

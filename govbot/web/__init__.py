@@ -54,6 +54,7 @@ def create_app(
     now: Callable[[], dt.datetime] | None = None,
     logins: LoginLimiter | None = None,
     collectors: Sequence[Any] = (),
+    startup_problems: Callable[[], Sequence[str] | None] | None = None,
     testing: bool = False,
 ) -> Flask:
     """The govbot web app for ``settings`` (default: from the environment).
@@ -66,6 +67,8 @@ def create_app(
     ``GOVBOT_SECRET_KEY``; without a key, a random one per process), ``now`` (the
     clock), ``logins`` (the failed-login limiter). ``collectors`` are Prometheus
     collectors of the process that ``/metrics`` shows too (the stream listener's).
+    ``startup_problems`` gives what ``govbot serve``'s start-up checks found (None while
+    they run), shown on ``/healthz``.
     """
     settings = settings if settings is not None else Settings.from_env()
     ctx = WebContext(
@@ -78,6 +81,7 @@ def create_app(
         now=now,
         logins=logins or LoginLimiter(),
         collectors=tuple(collectors),
+        startup_problems=startup_problems,
     )
     app = Flask(__name__)
     app.config.update(
@@ -114,7 +118,24 @@ def healthz() -> tuple[Response, int]:
     queue.update({str(state): count for state, count in rows})
     last = index.last_run_at.isoformat() if index.last_run_at else None
     body = {"status": "ok", "database": "ok", "version": govbot.__version__, "queue": queue}
-    return jsonify(**body, index={"last_run_at": last, "snapshots": index.snapshots}), 200
+    backfill = {
+        "running": index.backfill_running,
+        "branches": len(index.backfill),
+        "finished": sum(1 for b in index.backfill if b.finished),
+        "planned": sum(b.planned for b in index.backfill),
+        "done": sum(b.done for b in index.backfill),
+    }
+    extra: dict[str, Any] = {}
+    if ctx.startup_problems is not None:
+        # Liveness stays 200: a misspelt project is the operator's to fix, not a restart's.
+        problems = ctx.startup_problems()
+        extra["doctor"] = (
+            {"done": False}
+            if problems is None
+            else {"done": True, "ok": not problems, "problems": list(problems)}
+        )
+    index_body = {"last_run_at": last, "snapshots": index.snapshots, "backfill": backfill}
+    return jsonify(**body, index=index_body, **extra), 200
 
 
 __all__ = ["WebContext", "WebServer", "context", "create_app", "text_response"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,8 @@ class WebContext:
     # stream-events listener's, which `govbot serve` runs).
     collectors: tuple[Any, ...] = ()
     registry: Any = None  # the Prometheus registry of /metrics, made on the first scrape
+    # What `govbot serve`'s start-up checks found (None while they run); None: not run.
+    startup_problems: Callable[[], Sequence[str] | None] | None = None
 
     def current_time(self) -> dt.datetime:
         return self.now() if self.now is not None else dt.datetime.now(dt.UTC)

@@ -28,7 +28,7 @@ def test_upgrade_from_empty_to_head_creates_every_table(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0003"
+            assert current_revision(connection) == head_revision() == "0004"
             assert is_up_to_date(connection)
             assert set(inspect(connection).get_table_names()) == TABLES | {"alembic_version"}
     finally:

@@ -31,6 +31,7 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with Session(self.engine) as s:
             m = queries.metric_values(s, context().current_time())
+            backfill = queries.backfill_progress(s)
         yield CounterMetricFamily(
             "govbot_reviews_posted", "Reviews govbot posted on Gerrit.", value=m.reviews_posted
         )
@@ -54,6 +55,7 @@ class DatabaseCollector(Collector):
         yield GaugeMetricFamily("govbot_apis", "APIs indexed.", value=m.apis)
         yield _by("govbot_evaluations", "Evaluations recorded, by status.", "status", m.evaluations)
         yield from self._polls(m)
+        yield from self._backfill(backfill)
         escalations = GaugeMetricFamily(
             "govbot_escalations",
             "Escalation steps, by stage and whether the episode is still open.",
@@ -83,6 +85,31 @@ class DatabaseCollector(Collector):
             "job",
             m.job_last_run,
         )
+
+    @staticmethod
+    def _backfill(rows: list[queries.BackfillProgress]) -> Iterator[Metric]:
+        """The background backfill's plan and progress per watched branch."""
+        labels = ["project", "branch"]
+        planned = GaugeMetricFamily(
+            "govbot_backfill_planned_commits",
+            "Commits of history the backfill plans to index, per watched branch.",
+            labels=labels,
+        )
+        done = GaugeMetricFamily(
+            "govbot_backfill_done_commits",
+            "Commits of history the backfill has indexed, per watched branch.",
+            labels=labels,
+        )
+        finished = GaugeMetricFamily(
+            "govbot_backfill_finished",
+            "1 when the backfill of a watched branch is complete.",
+            labels=labels,
+        )
+        for row in rows:
+            planned.add_metric([row.project, row.branch], row.planned)
+            done.add_metric([row.project, row.branch], row.done)
+            finished.add_metric([row.project, row.branch], 1 if row.finished else 0)
+        yield from (planned, done, finished)
 
     @staticmethod
     def _polls(m: queries.MetricValues) -> Iterator[Metric]:

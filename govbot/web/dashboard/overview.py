@@ -2,7 +2,8 @@
 
 Before anything is indexed it says what it waits for: the index job (when it last ran,
 which projects it reads) and what the operator can run (``govbot index``,
-``govbot backfill PROJECT``).
+``govbot backfill PROJECT``, ``govbot doctor``). While the background backfill reads the
+watched branches' history, its progress per branch is shown.
 """
 
 from __future__ import annotations
@@ -36,11 +37,19 @@ def index() -> str:
     waiting = None
     if not apis.items and marker is None:
         waiting = queries.index_status(s, now)
+    settings = context().settings
+    # Shown while any branch's history is still being read, or when one failed.
+    progress = queries.backfill_progress(s)
+    backfill = progress if any(not r.finished or r.error for r in progress) else []
     return render_template(
         "dashboard/overview.html",
         waiting=waiting,
         watched=[p if b is None else f"{p}:{b}" for p, b in context().settings.watched],
-        index_interval=context().settings.index_interval,
+        index_interval=settings.index_interval,
+        has_mirror=bool(settings.git_mirror_dir),
+        backfill_depth=settings.backfill_depth,
+        backfill=backfill,
+        backfill_running=bool(backfill) and queries.index_status(s, now).backfill_running,
         charts=bool(points),
         summary=summary,
         apis=apis,

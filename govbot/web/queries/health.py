@@ -15,6 +15,7 @@ from govbot.db.models import (
     ApiDeprecation,
     ApiSnapshot,
     ApiSpec,
+    BackfillCursor,
     CrossFinding,
     Escalation,
     IndexCursor,
@@ -283,6 +284,22 @@ def deprecations_near(
 INDEX_JOB = "index"  # the lease name of the index job (govbot.jobs)
 
 
+BACKFILL_JOB = "backfill"  # govbot.services.backfill.JOB_NAME (web sits below services)
+
+
+@dataclass(frozen=True)
+class BackfillProgress:
+    """How far the background backfill has indexed one watched branch's history."""
+
+    project: str
+    branch: str
+    planned: int
+    done: int
+    updated_at: dt.datetime
+    finished: bool
+    error: str | None  # the last failure, one line
+
+
 @dataclass(frozen=True)
 class IndexStatus:
     """What the index job has done: what an empty dashboard is waiting for."""
@@ -291,6 +308,8 @@ class IndexStatus:
     running: bool  # a process holds the job's lease now
     cursors: list[tuple[str, str, dt.datetime]]  # (project, branch, when last read)
     snapshots: int  # merged states recorded so far (by the job or a backfill)
+    backfill: list[BackfillProgress] = field(default_factory=list)  # per watched branch
+    backfill_running: bool = False  # a process holds the backfill job's lease now
 
 
 def index_status(s: Session, now: dt.datetime) -> IndexStatus:
@@ -305,4 +324,24 @@ def index_status(s: Session, now: dt.datetime) -> IndexStatus:
         running=lease is not None and lease.lease_until > now,
         cursors=[(p, b, at) for p, b, at in cursors],
         snapshots=s.scalar(select(func.count(ApiSnapshot.id))) or 0,
+        backfill=backfill_progress(s),
+        backfill_running=_leased(s, BACKFILL_JOB, now),
     )
+
+
+def _leased(s: Session, job: str, now: dt.datetime) -> bool:
+    lease = s.get(JobLease, job)
+    return lease is not None and lease.lease_until > now
+
+
+def backfill_progress(s: Session, limit: int = 100) -> list[BackfillProgress]:
+    """The backfill's cursors, one per watched branch it has planned."""
+    rows = s.scalars(
+        select(BackfillCursor).order_by(BackfillCursor.project, BackfillCursor.branch).limit(limit)
+    ).all()
+    return [
+        BackfillProgress(
+            r.project, r.branch, r.planned, r.done, r.updated_at, r.finished_at is not None, r.error
+        )
+        for r in rows
+    ]

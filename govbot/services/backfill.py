@@ -1,0 +1,230 @@
+"""The background backfill of ``govbot serve``: each watched branch's recent history.
+
+The index job records each watched branch's head at start-up (with a git mirror,
+:func:`govbot.services.index.index_heads`), so the dashboard lists every API after one
+pass. What came before is this job's: per watched branch it plans the newest
+``backfill_depth`` commits that touched a spec (:func:`govbot.services.index.history`),
+and indexes them oldest first, as ``govbot backfill`` does, with
+:func:`govbot.services.index.index_commit`. The plan and how far it got are kept in
+``backfill_cursors``: a restart resumes after the last indexed commit, a project added
+to the settings is planned at the next start (its head indexed first, since the index
+job runs once per interval slot and a restart inside one skips it), a finished branch
+is not read again unless ``backfill_depth`` was raised (then it is planned again from
+the same head, the commits recorded already skipped cheaply).
+
+Load on Gerrit: one git fetch per project and pass, into the mirror; the commits are
+read from the mirror, never over REST. Older snapshots never replace an API's latest
+(:class:`govbot.db.models.ApiSpec` follows merge time), so the overview stays right
+while the backfill runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import git
+from sqlalchemy import Engine
+
+from govbot.blueprints import BlueprintConfig
+from govbot.db.leases import run_leased
+from govbot.db.models import BackfillCursor
+from govbot.db.session import session_scope
+from govbot.errors import GovbotError
+from govbot.policy import Policy
+from govbot.services.index import (
+    DEFAULT_BRANCH,
+    IndexRun,
+    history,
+    index_commit,
+    refresh_cross_findings,
+)
+from govbot.sources import GitReader
+
+LOG = logging.getLogger(__name__)
+
+JOB_NAME = "backfill"
+
+
+@dataclass
+class BackfillRun:
+    """What one backfill pass did: the index counts, and the branches it finished."""
+
+    indexed: IndexRun = field(default_factory=IndexRun)
+    finished: list[str] = field(default_factory=list)  # "project branch"
+    stopped: bool = False  # asked to stop before the plan was done
+
+
+def backfill_pass(
+    engine: Engine,
+    mirror: Any,
+    *,
+    policy: Policy,
+    now: Callable[[], dt.datetime],
+    watched: Sequence[tuple[str, str | None]],
+    depth: int,
+    stop: Callable[[], bool] = lambda: False,
+) -> BackfillRun:
+    """Index the planned history of every watched branch not finished yet.
+
+    A failing project is logged and kept in its cursor's ``error``; the others carry on,
+    and the next pass tries it again. ``stop`` is asked between commits.
+    """
+    run = BackfillRun()
+    if depth <= 0:
+        return run
+    for project, branch in watched:
+        name = branch or DEFAULT_BRANCH
+        if stop():
+            run.stopped = True
+            break
+        try:
+            _backfill_branch(engine, mirror, project, name, policy, now, depth, stop, run)
+        except (GovbotError, git.GitCommandError, OSError, ValueError) as exc:
+            LOG.warning("backfill %s %s: %s", project, name, exc)
+            run.indexed.errors.append(f"{project}: {exc}")
+            _note_error(engine, project, name, str(exc), now())
+    if run.indexed.snapshots:
+        run.indexed.cross_findings = refresh_cross_findings(engine, policy=policy, now=now())
+    return run
+
+
+def _backfill_branch(
+    engine: Engine,
+    mirror: Any,
+    project: str,
+    branch: str,
+    policy: Policy,
+    now: Callable[[], dt.datetime],
+    depth: int,
+    stop: Callable[[], bool],
+    run: BackfillRun,
+) -> None:
+    with session_scope(engine) as session:
+        row = session.get(BackfillCursor, (project, branch))
+        if row is not None and row.finished_at is not None and row.depth >= depth:
+            return
+        head, last = (row.head, row.last_commit) if row is not None else (None, None)
+        deeper = row is not None and row.depth < depth  # the setting was raised: re-plan
+    reader = mirror.fetch(project, f"refs/heads/{branch}")
+    repo = reader.repo
+    head = head or reader.commit.hexsha
+    globs = [*policy.spec_globs, *BlueprintConfig.from_policy(policy).specs]
+    # The plan is read again from the fixed head on every pass: the same list each time.
+    plan = history(repo, head, globs, limit=depth)
+    if row is None:
+        # The head first: the baseline of a branch watched since the last index pass (the
+        # index job runs once per interval slot, so a restart inside one skips it);
+        # nothing new when the index job recorded it already.
+        baseline = index_commit(engine, reader, project, branch, head, policy=policy, now=now())
+        if baseline.recorded:
+            run.indexed.add(baseline)
+    if row is None or deeper:
+        _start(engine, project, branch, head, depth, len(plan), now())
+        last = None  # a deeper plan starts further back; what is recorded is skipped cheaply
+    start = plan.index(last) + 1 if last in plan else 0
+    for position, sha in enumerate(plan[start:], start=start + 1):
+        if stop():
+            run.stopped = True
+            return
+        try:
+            result = index_commit(
+                engine, GitReader(repo, sha), project, branch, sha, policy=policy, now=now()
+            )
+            run.indexed.add(result)
+        except GovbotError as exc:  # one bad commit: said, and the walk goes on
+            LOG.warning("backfill %s %s %s: %s", project, branch, sha[:12], exc)
+            run.indexed.errors.append(f"{project} {sha[:12]}: {exc}")
+        _advance(engine, project, branch, sha, position, now())
+    _finish(engine, project, branch, len(plan), now())
+    run.finished.append(f"{project} {branch}")
+    LOG.info(
+        "backfill %s %s: finished, %d commit(s) of history indexed", project, branch, len(plan)
+    )
+
+
+def _start(
+    engine: Engine,
+    project: str,
+    branch: str,
+    head: str,
+    depth: int,
+    planned: int,
+    now: dt.datetime,
+) -> None:
+    """The plan recorded: a new cursor, or an existing one reset to a deeper plan."""
+    with session_scope(engine) as session:
+        row = session.get(BackfillCursor, (project, branch))
+        if row is None:
+            row = BackfillCursor(project=project, branch=branch, head=head, started_at=now)
+            session.add(row)
+        row.depth, row.planned, row.done, row.last_commit = depth, planned, 0, None
+        row.finished_at, row.error, row.updated_at = None, None, now
+    LOG.info("backfill %s %s: %d commit(s) planned before %s", project, branch, planned, head[:12])
+
+
+def _advance(
+    engine: Engine, project: str, branch: str, sha: str, done: int, now: dt.datetime
+) -> None:
+    with session_scope(engine) as session:
+        row = session.get(BackfillCursor, (project, branch))
+        if row is not None:
+            row.done, row.last_commit, row.updated_at, row.error = done, sha, now, None
+
+
+def _finish(engine: Engine, project: str, branch: str, planned: int, now: dt.datetime) -> None:
+    with session_scope(engine) as session:
+        row = session.get(BackfillCursor, (project, branch))
+        if row is not None:
+            row.done, row.finished_at, row.updated_at = planned, now, now
+
+
+def _note_error(engine: Engine, project: str, branch: str, error: str, now: dt.datetime) -> None:
+    line = " ".join(error.split())[:500]
+    with session_scope(engine) as session:
+        row = session.get(BackfillCursor, (project, branch))
+        if row is not None:
+            row.error, row.updated_at = line, now
+
+
+def backfill_job(
+    engine: Engine,
+    mirror: Any,
+    *,
+    policy: Policy,
+    now: Callable[[], dt.datetime],
+    watched: Sequence[tuple[str, str | None]],
+    depth: int,
+    owner: str,
+    stop: Callable[[], bool] = lambda: False,
+    ttl: dt.timedelta = dt.timedelta(minutes=30),
+) -> BackfillRun | None:
+    """The scheduler's ``backfill`` job: :func:`backfill_pass` under the ``backfill``
+    lease (one process at a time). Errors are logged and swallowed; None when another
+    process runs it or it failed."""
+
+    def run() -> BackfillRun:
+        return backfill_pass(
+            engine, mirror, policy=policy, now=now, watched=watched, depth=depth, stop=stop
+        )
+
+    try:
+        ran, result = run_leased(engine, JOB_NAME, owner, run, now=now, ttl=ttl)
+    except Exception:  # the edge of a scheduler job: log, keep the scheduler alive
+        LOG.exception("job=backfill failed")
+        return None
+    if ran and result is not None and (result.indexed.commits or result.indexed.errors):
+        LOG.info(
+            "job=backfill done: %d commit(s), %d snapshot(s), %d error(s)%s",
+            result.indexed.commits,
+            result.indexed.snapshots,
+            len(result.indexed.errors),
+            " (stopped)" if result.stopped else "",
+        )
+    return result
+
+
+__all__ = ["JOB_NAME", "BackfillRun", "backfill_job", "backfill_pass"]
