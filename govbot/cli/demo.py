@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from govbot.jobs import Jobs
     from govbot.sandbox import Sandbox, SeedInfo
     from govbot.services.escalation import EscalationReport
-    from govbot.services.index import IndexRun
     from govbot.services.review import ReviewOutcome
     from govbot.settings import Settings
     from govbot.web import WebServer
@@ -253,46 +252,10 @@ def _index(run: _Run, policy: Policy, problems: list[str]) -> None:
     for project in run.seed.projects:
         repo = _file_path(run.sandbox.git_url(project))
         indexed = backfill(run.engine, repo, project, policy=policy, now=utcnow(), progress=False)
-        _index_api_ref_history(run, repo, project, policy, indexed)
         click.echo(f"  {index_summary(project, indexed)}")
         for error in indexed.errors:
             problems.append(f"indexing {project}: {error}")
             click.echo(f"govbot demo: {problems[-1]}", err=True)
-
-
-def _index_api_ref_history(
-    run: _Run, repo: Path, project: str, policy: Policy, indexed: IndexRun
-) -> None:
-    """The commits that touched only api-ref files (api_ref.watch), added to ``indexed``.
-
-    ``backfill`` walks the commits touching the policy's spec and design-spec globs, so
-    an OpenStack-layout history (openstack/nova) would show only its head; each such
-    commit is indexed here as the index job indexes a head, oldest first.
-    """
-    from govbot.db.models import utcnow
-    from govbot.services.index import history, index_commit, refresh_cross_findings
-    from govbot.sources import GitReader, open_repo
-
-    git_repo = open_repo(repo)
-    walked = set(history(git_repo, "master", policy.spec_globs))
-    commits = [c for c in history(git_repo, "master", policy.api_ref_watch) if c not in walked]
-    for sha in commits:
-        try:
-            result = index_commit(
-                run.engine,
-                GitReader(git_repo, sha),
-                project,
-                "master",
-                sha,
-                policy=policy,
-                now=utcnow(),
-            )
-        except GovbotError as exc:
-            indexed.errors.append(f"{sha[:12]}: {exc}")
-            continue
-        indexed.add(result)
-    if commits and indexed.snapshots:
-        indexed.cross_findings = refresh_cross_findings(run.engine, policy=policy, now=utcnow())
 
 
 def _where_to_look(

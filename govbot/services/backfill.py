@@ -29,7 +29,6 @@ from typing import Any
 import git
 from sqlalchemy import Engine
 
-from govbot.blueprints import BlueprintConfig
 from govbot.db.leases import run_leased
 from govbot.db.models import BackfillCursor
 from govbot.db.session import session_scope
@@ -39,6 +38,7 @@ from govbot.services.index import (
     DEFAULT_BRANCH,
     IndexRun,
     history,
+    history_globs,
     index_commit,
     refresh_cross_findings,
 )
@@ -112,9 +112,8 @@ def _backfill_branch(
     reader = mirror.fetch(project, f"refs/heads/{branch}")
     repo = reader.repo
     head = head or reader.commit.hexsha
-    globs = [*policy.spec_globs, *BlueprintConfig.from_policy(policy).specs]
     # The plan is read again from the fixed head on every pass: the same list each time.
-    plan = history(repo, head, globs, limit=depth)
+    plan = history(repo, head, history_globs(policy), limit=depth)
     if row is None:
         # The head first: the baseline of a branch watched since the last index pass (the
         # index job runs once per interval slot, so a restart inside one skips it);

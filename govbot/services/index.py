@@ -1051,6 +1051,13 @@ def _merge(total: IndexRun, part: IndexRun) -> None:
 # --- backfill ------------------------------------------------------------------------------
 
 
+def history_globs(policy: Policy) -> list[str]:
+    """The files whose commits make an API's or a spec repository's history: the specs,
+    the design specs, and what ``api_ref.watch`` names (api-ref trees, policy defaults,
+    the microversion ledger)."""
+    return [*policy.spec_globs, *BlueprintConfig.from_policy(policy).specs, *policy.api_ref_watch]
+
+
 def history(
     repo: git.Repo, branch: str, globs: Sequence[str], *, limit: int | None = None
 ) -> list[str]:
@@ -1089,9 +1096,8 @@ def backfill(
         repo = repo_dir_or_mirror.repo(project)
     else:
         repo = open_repo(repo_dir_or_mirror)
-    bp_config = BlueprintConfig.from_policy(policy)
     try:
-        commits = history(repo, branch, [*policy.spec_globs, *bp_config.specs])
+        commits = history(repo, branch, history_globs(policy))
     except git.GitCommandError as exc:
         raise SpecError(
             f"{repo.git_dir}: cannot read the history of {branch!r}: {str(exc.stderr).strip()}"
@@ -1225,6 +1231,7 @@ __all__ = [
     "IndexRun",
     "backfill",
     "history",
+    "history_globs",
     "index_commit",
     "index_heads",
     "index_job",
