@@ -83,6 +83,9 @@ class Held:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[ReviewKey, dt.datetime] = {}
+        # Held across a read of a token and the UPDATE that checks it: the heartbeat and
+        # the review must not both compare-and-set the same token.
+        self.guard = threading.RLock()
 
     def add(self, key: ReviewKey, token: dt.datetime) -> None:
         with self._lock:
@@ -176,6 +179,11 @@ def reserve(
 def renew(db: Engine | Session, key: ReviewKey, held: Held, now: dt.datetime) -> bool:
     """Extend this process's reservation of ``key`` to ``now + lease``; False (and
     forgotten) if it is no longer ours: taken over, recorded, or released."""
+    with held.guard:
+        return _renew(db, key, held, now)
+
+
+def _renew(db: Engine | Session, key: ReviewKey, held: Held, now: dt.datetime) -> bool:
     token = dict(held.items()).get(key)
     if token is None:
         return False
@@ -216,6 +224,11 @@ def keep_uncertain(
 ) -> None:
     """Keep the reservation of a POST with an unknown outcome until ``until``: its lease
     then ends, and the attempt that takes it over looks on Gerrit first."""
+    with held.guard:
+        _keep_uncertain(db, key, held, until - lease)
+
+
+def _keep_uncertain(db: Engine | Session, key: ReviewKey, held: Held, since: dt.datetime) -> None:
     token = dict(held.items()).get(key)
     held.drop(key)
     if token is None:
@@ -228,7 +241,7 @@ def keep_uncertain(
                 PostedReview.posted_at.is_(None),
                 PostedReview.reserved_at == token,
             )
-            .values(reserved_at=until - lease)
+            .values(reserved_at=since)
         )
 
 
@@ -238,6 +251,11 @@ def release(db: Engine | Session | None, key: ReviewKey, held: Held) -> None:
     Only for failures after which Gerrit applied nothing (a refusal, a closed change, an
     error before the POST): the next attempt still looks on Gerrit first.
     """
+    with held.guard:
+        _release(db, key, held)
+
+
+def _release(db: Engine | Session | None, key: ReviewKey, held: Held) -> None:
     token = dict(held.items()).get(key)
     held.drop(key)
     if db is None or token is None:
