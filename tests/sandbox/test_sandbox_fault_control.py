@@ -166,7 +166,7 @@ def test_govbot_sandbox_refuses_a_bad_faults_file_in_one_line(
     faults.write_text(text, encoding="utf-8")
     process = _sandbox_cli("--faults", str(faults))
     out, err = process.communicate(timeout=30)
-    assert process.returncode != 0 and out == ""
+    assert process.returncode == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and str(faults) in lines[0] and cause in lines[0]
 
