@@ -34,6 +34,7 @@ DURATIONS = frozenset(
         "poll_interval",
         "worker_interval",
         "gerrit_timeout",
+        "gerrit_review_reconcile",
         "escalate_interval",
         "index_interval",
         "gerrit_ssh_keepalive",
@@ -56,6 +57,10 @@ class Settings:
     # is comma-separated.
     gerrit_projects: tuple[str, ...] = ()
     gerrit_timeout: float = 30.0  # seconds, for every Gerrit call
+    # Seconds a review POST with an unknown outcome (a timeout, a 5xx after sending)
+    # keeps its reservation before govbot looks for it on Gerrit and posts only if it is
+    # not there (unset: four times gerrit_timeout; Gerrit can apply a POST after a timeout).
+    gerrit_review_reconcile: float = 0.0
     # The netrc file holding the bot's HTTP password when GOVBOT_GERRIT_PASSWORD is unset
     # (default: $NETRC, else ~/.netrc).
     gerrit_netrc_file: str = ""

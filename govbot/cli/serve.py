@@ -201,17 +201,43 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
     help="Port on 127.0.0.1 (0: any free one).",
 )
 @click.option("--seed", type=click.Choice(["demo", "empty"]), default="demo", show_default=True)
-def sandbox_command(port: int, seed: str) -> None:
+@click.option(
+    "--faults",
+    "faults_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON or YAML list of faults active from the start (500s, delays, dropped "
+    "connections, held reviews, lost events); more can be added over HTTP at /__faults.",
+)
+def sandbox_command(port: int, seed: str, faults_file: Path | None) -> None:
     """Run the sandbox Gerrit (a look-alike for tests and demos) until Ctrl-C.
 
-    Prints its URL and the bot account's credentials.
+    Prints its URL and the bot account's credentials. Fault injection: --faults FILE,
+    or POST/GET/DELETE http://127.0.0.1:PORT/__faults (loopback clients only).
     """
     from govbot.sandbox import serve as serve_sandbox
 
+    faults = _read_faults(faults_file) if faults_file is not None else []
     try:
-        serve_sandbox(port, seed)
+        serve_sandbox(port, seed, faults=faults)
     except OSError as exc:
         raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+
+
+def _read_faults(path: Path) -> list[Any]:
+    """The faults in ``path`` (JSON is YAML too); a one-line error naming the file."""
+    import yaml
+
+    from govbot.sandbox import FaultError, parse_faults
+
+    try:
+        return parse_faults(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the faults file: {exc.strerror or exc}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: not JSON or YAML: {reason}") from None
+    except FaultError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 COMMANDS = (serve, sandbox_command)

@@ -8,15 +8,21 @@ scheduled time the run is for) a slot runs once even when the second process onl
 after the first has finished. A process that dies holding the lease loses it at
 ``lease_until``.
 
+A job that runs longer than its lease keeps it: :func:`run_leased` renews it from a
+:func:`heartbeat` thread every third of the lease, so no second process starts it
+meanwhile; a process that dies stops renewing, and its lease runs out as before.
+
 Misfires: :func:`missed_slot` tells, at start-up, whether a slot passed while no process
 was up, so the caller runs it once (coalesced: one run however many slots were missed).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, or_, select, update
@@ -95,10 +101,43 @@ def run_leased(
     if not acquire_lease(engine, name, owner, now(), ttl, slot=slot):
         LOG.info("job=%s skipped: another process holds the lease or ran slot %s", name, slot)
         return False, None
+
+    def renew() -> None:
+        # Re-taking one's own lease extends it; False: another process has it now.
+        if not acquire_lease(engine, name, owner, now(), ttl):
+            LOG.warning("job=%s: lost its lease while running", name)
+
     try:
-        return True, func()
+        with heartbeat(renew, ttl / 3, name=f"lease-{name}"):
+            return True, func()
     finally:
         release_lease(engine, name, owner, now())
+
+
+@contextlib.contextmanager
+def heartbeat(renew: Callable[[], object], every: dt.timedelta, *, name: str) -> Iterator[None]:
+    """Call ``renew`` every ``every`` from a daemon thread while the block runs.
+
+    A failing renewal is logged and tried again at the next beat (the database may be
+    back by then); it never stops the work in the block.
+    """
+    stop = threading.Event()
+    seconds = max(every.total_seconds(), 0.01)
+
+    def beat() -> None:
+        while not stop.wait(seconds):
+            try:
+                renew()
+            except Exception:  # the edge of the thread: log, keep beating
+                LOG.exception("heartbeat %s: renewing failed", name)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{name}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=seconds + 5)  # a renewal stuck on the database is left behind
 
 
 def missed_slot(
@@ -142,6 +181,7 @@ def latest_slot(
 
 __all__ = [
     "acquire_lease",
+    "heartbeat",
     "last_run",
     "latest_slot",
     "missed_slot",

@@ -21,6 +21,7 @@ from typing import Any
 
 from govbot.sandbox import lifecycle, people, reviews
 from govbot.sandbox.entities import Change, Clock, LabelType, PatchSet, RestError
+from govbot.sandbox.faults import Fault, FaultError, parse_faults
 from govbot.sandbox.seed import SEEDS, SeedInfo
 from govbot.sandbox.server import RequestRecord, Sandbox
 
@@ -28,6 +29,8 @@ __all__ = [
     "SEEDS",
     "Change",
     "Clock",
+    "Fault",
+    "FaultError",
     "LabelType",
     "PatchSet",
     "RequestRecord",
@@ -35,6 +38,7 @@ __all__ = [
     "Sandbox",
     "SeedInfo",
     "lifecycle",
+    "parse_faults",
     "people",
     "reviews",
     "running_sandbox",
@@ -57,9 +61,17 @@ def running_sandbox(seed: str = "empty", port: int = 0, **options: Any) -> Itera
         sandbox.close()
 
 
-def serve(port: int, seed: str, *, stop: threading.Event | None = None) -> None:
-    """Run the sandbox on 127.0.0.1:``port`` until Ctrl-C (or ``stop`` is set)."""
+def serve(
+    port: int,
+    seed: str,
+    *,
+    stop: threading.Event | None = None,
+    faults: list[Fault] | None = None,
+) -> None:
+    """Run the sandbox on 127.0.0.1:``port`` until Ctrl-C (or ``stop`` is set), with
+    ``faults`` (:mod:`govbot.sandbox.faults`) active from the start."""
     with running_sandbox(seed=seed, port=port) as sandbox:
+        sandbox.add_faults(list(faults or ()))
         info = sandbox.seed_info or SeedInfo()
         lines = [
             f"Gerrit sandbox (seed {seed}) at {sandbox.url}",
@@ -73,6 +85,8 @@ def serve(port: int, seed: str, *, stop: threading.Event | None = None) -> None:
             f"    export GOVBOT_GERRIT_USERNAME={info.bot_username}",
             f"    export GOVBOT_GERRIT_PASSWORD={info.bot_password}",
             f"    export GOVBOT_GIT_URL={sandbox.git_url_template}",
+            f"  fault control (loopback only): {sandbox.url}__faults "
+            f"({len(sandbox.faults.describe())} active)",
             "Press Ctrl-C to stop.",
         ]
         print("\n".join(lines), flush=True)

@@ -30,6 +30,7 @@ from govbot.paths import COMMIT_MSG
 from govbot.sandbox import lifecycle, people, render, reviews
 from govbot.sandbox.entities import Change, Clock, PatchSet, RestError, not_found
 from govbot.sandbox.events import WebhookDispatcher
+from govbot.sandbox.faults import Fault, FaultPlan, parse_faults
 from govbot.sandbox.query import run_query
 from govbot.sandbox.seed import SeedInfo, apply_seed
 from govbot.sandbox.ssh import StreamServer
@@ -40,6 +41,9 @@ LOG = logging.getLogger(__name__)
 JSON_TYPE = "application/json; charset=UTF-8"
 TEXT_TYPE = "text/plain; charset=UTF-8"
 REALM = 'Basic realm="Gerrit Code Review"'
+# Fault control (govbot.sandbox.faults); answered only to loopback clients.
+FAULTS_PATH = "/__faults"
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
 @dataclass
@@ -84,6 +88,11 @@ def json_response(data: object, status: int = 200, *, pretty: bool = False) -> R
     )
 
 
+def _plain_json(data: object, status: int = 200) -> Response:
+    """JSON without Gerrit's XSSI prefix: the fault control is the sandbox's own API."""
+    return Response(status, (json.dumps(data, indent=2) + "\n").encode(), JSON_TYPE)
+
+
 def text_response(status: int, message: str) -> Response:
     return Response(status, (message.rstrip("\n") + "\n").encode(), TEXT_TYPE)
 
@@ -109,6 +118,7 @@ class Sandbox(GerritState):
         self.listeners.append(self.webhook)
         self._faults: list[_Fault] = []
         self._delay: tuple[float, int | None] = (0.0, 0)
+        self.faults = FaultPlan()  # the rules of govbot.sandbox.faults (CLI, /__faults)
         self.seed_info: SeedInfo | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -246,6 +256,38 @@ class Sandbox(GerritState):
         with self.lock:
             self._faults.clear()
             self._delay = (0.0, 0)
+        self.faults.clear()
+
+    def add_faults(self, faults: list[Fault]) -> None:
+        """Activate ``faults`` (:mod:`govbot.sandbox.faults`); ``drop-events`` ones go to
+        the webhook dispatcher."""
+        for fault in faults:
+            if fault.kind == "drop-events":
+                self.drop_events(fault.count)
+            else:
+                self.faults.add(fault)
+
+    def fault_control(self, method: str, body: bytes) -> Response:
+        """``/__faults``: GET lists, POST adds (JSON body), DELETE clears."""
+        if method == "GET":
+            return _plain_json({"faults": self.faults.describe()})
+        if method == "DELETE":
+            self.clear_faults()
+            return Response(204, content_type=None)
+        if method != "POST":
+            return text_response(405, "GET, POST or DELETE")
+        try:
+            faults = parse_faults(json.loads(body or b"null"))
+        except (ValueError, RecursionError) as exc:  # FaultError is a ValueError
+            return text_response(400, f"bad faults: {exc}")
+        self.add_faults(faults)
+        return _plain_json({"added": len(faults), "faults": self.faults.describe()}, 201)
+
+    def record(self, method: str, target: str, status: int) -> None:
+        """Log a request answered (or dropped, status 0) by a fault."""
+        split = urlsplit(target)
+        with self.lock:
+            self.requests.append(RequestRecord(method, split.path, split.query, status, None, 0.0))
 
     @contextlib.contextmanager
     def outage(self, status: int = 503) -> Iterator[None]:
@@ -770,10 +812,35 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        path = urlsplit(self.path).path
+        if path == FAULTS_PATH:
+            if self.client_address[0] not in LOOPBACK:
+                self._send(text_response(403, "fault control is for loopback clients only"))
+            else:
+                self._send(sandbox.fault_control(self.command, body))
+            return
         pause = sandbox._pending_delay()
         if pause:
             time.sleep(pause)  # the injected fault: a slow server
-        response = sandbox.handle(self.command, self.path, self.headers, body)
+        fault = sandbox.faults.take(self.command, path)
+        if fault is not None and fault.kind == "fail":
+            sandbox.record(self.command, self.path, fault.status)
+            self._send(text_response(fault.status, f"injected fault: HTTP {fault.status}"))
+            return
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.seconds)
+        elif fault is not None and fault.kind == "hold":
+            sandbox.faults.hold(fault)
+        elif fault is not None and fault.kind == "drop":
+            if fault.apply:
+                sandbox.handle(self.command, self.path, self.headers, body)
+            else:
+                sandbox.record(self.command, self.path, 0)
+            self.close_connection = True  # no answer: the client sees the connection end
+            return
+        self._send(sandbox.handle(self.command, self.path, self.headers, body))
+
+    def _send(self, response: Response) -> None:
         try:
             self.send_response(response.status)
             if response.content_type:

@@ -14,7 +14,9 @@ The whole pipeline for one patch set (design.md §4.5, research/gerrit.md §1.6,
    c. otherwise reserve the review (an INSERT that only one process can win), run the
       engine on the patch set against its parent, render, POST, and record it.
       A reservation left by a crashed process is taken over once its lease has run out;
-      a failed POST gives it up at once (the next attempt looks on Gerrit first);
+      a POST Gerrit refused gives it up at once, a POST that may have been applied (a
+      timeout, a 5xx after sending) keeps it for several client timeouts, after which
+      the next attempt looks on Gerrit first (:mod:`govbot.services.reservations`);
 
 4. votes only on a patch set that is still current right before the POST (Zuul's
    rule: report on the patch set tested, never vote on an outdated one); the comments
@@ -45,6 +47,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -67,7 +70,6 @@ from govbot.db.models import (
     Waiver,
 )
 from govbot.db.session import insert_ignore, session_scope
-from govbot.errors import GovbotError
 from govbot.findings import Finding, Severity
 from govbot.gerrit.client import (
     ChangeClosed,
@@ -75,12 +77,24 @@ from govbot.gerrit.client import (
     GerritBadRequest,
     GerritClient,
     GerritNotFound,
+    GerritUnavailable,
 )
 from govbot.gerrit.model import ChangeInfo, ChangeMessageInfo, RevisionInfo
 from govbot.gerrit.sources import ChangeSpecs, GitMirror, MirrorError, change_specs
 from govbot.openapi.load import Reader
 from govbot.policy import API_REVIEW, Policy, ReviewConfig
 from govbot.services.check import SpecSource, api_ref_pairs, check_pairs
+from govbot.services.reservations import (
+    RECONCILE_TIMEOUTS,
+    RESERVATION_LEASE,
+    Held,
+    ReviewInProgress,
+    ReviewKey,
+    fence,
+    keep_uncertain,
+    release,
+    reserve,
+)
 from govbot.sources import ChangedFile, GitReader
 
 LOG = logging.getLogger(__name__)
@@ -99,10 +113,6 @@ ALL_REVISIONS_OPTIONS = ("ALL_REVISIONS", "ALL_FILES", "ALL_COMMITS", "MESSAGES"
 # The last look before posting: is the patch set still current, is the change open,
 # has a review with our marker appeared meanwhile?
 RECHECK_OPTIONS = ("CURRENT_REVISION", "MESSAGES")
-# A reservation older than this whose review was never recorded belongs to a process
-# that died: another may take it over (after looking on Gerrit first). The same as the
-# work queue's lease, so a retried work item finds the reservation free.
-RESERVATION_LEASE = dt.timedelta(minutes=5)
 # Evaluation.detail of a pass that found nothing and, by its rules, posts nothing.
 QUIET_PREFIX = "quiet: "
 
@@ -116,10 +126,6 @@ class ReviewStatus(StrEnum):
     NO_SPECS = "no-specs"  # nothing this pass reviews in the patch set
     QUIET = "quiet"  # reviewed, nothing found, nothing posted (no noise)
     DRY_RUN = "dry-run"
-
-
-class ReviewInProgress(GovbotError):
-    """Another process reserved this review moments ago and may be posting it: try later."""
 
 
 @dataclass(frozen=True)
@@ -321,22 +327,7 @@ def _exists(reader: Reader, path: str) -> bool:
 API_REVIEW = ReviewPass("API review", _api_config, _api_collect)
 
 
-@dataclass(frozen=True)
-class _Key:
-    """The identity of a review: at most one is posted per key."""
-
-    change: int
-    patch_set: int
-    digest: str
-    purpose: str
-
-    def where(self, model: type[PostedReview] | type[Evaluation]) -> Any:
-        return (
-            (model.change_number == self.change)
-            & (model.patch_set_number == self.patch_set)
-            & (model.policy_digest == self.digest)
-            & (model.purpose == self.purpose)
-        )
+_Key = ReviewKey
 
 
 def review_change(
@@ -392,6 +383,9 @@ def run_review(
     mirror: GitMirror | None = None,
     info: ChangeInfo | None = None,
     reads: PatchSetReads | None = None,
+    held: Held | None = None,
+    lease: dt.timedelta = RESERVATION_LEASE,
+    reconcile_after: dt.timedelta | None = None,
 ) -> ReviewOutcome:
     """Run ``review_pass`` on ``change`` once per patch set, policy and purpose.
 
@@ -400,7 +394,15 @@ def run_review(
     (and the database, if given) but writes nothing: the outcome carries the
     ReviewInput that would be posted. ``now`` is the time recorded in the database.
     ``info``: the change as :func:`read_change` read it (several passes share one read).
+    ``held``: where the reservation's token is kept, for a heartbeat to renew it
+    (:mod:`govbot.services.reservations`); ``lease``: how long a reservation holds
+    unrenewed; ``reconcile_after``: how long a POST with an unknown outcome keeps it
+    (default: four client timeouts).
     """
+    started = time.monotonic()
+    held = Held() if held is None else held
+    if reconcile_after is None:
+        reconcile_after = dt.timedelta(seconds=RECONCILE_TIMEOUTS * client.timeout)
     db = engine_or_session
     if db is None and not dry_run:
         raise ValueError("run_review needs a database unless dry_run")
@@ -487,7 +489,7 @@ def run_review(
 
     if not dry_run:
         assert db is not None
-        took_over = _reserve(db, key, config.tag, now)
+        took_over = reserve(db, key, config.tag, now, held, lease=lease)
     try:
         evaluation_id = None
         if db is not None and not dry_run:
@@ -503,7 +505,7 @@ def run_review(
             # (posted by the attempt whose reservation we took over).
             fresh = client.change(number, options=RECHECK_OPTIONS)
             if not fresh.is_open:
-                _release(db, key)
+                release(db, key, held)
                 reason = f"the change was {fresh.status.lower()} while it was checked"
                 LOG.info("%s: %s", where, reason)
                 return outcome(ReviewStatus.SKIPPED_CLOSED, reason, findings=findings)
@@ -540,17 +542,38 @@ def run_review(
             return outcome(ReviewStatus.DRY_RUN, findings=findings, review_input=review)
 
         assert db is not None
+        # The fence: a reservation taken over meanwhile (a heartbeat that could not
+        # keep it) is the other process's to post.
+        fence(db, key, held, now + dt.timedelta(seconds=time.monotonic() - started))
         try:
             review = _post(client, info, target, review, findings, render_args)
         except ChangeClosed as exc:
-            _release(db, key)
+            release(db, key, held)
             LOG.info("%s: change closed while posting: %s", where, exc)
             return outcome(ReviewStatus.SKIPPED_CLOSED, str(exc), findings=findings)
         with _unit(db) as session:
             _record_posted(session, key, evaluation_id, review, now)
+        held.drop(key)
+    except GerritUnavailable as exc:
+        if db is not None and not dry_run:
+            if exc.maybe_applied:
+                # Gerrit may apply it yet: keep the reservation, and let the attempt
+                # after ``reconcile_after`` look for the review on the change first.
+                failed_at = now + dt.timedelta(seconds=time.monotonic() - started)
+                keep_uncertain(db, key, held, failed_at + reconcile_after, lease=lease)
+                LOG.warning(
+                    "%s: the review POST may have reached Gerrit (%s); reservation kept, "
+                    "looked for on the change after %s",
+                    where,
+                    exc,
+                    failed_at + reconcile_after,
+                )
+            else:
+                release(db, key, held)
+        raise
     except BaseException:
         if db is not None and not dry_run:
-            _release(db, key)
+            release(db, key, held)
         raise
 
     LOG.info(
@@ -936,54 +959,6 @@ def _record_evaluation(
     return evaluation.id
 
 
-def _reserve(db: Engine | Session, key: _Key, tag: str, now: dt.datetime) -> bool:
-    """Reserve the review for this process; True when an earlier reservation was taken over.
-
-    Raises :class:`ReviewInProgress` while another process's reservation is fresh.
-    """
-    with _unit(db) as session:
-        values = {
-            "change_number": key.change,
-            "patch_set_number": key.patch_set,
-            "policy_digest": key.digest,
-            "purpose": key.purpose,
-            "tag": tag,
-            "reserved_at": now,
-        }
-        if insert_ignore(session, PostedReview, values, conflict=_KEY_COLUMNS):
-            return False
-        # Taken over only when its lease ran out: one UPDATE, so one process wins.
-        taken = session.execute(
-            update(PostedReview)
-            .where(
-                key.where(PostedReview),
-                PostedReview.posted_at.is_(None),
-                PostedReview.reserved_at <= now - RESERVATION_LEASE,
-            )
-            .values(reserved_at=now)
-        )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            return True
-    raise ReviewInProgress(
-        f"change {key.change} patch set {key.patch_set}: another govbot process is posting "
-        "this review; try again later"
-    )
-
-
-def _release(db: Engine | Session | None, key: _Key) -> None:
-    """Give up an unposted reservation, so the next attempt need not wait for its lease.
-
-    The next attempt looks for the review on Gerrit before posting, so a POST that
-    Gerrit applied although it answered with an error is not repeated.
-    """
-    if db is None:
-        return
-    with _unit(db) as session:
-        session.execute(
-            delete(PostedReview).where(key.where(PostedReview), PostedReview.posted_at.is_(None))
-        )
-
-
 def _record_posted(
     session: Session,
     key: _Key,
@@ -1002,6 +977,8 @@ def _record_posted(
 
 __all__ = [
     "API_REVIEW",
+    "RESERVATION_LEASE",
+    "Held",
     "PassInput",
     "PassResult",
     "PatchSetReads",

@@ -19,7 +19,15 @@ with the change number, and recorded on its item; the other changes carry on.
   delay, and this run stops claiming, because every other change would fail the same
   way. An outage does not use up the item's attempts: however long Gerrit is down, the
   change is reviewed once it is back.
-* Another process is posting the same review right now: looked at again in a minute.
+* Another process is posting the same review right now, or an earlier POST of it may
+  still land on Gerrit: looked at again when that reservation ends (at most a minute).
+* A change of a project (or branch) that is not watched (GOVBOT_GERRIT_PROJECTS): the
+  item is dropped with a log line before anything is reviewed; webhook change numbers
+  are not trusted to belong to a watched project.
+
+While a change is reviewed, a heartbeat thread renews the item's claim and the review
+reservations the worker holds every third of the lease, so a review that takes longer
+than the lease is never taken over by a second worker.
 * The bot's credentials were refused: retried with back-off (an operator has to fix
   them), and this run stops.
 * Anything else (a bug, bad data): retried with back-off up to the item's attempts,
@@ -36,8 +44,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from govbot.db.leases import heartbeat
 from govbot.db.models import WorkItem, utcnow
-from govbot.db.queue import DEFAULT_LEASE, claim, complete, enqueue, fail
+from govbot.db.queue import DEFAULT_LEASE, claim, complete, enqueue, extend_lease, fail
 from govbot.db.session import session_scope
 from govbot.gerrit.client import (
     ChangeClosed,
@@ -46,11 +55,13 @@ from govbot.gerrit.client import (
     GerritNotFound,
     GerritUnavailable,
 )
+from govbot.gerrit.model import ChangeInfo
 from govbot.gerrit.sources import GitMirror, mirror_from_settings
 from govbot.policy import Policy
 from govbot.services.intake import REVIEW_KIND, change_number, change_ref
 from govbot.services.review import (
     API_REVIEW,
+    Held,
     PatchSetReads,
     ReviewInProgress,
     ReviewOutcome,
@@ -68,6 +79,8 @@ OUTAGE_RETRY_CAP = dt.timedelta(minutes=10)
 DEFAULT_LIMIT = 20
 # Another process reserved the review: its lease (5 min) ends it at worst.
 BUSY_RETRY = dt.timedelta(minutes=1)
+# Looked at again this long after a known reservation ends (clocks of processes differ).
+BUSY_MARGIN = dt.timedelta(seconds=1)
 
 Clock = Callable[[], dt.datetime]
 # The reviews every change gets, in this order.
@@ -79,7 +92,7 @@ class ItemResult:
     """What happened to one claimed item."""
 
     change: int | None
-    status: str  # reviewed | closed | gone | retry | failed | lost
+    status: str  # reviewed | closed | gone | retry | failed | lost | unwatched
     detail: str = ""
     outcome: ReviewOutcome | None = None  # the API review's
     outcomes: tuple[ReviewOutcome, ...] = ()  # every pass's, in PASSES order
@@ -133,7 +146,15 @@ def run_worker_once(
         if not claimed:
             break
         result, stop = _work_on(
-            claimed[0], engine, client, policy, settings, clock, dry_run=dry_run, mirror=mirror
+            claimed[0],
+            engine,
+            client,
+            policy,
+            settings,
+            clock,
+            dry_run=dry_run,
+            mirror=mirror,
+            lease=lease,
         )
         results.append(result)
         if stop:
@@ -151,6 +172,7 @@ def _work_on(
     *,
     dry_run: bool,
     mirror: GitMirror | None = None,
+    lease: dt.timedelta = DEFAULT_LEASE,
 ) -> tuple[ItemResult, bool]:
     """Review one claimed item (every pass); (its result, whether to stop this run)."""
     try:
@@ -159,17 +181,39 @@ def _work_on(
     except ValueError as exc:
         _fail(engine, item, clock(), str(exc))
         return ItemResult(None, "failed", str(exc)), False
+    project = ref.rpartition("~")[0] if isinstance(ref, str) else None
+    if project is not None and not _watched(settings, project, None):
+        return _unwatched(engine, item, clock, number, project), False
+    held = Held()
+
+    def renew() -> None:
+        now = clock()
+        with session_scope(engine) as session:
+            if not extend_lease(session, item, now, lease):
+                LOG.warning("change=%s: the claim ran out while reviewing", number)
+        lost = held.renew_all(engine, now)
+        if lost:
+            LOG.warning("change=%s: review reservation(s) lost: %s", number, lost)
+
+    reconcile = settings.gerrit_review_reconcile
     try:
-        outcomes = review_all(
-            ref,
-            client=client,
-            engine=engine,
-            policy=policy,
-            now=clock(),
-            dry_run=dry_run,
-            docs_base=settings.docs_base,
-            mirror=mirror,
-        )
+        with heartbeat(renew, lease / 3, name=f"change-{number}"):
+            outcomes = review_all(
+                ref,
+                client=client,
+                engine=engine,
+                policy=policy,
+                now=clock(),
+                dry_run=dry_run,
+                docs_base=settings.docs_base,
+                mirror=mirror,
+                held=held,
+                lease=lease,
+                reconcile_after=dt.timedelta(seconds=reconcile) if reconcile else None,
+                watched=lambda info: _watched(settings, info.project, info.branch),
+            )
+        if not outcomes:
+            return _unwatched(engine, item, clock, number, project or "?"), False
         outcome = outcomes[0]
     except ChangeClosed as exc:
         LOG.info("change=%s closed while reviewing; nothing to do (%s)", number, exc)
@@ -195,7 +239,10 @@ def _work_on(
         # reservation has either been recorded or run out.
         retries = int(item.payload.get("busy_retries", 0)) + 1
         LOG.info("change=%s: %s; re-check later", number, exc)
-        _requeue(engine, item, clock(), BUSY_RETRY, retries, str(exc), counter="busy_retries")
+        now = clock()
+        wait = BUSY_RETRY if exc.until is None else exc.until - now + BUSY_MARGIN
+        wait = min(max(wait, BUSY_MARGIN), BUSY_RETRY)
+        _requeue(engine, item, now, wait, retries, str(exc), counter="busy_retries")
         return ItemResult(number, "retry", str(exc)), False
     except GerritAuthError as exc:
         LOG.error("change=%s: %s", number, exc)
@@ -231,9 +278,19 @@ def review_all(
     mirror: GitMirror | None = None,
     revision: int | str | None = None,
     passes: tuple[ReviewPass, ...] = PASSES,
+    held: Held | None = None,
+    lease: dt.timedelta = DEFAULT_LEASE,
+    reconcile_after: dt.timedelta | None = None,
+    watched: Callable[[ChangeInfo], bool] | None = None,
 ) -> list[ReviewOutcome]:
-    """Every pass on ``change``, on one read of it: the outcomes in ``passes`` order."""
+    """Every pass on ``change``, on one read of it: the outcomes in ``passes`` order.
+
+    ``watched``: whether the change (as read) is one govbot watches; if not, nothing is
+    reviewed and the list is empty.
+    """
     info = read_change(client, change, revision)
+    if watched is not None and not watched(info):
+        return []
     reads = PatchSetReads()  # the passes share one read and one parse of the specs
     return [
         run_review(
@@ -249,9 +306,40 @@ def review_all(
             mirror=mirror,
             info=info,
             reads=reads,
+            held=held,
+            lease=lease,
+            reconcile_after=reconcile_after,
         )
         for review_pass in passes
     ]
+
+
+def _watched(settings: Settings, project: str, branch: str | None) -> bool:
+    """Whether ``project`` (on ``branch``; None: any) is in GOVBOT_GERRIT_PROJECTS.
+
+    Without a list (a one-off run; ``govbot serve`` refuses to start without one) every
+    project is watched.
+    """
+    if not settings.gerrit_projects:
+        return True
+    branch = branch.removeprefix("refs/heads/") if branch else None
+    for name, only in settings.watched:
+        if name == project and (only is None or branch is None or only == branch):
+            return True
+    return False
+
+
+def _unwatched(
+    engine: Engine, item: WorkItem, clock: Clock, number: int, project: str
+) -> ItemResult:
+    LOG.warning(
+        "change=%s: project %s (or its branch) is not watched (GOVBOT_GERRIT_PROJECTS); "
+        "dropped unreviewed",
+        number,
+        project,
+    )
+    _complete(engine, item, clock())
+    return ItemResult(number, "unwatched", f"project {project} is not watched")
 
 
 def _complete(engine: Engine, item: WorkItem, now: dt.datetime) -> bool:

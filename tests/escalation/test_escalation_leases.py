@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -112,3 +113,33 @@ def test_two_processes_race_for_one_slot(pg_schema_url: str, tmp_path: Path) -> 
     for p, (_, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err
     assert sum(json.loads(out)["ran"] for out, _ in outputs) == 1
+
+
+def test_a_job_longer_than_its_lease_keeps_it(engine: Engine) -> None:
+    """run_leased renews the lease while the job runs: a second process cannot start
+    the same job after the first's ttl has passed three times over."""
+    ttl = dt.timedelta(seconds=0.6)
+    started, finish = threading.Event(), threading.Event()
+    taken: list[bool] = []
+
+    def job() -> str:
+        started.set()
+        finish.wait(60)
+        return "done"
+
+    def clock() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    runner = threading.Thread(
+        target=lambda: taken.append(run_leased(engine, "index", "a", job, now=clock, ttl=ttl)[0])
+    )
+    runner.start()
+    try:
+        assert started.wait(30)
+        time.sleep(3 * ttl.total_seconds())
+        assert not acquire_lease(engine, "index", "b", clock(), ttl)
+    finally:
+        finish.set()
+        runner.join(30)
+    assert taken == [True]
+    assert acquire_lease(engine, "index", "b", clock(), ttl)  # released at the end

@@ -208,17 +208,35 @@ def test_a_lost_database_posts_nothing_again(gerrit, review, db_engine):
     assert rows(db_engine, PostedReview) == 1
 
 
-def test_a_500_on_the_post_then_a_retry_makes_one_review(gerrit, review, db_engine):
-    """The failed POST propagates (the worker retries); the retry posts once."""
+def test_a_500_on_the_post_keeps_the_reservation_until_the_reconcile_delay(
+    gerrit, review, db_engine, client, now
+):
+    """A 500 after the body was sent may hide an applied review: the reservation stays
+    for four client timeouts; the attempt after that finds nothing on Gerrit and posts."""
     change = upload(gerrit)
     gerrit.fail_next(1, 500, method="POST", path=REVIEW_POST)
     with pytest.raises(GerritUnavailable):
         review(change.number)
     assert bot_messages(gerrit, change.number) == []
-    assert rows(db_engine, PostedReview) == 0  # the reservation was given up
-    assert review(change.number).status is ReviewStatus.POSTED
-    assert review(change.number).status is ReviewStatus.ALREADY_POSTED
+    assert rows(db_engine, PostedReview) == 1  # kept: the outcome is unknown
+    with pytest.raises(ReviewInProgress):
+        review(change.number, now=now + dt.timedelta(seconds=3 * client.timeout))
+    assert posts(gerrit) == 1
+    later = now + dt.timedelta(seconds=5 * client.timeout)
+    assert review(change.number, now=later).status is ReviewStatus.POSTED
+    assert review(change.number, now=later).status is ReviewStatus.ALREADY_POSTED
     assert posts(gerrit) == 2 and len(bot_messages(gerrit, change.number)) == 1
+
+
+def test_a_refused_post_gives_the_reservation_up_at_once(gerrit, review, db_engine):
+    """A 429 applied nothing: the retry need not wait."""
+    change = upload(gerrit)
+    gerrit.fail_next(1, 429, method="POST", path=REVIEW_POST)
+    with pytest.raises(GerritUnavailable):
+        review(change.number)
+    assert rows(db_engine, PostedReview) == 0
+    assert review(change.number).status is ReviewStatus.POSTED
+    assert len(bot_messages(gerrit, change.number)) == 1
 
 
 def test_a_fresh_reservation_of_another_process_is_not_posted_twice(
