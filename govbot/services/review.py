@@ -178,6 +178,7 @@ class PassInput:
                 globs=self.policy.spec_globs,
                 mirror=self.mirror,
                 revision=self.revision,
+                max_bytes=self.policy.max_file_bytes,
             )
         return self.reads.specs
 
