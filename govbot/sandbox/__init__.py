@@ -85,22 +85,24 @@ def serve(
             f"    export GOVBOT_GERRIT_USERNAME={info.bot_username}",
             f"    export GOVBOT_GERRIT_PASSWORD={info.bot_password}",
             f"    export GOVBOT_GIT_URL={sandbox.git_url_template}",
+            # The mirror lets `govbot serve` record every watched API at start-up.
+            f"    export GOVBOT_GIT_MIRROR_DIR={(sandbox.root / 'mirror').resolve()}",
             f"  fault control (loopback only): {sandbox.url}__faults "
             f"({len(sandbox.faults.describe())} active)",
             "Press Ctrl-C to stop.",
         ]
-        print("\n".join(lines), flush=True)
         waiter = stop or threading.Event()
-        previous = None
+        previous: dict[int, Any] = {}
         if threading.current_thread() is threading.main_thread():
-            # SIGTERM (a process manager, `kill`) stops as cleanly as Ctrl-C.
-            previous = signal.signal(signal.SIGTERM, lambda *_: waiter.set())
+            # Ctrl-C and SIGTERM (a process manager, `kill`) stop it cleanly, even one
+            # arriving the moment the lines below are printed.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                previous[signum] = signal.signal(signum, lambda *_: waiter.set())
         try:
+            print("\n".join(lines), flush=True)
             while not waiter.wait(0.2):
                 pass
-        except KeyboardInterrupt:
-            pass
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         print("Stopping the sandbox.", file=sys.stderr)

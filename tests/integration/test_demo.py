@@ -348,6 +348,8 @@ def test_sandbox_command_prints_url_and_credentials(tmp_path):
         url = re.search(r"at (http://127\.0\.0\.1:\d+/)", text)
         assert url, text
         assert "govbot / HTTP password govbot-demo" in text
+        # Everything `govbot serve` needs to list the watched APIs at start-up.
+        assert re.search(r"export GOVBOT_GIT_MIRROR_DIR=/\S+/mirror\n", text), text
         with urllib.request.urlopen(url.group(1) + "config/server/version", timeout=10) as r:
             assert r.read().startswith(b")]}'")
         proc.send_signal(signal.SIGINT)
