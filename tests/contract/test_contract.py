@@ -22,6 +22,7 @@ from govbot.gerrit.client import (
 )
 from govbot.gerrit.model import ChangeInfo, GerritEvent
 from govbot.gerrit.sources import RevisionReader, change_ref, change_specs
+from govbot.policy import EscalationConfig, Policy
 from govbot.services.intake import build_query, file_filter
 from govbot.services.preflight import group_problems
 from govbot.services.stream import COMMAND, connect
@@ -94,9 +95,9 @@ def test_the_poll_file_filter_takes_a_dot_literally(gerrit_server: Server) -> No
 def test_start_up_names_the_groups_the_bot_cannot_see(gerrit_server: Server) -> None:
     """gerrit-fidelity #10: checked once at start-up, with what to do about it."""
     watched = [(gerrit_server.project, None), ("demo/other", None)]
-    hidden = {"escalation": {"tc": {"group": "hidden-core"}}}
+    hidden = Policy(escalation=EscalationConfig.from_raw({"tc": {"group": "hidden-core"}}))
     with gerrit_server.client() as client:
-        fine = group_problems(client, {"escalation": {}}, watched[:1])
+        fine = group_problems(client, Policy(escalation=EscalationConfig.from_raw({})), watched[:1])
         problems = group_problems(client, hidden, watched)
     assert fine == []  # technical-committee and api-core are visible to all
     assert [(p.group, p.required) for p in problems] == [
