@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from govbot.findings import Severity
 from govbot.rules.consistency.index import (
@@ -17,7 +17,7 @@ from govbot.rules.consistency.index import (
     types_of,
 )
 from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
-from govbot.surface import properties
+from govbot.surface import Operation, properties
 
 
 @rule(
@@ -264,7 +264,9 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
         A ``PUT`` on a collection path (one with a member path ``<path>/{id}``) that
         declares ``201 Created``. The guidelines' own exceptions are honoured: ``PUT``
         of the full list on ``<resource>/tags`` (TAG-02) and of the full set on
-        ``<resource>/metadata`` (MDT-01).
+        ``<resource>/metadata`` (MDT-01), and so is any ``PUT`` whose body is the full
+        list (a bare array, or an object whose one member is the array): it replaces
+        the collection as a whole at the URI the client names, as TAG-02 does.
 
     Why it matters:
         When the server picks the new resource's URI, the method is ``POST`` on the
@@ -285,7 +287,7 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
     sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.method == "put" and "201" in op.responses and is_collection(index, op):
-            if last_static(op.path) in ("tags", "metadata"):
+            if last_static(op.path) in ("tags", "metadata") or _full_list(ctx, op):
                 continue  # TAG-02 and MDT-01 prescribe PUT of the full list or set
             sink.response(
                 op,
@@ -295,3 +297,20 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
                 attr.ops[i],
             )
     return sink
+
+
+def _full_list(ctx: SpecContext, op: Operation) -> bool:
+    """The request body is the whole collection: an array, or ``{"<one key>": [...]}``."""
+    if op.request_body is None:
+        return False
+    for node in json_schemas(ctx.spec, op.request_body):
+        if types_of(node.value) == {"array"}:
+            return True
+        members = [m.node.value for m in properties(ctx.spec, node).values()]
+        if (
+            len(members) == 1
+            and isinstance(members[0], Mapping)
+            and types_of(members[0]) == {"array"}
+        ):
+            return True
+    return False
