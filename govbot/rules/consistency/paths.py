@@ -18,12 +18,16 @@ from govbot.rules.consistency.index import (
     words,
 )
 from govbot.rules.consistency.language import is_plural, plural_of
-from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
+from govbot.rules.registry import API_SIG_ONLY, GENERIC, Hit, Kind, SpecContext, rule
 from govbot.surface import join
 
 
 def _path_pointer(path: str) -> str:
     return join("", "paths", path)
+
+
+def _only_post(index: SpecIndex, path: str) -> bool:
+    return {index.ops[i].method for i in index.paths.get(path, [])} == {"post"}
 
 
 def _path_rank(index: SpecIndex, attr: Attribution, path: str) -> Rank:
@@ -269,7 +273,11 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
     What it checks:
         A literal path segment whose first word is one of the ``verbs`` option (default:
         get, list, create, update, delete, remove, add, set, edit, modify, fetch,
-        retrieve, destroy, insert).
+        retrieve, destroy, insert). Under the ``generic`` profile a custom action is
+        left alone: a last segment of several words (``listKeys``, ``getLogFileUrl``)
+        on a path that only takes ``POST``, as Google's AIP-136 (custom methods) and
+        Microsoft's REST guidelines (actions) allow; a bare verb (``/delete``,
+        ``/list``) duplicates an HTTP method there too and is reported.
 
     Why it matters:
         Each resource has one URI and the HTTP method says what to do with it. A method-
@@ -287,10 +295,14 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/uri.html
     """
     verbs = {v.lower() for v in option(ctx, "verbs", VERBS)}
+    index, _ = prepare(ctx)
     sink = Sink(ctx)
-    for path, segments, _, rank in _path_rules(ctx):
-        for _, seg in segments:
+    for path, segments, parts, rank in _path_rules(ctx):
+        for i, seg in segments:
             w = words(seg)
+            action = len(w) > 1 and i == len(parts) - 1 and _only_post(index, path)
+            if ctx.profile == GENERIC and action:
+                continue  # a custom action: AIP-136 and Microsoft's guidelines allow it
             if w and w[0] in verbs:
                 sink.add(
                     ctx.spec.file,
