@@ -37,10 +37,17 @@ def _path_rank(index: SpecIndex, attr: Attribution, path: str) -> Rank:
     return rank or (0, 0)
 
 
+_NOT_PATH_RE = re.compile(r"[?#]")
+
+
 def _path_rules(ctx: SpecContext) -> Iterator[tuple[str, list[tuple[int, str]], list[str], Rank]]:
     index, attr = prepare(ctx)
     for path in index.paths:
-        yield path, static_segments(path), path.split("/"), _path_rank(index, attr, path)
+        # A path key's `?query` or `#fragment` (APIs.guru's way to tell apart operations of
+        # one AWS path) is not part of the path template (RFC 3986, section 3): cut it, so
+        # that `/a/{id}#x` and `/a/{id}` name the same collection, one finding for both.
+        template = _NOT_PATH_RE.split(path, maxsplit=1)[0]
+        yield path, static_segments(template), template.split("/"), _path_rank(index, attr, path)
 
 
 _DEFAULT_SEGMENT_ALLOW = [".well-known"]
