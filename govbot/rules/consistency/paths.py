@@ -164,6 +164,13 @@ def _plural(word: str, uncountable: set[str]) -> bool:
     return word in uncountable or is_plural(word)
 
 
+def _collection_word(segment: str | None, uncountable: set[str]) -> bool:
+    """Whether a literal segment names a collection: its last word is an English plural
+    or an uncountable noun (``words``, ``media``), not an abbreviation (``qos``)."""
+    w = words(segment) if segment else []
+    return bool(w) and len(w[-1]) > 3 and w[-1].isalpha() and _plural(w[-1], uncountable)
+
+
 # Last words that name a lookup key, not a collection: `/t/external_id/{external_id}`.
 _KEYS = frozenset({"id", "uuid", "name", "key", "slug", "by"})
 # Irregular past participles (the regular ones end in -ed): `/private-messages-sent/{user}`.
@@ -215,7 +222,10 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
 
     What it checks:
         A literal path segment directly followed by a parameter (``/<name>/{id}``) names
-        a collection, so its last word should be plural. Plurals are recognised by an
+        a collection, so its last word should be plural. A segment right after another
+        collection's name (``/media/shortcode/{shortcode}``, ``/words/search/{query}``)
+        is a lookup or a view of that collection, not a collection: a matter of URI-02
+        (special members under a collection), not of this rule. Plurals are recognised by an
         inflection library, irregular and classical ones included (``amphorae``,
         ``people``, ``indices``, ``series``); words in the ``allow`` option (uncountable
         nouns such as ``info``, ``metadata``, ``data``) pass, and so do words that are not
@@ -240,9 +250,12 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
     verbs = {v.lower() for v in VERBS}
     sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
+        literal = dict(segments)
         for i, seg in segments:
             if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
                 continue
+            if _collection_word(literal.get(i - 1), allow):
+                continue  # a lookup or view under a collection (URI-02), not a collection
             w = words(seg)
             if not w or seg.lower() in allow or not _noun_phrase(w, verbs) or _plural(w[-1], allow):
                 continue
