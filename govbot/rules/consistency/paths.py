@@ -17,7 +17,7 @@ from govbot.rules.consistency.index import (
     static_segments,
     words,
 )
-from govbot.rules.consistency.language import is_plural, plural_of
+from govbot.rules.consistency.language import is_plural, plural_of, singular_of
 from govbot.rules.registry import API_SIG_ONLY, GENERIC, Hit, Kind, SpecContext, rule
 from govbot.surface import join
 
@@ -164,6 +164,24 @@ def _plural(word: str, uncountable: set[str]) -> bool:
     return word in uncountable or is_plural(word)
 
 
+# Parameter words that name a member of whatever collection precedes them.
+_MEMBER_KEYS = frozenset(
+    {"id", "ids", "uuid", "name", "key", "slug", "identifier", "ref", "or", "entity", "object"}
+)
+
+
+def _of_another(segment: list[str], parameter: str) -> bool:
+    """Whether the parameter after a segment identifies some other thing than a member of
+    it (``/catalog/{country}``, ``/status/{order_id}``, ``/avatar/{type}``): it shares no
+    word with the segment and is not a bare member key (``{id}``, ``{name}``)."""
+    param = words(parameter.strip("{}"))
+    if not param or set(param) <= _MEMBER_KEYS:
+        return False
+    # Words run together in lower case (`issuetype/{issueTypeId}`) are compared as letters.
+    letters = "".join(segment)
+    return not any(len(x) > 2 and singular_of(x) in letters for x in param if x not in _MEMBER_KEYS)
+
+
 def _collection_word(segment: str | None, uncountable: set[str]) -> bool:
     """Whether a literal segment names a collection: its last word is an English plural
     or an uncountable noun (``words``, ``media``), not an abbreviation (``qos``)."""
@@ -225,7 +243,11 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
         a collection, so its last word should be plural. A segment right after another
         collection's name (``/media/shortcode/{shortcode}``, ``/words/search/{query}``)
         is a lookup or a view of that collection, not a collection: a matter of URI-02
-        (special members under a collection), not of this rule. Plurals are recognised by an
+        (special members under a collection), not of this rule. Nor is a segment whose
+        parameter identifies another thing (``/status/{order_id}``, the status of an
+        order; ``/catalog/{country}``): only a bare member key (``{id}``, ``{name}``)
+        or one that shares a word with the segment (``/flavor/{flavor_id}``) makes it a
+        collection. Plurals are recognised by an
         inflection library, irregular and classical ones included (``amphorae``,
         ``people``, ``indices``, ``series``); words in the ``allow`` option (uncountable
         nouns such as ``info``, ``metadata``, ``data``) pass, and so do words that are not
@@ -256,6 +278,8 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
                 continue
             if _collection_word(literal.get(i - 1), allow):
                 continue  # a lookup or view under a collection (URI-02), not a collection
+            if _of_another(words(seg), parts[i + 1]):
+                continue  # `/status/{order_id}`: the status of an order, no collection
             w = words(seg)
             if not w or seg.lower() in allow or not _noun_phrase(w, verbs) or _plural(w[-1], allow):
                 continue
