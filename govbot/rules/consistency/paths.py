@@ -247,7 +247,8 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
         parameter identifies another thing (``/status/{order_id}``, the status of an
         order; ``/catalog/{country}``): only a bare member key (``{id}``, ``{name}``)
         or one that shares a word with the segment (``/flavor/{flavor_id}``) makes it a
-        collection. Plurals are recognised by an
+        collection. A path that ends in the parameter and takes only ``POST``
+        (``POST /register/{id}``) is an action with an argument, not a member URI. Plurals are recognised by an
         inflection library, irregular and classical ones included (``amphorae``,
         ``people``, ``indices``, ``series``); words in the ``allow`` option (uncountable
         nouns such as ``info``, ``metadata``, ``data``) pass, and so do words that are not
@@ -270,6 +271,7 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
     """
     allow = {a.lower() for a in option(ctx, "allow", UNCOUNTABLE)}
     verbs = {v.lower() for v in VERBS}
+    index, _ = prepare(ctx)
     sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
         literal = dict(segments)
@@ -280,6 +282,8 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
                 continue  # a lookup or view under a collection (URI-02), not a collection
             if _of_another(words(seg), parts[i + 1]):
                 continue  # `/status/{order_id}`: the status of an order, no collection
+            if i + 2 == len(parts) and _only_post(index, path):
+                continue  # `POST /register/{id}`: an action taking an argument, no member
             w = words(seg)
             if not w or seg.lower() in allow or not _noun_phrase(w, verbs) or _plural(w[-1], allow):
                 continue
