@@ -8,6 +8,7 @@ from govbot.findings import Severity
 from govbot.rules.consistency.index import (
     Sink,
     is_collection,
+    json_bodies,
     json_schemas,
     last_static,
     option,
@@ -18,6 +19,9 @@ from govbot.rules.consistency.index import (
 )
 from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
 from govbot.surface import Operation, properties
+
+# JSON media types whose document is an array by definition (RFC 6902, section 3).
+ARRAY_FORMATS = frozenset({"application/json-patch+json"})
 
 
 @rule(
@@ -75,7 +79,9 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
     """A bulk request body is a JSON object holding the array, never a bare array.
 
     What it checks:
-        A JSON request body whose schema is ``type: array`` at the root.
+        A JSON request body whose schema is ``type: array`` at the root. Media types
+        whose format is an array are left alone: a JSON Patch document
+        (``application/json-patch+json``, RFC 6902) is an array of operations.
 
     Why it matters:
         The same reason as for collection responses: an object can later carry more
@@ -96,7 +102,9 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
     for i, op in enumerate(index.ops):
         if op.request_body is None:
             continue
-        for node in json_schemas(ctx.spec, op.request_body):
+        for media, node in json_bodies(ctx.spec, op.request_body):
+            if media in ARRAY_FORMATS:
+                continue  # the format itself is an array: no object to wrap it in
             if types_of(node.value) == {"array"}:
                 sink.at(
                     op.request_body.node,
