@@ -128,7 +128,8 @@ def parameter_described(ctx: SpecContext) -> Iterable[Hit]:
     """Every parameter has a description and a typed schema.
 
     What it checks:
-        A parameter with no non-empty ``description``, or whose schema declares no
+        A parameter with no non-empty ``description`` (on the parameter or on its
+        schema), or whose schema declares no
         ``type`` (nor ``enum``, ``const``, ``oneOf``, ``anyOf`` or ``allOf``). Header
         parameters named ``Accept``, ``Content-Type`` or ``Authorization`` are left
         out: OpenAPI says their definitions are ignored (the media types and security
@@ -156,9 +157,11 @@ def parameter_described(ctx: SpecContext) -> Iterable[Hit]:
             if p.location == "header" and p.name.lower() in _IGNORED_HEADERS:
                 continue
             missing = []
-            if not _text(p.node.value.get("description")):
-                missing.append("description")
             schema = spec.deref(p.schema) if p.schema is not None else {}
+            # A description on the parameter's schema documents it too (reference
+            # renderers show it): `offset: {schema: {description: "The index..."}}`.
+            if not _text(p.node.value.get("description")) and not _text(schema.get("description")):
+                missing.append("description")
             if not schema and "content" in p.node.value:
                 schema = {"type": "object"}
             if not any(k in schema for k in ("type", "enum", "const", "oneOf", "anyOf", "allOf")):
