@@ -172,14 +172,14 @@ _MEMBER_KEYS = frozenset(
 
 def _of_another(segment: list[str], parameter: str) -> bool:
     """Whether the parameter after a segment identifies some other thing than a member of
-    it (``/catalog/{country}``, ``/status/{order_id}``, ``/avatar/{type}``): it shares no
-    word with the segment and is not a bare member key (``{id}``, ``{name}``)."""
-    param = words(parameter.strip("{}"))
-    if not param or set(param) <= _MEMBER_KEYS:
+    it (``/catalog/{country}``, ``/status/{order_id}``, ``/gene-type/{species_type_key}``):
+    the thing it names, its first word that is no member key, is not in the segment, and
+    it is not a bare member key (``{id}``, ``{name}``)."""
+    named = [x for x in words(parameter.strip("{}")) if x not in _MEMBER_KEYS]
+    if not named:
         return False
     # Words run together in lower case (`issuetype/{issueTypeId}`) are compared as letters.
-    letters = "".join(segment)
-    return not any(len(x) > 2 and singular_of(x) in letters for x in param if x not in _MEMBER_KEYS)
+    return singular_of(named[0]) not in "".join(segment)
 
 
 def _collection_word(segment: str | None, uncountable: set[str]) -> bool:
