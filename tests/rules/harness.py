@@ -137,6 +137,14 @@ def _options(scenario: Path, rule: Rule) -> dict[str, Any]:
     return {**rule.options, **(overrides or {})}
 
 
+def _profile(scenario: Path) -> str:
+    """The profile a scenario's policy.yaml picks (``profiles: {default: ...}``), else api-sig."""
+    extra = scenario / "policy.yaml"
+    section = yaml.safe_load(extra.read_text()) if extra.exists() else None
+    picked = ((section or {}).get("profiles") or {}).get("default")
+    return str(picked) if picked else API_SIG
+
+
 def _project_spec(project: Path) -> Spec:
     trees = find_api_ref_trees(project / "api-ref")
     assert len(trees) == 1, f"{project}: one api-ref tree expected, found {trees}"
@@ -184,14 +192,19 @@ def _context(scenario: Path, rule: Rule) -> tuple[Any, str]:
         return LoadContext(head, base if revision else None), head.file
     if revision is None:
         assert rule.kind is Kind.SPEC, f"{scenario}: a diff rule needs a revision"
-        return SpecContext(base, Audiences(base), options, None, None, TODAY), base.file  # type: ignore[arg-type]
+        ctx_b = SpecContext(
+            base, Audiences(base), options, None, None, TODAY, profile=_profile(scenario)
+        )  # type: ignore[arg-type]
+        return ctx_b, base.file
     head = load_spec(revision, root=scenario)
     diff = diff_specs(base, head)
     if rule.kind is Kind.DIFF:
         audiences_b, audiences_h = Audiences(base), Audiences(head)
         ctx = DiffContext(base, head, diff, audiences_b, audiences_h, options, TODAY)  # type: ignore[arg-type]
         return ctx, head.file
-    ctx_s = SpecContext(head, Audiences(head), options, diff.touched, base, TODAY)  # type: ignore[arg-type]
+    ctx_s = SpecContext(
+        head, Audiences(head), options, diff.touched, base, TODAY, profile=_profile(scenario)
+    )  # type: ignore[arg-type]
     return ctx_s, head.file
 
 

@@ -132,3 +132,13 @@ def test_inlined_copies_are_one_finding(tmp_path: Path) -> None:
     (finding,) = [f for f in findings if f.rule == "CON031"]
     assert len(finding.locations) == 2
     assert all(loc.line for loc in finding.locations)
+
+
+def test_a_path_key_fragment_is_the_same_collection(tmp_path: Path) -> None:
+    """`/a/{id}` and `/a/{id}#x` name one collection: one finding, the other key listed."""
+    scenario = harness.FIXTURES / "CON007" / "path-key-fragment"
+    findings = harness.through_pipeline(scenario, tmp_path)
+    (finding,) = [f for f in findings if f.rule == "CON007"]
+    assert [loc.pointer for loc in finding.locations] == [
+        "/paths/~1access-preview~1{preview_id}#analyzer"
+    ]

@@ -19,6 +19,12 @@ def _text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+# OpenAPI (3.0 and 3.1, Parameter Object, field `name`): a header parameter named Accept,
+# Content-Type or Authorization "SHALL be ignored"; the media types and the security
+# schemes say these, so a missing description is no gap in the reference.
+_IGNORED_HEADERS = frozenset(("accept", "content-type", "authorization"))
+
+
 @rule(
     "CON034", "operation-described", kind=Kind.SPEC, severity=Severity.WARNING, guideline="DOC-01"
 )
@@ -122,8 +128,12 @@ def parameter_described(ctx: SpecContext) -> Iterable[Hit]:
     """Every parameter has a description and a typed schema.
 
     What it checks:
-        A parameter with no non-empty ``description``, or whose schema declares no
-        ``type`` (nor ``enum``, ``const``, ``oneOf``, ``anyOf`` or ``allOf``).
+        A parameter with no non-empty ``description`` (on the parameter or on its
+        schema), or whose schema declares no
+        ``type`` (nor ``enum``, ``const``, ``oneOf``, ``anyOf`` or ``allOf``). Header
+        parameters named ``Accept``, ``Content-Type`` or ``Authorization`` are left
+        out: OpenAPI says their definitions are ignored (the media types and security
+        schemes document them).
 
     Why it matters:
         The reference must say what each parameter does, its type and whether it is
@@ -144,10 +154,14 @@ def parameter_described(ctx: SpecContext) -> Iterable[Hit]:
     sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         for p in op.parameters:
+            if p.location == "header" and p.name.lower() in _IGNORED_HEADERS:
+                continue
             missing = []
-            if not _text(p.node.value.get("description")):
-                missing.append("description")
             schema = spec.deref(p.schema) if p.schema is not None else {}
+            # A description on the parameter's schema documents it too (reference
+            # renderers show it): `offset: {schema: {description: "The index..."}}`.
+            if not _text(p.node.value.get("description")) and not _text(schema.get("description")):
+                missing.append("description")
             if not schema and "content" in p.node.value:
                 schema = {"type": "object"}
             if not any(k in schema for k in ("type", "enum", "const", "oneOf", "anyOf", "allOf")):

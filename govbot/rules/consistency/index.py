@@ -461,12 +461,18 @@ def _is_json(media: str) -> bool:
 
 def json_schemas(spec: Spec, body: Any) -> Iterator[Node]:
     """Resolved JSON schemas of a request body or response."""
+    for _, node in json_bodies(spec, body):
+        yield node
+
+
+def json_bodies(spec: Spec, body: Any) -> Iterator[tuple[str, Node]]:
+    """(media type, lower case without parameters; resolved schema) of a body's JSON kinds."""
     for media, schema in body.content.items():
         if schema is None or not _is_json(media):
             continue
         node = spec.resolve(schema)
         if node is not None and isinstance(node.value, Mapping):
-            yield node
+            yield media.split(";", 1)[0].strip().lower(), node
 
 
 def success_statuses(op: Operation) -> list[str]:

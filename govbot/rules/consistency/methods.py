@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from govbot.findings import Severity
 from govbot.rules.consistency.index import (
     Sink,
     is_collection,
+    json_bodies,
     json_schemas,
     last_static,
     option,
@@ -17,7 +18,10 @@ from govbot.rules.consistency.index import (
     types_of,
 )
 from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
-from govbot.surface import properties
+from govbot.surface import Operation, properties
+
+# JSON media types whose document is an array by definition (RFC 6902, section 3).
+ARRAY_FORMATS = frozenset({"application/json-patch+json"})
 
 
 @rule(
@@ -75,7 +79,9 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
     """A bulk request body is a JSON object holding the array, never a bare array.
 
     What it checks:
-        A JSON request body whose schema is ``type: array`` at the root.
+        A JSON request body whose schema is ``type: array`` at the root. Media types
+        whose format is an array are left alone: a JSON Patch document
+        (``application/json-patch+json``, RFC 6902) is an array of operations.
 
     Why it matters:
         The same reason as for collection responses: an object can later carry more
@@ -96,7 +102,9 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
     for i, op in enumerate(index.ops):
         if op.request_body is None:
             continue
-        for node in json_schemas(ctx.spec, op.request_body):
+        for media, node in json_bodies(ctx.spec, op.request_body):
+            if media in ARRAY_FORMATS:
+                continue  # the format itself is an array: no object to wrap it in
             if types_of(node.value) == {"array"}:
                 sink.at(
                     op.request_body.node,
@@ -264,7 +272,9 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
         A ``PUT`` on a collection path (one with a member path ``<path>/{id}``) that
         declares ``201 Created``. The guidelines' own exceptions are honoured: ``PUT``
         of the full list on ``<resource>/tags`` (TAG-02) and of the full set on
-        ``<resource>/metadata`` (MDT-01).
+        ``<resource>/metadata`` (MDT-01), and so is any ``PUT`` whose body is the full
+        list (a bare array, or an object whose one member is the array): it replaces
+        the collection as a whole at the URI the client names, as TAG-02 does.
 
     Why it matters:
         When the server picks the new resource's URI, the method is ``POST`` on the
@@ -285,7 +295,7 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
     sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.method == "put" and "201" in op.responses and is_collection(index, op):
-            if last_static(op.path) in ("tags", "metadata"):
+            if last_static(op.path) in ("tags", "metadata") or _full_list(ctx, op):
                 continue  # TAG-02 and MDT-01 prescribe PUT of the full list or set
             sink.response(
                 op,
@@ -295,3 +305,20 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
                 attr.ops[i],
             )
     return sink
+
+
+def _full_list(ctx: SpecContext, op: Operation) -> bool:
+    """The request body is the whole collection: an array, or ``{"<one key>": [...]}``."""
+    if op.request_body is None:
+        return False
+    for node in json_schemas(ctx.spec, op.request_body):
+        if types_of(node.value) == {"array"}:
+            return True
+        members = [m.node.value for m in properties(ctx.spec, node).values()]
+        if (
+            len(members) == 1
+            and isinstance(members[0], Mapping)
+            and types_of(members[0]) == {"array"}
+        ):
+            return True
+    return False

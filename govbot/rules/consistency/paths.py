@@ -17,13 +17,17 @@ from govbot.rules.consistency.index import (
     static_segments,
     words,
 )
-from govbot.rules.consistency.language import is_plural, plural_of
-from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
+from govbot.rules.consistency.language import is_plural, plural_of, singular_of
+from govbot.rules.registry import API_SIG_ONLY, GENERIC, Hit, Kind, SpecContext, rule
 from govbot.surface import join
 
 
 def _path_pointer(path: str) -> str:
     return join("", "paths", path)
+
+
+def _only_post(index: SpecIndex, path: str) -> bool:
+    return {index.ops[i].method for i in index.paths.get(path, [])} == {"post"}
 
 
 def _path_rank(index: SpecIndex, attr: Attribution, path: str) -> Rank:
@@ -33,10 +37,17 @@ def _path_rank(index: SpecIndex, attr: Attribution, path: str) -> Rank:
     return rank or (0, 0)
 
 
+_NOT_PATH_RE = re.compile(r"[?#]")
+
+
 def _path_rules(ctx: SpecContext) -> Iterator[tuple[str, list[tuple[int, str]], list[str], Rank]]:
     index, attr = prepare(ctx)
     for path in index.paths:
-        yield path, static_segments(path), path.split("/"), _path_rank(index, attr, path)
+        # A path key's `?query` or `#fragment` (APIs.guru's way to tell apart operations of
+        # one AWS path) is not part of the path template (RFC 3986, section 3): cut it, so
+        # that `/a/{id}#x` and `/a/{id}` name the same collection, one finding for both.
+        template = _NOT_PATH_RE.split(path, maxsplit=1)[0]
+        yield path, static_segments(template), template.split("/"), _path_rank(index, attr, path)
 
 
 _DEFAULT_SEGMENT_ALLOW = [".well-known"]
@@ -153,6 +164,31 @@ def _plural(word: str, uncountable: set[str]) -> bool:
     return word in uncountable or is_plural(word)
 
 
+# Parameter words that name a member of whatever collection precedes them.
+_MEMBER_KEYS = frozenset(
+    {"id", "ids", "uuid", "name", "key", "slug", "identifier", "ref", "or", "entity", "object"}
+)
+
+
+def _of_another(segment: list[str], parameter: str) -> bool:
+    """Whether the parameter after a segment identifies some other thing than a member of
+    it (``/catalog/{country}``, ``/status/{order_id}``, ``/gene-type/{species_type_key}``):
+    the thing it names, its first word that is no member key, is not in the segment, and
+    it is not a bare member key (``{id}``, ``{name}``)."""
+    named = [x for x in words(parameter.strip("{}")) if x not in _MEMBER_KEYS]
+    if not named:
+        return False
+    # Words run together in lower case (`issuetype/{issueTypeId}`) are compared as letters.
+    return singular_of(named[0]) not in "".join(segment)
+
+
+def _collection_word(segment: str | None, uncountable: set[str]) -> bool:
+    """Whether a literal segment names a collection: its last word is an English plural
+    or an uncountable noun (``words``, ``media``), not an abbreviation (``qos``)."""
+    w = words(segment) if segment else []
+    return bool(w) and len(w[-1]) > 3 and w[-1].isalpha() and _plural(w[-1], uncountable)
+
+
 # Last words that name a lookup key, not a collection: `/t/external_id/{external_id}`.
 _KEYS = frozenset({"id", "uuid", "name", "key", "slug", "by"})
 # Irregular past participles (the regular ones end in -ed): `/private-messages-sent/{user}`.
@@ -204,7 +240,15 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
 
     What it checks:
         A literal path segment directly followed by a parameter (``/<name>/{id}``) names
-        a collection, so its last word should be plural. Plurals are recognised by an
+        a collection, so its last word should be plural. A segment right after another
+        collection's name (``/media/shortcode/{shortcode}``, ``/words/search/{query}``)
+        is a lookup or a view of that collection, not a collection: a matter of URI-02
+        (special members under a collection), not of this rule. Nor is a segment whose
+        parameter identifies another thing (``/status/{order_id}``, the status of an
+        order; ``/catalog/{country}``): only a bare member key (``{id}``, ``{name}``)
+        or one that shares a word with the segment (``/flavor/{flavor_id}``) makes it a
+        collection. A path that ends in the parameter and takes only ``POST``
+        (``POST /register/{id}``) is an action with an argument, not a member URI. Plurals are recognised by an
         inflection library, irregular and classical ones included (``amphorae``,
         ``people``, ``indices``, ``series``); words in the ``allow`` option (uncountable
         nouns such as ``info``, ``metadata``, ``data``) pass, and so do words that are not
@@ -227,11 +271,19 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
     """
     allow = {a.lower() for a in option(ctx, "allow", UNCOUNTABLE)}
     verbs = {v.lower() for v in VERBS}
+    index, _ = prepare(ctx)
     sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
+        literal = dict(segments)
         for i, seg in segments:
             if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
                 continue
+            if _collection_word(literal.get(i - 1), allow):
+                continue  # a lookup or view under a collection (URI-02), not a collection
+            if _of_another(words(seg), parts[i + 1]):
+                continue  # `/status/{order_id}`: the status of an order, no collection
+            if i + 2 == len(parts) and _only_post(index, path):
+                continue  # `POST /register/{id}`: an action taking an argument, no member
             w = words(seg)
             if not w or seg.lower() in allow or not _noun_phrase(w, verbs) or _plural(w[-1], allow):
                 continue
@@ -269,7 +321,11 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
     What it checks:
         A literal path segment whose first word is one of the ``verbs`` option (default:
         get, list, create, update, delete, remove, add, set, edit, modify, fetch,
-        retrieve, destroy, insert).
+        retrieve, destroy, insert). Under the ``generic`` profile a custom action is
+        left alone: a last segment of several words (``listKeys``, ``getLogFileUrl``)
+        on a path that only takes ``POST``, as Google's AIP-136 (custom methods) and
+        Microsoft's REST guidelines (actions) allow; a bare verb (``/delete``,
+        ``/list``) duplicates an HTTP method there too and is reported.
 
     Why it matters:
         Each resource has one URI and the HTTP method says what to do with it. A method-
@@ -287,10 +343,14 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
         https://specs.openstack.org/openstack/api-sig/guidelines/uri.html
     """
     verbs = {v.lower() for v in option(ctx, "verbs", VERBS)}
+    index, _ = prepare(ctx)
     sink = Sink(ctx)
-    for path, segments, _, rank in _path_rules(ctx):
-        for _, seg in segments:
+    for path, segments, parts, rank in _path_rules(ctx):
+        for i, seg in segments:
             w = words(seg)
+            action = len(w) > 1 and i == len(parts) - 1 and _only_post(index, path)
+            if ctx.profile == GENERIC and action:
+                continue  # a custom action: AIP-136 and Microsoft's guidelines allow it
             if w and w[0] in verbs:
                 sink.add(
                     ctx.spec.file,

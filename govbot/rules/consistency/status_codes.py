@@ -24,7 +24,9 @@ from govbot.surface import (
 
 
 def _creates(index: SpecIndex, op: Operation) -> bool:
-    return op.method == "post" and is_collection(index, op)
+    # A create sends the new resource's representation; a bodiless POST on a collection
+    # path (`POST /reviews/{id}/publish`, "publish all drafts") is an action.
+    return op.method == "post" and op.request_body is not None and is_collection(index, op)
 
 
 @rule("CON015", "create-returns-201", kind=Kind.SPEC, severity=Severity.ERROR, guideline="RC-01")
@@ -32,8 +34,9 @@ def create_returns_201(ctx: SpecContext) -> Iterable[Hit]:
     """A synchronous create answers 201 Created (202 Accepted when asynchronous).
 
     What it checks:
-        A ``POST`` on a collection path (one with a member path ``<path>/{id}``) whose
-        success codes include neither 201 nor 202 (typically a 200).
+        A ``POST`` on a collection path (one with a member path ``<path>/{id}``) that
+        sends a request body (the new resource; a bodiless ``POST`` is an action) and
+        whose success codes include neither 201 nor 202 (typically a 200).
 
     Why it matters:
         201 tells clients and caches that a resource now exists and where; a 200 is

@@ -88,6 +88,8 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
                 continue  # a flag such as nova's `deleted`, not a timestamp
             if not any(t == "string" for t, _ in kinds) and not _says_time(f.schema):
                 continue  # `startAt: integer`, "the index of the first item": not a time
+            if _samples_not_time(f.schema):
+                continue  # `issuedAt` with the example "New Delhi": a place, not a time
             t, fmt = kinds[0]
             if len(kinds) > 1:
                 what = " or ".join(sorted({k for k, _ in kinds}))
@@ -131,6 +133,18 @@ def _says_time(schema: Mapping[str, Any]) -> bool:
     if not isinstance(text, str) or not text.strip():
         return True
     return bool(_TIME_WORDS.search(text))
+
+
+def _samples_not_time(schema: Mapping[str, Any]) -> bool:
+    """Whether the field's own sample values show it is no time: all strings, none with a
+    digit (every date or time notation, ISO 8601 or not, has digits)."""
+    samples: list[Any] = [schema[k] for k in ("example", "default") if k in schema]
+    for key in ("examples", "enum"):
+        if isinstance(schema.get(key), list):
+            samples.extend(schema[key])
+    return bool(samples) and all(
+        isinstance(v, str) and v.strip() and not any(c.isdigit() for c in v) for v in samples
+    )
 
 
 ALLOWED_X_HEADERS = ["X-Auth-Token", "X-Subject-Token", "X-Service-Token", "X-OpenStack-Request-Id"]
