@@ -44,12 +44,8 @@ from govbot.db.models import (
 from govbot.db.session import session_scope
 from govbot.errors import ConfigError, GerritError
 from govbot.policy import EscalationConfig, Policy
-from govbot.services.escalation import (
-    EscalationClient,
-    EscalationReport,
-    escalate,
-    format_duration,
-)
+from govbot.services.escalation import EscalationClient, escalate
+from govbot.services.escalation_report import EscalationReport, format_duration
 from govbot.services.staleness import Assessment, format_waited
 
 LOG = logging.getLogger(__name__)

@@ -18,13 +18,9 @@ from govbot.gerrit.client import GerritClient
 from govbot.gerrit.model import AccountInfo
 from govbot.policy import CapsConfig, EscalationConfig, Policy
 from govbot.sandbox import Clock, Sandbox, lifecycle, people, reviews, running_sandbox
-from govbot.services.escalation import (
-    TAG,
-    MemberLoad,
-    escalate,
-    escalate_command,
-    pick_member,
-)
+from govbot.services.escalation import escalate, escalate_command
+from govbot.services.escalation_members import MemberLoad, pick_member
+from govbot.services.escalation_plan import TAG
 
 WORKER = Path(__file__).with_name("escalate_worker.py")
 REPO = Path(__file__).resolve().parents[2]
