@@ -13,12 +13,10 @@ from escalation_support import T0, at, change_json, msg, upload
 from govbot.errors import PolicyError
 from govbot.gerrit.model import parse_events
 from govbot.policy import BotConfig, DayMode, StalenessConfig, WorkCalendar, parse_holidays
-from govbot.services.staleness import (
+from govbot.services.staleness import SkipReason, State, assess
+from govbot.services.staleness_events import (
     Effect,
     EventKind,
-    SkipReason,
-    State,
-    assess,
     classify_message,
     message_from_event,
 )
