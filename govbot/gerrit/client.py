@@ -48,19 +48,13 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 import govbot
 from govbot.errors import ConfigError, GerritError
+from govbot.gerrit.accounts import AccountInfo
 from govbot.gerrit.bounded import ContentTooLarge, bounded_get, encoded_limit
-from govbot.gerrit.model import (
-    AccountInfo,
-    AttentionSetInfo,
-    ChangeInfo,
-    ChangeMessageInfo,
-    CommentInfo,
-    FileInfo,
-    GerritDataError,
-    parse_change_list,
-    parse_file_map,
-    strip_xssi,
-)
+from govbot.gerrit.changes import ChangeInfo, parse_change_list
+from govbot.gerrit.errors import GerritDataError
+from govbot.gerrit.reviews import AttentionSetInfo, ChangeMessageInfo, CommentInfo
+from govbot.gerrit.revisions import FileInfo, parse_file_map
+from govbot.gerrit.scalars import strip_xssi
 from govbot.redact import redact_url
 
 LOG = logging.getLogger(__name__)

@@ -44,6 +44,7 @@ import git
 
 from govbot.errors import FileTooLarge, GerritError
 from govbot.gerrit.bounded import ContentTooLarge
+from govbot.gerrit.changes import ChangeInfo
 from govbot.gerrit.client import (
     ChangeRef,
     GerritBadRequest,
@@ -51,7 +52,8 @@ from govbot.gerrit.client import (
     GerritNotFound,
     change_label,
 )
-from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo, strip_xssi
+from govbot.gerrit.revisions import FileInfo, RevisionInfo
+from govbot.gerrit.scalars import strip_xssi
 from govbot.openapi.load import Reader
 from govbot.openapi.problems import MAX_BYTES
 from govbot.redact import redact_url

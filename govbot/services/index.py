@@ -71,7 +71,7 @@ from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GovbotError, SpecError
 from govbot.evaluate import Subject, evaluate
 from govbot.findings import Audience, Finding, Severity
-from govbot.gerrit.model import CURSOR_OVERLAP
+from govbot.gerrit.changes import CURSOR_OVERLAP
 from govbot.gerrit.sources import RevisionReader, change_ref, first_parent_files
 from govbot.openapi.load import load_spec
 from govbot.policy import Policy

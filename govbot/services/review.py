@@ -71,6 +71,7 @@ from govbot.db.models import (
 )
 from govbot.db.session import insert_ignore, session_scope
 from govbot.findings import Finding, Severity
+from govbot.gerrit.changes import ChangeInfo
 from govbot.gerrit.client import (
     ChangeClosed,
     GerritAuthError,
@@ -79,7 +80,8 @@ from govbot.gerrit.client import (
     GerritNotFound,
     GerritUnavailable,
 )
-from govbot.gerrit.model import ChangeInfo, ChangeMessageInfo, RevisionInfo
+from govbot.gerrit.reviews import ChangeMessageInfo
+from govbot.gerrit.revisions import RevisionInfo
 from govbot.gerrit.sources import ChangeSpecs, GitMirror, MirrorError, change_specs
 from govbot.openapi.load import Reader
 from govbot.policy import API_REVIEW, Policy, ReviewConfig

@@ -68,8 +68,9 @@ from govbot.errors import FileTooLarge, GerritError, SpecError
 from govbot.evaluate import Evaluation, evaluate_documents
 from govbot.findings import Finding, Severity
 from govbot.gerrit.bounded import ContentTooLarge
+from govbot.gerrit.changes import ChangeInfo
 from govbot.gerrit.client import GerritClient, GerritNotFound
-from govbot.gerrit.model import ChangeInfo, RevisionInfo
+from govbot.gerrit.revisions import RevisionInfo
 from govbot.gerrit.sources import (
     GitMirror,
     MirrorError,

@@ -48,6 +48,7 @@ from govbot.db.leases import heartbeat
 from govbot.db.models import WorkItem, utcnow
 from govbot.db.queue import DEFAULT_LEASE, claim, complete, enqueue, extend_lease, fail
 from govbot.db.session import session_scope
+from govbot.gerrit.changes import ChangeInfo
 from govbot.gerrit.client import (
     ChangeClosed,
     GerritAuthError,
@@ -55,7 +56,6 @@ from govbot.gerrit.client import (
     GerritNotFound,
     GerritUnavailable,
 )
-from govbot.gerrit.model import ChangeInfo
 from govbot.gerrit.sources import GitMirror, mirror_from_settings
 from govbot.policy import Policy
 from govbot.services.intake import REVIEW_KIND, change_number, change_ref

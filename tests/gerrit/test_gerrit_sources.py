@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from gerrit_support import SPEC, SPEC_TEXT, SPEC_V2, new_change
 
+from govbot.gerrit.changes import ChangeInfo
 from govbot.gerrit.client import GerritClient, GerritNotFound
-from govbot.gerrit.model import ChangeInfo, FileInfo
+from govbot.gerrit.revisions import FileInfo
 from govbot.gerrit.sources import (
     EmptyReader,
     GitMirror,
