@@ -45,15 +45,11 @@ import git
 from govbot.errors import FileTooLarge, GerritError
 from govbot.gerrit.bounded import ContentTooLarge
 from govbot.gerrit.changes import ChangeInfo
-from govbot.gerrit.client import (
-    ChangeRef,
-    GerritBadRequest,
-    GerritClient,
-    GerritNotFound,
-    change_label,
-)
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritBadRequest, GerritNotFound
 from govbot.gerrit.revisions import FileInfo, RevisionInfo
 from govbot.gerrit.scalars import strip_xssi
+from govbot.gerrit.transport import ChangeRef, change_label
 from govbot.openapi.load import Reader
 from govbot.openapi.problems import MAX_BYTES
 from govbot.redact import redact_url

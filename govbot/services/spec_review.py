@@ -69,7 +69,8 @@ from govbot.evaluate import Evaluation, evaluate_documents
 from govbot.findings import Finding, Severity
 from govbot.gerrit.bounded import ContentTooLarge
 from govbot.gerrit.changes import ChangeInfo
-from govbot.gerrit.client import GerritClient, GerritNotFound
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritNotFound
 from govbot.gerrit.revisions import RevisionInfo
 from govbot.gerrit.sources import (
     GitMirror,

@@ -49,13 +49,8 @@ from govbot.db.models import WorkItem, utcnow
 from govbot.db.queue import DEFAULT_LEASE, claim, complete, enqueue, extend_lease, fail
 from govbot.db.session import session_scope
 from govbot.gerrit.changes import ChangeInfo
-from govbot.gerrit.client import (
-    ChangeClosed,
-    GerritAuthError,
-    GerritClient,
-    GerritNotFound,
-    GerritUnavailable,
-)
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import ChangeClosed, GerritAuthError, GerritNotFound, GerritUnavailable
 from govbot.gerrit.sources import GitMirror, mirror_from_settings
 from govbot.policy import Policy
 from govbot.services.intake import REVIEW_KIND, change_number, change_ref

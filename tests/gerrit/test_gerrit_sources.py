@@ -10,7 +10,8 @@ import pytest
 from gerrit_support import SPEC, SPEC_TEXT, SPEC_V2, new_change
 
 from govbot.gerrit.changes import ChangeInfo
-from govbot.gerrit.client import GerritClient, GerritNotFound
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritNotFound
 from govbot.gerrit.revisions import FileInfo
 from govbot.gerrit.sources import (
     EmptyReader,
