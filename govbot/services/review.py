@@ -80,9 +80,10 @@ from govbot.gerrit.errors import (
     GerritNotFound,
     GerritUnavailable,
 )
+from govbot.gerrit.mirror import GitMirror, MirrorError
 from govbot.gerrit.reviews import ChangeMessageInfo
 from govbot.gerrit.revisions import RevisionInfo
-from govbot.gerrit.sources import ChangeSpecs, GitMirror, MirrorError, change_specs
+from govbot.gerrit.sources import ChangeSpecs, change_specs
 from govbot.openapi.load import Reader
 from govbot.policy import API_REVIEW, Policy, ReviewConfig
 from govbot.services.check import SpecSource, api_ref_pairs, check_pairs

@@ -51,7 +51,7 @@ from govbot.db.session import session_scope
 from govbot.gerrit.changes import ChangeInfo
 from govbot.gerrit.client import GerritClient
 from govbot.gerrit.errors import ChangeClosed, GerritAuthError, GerritNotFound, GerritUnavailable
-from govbot.gerrit.sources import GitMirror, mirror_from_settings
+from govbot.gerrit.mirror import GitMirror, mirror_from_settings
 from govbot.policy import Policy
 from govbot.services.intake import REVIEW_KIND, change_number, change_ref
 from govbot.services.review import (

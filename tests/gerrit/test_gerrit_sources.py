@@ -12,10 +12,10 @@ from gerrit_support import SPEC, SPEC_TEXT, SPEC_V2, new_change
 from govbot.gerrit.changes import ChangeInfo
 from govbot.gerrit.client import GerritClient
 from govbot.gerrit.errors import GerritNotFound
+from govbot.gerrit.mirror import GitMirror
 from govbot.gerrit.revisions import FileInfo
 from govbot.gerrit.sources import (
     EmptyReader,
-    GitMirror,
     RevisionReader,
     change_ref,
     change_specs,
