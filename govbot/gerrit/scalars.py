@@ -28,10 +28,12 @@ from govbot.gerrit.errors import GerritDataError
 
 XSSI_PREFIX = ")]}'"
 
+# What an absent object field becomes: read-only, so every frozen view may share it.
 EMPTY: Mapping[Any, Any] = MappingProxyType({})
 
 
 def no_mapping() -> Mapping[Any, Any]:
+    """The ``default_factory`` of the views' mapping fields."""
     return EMPTY
 
 
