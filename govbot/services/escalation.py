@@ -35,7 +35,8 @@ from govbot.db.leases import run_leased
 from govbot.db.models import Escalation, EscalationStage, TCMember
 from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GerritError
-from govbot.gerrit.model import AccountInfo, ChangeInfo
+from govbot.gerrit.accounts import AccountInfo
+from govbot.gerrit.changes import ChangeInfo
 from govbot.policy import CapsConfig, EscalationConfig, Policy
 from govbot.services.staleness import Assessment, Effect, SkipReason, assess
 
