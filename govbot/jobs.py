@@ -50,7 +50,7 @@ from govbot.db.models import utcnow
 from govbot.db.queue import new_worker_id, purge
 from govbot.db.session import session_scope
 from govbot.gerrit.client import GerritClient
-from govbot.gerrit.sources import mirror_from_settings
+from govbot.gerrit.mirror import mirror_from_settings
 from govbot.policy import Policy
 from govbot.services.backfill import backfill_job
 from govbot.services.digest import digest_job

@@ -66,7 +66,7 @@ def web_server(app: Any, host: str, port: int) -> WebServer:
 def _check_gerrit(client: GerritClient) -> bool:
     """Say which Gerrit govbot talks to; refused credentials stop here, an outage does not
     (False: not reachable now)."""
-    from govbot.gerrit.client import GerritAuthError
+    from govbot.gerrit.errors import GerritAuthError
 
     try:
         version = client.version()

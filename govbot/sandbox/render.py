@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from govbot.gerrit.model import format_timestamp
+from govbot.gerrit.scalars import format_timestamp
 from govbot.paths import COMMIT_MSG
 from govbot.sandbox.entities import (
     Approval,

@@ -38,7 +38,8 @@ from sqlalchemy import Engine
 from govbot.db.leases import run_leased
 from govbot.db.models import EscalationStage
 from govbot.errors import GerritError
-from govbot.gerrit.model import AccountInfo, ChangeInfo
+from govbot.gerrit.accounts import AccountInfo
+from govbot.gerrit.changes import ChangeInfo
 from govbot.policy import EscalationConfig, Policy
 from govbot.services.escalation_members import MemberLoad, Pick, TCDirectory, member_key
 from govbot.services.escalation_plan import (

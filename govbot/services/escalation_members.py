@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from govbot.errors import GerritError
-from govbot.gerrit.model import AccountInfo
+from govbot.gerrit.accounts import AccountInfo
 from govbot.policy import CapsConfig, EscalationConfig
 
 LOG = logging.getLogger(__name__)

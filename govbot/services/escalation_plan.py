@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govbot.db.models import EscalationStage
-from govbot.gerrit.model import AccountInfo, ChangeInfo
+from govbot.gerrit.accounts import AccountInfo
+from govbot.gerrit.changes import ChangeInfo
 from govbot.policy import EscalationConfig
 from govbot.services.escalation_members import MemberLoad, Pick, member_key, pick_member
 from govbot.services.escalation_report import CandidateResult

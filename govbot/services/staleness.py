@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from govbot.gerrit.model import AccountInfo, ChangeInfo, LabelInfo
+from govbot.gerrit.accounts import AccountInfo
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.reviews import LabelInfo
 from govbot.policy.escalation import BotConfig, DayMode, StalenessConfig
 from govbot.services.staleness_events import (
     ClockEvent,

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from govbot.gerrit.model import AccountInfo, ChangeInfo, ChangeMessageInfo, GerritEvent
+from govbot.gerrit.accounts import AccountInfo
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.events import GerritEvent
+from govbot.gerrit.reviews import ChangeMessageInfo
 from govbot.policy.escalation import UTC, BotConfig
 
 # Patch-set kinds that change no code (research/gerrit.md §1.4): never owner-ready.

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, func, select
 
 from govbot.db import make_engine, session_scope, upgrade
 from govbot.db.models import Escalation, EscalationStage, TCMember
+from govbot.gerrit.accounts import AccountInfo
 from govbot.gerrit.client import GerritClient
-from govbot.gerrit.model import AccountInfo
 from govbot.policy import CapsConfig, EscalationConfig, Policy
 from govbot.sandbox import Clock, Sandbox, lifecycle, people, reviews, running_sandbox
 from govbot.services.escalation import escalate, escalate_command

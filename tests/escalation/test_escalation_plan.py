@@ -11,7 +11,8 @@ import datetime as dt
 from escalation_support import HOUR, POLICY, T0, change_json, msg, upload
 
 from govbot.db.models import EscalationStage
-from govbot.gerrit.model import AccountInfo, ChangeInfo
+from govbot.gerrit.accounts import AccountInfo
+from govbot.gerrit.changes import ChangeInfo
 from govbot.services.escalation_members import MemberLoad
 from govbot.services.escalation_plan import (
     TAG,

@@ -559,7 +559,7 @@ def build_demo(engine: Engine, policy: Policy, mirror_dir: str, docs_base: str) 
     project backfilled, one change merged and indexed by the index job, every open change
     reviewed, an escalation pass, the review queue and a digest. Returns change numbers."""
     from govbot.gerrit.client import GerritClient
-    from govbot.gerrit.sources import GitMirror
+    from govbot.gerrit.mirror import GitMirror
     from govbot.sandbox import Clock, running_sandbox
     from govbot.sandbox.seed import COMPUTE_SPEC_PATH, compute_add_optional_field
     from govbot.services.digest import build_digest
