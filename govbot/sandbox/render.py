@@ -335,6 +335,18 @@ def reviewer_info(state: GerritState, change: Change, account_id: int) -> dict[s
     return data
 
 
+def reviewer_result(state: GerritState, change: Change, result: dict[str, Any]) -> dict[str, Any]:
+    """A ReviewerResult: what ``people.post_reviewer`` (or set-review's ``reviewers``) did."""
+    out: dict[str, Any] = {"input": result["input"]}
+    if "reviewers" in result:
+        out["reviewers"] = [reviewer_info(state, change, a) for a in result["reviewers"]]
+    if "ccs" in result:
+        out["ccs"] = [account(state, a, True) for a in result["ccs"]]
+    if "removed" in result:
+        out["removed"] = [account(state, a, True) for a in result["removed"]]
+    return out
+
+
 def change_info(
     state: GerritState,
     change: Change,
