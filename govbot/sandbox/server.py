@@ -74,8 +74,9 @@ class Sandbox(GerritState, FaultControls):
         self.requests: list[RequestRecord] = []
         self.webhook = WebhookDispatcher()
         self.listeners.append(self.webhook)
-        self._faults = []  # FaultControls.fail_next's
-        self._delay = (0.0, 0)  # FaultControls.delay's
+        # The state of the FaultControls mixin: fail_next's faults and delay's pause.
+        self._faults = []
+        self._delay = (0.0, 0)
         self.faults = FaultPlan()
         self.seed_info: SeedInfo | None = None
         self._server: ThreadingHTTPServer | None = None
