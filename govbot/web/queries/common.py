@@ -101,6 +101,24 @@ def waived_counts(s: Session, api_ids: Sequence[int]) -> dict[int, dict[str, int
     return out
 
 
+def waived_totals(s: Session) -> dict[str, int]:
+    """Waived findings of every API's latest snapshot, by severity (one aggregate)."""
+    rows = s.execute(
+        select(SnapshotFinding.severity, func.count())
+        .select_from(Waiver)
+        .join(ApiSpec, ApiSpec.id == Waiver.api_id)
+        .join(
+            SnapshotFinding,
+            and_(
+                SnapshotFinding.snapshot_id == ApiSpec.latest_snapshot_id,
+                SnapshotFinding.fingerprint == Waiver.fingerprint,
+            ),
+        )
+        .group_by(SnapshotFinding.severity)
+    )
+    return {str(severity): n for severity, n in rows}
+
+
 def api_rows(s: Session, specs: Sequence[ApiSpec]) -> list[ApiRow]:
     ids = [a.id for a in specs]
     waived = waived_counts(s, ids)
@@ -152,4 +170,5 @@ __all__ = [
     "parse_audience",
     "parse_severity",
     "waived_counts",
+    "waived_totals",
 ]

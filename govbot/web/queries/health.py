@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from govbot.db.models import (
@@ -21,15 +21,15 @@ from govbot.db.models import (
     IndexCursor,
     JobLease,
     QueueState,
-    Waiver,
 )
 from govbot.web.queries.common import (
+    QUEUE_STATES,
     SUNSET_WINDOW_DAYS,
     TREND_DAYS,
     TREND_MAX_POINTS,
     Counts,
     iso,
-    waived_counts,
+    waived_totals,
 )
 from govbot.web.queries.paging import (
     Page,
@@ -73,8 +73,8 @@ class Summary:
 
 
 def summary(s: Session) -> Summary:
-    """Community totals: a handful of aggregate queries over small or indexed tables."""
-    row = s.execute(
+    """Community totals: two statements, aggregates over small or indexed tables."""
+    apis = (
         select(
             func.count(func.distinct(ApiSpec.project)),
             func.count(ApiSpec.id),
@@ -86,38 +86,48 @@ def summary(s: Session) -> Summary:
             func.coalesce(func.sum(ApiSpec.infos), 0),
             func.coalesce(func.sum(ApiSpec.deprecated), 0),
             func.max(ApiSpec.indexed_at),
-        ).where(ApiSpec.latest_snapshot_id.is_not(None))
+        )
+        .where(ApiSpec.latest_snapshot_id.is_not(None))
+        .subquery()
+    )
+    # One row of counts per queue state (aggregates without GROUP BY: always one row).
+    queue = select(
+        *(func.count().filter(QueueState.state == state) for state in QUEUE_STATES),
+        func.max(QueueState.assessed_at),
+    ).subquery()
+    escalated = (
+        select(func.count(func.distinct(Escalation.change_number)))
+        .where(Escalation.resolved_at.is_(None))
+        .scalar_subquery()
+    )
+    row = s.execute(
+        select(
+            *apis.c,
+            *queue.c,
+            select(func.count(CrossFinding.id)).scalar_subquery(),
+            escalated,
+        ).select_from(apis.join(queue, true()))  # one row each: no cartesian blow-up
     ).one()
-    out = Summary(projects=row[0], apis=row[1], deprecated=int(row[8]), last_index=row[9])
-    waived: dict[str, int] = defaultdict(int)
-    for by_sev in waived_counts(s, s.scalars(select(Waiver.api_id).distinct()).all()).values():
-        for sev, n in by_sev.items():
-            waived[sev] += n
+    states = row[10 : 10 + len(QUEUE_STATES)]
+    out = Summary(
+        projects=row[0],
+        apis=row[1],
+        deprecated=int(row[8]),
+        last_index=row[9],
+        inconsistencies=row[-2] or 0,
+        queue={state: n for state, n in zip(QUEUE_STATES, states, strict=True) if n},
+        queue_assessed_at=row[10 + len(QUEUE_STATES)],
+        open_escalations=row[-1] or 0,
+    )
+    waived = waived_totals(s)
     out.counts = Counts(
         int(row[2]),
         int(row[3]),
         int(row[4]),
-        max(0, int(row[5]) - waived["error"]),
-        max(0, int(row[6]) - waived["warning"]),
-        max(0, int(row[7]) - waived["info"]),
+        max(0, int(row[5]) - waived.get("error", 0)),
+        max(0, int(row[6]) - waived.get("warning", 0)),
+        max(0, int(row[7]) - waived.get("info", 0)),
         sum(waived.values()),
-    )
-    out.inconsistencies = s.scalar(select(func.count(CrossFinding.id))) or 0
-    out.queue = {
-        state: n
-        for state, n in s.execute(select(QueueState.state, func.count()).group_by(QueueState.state))
-    }
-    out.queue_assessed_at = s.scalar(select(func.max(QueueState.assessed_at)))
-    out.open_escalations = (
-        s.scalar(
-            select(func.count()).select_from(
-                select(Escalation.change_number)
-                .where(Escalation.resolved_at.is_(None))
-                .distinct()
-                .subquery()
-            )
-        )
-        or 0
     )
     return out
 
