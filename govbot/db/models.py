@@ -165,7 +165,10 @@ class Change(Base):
     """A Gerrit change as last seen (ChangeInfo), keyed by its number."""
 
     __tablename__ = "changes"
-    __table_args__ = (Index("ix_changes_project_id_status", "project_id", "status"),)
+    # An API's open changes, newest first, in index order (govbot.web.queries.apis).
+    __table_args__ = (
+        Index("ix_changes_project_id_status_updated", "project_id", "status", "updated"),
+    )
 
     number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -732,6 +735,8 @@ class QueueState(Base):
     __table_args__ = (
         Index("ix_review_queue_state_waited_days", "state", "waited_days"),
         Index("ix_review_queue_project", "project"),
+        # The longest-waiting changes first without sorting the queue (dashboard).
+        Index("ix_review_queue_waited_days", "waited_days"),
     )
 
     change_number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

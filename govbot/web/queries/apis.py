@@ -380,11 +380,14 @@ def _open_changes_query(spec: ApiSpec) -> Select[Any]:
             on_file,
             QueueState.state,
         )
-        .join(Project, Project.id == Change.project_id)
+        .select_from(Change)
         .join(Evaluation, Evaluation.id == latest)
         .outerjoin(QueueState, QueueState.change_number == Change.number)
         .where(
-            Project.name == spec.project,
+            # The project's id as one value (names are unique), not a join: the planner
+            # then reads ix_changes_project_id_status_updated in order, newest first.
+            Change.project_id
+            == select(Project.id).where(Project.name == spec.project).scalar_subquery(),
             Change.status == "NEW",
             Change.branch == spec.branch,
             Evaluation.status != EvaluationStatus.SKIPPED,
