@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, tuple_
+from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from govbot.db.models import (
@@ -189,18 +189,23 @@ class FindingRow:
 def _findings_statement(
     severity: bool, rule: bool, waived: bool | None, after: bool
 ) -> Select[Any]:
-    q = select(SnapshotFinding).where(
-        SnapshotFinding.snapshot_id == _param(SnapshotFinding.snapshot_id, "snapshot")
+    api_id = _param(Waiver.api_id, "api_id")
+    # Each finding with its waiver, if any ((api_id, fingerprint) is unique: one at most).
+    q = (
+        select(SnapshotFinding, Waiver)
+        .outerjoin(
+            Waiver, and_(Waiver.api_id == api_id, Waiver.fingerprint == SnapshotFinding.fingerprint)
+        )
+        .where(SnapshotFinding.snapshot_id == _param(SnapshotFinding.snapshot_id, "snapshot"))
     )
     if severity:
         q = q.where(SnapshotFinding.severity == _param(SnapshotFinding.severity, "severity"))
     if rule:
         q = q.where(SnapshotFinding.rule == _param(SnapshotFinding.rule, "rule"))
-    waived_fps = select(Waiver.fingerprint).where(Waiver.api_id == _param(Waiver.api_id, "api_id"))
     if waived is True:
-        q = q.where(SnapshotFinding.fingerprint.in_(waived_fps))
+        q = q.where(Waiver.id.is_not(None))
     elif waived is False:
-        q = q.where(SnapshotFinding.fingerprint.not_in(waived_fps))
+        q = q.where(Waiver.id.is_(None))
     if after:
         q = q.where(SnapshotFinding.id > _param(SnapshotFinding.id, "after"))
     return q.order_by(SnapshotFinding.id).limit(bindparam("limit"))
@@ -228,14 +233,9 @@ def findings_page(
     if severity:
         values["severity"] = parse_severity(severity)
     q = _findings_statement(bool(severity), bool(rule), waived, after is not None)
-    rows = s.scalars(q, values).all()
-    page = make_page(rows, limit, lambda f: f.id)
-    waivers = _waivers(s, spec.id, [f.fingerprint for f in page.items])
-    return Page(
-        [FindingRow(f, waivers.get(f.fingerprint)) for f in page.items],
-        page.limit,
-        page.next_marker,
-    )
+    rows = s.execute(q, values).all()
+    page = make_page(rows, limit, lambda r: r[0].id)
+    return Page([FindingRow(f, w) for f, w in page.items], page.limit, page.next_marker)
 
 
 @functools.cache
