@@ -163,6 +163,13 @@ def _seed_api(c: Any, args: argparse.Namespace, rng: random.Random, p: int, proj
         ).scalar_one()
     _copy(c, SnapshotFinding, _snapshot_findings(latest, p, per_api))
     _seed_surface(c, latest)
+    _set_latest(c, args, api_id, latest)
+    return api_id
+
+
+def _set_latest(c: Any, args: argparse.Namespace, api_id: int, latest: int) -> None:
+    """The API's counts, as the index job copies them from its latest snapshot."""
+    per_api = args.findings // args.projects
     c.execute(
         ApiSpec.__table__.update()
         .where(ApiSpec.id == api_id)
@@ -178,7 +185,6 @@ def _seed_api(c: Any, args: argparse.Namespace, rng: random.Random, p: int, proj
             next_sunset=(NOW - dt.timedelta(days=30)).date(),
         )
     )
-    return api_id
 
 
 def _snapshot_findings(snapshot: int, p: int, n: int) -> list[dict[str, Any]]:
@@ -237,7 +243,7 @@ def _seed_surface(c: Any, snapshot: int) -> None:
 def _seed_changes(
     c: Any, args: argparse.Namespace, rng: random.Random, project_ids: list[int]
 ) -> None:
-    """Open changes with a patch set, a queue state, an evaluation and 10 findings each."""
+    """Open changes with a patch set, a queue state and a review each."""
     changes, patch_sets, queue = [], [], []
     for n in range(1, args.changes + 1):
         p = n % args.projects
@@ -281,6 +287,11 @@ def _seed_changes(
     _bulk(c, Change, changes)
     _bulk(c, PatchSet, patch_sets)
     _bulk(c, QueueState, queue)
+    _seed_reviews(c, args)
+
+
+def _seed_reviews(c: Any, args: argparse.Namespace) -> None:
+    """An evaluation of each change's patch set, with 10 findings."""
     evaluations = [
         {
             "change_number": n,
