@@ -4,6 +4,7 @@ Keys follow Gerrit where Gerrit's are stable: a change is its number (one Gerrit
 deployment), a patch set is (change number, patch-set number). Every time is a
 timezone-aware UTC ``datetime`` on both databases (see :class:`UTCDateTime`).
 
+The column types and enumerations are in :mod:`govbot.db.types` (re-exported here).
 The schema is created by the Alembic migrations in :mod:`govbot.migrations`, never by
 ``create_all``; ``tests/db`` checks that the two agree.
 """
@@ -11,16 +12,12 @@ The schema is created by the Alembic migrations in :mod:`govbot.migrations`, nev
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
-    DateTime,
-    Dialect,
-    Enum,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
@@ -35,95 +32,18 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
+from govbot.db.types import (
+    NAMING_CONVENTION,
+    SHA_LENGTH,
+    EscalationStage,
+    EvaluationStatus,
+    UTCDateTime,
+    WorkState,
+    str_enum,
+    utcnow,
+)
 from govbot.findings import Audience, Scope, Severity, Side
-
-# Deterministic constraint names, so later migrations can name what they alter or drop
-# (SQLite's batch mode needs names too). Long composite names are given explicitly:
-# PostgreSQL cuts identifiers at 63 bytes.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# Enough for SHA-1 (40) and SHA-256 (64) object ids.
-SHA_LENGTH = 64
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """An aware UTC ``datetime`` in, an aware UTC ``datetime`` out, on every database.
-
-    PostgreSQL stores ``timestamp with time zone``. SQLite has no time zones, so the value
-    is stored as naive UTC text (fixed width, so text order is time order) and given
-    ``UTC`` back when read. Naive datetimes are refused: their meaning is a guess.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: govbot stores aware UTC times only")
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
-
-
-class WorkState(StrEnum):
-    QUEUED = "queued"  # waiting for its not_before time and a free worker
-    CLAIMED = "claimed"  # a worker holds it until lease_until
-    DONE = "done"
-    FAILED = "failed"  # gave up: attempts exhausted, or superseded by a newer queued item
-
-
-class EvaluationStatus(StrEnum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # nothing to check (no spec touched, WIP, private ...); see detail
-
-
-class EscalationStage(StrEnum):
-    """The ladder of research/escalation.md A6: one row per (change, episode, stage)."""
-
-    ESCALATE = "escalate"  # a TC member is added and put in the attention set
-    REMIND = "remind"  # the same member, reminded
-    HANDOFF = "handoff"  # the next member; after this, digest only
-
-
-def _str_enum(enum_class: type[StrEnum], name: str, length: int = 16) -> Enum:
-    """A portable enum column: VARCHAR plus a named CHECK, storing the values ("queued").
-
-    Not a native PostgreSQL ENUM: adding a value later is then a plain migration of the
-    CHECK constraint on both databases.
-    """
-    return Enum(
-        enum_class,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class Base(DeclarativeBase):
@@ -131,13 +51,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads this class attribute)
         dt.datetime: UTCDateTime(),
         dict[str, Any]: JSON(),
-        Severity: _str_enum(Severity, "severity"),
-        Audience: _str_enum(Audience, "audience"),
-        WorkState: _str_enum(WorkState, "state"),
-        EvaluationStatus: _str_enum(EvaluationStatus, "status"),
-        EscalationStage: _str_enum(EscalationStage, "stage"),
-        Side: _str_enum(Side, "side", length=8),
-        Scope: _str_enum(Scope, "scope", length=8),
+        Severity: str_enum(Severity, "severity"),
+        Audience: str_enum(Audience, "audience"),
+        WorkState: str_enum(WorkState, "state"),
+        EvaluationStatus: str_enum(EvaluationStatus, "status"),
+        EscalationStage: str_enum(EscalationStage, "stage"),
+        Side: str_enum(Side, "side", length=8),
+        Scope: str_enum(Scope, "scope", length=8),
     }
 
 
@@ -165,7 +85,10 @@ class Change(Base):
     """A Gerrit change as last seen (ChangeInfo), keyed by its number."""
 
     __tablename__ = "changes"
-    __table_args__ = (Index("ix_changes_project_id_status", "project_id", "status"),)
+    # An API's open changes, newest first, in index order (govbot.web.queries.apis).
+    __table_args__ = (
+        Index("ix_changes_project_id_status_updated", "project_id", "status", "updated"),
+    )
 
     number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -732,6 +655,8 @@ class QueueState(Base):
     __table_args__ = (
         Index("ix_review_queue_state_waited_days", "state", "waited_days"),
         Index("ix_review_queue_project", "project"),
+        # The longest-waiting changes first without sorting the queue (dashboard).
+        Index("ix_review_queue_waited_days", "waited_days"),
     )
 
     change_number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -28,7 +28,7 @@ def test_upgrade_from_empty_to_head_creates_every_table(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0004"
+            assert current_revision(connection) == head_revision() == "0005"
             assert is_up_to_date(connection)
             assert set(inspect(connection).get_table_names()) == TABLES | {"alembic_version"}
     finally:
@@ -47,6 +47,28 @@ def test_upgrade_twice_is_harmless_and_downgrade_undoes_it(db_url: str) -> None:
     finally:
         engine.dispose()
     upgrade(db_url)
+
+
+def test_dashboard_indexes_come_with_0005_and_go_with_its_downgrade(db_url: str) -> None:
+    upgrade(db_url)
+    engine = make_engine(db_url)
+
+    def index_names() -> set[str]:
+        with engine.connect() as connection:
+            found = inspect(connection)
+            return {i["name"] for t in ("changes", "review_queue") for i in found.get_indexes(t)}
+
+    try:
+        added = {"ix_changes_project_id_status_updated", "ix_review_queue_waited_days"}
+        assert added <= index_names()
+        assert "ix_changes_project_id_status" not in index_names()
+        downgrade(db_url, "0004")
+        assert not added & index_names()
+        assert "ix_changes_project_id_status" in index_names()
+        upgrade(db_url)
+        assert added <= index_names()
+    finally:
+        engine.dispose()
 
 
 def test_processes_starting_together_migrate_once(db_url: str) -> None:

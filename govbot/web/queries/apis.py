@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from govbot.db.models import (
@@ -46,6 +47,26 @@ from govbot.web.queries.paging import (
     marked,
 )
 
+# The statements of every page view are built once, values bound at execution: see
+# govbot.web.queries.common.
+
+
+def _param(column: Any, name: str) -> Any:
+    return bindparam(name, type_=column.type)
+
+
+@functools.cache
+def _api_page_statement(project: bool, audience: bool, after: bool) -> Select[Any]:
+    order = (ApiSpec.project, ApiSpec.branch, ApiSpec.file, ApiSpec.id)
+    q = select(ApiSpec).where(ApiSpec.latest_snapshot_id.is_not(None))
+    if project:
+        q = q.where(ApiSpec.project == _param(ApiSpec.project, "project"))
+    if audience:
+        q = q.where(ApiSpec.audience == _param(ApiSpec.audience, "audience"))
+    if after:
+        q = q.where(tuple_(*order) > tuple_(*(_param(c, f"m_{c.key}") for c in order)))
+    return q.order_by(*order).limit(bindparam("limit"))
+
 
 def api_page(
     s: Session,
@@ -56,16 +77,14 @@ def api_page(
     audience: str | None = None,
 ) -> Page:
     """APIs ordered by project, branch and file."""
-    order = (ApiSpec.project, ApiSpec.branch, ApiSpec.file, ApiSpec.id)
-    q = select(ApiSpec).where(ApiSpec.latest_snapshot_id.is_not(None))
-    if project:
-        q = q.where(ApiSpec.project == project)
+    values: dict[str, Any] = {"project": project, "limit": limit + 1}
     if audience:
-        q = q.where(ApiSpec.audience == parse_audience(audience))
+        values["audience"] = parse_audience(audience)
     m = marked(s, ApiSpec, marker, ApiSpec.id)
     if m is not None:
-        q = q.where(tuple_(*order) > tuple_(m.project, m.branch, m.file, m.id))
-    specs = s.scalars(q.order_by(*order).limit(limit + 1)).all()
+        values.update(m_project=m.project, m_branch=m.branch, m_file=m.file, m_id=m.id)
+    q = _api_page_statement(bool(project), bool(audience), m is not None)
+    specs = s.scalars(q, values).all()
     page = make_page(specs, limit, lambda a: a.id)
     return Page(api_rows(s, page.items), page.limit, page.next_marker)
 
@@ -135,16 +154,28 @@ def project_page(s: Session, *, limit: int, marker: str | None) -> Page:
     return make_page(projects, limit, lambda p: p.name)
 
 
+@functools.cache
+def _operations_statement(audience: bool, after: bool) -> Select[Any]:
+    q = select(ApiOperation).where(
+        ApiOperation.snapshot_id == _param(ApiOperation.snapshot_id, "snapshot")
+    )
+    if audience:
+        q = q.where(ApiOperation.audience == _param(ApiOperation.audience, "audience"))
+    if after:
+        q = q.where(ApiOperation.id > _param(ApiOperation.id, "after"))
+    return q.order_by(ApiOperation.id).limit(bindparam("limit"))
+
+
 def operations_page(
     s: Session, spec: ApiSpec, *, limit: int, marker: str | None, audience: str | None = None
 ) -> Page:
-    q = select(ApiOperation).where(ApiOperation.snapshot_id == spec.latest_snapshot_id)
+    values: dict[str, Any] = {"snapshot": spec.latest_snapshot_id, "limit": limit + 1}
     if audience:
-        q = q.where(ApiOperation.audience == parse_audience(audience))
+        values["audience"] = parse_audience(audience)
     after = int_marker(marker, ApiOperation.id)
-    if after is not None:
-        q = q.where(ApiOperation.id > after)
-    rows = s.scalars(q.order_by(ApiOperation.id).limit(limit + 1)).all()
+    values["after"] = after
+    q = _operations_statement(bool(audience), after is not None)
+    rows = s.scalars(q, values).all()
     return make_page(rows, limit, lambda o: o.id)
 
 
@@ -152,6 +183,32 @@ def operations_page(
 class FindingRow:
     finding: SnapshotFinding
     waiver: Waiver | None = None
+
+
+@functools.cache
+def _findings_statement(
+    severity: bool, rule: bool, waived: bool | None, after: bool
+) -> Select[Any]:
+    api_id = _param(Waiver.api_id, "api_id")
+    # Each finding with its waiver, if any ((api_id, fingerprint) is unique: one at most).
+    q = (
+        select(SnapshotFinding, Waiver)
+        .outerjoin(
+            Waiver, and_(Waiver.api_id == api_id, Waiver.fingerprint == SnapshotFinding.fingerprint)
+        )
+        .where(SnapshotFinding.snapshot_id == _param(SnapshotFinding.snapshot_id, "snapshot"))
+    )
+    if severity:
+        q = q.where(SnapshotFinding.severity == _param(SnapshotFinding.severity, "severity"))
+    if rule:
+        q = q.where(SnapshotFinding.rule == _param(SnapshotFinding.rule, "rule"))
+    if waived is True:
+        q = q.where(Waiver.id.is_not(None))
+    elif waived is False:
+        q = q.where(Waiver.id.is_(None))
+    if after:
+        q = q.where(SnapshotFinding.id > _param(SnapshotFinding.id, "after"))
+    return q.order_by(SnapshotFinding.id).limit(bindparam("limit"))
 
 
 def findings_page(
@@ -165,26 +222,27 @@ def findings_page(
     waived: bool | None = None,
 ) -> Page:
     """Findings of the API's latest snapshot in reading order, each with its waiver."""
-    q = select(SnapshotFinding).where(SnapshotFinding.snapshot_id == spec.latest_snapshot_id)
-    if severity:
-        q = q.where(SnapshotFinding.severity == parse_severity(severity))
-    if rule:
-        q = q.where(SnapshotFinding.rule == rule.upper())
-    waived_fps = select(Waiver.fingerprint).where(Waiver.api_id == spec.id)
-    if waived is True:
-        q = q.where(SnapshotFinding.fingerprint.in_(waived_fps))
-    elif waived is False:
-        q = q.where(SnapshotFinding.fingerprint.not_in(waived_fps))
     after = int_marker(marker, SnapshotFinding.id)
-    if after is not None:
-        q = q.where(SnapshotFinding.id > after)
-    rows = s.scalars(q.order_by(SnapshotFinding.id).limit(limit + 1)).all()
-    page = make_page(rows, limit, lambda f: f.id)
-    waivers = _waivers(s, spec.id, [f.fingerprint for f in page.items])
-    return Page(
-        [FindingRow(f, waivers.get(f.fingerprint)) for f in page.items],
-        page.limit,
-        page.next_marker,
+    values: dict[str, Any] = {
+        "snapshot": spec.latest_snapshot_id,
+        "api_id": spec.id,
+        "rule": rule.upper() if rule else None,
+        "after": after,
+        "limit": limit + 1,
+    }
+    if severity:
+        values["severity"] = parse_severity(severity)
+    q = _findings_statement(bool(severity), bool(rule), waived, after is not None)
+    rows = s.execute(q, values).all()
+    page = make_page(rows, limit, lambda r: r[0].id)
+    return Page([FindingRow(f, w) for f, w in page.items], page.limit, page.next_marker)
+
+
+@functools.cache
+def _waivers_statement() -> Select[Any]:
+    return select(Waiver).where(
+        Waiver.api_id == _param(Waiver.api_id, "api_id"),
+        Waiver.fingerprint.in_(bindparam("fingerprints", expanding=True)),
     )
 
 
@@ -192,9 +250,7 @@ def _waivers(s: Session, api_id: int, fingerprints: Iterable[str]) -> dict[str, 
     wanted = list(set(fingerprints))
     if not wanted:
         return {}
-    rows = s.scalars(
-        select(Waiver).where(Waiver.api_id == api_id, Waiver.fingerprint.in_(wanted))
-    ).all()
+    rows = s.scalars(_waivers_statement(), {"api_id": api_id, "fingerprints": wanted}).all()
     return {w.fingerprint: w for w in rows}
 
 
@@ -232,28 +288,54 @@ def finding_detail(s: Session, finding_id: int, *, context: int = 6) -> FindingD
     return FindingDetail(finding, snapshot, spec, waiver, excerpt)
 
 
-def deprecations(s: Session, spec: ApiSpec, *, limit: int, marker: str | None) -> Page:
-    """The API's deprecated operations, soonest sunset first (no sunset last)."""
-    q = select(ApiDeprecation).where(ApiDeprecation.snapshot_id == spec.latest_snapshot_id)
+@functools.cache
+def _deprecations_statement(after: str | None) -> Select[Any]:
+    """``after``: None (first page), "sunset" or "no-sunset" (the marker's kind)."""
+    q = select(ApiDeprecation).where(
+        ApiDeprecation.snapshot_id == _param(ApiDeprecation.snapshot_id, "snapshot")
+    )
     # Sorted with no sunset last: (has no sunset, sunset, id).
     no_sunset = ApiDeprecation.sunset.is_(None)
+    m_id = _param(ApiDeprecation.id, "id")
+    if after == "no-sunset":
+        q = q.where(no_sunset, ApiDeprecation.id > m_id)
+    elif after == "sunset":
+        m_sunset = _param(ApiDeprecation.sunset, "sunset")
+        q = q.where(
+            or_(
+                no_sunset, tuple_(ApiDeprecation.sunset, ApiDeprecation.id) > tuple_(m_sunset, m_id)
+            )
+        )
+    order = (no_sunset, ApiDeprecation.sunset, ApiDeprecation.id)
+    return q.order_by(*order).limit(bindparam("limit"))
+
+
+def deprecations(s: Session, spec: ApiSpec, *, limit: int, marker: str | None) -> Page:
+    """The API's deprecated operations, soonest sunset first (no sunset last)."""
+    values: dict[str, Any] = {"snapshot": spec.latest_snapshot_id, "limit": limit + 1}
     m = marked(s, ApiDeprecation, marker, ApiDeprecation.id)
+    after = None
     if m is not None:
         if m.snapshot_id != spec.latest_snapshot_id:
             raise UnknownMarker(f"unknown marker {marker!r}: not a deprecation of this API")
-        if m.sunset is None:
-            q = q.where(no_sunset, ApiDeprecation.id > m.id)
-        else:
-            q = q.where(
-                or_(
-                    no_sunset,
-                    tuple_(ApiDeprecation.sunset, ApiDeprecation.id) > tuple_(m.sunset, m.id),
-                )
-            )
-    rows = s.scalars(
-        q.order_by(no_sunset, ApiDeprecation.sunset, ApiDeprecation.id).limit(limit + 1)
-    ).all()
+        after = "no-sunset" if m.sunset is None else "sunset"
+        values.update(sunset=m.sunset, id=m.id)
+    rows = s.scalars(_deprecations_statement(after), values).all()
     return make_page(rows, limit, lambda d: d.id)
+
+
+@functools.cache
+def _snapshots_statement(since: bool, after: bool) -> Select[Any]:
+    q = select(ApiSnapshot).where(ApiSnapshot.api_id == _param(ApiSnapshot.api_id, "api_id"))
+    if since:
+        q = q.where(ApiSnapshot.merged_at >= _param(ApiSnapshot.merged_at, "since"))
+    if after:
+        q = q.where(
+            tuple_(ApiSnapshot.merged_at, ApiSnapshot.id)
+            < tuple_(_param(ApiSnapshot.merged_at, "merged_at"), _param(ApiSnapshot.id, "id"))
+        )
+    order = (ApiSnapshot.merged_at.desc(), ApiSnapshot.id.desc())
+    return q.order_by(*order).limit(bindparam("limit"))
 
 
 def snapshots_page(
@@ -265,32 +347,35 @@ def snapshots_page(
     since: dt.datetime | None = None,
 ) -> Page:
     """The API's history, newest merge first."""
-    q = select(ApiSnapshot).where(ApiSnapshot.api_id == spec.id)
-    if since is not None:
-        q = q.where(ApiSnapshot.merged_at >= since)
+    values: dict[str, Any] = {"api_id": spec.id, "since": since, "limit": limit + 1}
     m = marked(s, ApiSnapshot, marker, ApiSnapshot.id)
     if m is not None:
         if m.api_id != spec.id:
             raise UnknownMarker(f"unknown marker {marker!r}: not a snapshot of this API")
-        q = q.where(tuple_(ApiSnapshot.merged_at, ApiSnapshot.id) < tuple_(m.merged_at, m.id))
-    rows = s.scalars(
-        q.order_by(ApiSnapshot.merged_at.desc(), ApiSnapshot.id.desc()).limit(limit + 1)
-    ).all()
+        values.update(merged_at=m.merged_at, id=m.id)
+    rows = s.scalars(_snapshots_statement(since is not None, m is not None), values).all()
     return make_page(rows, limit, lambda x: x.id)
+
+
+@functools.cache
+def _inconsistencies_statement(one_api: bool, after: bool) -> Select[Any]:
+    q = select(CrossFinding, ApiSpec.project, ApiSpec.file).join(
+        ApiSpec, ApiSpec.id == CrossFinding.api_id
+    )
+    if one_api:
+        q = q.where(CrossFinding.api_id == _param(CrossFinding.api_id, "api_id"))
+    if after:
+        q = q.where(CrossFinding.id > _param(CrossFinding.id, "after"))
+    return q.order_by(CrossFinding.id).limit(bindparam("limit"))
 
 
 def inconsistencies_page(
     s: Session, *, limit: int, marker: str | None, api_id: int | None = None
 ) -> Page:
-    q = select(CrossFinding, ApiSpec.project, ApiSpec.file).join(
-        ApiSpec, ApiSpec.id == CrossFinding.api_id
-    )
-    if api_id is not None:
-        q = q.where(CrossFinding.api_id == api_id)
     after = int_marker(marker, CrossFinding.id)
-    if after is not None:
-        q = q.where(CrossFinding.id > after)
-    rows = s.execute(q.order_by(CrossFinding.id).limit(limit + 1)).all()
+    values = {"api_id": api_id, "after": after, "limit": limit + 1}
+    rows = s.execute(_inconsistencies_statement(api_id is not None, after is not None), values)
+    rows = rows.all()
     return make_page(rows, limit, lambda r: r[0].id)
 
 
@@ -324,11 +409,16 @@ class OpenChange:
 def open_changes(s: Session, spec: ApiSpec, *, limit: int, marker: str | None) -> Page:
     """Open changes of the API's project and branch that govbot reviewed, with the verdict
     on their current patch set (counts over the change, and on this spec file)."""
-    q = _open_changes_query(spec)
+    values: dict[str, Any] = {
+        "project": spec.project,
+        "branch": spec.branch,
+        "file": spec.file,
+        "limit": limit + 1,
+    }
     m = marked(s, Change, marker, Change.number)
     if m is not None:
-        q = q.where(tuple_(Change.updated, Change.number) < tuple_(m.updated, m.number))
-    rows = s.execute(q.order_by(Change.updated.desc(), Change.number.desc()).limit(limit + 1)).all()
+        values.update(updated=m.updated, number=m.number)
+    rows = s.execute(_open_changes_statement(m is not None), values).all()
     items = [
         OpenChange(
             number=r[0],
@@ -348,8 +438,21 @@ def open_changes(s: Session, spec: ApiSpec, *, limit: int, marker: str | None) -
     return make_page(items, limit, lambda c: c.number)
 
 
-def _open_changes_query(spec: ApiSpec) -> Select[Any]:
-    """The columns of :class:`OpenChange` for the API's open, reviewed changes."""
+@functools.cache
+def _open_changes_statement(after: bool) -> Select[Any]:
+    q = _open_changes_query()
+    if after:
+        q = q.where(
+            tuple_(Change.updated, Change.number)
+            < tuple_(_param(Change.updated, "updated"), _param(Change.number, "number"))
+        )
+    order = (Change.updated.desc(), Change.number.desc())
+    return q.order_by(*order).limit(bindparam("limit"))
+
+
+def _open_changes_query() -> Select[Any]:
+    """The columns of :class:`OpenChange` for an API's open, reviewed changes (the API's
+    project, branch and file are the parameters of the same names)."""
     e2 = aliased(Evaluation)
     latest = (
         select(func.max(e2.id))
@@ -363,7 +466,10 @@ def _open_changes_query(spec: ApiSpec) -> Select[Any]:
     )
     on_file = (
         select(func.count(FindingRecord.id))
-        .where(FindingRecord.evaluation_id == Evaluation.id, FindingRecord.file == spec.file)
+        .where(
+            FindingRecord.evaluation_id == Evaluation.id,
+            FindingRecord.file == _param(FindingRecord.file, "file"),
+        )
         .scalar_subquery()
     )
     q = (
@@ -380,13 +486,18 @@ def _open_changes_query(spec: ApiSpec) -> Select[Any]:
             on_file,
             QueueState.state,
         )
-        .join(Project, Project.id == Change.project_id)
+        .select_from(Change)
         .join(Evaluation, Evaluation.id == latest)
         .outerjoin(QueueState, QueueState.change_number == Change.number)
         .where(
-            Project.name == spec.project,
+            # The project's id as one value (names are unique), not a join: the planner
+            # then reads ix_changes_project_id_status_updated in order, newest first.
+            Change.project_id
+            == select(Project.id)
+            .where(Project.name == _param(Project.name, "project"))
+            .scalar_subquery(),
             Change.status == "NEW",
-            Change.branch == spec.branch,
+            Change.branch == _param(Change.branch, "branch"),
             Evaluation.status != EvaluationStatus.SKIPPED,
         )
     )

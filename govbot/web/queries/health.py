@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Select, bindparam, func, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from govbot.db.models import (
@@ -21,15 +22,15 @@ from govbot.db.models import (
     IndexCursor,
     JobLease,
     QueueState,
-    Waiver,
 )
 from govbot.web.queries.common import (
+    QUEUE_STATES,
     SUNSET_WINDOW_DAYS,
     TREND_DAYS,
     TREND_MAX_POINTS,
     Counts,
     iso,
-    waived_counts,
+    waived_totals,
 )
 from govbot.web.queries.paging import (
     Page,
@@ -72,9 +73,9 @@ class Summary:
         }
 
 
-def summary(s: Session) -> Summary:
-    """Community totals: a handful of aggregate queries over small or indexed tables."""
-    row = s.execute(
+@functools.cache
+def _summary_statement() -> Select[Any]:
+    apis = (
         select(
             func.count(func.distinct(ApiSpec.project)),
             func.count(ApiSpec.id),
@@ -86,38 +87,51 @@ def summary(s: Session) -> Summary:
             func.coalesce(func.sum(ApiSpec.infos), 0),
             func.coalesce(func.sum(ApiSpec.deprecated), 0),
             func.max(ApiSpec.indexed_at),
-        ).where(ApiSpec.latest_snapshot_id.is_not(None))
-    ).one()
-    out = Summary(projects=row[0], apis=row[1], deprecated=int(row[8]), last_index=row[9])
-    waived: dict[str, int] = defaultdict(int)
-    for by_sev in waived_counts(s, s.scalars(select(Waiver.api_id).distinct()).all()).values():
-        for sev, n in by_sev.items():
-            waived[sev] += n
+        )
+        .where(ApiSpec.latest_snapshot_id.is_not(None))
+        .subquery()
+    )
+    # One row of counts per queue state (aggregates without GROUP BY: always one row).
+    queue = select(
+        *(func.count().filter(QueueState.state == state) for state in QUEUE_STATES),
+        func.max(QueueState.assessed_at),
+    ).subquery()
+    escalated = (
+        select(func.count(func.distinct(Escalation.change_number)))
+        .where(Escalation.resolved_at.is_(None))
+        .scalar_subquery()
+    )
+    return select(
+        *apis.c,
+        *queue.c,
+        select(func.count(CrossFinding.id)).scalar_subquery(),
+        escalated,
+    ).select_from(apis.join(queue, true()))  # one row each: no cartesian blow-up
+
+
+def summary(s: Session) -> Summary:
+    """Community totals: two statements, aggregates over small or indexed tables."""
+    row = s.execute(_summary_statement()).one()
+    states = row[10 : 10 + len(QUEUE_STATES)]
+    out = Summary(
+        projects=row[0],
+        apis=row[1],
+        deprecated=int(row[8]),
+        last_index=row[9],
+        inconsistencies=row[-2] or 0,
+        queue={state: n for state, n in zip(QUEUE_STATES, states, strict=True) if n},
+        queue_assessed_at=row[10 + len(QUEUE_STATES)],
+        open_escalations=row[-1] or 0,
+    )
+    waived = waived_totals(s)
     out.counts = Counts(
         int(row[2]),
         int(row[3]),
         int(row[4]),
-        max(0, int(row[5]) - waived["error"]),
-        max(0, int(row[6]) - waived["warning"]),
-        max(0, int(row[7]) - waived["info"]),
+        max(0, int(row[5]) - waived.get("error", 0)),
+        max(0, int(row[6]) - waived.get("warning", 0)),
+        max(0, int(row[7]) - waived.get("info", 0)),
         sum(waived.values()),
-    )
-    out.inconsistencies = s.scalar(select(func.count(CrossFinding.id))) or 0
-    out.queue = {
-        state: n
-        for state, n in s.execute(select(QueueState.state, func.count()).group_by(QueueState.state))
-    }
-    out.queue_assessed_at = s.scalar(select(func.max(QueueState.assessed_at)))
-    out.open_escalations = (
-        s.scalar(
-            select(func.count()).select_from(
-                select(Escalation.change_number)
-                .where(Escalation.resolved_at.is_(None))
-                .distinct()
-                .subquery()
-            )
-        )
-        or 0
     )
     return out
 
@@ -210,6 +224,11 @@ def trend(
     return points
 
 
+@functools.cache
+def _version_statement() -> Select[Any]:
+    return select(func.max(ApiSnapshot.id), func.count(ApiSnapshot.id))
+
+
 class TrendCache:
     """The trend, recomputed only when a snapshot was added or removed.
 
@@ -227,9 +246,7 @@ class TrendCache:
         self, s: Session, now: dt.datetime, *, api_id: int | None = None, days: int = TREND_DAYS
     ) -> list[TrendPoint]:
         hour = now.replace(minute=0, second=0, microsecond=0)
-        version = tuple(
-            s.execute(select(func.max(ApiSnapshot.id), func.count(ApiSnapshot.id))).one()
-        )
+        version = tuple(s.execute(_version_statement()).one())
         key = (api_id, days, hour, version)
         with self._lock:
             if key in self._items:
@@ -256,6 +273,27 @@ class DeprecationRow:
         return sunset is not None and sunset < today
 
 
+@functools.cache
+def _deprecations_near_statement(after: bool) -> Select[Any]:
+    q = (
+        select(ApiDeprecation, ApiSpec.id, ApiSpec.project, ApiSpec.file, ApiSpec.title)
+        .join(ApiSpec, ApiSpec.latest_snapshot_id == ApiDeprecation.snapshot_id)
+        .where(
+            ApiDeprecation.sunset.is_not(None),
+            ApiDeprecation.sunset <= bindparam("horizon", type_=ApiDeprecation.sunset.type),
+        )
+    )
+    if after:
+        q = q.where(
+            tuple_(ApiDeprecation.sunset, ApiDeprecation.id)
+            > tuple_(
+                bindparam("sunset", type_=ApiDeprecation.sunset.type),
+                bindparam("id", type_=ApiDeprecation.id.type),
+            )
+        )
+    return q.order_by(ApiDeprecation.sunset, ApiDeprecation.id).limit(bindparam("limit"))
+
+
 def deprecations_near(
     s: Session,
     today: dt.date,
@@ -266,17 +304,13 @@ def deprecations_near(
 ) -> Page:
     """Deprecated operations (latest versions) whose sunset is past or within the window."""
     horizon = today + dt.timedelta(days=within_days)
-    q = (
-        select(ApiDeprecation, ApiSpec.id, ApiSpec.project, ApiSpec.file, ApiSpec.title)
-        .join(ApiSpec, ApiSpec.latest_snapshot_id == ApiDeprecation.snapshot_id)
-        .where(ApiDeprecation.sunset.is_not(None), ApiDeprecation.sunset <= horizon)
-    )
+    values: dict[str, Any] = {"horizon": horizon, "limit": limit + 1}
     m = marked(s, ApiDeprecation, marker, ApiDeprecation.id)
     if m is not None:
         if m.sunset is None:
             raise UnknownMarker(f"unknown marker {marker!r}: a deprecation without a sunset")
-        q = q.where(tuple_(ApiDeprecation.sunset, ApiDeprecation.id) > tuple_(m.sunset, m.id))
-    rows = s.execute(q.order_by(ApiDeprecation.sunset, ApiDeprecation.id).limit(limit + 1)).all()
+        values.update(sunset=m.sunset, id=m.id)
+    rows = s.execute(_deprecations_near_statement(m is not None), values).all()
     items = [DeprecationRow(d, i, p, f, t) for d, i, p, f, t in rows]
     return make_page(items, limit, lambda r: r.deprecation.id)
 
@@ -334,11 +368,18 @@ def _leased(s: Session, job: str, now: dt.datetime) -> bool:
     return lease is not None and lease.lease_until > now
 
 
+@functools.cache
+def _backfill_statement() -> Select[Any]:
+    return (
+        select(BackfillCursor)
+        .order_by(BackfillCursor.project, BackfillCursor.branch)
+        .limit(bindparam("limit"))
+    )
+
+
 def backfill_progress(s: Session, limit: int = 100) -> list[BackfillProgress]:
     """The backfill's cursors, one per watched branch it has planned."""
-    rows = s.scalars(
-        select(BackfillCursor).order_by(BackfillCursor.project, BackfillCursor.branch).limit(limit)
-    ).all()
+    rows = s.scalars(_backfill_statement(), {"limit": limit}).all()
     return [
         BackfillProgress(
             r.project, r.branch, r.planned, r.done, r.updated_at, r.finished_at is not None, r.error

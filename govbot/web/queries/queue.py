@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, tuple_
+from sqlalchemy import Select, and_, bindparam, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from govbot.db.models import (
@@ -30,6 +32,25 @@ from govbot.web.queries.paging import (
 )
 
 
+@functools.cache
+def _queue_statement(project: bool, after: bool) -> Select[Any]:
+    """Built once, values bound at execution (see govbot.web.queries.common)."""
+    q = select(QueueState).where(QueueState.state.in_(bindparam("states", expanding=True)))
+    if project:
+        q = q.where(QueueState.project == bindparam("project", type_=QueueState.project.type))
+    if after:
+        waited = bindparam("waited_days", type_=QueueState.waited_days.type)
+        number = bindparam("change_number", type_=QueueState.change_number.type)
+        q = q.where(
+            or_(
+                QueueState.waited_days < waited,
+                and_(QueueState.waited_days == waited, QueueState.change_number > number),
+            )
+        )
+    order = (QueueState.waited_days.desc(), QueueState.change_number)
+    return q.order_by(*order).limit(bindparam("limit"))
+
+
 def queue_page(
     s: Session,
     *,
@@ -42,23 +63,11 @@ def queue_page(
     for state in states:
         if state not in QUEUE_STATES:
             raise BadQuery(f"state must be one of {', '.join(QUEUE_STATES)}, not {state!r}")
-    q = select(QueueState).where(QueueState.state.in_(list(states)))
-    if project:
-        q = q.where(QueueState.project == project)
+    values: dict[str, Any] = {"states": list(states), "project": project, "limit": limit + 1}
     m = marked(s, QueueState, marker, QueueState.change_number)
     if m is not None:
-        q = q.where(
-            or_(
-                QueueState.waited_days < m.waited_days,
-                and_(
-                    QueueState.waited_days == m.waited_days,
-                    QueueState.change_number > m.change_number,
-                ),
-            )
-        )
-    rows = s.scalars(
-        q.order_by(QueueState.waited_days.desc(), QueueState.change_number).limit(limit + 1)
-    ).all()
+        values.update(waited_days=m.waited_days, change_number=m.change_number)
+    rows = s.scalars(_queue_statement(bool(project), m is not None), values).all()
     return make_page(rows, limit, lambda r: r.change_number)
 
 
