@@ -103,7 +103,11 @@ def _version(file: str, data: Any) -> tuple[str, Refused | None]:
     return version, None
 
 
-def _open(path: str | Path, reader: Reader | None, root: str | Path | None) -> tuple[Reader, str]:
+def open_source(
+    path: str | Path, reader: Reader | None, root: str | Path | None
+) -> tuple[Reader, str]:
+    """The reader a spec's files are read through and the root file's path in it (what
+    :func:`load_spec` reads; :mod:`govbot.services.verdicts` hashes the same bytes)."""
     if reader is not None:
         rel = posixpath.normpath(str(path).replace(os.sep, "/"))
         if rel.startswith(("../", "/")) or rel == "..":
@@ -150,7 +154,7 @@ def load_spec(
     Raises :class:`SpecNotFound` or :class:`~govbot.errors.SpecError` only when the
     root file cannot be read at all.
     """
-    reader, rel = _open(path, reader, root)
+    reader, rel = open_source(path, reader, root)
     loader = Loader(
         reader, max_bytes=max_bytes, max_alias_nodes=max_alias_nodes, max_depth=max_depth
     )
@@ -275,5 +279,6 @@ __all__ = [
     "Reader",
     "SpecNotFound",
     "load_spec",
+    "open_source",
     "parse_document",
 ]
