@@ -502,7 +502,10 @@ def _subject(base: Spec | None, head: Spec | None, policy: Policy) -> Subject | 
         head = _empty_like(base)
     head_audience = classify(head, policy.audience) if head.ok else None
     base_audience = classify(base, policy.audience) if base is not None and base.ok else None
-    diff = diff_specs(base, head) if base is not None and base.ok and head.ok else None
+    diff = None
+    if base is not None and base.ok and head.ok:
+        # classify built both surfaces (kept on the specs): the diff reuses them
+        diff = diff_specs(base, head, surfaces=(operations(base), operations(head)))
     if diff is not None and base is not None and base_audience and head_audience:
         diff = _with_audience_changes(diff, base, head, base_audience, head_audience)
     return Subject(
