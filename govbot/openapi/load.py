@@ -162,20 +162,30 @@ def load_spec(
     if isinstance(data, Spec):
         return data
     options = (max_bytes, validate, cache, max_alias_nodes, max_depth, detail_max_bytes)
-    key = (rel, options, hashlib.sha256(data).hexdigest())
+    digest = hashlib.sha256(data).hexdigest()
+    key = (rel, options, digest)
     known = _LOADED.get(key)
     if known is not None:
         return known
-    spec = _load_root(loader, rel, data, validate=validate, cache=cache, detail=detail_max_bytes)
+    spec = _load_root(
+        loader, rel, data, validate=validate, cache=cache, detail=detail_max_bytes, digest=digest
+    )
     if set(loader.documents) == {rel} and not loader.failed:  # nothing read but these bytes
         _LOADED[key] = spec
     return spec
 
 
 def _load_root(
-    loader: Loader, rel: str, data: bytes, *, validate: bool, cache: bool, detail: int
+    loader: Loader,
+    rel: str,
+    data: bytes,
+    *,
+    validate: bool,
+    cache: bool,
+    detail: int,
+    digest: str | None = None,
 ) -> Spec:
-    doc = loader.parse(rel, data)
+    doc = loader.parse(rel, data, digest=digest)
     if doc is None:
         problem = loader.problems[0]
         return _refused_spec(rel, Refused(problem.code, problem.message, problem.line))
