@@ -7,7 +7,10 @@ report must be the one a fresh check gives, down to lines, JSON and SARIF.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,3 +167,31 @@ def test_the_directory_is_kept_under_its_bound(tmp_path: Path):
     verdicts.prune(root, max_bytes=5000)
     assert sum(p.stat().st_size for p in root.rglob("*.json")) <= 5000
     assert len(list(root.rglob("*.json"))) == 5
+
+
+def test_the_key_is_the_same_in_every_process(tmp_path: Path):
+    """Nothing of one process (string hashing, addresses) enters the key: a second
+    ``govbot check`` finds the first one's verdict."""
+    base, head = FIXTURES[1]
+    script = (
+        "import datetime as dt, sys\n"
+        "from govbot.policy import load_policy\n"
+        "from govbot.services import verdicts\n"
+        "from govbot.services.check import SpecSource\n"
+        f"pairs = [(SpecSource({str(base)!r}), SpecSource({str(head)!r}))]\n"
+        "lookup = verdicts.prepare(pairs, policy=load_policy(), today=dt.date(2026, 12, 3),"
+        " limit=10**7, drop=())\n"
+        "print(lookup.key)\n"
+    )
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(keys) == 1 and len(keys.pop().strip()) == 64

@@ -253,14 +253,20 @@ def catalog_digest(catalog: Catalog) -> str:
 
 
 def _code_bytes(code: types.CodeType) -> bytes:
-    """A function's bytecode and constants, nested functions' included (their ``repr``
-    holds an address, different in every process)."""
-    parts = [code.co_code]
-    for const in code.co_consts:
-        parts.append(
-            _code_bytes(const) if isinstance(const, types.CodeType) else repr(const).encode()
-        )
-    return b"\0".join(parts)
+    """A function's bytecode and constants, nested functions' included."""
+    return b"\0".join((code.co_code, *(_const_bytes(c) for c in code.co_consts)))
+
+
+def _const_bytes(const: Any) -> bytes:
+    # The repr of a nested function holds its address, and a set's order follows string
+    # hashing, both different in every process: spelled out in a stable form instead.
+    if isinstance(const, types.CodeType):
+        return _code_bytes(const)
+    if isinstance(const, frozenset):
+        return b"{" + b",".join(sorted(_const_bytes(c) for c in const)) + b"}"
+    if isinstance(const, tuple):
+        return b"(" + b",".join(_const_bytes(c) for c in const) + b")"
+    return repr(const).encode()
 
 
 def _source(src: SpecSource, limit: int) -> tuple[Source, bytes] | None:
