@@ -16,8 +16,10 @@ two tools take turns, run after run, so that load from other processes falls on 
 each side prints the median wall time, the median CPU time (user + sys of the child,
 less disturbed by other load than wall time) and the peak RSS, and the ratio of
 govbot's CPU and wall time to Redocly's. govbot's modules are byte-compiled first, as
-installing a wheel does. ``--cold`` turns off govbot's on-disk validation cache; by
-default it is primed once, as a CI runner would have it.
+installing a wheel does. ``--cold`` turns off govbot's on-disk caches (validation and
+verdicts: every run does the whole work); by default they are primed once, as a CI
+runner would have them, so each run is a re-check of unchanged files, which reads its
+verdict back (``govbot check`` near its start-up cost).
 
 Usage: python benchmarks/check.py [--runs 3] [--case pair --case lint ...] [--cold]
        [--govbot .venv/bin/govbot] [--no-peers]
@@ -117,7 +119,12 @@ def compile_govbot(govbot: str) -> None:
         text=True,
         check=True,
     ).stdout.strip()
-    subprocess.run([python, "-m", "compileall", "-q", where], check=True, capture_output=True)
+    # Data trees (nova's policy modules the sandbox serves) are files, not govbot's code:
+    # bytecode written beside them would be served as files too.
+    skip = r"[/\\]data[/\\]"
+    subprocess.run(
+        [python, "-m", "compileall", "-q", "-x", skip, where], check=True, capture_output=True
+    )
 
 
 # Each run goes through its own small Python wrapper, so that the child's rusage (CPU
@@ -186,7 +193,9 @@ def main() -> int:
     parser.add_argument("--case", action="append", choices=sorted(CASES), dest="cases")
     parser.add_argument("--govbot", default=str(ROOT / ".venv" / "bin" / "govbot"))
     parser.add_argument("--no-peers", action="store_true")
-    parser.add_argument("--cold", action="store_true", help="disable govbot's validation cache")
+    parser.add_argument(
+        "--cold", action="store_true", help="disable govbot's validation and verdict caches"
+    )
     args = parser.parse_args()
     cases = args.cases or list(DEFAULT_CASES)
 
@@ -203,7 +212,7 @@ def main() -> int:
     compile_govbot(args.govbot)
 
     print(
-        f"runs per command: {args.runs} (medians); govbot validation cache: "
+        f"runs per command: {args.runs} (medians); govbot caches (validation, verdicts): "
         f"{'off' if args.cold else 'warm'}; machine: {os.cpu_count()} cores"
     )
     header = f"{'case':36} {'govbot wall':>11} {'cpu':>6} {'MiB':>5}"

@@ -33,7 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from govbot.blueprints.document import WORD
+# quote, topics and word_count: the sentence helpers justify.py takes from here
+from govbot.blueprints.topics import about_code, cues, quote, topics, word_count  # noqa: F401
+from govbot.lazy_re import Regex, lazy
 
 
 class Zone(StrEnum):
@@ -117,12 +119,12 @@ _INSIDE = (
     r"cores|drivers?|driver\s+(?:authors?|developers?|maintainers?|vendors?)|vendors?|"
     r"we|us|our"
 )
-_STORY = re.compile(r"\bas\s+(?P<role>(?:an?|the)\s+[\w -]{2,60}?),?\s+(?:i|we)\b", re.I)
+_STORY = lazy(r"\bas\s+(?P<role>(?:an?|the)\s+[\w -]{2,60}?),?\s+(?:i|we)\b", re.I)
 # A user story told by a persona: "As Priya, I want to ..." (a name, then the story's voice).
-_PERSONA = re.compile(
+_PERSONA = lazy(
     r"\b[Aa]s\s+(?P<role>[A-Z][a-z]+),?\s+I\s+(?:want|need|would\s+like|wish|expect|have\s+to)\b"
 )
-_SPEAKER = re.compile(
+_SPEAKER = lazy(
     r"\b(?:i|we)\s+(?:want|need|would\s+like|wish|cannot|can't|am\s+unable|are\s+unable)\b",
     re.I,
 )
@@ -184,24 +186,24 @@ _GAP = (
     r"only\s+supports?|but\s+not"
 )
 # Modals that make what follows a guess; "would like" is a wish, not a guess.
-_HEDGE = re.compile(
+_HEDGE = lazy(
     r"\b(?:may|might|could|would(?!\s+(?:like|prefer|rather))|perhaps|possibly|potentially|"
     r"probably|maybe|"
     r"hypothetically)\b(?:\s+\w+){0,2}\s*$",
     re.I,
 )
-_HEDGE_ANYWHERE = re.compile(
+_HEDGE_ANYWHERE = lazy(
     r"\b(?:may|might|could|would(?!\s+(?:like|prefer|rather))|perhaps|possibly|potentially|"
     r"probably|maybe)\b",
     re.I,
 )
 # "No impact on users", "users are not affected": a statement about the change, no use.
-_NO_EFFECT = re.compile(
+_NO_EFFECT = lazy(
     r"\b(?:no|without)\s+(?:\w+\s+)?(?:impact|effect|change)s?\b|\bnot\s+(?:be\s+)?affected\b|"
     r"\btransparent\s+to\b|\bnothing\b",
     re.I,
 )
-_SPECULATIVE_PHRASE = re.compile(
+_SPECULATIVE_PHRASE = lazy(
     r"\b(?:possible\s+use\s+cases?|"
     r"(?:may|might|could|would|should)\s+(?:also\s+)?(?:be\s+)?(?:useful|helpful|nice|"
     r"valuable|beneficial|interesting|good|great)|in\s+the\s+future|some\s+day|"
@@ -210,28 +212,10 @@ _SPECULATIVE_PHRASE = re.compile(
     re.I,
 )
 # Text addressed to the author of a spec: template guidance in any template.
-_GUIDANCE = re.compile(
+_GUIDANCE = lazy(
     r"^(?:please\b|(?:describe|explain|ensure|specify|outline|summari[sz]e|mention)\b|"
     r"fill\s+in\b|(?:include|add)\s+(?:a|any|the)\s+(?:\w+\s+)?(?:link|url)\b)",
     re.I,
-)
-# Words about the code itself (refactors, tests, trees): generic actors there are its
-# developers ("People get confused about what v3 is" in a code-tree cleanup).
-_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "refactor",
-        re.compile(
-            r"\b(?:refactor\w*|clean\s?ups?|cleaning\s+up|technical\s+debt|"
-            r"consolidat\w+|simplif\w+\s+the\s+code|code\s+tree|codebase|"
-            r"maintainab\w+|maintenance\s+burden)\b",
-            re.I,
-        ),
-    ),
-    ("rename", re.compile(r"\brenam\w+\b", re.I)),
-    ("driver", re.compile(r"\b(?:drivers?|back-?ends?\s+support|plugins?)\b", re.I)),
-    ("removal", re.compile(r"\b(?:remov\w+|deprecat\w+|drop(?:s|ping)?)\b", re.I)),
-    ("library", re.compile(r"\b(?:librar(?:y|ies)|oslo\.\w+|dependenc(?:y|ies))\b", re.I)),
-    ("tests", re.compile(r"\b(?:unit|functional|tempest)\s+tests?\b|\bCI\b", re.I)),
 )
 
 
@@ -241,68 +225,66 @@ def _actor_regex(extra: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"\b(?:the\s+|an?\s+)?(?:{words})\b{_NOT_PERSON}", re.I)
 
 
-_INSIDE_RE = re.compile(rf"\b(?:{_INSIDE})\b", re.I)
-_PAIN_RE = re.compile(rf"\b(?:{_PAIN})\b", re.I)
-_WISH_RE = re.compile(rf"\b(?:{_WISH})\b", re.I)
-_PURPOSE_RE = re.compile(rf"\b(?:{_PURPOSE})\b", re.I)
-_FOR_RE = re.compile(rf"\b(?:{_FOR})\b", re.I)
+_INSIDE_RE = lazy(rf"\b(?:{_INSIDE})\b", re.I)
+_PAIN_RE = lazy(rf"\b(?:{_PAIN})\b", re.I)
+_WISH_RE = lazy(rf"\b(?:{_WISH})\b", re.I)
+_PURPOSE_RE = lazy(rf"\b(?:{_PURPOSE})\b", re.I)
+_FOR_RE = lazy(rf"\b(?:{_FOR})\b", re.I)
 # A burden someone carries: "tenants must supply a prefix".
-_MUST_RE = re.compile(r"\b(?:must|are\s+required\s+to|is\s+required\s+to)\b", re.I)
-_ABILITY_RE = re.compile(rf"\b(?:{_ABILITY})\b", re.I)
-_FAILURE_RE = re.compile(rf"\b(?:{_FAILURE})\b", re.I)
-_GAP_RE = re.compile(rf"\b(?:{_GAP})\b", re.I)
-_GENERIC_RE = re.compile(_GENERIC, re.I)
+_MUST_RE = lazy(r"\b(?:must|are\s+required\s+to|is\s+required\s+to)\b", re.I)
+_ABILITY_RE = lazy(rf"\b(?:{_ABILITY})\b", re.I)
+_FAILURE_RE = lazy(rf"\b(?:{_FAILURE})\b", re.I)
+_GAP_RE = lazy(rf"\b(?:{_GAP})\b", re.I)
+_GENERIC_RE = lazy(_GENERIC, re.I)
 # Where a pain word describes a thing, not someone's pain: in a relative clause ("data
 # which users cannot modify") or as an adjective ("the failed host", "a lost message").
-_RELATIVE = re.compile(
+_RELATIVE = lazy(
     r"\b(?:which|that)\s+(?:the\s+|an?\s+)?(?:\w+\s+){1,4}$|"
     r"\b(?:the|a|an|any|each|every|this|these|those)\s+(?=$)",
     re.I,
 )
 MAX_SENTENCE = 600  # characters of a sentence read for cues
 _AUTHORS = frozenset({"we", "us", "our"})
-_TOIL = re.compile(
+_TOIL = lazy(
     r"manually|by\s+hand|one\s+by\s+one|workarounds?|work\s+around|restart(?:s|ing)?", re.I
 )
 # What a driver's own "use case" wants: to use the product ("use X", "access X").
-_USE_PRODUCT = re.compile(
+_USE_PRODUCT = lazy(
     r"\W*(?:\w+\s+){0,2}?(?:to\s+)?(?:be\s+able\s+to\s+)?(?:use|access|manage|support|boot|run|"
     r"deploy|integrate|consume|work\s+with)\b",
     re.I,
 )
 # "the needs of their apps", "a demand for": the noun, which says nobody needs anything.
-_DETERMINER = re.compile(
-    r"\b(?:the|a|an|their|its|his|her|our|your|these|those|such|any|no)\s+$", re.I
-)
+_DETERMINER = lazy(r"\b(?:the|a|an|their|its|his|her|our|your|these|those|such|any|no)\s+$", re.I)
 # Between a pain and the one who suffers it: "... for (large scale public cloud) users",
 # or the agent of a passive: "cannot be (seen or) changed by the user".
-_TO_WHOM = re.compile(
+_TO_WHOM = lazy(
     r"[\s,]*(?:(?:be|been|being)\s+(?:\w+\s+){1,3}?(?=by\b))?"
     r"(?:(?:especially|particularly|even|also|mostly|mainly)\s+)?"
     r"(?:(?:for|from|of|among|on|by)\s+(?:[\w-]+\s+){0,4}|to\s+(?:[\w-]+\s+)?)",
     re.I,
 )
 # Why a task is wanted, in a use case that names nobody: "..., so that ...".
-_TASK_PURPOSE = re.compile(
+_TASK_PURPOSE = lazy(
     r"\b(?:so\s+that|in\s+order\s+to|so\s+(?:a|an|the|it|they)\b|instead\s+of|"
     r"without\s+having\s+to)\b",
     re.I,
 )
 # The code's own upkeep as the reason: no one outside the code is served by it.
-_UPKEEP = re.compile(
+_UPKEEP = lazy(
     r"\b(?:maintain\w*|maintenance|readab\w+|code\s*base|the\s+code|duplicat\w+|"
     r"technical\s+debt|clean\w*\s+up)\b",
     re.I,
 )
 # A situation: "If ...", "When ...", "In case ...".
-_CONDITIONAL_START = re.compile(r"^(?:if|when|whenever|once|in\s+(?:the\s+)?case)\b", re.I)
-_INCAPABLE_RE = re.compile(
+_CONDITIONAL_START = lazy(r"^(?:if|when|whenever|once|in\s+(?:the\s+)?case)\b", re.I)
+_INCAPABLE_RE = lazy(
     r"\b(?:cannot|can't|can\s?not|unable\s+to|impossible|not\s+possible|no\s+way\s+to|"
     r"fail(?:s|ed)?\s+to)\b",
     re.I,
 )
 # "It is hard to ...": someone's pain, whoever tries; the code's own upkeep is not.
-_IMPERSONAL = re.compile(
+_IMPERSONAL = lazy(
     r"\bit(?:'s|\s+is|\s+becomes|\s+remains)\s+(?:\w+\s+){0,2}?(?:difficult|hard|impossible|"
     r"not\s+possible|complicated|cumbersome|tedious|error[- ]prone|painful|confusing|"
     r"time[- ]consuming)\s+(?:for\s+\w+\s+)?to\s+"
@@ -310,18 +292,18 @@ _IMPERSONAL = re.compile(
     re.I,
 )
 # A threat: an attacker, and what they can do.
-_THREAT = re.compile(
+_THREAT = lazy(
     r"\b(?:attackers?|intruders?|malicious\s+(?:users?|tenants?|actors?|parties|clients?))\b"
     r"[^.;]{0,80}?\b(?:can|could|may|might|(?:is|are)\s+able\s+to|gains?|controls?|reads?|"
     r"steals?|exploits?|fish\w*)\b",
     re.I,
 )
-_NEGATION = re.compile(r"\b(?:no|not|never|without|n't)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+)?$", re.I)
-_CONDITIONAL = re.compile(r"^(?:if|when|whenever|once|to\s+\w+)\b[^,]{3,120},", re.I)
+_NEGATION = lazy(r"\b(?:no|not|never|without|n't)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+)?$", re.I)
+_CONDITIONAL = lazy(r"^(?:if|when|whenever|once|to\s+\w+)\b[^,]{3,120},", re.I)
 # "If you want to ...": the reader in general, nobody the paragraph named.
-_YOU = re.compile(r"\b(?:you|your)\b", re.I)
-_PRONOUN = re.compile(r"\b(?:they|them|their|he|she|his|her)\b", re.I)
-_INSIDE_ROLE = re.compile(rf"^(?:an?|the)\s+(?:\w+\s+)?(?:{_INSIDE})$", re.I)
+_YOU = lazy(r"\b(?:you|your)\b", re.I)
+_PRONOUN = lazy(r"\b(?:they|them|their|he|she|his|her)\b", re.I)
+_INSIDE_ROLE = lazy(rf"^(?:an?|the)\s+(?:\w+\s+)?(?:{_INSIDE})$", re.I)
 
 
 def read_sentence(
@@ -348,47 +330,76 @@ def read_sentence(
     flat = " ".join(text.split())[:MAX_SENTENCE]
     if flat.endswith("?") or _GUIDANCE.match(flat):
         return Reading.GUIDANCE, (), (), ()
+    mentions, outside, inside = _named(flat, zone, extra_actors, carried)
+    speculative = bool(_SPECULATIVE_PHRASE.search(flat))
+    denied = _negated(flat) | (_product_wishes(flat) if product else set())
+    sentence = _Sentence(flat, zone, mentions, outside, inside, speculative, product, denied)
+    return _needed(sentence) or _not_needed(sentence)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    """One sentence as :func:`read_sentence` has read it so far."""
+
+    flat: str
+    zone: Zone
+    mentions: list[_Mention]
+    outside: tuple[str, ...]
+    inside: tuple[str, ...]
+    speculative: bool
+    product: bool
+    denied: set[str]
+
+
+_Read = tuple[Reading, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _named(
+    flat: str, zone: Zone, extra_actors: tuple[str, ...], carried: tuple[str, ...]
+) -> tuple[list[_Mention], tuple[str, ...], tuple[str, ...]]:
+    """The mentions of a sentence, and who it names outside and inside the code."""
     mentions = _mentions(flat, zone, extra_actors)
     if carried and not any(m.outside for m in mentions):
         # "they" is whom the sentence before named; so is the subject of a sentence that
         # names nobody ("A UI shows a table. Its items need to be sorted by status.").
         refs = [_Mention(m.start(), m.end(), carried[0], True) for m in _PRONOUN.finditer(flat)]
-        if not mentions and not refs and not _about_code(flat) and not _YOU.search(flat):
+        if not mentions and not refs and not about_code(flat) and not _YOU.search(flat):
             refs = [_Mention(0, 0, carried[0], True)]
         mentions = sorted([*mentions, *refs], key=lambda m: m.start)
     outside = tuple(dict.fromkeys(m.name for m in mentions if m.outside))
     inside = tuple(dict.fromkeys(m.name for m in mentions if not m.outside))
     if carried and outside == tuple(dict.fromkeys([carried[0]])):
         outside = carried
-    speculative = bool(_SPECULATIVE_PHRASE.search(flat))
-    denied = _negated(flat) | (_product_wishes(flat) if product else set())
+    return mentions, outside, inside
+
+
+def _needed(s: _Sentence) -> _Read | None:
+    """The reading of a sentence that says someone outside the code needs something."""
+    flat, mentions, outside, inside = s.flat, s.mentions, s.outside, s.inside
     # A pain is the pain of whoever suffers it: the one named before it ("tenants must
     # supply ...", "the user waits ..."), or after it through a preposition ("confusing
     # for new users", "complaints from operators", "cannot be changed by the owner").
     # "The service does not support signed images" is nobody's pain: the images are what
     # is not supported.
-    pain = tuple(c for c in _owned_pain(flat, mentions) if c not in denied)
-    wish = tuple(c for c in _owned(_WISH_RE, flat, mentions) if c not in denied)
+    pain = tuple(c for c in _owned_pain(flat, mentions) if c not in s.denied)
+    wish = tuple(c for c in _owned(_WISH_RE, flat, mentions) if c not in s.denied)
     wish += _owned(_PURPOSE_RE, flat, mentions, purpose=True)
     wish += _owned(_FOR_RE, flat, mentions, after=True)
     wish += _owned(_MUST_RE, flat, mentions, adjacent=True)
+    use_case = s.zone is Zone.USE_CASES and not s.speculative
+    uses_product = s.product and bool(_USE_PRODUCT.search(flat))
     if outside:
         if pain:
             return Reading.NEED, outside, inside, pain
-        if wish and not speculative:
+        if wish and not s.speculative:
             return Reading.NEED, outside, inside, wish
-        if (
-            zone is Zone.USE_CASES
-            and not speculative
-            and not _NO_EFFECT.search(flat)
-            and not (product and _USE_PRODUCT.search(flat))
-        ):
+        if use_case and not _NO_EFFECT.search(flat) and not uses_product:
             # A use case says who does what: "An end user can ...", "The user in project
             # A hands data to a user in project B". "Users could ..." is a guess.
             ability = _owned(_ABILITY_RE, flat, mentions)
             if ability or not _HEDGE_ANYWHERE.search(flat):
                 return Reading.NEED, outside, inside, ability or ("use case",)
-    if zone is Zone.USE_CASES and not mentions and not speculative and not _about_code(flat):
+    if use_case and not mentions and not about_code(flat):
         # "Attach twenty volumes in one call, so that a failed attach does not leave the
         # server half configured": a use case told as a task, its doer implied by the
         # heading, with the reason it is wanted.
@@ -397,31 +408,37 @@ def read_sentence(
             purpose
             and not _HEDGE_ANYWHERE.search(flat)
             and not _UPKEEP.search(flat)
-            and not (product and _USE_PRODUCT.search(flat))
+            and not uses_product
         ):
             return Reading.NEED, ("the use case's actor",), inside, purpose
-    unowned = tuple(c for c in _unhedged(_PAIN_RE, flat, skip=_RELATIVE) if c not in denied)
+    return None
+
+
+def _not_needed(s: _Sentence) -> _Read:
+    """The reading of a sentence that names no need of someone outside the code."""
+    flat, outside, inside, speculative = s.flat, s.outside, s.inside, s.speculative
+    unowned = tuple(c for c in _unhedged(_PAIN_RE, flat, skip=_RELATIVE) if c not in s.denied)
     toil = tuple(c for c in unowned if _TOIL.fullmatch(c))
-    if toil and inside and not outside and set(inside) <= _AUTHORS and not _about_code(flat):
+    if toil and inside and not outside and set(inside) <= _AUTHORS and not about_code(flat):
         # "We have to connect every node by hand": the authors speak for the people who
         # run the service; manual work that is not about the code is a failing scenario.
         return Reading.SCENARIO, (), inside, toil
-    if inside and not outside and (unowned or _cues(_WISH_RE, flat)):
-        return Reading.INSIDE, (), inside, unowned + _cues(_WISH_RE, flat)
-    if not _about_code(flat) and set(inside) <= _AUTHORS:
+    if inside and not outside and (unowned or cues(_WISH_RE, flat)):
+        return Reading.INSIDE, (), inside, unowned + cues(_WISH_RE, flat)
+    if not about_code(flat) and set(inside) <= _AUTHORS:
         failure = () if speculative else _unhedged(_FAILURE_RE, flat, skip=_RELATIVE)
         scenario = failure or _scenario(flat)
         if scenario:
             return Reading.SCENARIO, outside, inside, scenario
     if outside:
         if speculative or _HEDGE_ANYWHERE.search(flat):
-            hedged = _cues(_PAIN_RE, flat) + _cues(_WISH_RE, flat) + _cues(_PURPOSE_RE, flat)
-            return Reading.SPECULATIVE, outside, inside, hedged + _cues(_ABILITY_RE, flat)
+            hedged = cues(_PAIN_RE, flat) + cues(_WISH_RE, flat) + cues(_PURPOSE_RE, flat)
+            return Reading.SPECULATIVE, outside, inside, hedged + cues(_ABILITY_RE, flat)
         return Reading.NO_NEED, outside, inside, ()
     if _GAP_RE.search(flat):
-        return Reading.CAPABILITY, (), inside, _cues(_GAP_RE, flat)
-    if speculative or _cues(_WISH_RE, flat):
-        return Reading.SPECULATIVE, (), inside, _cues(_WISH_RE, flat)
+        return Reading.CAPABILITY, (), inside, cues(_GAP_RE, flat)
+    if speculative or cues(_WISH_RE, flat):
+        return Reading.SPECULATIVE, (), inside, cues(_WISH_RE, flat)
     return Reading.PLAIN, (), inside, ()
 
 
@@ -475,7 +492,7 @@ def _mentions(text: str, zone: Zone, extra: tuple[str, ...]) -> list[_Mention]:
         role = " ".join(m.group("role").split()[:6]).lower()
         found.append(_Mention(m.start(), m.end(), role, not _INSIDE_ROLE.match(role)))
     matches = list(_actor_regex(extra).finditer(text))
-    if zone is Zone.USE_CASES and not _about_code(text):
+    if zone is Zone.USE_CASES and not about_code(text):
         matches += list(_GENERIC_RE.finditer(text))
     for m in matches:
         if not any(f.start <= m.start() < f.end for f in found):
@@ -491,7 +508,7 @@ def _mentions(text: str, zone: Zone, extra: tuple[str, ...]) -> list[_Mention]:
             speaker = m.group(0).split()[0].lower()
             # Under a use-case heading "I want ..." is the story's voice, not the author's;
             # "we" stays the authors everywhere.
-            story = zone is Zone.USE_CASES and speaker == "i" and not _about_code(text)
+            story = zone is Zone.USE_CASES and speaker == "i" and not about_code(text)
             found.append(
                 _Mention(m.start(), m.end(), "i (a use case)" if story else speaker, story)
             )
@@ -499,7 +516,7 @@ def _mentions(text: str, zone: Zone, extra: tuple[str, ...]) -> list[_Mention]:
 
 
 def _owned(
-    pattern: re.Pattern[str],
+    pattern: Regex,
     text: str,
     mentions: Sequence[_Mention],
     *,
@@ -567,15 +584,7 @@ def _before(text: str, end: int) -> str:
     return words
 
 
-def _cues(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
-    return tuple(
-        dict.fromkeys(" ".join(m.group(0).lower().split()) for m in pattern.finditer(text))
-    )
-
-
-def _unhedged(
-    pattern: re.Pattern[str], text: str, skip: re.Pattern[str] | None = None
-) -> tuple[str, ...]:
+def _unhedged(pattern: Regex, text: str, skip: Regex | None = None) -> tuple[str, ...]:
     """The cues of ``pattern`` in ``text`` that no modal right before them hedges.
 
     ``skip`` drops cues whose preceding text it matches (a relative clause: "data which
@@ -588,22 +597,3 @@ def _unhedged(
         and not (skip is not None and skip.search(_before(text, m.start())))
     ]
     return tuple(dict.fromkeys(found))
-
-
-def _about_code(text: str) -> bool:
-    return any(p.search(text) for name, p in _TOPICS if name in ("refactor", "tests"))
-
-
-def topics(text: str) -> tuple[str, ...]:
-    """What kind of change a text describes (refactor, rename, driver ...), for the evidence."""
-    return tuple(name for name, p in _TOPICS if p.search(text))
-
-
-def word_count(text: str) -> int:
-    return len(WORD.findall(text))
-
-
-def quote(text: str, limit: int = 160) -> str:
-    """``text`` on one line, cut at ``limit`` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "\u2026"

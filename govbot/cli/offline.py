@@ -121,6 +121,13 @@ def _policy_trees(paths: tuple[Path, ...]) -> PolicyTrees:
     type=click.Choice(["api-sig", "generic", "auto"]),
     help="Judge under this rule profile, whatever the policy picks (see `govbot rules`).",
 )
+@click.option(
+    "--no-cache",
+    "no_cache",
+    is_flag=True,
+    help="Check again even when the same files were checked under the same policy "
+    "(no verdict or validation cache).",
+)
 @policy_defaults_option
 @common_options
 def check(
@@ -136,6 +143,7 @@ def check(
     today: dt.datetime | None,
     project: str | None,
     profile: str | None,
+    no_cache: bool,
     policy_defaults: tuple[Path, ...],
     config_file: Path | None,
     policy_path: Path | None,
@@ -153,44 +161,26 @@ def check(
       govbot check --base OLD/api-ref/source NEW/api-ref/source
       govbot check --git origin/master..HEAD --format sarif -o govbot.sarif
     """
-    if git_range and (specs or bases):
-        raise click.UsageError("--git takes no SPEC or --base: it finds the changed specs itself")
-    if not git_range and not specs:
-        raise click.UsageError("give at least one SPEC, or --git REV1..REV2")
-    if bases and len(bases) != len(specs):
-        raise click.UsageError(
-            f"{len(bases)} --base for {len(specs)} SPEC: give one --base per SPEC"
-        )
+    _check_usage(specs, bases, git_range)
     settings, policy = settings_and_policy(config_file, policy_path)
     policy = policy.for_project(project)
     if profile is not None:
         policy = policy.with_profile(profile)
-    day = today.date() if today is not None else dt.date.today()
+    options: dict[str, Any] = {
+        "policy": policy,
+        "today": today.date() if today is not None else dt.date.today(),
+        "max_bytes": max_bytes,
+        "policy_trees": _policy_trees(policy_defaults),
+        "cache": not no_cache,
+    }
     if git_range:
-        rev1, sep, rev2 = git_range.partition("..")
-        if not sep or not rev1 or not rev2 or rev2.startswith("."):
-            raise click.UsageError(f"--git wants REV1..REV2, not {git_range!r}")
+        rev1, _, rev2 = git_range.partition("..")
         # Only a git range needs git (GitPython): a check of files does not import it.
         from govbot.services.check_git import check_git
 
-        report = check_git(
-            repo,
-            rev1,
-            rev2,
-            policy=policy,
-            today=day,
-            max_bytes=max_bytes,
-            policy_trees=_policy_trees(policy_defaults),
-        )
+        report = check_git(repo, rev1, rev2, **options)
     else:
-        report = check_files(
-            list(specs),
-            base_files=list(bases) if bases else None,
-            policy=policy,
-            today=day,
-            max_bytes=max_bytes,
-            policy_trees=_policy_trees(policy_defaults),
-        )
+        report = check_files(list(specs), base_files=list(bases) or None, **options)
     use_color = color_wanted(color, output) and fmt == "text"
     floor = Severity(min_severity).rank
     shown = dataclasses.replace(
@@ -200,6 +190,21 @@ def check(
     if output is not None:
         click.echo(render.summary_line(report), err=True)
     click.get_current_context().exit(report.exit_code)
+
+
+def _check_usage(specs: tuple[Path, ...], bases: tuple[Path, ...], git_range: str | None) -> None:
+    if git_range and (specs or bases):
+        raise click.UsageError("--git takes no SPEC or --base: it finds the changed specs itself")
+    if not git_range and not specs:
+        raise click.UsageError("give at least one SPEC, or --git REV1..REV2")
+    if bases and len(bases) != len(specs):
+        raise click.UsageError(
+            f"{len(bases)} --base for {len(specs)} SPEC: give one --base per SPEC"
+        )
+    if git_range:
+        rev1, sep, rev2 = git_range.partition("..")
+        if not sep or not rev1 or not rev2 or rev2.startswith("."):
+            raise click.UsageError(f"--git wants REV1..REV2, not {git_range!r}")
 
 
 def _render(report: Report[Classification], fmt: str, color: bool, docs_base: str) -> str:

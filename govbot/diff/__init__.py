@@ -13,7 +13,7 @@ is worked out once per diff over the ref graph.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -35,17 +35,27 @@ from govbot.diff.model import (
 from govbot.surface import HTTP_METHODS, Operation, Spec, join, operations
 
 
-def diff_specs(base: Spec, head: Spec) -> SpecDiff:
-    """The structural changes from ``base`` to ``head`` (pure: no judgement, no I/O)."""
+def diff_specs(
+    base: Spec,
+    head: Spec,
+    *,
+    surfaces: tuple[Sequence[Operation], Sequence[Operation]] | None = None,
+) -> SpecDiff:
+    """The structural changes from ``base`` to ``head`` (pure: no judgement, no I/O).
+
+    ``surfaces``: the operations of base and head when the caller has them already
+    (``govbot check`` classified both); otherwise only the operations of the path items
+    that differ are built.
+    """
     if not base.ok or not head.ok:
         return SpecDiff(base.file, head.file)
     differ = Differ(base, head)
     same_paths, unchanged = _same_path_items(differ, base, head)
     ops_b: dict[str, list[Operation]] = {}
     ops_h: dict[str, list[Operation]] = {}
-    for op in operations(_without_paths(base, same_paths)):
+    for op in _changed_surface(base, same_paths, surfaces[0] if surfaces else None):
         ops_b.setdefault(op.key, []).append(op)
-    for op in operations(_without_paths(head, same_paths)):
+    for op in _changed_surface(head, same_paths, surfaces[1] if surfaces else None):
         ops_h.setdefault(op.key, []).append(op)
 
     added: list[OperationDiff] = []
@@ -105,6 +115,27 @@ def _same_path_items(differ: Differ, base: Spec, head: Spec) -> tuple[set[str], 
             if item is not None and isinstance(item.value, Mapping):
                 unchanged += sum(1 for m in HTTP_METHODS if isinstance(item.value.get(m), Mapping))
     return same_paths, unchanged
+
+
+def _changed_surface(
+    spec: Spec, same_paths: set[str], known: Sequence[Operation] | None
+) -> Sequence[Operation]:
+    """The operations of ``spec`` outside the path items ``same_paths``."""
+    if known is None:
+        return operations(_without_paths(spec, same_paths))
+    paths = spec.root.get("paths")
+    if not same_paths or paths is None:
+        return known
+    skip: set[tuple[str, str, str]] = set()
+    for path in same_paths:
+        item = spec.resolve(paths.child(path)) or paths.child(path)
+        value = item.value if isinstance(item.value, Mapping) else {}
+        # the path an operation carries (surface._operations): an action's real path
+        real, action = value.get("x-govbot-path"), value.get("x-govbot-action")
+        if not isinstance(real, str) or not isinstance(action, str) or not action:
+            real = path
+        skip.add((item.file, item.pointer, real))
+    return [op for op in known if (op.path_node.file, op.path_node.pointer, op.path) not in skip]
 
 
 def _without_paths(spec: Spec, skip: set[str]) -> Spec:

@@ -20,7 +20,6 @@ from govbot.diff.compare import (
     branch_label,
     branch_name,
     enum_diff,
-    lookup,
     media_key,
     param_key,
     param_schema,
@@ -41,6 +40,7 @@ from govbot.diff.model import (
     SchemaDiff,
     security_alternatives,
 )
+from govbot.diff.refgraph import dirty_refs
 from govbot.surface import Body, Node, Operation, Parameter, Spec, properties
 
 
@@ -73,53 +73,11 @@ class Differ:
         return all(self._ref_clean(bfile, hfile, r) for r in refs_in(value))
 
     def _ref_clean(self, bfile: str, hfile: str, ref: str) -> bool:
-        start = (bfile, hfile, ref)
+        start = (bfile, hfile, ref)  # worked out once per diff over the ref graph
         known = self._dirty.get(start)
         if known is not None:
             return not known
-        # Explore the part of the ref graph reachable from here that is not known yet.
-        raw_dirty: dict[tuple[str, str, str], bool] = {}
-        edges: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
-        stack = [start]
-        seen = {start}
-        while stack:
-            key = stack.pop()
-            bf, hf, r = key
-            bt, ht = self.base.refs.get((bf, r)), self.head.refs.get((hf, r))
-            succ: list[tuple[str, str, str]] = []
-            if bt is None and ht is None:
-                dirty = False  # unresolvable on both sides: the same string
-            elif bt is None or ht is None:
-                dirty = True
-            else:
-                vb, vh = lookup(self.base, bt), lookup(self.head, ht)
-                dirty = vb != vh
-                if not dirty:
-                    succ = [(bt[0], ht[0], r2) for r2 in refs_in(vb)]
-            raw_dirty[key] = dirty
-            edges[key] = succ
-            for s in succ:
-                if s not in seen and s not in self._dirty:
-                    seen.add(s)
-                    stack.append(s)
-        # Dirty = differs itself, or reaches something that does.
-        reverse: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
-        work = []
-        for key, succ in edges.items():
-            if raw_dirty[key] or any(self._dirty.get(s) for s in succ):
-                work.append(key)
-            for s in succ:
-                if s in raw_dirty:
-                    reverse.setdefault(s, []).append(key)
-        dirty_set = set(work)
-        while work:
-            key = work.pop()
-            for pred in reverse.get(key, ()):
-                if pred not in dirty_set:
-                    dirty_set.add(pred)
-                    work.append(pred)
-        for key in raw_dirty:
-            self._dirty[key] = key in dirty_set
+        self._dirty.update(dirty_refs(self.base, self.head, start, self._dirty))
         return not self._dirty[start]
 
     # -- operations --------------------------------------------------------------------

@@ -100,8 +100,8 @@ _NO_VALUE: Any = object()
 _Table = dict[str, tuple[int, int]] | list[tuple[int, int]]
 
 
-def _layout(text: str, value: Any) -> int:
-    raw = text.encode()
+def _layout(text: str | bytes, value: Any) -> int:
+    raw = text if isinstance(text, bytes) else text.encode()
     if raw.endswith(b"\n"):
         raw = raw[:-1]
     try:
@@ -156,13 +156,14 @@ def _compact_table(node: dict[str, Any] | list[Any]) -> _Table:
 class JsonLines:
     """Pointer -> line (and column) for one JSON text; worked out on the first call.
 
-    ``value`` is the text's parsed value (parsed here when not given).
+    ``value`` is the text's parsed value (parsed here when not given); the text may be
+    given as its UTF-8 bytes, decoded only if it must be scanned.
     """
 
     __slots__ = ("_layout", "_newlines", "_offsets", "_tables", "_text", "_value")
 
-    def __init__(self, text: str, value: Any = _NO_VALUE) -> None:
-        self._text: str | None = text
+    def __init__(self, text: str | bytes, value: Any = _NO_VALUE) -> None:
+        self._text: str | bytes | None = text
         self._value = value
         self._layout = _UNKNOWN
         self._tables: dict[int, _Table] = {}
@@ -179,6 +180,7 @@ class JsonLines:
         self._layout = _layout(text, self._value) if self._value is not None else _SCAN
         if self._layout == _SCAN:
             self._value = None
+            text = text.decode() if isinstance(text, bytes) else text
             self._offsets = json_offsets(text)
             self._newlines = [m.start() for m in _NEWLINE.finditer(text)]
         self._text = None  # the value or the offsets are all we need from now on

@@ -103,7 +103,11 @@ def _version(file: str, data: Any) -> tuple[str, Refused | None]:
     return version, None
 
 
-def _open(path: str | Path, reader: Reader | None, root: str | Path | None) -> tuple[Reader, str]:
+def open_source(
+    path: str | Path, reader: Reader | None, root: str | Path | None
+) -> tuple[Reader, str]:
+    """The reader a spec's files are read through and the root file's path in it (what
+    :func:`load_spec` reads; :mod:`govbot.services.verdicts` hashes the same bytes)."""
     if reader is not None:
         rel = posixpath.normpath(str(path).replace(os.sep, "/"))
         if rel.startswith(("../", "/")) or rel == "..":
@@ -150,7 +154,7 @@ def load_spec(
     Raises :class:`SpecNotFound` or :class:`~govbot.errors.SpecError` only when the
     root file cannot be read at all.
     """
-    reader, rel = _open(path, reader, root)
+    reader, rel = open_source(path, reader, root)
     loader = Loader(
         reader, max_bytes=max_bytes, max_alias_nodes=max_alias_nodes, max_depth=max_depth
     )
@@ -158,20 +162,30 @@ def load_spec(
     if isinstance(data, Spec):
         return data
     options = (max_bytes, validate, cache, max_alias_nodes, max_depth, detail_max_bytes)
-    key = (rel, options, hashlib.sha256(data).hexdigest())
+    digest = hashlib.sha256(data).hexdigest()
+    key = (rel, options, digest)
     known = _LOADED.get(key)
     if known is not None:
         return known
-    spec = _load_root(loader, rel, data, validate=validate, cache=cache, detail=detail_max_bytes)
+    spec = _load_root(
+        loader, rel, data, validate=validate, cache=cache, detail=detail_max_bytes, digest=digest
+    )
     if set(loader.documents) == {rel} and not loader.failed:  # nothing read but these bytes
         _LOADED[key] = spec
     return spec
 
 
 def _load_root(
-    loader: Loader, rel: str, data: bytes, *, validate: bool, cache: bool, detail: int
+    loader: Loader,
+    rel: str,
+    data: bytes,
+    *,
+    validate: bool,
+    cache: bool,
+    detail: int,
+    digest: str | None = None,
 ) -> Spec:
-    doc = loader.parse(rel, data)
+    doc = loader.parse(rel, data, digest=digest)
     if doc is None:
         problem = loader.problems[0]
         return _refused_spec(rel, Refused(problem.code, problem.message, problem.line))
@@ -275,5 +289,6 @@ __all__ = [
     "Reader",
     "SpecNotFound",
     "load_spec",
+    "open_source",
     "parse_document",
 ]

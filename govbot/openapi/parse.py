@@ -47,7 +47,9 @@ class Document:
 
 
 _BOM = "\ufeff"
+_BOM_BYTES = _BOM.encode()
 _JSON_REF = re.compile(r'"\$ref"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"')
+_JSON_REF_BYTES = re.compile(_JSON_REF.pattern.encode())
 # A JSON string (unterminated at the end of a truncated text too) or a bracket.
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 
@@ -69,12 +71,22 @@ def parse_document(
     max_bytes: int = MAX_BYTES,
     max_alias_nodes: int = MAX_ALIAS_NODES,
     max_depth: int = MAX_DEPTH,
+    digest: str | None = None,
 ) -> Document:
-    """Parse one file; raises :class:`Refused` for input the reader must not use."""
+    """Parse one file; raises :class:`Refused` for input the reader must not use.
+
+    ``digest``: the SHA-256 of ``data`` when the caller has it already.
+    """
+    digest = digest or hashlib.sha256(data).hexdigest()
+    raw = data[3:] if data.startswith(_BOM_BYTES) else data
+    json_like = raw.lstrip()[:1] in (b"{", b"[")
+    if json_like and len(data) <= max_bytes and b"\0" not in data:
+        # A JSON text orjson accepts is UTF-8: no decoding, and lines only when asked
+        fast = _loaded_json(file, raw, digest, len(data))
+        if fast is not None:
+            return fast
     text = _text(file, data, max_bytes)
-    digest = hashlib.sha256(data).hexdigest()
-    first = text.lstrip()[:1]
-    if file.lower().endswith(".json") or first in ("{", "["):
+    if file.lower().endswith(".json") or json_like:
         doc = _parse_json(file, data, text, digest, max_depth)
         if doc is not None:
             return doc
@@ -107,6 +119,21 @@ def _text(file: str, data: bytes, max_bytes: int) -> str:
             line,
         ) from None
     return text[1:] if text.startswith(_BOM) else text
+
+
+def _loaded_json(file: str, raw: bytes, digest: str, size: int) -> Document | None:
+    """The document of a JSON text orjson parses; None when it does not (the slow path
+    then says why)."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    doc = Document(file, value, JsonLines(raw, value), True, digest, size)
+    if b'"$ref"' in raw:
+        for m in _JSON_REF_BYTES.finditer(raw):
+            ref = m.group(1)
+            doc.refs[orjson.loads(b'"' + ref + b'"') if b"\\" in ref else ref.decode()] = None
+    return doc
 
 
 def _parse_json(file: str, data: bytes, text: str, digest: str, max_depth: int) -> Document | None:

@@ -161,7 +161,9 @@ class Loader:
         except FileTooLarge as exc:  # the reader's own bound, met before the bytes
             raise Refused(FILE_TOO_LARGE, f"{file}: {exc.strerror}") from None
 
-    def parse(self, file: str, data: bytes, referrer: str = "") -> Document | None:
+    def parse(
+        self, file: str, data: bytes, referrer: str = "", digest: str | None = None
+    ) -> Document | None:
         try:
             doc = parse_document(
                 file,
@@ -169,6 +171,7 @@ class Loader:
                 max_bytes=self.max_bytes,
                 max_alias_nodes=self.max_alias_nodes,
                 max_depth=self.max_depth,
+                digest=digest,
             )
         except Refused as refused:
             self.refuse(file, refused, referrer)

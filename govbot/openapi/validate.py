@@ -372,7 +372,8 @@ def detail_issues(
 
 
 @functools.cache
-def _tool_versions() -> str:
+def tool_versions() -> str:
+    """The validators' versions (part of every cache key: a new release may judge anew)."""
     import importlib.metadata
 
     versions = []
@@ -385,7 +386,7 @@ def _tool_versions() -> str:
 
 
 def _cache_key(version: str, detail: bool, fingerprint: str) -> str:
-    digest = hashlib.sha256(f"{CACHE_SCHEME}\0{_tool_versions()}\0{version}\0{detail}\0".encode())
+    digest = hashlib.sha256(f"{CACHE_SCHEME}\0{tool_versions()}\0{version}\0{detail}\0".encode())
     digest.update(fingerprint.encode())
     return digest.hexdigest()
 

@@ -35,6 +35,7 @@ from govbot.findings import Report, Summary
 from govbot.openapi.load import Reader, load_spec
 from govbot.paths import SPEC_SUFFIXES
 from govbot.policy import Policy
+from govbot.services import verdicts
 from govbot.surface import Spec, operations
 
 if TYPE_CHECKING:  # git (GitPython) is for --git ranges only: see check_git.py
@@ -91,6 +92,7 @@ def check_files(
     reader: Reader | None = None,
     max_bytes: int | None = None,
     policy_trees: PolicyTrees = NO_POLICY_TREES,
+    cache: bool = True,
 ) -> Report[Classification]:
     """Check spec files, each against its base when ``base_files`` pairs one (by position).
 
@@ -101,7 +103,8 @@ def check_files(
     relative path (a spec only in the base was deleted). With a ``reader``, paths are
     relative to its root; otherwise they are filesystem paths and ``$ref``s may reach
     anywhere under ``root`` (default: the git work tree holding them, else their
-    common directory). ``policy_trees``: policy defaults for every spec's audience.
+    common directory). ``policy_trees``: policy defaults for every spec's audience;
+    ``cache=False``: no verdict or validation cache.
     """
     if not heads:
         raise SpecError("no spec given")
@@ -118,7 +121,12 @@ def check_files(
             for b, h in zip(bases, heads, strict=True)
         ]
         return check_pairs(
-            pairs, policy=policy, today=today, max_bytes=max_bytes, policy_trees=policy_trees
+            pairs,
+            policy=policy,
+            today=today,
+            max_bytes=max_bytes,
+            policy_trees=policy_trees,
+            cache=cache,
         )
     pairs, discovered = _filesystem_pairs(heads, bases, policy, root)
     return check_pairs(
@@ -128,6 +136,7 @@ def check_files(
         max_bytes=max_bytes,
         drop_fragments=discovered,
         policy_trees=policy_trees,
+        cache=cache,
     )
 
 
@@ -224,21 +233,41 @@ def check_pairs(
     preloaded: Mapping[tuple[str, str], Spec] | None = None,
     loads: dict[tuple[str, str], Spec | None] | None = None,
     policy_trees: PolicyTrees = NO_POLICY_TREES,
+    cache: bool = True,
 ) -> Report[Classification]:
     """Load each (base, head) pair (base None: new spec; head None: deleted) and evaluate.
 
     ``loads`` is a memo of (side, path) -> loaded spec shared with other checks of the same
-    two revisions (the review passes of one patch set), so a spec is parsed once.
+    two revisions (the review passes of one patch set), so a spec is parsed once;
+    ``preloaded`` specs, by (side, path), are the ones their sources load. The
+    report of a check of the same bytes under the same policy is read back from the
+    verdict cache (:mod:`govbot.services.verdicts`) when it is on; ``cache=False`` turns
+    it and the validation cache off.
     """
     limit = max_bytes or policy.max_file_bytes
-    preloaded = preloaded or {}
     discovered = set(drop_fragments)
+    store = verdicts.directory() if cache and not policy_trees.trees else None
+    lookup = None
+    if store is not None:
+        lookup = verdicts.prepare(pairs, policy=policy, today=today, limit=limit, drop=discovered)
+        reused = verdicts.read(store, lookup) if lookup is not None else None
+        if reused is not None:
+            return reused
     loaded: list[tuple[Spec | None, Spec | None, bool]] = []
     for base_src, head_src in pairs:
-        head = _cached(preloaded, "head", head_src, limit, loads, policy_trees)
-        base = _cached(preloaded, "base", base_src, limit, loads, policy_trees)
+        head = _cached(preloaded or {}, "head", head_src, limit, loads, policy_trees, cache)
+        base = _cached(preloaded or {}, "base", base_src, limit, loads, policy_trees, cache)
         loaded.append((base, head, head_src is not None and head_src.path in discovered))
+    report = _evaluated(loaded, policy, today)
+    if store is not None and lookup is not None:
+        verdicts.write(store, lookup, report, [s for base, head, _ in loaded for s in (base, head)])
+    return report
 
+
+def _evaluated(
+    loaded: Sequence[tuple[Spec | None, Spec | None, bool]], policy: Policy, today: dt.date
+) -> Report[Classification]:
+    """Classify, diff and run every rule on the loaded (base, head, found in a directory)."""
     # A file found in a directory that another spec of the check references, and that
     # is not an OpenAPI document itself, is a fragment: it is checked through that spec.
     referenced = {d for _, h, _ in loaded if h is not None for d in h.documents if d != h.file}
@@ -403,6 +432,7 @@ def _cached(
     limit: int,
     loads: dict[tuple[str, str], Spec | None] | None = None,
     policy_trees: PolicyTrees = NO_POLICY_TREES,
+    cache: bool = True,
 ) -> Spec | None:
     if src is None:
         return None
@@ -412,7 +442,7 @@ def _cached(
         return spec
     if loads is not None and key in loads:
         return loads[key]
-    spec = _load(src, limit, policy_trees=policy_trees)
+    spec = _load(src, limit, policy_trees=policy_trees, cache=cache)
     if loads is not None:
         loads[key] = spec
     return spec
@@ -424,12 +454,18 @@ def _load(
     *,
     validate: bool = True,
     policy_trees: PolicyTrees = NO_POLICY_TREES,
+    cache: bool = True,
 ) -> Spec:
     try:
         if src.api_ref:
             return _load_api_ref(src, policy_trees)
         spec = load_spec(
-            src.path, reader=src.reader, root=src.root, max_bytes=limit, validate=validate
+            src.path,
+            reader=src.reader,
+            root=src.root,
+            max_bytes=limit,
+            validate=validate,
+            cache=cache,
         )
         defaults = policy_trees.defaults()
         return with_policies(spec, defaults) if defaults is not None and spec.ok else spec
@@ -466,7 +502,10 @@ def _subject(base: Spec | None, head: Spec | None, policy: Policy) -> Subject | 
         head = _empty_like(base)
     head_audience = classify(head, policy.audience) if head.ok else None
     base_audience = classify(base, policy.audience) if base is not None and base.ok else None
-    diff = diff_specs(base, head) if base is not None and base.ok and head.ok else None
+    diff = None
+    if base is not None and base.ok and head.ok:
+        # classify built both surfaces (kept on the specs): the diff reuses them
+        diff = diff_specs(base, head, surfaces=(operations(base), operations(head)))
     if diff is not None and base is not None and base_audience and head_audience:
         diff = _with_audience_changes(diff, base, head, base_audience, head_audience)
     return Subject(

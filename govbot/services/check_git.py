@@ -36,6 +36,7 @@ def check_git(
     today: dt.date,
     max_bytes: int | None = None,
     policy_trees: PolicyTrees = NO_POLICY_TREES,
+    cache: bool = True,
 ) -> Report[Classification]:
     """Check everything a reviewer would see for ``rev1..rev2``: the specs the range touched.
 
@@ -74,6 +75,7 @@ def check_git(
         max_bytes=max_bytes,
         preloaded=preloaded,
         policy_trees=policy_trees,
+        cache=cache,
     )
 
 
