@@ -23,7 +23,6 @@ from govbot.surface import (
     Operation,
 )
 
-
 # Verbs by which an operation says it reads: a POST that carries a query in its body
 # (RFC 9110, section 9.3.3, lets POST hand data to any processing; URI-03 allows it for
 # filters too long for a URI) answers with results and creates nothing.
