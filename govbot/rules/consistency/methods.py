@@ -81,7 +81,9 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
     What it checks:
         A JSON request body whose schema is ``type: array`` at the root. Media types
         whose format is an array are left alone: a JSON Patch document
-        (``application/json-patch+json``, RFC 6902) is an array of operations.
+        (``application/json-patch+json``, RFC 6902) is an array of operations. One
+        schema sent by several operations (a shared ``components/requestBodies`` entry
+        or a named schema) is one finding, its other operations listed.
 
     Why it matters:
         The same reason as for collection responses: an object can later carry more
@@ -112,6 +114,9 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
                     "with one plural key holding the array.",
                     attr.ops[i],
                     about=node,
+                    # One schema (a shared request body or a named schema) is one defect,
+                    # however many operations send it; an inline schema is its own.
+                    cause=f"bare-array-body {node.file}#{node.pointer}",
                 )
     return sink
 

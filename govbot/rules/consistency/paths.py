@@ -38,6 +38,7 @@ def _path_rank(index: SpecIndex, attr: Attribution, path: str) -> Rank:
 
 
 _NOT_PATH_RE = re.compile(r"[?#]")
+_PARAM_RE = re.compile(r"\{[^}]*\}")
 
 
 def _path_rules(ctx: SpecContext) -> Iterator[tuple[str, list[tuple[int, str]], list[str], Rank]]:
@@ -296,6 +297,9 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
                 "option if it is uncountable.",
                 rank,
                 name_only=True,
+                # One collection, whatever its parameter is called on each path
+                # (`/recipe/{recipeId}`, `/recipe/{id}`), is one defect.
+                cause="/".join(_PARAM_RE.sub("{}", x) for x in parts[: i + 2]),
             )
     return sink
 
