@@ -17,7 +17,7 @@ from govbot.rules.consistency.index import (
     snake,
     words,
 )
-from govbot.rules.consistency.language import negative_boolean
+from govbot.rules.consistency.language import STANDARD_NAMES, negative_boolean
 from govbot.rules.registry import API_SIG_ONLY, GENERIC, Hit, Kind, SpecContext, rule
 
 # Query parameters whose names the guidelines themselves prescribe (tags guideline,
@@ -325,7 +325,10 @@ def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
         names at least the ``majority`` share (default 0.8) of the distinct styled
         names, each name in another style is reported, with its respelling. Names that
         are data (map keys, JSON Schema keywords) and extension namespaces are left
-        out, as in CON001. The generic profile's counterpart of CON001: which style is
+        out, as in CON001, and so are names another standard fixes: the registered
+        multi-word names of OAuth 2.0 and its extensions (RFC 6749, 7009, 7517, 7591,
+        7636, 8414, 8628, 8693) and OpenID Connect (Core, Discovery), such as
+        ``access_token`` or ``jwks_uri`` in a camelCase API. The generic profile's counterpart of CON001: which style is
         a community's choice (the API-SIG and Zalando say snake_case, Google and
         Microsoft camelCase); one style per API is what they all agree on.
 
@@ -350,7 +353,9 @@ def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
     styles: dict[str, str] = {}
     for info in index.schemas.values():
         for f in info.fields:
-            style = _style(_local(f.name)) if not f.data else None
+            # A name another standard fixes (OAuth's `access_token`) is not the API's style.
+            fixed = f.data or f.name in STANDARD_NAMES
+            style = _style(_local(f.name)) if not fixed else None
             if style is not None:
                 styles.setdefault(_local(f.name), style)
     sink = Sink(ctx)
