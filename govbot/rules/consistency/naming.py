@@ -10,6 +10,7 @@ from govbot.findings import Severity
 from govbot.rules.consistency.index import (
     Field,
     Rank,
+    SchemaInfo,
     Sink,
     only_type,
     option,
@@ -307,6 +308,19 @@ def _restyle(name: str, style: str) -> str:
     return "".join(p.capitalize() for p in parts)
 
 
+def _styles(schemas: Iterable[SchemaInfo]) -> dict[str, str]:
+    """The casing style of each distinct styled field name (local part) of the schemas."""
+    styles: dict[str, str] = {}
+    for info in schemas:
+        for f in info.fields:
+            # A name another standard fixes (OAuth's `access_token`) is not the API's style.
+            fixed = f.data or f.name in STANDARD_NAMES
+            style = _style(_local(f.name)) if not fixed else None
+            if style is not None:
+                styles.setdefault(_local(f.name), style)
+    return styles
+
+
 @rule(
     "CON045",
     "field-casing-consistent",
@@ -350,14 +364,7 @@ def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
     """
     index, attr = prepare(ctx)
     share = float(option(ctx, "majority", 0.8))
-    styles: dict[str, str] = {}
-    for info in index.schemas.values():
-        for f in info.fields:
-            # A name another standard fixes (OAuth's `access_token`) is not the API's style.
-            fixed = f.data or f.name in STANDARD_NAMES
-            style = _style(_local(f.name)) if not fixed else None
-            if style is not None:
-                styles.setdefault(_local(f.name), style)
+    styles = _styles(index.schemas.values())
     sink = Sink(ctx)
     counts = Counter(s for s in styles.values() if s != "other")
     if not counts:

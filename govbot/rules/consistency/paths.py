@@ -217,6 +217,23 @@ def _noun_phrase(parts: list[str], verbs: set[str]) -> bool:
     return not participle and not gerund and not verb
 
 
+def _names_members(
+    index: SpecIndex, path: str, parts: list[str], at: tuple[int, str], allow: set[str]
+) -> bool:
+    """Whether the literal segment ``at`` (index, name) is followed by a parameter that
+    names one of its members (so that the segment names a collection)."""
+    i, seg = at
+    before = dict(static_segments("/".join(parts))).get(i - 1)
+    if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
+        return False
+    if _collection_word(before, allow):
+        return False  # a lookup or view under a collection (URI-02), not a collection
+    if _of_another(words(seg), parts[i + 1]):
+        return False  # `/status/{order_id}`: the status of an order, no collection
+    # `POST /register/{id}`: an action taking an argument, no member.
+    return not (i + 2 == len(parts) and _only_post(index, path))
+
+
 def _pluralise(segment: str, last: str) -> str:
     """``segment`` with its last word in the plural (``amphora`` -> ``amphorae``)."""
     better = plural_of(last)
@@ -275,16 +292,9 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
     index, _ = prepare(ctx)
     sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
-        literal = dict(segments)
         for i, seg in segments:
-            if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
+            if not _names_members(index, path, parts, (i, seg), allow):
                 continue
-            if _collection_word(literal.get(i - 1), allow):
-                continue  # a lookup or view under a collection (URI-02), not a collection
-            if _of_another(words(seg), parts[i + 1]):
-                continue  # `/status/{order_id}`: the status of an order, no collection
-            if i + 2 == len(parts) and _only_post(index, path):
-                continue  # `POST /register/{id}`: an action taking an argument, no member
             w = words(seg)
             if not w or seg.lower() in allow or not _noun_phrase(w, verbs) or _plural(w[-1], allow):
                 continue
