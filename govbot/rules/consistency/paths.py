@@ -204,10 +204,12 @@ def _noun_phrase(parts: list[str], verbs: set[str]) -> bool:
 
     Not an abbreviation of one or two letters (``/t/{id}``, ``/u/{name}``), not a verb
     (CON008's list: one report per defect; ``authorize``), not a participle or gerund
-    (``starred``, ``sent``, ``following``), not a lookup key (``by-name``, ``external_id``).
+    (``starred``, ``sent``, ``following``), not a lookup key (``by-name``, ``external_id``,
+    ``findByElement``).
     """
     last = parts[-1]
-    if len(last) <= 2 or parts[0] in verbs or parts[0] == "by" or last in _KEYS:
+    # "by" names the key of a lookup wherever it stands: `by-name`, `findByElement`.
+    if len(last) <= 2 or parts[0] in verbs or "by" in parts or last in _KEYS:
         return False
     participle = (
         len(last) > 4 and last.endswith("ed") and not last.endswith("eed")
@@ -265,7 +267,8 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
         parameter identifies another thing (``/status/{order_id}``, the status of an
         order; ``/catalog/{country}``): only a bare member key (``{id}``, ``{name}``)
         or one that shares a word with the segment (``/flavor/{flavor_id}``) makes it a
-        collection. A path that ends in the parameter and takes only ``POST``
+        collection; nor a lookup by a key (``by`` among its words: ``/findByElement/{e}``).
+        A path that ends in the parameter and takes only ``POST``
         (``POST /register/{id}``) is an action with an argument, not a member URI. Plurals are recognised by an
         inflection library, irregular and classical ones included (``amphorae``,
         ``people``, ``indices``, ``series``); words in the ``allow`` option (uncountable
