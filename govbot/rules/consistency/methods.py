@@ -187,6 +187,14 @@ def collection_key_name(ctx: SpecContext) -> Iterable[Hit]:
 _NO_BODY_METHODS = ("get", "delete", "head", "options", "trace")
 
 
+def _relationship_url(path: str) -> bool:
+    """Whether ``path`` is a JSON:API relationship URL (``/{type}/{id}/relationships/{name}``),
+    to which a DELETE sends the members to remove (JSON:API 1.0, "Updating To-Many
+    Relationships")."""
+    parts = path.rstrip("/").split("/")
+    return len(parts) >= 3 and parts[-2] == "relationships" and "{" not in parts[-1]
+
+
 @rule(
     "CON012",
     "no-request-body-on-safe-method",
@@ -198,7 +206,10 @@ def no_request_body(ctx: SpecContext) -> Iterable[Hit]:
     """GET, DELETE, HEAD, OPTIONS and TRACE take no request body.
 
     What it checks:
-        An operation with one of those methods that declares a request body.
+        An operation with one of those methods that declares a request body. A
+        ``DELETE`` on a JSON:API relationship URL (``.../relationships/{name}``) is left
+        alone: JSON:API 1.0 ("Updating To-Many Relationships") prescribes its body, the
+        members to remove.
 
     Why it matters:
         Bodies on these methods have no defined semantics in HTTP; proxies and client
@@ -219,6 +230,8 @@ def no_request_body(ctx: SpecContext) -> Iterable[Hit]:
     sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.method in _NO_BODY_METHODS and op.request_body is not None:
+            if op.method == "delete" and _relationship_url(op.path):
+                continue  # JSON:API prescribes this body: the members to remove
             node = op.node.get("requestBody") or op.request_body.node
             sink.at(
                 node,

@@ -17,7 +17,7 @@ from govbot.rules.consistency.index import (
     static_segments,
     words,
 )
-from govbot.rules.consistency.language import is_plural, plural_of, singular_of
+from govbot.rules.consistency.language import IMPERATIVES, is_plural, plural_of, singular_of
 from govbot.rules.registry import API_SIG_ONLY, GENERIC, Hit, Kind, SpecContext, rule
 from govbot.surface import join
 
@@ -208,8 +208,10 @@ def _noun_phrase(parts: list[str], verbs: set[str]) -> bool:
     ``findByElement``).
     """
     last = parts[-1]
-    # "by" names the key of a lookup wherever it stands: `by-name`, `findByElement`.
-    if len(last) <= 2 or parts[0] in verbs or "by" in parts or last in _KEYS:
+    # "by" names the key of a lookup wherever it stands: `by-name`, `findByElement`; a
+    # compound opened by an imperative is an action: `upgradeDomain`.
+    action = len(parts) > 1 and parts[0] in IMPERATIVES
+    if len(last) <= 2 or parts[0] in verbs or action or "by" in parts or last in _KEYS:
         return False
     participle = (
         len(last) > 4 and last.endswith("ed") and not last.endswith("eed")
@@ -267,7 +269,8 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
         parameter identifies another thing (``/status/{order_id}``, the status of an
         order; ``/catalog/{country}``): only a bare member key (``{id}``, ``{name}``)
         or one that shares a word with the segment (``/flavor/{flavor_id}``) makes it a
-        collection; nor a lookup by a key (``by`` among its words: ``/findByElement/{e}``).
+        collection; nor a lookup by a key (``by`` among its words: ``/findByElement/{e}``),
+        nor an action (a compound opened by an imperative verb: ``/upgradeDomain/{name}``).
         A path that ends in the parameter and takes only ``POST``
         (``POST /register/{id}``) is an action with an argument, not a member URI. Plurals are recognised by an
         inflection library, irregular and classical ones included (``amphorae``,
