@@ -287,7 +287,8 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
     """PUT creates only at a URI the client names; on a collection, create with POST.
 
     What it checks:
-        A ``PUT`` on a collection path (one with a member path ``<path>/{id}``) that
+        A ``PUT`` on a collection path (one with a member path ``<path>/{id}`` that
+        takes more than POST) that
         declares ``201 Created``. The guidelines' own exceptions are honoured: ``PUT``
         of the full list on ``<resource>/tags`` (TAG-02) and of the full set on
         ``<resource>/metadata`` (MDT-01), and so is any ``PUT`` whose body is the full

@@ -66,7 +66,8 @@ def create_returns_201(ctx: SpecContext) -> Iterable[Hit]:
     """A synchronous create answers 201 Created (202 Accepted when asynchronous).
 
     What it checks:
-        A ``POST`` on a collection path (one with a member path ``<path>/{id}``) that
+        A ``POST`` on a collection path (one with a member path ``<path>/{id}`` that
+        takes more than POST: a POST-only ``<path>/{x}`` is an action with an argument) that
         sends a request body (the new resource; a bodiless ``POST`` is an action) and
         whose success codes include neither 201 nor 202 (typically a 200). A ``POST``
         that says it reads is a query sent by ``POST`` (RFC 9110 9.3.3; URI-03), not a
@@ -163,7 +164,8 @@ def accepted_has_location(ctx: SpecContext) -> Iterable[Hit]:
     """An asynchronous create (202 Accepted) carries a Location header.
 
     What it checks:
-        A ``POST`` on a collection path (one with a member path ``<path>/{id}``) whose
+        A ``POST`` on a collection path (one with a member path ``<path>/{id}`` that
+        takes more than POST) whose
         ``202`` response declares no ``Location`` header. Actions that answer 202 are
         not creates and are not checked.
 
