@@ -188,3 +188,22 @@ STANDARD_NAMES: dict[str, str] = {
     ),
     **dict.fromkeys(("key_ops", "x5t#S256"), "JSON Web Key (RFC 7517)"),
 }  # fmt: skip
+
+# HTTP field names (RFC 9110, RFC 9111, RFC 6266): a body field spelled exactly like one
+# (any case) carries that header's value, `content-type` in a link object.
+HTTP_FIELDS = frozenset(
+    {"accept-charset", "accept-encoding", "accept-language", "accept-ranges",
+     "cache-control", "content-disposition", "content-encoding", "content-language",
+     "content-length", "content-location", "content-range", "content-type", "if-match",
+     "if-modified-since", "if-none-match", "if-range", "if-unmodified-since",
+     "last-modified", "max-forwards", "proxy-authenticate", "proxy-authorization",
+     "retry-after", "transfer-encoding", "user-agent", "www-authenticate"}
+)  # fmt: skip
+
+
+def standard_name(name: str) -> str | None:
+    """The standard that spells ``name`` (a registered OAuth, OpenID Connect or JWK name;
+    an HTTP field name), or None when the name is the API's own."""
+    if name in STANDARD_NAMES:
+        return STANDARD_NAMES[name]
+    return "HTTP (RFC 9110)" if name.lower() in HTTP_FIELDS else None

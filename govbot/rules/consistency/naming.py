@@ -18,7 +18,7 @@ from govbot.rules.consistency.index import (
     snake,
     words,
 )
-from govbot.rules.consistency.language import STANDARD_NAMES, negative_boolean
+from govbot.rules.consistency.language import negative_boolean, standard_name
 from govbot.rules.registry import API_SIG_ONLY, GENERIC, Hit, Kind, SpecContext, rule
 
 # Query parameters whose names the guidelines themselves prescribe (tags guideline,
@@ -314,7 +314,7 @@ def _styles(schemas: Iterable[SchemaInfo]) -> dict[str, str]:
     for info in schemas:
         for f in info.fields:
             # A name another standard fixes (OAuth's `access_token`) is not the API's style.
-            fixed = f.data or f.name in STANDARD_NAMES
+            fixed = f.data or standard_name(f.name) is not None
             style = _style(_local(f.name)) if not fixed else None
             if style is not None:
                 styles.setdefault(_local(f.name), style)
@@ -342,7 +342,8 @@ def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
         out, as in CON001, and so are names another standard fixes: the registered
         multi-word names of OAuth 2.0 and its extensions (RFC 6749, 7009, 7517, 7591,
         7636, 8414, 8628, 8693) and OpenID Connect (Core, Discovery), such as
-        ``access_token`` or ``jwks_uri`` in a camelCase API. The generic profile's counterpart of CON001: which style is
+        ``access_token`` or ``jwks_uri`` in a camelCase API, and HTTP field names
+        (RFC 9110: ``content-type`` in a link object). The generic profile's counterpart of CON001: which style is
         a community's choice (the API-SIG and Zalando say snake_case, Google and
         Microsoft camelCase); one style per API is what they all agree on.
 
