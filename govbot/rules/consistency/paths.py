@@ -173,14 +173,17 @@ _MEMBER_KEYS = frozenset(
 
 def _of_another(segment: list[str], parameter: str) -> bool:
     """Whether the parameter after a segment identifies some other thing than a member of
-    it (``/catalog/{country}``, ``/status/{order_id}``, ``/gene-type/{species_type_key}``):
-    the thing it names, its first word that is no member key, is not in the segment, and
-    it is not a bare member key (``{id}``, ``{name}``)."""
-    named = [x for x in words(parameter.strip("{}")) if x not in _MEMBER_KEYS]
+    it (``/catalog/{country}``, ``/status/{order_id}``, ``/gene-type/{species_type_key}``,
+    ``/productdeliverytime/{productId}``, the delivery time of a product): the thing it
+    names (its words that are no member key: ``issue type`` of ``issueTypeId``; or the
+    first of them, ``cluster`` of ``ClusterArn``) is not the head the segment ends with,
+    and it is not a bare member key (``{id}``, ``{name}``)."""
+    named = [singular_of(x) for x in words(parameter.strip("{}")) if x not in _MEMBER_KEYS]
     if not named:
         return False
     # Words run together in lower case (`issuetype/{issueTypeId}`) are compared as letters.
-    return singular_of(named[0]) not in "".join(segment)
+    letters = "".join(segment)
+    return not (letters.endswith(named[0]) or letters.endswith("".join(named)))
 
 
 def _collection_word(segment: str | None, uncountable: set[str]) -> bool:
