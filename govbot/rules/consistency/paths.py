@@ -195,6 +195,8 @@ def _collection_word(segment: str | None, uncountable: set[str]) -> bool:
 
 # Last words that name a lookup key, not a collection: `/t/external_id/{external_id}`.
 _KEYS = frozenset({"id", "uuid", "name", "key", "slug", "by"})
+# Words that open a lookup or a search, not a collection: `/lookup/{uuid}`.
+_QUERY_WORDS = frozenset({"lookup", "search", "find"})
 # Irregular past participles (the regular ones end in -ed): `/private-messages-sent/{user}`.
 _PARTICIPLES = frozenset(
     {"sent", "made", "done", "seen", "given", "taken", "shown", "known", "built", "left",
@@ -213,7 +215,7 @@ def _noun_phrase(parts: list[str], verbs: set[str]) -> bool:
     last = parts[-1]
     # "by" names the key of a lookup wherever it stands: `by-name`, `findByElement`; a
     # compound opened by an imperative is an action: `upgradeDomain`.
-    action = len(parts) > 1 and parts[0] in IMPERATIVES
+    action = (len(parts) > 1 and parts[0] in IMPERATIVES) or parts[0] in _QUERY_WORDS
     if len(last) <= 2 or parts[0] in verbs or action or "by" in parts or last in _KEYS:
         return False
     participle = (
@@ -273,7 +275,8 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
         order; ``/catalog/{country}``): only a bare member key (``{id}``, ``{name}``)
         or one that shares a word with the segment (``/flavor/{flavor_id}``) makes it a
         collection; nor a lookup by a key (``by`` among its words: ``/findByElement/{e}``),
-        nor an action (a compound opened by an imperative verb: ``/upgradeDomain/{name}``).
+        nor an action (a compound opened by an imperative verb: ``/upgradeDomain/{name}``;
+        a lookup or search: ``/lookup/{uuid}``).
         A path that ends in the parameter and takes only ``POST``
         (``POST /register/{id}``) is an action with an argument, not a member URI. Plurals are recognised by an
         inflection library, irregular and classical ones included (``amphorae``,
