@@ -18,7 +18,7 @@ from govbot.rules.consistency.index import (
     types_of,
 )
 from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
-from govbot.surface import Operation, properties
+from govbot.surface import Node, Operation, properties
 
 # JSON media types whose document is an array by definition (RFC 6902, section 3).
 ARRAY_FORMATS = frozenset({"application/json-patch+json"})
@@ -72,6 +72,23 @@ def collection_response_object(ctx: SpecContext) -> Iterable[Hit]:
     return sink
 
 
+def _json_patch(ctx: SpecContext, op: Operation, node: Node) -> bool:
+    """Whether a PATCH body is a JSON Patch document (RFC 6902) under a plain JSON media
+    type: its items are operations (``op`` and ``path`` members), or the body says so."""
+    if op.method != "patch":
+        return False
+    items = ctx.spec.deref(node.get("items"))
+    members = items.get("properties")
+    if isinstance(members, Mapping) and {"op", "path"} <= set(members):
+        return True
+    text = (
+        " ".join(str(v.get("description") or "") for v in (op.request_body.node.value, node.value))
+        if op.request_body is not None
+        else ""
+    )
+    return "json patch" in text.lower()
+
+
 @rule(
     "CON010", "bulk-request-object", kind=Kind.SPEC, severity=Severity.WARNING, guideline="REP-01"
 )
@@ -81,7 +98,10 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
     What it checks:
         A JSON request body whose schema is ``type: array`` at the root. Media types
         whose format is an array are left alone: a JSON Patch document
-        (``application/json-patch+json``, RFC 6902) is an array of operations. One
+        (``application/json-patch+json``, RFC 6902) is an array of operations; a PATCH
+        body whose items are such operations (``op``, ``path``) or which says it is a
+        JSON Patch document, sent as plain JSON, is asked for that media type instead of
+        an object wrapper. One
         schema sent by several operations (a shared ``components/requestBodies`` entry
         or a named schema) is one finding, its other operations listed.
 
@@ -105,19 +125,25 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
         if op.request_body is None:
             continue
         for media, node in json_bodies(ctx.spec, op.request_body):
-            if media in ARRAY_FORMATS:
-                continue  # the format itself is an array: no object to wrap it in
-            if types_of(node.value) == {"array"}:
-                sink.at(
-                    op.request_body.node,
-                    f"The request body of {op.label} is a bare JSON array: send an object "
-                    "with one plural key holding the array.",
-                    attr.ops[i],
-                    about=node,
-                    # One schema (a shared request body or a named schema) is one defect,
-                    # however many operations send it; an inline schema is its own.
-                    cause=f"bare-array-body {node.file}#{node.pointer}",
-                )
+            if media in ARRAY_FORMATS or types_of(node.value) != {"array"}:
+                continue  # an object, or a format that is an array: nothing to wrap
+            patch = _json_patch(ctx, op, node)
+            message = (
+                f"The request body of {op.label} is a JSON Patch document sent as {media}: "
+                "declare `application/json-patch+json` (RFC 6902)."
+                if patch
+                else f"The request body of {op.label} is a bare JSON array: send an object "
+                "with one plural key holding the array."
+            )
+            sink.at(
+                op.request_body.node,
+                message,
+                attr.ops[i],
+                about=node,
+                # One schema (a shared request body or a named schema) is one defect,
+                # however many operations send it; an inline schema is its own.
+                cause=f"{'json-patch' if patch else 'bare-array'} {node.file}#{node.pointer}",
+            )
     return sink
 
 

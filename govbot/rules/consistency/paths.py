@@ -235,8 +235,8 @@ def _names_members(
     before = dict(static_segments("/".join(parts))).get(i - 1)
     if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
         return False
-    if _collection_word(before, allow):
-        return False  # a lookup or view under a collection (URI-02), not a collection
+    if _collection_word(before, allow) or (before is not None and words(before)[-1:] == ["by"]):
+        return False  # a lookup or view under a collection (URI-02), or by a key (`by/name`)
     if _of_another(words(seg), parts[i + 1]):
         return False  # `/status/{order_id}`: the status of an order, no collection
     # `POST /register/{id}`: an action taking an argument, no member.
