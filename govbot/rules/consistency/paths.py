@@ -267,18 +267,15 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
 
     What it checks:
         A literal path segment directly followed by a parameter (``/<name>/{id}``) names
-        a collection, so its last word should be plural. A segment right after another
-        collection's name (``/media/shortcode/{shortcode}``, ``/words/search/{query}``)
-        is a lookup or a view of that collection, not a collection: a matter of URI-02
-        (special members under a collection), not of this rule. Nor is a segment whose
-        parameter identifies another thing (``/status/{order_id}``, the status of an
-        order; ``/catalog/{country}``): only a bare member key (``{id}``, ``{name}``)
-        or one that shares a word with the segment (``/flavor/{flavor_id}``) makes it a
-        collection; nor a lookup by a key (``by`` among its words: ``/findByElement/{e}``),
-        nor an action (a compound opened by an imperative verb: ``/upgradeDomain/{name}``;
-        a lookup or search: ``/lookup/{uuid}``).
-        A path that ends in the parameter and takes only ``POST``
-        (``POST /register/{id}``) is an action with an argument, not a member URI. Plurals are recognised by an
+        a collection, so its last word should be plural. Not a collection: a segment
+        right after another collection's name or after ``by`` (``/media/shortcode/{c}``,
+        ``/users/by/username/{u}``: a lookup or view, URI-02's matter); one whose
+        parameter names another thing than its head (``/status/{order_id}``,
+        ``/productdeliverytime/{product_id}``; a bare member key such as ``{id}`` names
+        the segment's own members); a lookup (``by`` among its words, or opened by
+        ``lookup``/``search``/``find``: ``/findByElement/{e}``); an action (opened by an
+        imperative verb: ``/upgradeDomain/{name}``; or a path ending in the parameter
+        that takes only ``POST``: ``POST /register/{id}``). Plurals come from an
         inflection library, irregular and classical ones included (``amphorae``,
         ``people``, ``indices``, ``series``); words in the ``allow`` option (uncountable
         nouns such as ``info``, ``metadata``, ``data``) pass, and so do words that are not
