@@ -348,7 +348,9 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
         left alone: a last segment of several words (``listKeys``, ``getLogFileUrl``)
         on a path that only takes ``POST``, as Google's AIP-136 (custom methods) and
         Microsoft's REST guidelines (actions) allow; a bare verb (``/delete``,
-        ``/list``) duplicates an HTTP method there too and is reported.
+        ``/list``) duplicates an HTTP method there too and is reported, unless the API
+        uses the word as a noun: its plural names one of its collections (Trello's
+        ``/lists/{id}``, so ``/cards/{id}/list`` is the card's list).
 
     Why it matters:
         Each resource has one URI and the HTTP method says what to do with it. A method-
@@ -367,6 +369,9 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
     """
     verbs = {v.lower() for v in option(ctx, "verbs", VERBS)}
     index, _ = prepare(ctx)
+    # Literal segments of the API: a verb whose plural names one of its collections is
+    # one of its nouns (Trello's `/lists/{id}`: `/cards/{id}/list` is a card's list).
+    nouns = {seg.lower() for path in index.paths for _, seg in static_segments(path)}
     sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
         for i, seg in segments:
@@ -374,6 +379,8 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
             action = len(w) > 1 and i == len(parts) - 1 and _only_post(index, path)
             if ctx.profile == GENERIC and action:
                 continue  # a custom action: AIP-136 and Microsoft's guidelines allow it
+            if w == [seg.lower()] and plural_of(seg.lower()) in nouns:
+                continue  # the API's own noun, not a method
             if w and w[0] in verbs:
                 sink.add(
                     ctx.spec.file,
