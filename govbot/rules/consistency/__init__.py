@@ -4,5 +4,6 @@
 who uses what); the rule modules follow the guidelines' prefixes: :mod:`.naming` (NAM),
 :mod:`.paths` (NAM/URI), :mod:`.methods` (REP/MET), :mod:`.status_codes` (RC),
 :mod:`.errors` (ERR), :mod:`.pagination` (PAG/SRT/CNT), :mod:`.docs` (DOC/OpenAPI) and
-:mod:`.versions` (TIM/HDR/MV/TAG/LNK/VD). Cross-spec rules are in :mod:`govbot.rules.cross`.
+:mod:`.versions` (TIM/HDR/MV/TAG/LNK/VD); :mod:`.glossary` the preferred terms (CON082).
+Cross-spec rules are in :mod:`govbot.rules.cross`.
 """

@@ -74,7 +74,9 @@ def operation_status_codes(ctx: SpecContext) -> Iterable[Hit]:
     """Every operation documents a success response and an error response.
 
     What it checks:
-        An operation with no success (2xx or 3xx, ``2XX``) response, or with no 4xx (or
+        An operation with no success (2xx or 3xx, ``2XX``; or ``101 Switching Protocols``,
+        the success of an upgrade such as a WebSocket channel, RFC 9110 15.2.2 and RFC
+        6455) response, or with no 4xx (or
         ``4XX``, or ``default``) response. Under the ``generic`` profile only the success response
         is asked for (the OpenAPI specification: a single response "SHOULD be the
         response for a successful operation call"); documenting the error codes of each
@@ -99,9 +101,10 @@ def operation_status_codes(ctx: SpecContext) -> Iterable[Hit]:
     sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         codes = set(op.responses)
-        # 3xx is a successful outcome too (303 See Other for an asynchronous task); under
+        # 3xx is a successful outcome too (303 See Other for an asynchronous task), and so
+        # is 101 Switching Protocols, the answer to an upgrade (a WebSocket channel); under
         # the generic profile a lone `default` documents every outcome.
-        success = any(c[:1] in ("2", "3") for c in codes) or (
+        success = any(c[:1] in ("2", "3") or c == "101" for c in codes) or (
             ctx.profile != API_SIG and "default" in codes
         )
         error = any(c[:1] == "4" for c in codes) or "default" in codes or ctx.profile != API_SIG

@@ -81,7 +81,7 @@ class SpecIndex:
     error_schemas: set[SchemaId]
     # Path template -> indexes of its operations.
     paths: dict[str, list[int]]
-    # Normalised paths that have a member path "<path>/{}" (a collection).
+    # Normalised paths that have a member path "<path>/{}" not only POSTed (a collection).
     collections: frozenset[str]
     openstack: bool  # the spec uses OpenStack conventions (x-openstack)
     memo: dict[str, Any] = field(default_factory=dict)  # rules' own derived data
@@ -210,8 +210,13 @@ def _build_index(spec: Spec) -> SpecIndex:
         if info is not None:
             stack.extend(info.children)
     normalised = {normalize_path(p) for p in paths}
+    # A member URI is read, replaced or deleted; a `<path>/{x}` that takes only POST
+    # (`POST /evaluations/{feature}`) is an action with an argument, no member.
+    members = {
+        normalize_path(p) for p, idx in paths.items() if {ops[i].method for i in idx} != {"post"}
+    }
     collections = frozenset(
-        p for p in normalised if (p.rstrip("/") + "/{}") in normalised and last_static(p)
+        p for p in normalised if (p.rstrip("/") + "/{}") in members and last_static(p)
     )
     if not openstack and spec.data is not None:
         info = spec.data.get("info")

@@ -72,6 +72,21 @@ def negative_boolean(parts: list[str]) -> str | None:
     return None
 
 
+# --- verbs that open a name -------------------------------------------------------------
+
+# Verbs that, as the first word of a compound name, make it an action (`upgradeDomain`,
+# `startBuild`, `describeJobs`), not a noun phrase: verbs seldom used as a noun modifier
+# (unlike `import`, `export`, `test`, `search`, `tag`: `importJob` is a job).
+IMPERATIVES = frozenset(
+    {"start", "stop", "restart", "cancel", "describe", "upgrade", "reset", "enable",
+     "disable", "accept", "reject", "associate", "disassociate", "dissociate", "attach",
+     "detach", "register", "deregister", "unregister", "revoke", "validate", "verify",
+     "send", "resend", "publish", "unpublish", "execute", "invoke", "approve", "deny",
+     "reboot", "resize", "grant", "unlock", "activate", "deactivate", "purge", "rotate",
+     "renew", "confirm", "authorize", "subscribe", "unsubscribe", "terminate", "trigger"}
+)  # fmt: skip
+
+
 # --- names that are data ------------------------------------------------------------------
 
 # JSON Schema keywords spelled in camelCase. An object whose properties are JSON Schema
@@ -113,3 +128,82 @@ def data_names(names: Iterable[str]) -> frozenset[str]:
     if keywords and evidence >= 2:
         out.update(keywords)
     return frozenset(out)
+
+
+# --- names fixed by another standard ------------------------------------------------------
+
+# Multi-word names registered by a standard the API implements: their spelling is the
+# standard's (IANA's OAuth Parameters, OAuth Authorization Server Metadata and OAuth
+# Dynamic Client Registration Metadata registries), not the API's house style. A
+# one-word name (`iss`, `scope`) fits any style and needs no entry.
+_OAUTH = "OAuth 2.0 (RFC 6749)"
+_METADATA = "OAuth 2.0 Authorization Server Metadata (RFC 8414) / OpenID Connect Discovery 1.0"
+_OIDC = "OpenID Connect Core 1.0"
+_REGISTRATION = "OAuth 2.0 Dynamic Client Registration (RFC 7591)"
+STANDARD_NAMES: dict[str, str] = {
+    **dict.fromkeys(
+        ("access_token", "token_type", "expires_in", "refresh_token", "grant_type",
+         "client_id", "client_secret", "redirect_uri", "response_type", "error_description",
+         "error_uri"),
+        _OAUTH,
+    ),
+    **dict.fromkeys(
+        ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint",
+         "registration_endpoint", "scopes_supported", "response_types_supported",
+         "response_modes_supported", "grant_types_supported",
+         "token_endpoint_auth_methods_supported",
+         "token_endpoint_auth_signing_alg_values_supported", "service_documentation",
+         "ui_locales_supported", "op_policy_uri", "op_tos_uri", "revocation_endpoint",
+         "introspection_endpoint", "code_challenge_methods_supported",
+         "subject_types_supported", "id_token_signing_alg_values_supported",
+         "claims_supported", "end_session_endpoint", "acr_values_supported",
+         "claim_types_supported", "claims_parameter_supported", "check_session_iframe",
+         "request_parameter_supported", "request_uri_parameter_supported",
+         "require_request_uri_registration", "userinfo_signing_alg_values_supported"),
+        _METADATA,
+    ),
+    **dict.fromkeys(
+        ("id_token", "id_token_hint", "login_hint", "acr_values", "auth_time", "at_hash",
+         "c_hash", "max_age", "ui_locales", "preferred_username", "email_verified",
+         "phone_number_verified"),
+        _OIDC,
+    ),
+    **dict.fromkeys(
+        ("client_id_issued_at", "client_secret_expires_at", "redirect_uris",
+         "token_endpoint_auth_method", "client_name", "client_uri", "logo_uri", "tos_uri",
+         "policy_uri", "software_id", "software_version", "software_statement",
+         "registration_access_token", "registration_client_uri"),
+        _REGISTRATION,
+    ),
+    **dict.fromkeys(("code_verifier", "code_challenge", "code_challenge_method"), "PKCE (RFC 7636)"),
+    **dict.fromkeys(
+        ("device_code", "user_code", "verification_uri", "verification_uri_complete"),
+        "OAuth 2.0 Device Authorization Grant (RFC 8628)",
+    ),
+    "token_type_hint": "OAuth 2.0 Token Revocation (RFC 7009)",
+    **dict.fromkeys(
+        ("subject_token", "subject_token_type", "actor_token", "actor_token_type",
+         "requested_token_type", "issued_token_type"),
+        "OAuth 2.0 Token Exchange (RFC 8693)",
+    ),
+    **dict.fromkeys(("key_ops", "x5t#S256"), "JSON Web Key (RFC 7517)"),
+}  # fmt: skip
+
+# HTTP field names (RFC 9110, RFC 9111, RFC 6266): a body field spelled exactly like one
+# (any case) carries that header's value, `content-type` in a link object.
+HTTP_FIELDS = frozenset(
+    {"accept-charset", "accept-encoding", "accept-language", "accept-ranges",
+     "cache-control", "content-disposition", "content-encoding", "content-language",
+     "content-length", "content-location", "content-range", "content-type", "if-match",
+     "if-modified-since", "if-none-match", "if-range", "if-unmodified-since",
+     "last-modified", "max-forwards", "proxy-authenticate", "proxy-authorization",
+     "retry-after", "transfer-encoding", "user-agent", "www-authenticate"}
+)  # fmt: skip
+
+
+def standard_name(name: str) -> str | None:
+    """The standard that spells ``name`` (a registered OAuth, OpenID Connect or JWK name;
+    an HTTP field name), or None when the name is the API's own."""
+    if name in STANDARD_NAMES:
+        return STANDARD_NAMES[name]
+    return "HTTP (RFC 9110)" if name.lower() in HTTP_FIELDS else None

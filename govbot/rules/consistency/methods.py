@@ -18,7 +18,7 @@ from govbot.rules.consistency.index import (
     types_of,
 )
 from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
-from govbot.surface import Operation, properties
+from govbot.surface import Node, Operation, properties
 
 # JSON media types whose document is an array by definition (RFC 6902, section 3).
 ARRAY_FORMATS = frozenset({"application/json-patch+json"})
@@ -72,6 +72,23 @@ def collection_response_object(ctx: SpecContext) -> Iterable[Hit]:
     return sink
 
 
+def _json_patch(ctx: SpecContext, op: Operation, node: Node) -> bool:
+    """Whether a PATCH body is a JSON Patch document (RFC 6902) under a plain JSON media
+    type: its items are operations (``op`` and ``path`` members), or the body says so."""
+    if op.method != "patch":
+        return False
+    items = ctx.spec.deref(node.get("items"))
+    members = items.get("properties")
+    if isinstance(members, Mapping) and {"op", "path"} <= set(members):
+        return True
+    text = (
+        " ".join(str(v.get("description") or "") for v in (op.request_body.node.value, node.value))
+        if op.request_body is not None
+        else ""
+    )
+    return "json patch" in text.lower()
+
+
 @rule(
     "CON010", "bulk-request-object", kind=Kind.SPEC, severity=Severity.WARNING, guideline="REP-01"
 )
@@ -81,7 +98,12 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
     What it checks:
         A JSON request body whose schema is ``type: array`` at the root. Media types
         whose format is an array are left alone: a JSON Patch document
-        (``application/json-patch+json``, RFC 6902) is an array of operations.
+        (``application/json-patch+json``, RFC 6902) is an array of operations; a PATCH
+        body whose items are such operations (``op``, ``path``) or which says it is a
+        JSON Patch document, sent as plain JSON, is asked for that media type instead of
+        an object wrapper. One
+        schema sent by several operations (a shared ``components/requestBodies`` entry
+        or a named schema) is one finding, its other operations listed.
 
     Why it matters:
         The same reason as for collection responses: an object can later carry more
@@ -103,16 +125,25 @@ def bulk_request_object(ctx: SpecContext) -> Iterable[Hit]:
         if op.request_body is None:
             continue
         for media, node in json_bodies(ctx.spec, op.request_body):
-            if media in ARRAY_FORMATS:
-                continue  # the format itself is an array: no object to wrap it in
-            if types_of(node.value) == {"array"}:
-                sink.at(
-                    op.request_body.node,
-                    f"The request body of {op.label} is a bare JSON array: send an object "
-                    "with one plural key holding the array.",
-                    attr.ops[i],
-                    about=node,
-                )
+            if media in ARRAY_FORMATS or types_of(node.value) != {"array"}:
+                continue  # an object, or a format that is an array: nothing to wrap
+            patch = _json_patch(ctx, op, node)
+            message = (
+                f"The request body of {op.label} is a JSON Patch document sent as {media}: "
+                "declare `application/json-patch+json` (RFC 6902)."
+                if patch
+                else f"The request body of {op.label} is a bare JSON array: send an object "
+                "with one plural key holding the array."
+            )
+            sink.at(
+                op.request_body.node,
+                message,
+                attr.ops[i],
+                about=node,
+                # One schema (a shared request body or a named schema) is one defect,
+                # however many operations send it; an inline schema is its own.
+                cause=f"{'json-patch' if patch else 'bare-array'} {node.file}#{node.pointer}",
+            )
     return sink
 
 
@@ -182,6 +213,14 @@ def collection_key_name(ctx: SpecContext) -> Iterable[Hit]:
 _NO_BODY_METHODS = ("get", "delete", "head", "options", "trace")
 
 
+def _relationship_url(path: str) -> bool:
+    """Whether ``path`` is a JSON:API relationship URL (``/{type}/{id}/relationships/{name}``),
+    to which a DELETE sends the members to remove (JSON:API 1.0, "Updating To-Many
+    Relationships")."""
+    parts = path.rstrip("/").split("/")
+    return len(parts) >= 3 and parts[-2] == "relationships" and "{" not in parts[-1]
+
+
 @rule(
     "CON012",
     "no-request-body-on-safe-method",
@@ -193,7 +232,10 @@ def no_request_body(ctx: SpecContext) -> Iterable[Hit]:
     """GET, DELETE, HEAD, OPTIONS and TRACE take no request body.
 
     What it checks:
-        An operation with one of those methods that declares a request body.
+        An operation with one of those methods that declares a request body. A
+        ``DELETE`` on a JSON:API relationship URL (``.../relationships/{name}``) is left
+        alone: JSON:API 1.0 ("Updating To-Many Relationships") prescribes its body, the
+        members to remove.
 
     Why it matters:
         Bodies on these methods have no defined semantics in HTTP; proxies and client
@@ -214,6 +256,8 @@ def no_request_body(ctx: SpecContext) -> Iterable[Hit]:
     sink = Sink(ctx)
     for i, op in enumerate(index.ops):
         if op.method in _NO_BODY_METHODS and op.request_body is not None:
+            if op.method == "delete" and _relationship_url(op.path):
+                continue  # JSON:API prescribes this body: the members to remove
             node = op.node.get("requestBody") or op.request_body.node
             sink.at(
                 node,
@@ -269,7 +313,8 @@ def put_create_on_member(ctx: SpecContext) -> Iterable[Hit]:
     """PUT creates only at a URI the client names; on a collection, create with POST.
 
     What it checks:
-        A ``PUT`` on a collection path (one with a member path ``<path>/{id}``) that
+        A ``PUT`` on a collection path (one with a member path ``<path>/{id}`` that
+        takes more than POST) that
         declares ``201 Created``. The guidelines' own exceptions are honoured: ``PUT``
         of the full list on ``<resource>/tags`` (TAG-02) and of the full set on
         ``<resource>/metadata`` (MDT-01), and so is any ``PUT`` whose body is the full

@@ -10,6 +10,7 @@ from govbot.findings import Severity
 from govbot.rules.consistency.index import (
     Field,
     Rank,
+    SchemaInfo,
     Sink,
     only_type,
     option,
@@ -17,7 +18,7 @@ from govbot.rules.consistency.index import (
     snake,
     words,
 )
-from govbot.rules.consistency.language import negative_boolean
+from govbot.rules.consistency.language import negative_boolean, standard_name
 from govbot.rules.registry import API_SIG_ONLY, GENERIC, Hit, Kind, SpecContext, rule
 
 # Query parameters whose names the guidelines themselves prescribe (tags guideline,
@@ -307,6 +308,19 @@ def _restyle(name: str, style: str) -> str:
     return "".join(p.capitalize() for p in parts)
 
 
+def _styles(schemas: Iterable[SchemaInfo]) -> dict[str, str]:
+    """The casing style of each distinct styled field name (local part) of the schemas."""
+    styles: dict[str, str] = {}
+    for info in schemas:
+        for f in info.fields:
+            # A name another standard fixes (OAuth's `access_token`) is not the API's style.
+            fixed = f.data or standard_name(f.name) is not None
+            style = _style(_local(f.name)) if not fixed else None
+            if style is not None:
+                styles.setdefault(_local(f.name), style)
+    return styles
+
+
 @rule(
     "CON045",
     "field-casing-consistent",
@@ -325,7 +339,11 @@ def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
         names at least the ``majority`` share (default 0.8) of the distinct styled
         names, each name in another style is reported, with its respelling. Names that
         are data (map keys, JSON Schema keywords) and extension namespaces are left
-        out, as in CON001. The generic profile's counterpart of CON001: which style is
+        out, as in CON001, and so are names another standard fixes: the registered
+        multi-word names of OAuth 2.0 and its extensions (RFC 6749, 7009, 7517, 7591,
+        7636, 8414, 8628, 8693) and OpenID Connect (Core, Discovery), such as
+        ``access_token`` or ``jwks_uri`` in a camelCase API, and HTTP field names
+        (RFC 9110: ``content-type`` in a link object). The generic profile's counterpart of CON001: which style is
         a community's choice (the API-SIG and Zalando say snake_case, Google and
         Microsoft camelCase); one style per API is what they all agree on.
 
@@ -347,12 +365,7 @@ def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
     """
     index, attr = prepare(ctx)
     share = float(option(ctx, "majority", 0.8))
-    styles: dict[str, str] = {}
-    for info in index.schemas.values():
-        for f in info.fields:
-            style = _style(_local(f.name)) if not f.data else None
-            if style is not None:
-                styles.setdefault(_local(f.name), style)
+    styles = _styles(index.schemas.values())
     sink = Sink(ctx)
     counts = Counter(s for s in styles.values() if s != "other")
     if not counts:

@@ -17,7 +17,7 @@ from govbot.rules.consistency.index import (
     static_segments,
     words,
 )
-from govbot.rules.consistency.language import is_plural, plural_of, singular_of
+from govbot.rules.consistency.language import IMPERATIVES, is_plural, plural_of, singular_of
 from govbot.rules.registry import API_SIG_ONLY, GENERIC, Hit, Kind, SpecContext, rule
 from govbot.surface import join
 
@@ -38,6 +38,7 @@ def _path_rank(index: SpecIndex, attr: Attribution, path: str) -> Rank:
 
 
 _NOT_PATH_RE = re.compile(r"[?#]")
+_PARAM_RE = re.compile(r"\{[^}]*\}")
 
 
 def _path_rules(ctx: SpecContext) -> Iterator[tuple[str, list[tuple[int, str]], list[str], Rank]]:
@@ -172,14 +173,17 @@ _MEMBER_KEYS = frozenset(
 
 def _of_another(segment: list[str], parameter: str) -> bool:
     """Whether the parameter after a segment identifies some other thing than a member of
-    it (``/catalog/{country}``, ``/status/{order_id}``, ``/gene-type/{species_type_key}``):
-    the thing it names, its first word that is no member key, is not in the segment, and
-    it is not a bare member key (``{id}``, ``{name}``)."""
-    named = [x for x in words(parameter.strip("{}")) if x not in _MEMBER_KEYS]
+    it (``/catalog/{country}``, ``/status/{order_id}``, ``/gene-type/{species_type_key}``,
+    ``/productdeliverytime/{productId}``, the delivery time of a product): the thing it
+    names (its words that are no member key: ``issue type`` of ``issueTypeId``; or the
+    first of them, ``cluster`` of ``ClusterArn``) is not the head the segment ends with,
+    and it is not a bare member key (``{id}``, ``{name}``)."""
+    named = [singular_of(x) for x in words(parameter.strip("{}")) if x not in _MEMBER_KEYS]
     if not named:
         return False
     # Words run together in lower case (`issuetype/{issueTypeId}`) are compared as letters.
-    return singular_of(named[0]) not in "".join(segment)
+    letters = "".join(segment)
+    return not (letters.endswith(named[0]) or letters.endswith("".join(named)))
 
 
 def _collection_word(segment: str | None, uncountable: set[str]) -> bool:
@@ -191,6 +195,8 @@ def _collection_word(segment: str | None, uncountable: set[str]) -> bool:
 
 # Last words that name a lookup key, not a collection: `/t/external_id/{external_id}`.
 _KEYS = frozenset({"id", "uuid", "name", "key", "slug", "by"})
+# Words that open a lookup or a search, not a collection: `/lookup/{uuid}`.
+_QUERY_WORDS = frozenset({"lookup", "search", "find"})
 # Irregular past participles (the regular ones end in -ed): `/private-messages-sent/{user}`.
 _PARTICIPLES = frozenset(
     {"sent", "made", "done", "seen", "given", "taken", "shown", "known", "built", "left",
@@ -203,10 +209,14 @@ def _noun_phrase(parts: list[str], verbs: set[str]) -> bool:
 
     Not an abbreviation of one or two letters (``/t/{id}``, ``/u/{name}``), not a verb
     (CON008's list: one report per defect; ``authorize``), not a participle or gerund
-    (``starred``, ``sent``, ``following``), not a lookup key (``by-name``, ``external_id``).
+    (``starred``, ``sent``, ``following``), not a lookup key (``by-name``, ``external_id``,
+    ``findByElement``).
     """
     last = parts[-1]
-    if len(last) <= 2 or parts[0] in verbs or parts[0] == "by" or last in _KEYS:
+    # "by" names the key of a lookup wherever it stands: `by-name`, `findByElement`; a
+    # compound opened by an imperative is an action: `upgradeDomain`.
+    action = (len(parts) > 1 and parts[0] in IMPERATIVES) or parts[0] in _QUERY_WORDS
+    if len(last) <= 2 or parts[0] in verbs or action or "by" in parts or last in _KEYS:
         return False
     participle = (
         len(last) > 4 and last.endswith("ed") and not last.endswith("eed")
@@ -214,6 +224,23 @@ def _noun_phrase(parts: list[str], verbs: set[str]) -> bool:
     gerund = len(last) > 5 and last.endswith("ing")
     verb = len(last) > 5 and last.endswith(("ize", "ise"))  # authorize, synchronise
     return not participle and not gerund and not verb
+
+
+def _names_members(
+    index: SpecIndex, path: str, parts: list[str], at: tuple[int, str], allow: set[str]
+) -> bool:
+    """Whether the literal segment ``at`` (index, name) is followed by a parameter that
+    names one of its members (so that the segment names a collection)."""
+    i, seg = at
+    before = dict(static_segments("/".join(parts))).get(i - 1)
+    if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
+        return False
+    if _collection_word(before, allow) or (before is not None and words(before)[-1:] == ["by"]):
+        return False  # a lookup or view under a collection (URI-02), or by a key (`by/name`)
+    if _of_another(words(seg), parts[i + 1]):
+        return False  # `/status/{order_id}`: the status of an order, no collection
+    # `POST /register/{id}`: an action taking an argument, no member.
+    return not (i + 2 == len(parts) and _only_post(index, path))
 
 
 def _pluralise(segment: str, last: str) -> str:
@@ -240,15 +267,15 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
 
     What it checks:
         A literal path segment directly followed by a parameter (``/<name>/{id}``) names
-        a collection, so its last word should be plural. A segment right after another
-        collection's name (``/media/shortcode/{shortcode}``, ``/words/search/{query}``)
-        is a lookup or a view of that collection, not a collection: a matter of URI-02
-        (special members under a collection), not of this rule. Nor is a segment whose
-        parameter identifies another thing (``/status/{order_id}``, the status of an
-        order; ``/catalog/{country}``): only a bare member key (``{id}``, ``{name}``)
-        or one that shares a word with the segment (``/flavor/{flavor_id}``) makes it a
-        collection. A path that ends in the parameter and takes only ``POST``
-        (``POST /register/{id}``) is an action with an argument, not a member URI. Plurals are recognised by an
+        a collection, so its last word should be plural. Not a collection: a segment
+        right after another collection's name or after ``by`` (``/media/shortcode/{c}``,
+        ``/users/by/username/{u}``: a lookup or view, URI-02's matter); one whose
+        parameter names another thing than its head (``/status/{order_id}``,
+        ``/productdeliverytime/{product_id}``; a bare member key such as ``{id}`` names
+        the segment's own members); a lookup (``by`` among its words, or opened by
+        ``lookup``/``search``/``find``: ``/findByElement/{e}``); an action (opened by an
+        imperative verb: ``/upgradeDomain/{name}``; or a path ending in the parameter
+        that takes only ``POST``: ``POST /register/{id}``). Plurals come from an
         inflection library, irregular and classical ones included (``amphorae``,
         ``people``, ``indices``, ``series``); words in the ``allow`` option (uncountable
         nouns such as ``info``, ``metadata``, ``data``) pass, and so do words that are not
@@ -274,16 +301,9 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
     index, _ = prepare(ctx)
     sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
-        literal = dict(segments)
         for i, seg in segments:
-            if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
+            if not _names_members(index, path, parts, (i, seg), allow):
                 continue
-            if _collection_word(literal.get(i - 1), allow):
-                continue  # a lookup or view under a collection (URI-02), not a collection
-            if _of_another(words(seg), parts[i + 1]):
-                continue  # `/status/{order_id}`: the status of an order, no collection
-            if i + 2 == len(parts) and _only_post(index, path):
-                continue  # `POST /register/{id}`: an action taking an argument, no member
             w = words(seg)
             if not w or seg.lower() in allow or not _noun_phrase(w, verbs) or _plural(w[-1], allow):
                 continue
@@ -296,6 +316,9 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
                 "option if it is uncountable.",
                 rank,
                 name_only=True,
+                # One collection, whatever its parameter is called on each path
+                # (`/recipe/{recipeId}`, `/recipe/{id}`), is one defect.
+                cause="/".join(_PARAM_RE.sub("{}", x) for x in parts[: i + 2]),
             )
     return sink
 
@@ -325,7 +348,9 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
         left alone: a last segment of several words (``listKeys``, ``getLogFileUrl``)
         on a path that only takes ``POST``, as Google's AIP-136 (custom methods) and
         Microsoft's REST guidelines (actions) allow; a bare verb (``/delete``,
-        ``/list``) duplicates an HTTP method there too and is reported.
+        ``/list``) duplicates an HTTP method there too and is reported, unless the API
+        uses the word as a noun: its plural names one of its collections (Trello's
+        ``/lists/{id}``, so ``/cards/{id}/list`` is the card's list).
 
     Why it matters:
         Each resource has one URI and the HTTP method says what to do with it. A method-
@@ -344,6 +369,9 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
     """
     verbs = {v.lower() for v in option(ctx, "verbs", VERBS)}
     index, _ = prepare(ctx)
+    # Literal segments of the API: a verb whose plural names one of its collections is
+    # one of its nouns (Trello's `/lists/{id}`: `/cards/{id}/list` is a card's list).
+    nouns = {seg.lower() for path in index.paths for _, seg in static_segments(path)}
     sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
         for i, seg in segments:
@@ -351,6 +379,8 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
             action = len(w) > 1 and i == len(parts) - 1 and _only_post(index, path)
             if ctx.profile == GENERIC and action:
                 continue  # a custom action: AIP-136 and Microsoft's guidelines allow it
+            if w == [seg.lower()] and plural_of(seg.lower()) in nouns:
+                continue  # the API's own noun, not a method
             if w and w[0] in verbs:
                 sink.add(
                     ctx.spec.file,

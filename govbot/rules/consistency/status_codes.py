@@ -16,17 +16,49 @@ from govbot.rules.consistency.index import (
     success_statuses,
     types_of,
     value_cause,
+    words,
 )
 from govbot.rules.registry import API_SIG_ONLY, Hit, Kind, SpecContext, rule
 from govbot.surface import (
     Operation,
 )
 
+# Verbs by which an operation says it reads: a POST that carries a query in its body
+# (RFC 9110, section 9.3.3, lets POST hand data to any processing; URI-03 allows it for
+# filters too long for a URI) answers with results and creates nothing.
+READ_VERBS = frozenset(
+    {"get", "gets", "list", "lists", "search", "searches", "query", "queries", "find",
+     "finds", "filter", "filters", "retrieve", "retrieves", "fetch", "fetches", "lookup",
+     "count", "counts", "browse", "read", "reads"}
+)  # fmt: skip
+
+
+_QUERY_SEGMENTS = (["search"], ["query"], ["find"], ["lookup"])
+
+
+def _reads(op: Operation) -> bool:
+    """Whether the operation says it reads: its last path segment is a query word
+    (``/things/search``; not ``/filters``, a noun too), or its summary or operationId
+    (read after a tag prefix) starts with a read verb (``Get channel catalog product list``)."""
+    if words(op.path.rstrip("/").rsplit("/", 1)[-1]) in _QUERY_SEGMENTS:
+        return True
+    summary = op.value.get("summary")
+    first = words(summary)[:1] if isinstance(summary, str) else []
+    # The verb of an operationId follows its tag prefix: `CatalogsUser_GetProducts`.
+    first += words((op.operation_id or "").rsplit("_", 1)[-1])[:1]
+    return bool(set(first) & READ_VERBS)
+
 
 def _creates(index: SpecIndex, op: Operation) -> bool:
     # A create sends the new resource's representation; a bodiless POST on a collection
-    # path (`POST /reviews/{id}/publish`, "publish all drafts") is an action.
-    return op.method == "post" and op.request_body is not None and is_collection(index, op)
+    # path (`POST /reviews/{id}/publish`, "publish all drafts") is an action, and a POST
+    # that says it searches or lists is a query by POST.
+    return (
+        op.method == "post"
+        and op.request_body is not None
+        and is_collection(index, op)
+        and not _reads(op)
+    )
 
 
 @rule("CON015", "create-returns-201", kind=Kind.SPEC, severity=Severity.ERROR, guideline="RC-01")
@@ -34,9 +66,14 @@ def create_returns_201(ctx: SpecContext) -> Iterable[Hit]:
     """A synchronous create answers 201 Created (202 Accepted when asynchronous).
 
     What it checks:
-        A ``POST`` on a collection path (one with a member path ``<path>/{id}``) that
+        A ``POST`` on a collection path (one with a member path ``<path>/{id}`` that
+        takes more than POST: a POST-only ``<path>/{x}`` is an action with an argument) that
         sends a request body (the new resource; a bodiless ``POST`` is an action) and
-        whose success codes include neither 201 nor 202 (typically a 200).
+        whose success codes include neither 201 nor 202 (typically a 200). A ``POST``
+        that says it reads is a query sent by ``POST`` (RFC 9110 9.3.3; URI-03), not a
+        create, and is left alone: its last segment is a query word (``/things/search``)
+        or its summary or operationId starts with a read verb (get, list, search, query,
+        find, filter, retrieve, fetch, lookup, count, browse, read).
 
     Why it matters:
         201 tells clients and caches that a resource now exists and where; a 200 is
@@ -127,7 +164,8 @@ def accepted_has_location(ctx: SpecContext) -> Iterable[Hit]:
     """An asynchronous create (202 Accepted) carries a Location header.
 
     What it checks:
-        A ``POST`` on a collection path (one with a member path ``<path>/{id}``) whose
+        A ``POST`` on a collection path (one with a member path ``<path>/{id}`` that
+        takes more than POST) whose
         ``202`` response declares no ``Location`` header. Actions that answer 202 are
         not creates and are not checked.
 

@@ -88,32 +88,27 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
                 continue  # a flag such as nova's `deleted`, not a timestamp
             if not any(t == "string" for t, _ in kinds) and not _says_time(f.schema):
                 continue  # `startAt: integer`, "the index of the first item": not a time
-            if _samples_not_time(f.schema):
-                continue  # `issuedAt` with the example "New Delhi": a place, not a time
-            t, fmt = kinds[0]
-            if len(kinds) > 1:
-                what = " or ".join(sorted({k for k, _ in kinds}))
-                message = (
-                    f"Timestamp field `{f.name}` is {what}: declare it as an ISO 8601 string "
-                    "(`type: string, format: date-time`)."
-                )
-            elif t == "string" and not fmt:
-                message = (
-                    f"Timestamp field `{f.name}` is a string without a format: add "
-                    "`format: date-time` (ISO 8601, for example `2024-05-13T10:00:00Z`)."
-                )
-            else:
-                what = article(t) + (f" ({fmt})" if isinstance(fmt, str) and fmt else "")
-                message = (
-                    f"Timestamp field `{f.name}` is {what}: declare it as an ISO 8601 string "
-                    "(`type: string, format: date-time`)."
-                )
-            sink.at(
-                f,
-                message,
-                attr.schema(sid),
-            )
+            if _samples_not_time(f.schema) or _offset(f.schema):
+                continue  # `issuedAt: "New Delhi"`; `announcement_at` "in seconds": no time
+            sink.at(f, _message(f.name, kinds), attr.schema(sid))
     return sink
+
+
+def _message(name: str, kinds: list[tuple[str, Any]]) -> str:
+    t, fmt = kinds[0]
+    if t == "string" and not fmt and len(kinds) == 1:
+        return (
+            f"Timestamp field `{name}` is a string without a format: add "
+            "`format: date-time` (ISO 8601, for example `2024-05-13T10:00:00Z`)."
+        )
+    if len(kinds) > 1:
+        what = " or ".join(sorted({k for k, _ in kinds}))
+    else:
+        what = article(t) + (f" ({fmt})" if isinstance(fmt, str) and fmt else "")
+    return (
+        f"Timestamp field `{name}` is {what}: declare it as an ISO 8601 string "
+        "(`type: string, format: date-time`)."
+    )
 
 
 # Words by which a field's description says it holds a point in time.
@@ -133,6 +128,32 @@ def _says_time(schema: Mapping[str, Any]) -> bool:
     if not isinstance(text, str) or not text.strip():
         return True
     return bool(_TIME_WORDS.search(text))
+
+
+# A unit of duration, and the words by which a text places a count on the time line.
+_UNITS = re.compile(r"\b(milli)?(seconds?|secs?|minutes?|mins?|hours?|days?|ms)\b", re.IGNORECASE)
+_ABSOLUTE = re.compile(
+    r"\b(epoch|unix|posix|1970|timestamp|date|utc|gmt|iso ?8601|rfc ?3339)\b", re.IGNORECASE
+)
+# No Unix time of a date an API could mean is below one year of seconds (1971).
+_YEAR = 365 * 24 * 3600
+
+
+def _offset(schema: Mapping[str, Any]) -> bool:
+    """Whether a field named like a timestamp counts a duration or an offset, not a point
+    in time: its description gives a unit (``is in seconds``) and places nothing on the
+    time line (no epoch, Unix time, date, UTC), or its numeric samples are all under one
+    year of seconds (``example: 180``). A Unix time ("seconds since the epoch") is a
+    point in time, which TIM-01 asks to write in ISO 8601."""
+    text = schema.get("description")
+    if isinstance(text, str) and _UNITS.search(text) and not _ABSOLUTE.search(text):
+        return True
+    samples = [schema[k] for k in ("example", "default") if k in schema]
+    if isinstance(schema.get("examples"), list):
+        samples.extend(schema["examples"])
+    # Only JSON numbers: a string "2024" is a year, a date written short.
+    numbers = [v for v in samples if isinstance(v, int | float) and not isinstance(v, bool)]
+    return bool(samples) and len(numbers) == len(samples) and all(0 < v < _YEAR for v in numbers)
 
 
 def _samples_not_time(schema: Mapping[str, Any]) -> bool:
