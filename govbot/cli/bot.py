@@ -347,7 +347,7 @@ def backfill_cmd(
     """
     from govbot.db.models import utcnow
     from govbot.gerrit.sources import mirror_from_settings
-    from govbot.services.index import backfill
+    from govbot.services.backfill import backfill
 
     one_line_errors()
     settings, policy = settings_and_policy(config_file, policy_path)

@@ -1,9 +1,14 @@
-"""The background backfill of ``govbot serve``: each watched branch's recent history.
+"""Backfill: ``govbot backfill`` of a branch's history, and the background backfill of
+``govbot serve``, each watched branch's recent history.
+
+:func:`backfill` walks a branch's history (:func:`history`: the first-parent commits
+that touched a spec, a design spec or a watched api-ref file, oldest first) and indexes
+every commit with :func:`govbot.services.index.index_commit`, with a progress bar.
 
 The index job records each watched branch's head at start-up (with a git mirror,
 :func:`govbot.services.index.index_heads`), so the dashboard lists every API after one
 pass. What came before is this job's: per watched branch it plans the newest
-``backfill_depth`` commits that touched a spec (:func:`govbot.services.index.history`),
+``backfill_depth`` commits that touched a spec (:func:`history`),
 and indexes them oldest first, as ``govbot backfill`` does, with
 :func:`govbot.services.index.index_commit`. The plan and how far it got are kept in
 ``backfill_cursors``: a restart resumes after the last indexed commit, a project added
@@ -22,31 +27,117 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import click
 import git
 from sqlalchemy import Engine
 
+from govbot.blueprints import BlueprintConfig
 from govbot.db.leases import run_leased
 from govbot.db.models import BackfillCursor
 from govbot.db.session import session_scope
-from govbot.errors import GovbotError
+from govbot.errors import GovbotError, SpecError
 from govbot.policy import Policy
-from govbot.services.index import (
-    DEFAULT_BRANCH,
-    IndexRun,
-    history,
-    history_globs,
-    index_commit,
-    refresh_cross_findings,
-)
-from govbot.sources import GitReader
+from govbot.services.index import DEFAULT_BRANCH, index_commit
+from govbot.services.index_cross import refresh_cross_findings
+from govbot.services.index_snapshot import IndexRun, utcnow
+from govbot.sources import GitReader, open_repo
 
 LOG = logging.getLogger(__name__)
 
 JOB_NAME = "backfill"
+
+
+def history_globs(policy: Policy) -> list[str]:
+    """The files whose commits make an API's or a spec repository's history: the specs,
+    the design specs, and what ``api_ref.watch`` names (api-ref trees, policy defaults,
+    the microversion ledger)."""
+    return [*policy.spec_globs, *BlueprintConfig.from_policy(policy).specs, *policy.api_ref_watch]
+
+
+def history(
+    repo: git.Repo, branch: str, globs: Sequence[str], *, limit: int | None = None
+) -> list[str]:
+    """Commits of ``branch`` (first parents, oldest first) that touched a file of ``globs``;
+    with ``limit``, only the newest ``limit`` of them (git applies ``-n`` before
+    ``--reverse``, so the walk stops early on a long history)."""
+    pathspecs = [f":(glob){g}" for g in globs]
+    count = [f"--max-count={limit}"] if limit is not None else []
+    out = repo.git.log(
+        "--format=%H", "--first-parent", "--reverse", *count, branch, "--", *pathspecs
+    )
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def backfill(
+    engine: Engine,
+    repo_dir_or_mirror: str | Path | Any,
+    project: str,
+    branch: str = DEFAULT_BRANCH,
+    *,
+    policy: Policy,
+    now: dt.datetime | None = None,
+    progress: bool = True,
+    out: Any = None,
+) -> IndexRun:
+    """Walk ``project``'s ``branch`` history and index every commit that touched a spec.
+
+    ``repo_dir_or_mirror`` is a git repository (work tree or bare) holding the branch, or
+    a :class:`~govbot.gerrit.sources.GitMirror` (the branch is fetched first). With
+    ``progress`` a bar is drawn on a terminal (a line every few commits otherwise).
+    Running it again records nothing new.
+    """
+    now = now or utcnow()
+    if hasattr(repo_dir_or_mirror, "fetch") and hasattr(repo_dir_or_mirror, "repo"):
+        repo_dir_or_mirror.fetch(project, f"refs/heads/{branch}")
+        repo = repo_dir_or_mirror.repo(project)
+    else:
+        repo = open_repo(repo_dir_or_mirror)
+    try:
+        commits = history(repo, branch, history_globs(policy))
+    except git.GitCommandError as exc:
+        raise SpecError(
+            f"{repo.git_dir}: cannot read the history of {branch!r}: {str(exc.stderr).strip()}"
+        ) from None
+    run = IndexRun()
+    stream = out if out is not None else sys.stderr
+    for sha in _progress(commits, f"indexing {project} {branch}", progress, stream):
+        reader = GitReader(repo, sha)
+        try:
+            result = index_commit(engine, reader, project, branch, sha, policy=policy, now=now)
+        except GovbotError as exc:
+            LOG.warning("backfill %s %s: %s", project, sha[:12], exc)
+            run.errors.append(f"{sha[:12]}: {exc}")
+            continue
+        run.add(result)
+    if run.snapshots:
+        run.cross_findings = refresh_cross_findings(engine, policy=policy, now=now)
+    return run
+
+
+def _progress(items: Sequence[str], label: str, enabled: bool, stream: Any) -> Iterator[str]:
+    """``items`` with a progress bar on a terminal, a plain counter line otherwise."""
+    if not enabled or not items:
+        yield from items
+        return
+    if getattr(stream, "isatty", lambda: False)():
+        with click.progressbar(items, label=label, file=stream, show_pos=True) as bar:
+            yield from bar
+        return
+    total = len(items)
+    step = max(1, total // 20)
+    for n, item in enumerate(items, 1):
+        yield item
+        if n == total or n % step == 0:
+            click.echo(f"{label}: {n}/{total} commits", file=stream)
+
+
+# --- the background backfill of govbot serve ----------------------------------------------
 
 
 @dataclass
@@ -226,4 +317,12 @@ def backfill_job(
     return result
 
 
-__all__ = ["JOB_NAME", "BackfillRun", "backfill_job", "backfill_pass"]
+__all__ = [
+    "JOB_NAME",
+    "BackfillRun",
+    "backfill",
+    "backfill_job",
+    "backfill_pass",
+    "history",
+    "history_globs",
+]
