@@ -61,17 +61,29 @@ def history_globs(policy: Policy) -> list[str]:
 
 
 def history(
-    repo: git.Repo, branch: str, globs: Sequence[str], *, limit: int | None = None
+    repo: git.Repo,
+    branch: str,
+    globs: Sequence[str],
+    *,
+    limit: int | None = None,
+    since: str | None = None,
 ) -> list[str]:
     """Commits of ``branch`` (first parents, oldest first) that touched a file of ``globs``;
     with ``limit``, only the newest ``limit`` of them (git applies ``-n`` before
-    ``--reverse``, so the walk stops early on a long history)."""
+    ``--reverse``, so the walk stops early on a long history); with ``since``, only
+    those after that commit."""
     pathspecs = [f":(glob){g}" for g in globs]
     count = [f"--max-count={limit}"] if limit is not None else []
-    out = repo.git.log(
-        "--format=%H", "--first-parent", "--reverse", *count, branch, "--", *pathspecs
-    )
+    rev = f"{since}..{branch}" if since else branch
+    out = repo.git.log("--format=%H", "--first-parent", "--reverse", *count, rev, "--", *pathspecs)
     return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+# A cursor whose plan reached the first commit of the branch: the whole history is
+# indexed up to its head. ``backfill_cursors.depth`` of a ``govbot backfill`` (the
+# background backfill compares its ``backfill_depth`` to it, and so leaves such a branch
+# alone); the largest value the column holds on every database.
+WHOLE_HISTORY = 2**31 - 1
 
 
 def backfill(
@@ -90,16 +102,17 @@ def backfill(
     ``repo_dir_or_mirror`` is a git repository (work tree or bare) holding the branch, or
     a :class:`~govbot.gerrit.sources.GitMirror` (the branch is fetched first). With
     ``progress`` a bar is drawn on a terminal (a line every few commits otherwise).
-    Running it again records nothing new.
+
+    The walk is kept in ``backfill_cursors``: running it again walks only the commits
+    after the head it reached (all of them when the branch was rewritten, or a run
+    failed on a commit). A commit whose spec files are those of the API's previous
+    snapshot is not checked again.
     """
     now = now or utcnow()
-    if hasattr(repo_dir_or_mirror, "fetch") and hasattr(repo_dir_or_mirror, "repo"):
-        repo_dir_or_mirror.fetch(project, f"refs/heads/{branch}")
-        repo = repo_dir_or_mirror.repo(project)
-    else:
-        repo = open_repo(repo_dir_or_mirror)
+    repo = _open(repo_dir_or_mirror, project, branch)
+    head, since = _resume_point(engine, repo, project, branch)
     try:
-        commits = history(repo, branch, history_globs(policy))
+        commits = history(repo, branch, history_globs(policy), since=since)
     except git.GitCommandError as exc:
         raise SpecError(
             f"{repo.git_dir}: cannot read the history of {branch!r}: {str(exc.stderr).strip()}"
@@ -115,9 +128,70 @@ def backfill(
             run.errors.append(f"{sha[:12]}: {exc}")
             continue
         run.add(result)
+    if not run.errors:  # a failed commit is tried again by the next run
+        _walked(engine, project, branch, head, len(commits), fresh=since is None, now=now)
     if run.snapshots:
         run.cross_findings = refresh_cross_findings(engine, policy=policy, now=now)
     return run
+
+
+def _open(repo_dir_or_mirror: str | Path | Any, project: str, branch: str) -> git.Repo:
+    if hasattr(repo_dir_or_mirror, "fetch") and hasattr(repo_dir_or_mirror, "repo"):
+        repo_dir_or_mirror.fetch(project, f"refs/heads/{branch}")
+        return repo_dir_or_mirror.repo(project)
+    return open_repo(repo_dir_or_mirror)
+
+
+def _resume_point(
+    engine: Engine, repo: git.Repo, project: str, branch: str
+) -> tuple[str | None, str | None]:
+    """The branch's head now, and the commit the history was indexed up to (None: walk
+    it all): the head a finished walk of the whole history reached, if the branch still
+    descends from it."""
+    try:
+        head = repo.git.rev_parse("--verify", "--quiet", f"{branch}^{{commit}}").strip()
+    except git.GitCommandError:
+        return None, None  # no such branch: history() says so
+    with session_scope(engine) as session:
+        row = session.get(BackfillCursor, (project, branch))
+        whole = row is not None and row.finished_at is not None and row.planned < row.depth
+        reached = row.head if row is not None and whole else None
+    if reached is None:
+        return head, None
+    try:
+        repo.git.merge_base("--is-ancestor", reached, head)
+    except git.GitCommandError:  # rewritten (or the commit is gone): walk it all
+        return head, None
+    return head, reached
+
+
+def _walked(
+    engine: Engine,
+    project: str,
+    branch: str,
+    head: str | None,
+    walked: int,
+    *,
+    fresh: bool,
+    now: dt.datetime,
+) -> None:
+    """The whole history up to ``head`` is indexed: the cursor says so."""
+    if head is None:
+        return
+    with session_scope(engine) as session:
+        row = session.get(BackfillCursor, (project, branch))
+        if row is None:
+            row = BackfillCursor(project=project, branch=branch, head=head, started_at=now)
+            session.add(row)
+        planned = walked if fresh else row.planned + walked
+        row.head, row.depth, row.planned, row.done, row.last_commit = (
+            head,
+            WHOLE_HISTORY,
+            planned,
+            planned,
+            head,
+        )
+        row.finished_at, row.error, row.updated_at = now, None, now
 
 
 def _progress(items: Sequence[str], label: str, enabled: bool, stream: Any) -> Iterator[str]:

@@ -371,6 +371,7 @@ def _merge(total: IndexRun, part: IndexRun) -> None:
     total.commits += part.commits
     total.snapshots += part.snapshots
     total.blueprints += part.blueprints
+    total.evaluated += part.evaluated
     total.errors.extend(part.errors)
 
 

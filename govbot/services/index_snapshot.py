@@ -87,6 +87,7 @@ class IndexResult:
     unchanged: list[str] = field(default_factory=list)  # content as in the previous snapshot
     blueprints: list[str] = field(default_factory=list)  # design specs judged
     problems: list[str] = field(default_factory=list)  # specs that could not be loaded
+    evaluated: int = 0  # checks of its specs run: 0 when their content was known
 
     @property
     def recorded(self) -> bool:
@@ -102,9 +103,11 @@ class IndexRun:
     blueprints: int = 0
     cross_findings: int | None = None  # None: not recomputed (nothing new)
     errors: list[str] = field(default_factory=list)
+    evaluated: int = 0  # commits whose specs were checked (the others' were known)
 
     def add(self, result: IndexResult) -> None:
         self.commits += 1
+        self.evaluated += result.evaluated
         self.snapshots += len(result.snapshots)
         self.blueprints += len(result.blueprints)
 
@@ -125,6 +128,7 @@ def index_specs(
     specs, trees = _load_specs(reader, at.policy, spec_files, result)
     if not specs:
         return
+    result.evaluated += 1
     report = check_pairs(
         [(None, SpecSource(p, reader, api_ref=p in trees)) for p in specs],
         policy=at.policy.for_project(at.project),  # the project's rule profile
