@@ -100,7 +100,7 @@ def backfill(
     """Walk ``project``'s ``branch`` history and index every commit that touched a spec.
 
     ``repo_dir_or_mirror`` is a git repository (work tree or bare) holding the branch, or
-    a :class:`~govbot.gerrit.sources.GitMirror` (the branch is fetched first). With
+    a :class:`~govbot.gerrit.mirror.GitMirror` (the branch is fetched first). With
     ``progress`` a bar is drawn on a terminal (a line every few commits otherwise).
 
     The walk is kept in ``backfill_cursors``: running it again walks only the commits

@@ -40,7 +40,7 @@ from govbot.db.leases import run_leased
 from govbot.db.models import IndexCursor, QueueState
 from govbot.db.session import session_scope
 from govbot.errors import GovbotError
-from govbot.gerrit.model import CURSOR_OVERLAP
+from govbot.gerrit.changes import CURSOR_OVERLAP
 from govbot.gerrit.sources import RevisionReader, change_ref, first_parent_files
 from govbot.policy import Policy
 from govbot.services.index_blueprints import index_blueprints
@@ -151,7 +151,7 @@ def index_merged(
 ) -> IndexRun:
     """Index the changes merged on each watched project/branch since its cursor.
 
-    With a :class:`~govbot.gerrit.sources.GitMirror` each merged patch set is fetched and
+    With a :class:`~govbot.gerrit.mirror.GitMirror` each merged patch set is fetched and
     every spec of its tree is checked; without one the specs the change touched are read
     over REST (``$ref``s to other files too). A failing project is logged and reported,
     its cursor stays, and the others carry on.

@@ -36,7 +36,7 @@ purpose and tag, the title of its summary, and how it finds its findings):
 :func:`review_change` is the API review.
 
 Errors: 409 (the change was closed meanwhile) ends quietly; 5xx and timeouts propagate
-(:class:`~govbot.gerrit.client.GerritUnavailable`: the worker retries the item); a 400
+(:class:`~govbot.gerrit.errors.GerritUnavailable`: the worker retries the item); a 400
 on the full review is logged and the review is posted once more without inline comments
 and vote, with Gerrit's reason in the summary; a 403 on the vote likewise without it.
 """
@@ -71,16 +71,19 @@ from govbot.db.models import (
 )
 from govbot.db.session import insert_ignore, session_scope
 from govbot.findings import Finding, Severity
-from govbot.gerrit.client import (
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import (
     ChangeClosed,
     GerritAuthError,
     GerritBadRequest,
-    GerritClient,
     GerritNotFound,
     GerritUnavailable,
 )
-from govbot.gerrit.model import ChangeInfo, ChangeMessageInfo, RevisionInfo
-from govbot.gerrit.sources import ChangeSpecs, GitMirror, MirrorError, change_specs
+from govbot.gerrit.mirror import GitMirror, MirrorError
+from govbot.gerrit.reviews import ChangeMessageInfo
+from govbot.gerrit.revisions import RevisionInfo
+from govbot.gerrit.sources import ChangeSpecs, change_specs
 from govbot.openapi.load import Reader
 from govbot.policy import API_REVIEW, Policy, ReviewConfig
 from govbot.services.check import SpecSource, api_ref_pairs, check_pairs

@@ -68,16 +68,12 @@ from govbot.errors import FileTooLarge, GerritError, SpecError
 from govbot.evaluate import Evaluation, evaluate_documents
 from govbot.findings import Finding, Severity
 from govbot.gerrit.bounded import ContentTooLarge
-from govbot.gerrit.client import GerritClient, GerritNotFound
-from govbot.gerrit.model import ChangeInfo, RevisionInfo
-from govbot.gerrit.sources import (
-    GitMirror,
-    MirrorError,
-    RevisionReader,
-    change_ref,
-    commentable_files,
-    first_parent_files,
-)
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritNotFound
+from govbot.gerrit.mirror import GitMirror, MirrorError
+from govbot.gerrit.revisions import RevisionInfo
+from govbot.gerrit.sources import RevisionReader, change_ref, commentable_files, first_parent_files
 from govbot.paths import COMMIT_MSG, DESIGN_SPEC_SUFFIXES
 from govbot.policy import Policy, ReviewConfig
 from govbot.rules.blueprints import ChangeContext, DesignContext
