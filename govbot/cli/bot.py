@@ -339,7 +339,9 @@ def backfill_cmd(
 
     Each such commit becomes a point of the API's health history (its surface, findings
     and deprecations at that commit); design specs get their use-case verdict. A progress
-    bar is drawn on a terminal. Running it again records nothing new.
+    bar is drawn on a terminal (a count line otherwise). Running it again walks only the
+    commits made since the last complete run; a commit whose specs did not change is not
+    checked again.
 
     \b
       govbot backfill openstack/compute-api
@@ -347,7 +349,7 @@ def backfill_cmd(
     """
     from govbot.db.models import utcnow
     from govbot.gerrit.mirror import mirror_from_settings
-    from govbot.services.index import backfill
+    from govbot.services.backfill import backfill
 
     one_line_errors()
     settings, policy = settings_and_policy(config_file, policy_path)

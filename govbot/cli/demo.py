@@ -243,7 +243,7 @@ def _escalate(run: _Run, policy: Policy, problems: list[str]) -> EscalationRepor
 def _index(run: _Run, policy: Policy, problems: list[str]) -> None:
     """Each project's history indexed for the dashboard."""
     from govbot.db.models import utcnow
-    from govbot.services.index import backfill
+    from govbot.services.backfill import backfill
 
     click.echo(
         "Indexing each project's history for the dashboard (every commit that touched "

@@ -1,9 +1,14 @@
-"""The background backfill of ``govbot serve``: each watched branch's recent history.
+"""Backfill: ``govbot backfill`` of a branch's history, and the background backfill of
+``govbot serve``, each watched branch's recent history.
+
+:func:`backfill` walks a branch's history (:func:`history`: the first-parent commits
+that touched a spec, a design spec or a watched api-ref file, oldest first) and indexes
+every commit with :func:`govbot.services.index.index_commit`, with a progress bar.
 
 The index job records each watched branch's head at start-up (with a git mirror,
 :func:`govbot.services.index.index_heads`), so the dashboard lists every API after one
 pass. What came before is this job's: per watched branch it plans the newest
-``backfill_depth`` commits that touched a spec (:func:`govbot.services.index.history`),
+``backfill_depth`` commits that touched a spec (:func:`history`),
 and indexes them oldest first, as ``govbot backfill`` does, with
 :func:`govbot.services.index.index_commit`. The plan and how far it got are kept in
 ``backfill_cursors``: a restart resumes after the last indexed commit, a project added
@@ -22,31 +27,191 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import click
 import git
 from sqlalchemy import Engine
 
+from govbot.blueprints import BlueprintConfig
 from govbot.db.leases import run_leased
 from govbot.db.models import BackfillCursor
 from govbot.db.session import session_scope
-from govbot.errors import GovbotError
+from govbot.errors import GovbotError, SpecError
 from govbot.policy import Policy
-from govbot.services.index import (
-    DEFAULT_BRANCH,
-    IndexRun,
-    history,
-    history_globs,
-    index_commit,
-    refresh_cross_findings,
-)
-from govbot.sources import GitReader
+from govbot.services.index import DEFAULT_BRANCH, index_commit
+from govbot.services.index_cross import refresh_cross_findings
+from govbot.services.index_snapshot import IndexRun, utcnow
+from govbot.sources import GitReader, open_repo
 
 LOG = logging.getLogger(__name__)
 
 JOB_NAME = "backfill"
+
+
+def history_globs(policy: Policy) -> list[str]:
+    """The files whose commits make an API's or a spec repository's history: the specs,
+    the design specs, and what ``api_ref.watch`` names (api-ref trees, policy defaults,
+    the microversion ledger)."""
+    return [*policy.spec_globs, *BlueprintConfig.from_policy(policy).specs, *policy.api_ref_watch]
+
+
+def history(
+    repo: git.Repo,
+    branch: str,
+    globs: Sequence[str],
+    *,
+    limit: int | None = None,
+    since: str | None = None,
+) -> list[str]:
+    """Commits of ``branch`` (first parents, oldest first) that touched a file of ``globs``;
+    with ``limit``, only the newest ``limit`` of them (git applies ``-n`` before
+    ``--reverse``, so the walk stops early on a long history); with ``since``, only
+    those after that commit."""
+    pathspecs = [f":(glob){g}" for g in globs]
+    count = [f"--max-count={limit}"] if limit is not None else []
+    rev = f"{since}..{branch}" if since else branch
+    out = repo.git.log("--format=%H", "--first-parent", "--reverse", *count, rev, "--", *pathspecs)
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+# A cursor whose plan reached the first commit of the branch: the whole history is
+# indexed up to its head. ``backfill_cursors.depth`` of a ``govbot backfill`` (the
+# background backfill compares its ``backfill_depth`` to it, and so leaves such a branch
+# alone); the largest value the column holds on every database.
+WHOLE_HISTORY = 2**31 - 1
+
+
+def backfill(
+    engine: Engine,
+    repo_dir_or_mirror: str | Path | Any,
+    project: str,
+    branch: str = DEFAULT_BRANCH,
+    *,
+    policy: Policy,
+    now: dt.datetime | None = None,
+    progress: bool = True,
+    out: Any = None,
+) -> IndexRun:
+    """Walk ``project``'s ``branch`` history and index every commit that touched a spec.
+
+    ``repo_dir_or_mirror`` is a git repository (work tree or bare) holding the branch, or
+    a :class:`~govbot.gerrit.mirror.GitMirror` (the branch is fetched first). With
+    ``progress`` a bar is drawn on a terminal (a line every few commits otherwise).
+
+    The walk is kept in ``backfill_cursors``: running it again walks only the commits
+    after the head it reached (all of them when the branch was rewritten, or a run
+    failed on a commit). A commit whose spec files are those of the API's previous
+    snapshot is not checked again.
+    """
+    now = now or utcnow()
+    repo = _open(repo_dir_or_mirror, project, branch)
+    head, since = _resume_point(engine, repo, project, branch)
+    try:
+        commits = history(repo, branch, history_globs(policy), since=since)
+    except git.GitCommandError as exc:
+        raise SpecError(
+            f"{repo.git_dir}: cannot read the history of {branch!r}: {str(exc.stderr).strip()}"
+        ) from None
+    run = IndexRun()
+    stream = out if out is not None else sys.stderr
+    for sha in _progress(commits, f"indexing {project} {branch}", progress, stream):
+        reader = GitReader(repo, sha)
+        try:
+            result = index_commit(engine, reader, project, branch, sha, policy=policy, now=now)
+        except GovbotError as exc:
+            LOG.warning("backfill %s %s: %s", project, sha[:12], exc)
+            run.errors.append(f"{sha[:12]}: {exc}")
+            continue
+        run.add(result)
+    if not run.errors:  # a failed commit is tried again by the next run
+        _walked(engine, project, branch, head, len(commits), fresh=since is None, now=now)
+    if run.snapshots:
+        run.cross_findings = refresh_cross_findings(engine, policy=policy, now=now)
+    return run
+
+
+def _open(repo_dir_or_mirror: str | Path | Any, project: str, branch: str) -> git.Repo:
+    if hasattr(repo_dir_or_mirror, "fetch") and hasattr(repo_dir_or_mirror, "repo"):
+        repo_dir_or_mirror.fetch(project, f"refs/heads/{branch}")
+        return repo_dir_or_mirror.repo(project)
+    return open_repo(repo_dir_or_mirror)
+
+
+def _resume_point(
+    engine: Engine, repo: git.Repo, project: str, branch: str
+) -> tuple[str | None, str | None]:
+    """The branch's head now, and the commit the history was indexed up to (None: walk
+    it all): the head a finished walk of the whole history reached, if the branch still
+    descends from it."""
+    try:
+        head = repo.git.rev_parse("--verify", "--quiet", f"{branch}^{{commit}}").strip()
+    except git.GitCommandError:
+        return None, None  # no such branch: history() says so
+    with session_scope(engine) as session:
+        row = session.get(BackfillCursor, (project, branch))
+        whole = row is not None and row.finished_at is not None and row.planned < row.depth
+        reached = row.head if row is not None and whole else None
+    if reached is None:
+        return head, None
+    try:
+        repo.git.merge_base("--is-ancestor", reached, head)
+    except git.GitCommandError:  # rewritten (or the commit is gone): walk it all
+        return head, None
+    return head, reached
+
+
+def _walked(
+    engine: Engine,
+    project: str,
+    branch: str,
+    head: str | None,
+    walked: int,
+    *,
+    fresh: bool,
+    now: dt.datetime,
+) -> None:
+    """The whole history up to ``head`` is indexed: the cursor says so."""
+    if head is None:
+        return
+    with session_scope(engine) as session:
+        row = session.get(BackfillCursor, (project, branch))
+        if row is None:
+            row = BackfillCursor(project=project, branch=branch, head=head, started_at=now)
+            session.add(row)
+        planned = walked if fresh else row.planned + walked
+        row.head, row.depth, row.planned, row.done, row.last_commit = (
+            head,
+            WHOLE_HISTORY,
+            planned,
+            planned,
+            head,
+        )
+        row.finished_at, row.error, row.updated_at = now, None, now
+
+
+def _progress(items: Sequence[str], label: str, enabled: bool, stream: Any) -> Iterator[str]:
+    """``items`` with a progress bar on a terminal, a plain counter line otherwise."""
+    if not enabled or not items:
+        yield from items
+        return
+    if getattr(stream, "isatty", lambda: False)():
+        with click.progressbar(items, label=label, file=stream, show_pos=True) as bar:
+            yield from bar
+        return
+    total = len(items)
+    step = max(1, total // 20)
+    for n, item in enumerate(items, 1):
+        yield item
+        if n == total or n % step == 0:
+            click.echo(f"{label}: {n}/{total} commits", file=stream)
+
+
+# --- the background backfill of govbot serve ----------------------------------------------
 
 
 @dataclass
@@ -226,4 +391,12 @@ def backfill_job(
     return result
 
 
-__all__ = ["JOB_NAME", "BackfillRun", "backfill_job", "backfill_pass"]
+__all__ = [
+    "JOB_NAME",
+    "BackfillRun",
+    "backfill",
+    "backfill_job",
+    "backfill_pass",
+    "history",
+    "history_globs",
+]

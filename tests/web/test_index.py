@@ -29,9 +29,9 @@ from govbot.gerrit.client import GerritClient
 from govbot.gerrit.mirror import GitMirror
 from govbot.policy import Policy
 from govbot.sandbox import Clock, lifecycle, people, running_sandbox
+from govbot.services.backfill import backfill
 from govbot.services.escalation import escalate
 from govbot.services.index import (
-    backfill,
     index_commit,
     index_heads,
     index_job,

@@ -30,7 +30,8 @@ from govbot.db.session import session_scope
 from govbot.findings import Audience, Severity
 from govbot.policy import Policy
 from govbot.sandbox import lifecycle
-from govbot.services.index import index_commit, refresh_cross_findings
+from govbot.services.index import index_commit
+from govbot.services.index_cross import refresh_cross_findings
 from govbot.settings import Settings
 from govbot.web import create_app
 
@@ -562,10 +563,11 @@ def build_demo(engine: Engine, policy: Policy, mirror_dir: str, docs_base: str) 
     from govbot.gerrit.mirror import GitMirror
     from govbot.sandbox import Clock, running_sandbox
     from govbot.sandbox.seed import COMPUTE_SPEC_PATH, compute_add_optional_field
+    from govbot.services.backfill import backfill
     from govbot.services.digest import build_digest
     from govbot.services.digest_store import DigestStore
     from govbot.services.escalation import escalate
-    from govbot.services.index import backfill, index_job, record_queue
+    from govbot.services.index import index_job, record_queue
     from govbot.services.review import review_change
 
     numbers: dict[str, int] = {}
