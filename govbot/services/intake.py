@@ -50,7 +50,7 @@ from govbot.gerrit.client import GerritAuthError, GerritBadRequest, GerritClient
 from govbot.gerrit.model import CURSOR_OVERLAP, AccountInfo, ChangeInfo, GerritEvent
 from govbot.paths import glob_regex
 from govbot.policy import API_REVIEW, Policy
-from govbot.services.review import QUIET_PREFIX
+from govbot.services.review_plan import QUIET_PREFIX
 from govbot.settings import Settings
 
 LOG = logging.getLogger(__name__)

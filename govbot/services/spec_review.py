@@ -82,7 +82,7 @@ from govbot.paths import COMMIT_MSG, DESIGN_SPEC_SUFFIXES
 from govbot.policy import Policy, ReviewConfig
 from govbot.rules.blueprints import ChangeContext, DesignContext
 from govbot.services.check import SpecSource, load_subject
-from govbot.services.review import PassInput, PassResult, ReviewPass
+from govbot.services.review_pass import PassInput, PassResult, ReviewPass
 from govbot.sources import GitReader
 from govbot.surface import operations
 
