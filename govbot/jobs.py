@@ -50,7 +50,7 @@ from govbot.db.models import utcnow
 from govbot.db.queue import new_worker_id, purge
 from govbot.db.session import session_scope
 from govbot.gerrit.client import GerritClient
-from govbot.gerrit.sources import mirror_from_settings
+from govbot.gerrit.mirror import mirror_from_settings
 from govbot.policy import Policy
 from govbot.services.backfill import backfill_job
 from govbot.services.digest import digest_job
@@ -117,26 +117,56 @@ class Jobs:
     def start(self, *, poll_now: bool = True) -> Jobs:
         """Add the jobs and start the scheduler thread."""
         now = dt.datetime.now(dt.UTC)
-        poll_every = self.settings.poll_interval
-        work_every = self.settings.worker_interval
+        self._schedule_poll(now, poll_now)
+        self._schedule_work(now)
+        self._schedule_purge()
+        self._schedule_escalate(now)
+        self._schedule_index(now)
+        self._schedule_backfill()
+        self._schedule_digest(now)
+        self.scheduler.start()
+        if self.stream is not None:
+            self.stream.start()
+        s = self.settings
+        LOG.info(
+            "jobs started: poll every %ss, worker every %ss, escalate every %ss, index every "
+            "%ss, digest on '%s' UTC (worker id %s)",
+            s.poll_interval,
+            s.worker_interval,
+            s.escalate_interval,
+            s.index_interval,
+            s.digest_schedule,
+            self.worker_id,
+        )
+        return self
+
+    # -- the schedule: one job each ---------------------------------------------------------
+
+    def _schedule_poll(self, now: dt.datetime, poll_now: bool) -> None:
+        every = self.settings.poll_interval
         self.scheduler.add_job(
             self.poll,
             "interval",
-            seconds=poll_every,
+            seconds=every,
             id="poll",
             name="poll Gerrit",
-            next_run_time=now if poll_now else now + dt.timedelta(seconds=poll_every),
-            misfire_grace_time=max(1, int(poll_every)),
+            next_run_time=now if poll_now else now + dt.timedelta(seconds=every),
+            misfire_grace_time=max(1, int(every)),
         )
+
+    def _schedule_work(self, now: dt.datetime) -> None:
+        every = self.settings.worker_interval
         self.scheduler.add_job(
             self.work,
             "interval",
-            seconds=work_every,
+            seconds=every,
             id="work",
             name="review queued changes",
             next_run_time=now,
-            misfire_grace_time=max(1, int(work_every)),
+            misfire_grace_time=max(1, int(every)),
         )
+
+    def _schedule_purge(self) -> None:
         self.scheduler.add_job(
             self.purge,
             "interval",
@@ -145,74 +175,73 @@ class Jobs:
             name="purge finished work items",
             misfire_grace_time=3600,
         )
-        escalate_every = self.settings.escalate_interval
+
+    def _schedule_escalate(self, now: dt.datetime) -> None:
+        every = self.settings.escalate_interval
         self.scheduler.add_job(
             self.escalate,
             "interval",
-            seconds=escalate_every,
+            seconds=every,
             start_date=EPOCH,  # the same fire times in every process
             id="escalate",
             name="escalate stale reviews",
             next_run_time=now,
-            misfire_grace_time=max(1, int(escalate_every)),
+            misfire_grace_time=max(1, int(every)),
         )
-        index_every = self.settings.index_interval
+
+    def _schedule_index(self, now: dt.datetime) -> None:
+        every = self.settings.index_interval
         self.scheduler.add_job(
             self.index,
             "interval",
-            seconds=index_every,
+            seconds=every,
             start_date=EPOCH,
             id="index",
             name="index merged specs",
             next_run_time=now,
-            misfire_grace_time=max(1, int(index_every)),
+            misfire_grace_time=max(1, int(every)),
         )
-        if self.mirror is not None and self.settings.backfill_depth > 0:
-            # Paused until the first index pass has recorded the heads (index() starts it),
-            # so the overview fills first; then it resumes every interval until done.
-            self.scheduler.add_job(
-                self.backfill,
-                "interval",
-                seconds=index_every,
-                id="backfill",
-                name="backfill the watched branches' history",
-                next_run_time=None,
-                misfire_grace_time=max(1, int(index_every)),
-            )
-        digest_trigger = cron_trigger(self.settings.digest_schedule)
+
+    def _schedule_backfill(self) -> None:
+        """Only with a git mirror and ``backfill_depth`` above 0."""
+        if self.mirror is None or self.settings.backfill_depth <= 0:
+            return
+        every = self.settings.index_interval
+        # Paused until the first index pass has recorded the heads (index() starts it),
+        # so the overview fills first; then it resumes every interval until done.
+        self.scheduler.add_job(
+            self.backfill,
+            "interval",
+            seconds=every,
+            id="backfill",
+            name="backfill the watched branches' history",
+            next_run_time=None,
+            misfire_grace_time=max(1, int(every)),
+        )
+
+    def _schedule_digest(self, now: dt.datetime) -> None:
+        """On ``digest_schedule``; a slot missed while no govbot ran is run now, once."""
+        trigger = cron_trigger(self.settings.digest_schedule)
         self.scheduler.add_job(
             self.digest,
-            digest_trigger,
+            trigger,
             id="digest",
             name="the TC digest",
             misfire_grace_time=3600,
         )
-        missed = missed_slot(self.engine, "digest", digest_trigger, self.clock())
-        if missed is not None:
-            LOG.info("digest slot %s was missed while govbot was down: running it now", missed)
-            self.scheduler.add_job(
-                self.digest,
-                "date",
-                run_date=now,
-                kwargs={"slot": missed},
-                id="digest-missed",
-                name="the TC digest (missed slot)",
-                misfire_grace_time=None,
-            )
-        self.scheduler.start()
-        if self.stream is not None:
-            self.stream.start()
-        LOG.info(
-            "jobs started: poll every %ss, worker every %ss, escalate every %ss, index every "
-            "%ss, digest on '%s' UTC (worker id %s)",
-            poll_every,
-            work_every,
-            escalate_every,
-            index_every,
-            self.settings.digest_schedule,
-            self.worker_id,
+        missed = missed_slot(self.engine, "digest", trigger, self.clock())
+        if missed is None:
+            return
+        LOG.info("digest slot %s was missed while govbot was down: running it now", missed)
+        self.scheduler.add_job(
+            self.digest,
+            "date",
+            run_date=now,
+            kwargs={"slot": missed},
+            id="digest-missed",
+            name="the TC digest (missed slot)",
+            misfire_grace_time=None,
         )
-        return self
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop scheduling; with ``wait``, let running jobs finish their current item."""

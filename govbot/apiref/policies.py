@@ -17,18 +17,28 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from govbot.apiref import problems
 from govbot.apiref.facts import Skip, Where
+from govbot.apiref.pysafe import (
+    Joiner,
+    Unresolved,
+    arguments,
+    as_text,
+    bounded,
+    braces,
+    callee,
+    joiner,
+    percent,
+)
 from govbot.apiref.source import Tree, tree_of
 from govbot.apiref.surface import Problem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
-MAX_STRING = 100_000
 MAX_DEPTH = 60
 _RULE_CLASSES = frozenset({"RuleDefault", "DocumentedRuleDefault"})
 _PACKAGE_DIRS = frozenset({"policies", "policy"})
@@ -80,10 +90,6 @@ class PolicyDefaults:
     def naming(self) -> Iterator[PolicyDefault]:
         """The defaults that name API operations."""
         return (p for p in self.policies.values() if p.operations)
-
-
-class _Unresolved(Exception):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,115 +239,123 @@ class _Loader:
                 return
             try:
                 value = self.evaluate(stmt.value, mod, 0)
-            except _Unresolved:
-                value = _Unresolved
+            except Unresolved:
+                value = Unresolved
             for target in targets:
                 if isinstance(target, ast.Name):
                     mod.env[target.id] = value
         elif isinstance(stmt, ast.FunctionDef):
-            joiner = _joiner(stmt)
-            if joiner is not None:
-                mod.env[stmt.name] = joiner
+            joins = joiner(stmt)
+            if joins is not None:
+                mod.env[stmt.name] = joins
 
     # -- expressions ---------------------------------------------------------------------
 
     def lookup(self, mod: _Module, name: str) -> Any:
-        value = self.environment(mod).get(name, _Unresolved)
+        value = self.environment(mod).get(name, Unresolved)
         if isinstance(value, tuple) and len(value) == 3 and value[0] == "from":
             other = self.module(value[1])
             if other is None:
-                raise _Unresolved(f"{name} comes from {value[1]}, which is not in the trees")
+                raise Unresolved(f"{name} comes from {value[1]}, which is not in the trees")
             value = self.lookup(other, value[2])
-        if value is _Unresolved:
-            raise _Unresolved(f"{name} is not a constant of {mod.display}")
+        if value is Unresolved:
+            raise Unresolved(f"{name} is not a constant of {mod.display}")
         return value
 
     def evaluate(self, node: ast.expr, mod: _Module, depth: int) -> Any:
         if depth > MAX_DEPTH:
-            raise _Unresolved("expression nested too deep")
+            raise Unresolved("expression nested too deep")
+        for kind, method in self._EXPRESSIONS:
+            if isinstance(node, kind):
+                return method(self, node, mod, depth + 1)
+        raise Unresolved(f"a {type(node).__name__} expression")
+
+    def _constant(self, node: ast.Constant, mod: _Module, depth: int) -> Any:
+        if isinstance(node.value, str | int | float | bool) or node.value is None:
+            return node.value
+        raise Unresolved("a constant that is not text or a number")
+
+    def _name(self, node: ast.Name, mod: _Module, depth: int) -> Any:
+        return self.lookup(mod, node.id)
+
+    def _attribute(self, node: ast.Attribute, mod: _Module, depth: int) -> Any:
+        owner = self.evaluate(node.value, mod, depth)
+        if not isinstance(owner, _ModuleRef):
+            raise Unresolved(f"attribute {node.attr} of a value")
+        known = self.known(f"{owner.name}.{node.attr}")
+        if known is not None:
+            return _ModuleRef(known)
+        other = self.module(owner.name)
+        if other is None:
+            raise Unresolved(f"{owner.name} is not in the trees")
+        return self.lookup(other, node.attr)
+
+    def _joined(self, node: ast.JoinedStr, mod: _Module, depth: int) -> Any:
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                parts.append(str(part.value))
+            elif isinstance(part, ast.FormattedValue) and part.format_spec is None:
+                parts.append(as_text(self.evaluate(part.value, mod, depth)))
+            else:
+                raise Unresolved("an f-string with a format specification")
+        return bounded("".join(parts))
+
+    def _operator(self, node: ast.BinOp, mod: _Module, depth: int) -> Any:
+        left, right = self.evaluate(node.left, mod, depth), self.evaluate(node.right, mod, depth)
+        same = type(left) is type(right) and isinstance(left, str | list | tuple)
+        if isinstance(node.op, ast.Add) and same:
+            return bounded(left + right)
+        if isinstance(node.op, ast.Mod) and isinstance(left, str):
+            return bounded(percent(left, right))
+        raise Unresolved("an operator outside + and % on text")
+
+    def _sequence(self, node: ast.List | ast.Tuple, mod: _Module, depth: int) -> Any:
+        items = [self.evaluate(e, mod, depth) for e in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+
+    def _mapping(self, node: ast.Dict, mod: _Module, depth: int) -> Any:
+        out = {}
+        for k, v in zip(node.keys, node.values, strict=True):
+            if k is None:
+                raise Unresolved("a ** in a dict")
+            out[self.evaluate(k, mod, depth)] = self.evaluate(v, mod, depth)
+        return out
+
+    def _call(self, node: ast.Call, mod: _Module, depth: int) -> Any:
         ev = self.evaluate
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, str | int | float | bool) or node.value is None:
-                return node.value
-            raise _Unresolved("a constant that is not text or a number")
-        if isinstance(node, ast.Name):
-            return self.lookup(mod, node.id)
-        if isinstance(node, ast.Attribute):
-            owner = ev(node.value, mod, depth + 1)
-            if isinstance(owner, _ModuleRef):
-                known = self.known(f"{owner.name}.{node.attr}")
-                if known is not None:
-                    return _ModuleRef(known)
-                other = self.module(owner.name)
-                if other is None:
-                    raise _Unresolved(f"{owner.name} is not in the trees")
-                return self.lookup(other, node.attr)
-            raise _Unresolved(f"attribute {node.attr} of a value")
-        if isinstance(node, ast.JoinedStr):
-            parts = []
-            for part in node.values:
-                if isinstance(part, ast.Constant):
-                    parts.append(str(part.value))
-                elif isinstance(part, ast.FormattedValue) and part.format_spec is None:
-                    parts.append(_text(ev(part.value, mod, depth + 1)))
-                else:
-                    raise _Unresolved("an f-string with a format specification")
-            return _bounded("".join(parts))
-        if isinstance(node, ast.BinOp):
-            left, right = ev(node.left, mod, depth + 1), ev(node.right, mod, depth + 1)
-            same = type(left) is type(right) and isinstance(left, str | list | tuple)
-            if isinstance(node.op, ast.Add) and same:
-                return _bounded(left + right)
-            if isinstance(node.op, ast.Mod) and isinstance(left, str):
-                return _bounded(_percent(left, right))
-            raise _Unresolved("an operator outside + and % on text")
-        if isinstance(node, ast.List | ast.Tuple):
-            items = [ev(e, mod, depth + 1) for e in node.elts]
-            return items if isinstance(node, ast.List) else tuple(items)
-        if isinstance(node, ast.Dict):
-            out = {}
-            for k, v in zip(node.keys, node.values, strict=True):
-                if k is None:
-                    raise _Unresolved("a ** in a dict")
-                out[ev(k, mod, depth + 1)] = ev(v, mod, depth + 1)
-            return out
         # oslo.policy's DeprecatedRule, or a project's subclass of it (cinder's
         # CinderDeprecatedRule), named so by convention; (name, check_str) come first.
-        if isinstance(node, ast.Call) and _callee(node.func).endswith("DeprecatedRule"):
-            args = _arguments(node, ("name", "check_str"))
-            name = ev(args["name"], mod, depth + 1) if "name" in args else None
-            check = ev(args["check_str"], mod, depth + 1) if "check_str" in args else None
+        if callee(node.func).endswith("DeprecatedRule"):
+            args = arguments(node, ("name", "check_str"))
+            name = ev(args["name"], mod, depth) if "name" in args else None
+            check = ev(args["check_str"], mod, depth) if "check_str" in args else None
             if isinstance(name, str) and isinstance(check, str):
                 return _DeprecatedRule(name, check)
-            raise _Unresolved("a DeprecatedRule without a text name and check_str")
-        if isinstance(node, ast.Call) and not node.keywords:
-            function = self._function(node.func, mod, depth)
-            if function is not None:
-                args = [ev(a, mod, depth + 1) for a in node.args]
-                if all(isinstance(a, str) for a in args):
-                    return _bounded(function.separator.join(args))
-                raise _Unresolved(f"{function.name} of values that are not text")
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "format"
-        ):
-            template = ev(node.func.value, mod, depth + 1)
+            raise Unresolved("a DeprecatedRule without a text name and check_str")
+        function = None if node.keywords else self._function(node.func, mod, depth - 1)
+        if function is not None:
+            values = [ev(a, mod, depth) for a in node.args]
+            if all(isinstance(a, str) for a in values):
+                return bounded(function.separator.join(values))
+            raise Unresolved(f"{function.name} of values that are not text")
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+            template = ev(node.func.value, mod, depth)
             if isinstance(template, str):
-                args = [ev(a, mod, depth + 1) for a in node.args]
-                kwargs = {k.arg: ev(k.value, mod, depth + 1) for k in node.keywords if k.arg}
-                return _bounded(_braces(template, args, kwargs))
-        raise _Unresolved(f"a {type(node).__name__} expression")
+                values = [ev(a, mod, depth) for a in node.args]
+                kwargs = {k.arg: ev(k.value, mod, depth) for k in node.keywords if k.arg}
+                return bounded(braces(template, values, kwargs))
+        raise Unresolved(f"a {type(node).__name__} expression")
 
-    def _function(self, func: ast.expr, mod: _Module, depth: int) -> _Joiner | None:
+    def _function(self, func: ast.expr, mod: _Module, depth: int) -> Joiner | None:
         """The joining function a call names (neutron-lib's ``policy_or``), if it is one."""
         if not isinstance(func, ast.Name | ast.Attribute):
             return None
         try:
             value = self.evaluate(func, mod, depth + 1)
-        except _Unresolved:
+        except Unresolved:
             return None
-        return value if isinstance(value, _Joiner) else None
+        return value if isinstance(value, Joiner) else None
 
     # -- rule defaults -------------------------------------------------------------------
 
@@ -349,16 +363,16 @@ class _Loader:
         if mod.tree is None:
             return
         for node in ast.walk(mod.tree):
-            if isinstance(node, ast.Call) and _callee(node.func) in _RULE_CLASSES:
+            if isinstance(node, ast.Call) and callee(node.func) in _RULE_CLASSES:
                 self._rule(mod, node)
 
     def _rule(self, mod: _Module, call: ast.Call) -> None:
         where = Where(mod.display, call.lineno)
-        args = _arguments(call, ("name", "check_str", "description", "operations"))
+        args = arguments(call, ("name", "check_str", "description", "operations"))
         try:
             name = self.evaluate(args["name"], mod, 0) if "name" in args else None
             check = self.evaluate(args["check_str"], mod, 0) if "check_str" in args else None
-        except _Unresolved as exc:
+        except Unresolved as exc:
             self.unresolved.append(
                 Skip(f"a policy default whose name or check_str is unresolved: {exc}", where)
             )
@@ -372,7 +386,7 @@ class _Loader:
         if "operations" in args:
             try:
                 ops = _operations(self.evaluate(args["operations"], mod, 0))
-            except _Unresolved as exc:
+            except Unresolved as exc:
                 self.unresolved.append(Skip(f"operations of {name} unresolved: {exc}", where))
         scopes: tuple[str, ...] = ()
         if "scope_types" in args:
@@ -383,92 +397,41 @@ class _Loader:
                     if isinstance(raw, list | tuple)
                     else ()
                 )
-            except _Unresolved:
+            except Unresolved:
                 scopes = ()
         deprecated: str | None = None
         if "deprecated_rule" in args:
             try:
                 old = self.evaluate(args["deprecated_rule"], mod, 0)
-            except _Unresolved as exc:
+            except Unresolved as exc:
                 self.unresolved.append(Skip(f"deprecated_rule of {name} unresolved: {exc}", where))
             else:
                 deprecated = old.check_str if isinstance(old, _DeprecatedRule) else None
         self.policies[name] = PolicyDefault(name, check, tuple(ops), where, scopes, deprecated)
 
-
-@dataclass(frozen=True, slots=True)
-class _Joiner:
-    """A function whose whole body is ``return "<separator>".join(args)`` of its ``*args``
-    (neutron-lib's ``policy_or`` / ``policy_and``): evaluated as that join, nothing run."""
-
-    name: str
-    separator: str
-
-
-def _joiner(func: ast.FunctionDef) -> _Joiner | None:
-    body = [
-        s
-        for s in func.body
-        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))  # docstring
-    ]
-    vararg = func.args.vararg
-    plain = func.args
-    if (
-        vararg is None
-        or plain.args
-        or plain.posonlyargs
-        or plain.kwonlyargs
-        or plain.kwarg
-        or func.decorator_list
-        or len(body) != 1
-        or not isinstance(body[0], ast.Return)
-    ):
-        return None
-    call = body[0].value
-    if (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Attribute)
-        and call.func.attr == "join"
-        and isinstance(call.func.value, ast.Constant)
-        and isinstance(call.func.value.value, str)
-        and len(call.args) == 1
-        and not call.keywords
-        and isinstance(call.args[0], ast.Name)
-        and call.args[0].id == vararg.arg
-    ):
-        return _Joiner(func.name, call.func.value.value)
-    return None
-
-
-def _callee(func: ast.expr) -> str:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
-
-
-def _arguments(call: ast.Call, positional: Sequence[str]) -> dict[str, ast.expr]:
-    out: dict[str, ast.expr] = {}
-    for name, arg in zip(positional, call.args, strict=False):
-        if not isinstance(arg, ast.Starred):
-            out[name] = arg
-    for kw in call.keywords:
-        if kw.arg:
-            out[kw.arg] = kw.value
-    return out
+    # The node types of the safe subset, and what evaluates each.
+    _EXPRESSIONS: tuple[tuple[type | tuple[type, ...], Callable[..., Any]], ...] = (
+        (ast.Constant, _constant),
+        (ast.Name, _name),
+        (ast.Attribute, _attribute),
+        (ast.JoinedStr, _joined),
+        (ast.BinOp, _operator),
+        ((ast.List, ast.Tuple), _sequence),
+        (ast.Dict, _mapping),
+        (ast.Call, _call),
+    )
 
 
 def _operations(value: Any) -> list[PolicyOperation]:
     if not isinstance(value, list | tuple):
-        raise _Unresolved("operations is not a list")
+        raise Unresolved("operations is not a list")
     out = []
     for item in value:
         if not isinstance(item, Mapping):
-            raise _Unresolved("an operation that is not a dict")
+            raise Unresolved("an operation that is not a dict")
         method, path = item.get("method"), item.get("path")
         if not isinstance(method, str) or not isinstance(path, str):
-            raise _Unresolved("an operation without a text method and path")
+            raise Unresolved("an operation without a text method and path")
         m = _ACTION.match(path)
         if m is not None:
             out.append(
@@ -477,75 +440,6 @@ def _operations(value: Any) -> list[PolicyOperation]:
         else:
             out.append(PolicyOperation(method.upper(), path.strip()))
     return out
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str | int | float | bool) or value is None:
-        return str(value)
-    raise _Unresolved("a formatted value that is not text or a number")
-
-
-def _bounded(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > MAX_STRING:
-        raise _Unresolved("text longer than the limit")
-    return value
-
-
-_PERCENT = re.compile(r"%(?:\((?P<key>[^)]*)\))?(?P<conv>[sdr%])")
-_BRACES = re.compile(r"\{(?P<field>[^{}!:]*)\}|\{\{|\}\}")
-
-
-def _percent(template: str, args: Any) -> str:
-    """``template % args`` for %s, %d, %r and %(name)s only (no widths: bounded output)."""
-    positional = list(args) if isinstance(args, tuple) else [args]
-    mapping = args if isinstance(args, Mapping) else None
-    out, pos, i = [], 0, 0
-    for m in _PERCENT.finditer(template):
-        out.append(template[pos : m.start()])
-        pos = m.end()
-        if m.group("conv") == "%":
-            out.append("%")
-        elif m.group("key") is not None:
-            if mapping is None or m.group("key") not in mapping:
-                raise _Unresolved("a %(name)s without its value")
-            out.append(_text(mapping[m.group("key")]))
-        else:
-            if mapping is not None or i >= len(positional):
-                raise _Unresolved("a % with too few values")
-            out.append(_text(positional[i]))
-            i += 1
-    if "%" in template[pos:]:
-        raise _Unresolved("a % conversion outside %s and %(name)s")
-    out.append(template[pos:])
-    return "".join(out)
-
-
-def _braces(template: str, args: list[Any], kwargs: Mapping[str, Any]) -> str:
-    out, pos, auto = [], 0, 0
-    for m in _BRACES.finditer(template):
-        out.append(template[pos : m.start()])
-        pos = m.end()
-        text = m.group(0)
-        if text in ("{{", "}}"):
-            out.append(text[0])
-            continue
-        name = m.group("field")
-        if name == "":
-            if auto >= len(args):
-                raise _Unresolved("a {} without its value")
-            out.append(_text(args[auto]))
-            auto += 1
-        elif name.isdigit() and int(name) < len(args):
-            out.append(_text(args[int(name)]))
-        elif name in kwargs:
-            out.append(_text(kwargs[name]))
-        else:
-            raise _Unresolved("a {field} without its value")
-    rest = template[pos:]
-    if "{" in rest or "}" in rest:
-        raise _Unresolved("a format field with a conversion or specification")
-    out.append(rest)
-    return "".join(out)
 
 
 def _dotted(path: str, present: set[str]) -> str:

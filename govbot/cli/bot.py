@@ -126,7 +126,7 @@ def review_command(
     Exit code 1 when a review has error-level findings.
     """
     from govbot.db.models import utcnow
-    from govbot.gerrit.sources import mirror_from_settings
+    from govbot.gerrit.mirror import mirror_from_settings
     from govbot.services.worker import review_all
 
     ref = _change_ref(change)
@@ -346,7 +346,7 @@ def backfill_cmd(
       govbot backfill openstack/compute-api --branch stable/2026.1 --repo ~/src/compute-api
     """
     from govbot.db.models import utcnow
-    from govbot.gerrit.sources import mirror_from_settings
+    from govbot.gerrit.mirror import mirror_from_settings
     from govbot.services.index import backfill
 
     one_line_errors()
@@ -394,7 +394,7 @@ def index_cmd(config_file: Path | None, policy_path: Path | None) -> None:
     Exit code 1 when a project could not be indexed.
     """
     from govbot.db.models import utcnow
-    from govbot.gerrit.sources import mirror_from_settings
+    from govbot.gerrit.mirror import mirror_from_settings
     from govbot.services.index import index_pass
 
     one_line_errors()

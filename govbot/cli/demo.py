@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from govbot.gerrit.client import GerritClient
     from govbot.jobs import Jobs
     from govbot.sandbox import Sandbox, SeedInfo
-    from govbot.services.escalation import EscalationReport
+    from govbot.services.escalation_report import EscalationReport
     from govbot.services.review import ReviewOutcome
     from govbot.settings import Settings
     from govbot.web import WebServer

@@ -32,7 +32,7 @@ def doctor_cmd(config_file: Path | None, policy_path: Path | None) -> None:
 
     from govbot.db import make_engine
     from govbot.gerrit.client import GerritClient
-    from govbot.gerrit.sources import mirror_from_settings
+    from govbot.gerrit.mirror import mirror_from_settings
     from govbot.services.doctor import diagnose
 
     one_line_errors()

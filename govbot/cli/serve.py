@@ -66,7 +66,7 @@ def web_server(app: Any, host: str, port: int) -> WebServer:
 def _check_gerrit(client: GerritClient) -> bool:
     """Say which Gerrit govbot talks to; refused credentials stop here, an outage does not
     (False: not reachable now)."""
-    from govbot.gerrit.client import GerritAuthError
+    from govbot.gerrit.errors import GerritAuthError
 
     try:
         version = client.version()
@@ -141,10 +141,6 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
     newest GOVBOT_BACKFILL_DEPTH (50) spec commits of each branch's history, resuming
     after a restart.
     """
-    from govbot.jobs import Jobs
-    from govbot.redact import redact_url
-    from govbot.web import create_app
-
     service_logging()
     settings, policy = settings_and_policy(config_file, policy_path)
     if not settings.gerrit_projects:
@@ -155,41 +151,57 @@ def serve(no_migrate: bool, config_file: Path | None, policy_path: Path | None) 
     client = gerrit_client(settings)
     engine = open_database(settings, migrate=not no_migrate)
     try:
-        reachable = _check_gerrit(client)
-        jobs = Jobs(settings, engine, client, policy)
-        doctor = _StartupDoctor(settings, policy, engine, client, jobs.mirror, reachable)
-        app = create_app(
-            settings,
-            engine,
-            wake=jobs.wake,
-            bot_username=client.username,
-            policy=policy,
-            collectors=[jobs.stream.metrics] if jobs.stream is not None else [],
-            startup_problems=doctor.problems,
-        )
-        web = web_server(app, settings.web_host, settings.web_port)
-        with until_signalled() as stop:
-            web.start()
-            jobs.start()
-            doctor.start()
-            LOG.info(
-                "govbot %s serving on %s (database %s, policy %s, watching %s)",
-                govbot.__version__,
-                web.url,
-                redact_url(settings.database_url),
-                policy.digest[:12],
-                ", ".join(settings.gerrit_projects),
-            )
-            try:
-                wait_for(stop)
-            finally:
-                LOG.info("stopping: web server, then the jobs (the current review finishes)")
-                web.stop()
-                jobs.shutdown(wait=True)
+        _run_service(settings, policy, client, engine)
     finally:
         client.close()
         engine.dispose()
     LOG.info("stopped")
+
+
+def _run_service(settings: Settings, policy: Policy, client: GerritClient, engine: Engine) -> None:
+    """The jobs, the start-up checks and the web app, until SIGINT/SIGTERM; then the web
+    server stops first, and the jobs finish the review they are on."""
+    from govbot.jobs import Jobs
+    from govbot.web import create_app
+
+    reachable = _check_gerrit(client)
+    jobs = Jobs(settings, engine, client, policy)
+    doctor = _StartupDoctor(settings, policy, engine, client, jobs.mirror, reachable)
+    app = create_app(
+        settings,
+        engine,
+        wake=jobs.wake,
+        bot_username=client.username,
+        policy=policy,
+        collectors=[jobs.stream.metrics] if jobs.stream is not None else [],
+        startup_problems=doctor.problems,
+    )
+    web = web_server(app, settings.web_host, settings.web_port)
+    with until_signalled() as stop:
+        web.start()
+        jobs.start()
+        doctor.start()
+        _log_serving(settings, policy, web.url)
+        try:
+            wait_for(stop)
+        finally:
+            LOG.info("stopping: web server, then the jobs (the current review finishes)")
+            web.stop()
+            jobs.shutdown(wait=True)
+
+
+def _log_serving(settings: Settings, policy: Policy, url: str) -> None:
+    """The start-up line: version, URL, database (credentials redacted), policy, projects."""
+    from govbot.redact import redact_url
+
+    LOG.info(
+        "govbot %s serving on %s (database %s, policy %s, watching %s)",
+        govbot.__version__,
+        url,
+        redact_url(settings.database_url),
+        policy.digest[:12],
+        ", ".join(settings.gerrit_projects),
+    )
 
 
 @click.command(name="sandbox")

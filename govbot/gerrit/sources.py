@@ -19,61 +19,41 @@ both sides?" for the review pipeline:
 
 Two kinds of reader: :class:`RevisionReader` (REST ``/content``, one call per file,
 cached) and the :class:`~govbot.sources.GitReader` of a per-project bare
-:class:`GitMirror`, which fetches ``refs/changes/NN/N/P`` once and then reads any file
-locally. The mirror is chosen only when one is configured and a changed spec refers to
+:class:`~govbot.gerrit.mirror.GitMirror`, which fetches ``refs/changes/NN/N/P`` once and
+then reads any file locally. The mirror is chosen only when one is configured and a changed spec refers to
 other files (a ``$ref`` that does not start with ``#``): a spec that stands alone costs
 two REST calls, not a fetch.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import logging
-import os
 import posixpath
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import quote, unquote, urlsplit
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import git
 
-from govbot.errors import FileTooLarge, GerritError
+from govbot.errors import FileTooLarge
 from govbot.gerrit.bounded import ContentTooLarge
-from govbot.gerrit.client import (
-    ChangeRef,
-    GerritBadRequest,
-    GerritClient,
-    GerritNotFound,
-    change_label,
-)
-from govbot.gerrit.model import ChangeInfo, FileInfo, RevisionInfo, strip_xssi
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritBadRequest, GerritNotFound
+from govbot.gerrit.mirror import GitMirror, MirrorError
+from govbot.gerrit.revisions import FileInfo, RevisionInfo
+from govbot.gerrit.scalars import strip_xssi
+from govbot.gerrit.transport import ChangeRef, change_label
 from govbot.openapi.load import Reader
 from govbot.openapi.problems import MAX_BYTES
-from govbot.redact import redact_url
-from govbot.sources import MAX_READ_BYTES, ChangedFile, GitReader, select_specs
-
-try:  # a lock that also holds across processes sharing the cache directory
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None  # type: ignore[assignment]
+from govbot.sources import ChangedFile, GitReader, select_specs
 
 LOG = logging.getLogger(__name__)
 
-_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-# What git check-ref-format refuses anywhere in a name: control characters, space, ~ ^ :
-# ? * [ \, "..", "@{" (and so any option or REV:PATH).
-_BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
 # `$ref: other.yaml#/x`, `"$ref": "./common.json"`: a reference that leaves the document.
 _EXTERNAL_REF = re.compile(rb"""\$ref['"]?\s*:\s*['"]?([^'"\s#][^'"\s,}]*)""")
-
-
-class MirrorError(GerritError):
-    """The git mirror could not fetch or find a commit."""
 
 
 # --- readers -------------------------------------------------------------------------------
@@ -213,229 +193,6 @@ def _normal(relpath: str) -> str:
     return path
 
 
-# --- the git mirror ------------------------------------------------------------------------
-
-
-class GitMirror:
-    """Bare mirrors of Gerrit projects under ``cache_dir``, one per project.
-
-    ``url_for_project(project)`` gives the URL to fetch from (``file://`` for the
-    sandbox, ``https://HOST/a/PROJECT`` for a real Gerrit, with credentials supplied by
-    git's credential helper or the URL). Credentials in the URL never reach the mirror's
-    ``config`` (nor a command line): the remote is the URL without them, and each fetch
-    sends them as an ``Authorization`` header set through git's environment
-    (``GIT_CONFIG_*``). Fetches are serialised per project, also across processes sharing
-    ``cache_dir``; a commit already present is never fetched again (patch set refs never
-    move). Git never prompts for a password.
-    """
-
-    def __init__(
-        self,
-        cache_dir: str | Path,
-        url_for_project: Callable[[str], str],
-        *,
-        timeout: float = 300.0,
-    ) -> None:
-        self.cache_dir = Path(cache_dir)
-        self.url_for_project = url_for_project
-        self.timeout = timeout
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
-        self.fetches = 0  # git fetch commands run (for tests and benchmarks)
-
-    def __repr__(self) -> str:
-        return f"GitMirror({str(self.cache_dir)!r})"
-
-    def path(self, project: str) -> Path:
-        """Where ``project``'s bare repository lives (one flat directory per project)."""
-        return self.cache_dir / (quote(project, safe="") + ".git")
-
-    def repo(self, project: str) -> git.Repo:
-        """``project``'s bare repository, created (with its ``origin``) on first use."""
-        path = self.path(project)
-        if (path / "objects").is_dir():
-            repo = git.Repo(path)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            repo = git.Repo.init(path, bare=True)
-        url, _ = split_credentials(self.url_for_project(project))
-        with repo.config_reader() as config:
-            current = config.get_value('remote "origin"', "url", default="")
-        if current != url:
-            # Written through the config file, so the URL never shows in a command line
-            # (and a mirror made before credentials were kept out of it is cleaned).
-            with repo.config_writer() as config:
-                config.set_value('remote "origin"', "url", url)
-        return repo
-
-    def has_commit(self, project: str, sha: str) -> bool:
-        """Whether the mirror already holds commit ``sha``."""
-        path = self.path(project)
-        if not (path / "objects").is_dir():
-            return False
-        return _has_commit(git.Repo(path), sha)
-
-    def fetch(
-        self,
-        project: str,
-        ref: str,
-        *,
-        branch: str | None = None,
-        commit: str | None = None,
-        max_bytes: int = MAX_READ_BYTES,
-    ) -> GitReader:
-        """Fetch ``ref`` (``refs/changes/NN/N/P``) and ``branch``; a reader at ``commit``
-        (default: what ``ref`` points at). Nothing is fetched when ``commit`` is present.
-
-        ``ref``, ``branch`` and ``commit`` come from Gerrit's answers: they are checked
-        first (a ref name under ``refs/``, a hexadecimal SHA), so that none reaches git
-        as an option or a ``REV:PATH``; a bad one is a MirrorError naming it.
-        """
-        _check_ref(ref)
-        if branch:
-            _check_ref(branch if branch.startswith("refs/") else f"refs/heads/{branch}")
-        if commit is not None and not _SHA.fullmatch(commit):
-            raise MirrorError(f"{project}: {commit!r} is not a commit SHA")
-        with self._lock(project):
-            repo = self.repo(project)
-            if commit is not None and _has_commit(repo, commit):
-                return GitReader(repo, commit, max_bytes=max_bytes)
-            refspecs = [f"+{ref}:{ref}"]
-            if branch:
-                full = branch if branch.startswith("refs/") else f"refs/heads/{branch}"
-                refspecs.append(f"+{full}:{full}")
-            LOG.debug("git fetch %s %s", project, " ".join(refspecs))
-            self.fetches += 1
-            try:
-                repo.git.fetch(
-                    "--quiet",
-                    "--no-tags",
-                    "origin",
-                    *refspecs,
-                    kill_after_timeout=self.timeout,
-                    env=fetch_env(self.url_for_project(project)),
-                )
-            except git.GitCommandError as error:
-                url = redact_url(self.url_for_project(project))
-                detail = _last_line(str(error.stderr or ""), url)
-                raise MirrorError(
-                    f"git fetch of {ref} from {url} failed: {detail or f'exit {error.status}'}"
-                ) from None
-            target = commit or ref
-            if commit is not None and not _has_commit(repo, commit):
-                raise MirrorError(f"{project}: {ref} does not contain commit {commit}")
-            return GitReader(repo, target, max_bytes=max_bytes)
-
-    def reader(self, project: str, rev: str) -> GitReader:
-        """A reader at ``rev`` of the mirror as it is (no fetch)."""
-        return GitReader(self.repo(project), rev)
-
-    @contextlib.contextmanager
-    def _lock(self, project: str) -> Iterator[None]:
-        with self._locks_guard:
-            lock = self._locks.setdefault(project, threading.Lock())
-        with lock:
-            if fcntl is None:  # pragma: no cover
-                yield
-                return
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            lock_path = self.cache_dir / (quote(project, safe="") + ".lock")
-            with lock_path.open("a") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """``url`` without the ``user:password@`` of an http(s) URL, and that user and password
-    (None when it has no password: a user name alone is no secret, and a credential
-    helper may need it)."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return url, None
-    if parts.scheme not in ("http", "https") or password is None:
-        return url, None
-    clean = redact_url(url, keep_user=False)
-    return clean, (unquote(parts.username or ""), unquote(password))
-
-
-def fetch_env(url: str) -> dict[str, str]:
-    """The environment of a ``git fetch`` from ``url``: no prompts, and the URL's
-    credentials, if any, as a Basic ``Authorization`` header for that URL only, given as
-    configuration in the environment (``GIT_CONFIG_COUNT``, git 2.31): neither the
-    mirror's config nor the process list ever shows them."""
-    env = {"GIT_TERMINAL_PROMPT": "0"}
-    clean, credentials = split_credentials(url)
-    if credentials is None:
-        return env
-    token = base64.b64encode(":".join(credentials).encode("utf-8")).decode("ascii")
-    index = _env_config_count()
-    env.update(
-        {
-            "GIT_CONFIG_COUNT": str(index + 1),
-            f"GIT_CONFIG_KEY_{index}": f"http.{clean}.extraHeader",
-            f"GIT_CONFIG_VALUE_{index}": f"Authorization: Basic {token}",
-        }
-    )
-    return env
-
-
-def _env_config_count() -> int:
-    """How many ``GIT_CONFIG_KEY_n`` entries the environment already has (kept)."""
-    try:
-        return max(0, int(os.environ.get("GIT_CONFIG_COUNT", "0")))
-    except ValueError:
-        return 0
-
-
-def mirror_from_settings(settings: Any) -> GitMirror | None:
-    """The git mirror a deployment configured (``GOVBOT_GIT_MIRROR_DIR``), or None.
-
-    Projects are fetched from ``GOVBOT_GIT_URL`` (``{project}`` replaced by the name),
-    by default ``{GOVBOT_GERRIT_URL}/{project}``: Gerrit's anonymous HTTP. Credentials are
-    never put in the URL; a git credential helper supplies them for ``/a/`` URLs.
-    """
-    directory = getattr(settings, "git_mirror_dir", "")
-    if not directory:
-        return None
-    template = getattr(settings, "git_url", "") or (
-        str(getattr(settings, "gerrit_url", "")).rstrip("/") + "/{project}"
-    )
-    return GitMirror(directory, lambda project: template.replace("{project}", project))
-
-
-def _check_ref(ref: str) -> None:
-    """MirrorError unless ``ref`` is a ref name git would accept under ``refs/`` (the
-    rules of ``git check-ref-format``, checked without running git)."""
-    parts = ref.split("/")
-    if (
-        not ref.startswith("refs/")
-        or _BAD_REF.search(ref)
-        or ref.endswith((".", "/", ".lock"))
-        or any(not part or part.startswith(".") for part in parts)
-    ):
-        raise MirrorError(f"{ref!r} is not a ref name")
-
-
-def _has_commit(repo: git.Repo, sha: str) -> bool:
-    try:
-        repo.git.cat_file("-e", f"{sha}^{{commit}}")
-    except git.GitCommandError:
-        return False
-    return True
-
-
-def _last_line(text: str, url: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    line = lines[-1] if lines else ""
-    line = re.sub(r"(?<=://)[^/@\s]*@", "", line)  # user:password@ in git's own messages
-    return line.removeprefix("stderr: ").strip().strip("'")[:500] or ""
-
-
 # --- the changed specs of a patch set ------------------------------------------------------
 
 
@@ -489,28 +246,105 @@ def change_specs(
     No file over ``max_bytes`` (the policy's ``max_file_bytes``) is downloaded: the file
     list's sizes decide first, and every read is bounded."""
     rev = _revision(client, change_info, revision)
-    label = change_info.number
+    files, changed, root = _listed(client, change_info, rev)
+    specs = tuple(select_specs((_changed_file(info) for info in changed.values()), globs))
+    if rev.commit is not None and len(rev.commit.parents) > 1:
+        changed = _merge_commentable(client, change_info, rev, changed)
+    specs = tuple(sorted(specs, key=lambda c: c.path))
+    ref = rev.ref or change_ref(change_info.number, rev.number)
+    parent = rev.commit.parents[0].commit if rev.commit and rev.commit.parents else None
+    head, base = _rest_sides(client, change_info, rev, files, root=root, max_bytes=max_bytes)
+    if root:
+        LOG.info(
+            "change=%s ps=%s is a root commit: every file is new", change_info.number, rev.number
+        )
+    sides = _Sides(head, base, parent=parent)
+    refers, unreadable = _survey(specs, sides.head, sides.base) if specs else (False, {})
+    if mirror is not None and (refers or unreadable):
+        sides = _mirror_sides(mirror, change_info, ref, rev, sides, max_bytes)
+        if sides.source == "git":
+            unreadable = {}  # git has no download limit
+    # Not a failed review: the specs Gerrit will not send are left out, with a note.
+    specs = tuple(c for c in specs if c.path not in unreadable)
+    notes = sides.notes + _unreadable_notes(unreadable)
+    LOG.info(
+        "change=%s ps=%s: %d of %d changed files are specs; read via %s",
+        change_info.number,
+        rev.number,
+        len(specs),
+        len(changed),
+        sides.source,
+    )
+    return ChangeSpecs(
+        change=change_info,
+        revision=rev.sha,
+        patch_set=rev.number,
+        ref=ref,
+        files=specs,
+        changed=changed,
+        head=sides.head,
+        base=sides.base,
+        source=sides.source,
+        parent=sides.parent,
+        notes=notes,
+    )
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """The readers of a patch set and of its first parent, and where they read."""
+
+    head: Reader
+    base: Reader
+    source: Literal["rest", "git"] = "rest"
+    parent: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _listed(
+    client: GerritClient, change_info: ChangeInfo, rev: RevisionInfo
+) -> tuple[dict[str, FileInfo], dict[str, FileInfo], bool]:
+    """The file list against the first parent (magic files included), the files of the
+    tree in it, and whether the patch set is a root commit."""
     # A root commit has no parent 1: Gerrit answers 400 to parent=1 (gerrit-fidelity #1).
     root = rev.commit is not None and not rev.commit.parents
     files = changed_files(client, change_info, rev.sha, root=root)
     if files is None:
         root, files = True, client.files(change_info, rev.sha)
     changed = {path: info for path, info in files.items() if not info.is_magic}
-    specs = tuple(select_specs((_changed_file(info) for info in changed.values()), globs))
-    if rev.commit is not None and len(rev.commit.parents) > 1:
-        listed = len(changed)
-        changed = commentable_files(client, change_info, rev, changed)
-        LOG.info(
-            "change=%s ps=%s is a merge: inline comments only on the %d of %d files it "
-            "changes against the auto-merge",
-            label,
-            rev.number,
-            len(changed),
-            listed,
-        )
-    specs = tuple(sorted(specs, key=lambda c: c.path))
-    ref = rev.ref or change_ref(change_info.number, rev.number)
-    parent = rev.commit.parents[0].commit if rev.commit and rev.commit.parents else None
+    return files, changed, root
+
+
+def _merge_commentable(
+    client: GerritClient,
+    change_info: ChangeInfo,
+    rev: RevisionInfo,
+    changed: dict[str, FileInfo],
+) -> dict[str, FileInfo]:
+    listed = len(changed)
+    commentable = commentable_files(client, change_info, rev, changed)
+    LOG.info(
+        "change=%s ps=%s is a merge: inline comments only on the %d of %d files it "
+        "changes against the auto-merge",
+        change_info.number,
+        rev.number,
+        len(commentable),
+        listed,
+    )
+    return commentable
+
+
+def _rest_sides(
+    client: GerritClient,
+    change_info: ChangeInfo,
+    rev: RevisionInfo,
+    files: Mapping[str, FileInfo],
+    *,
+    root: bool,
+    max_bytes: int,
+) -> tuple[Reader, Reader]:
+    """REST readers of the patch set and its parent (none for a root commit), sized by
+    the file list so that nothing over ``max_bytes`` is asked for."""
     head_sizes, base_sizes = listed_sizes(files.values())
     head: Reader = RevisionReader(
         client, change_info, rev.sha, parent=False, sizes=head_sizes, max_bytes=max_bytes
@@ -522,62 +356,44 @@ def change_specs(
             client, change_info, rev.sha, parent=True, sizes=base_sizes, max_bytes=max_bytes
         )
     )
-    if root:
-        LOG.info("change=%s ps=%s is a root commit: every file is new", label, rev.number)
-    source: Literal["rest", "git"] = "rest"
-    notes: list[str] = []
-    refers, unreadable = _survey(specs, head, base) if specs else (False, {})
-    if mirror is not None and (refers or unreadable):
-        try:
-            git_head = mirror.fetch(
-                change_info.project,
-                ref,
-                branch=change_info.branch,
-                commit=rev.sha,
-                max_bytes=max_bytes,
-            )
-        except (MirrorError, OSError, git.GitError) as error:
-            LOG.warning(
-                "change=%s ps=%s: git mirror failed, reading over REST: %s",
-                label,
-                rev.number,
-                error,
-            )
-            notes.append(f"git mirror failed: {error}")
-        else:
-            parents = git_head.commit.parents
-            parent = parents[0].hexsha if parents else None
-            head = git_head
-            base = (
-                GitReader(git_head.repo, parent, max_bytes=max_bytes) if parent else EmptyReader()
-            )
-            source = "git"
-            unreadable = {}  # git has no download limit
-    if unreadable:
-        # Not a failed review: the specs Gerrit will not send are left out, with a note.
-        specs = tuple(c for c in specs if c.path not in unreadable)
-        for path, reason in sorted(unreadable.items()):
-            notes.append(f"{path} not checked: Gerrit would not send it ({reason})")
-    LOG.info(
-        "change=%s ps=%s: %d of %d changed files are specs; read via %s",
-        label,
-        rev.number,
-        len(specs),
-        len(changed),
-        source,
-    )
-    return ChangeSpecs(
-        change=change_info,
-        revision=rev.sha,
-        patch_set=rev.number,
-        ref=ref,
-        files=specs,
-        changed=changed,
-        head=head,
-        base=base,
-        source=source,
-        parent=parent,
-        notes=tuple(notes),
+    return head, base
+
+
+def _mirror_sides(
+    mirror: GitMirror,
+    change_info: ChangeInfo,
+    ref: str,
+    rev: RevisionInfo,
+    rest: _Sides,
+    max_bytes: int,
+) -> _Sides:
+    """The sides read from the git mirror; ``rest`` (with a note why) when it fails."""
+    try:
+        git_head = mirror.fetch(
+            change_info.project,
+            ref,
+            branch=change_info.branch,
+            commit=rev.sha,
+            max_bytes=max_bytes,
+        )
+    except (MirrorError, OSError, git.GitError) as error:
+        LOG.warning(
+            "change=%s ps=%s: git mirror failed, reading over REST: %s",
+            change_info.number,
+            rev.number,
+            error,
+        )
+        return replace(rest, notes=(*rest.notes, f"git mirror failed: {error}"))
+    parents = git_head.commit.parents
+    parent = parents[0].hexsha if parents else None
+    base = GitReader(git_head.repo, parent, max_bytes=max_bytes) if parent else EmptyReader()
+    return _Sides(git_head, base, "git", parent, rest.notes)
+
+
+def _unreadable_notes(unreadable: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(
+        f"{path} not checked: Gerrit would not send it ({reason})"
+        for path, reason in sorted(unreadable.items())
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from govbot.errors import PolicyError
-from govbot.gerrit.model import AccountInfo
+from govbot.gerrit.accounts import AccountInfo
 
 DAY = dt.timedelta(days=1)
 UTC = dt.UTC

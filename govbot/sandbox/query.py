@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from govbot.gerrit.model import GerritDataError, parse_timestamp
+from govbot.gerrit.errors import GerritDataError
+from govbot.gerrit.scalars import parse_timestamp
 from govbot.sandbox.entities import Change, RestError
 from govbot.sandbox.render import unresolved_count
 from govbot.sandbox.state import GerritState

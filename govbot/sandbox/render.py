@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from govbot.gerrit.model import format_timestamp
+from govbot.gerrit.scalars import format_timestamp
 from govbot.paths import COMMIT_MSG
 from govbot.sandbox.entities import (
     Approval,
@@ -335,14 +335,51 @@ def reviewer_info(state: GerritState, change: Change, account_id: int) -> dict[s
     return data
 
 
+def reviewer_result(state: GerritState, change: Change, result: dict[str, Any]) -> dict[str, Any]:
+    """A ReviewerResult: what ``people.post_reviewer`` (or set-review's ``reviewers``) did."""
+    out: dict[str, Any] = {"input": result["input"]}
+    if "reviewers" in result:
+        out["reviewers"] = [reviewer_info(state, change, a) for a in result["reviewers"]]
+    if "ccs" in result:
+        out["ccs"] = [account(state, a, True) for a in result["ccs"]]
+    if "removed" in result:
+        out["removed"] = [account(state, a, True) for a in result["removed"]]
+    return out
+
+
 def change_info(
     state: GerritState,
     change: Change,
     options: frozenset[str],
     viewer: int | None,
 ) -> dict[str, Any]:
+    """A ChangeInfo with what ``options`` (the ``o=`` list) ask for, in Gerrit's key order."""
     detailed = "DETAILED_ACCOUNTS" in options
-    ps = change.current
+    data = _change_head(state, change, options, detailed)
+    data["owner"] = account(state, change.owner, detailed)
+    if "LABELS" in options or "DETAILED_LABELS" in options:
+        data.update(_change_labels(state, change, options, viewer, detailed))
+    if "REVIEWER_UPDATES" in options:
+        data["reviewer_updates"] = [
+            {
+                "updated": ts(u.updated),
+                "updated_by": account(state, u.updated_by, detailed),
+                "reviewer": account(state, u.reviewer, detailed),
+                "state": u.state,
+            }
+            for u in change.reviewer_updates
+        ]
+    if "MESSAGES" in options:
+        data["messages"] = [message(state, m, detailed) for m in change.messages]
+    data.update(_change_revisions(state, change, options))
+    data["requirements"] = []
+    return data
+
+
+def _change_head(
+    state: GerritState, change: Change, options: frozenset[str], detailed: bool
+) -> dict[str, Any]:
+    """ChangeInfo up to the owner: ids, attention set, status, times, sizes, counts."""
     data: dict[str, Any] = {
         "id": change.url_id,
         "triplet_id": change.triplet_id,
@@ -365,6 +402,7 @@ def change_info(
         data["submitted"] = ts(change.submitted)
         data["submitter"] = account(state, change.submitter, detailed)
     if "SKIP_DIFFSTAT" not in options:
+        ps = change.current
         diff = ps.diff(ps.parent_files, "parent").values()
         data["insertions"] = sum(f.get("lines_inserted", 0) for f in diff)
         data["deletions"] = sum(f.get("lines_deleted", 0) for f in diff)
@@ -378,36 +416,43 @@ def change_info(
         data["is_private"] = True
     data["_number"] = change.number
     data["virtual_id_number"] = change.number
-    data["owner"] = account(state, change.owner, detailed)
-    if "LABELS" in options or "DETAILED_LABELS" in options:
-        data["labels"] = labels(state, change, "DETAILED_LABELS" in options, detailed)
-        if "DETAILED_LABELS" in options and viewer is not None and change.is_open:
-            project = state.projects[change.project]
-            is_core = viewer in project.cores or state.is_admin(viewer)
-            data["permitted_labels"] = {
-                name: [
-                    vote_text(v)
-                    for v in sorted(lt.values)
-                    if lt.permitted(is_core)[0] <= v <= lt.permitted(is_core)[1]
-                ]
-                for name, lt in project.labels.items()
-            }
-        reviewers: dict[str, list[dict[str, Any]]] = {}
-        for account_id, state_name in change.reviewers.items():
-            reviewers.setdefault(state_name, []).append(account(state, account_id, detailed))
-        data["reviewers"] = reviewers
-    if "REVIEWER_UPDATES" in options:
-        data["reviewer_updates"] = [
-            {
-                "updated": ts(u.updated),
-                "updated_by": account(state, u.updated_by, detailed),
-                "reviewer": account(state, u.reviewer, detailed),
-                "state": u.state,
-            }
-            for u in change.reviewer_updates
-        ]
-    if "MESSAGES" in options:
-        data["messages"] = [message(state, m, detailed) for m in change.messages]
+    return data
+
+
+def _change_labels(
+    state: GerritState,
+    change: Change,
+    options: frozenset[str],
+    viewer: int | None,
+    detailed: bool,
+) -> dict[str, Any]:
+    """``labels``, ``permitted_labels`` (DETAILED_LABELS, an open change, a caller) and
+    ``reviewers`` by state."""
+    data: dict[str, Any] = {"labels": labels(state, change, "DETAILED_LABELS" in options, detailed)}
+    if "DETAILED_LABELS" in options and viewer is not None and change.is_open:
+        project = state.projects[change.project]
+        is_core = viewer in project.cores or state.is_admin(viewer)
+        data["permitted_labels"] = {
+            name: [
+                vote_text(v)
+                for v in sorted(lt.values)
+                if lt.permitted(is_core)[0] <= v <= lt.permitted(is_core)[1]
+            ]
+            for name, lt in project.labels.items()
+        }
+    reviewers: dict[str, list[dict[str, Any]]] = {}
+    for account_id, state_name in change.reviewers.items():
+        reviewers.setdefault(state_name, []).append(account(state, account_id, detailed))
+    data["reviewers"] = reviewers
+    return data
+
+
+def _change_revisions(
+    state: GerritState, change: Change, options: frozenset[str]
+) -> dict[str, Any]:
+    """``current_revision_number`` (Gerrit 3.10 on) and, when asked for, the revisions."""
+    ps = change.current
+    data: dict[str, Any] = {}
     if _version(state.version) >= (3, 10):  # the field came with Gerrit 3.10
         data["current_revision_number"] = ps.number
     if "ALL_REVISIONS" in options or "CURRENT_REVISION" in options:
@@ -416,7 +461,6 @@ def change_info(
         data["revisions"] = {
             p.sha: revision(state, change, p, options, current=p is ps) for p in chosen
         }
-    data["requirements"] = []
     return data
 
 

@@ -25,7 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from govbot.blueprints import BlueprintConfig
 from govbot.db import current_revision, head_revision, is_up_to_date
 from govbot.errors import GerritError, GovbotError
-from govbot.gerrit.client import GerritAuthError, GerritClient
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritAuthError
 from govbot.policy import Policy
 from govbot.redact import redact_url
 from govbot.services.index import DEFAULT_BRANCH

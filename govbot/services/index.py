@@ -71,7 +71,7 @@ from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GovbotError, SpecError
 from govbot.evaluate import Subject, evaluate
 from govbot.findings import Audience, Finding, Severity
-from govbot.gerrit.model import CURSOR_OVERLAP
+from govbot.gerrit.changes import CURSOR_OVERLAP
 from govbot.gerrit.sources import RevisionReader, change_ref, first_parent_files
 from govbot.openapi.load import load_spec
 from govbot.policy import Policy
@@ -834,7 +834,7 @@ def index_merged(
 ) -> IndexRun:
     """Index the changes merged on each watched project/branch since its cursor.
 
-    With a :class:`~govbot.gerrit.sources.GitMirror` each merged patch set is fetched and
+    With a :class:`~govbot.gerrit.mirror.GitMirror` each merged patch set is fetched and
     every spec of its tree is checked; without one the specs the change touched are read
     over REST (``$ref``s to other files too). A failing project is logged and reported,
     its cursor stays, and the others carry on.
@@ -1086,7 +1086,7 @@ def backfill(
     """Walk ``project``'s ``branch`` history and index every commit that touched a spec.
 
     ``repo_dir_or_mirror`` is a git repository (work tree or bare) holding the branch, or
-    a :class:`~govbot.gerrit.sources.GitMirror` (the branch is fetched first). With
+    a :class:`~govbot.gerrit.mirror.GitMirror` (the branch is fetched first). With
     ``progress`` a bar is drawn on a terminal (a line every few commits otherwise).
     Running it again records nothing new.
     """

@@ -46,8 +46,11 @@ from govbot.db.models import (
 from govbot.db.queue import enqueue
 from govbot.db.session import insert_ignore, session_scope
 from govbot.errors import GerritError
-from govbot.gerrit.client import GerritAuthError, GerritBadRequest, GerritClient
-from govbot.gerrit.model import CURSOR_OVERLAP, AccountInfo, ChangeInfo, GerritEvent
+from govbot.gerrit.accounts import AccountInfo
+from govbot.gerrit.changes import CURSOR_OVERLAP, ChangeInfo
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritAuthError, GerritBadRequest
+from govbot.gerrit.events import GerritEvent
 from govbot.paths import glob_regex
 from govbot.policy import API_REVIEW, Policy
 from govbot.services.review_plan import QUIET_PREFIX

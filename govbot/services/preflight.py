@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from govbot.errors import GerritError
-from govbot.gerrit.client import GerritClient, GerritNotFound
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritNotFound
 from govbot.policy import Policy
 
 LOG = logging.getLogger(__name__)

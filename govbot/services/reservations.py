@@ -16,7 +16,7 @@ Three things keep a reservation honest when Gerrit is slow or answers nothing:
   (:class:`ReviewInProgress`).
 * **Uncertain POST.** A POST that may have been applied (a timeout, a dropped
   connection or a 5xx after the body was sent:
-  :attr:`~govbot.gerrit.client.GerritUnavailable.maybe_applied`) keeps its reservation
+  :attr:`~govbot.gerrit.errors.GerritUnavailable.maybe_applied`) keeps its reservation
   until ``failed_at + reconcile``, several client timeouts later (:func:`keep_uncertain`).
   Gerrit may still apply it meanwhile (the probe saw it 40 s after a 10 s timeout); the
   attempt after that delay takes the reservation over and finds the review by its tag

@@ -46,7 +46,7 @@ The same path serves every kind of review govbot posts (a :class:`ReviewPass`, i
 :func:`review_change` is the API review.
 
 Errors: 409 (the change was closed meanwhile) ends quietly; 5xx and timeouts propagate
-(:class:`~govbot.gerrit.client.GerritUnavailable`: the worker retries the item); a 400
+(:class:`~govbot.gerrit.errors.GerritUnavailable`: the worker retries the item); a 400
 on the full review is logged and the review is posted once more without inline comments
 and vote, with Gerrit's reason in the summary; a 403 on the vote likewise without it.
 """
@@ -66,16 +66,17 @@ from sqlalchemy.orm import Session
 
 from govbot import render
 from govbot.findings import Finding
-from govbot.gerrit.client import (
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import (
     ChangeClosed,
     GerritAuthError,
     GerritBadRequest,
-    GerritClient,
     GerritNotFound,
     GerritUnavailable,
 )
-from govbot.gerrit.model import ChangeInfo, RevisionInfo
-from govbot.gerrit.sources import GitMirror
+from govbot.gerrit.mirror import GitMirror
+from govbot.gerrit.revisions import RevisionInfo
 from govbot.policy import Policy, ReviewConfig
 from govbot.services.reservations import (
     RECONCILE_TIMEOUTS,

@@ -12,7 +12,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from govbot.gerrit.sources import ChangeSpecs, MirrorError
+from govbot.gerrit.mirror import MirrorError
+from govbot.gerrit.sources import ChangeSpecs
 from govbot.openapi.load import Reader
 from govbot.policy import Policy, ReviewConfig
 from govbot.services.check import SpecSource, api_ref_pairs, check_pairs

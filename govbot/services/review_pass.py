@@ -16,9 +16,11 @@ from typing import Any
 
 from govbot.audience import Classification
 from govbot.findings import Finding
+from govbot.gerrit.changes import ChangeInfo
 from govbot.gerrit.client import GerritClient
-from govbot.gerrit.model import ChangeInfo, RevisionInfo
-from govbot.gerrit.sources import ChangeSpecs, GitMirror, change_specs
+from govbot.gerrit.mirror import GitMirror
+from govbot.gerrit.revisions import RevisionInfo
+from govbot.gerrit.sources import ChangeSpecs, change_specs
 from govbot.policy import API_REVIEW, Policy, ReviewConfig
 
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from govbot import render
 from govbot.db.models import EvaluationStatus
 from govbot.findings import Finding
-from govbot.gerrit.model import ChangeInfo, ChangeMessageInfo
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.reviews import ChangeMessageInfo
 from govbot.policy import ReviewConfig
 from govbot.services.reservations import ReviewKey
 from govbot.services.review_pass import ReviewStatus

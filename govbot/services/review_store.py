@@ -33,7 +33,9 @@ from govbot.db.models import (
 )
 from govbot.db.session import insert_ignore, session_scope
 from govbot.findings import Finding, Severity
-from govbot.gerrit.model import ChangeInfo, ChangeMessageInfo, RevisionInfo
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.reviews import ChangeMessageInfo
+from govbot.gerrit.revisions import RevisionInfo
 from govbot.policy import ReviewConfig
 from govbot.services import reservations
 from govbot.services.reservations import KEY_COLUMNS, RESERVATION_LEASE, Held, ReviewKey

@@ -64,14 +64,9 @@ from govbot.blueprints import (
 from govbot.errors import FileTooLarge, SpecError
 from govbot.evaluate import Evaluation, evaluate_documents
 from govbot.findings import Finding, Severity
-from govbot.gerrit.model import FileInfo, RevisionInfo
-from govbot.gerrit.sources import (
-    MirrorError,
-    RevisionReader,
-    change_ref,
-    commentable_files,
-    first_parent_files,
-)
+from govbot.gerrit.mirror import MirrorError
+from govbot.gerrit.revisions import FileInfo, RevisionInfo
+from govbot.gerrit.sources import RevisionReader, change_ref, commentable_files, first_parent_files
 from govbot.paths import COMMIT_MSG, DESIGN_SPEC_SUFFIXES
 from govbot.policy import Policy, ReviewConfig
 from govbot.rules.blueprints import ChangeContext, DesignContext

@@ -18,9 +18,11 @@ import git
 from govbot.blueprints import BlueprintConfig, ResolvedSpec, resolve_specs, spec_candidates
 from govbot.errors import GerritError
 from govbot.gerrit.bounded import ContentTooLarge
-from govbot.gerrit.client import GerritClient, GerritNotFound
-from govbot.gerrit.model import ChangeInfo
-from govbot.gerrit.sources import GitMirror, MirrorError, first_parent_files
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritNotFound
+from govbot.gerrit.mirror import GitMirror, MirrorError
+from govbot.gerrit.sources import first_parent_files
 from govbot.sources import GitReader
 
 LOG = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 OpenDev offers third parties no webhook; Zuul and every third-party CI listen to
 ``ssh -p 29418 USER@HOST gerrit stream-events`` (research/gerrit.md §2.1). This module
 keeps one such connection open and turns each JSON line into the same
-:class:`~govbot.gerrit.model.GerritEvent` the webhook and the poll produce, queued durably
+:class:`~govbot.gerrit.events.GerritEvent` the webhook and the poll produce, queued durably
 through :func:`govbot.services.intake.queue_event`.
 
 * **Trust.** The server's host key must be in ``GOVBOT_GERRIT_SSH_KNOWN_HOSTS``; an
@@ -43,7 +43,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from govbot.errors import ConfigError, GerritError
-from govbot.gerrit.model import GerritEvent
+from govbot.gerrit.events import GerritEvent
 from govbot.services.intake import queue_event
 from govbot.settings import Settings
 

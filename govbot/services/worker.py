@@ -48,15 +48,10 @@ from govbot.db.leases import heartbeat
 from govbot.db.models import WorkItem, utcnow
 from govbot.db.queue import DEFAULT_LEASE, claim, complete, enqueue, extend_lease, fail
 from govbot.db.session import session_scope
-from govbot.gerrit.client import (
-    ChangeClosed,
-    GerritAuthError,
-    GerritClient,
-    GerritNotFound,
-    GerritUnavailable,
-)
-from govbot.gerrit.model import ChangeInfo
-from govbot.gerrit.sources import GitMirror, mirror_from_settings
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import ChangeClosed, GerritAuthError, GerritNotFound, GerritUnavailable
+from govbot.gerrit.mirror import GitMirror, mirror_from_settings
 from govbot.policy import Policy
 from govbot.services.intake import REVIEW_KIND, change_number, change_ref
 from govbot.services.review import (

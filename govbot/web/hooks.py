@@ -45,7 +45,7 @@ from govbot.db.models import Change, Project
 from govbot.db.queue import enqueue
 from govbot.db.session import session_scope
 from govbot.errors import GerritError
-from govbot.gerrit.model import GerritEvent
+from govbot.gerrit.events import GerritEvent
 from govbot.services.intake import (
     RECHECK_EVENTS,
     REVIEW_KIND,

@@ -13,14 +13,10 @@ from contract_support import BOT, Server
 from gerrit_support import SPEC, SPEC_TEXT
 from real_gerrit import MAX_FILE_SIZE_DOWNLOAD
 
-from govbot.gerrit.client import (
-    ChangeClosed,
-    GerritAuthError,
-    GerritBadRequest,
-    GerritClient,
-    GerritNotFound,
-)
-from govbot.gerrit.model import ChangeInfo, GerritEvent
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import ChangeClosed, GerritAuthError, GerritBadRequest, GerritNotFound
+from govbot.gerrit.events import GerritEvent
 from govbot.gerrit.sources import RevisionReader, change_ref, change_specs
 from govbot.policy import EscalationConfig, Policy
 from govbot.services.intake import build_query, file_filter

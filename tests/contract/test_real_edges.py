@@ -10,7 +10,8 @@ from contract_support import BOT, RealWorld, wait_for
 from gerrit_support import SPEC, SPEC_TEXT
 
 import govbot
-from govbot.gerrit.client import GerritBadRequest, GerritClient
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritBadRequest
 from govbot.gerrit.sources import EmptyReader, change_specs
 
 GLOBS = ("api-specs/**/*.yaml",)

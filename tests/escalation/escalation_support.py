@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from govbot.gerrit.model import ChangeInfo, format_timestamp
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.scalars import format_timestamp
 from govbot.policy import EscalationConfig, Policy
 from govbot.sandbox import Clock, Sandbox, lifecycle, people
 from govbot.sandbox.seed import DEMO_LABELS, seed_empty

@@ -31,6 +31,7 @@ from govbot.gerrit.client import GerritClient
 from govbot.policy import Policy
 from govbot.sandbox import Clock, Sandbox, reviews, running_sandbox
 from govbot.services.digest import build_digest, digest_command, send_digest
+from govbot.services.digest_store import DigestStore
 from govbot.services.escalation import escalate
 
 DEMO_NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
@@ -144,9 +145,7 @@ def test_digest_formats_and_change_since_last(world: Sandbox, engine: Engine) ->
         "deprecations_near_sunset": [],
     }
     # archive one, then a human review resolves the escalation
-    from govbot.services.digest import archive_digest
-
-    archive_digest(engine, build_digest(engine, client, NOW + 49 * HOUR, policy=POLICY))
+    DigestStore(engine).archive(build_digest(engine, client, NOW + 49 * HOUR, policy=POLICY))
     reviews.vote(world, 1, "ben", "Code-Review", 1, message="ok", date=NOW + 52 * HOUR)
     world.clock.set(NOW + 55 * HOUR)
     escalate(client, engine, POLICY, NOW + 55 * HOUR)

@@ -14,17 +14,13 @@ from sqlalchemy import Engine, func, select
 
 from govbot.db import make_engine, session_scope, upgrade
 from govbot.db.models import Escalation, EscalationStage, TCMember
+from govbot.gerrit.accounts import AccountInfo
 from govbot.gerrit.client import GerritClient
-from govbot.gerrit.model import AccountInfo
 from govbot.policy import CapsConfig, EscalationConfig, Policy
 from govbot.sandbox import Clock, Sandbox, lifecycle, people, reviews, running_sandbox
-from govbot.services.escalation import (
-    TAG,
-    MemberLoad,
-    escalate,
-    escalate_command,
-    pick_member,
-)
+from govbot.services.escalation import escalate, escalate_command
+from govbot.services.escalation_members import MemberLoad, pick_member
+from govbot.services.escalation_plan import TAG
 
 WORKER = Path(__file__).with_name("escalate_worker.py")
 REPO = Path(__file__).resolve().parents[2]

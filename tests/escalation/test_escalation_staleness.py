@@ -11,14 +11,12 @@ import pytest
 from escalation_support import T0, at, change_json, msg, upload
 
 from govbot.errors import PolicyError
-from govbot.gerrit.model import parse_events
+from govbot.gerrit.events import parse_events
 from govbot.policy import BotConfig, DayMode, StalenessConfig, WorkCalendar, parse_holidays
-from govbot.services.staleness import (
+from govbot.services.staleness import SkipReason, State, assess
+from govbot.services.staleness_events import (
     Effect,
     EventKind,
-    SkipReason,
-    State,
-    assess,
     classify_message,
     message_from_event,
 )
@@ -93,7 +91,7 @@ def test_footer_opt_out() -> None:
             }
         },
     }
-    from govbot.gerrit.model import ChangeInfo
+    from govbot.gerrit.changes import ChangeInfo
 
     result = run(ChangeInfo.from_json(data), 49)
     assert result.skip_reason is SkipReason.OPTED_OUT

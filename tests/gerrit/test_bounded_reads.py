@@ -21,7 +21,8 @@ from gerrit_support import PROJECT, SPEC, SPEC_TEXT, SPEC_V2, new_change, small_
 from govbot.errors import FileTooLarge
 from govbot.gerrit.bounded import ContentTooLarge, encoded_limit
 from govbot.gerrit.client import GerritClient
-from govbot.gerrit.sources import GitMirror, MirrorError, RevisionReader, change_specs
+from govbot.gerrit.mirror import GitMirror, MirrorError
+from govbot.gerrit.sources import RevisionReader, change_specs
 from govbot.openapi.load import load_spec
 from govbot.openapi.problems import FILE_TOO_LARGE
 from govbot.policy.model import DEFAULT_SPEC_GLOBS

@@ -14,15 +14,15 @@ import pytest
 from gerrit_support import PROJECT, SPEC, SPEC_TEXT, SPEC_V2, new_change
 
 from govbot.errors import ConfigError, GerritError
-from govbot.gerrit.client import (
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import (
     ChangeClosed,
     GerritAuthError,
     GerritBadRequest,
-    GerritClient,
     GerritNotFound,
     GerritUnavailable,
-    change_key,
 )
+from govbot.gerrit.transport import change_key
 from govbot.sandbox import Sandbox, lifecycle
 from govbot.sandbox.seed import BOT_PASSWORD, BOT_USERNAME
 from govbot.settings import Settings

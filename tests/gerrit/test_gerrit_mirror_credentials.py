@@ -24,7 +24,7 @@ import git
 import pytest
 from gerrit_support import PROJECT, SPEC, SPEC_V2, new_change
 
-from govbot.gerrit.sources import GitMirror, MirrorError, fetch_env, split_credentials
+from govbot.gerrit.mirror import GitMirror, MirrorError, fetch_env, split_credentials
 from govbot.sandbox import Sandbox
 
 USER = "govbot"

@@ -1,4 +1,4 @@
-"""govbot.gerrit.model reads Gerrit's JSON: old (2.x) captures and current 3.x shapes."""
+"""govbot.gerrit's typed views read Gerrit's JSON: old (2.x) captures and current 3.x shapes."""
 
 from __future__ import annotations
 
@@ -8,20 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from govbot.gerrit.model import (
-    AccountInfo,
-    ChangeInfo,
-    CommentInfo,
-    GerritDataError,
-    GerritEvent,
-    format_timestamp,
-    parse_change_list,
-    parse_comment_map,
-    parse_events,
-    parse_ssh_query,
-    parse_timestamp,
-    strip_xssi,
-)
+from govbot.gerrit.accounts import AccountInfo
+from govbot.gerrit.changes import ChangeInfo, parse_change_list, parse_ssh_query
+from govbot.gerrit.errors import GerritDataError
+from govbot.gerrit.events import GerritEvent, parse_events
+from govbot.gerrit.reviews import CommentInfo, parse_comment_map
+from govbot.gerrit.scalars import format_timestamp, parse_timestamp, strip_xssi
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "gerrit"
 SSH = DATA / "opendev-gerrit-query-ssh"

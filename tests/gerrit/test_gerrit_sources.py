@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 from gerrit_support import SPEC, SPEC_TEXT, SPEC_V2, new_change
 
-from govbot.gerrit.client import GerritClient, GerritNotFound
-from govbot.gerrit.model import ChangeInfo, FileInfo
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritNotFound
+from govbot.gerrit.mirror import GitMirror
+from govbot.gerrit.revisions import FileInfo
 from govbot.gerrit.sources import (
     EmptyReader,
-    GitMirror,
     RevisionReader,
     change_ref,
     change_specs,

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from govbot.db.models import ApiSnapshot, ApiSpec, BackfillCursor
 from govbot.db.session import session_scope
-from govbot.gerrit.sources import mirror_from_settings
+from govbot.gerrit.mirror import mirror_from_settings
 from govbot.sandbox import lifecycle
 from govbot.sandbox.seed import BLOCK_STORAGE, COMPUTE, COMPUTE_SPEC_PATH
 from govbot.services.backfill import backfill_pass

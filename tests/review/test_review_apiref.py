@@ -18,7 +18,7 @@ from review_support import BOT, NOW, TAG
 from sqlalchemy import Engine
 
 from govbot.gerrit.client import GerritClient
-from govbot.gerrit.sources import GitMirror
+from govbot.gerrit.mirror import GitMirror
 from govbot.policy import Policy
 from govbot.sandbox import Clock, Sandbox, lifecycle, people, running_sandbox
 from govbot.sandbox.seed import DEMO_LABELS

@@ -15,7 +15,9 @@ import pytest
 from govbot import render
 from govbot.db.models import EvaluationStatus
 from govbot.findings import Finding, Severity
-from govbot.gerrit.model import ChangeInfo, ChangeMessageInfo, LabelInfo, RevisionInfo
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.reviews import ChangeMessageInfo, LabelInfo
+from govbot.gerrit.revisions import RevisionInfo
 from govbot.policy import ReviewConfig
 from govbot.services.reservations import ReviewKey
 from govbot.services.review_pass import ReviewStatus

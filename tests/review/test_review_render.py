@@ -8,7 +8,7 @@ import pytest
 
 from govbot import render
 from govbot.findings import Audience, Finding, Severity
-from govbot.gerrit.model import FileInfo
+from govbot.gerrit.revisions import FileInfo
 from govbot.policy import Policy, ReviewConfig, VoteConfig
 
 DOCS = "https://govbot.example.org"

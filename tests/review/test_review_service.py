@@ -35,7 +35,8 @@ from govbot.db.models import (
     PostedReview,
 )
 from govbot.db.session import session_scope
-from govbot.gerrit.client import GerritClient, GerritUnavailable
+from govbot.gerrit.client import GerritClient
+from govbot.gerrit.errors import GerritUnavailable
 from govbot.policy import Policy
 from govbot.sandbox import Sandbox, lifecycle, people
 from govbot.services.review import (

@@ -17,7 +17,9 @@ from sqlalchemy import Engine, func, select
 from govbot.db.models import Base
 from govbot.db.session import session_scope
 from govbot.findings import Finding, Severity
-from govbot.gerrit.model import ChangeInfo, ChangeMessageInfo, RevisionInfo
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.reviews import ChangeMessageInfo
+from govbot.gerrit.revisions import RevisionInfo
 from govbot.policy import Policy
 from govbot.sandbox import Sandbox, lifecycle
 from govbot.services.reservations import RESERVATION_LEASE, Held, ReviewKey

@@ -17,7 +17,7 @@ from review_support import BOT, NOW
 from sqlalchemy import Engine
 
 from govbot.gerrit.client import GerritClient
-from govbot.gerrit.sources import GitMirror
+from govbot.gerrit.mirror import GitMirror
 from govbot.policy import Policy
 from govbot.sandbox import Clock, Sandbox, lifecycle, people, running_sandbox
 from govbot.sandbox.seed import DEMO_LABELS, FLAVOR_SEARCH_SPEC, KEYPAIR_LAST_USED_SPEC, _data

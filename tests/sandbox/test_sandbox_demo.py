@@ -12,7 +12,7 @@ import yaml
 from gerrit_support import NOW, client
 from pygerrit2 import GerritRestAPI
 
-from govbot.gerrit.model import ChangeInfo
+from govbot.gerrit.changes import ChangeInfo
 from govbot.sandbox import Sandbox, serve
 from govbot.sandbox.seed import BLOCK_STORAGE_SPEC_PATH, COMPUTE_SPEC_PATH
 from govbot.sandbox.seed_nova import (

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from gerrit_support import new_change
 
-from govbot.gerrit.model import GerritEvent
+from govbot.gerrit.events import GerritEvent
 from govbot.sandbox import Sandbox, lifecycle, reviews
 
 

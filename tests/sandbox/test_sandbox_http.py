@@ -10,7 +10,8 @@ import requests
 from gerrit_support import PROJECT, SPEC, client, new_change
 from pygerrit2 import Anonymous, GerritRestAPI
 
-from govbot.gerrit.model import ChangeInfo, parse_timestamp
+from govbot.gerrit.changes import ChangeInfo
+from govbot.gerrit.scalars import parse_timestamp
 from govbot.sandbox import Sandbox, lifecycle, reviews
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{9}$")
@@ -186,7 +187,7 @@ def test_files_list_includes_commit_msg_and_omits_modified_status(
 
 
 def test_parsed_by_govbots_model(gerrit: Sandbox, rest: GerritRestAPI) -> None:
-    """The sandbox's richest ChangeInfo parses with govbot.gerrit.model."""
+    """The sandbox's richest ChangeInfo parses with govbot.gerrit.changes."""
     change = new_change(gerrit, topic="bp/pets")
     reviews.vote(gerrit, change, "dave", "Code-Review", 2, message="Nice")
     data = rest.get(

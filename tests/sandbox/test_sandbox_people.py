@@ -10,7 +10,10 @@ import requests
 from gerrit_support import new_change
 from pygerrit2 import GerritRestAPI
 
-from govbot.gerrit.model import AccountInfo, AttentionSetInfo, GerritEvent, strip_xssi
+from govbot.gerrit.accounts import AccountInfo
+from govbot.gerrit.events import GerritEvent
+from govbot.gerrit.reviews import AttentionSetInfo
+from govbot.gerrit.scalars import strip_xssi
 from govbot.sandbox import Sandbox, lifecycle, people
 
 

@@ -9,7 +9,8 @@ import requests
 from gerrit_support import PROJECT, SPEC, client, new_change
 from pygerrit2 import GerritRestAPI
 
-from govbot.gerrit.model import format_timestamp, parse_change_list
+from govbot.gerrit.changes import parse_change_list
+from govbot.gerrit.scalars import format_timestamp
 from govbot.sandbox import Sandbox, lifecycle, people, reviews
 
 

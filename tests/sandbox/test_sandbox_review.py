@@ -10,7 +10,9 @@ import requests
 from gerrit_support import NOW, SPEC, client, new_change
 from pygerrit2 import GerritRestAPI
 
-from govbot.gerrit.model import ChangeMessageInfo, GerritEvent, parse_comment_map, strip_xssi
+from govbot.gerrit.events import GerritEvent
+from govbot.gerrit.reviews import ChangeMessageInfo, parse_comment_map
+from govbot.gerrit.scalars import strip_xssi
 from govbot.sandbox import Clock, Sandbox, lifecycle, people, reviews
 from govbot.sandbox.seed import seed_empty
 

@@ -26,7 +26,7 @@ from govbot.db.models import (
 from govbot.db.session import session_scope
 from govbot.findings import Audience
 from govbot.gerrit.client import GerritClient
-from govbot.gerrit.sources import GitMirror
+from govbot.gerrit.mirror import GitMirror
 from govbot.policy import Policy
 from govbot.sandbox import Clock, lifecycle, people, running_sandbox
 from govbot.services.escalation import escalate

@@ -559,10 +559,11 @@ def build_demo(engine: Engine, policy: Policy, mirror_dir: str, docs_base: str) 
     project backfilled, one change merged and indexed by the index job, every open change
     reviewed, an escalation pass, the review queue and a digest. Returns change numbers."""
     from govbot.gerrit.client import GerritClient
-    from govbot.gerrit.sources import GitMirror
+    from govbot.gerrit.mirror import GitMirror
     from govbot.sandbox import Clock, running_sandbox
     from govbot.sandbox.seed import COMPUTE_SPEC_PATH, compute_add_optional_field
-    from govbot.services.digest import archive_digest, build_digest
+    from govbot.services.digest import build_digest
+    from govbot.services.digest_store import DigestStore
     from govbot.services.escalation import escalate
     from govbot.services.index import backfill, index_job, record_queue
     from govbot.services.review import review_change
@@ -621,8 +622,7 @@ def build_demo(engine: Engine, policy: Policy, mirror_dir: str, docs_base: str) 
                 )
             escalate(gerrit, engine, policy, DEMO_NOW)
             record_queue(engine, escalate(gerrit, engine, policy, DEMO_NOW, dry_run=True))
-            archive_digest(
-                engine,
+            DigestStore(engine).archive(
                 build_digest(engine, gerrit, DEMO_NOW, policy=policy, dashboard_url=docs_base),
             )
         finally:

@@ -197,39 +197,18 @@ def describe(change: Change) -> str:
 
 
 def _describe(kw: str, old: Any, new: Any) -> str:
-    order = order_of(kw)
-    name = ticked(kw)
     if kw in ("oneOf", "anyOf", "enum-values"):
-        what = "branch" if kw != "enum-values" else "value"
-        parts = []
-        if new:
-            parts.append(f"{what}(es) {', '.join(ticked(show(v)) for v in new)} added")
-        if old:
-            parts.append(f"{what}(es) {', '.join(ticked(show(v)) for v in old)} removed")
-        subject = name if kw != "enum-values" else "`enum`"
-        return f"{subject} " + " and ".join(parts).replace("branch(es)", "branch").replace(
-            "value(s)", "value"
-        )
+        return _describe_members(kw, old, new)
     if kw == "nullable":
         return "became nullable" if new is True else "is no longer nullable"
     if kw == "required":
         return "became required" if new is True else "is no longer required"
     if kw == "requiredNames":
-        gained = sorted(set(new or ()) - set(old or ()))
-        lost = sorted(set(old or ()) - set(new or ()))
-        parts = []
-        if gained:
-            parts.append(f"now requires {', '.join(ticked(n) for n in gained)}")
-        if lost:
-            parts.append(f"no longer requires {', '.join(ticked(n) for n in lost)}")
-        return " and ".join(parts)
+        return _describe_required(old, new)
     if kw == "type":
-        a, b = type_set(old), type_set(new)
-        if a is None:
-            return f"`type: {new}` added"
-        if b is None:
-            return f"`type` ({old}) removed"
-        return f"`type` changed from {old} to {new}"
+        return _describe_type(old, new)
+    order = order_of(kw)
+    name = ticked(kw)
     if order is Order.VALUES and isinstance(old, list) and isinstance(new, list):
         gained = [v for v in new if v not in old]
         lost = [v for v in old if v not in new]
@@ -242,13 +221,7 @@ def _describe(kw: str, old: Any, new: Any) -> str:
     if order is Order.CLOSER:
         return f"{name} went from {_form(old)} to {_form(new)}"
     if order is Order.SUBSCHEMA:
-        present_old = old is not None and old is not False
-        present_new = new is not None and new is not False
-        if present_new and not present_old:
-            return f"{name} added"
-        if present_old and not present_new:
-            return f"{name} removed"
-        return f"{name} changed"
+        return _describe_subschema(name, old, new)
     if old is None:
         return f"`{kw}: {show(new)}` added"
     if new is None:
@@ -258,6 +231,48 @@ def _describe(kw: str, old: Any, new: Any) -> str:
         verb = "raised" if new > old else "lowered"
         return f"{name} {verb} from {show(old)} to {show(new)}"
     return f"{name} changed from {show(old)} to {show(new)}"
+
+
+def _describe_members(kw: str, old: Any, new: Any) -> str:
+    what = "branch" if kw != "enum-values" else "value"
+    parts = []
+    if new:
+        parts.append(f"{what}(es) {', '.join(ticked(show(v)) for v in new)} added")
+    if old:
+        parts.append(f"{what}(es) {', '.join(ticked(show(v)) for v in old)} removed")
+    subject = ticked(kw) if kw != "enum-values" else "`enum`"
+    return f"{subject} " + " and ".join(parts).replace("branch(es)", "branch").replace(
+        "value(s)", "value"
+    )
+
+
+def _describe_required(old: Any, new: Any) -> str:
+    gained = sorted(set(new or ()) - set(old or ()))
+    lost = sorted(set(old or ()) - set(new or ()))
+    parts = []
+    if gained:
+        parts.append(f"now requires {', '.join(ticked(n) for n in gained)}")
+    if lost:
+        parts.append(f"no longer requires {', '.join(ticked(n) for n in lost)}")
+    return " and ".join(parts)
+
+
+def _describe_type(old: Any, new: Any) -> str:
+    if type_set(old) is None:
+        return f"`type: {new}` added"
+    if type_set(new) is None:
+        return f"`type` ({old}) removed"
+    return f"`type` changed from {old} to {new}"
+
+
+def _describe_subschema(name: str, old: Any, new: Any) -> str:
+    present_old = old is not None and old is not False
+    present_new = new is not None and new is not False
+    if present_new and not present_old:
+        return f"{name} added"
+    if present_old and not present_new:
+        return f"{name} removed"
+    return f"{name} changed"
 
 
 def _form(value: Any) -> str:
