@@ -261,7 +261,6 @@ def run_review(
     unrenewed; ``reconcile_after``: how long a POST with an unknown outcome keeps it
     (default: four client timeouts).
     """
-
     started = time.monotonic()
     store = review_store(engine_or_session, dry_run=dry_run)
     if info is None:
