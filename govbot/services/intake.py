@@ -53,7 +53,7 @@ from govbot.gerrit.errors import GerritAuthError, GerritBadRequest
 from govbot.gerrit.events import GerritEvent
 from govbot.paths import glob_regex
 from govbot.policy import API_REVIEW, Policy
-from govbot.services.review import QUIET_PREFIX
+from govbot.services.review_plan import QUIET_PREFIX
 from govbot.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -353,11 +353,10 @@ def _poll_watch(
     size: int,
     filter_files: bool,
 ) -> WatchResult:
+    """Queue the changes of one watch (a project, or one branch of it) updated since its
+    cursor, page by page, and move the cursor to the newest update seen."""
     branch_key = branch or ALL_BRANCHES
-    with session_scope(engine) as session:
-        project_id = _project_id(session, project, now)
-        cursor = session.get(PollCursor, (project_id, branch_key))
-        boundary = cursor.last_updated if cursor is not None else None
+    project_id, boundary = _cursor(engine, project, branch_key, now)
     files = change_filter(policy) if filter_files else None
     options = {
         "after": boundary - overlap if boundary is not None else None,
@@ -393,9 +392,7 @@ def _poll_watch(
         seen += len(changes)
         with session_scope(engine) as session:
             queued.extend(_queue_page(session, changes, boundary, policy, now))
-        for change in changes:
-            if change.updated is not None and (newest is None or change.updated > newest):
-                newest = change.updated
+        newest = _newest(newest, changes)
         start += len(changes)
         if not more or not changes:
             break
@@ -403,6 +400,24 @@ def _poll_watch(
         with session_scope(engine) as session:
             _advance_cursor(session, project_id, branch_key, newest, now)
     return WatchResult(project, branch, queries, seen, tuple(queued), boundary, newest)
+
+
+def _cursor(
+    engine: Engine, project: str, branch_key: str, now: dt.datetime
+) -> tuple[int, dt.datetime | None]:
+    """The project's id (recorded if new) and the newest update the watch has seen."""
+    with session_scope(engine) as session:
+        project_id = _project_id(session, project, now)
+        cursor = session.get(PollCursor, (project_id, branch_key))
+        return project_id, cursor.last_updated if cursor is not None else None
+
+
+def _newest(newest: dt.datetime | None, changes: Sequence[ChangeInfo]) -> dt.datetime | None:
+    """The latest update among ``newest`` and the changes'."""
+    for change in changes:
+        if change.updated is not None and (newest is None or change.updated > newest):
+            newest = change.updated
+    return newest
 
 
 def _project_id(session: Session, name: str, now: dt.datetime) -> int:

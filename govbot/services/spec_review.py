@@ -39,7 +39,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -59,33 +58,26 @@ from govbot.blueprints import (
     judge_file,
     justify,
     parse_spec,
-    resolve_specs,
-    spec_candidates,
     spec_format,
     template_in_listing,
 )
-from govbot.errors import FileTooLarge, GerritError, SpecError
+from govbot.errors import FileTooLarge, SpecError
 from govbot.evaluate import Evaluation, evaluate_documents
 from govbot.findings import Finding, Severity
-from govbot.gerrit.bounded import ContentTooLarge
-from govbot.gerrit.changes import ChangeInfo
-from govbot.gerrit.client import GerritClient
-from govbot.gerrit.errors import GerritNotFound
-from govbot.gerrit.mirror import GitMirror, MirrorError
-from govbot.gerrit.revisions import RevisionInfo
+from govbot.gerrit.mirror import MirrorError
+from govbot.gerrit.revisions import FileInfo, RevisionInfo
 from govbot.gerrit.sources import RevisionReader, change_ref, commentable_files, first_parent_files
 from govbot.paths import COMMIT_MSG, DESIGN_SPEC_SUFFIXES
 from govbot.policy import Policy, ReviewConfig
 from govbot.rules.blueprints import ChangeContext, DesignContext
 from govbot.services.check import SpecSource, load_subject
-from govbot.services.review import PassInput, PassResult, ReviewPass
+from govbot.services.review_pass import PassInput, PassResult, ReviewPass
+from govbot.services.specs_repository import SpecsRepository
 from govbot.sources import GitReader
 from govbot.surface import operations
 
 LOG = logging.getLogger(__name__)
 
-# Branches a specs repository's merged specs are read from, first found wins.
-SPECS_BRANCHES = ("master", "main")
 # Lines Gerrit shows above the message in /COMMIT_MSG: Author, AuthorDate, Commit,
 # CommitDate and a blank line, plus one line per parent ("Parent:" or "Merge Of:").
 _HEADER_LINES = 5
@@ -293,151 +285,6 @@ class _PatchSetFiles:
         return found
 
 
-# --- the specs repository ----------------------------------------------------------------------
-
-
-def _updated(change: ChangeInfo) -> dt.datetime:
-    return change.updated or dt.datetime.min.replace(tzinfo=dt.UTC)
-
-
-def _name_regex(name: str) -> str:
-    """``file:`` regex of a blueprint's spec files (Gerrit matches the whole path)."""
-    escaped = re.sub(r"([.+\\])", r"\\\1", name)
-    return f"specs/[^/]+/(approved|implemented)/{escaped}\\.(rst|md)"
-
-
-class SpecsRepository:
-    """Blueprint specs of one specs repository: merged ones (the git mirror's copy of its
-    branch, else the merged changes that added them, over REST) and those still in
-    review (open changes adding them)."""
-
-    def __init__(
-        self,
-        client: GerritClient,
-        name: str,
-        config: BlueprintConfig,
-        *,
-        mirror: GitMirror | None = None,
-    ) -> None:
-        self.client = client
-        self.name = name
-        self.config = config
-        self.mirror = mirror
-        self._merged: GitReader | None = None
-        self._listing: list[str] = []
-        self.problem: str | None = None
-        self._checked = False
-
-    def available(self) -> bool:
-        """Whether the repository can be read; ``problem`` says why not."""
-        if self._checked:
-            return self.problem is None
-        self._checked = True
-        errors = []
-        if self.mirror is not None:
-            for branch in SPECS_BRANCHES:
-                try:
-                    self._merged = self.mirror.fetch(self.name, f"refs/heads/{branch}")
-                except (MirrorError, OSError, git.GitError, KeyError) as error:
-                    errors.append(str(error))
-                    continue
-                self._listing = list(self._merged.files())
-                return True
-            LOG.info("specs repository %s not in the git mirror: %s", self.name, errors[-1])
-        try:
-            exists = self.client.project_exists(self.name)
-        except GerritError as error:
-            self.problem = f"specs repository {self.name} could not be read: {error}"
-            return False
-        if not exists:
-            self.problem = f"specs repository {self.name} does not exist on Gerrit"
-            return False
-        return True
-
-    def lookup(self, name: str) -> list[ResolvedSpec]:
-        """The spec files of blueprint ``name``, judged: merged first, then in review."""
-        found = self._merged_specs(name)
-        found.extend(self._specs_in_review(name, found))
-        return found
-
-    def _merged_specs(self, name: str) -> list[ResolvedSpec]:
-        if self._merged is not None:
-            return resolve_specs(name, self._listing, self._merged.read, self.config)
-        # Over REST: the merged changes that touched a file of that name; each path read
-        # at the newest such change (a later move to implemented/ wins by its own path).
-        query = f'status:merged project:{self.name} file:"^{_name_regex(name)}"'
-        newest: dict[str, tuple[ChangeInfo, str]] = {}
-        for change in self.client.query_all(query, options=["CURRENT_REVISION"]):
-            revision = change.current
-            if revision is None:
-                continue
-            for path in spec_candidates(name, self._files(change, revision.sha)):
-                seen = newest.get(path)
-                if seen is None or _updated(change) > _updated(seen[0]):
-                    newest[path] = (change, revision.sha)
-        contents: dict[str, bytes] = {}
-        for path, (change, sha) in newest.items():
-            try:
-                contents[path] = self.client.content(
-                    change, sha, path, max_bytes=self.config.max_bytes
-                )
-            except GerritNotFound:
-                continue  # deleted (moved) by that change
-            except ContentTooLarge as error:  # never downloaded whole
-                LOG.warning("blueprint %s: %s", name, error)
-        return self._judge(name, contents, merged=True)
-
-    def _specs_in_review(self, name: str, merged: Sequence[ResolvedSpec]) -> list[ResolvedSpec]:
-        known = {s.path for s in merged}
-        query = f'status:open project:{self.name} file:"^{_name_regex(name)}"'
-        out: list[ResolvedSpec] = []
-        for change in self.client.query_all(query, options=["CURRENT_REVISION"]):
-            revision = change.current
-            if revision is None:
-                continue
-            contents = {}
-            for path in spec_candidates(name, self._files(change, revision.sha)):
-                if path in known:
-                    continue  # the merged version is what the project agreed to
-                try:
-                    contents[path] = self.client.content(
-                        change, revision.sha, path, max_bytes=self.config.max_bytes
-                    )
-                except GerritNotFound:
-                    continue
-                except ContentTooLarge as error:  # never downloaded whole
-                    LOG.warning("blueprint %s: %s", name, error)
-            out.extend(self._judge(name, contents, merged=False))
-        return out
-
-    def _files(self, change: ChangeInfo, sha: str) -> list[str]:
-        files = first_parent_files(self.client, change, sha)  # gerrit-fidelity #1
-        return [p for p, info in files.items() if not info.is_magic and info.status != "D"]
-
-    def _judge(
-        self, name: str, contents: Mapping[str, bytes], *, merged: bool
-    ) -> list[ResolvedSpec]:
-        if not contents:
-            return []
-        listing = [*self._listing, *contents]
-
-        def read(path: str) -> bytes:
-            if path in contents:
-                return contents[path]
-            if self._merged is not None:
-                return self._merged.read(path)
-            raise FileNotFoundError(path)
-
-        out = []
-        for path in contents:
-            out.extend(
-                s
-                for s in resolve_specs(name, listing, read, self.config, merged=merged)
-                if s.path == path
-            )
-        return out
-
-
 # --- the external surface of the changed OpenAPI specs -------------------------------------
 
 
@@ -495,81 +342,17 @@ def _footer_line(message: str) -> int:
 
 
 def _collect(inp: PassInput) -> PassResult | str:
-    policy = inp.policy
-    config = BlueprintConfig.from_policy(policy)
-    info, target = inp.info, inp.target
-    files = first_parent_files(inp.client, info, target)  # gerrit-fidelity #1
+    """The design specs the patch set changed, judged, and the blueprint the change
+    must reference when it touches an external API."""
+    config = BlueprintConfig.from_policy(inp.policy)
+    files = first_parent_files(inp.client, inp.info, inp.target)  # gerrit-fidelity #1
     changed = {p: f for p, f in files.items() if not f.is_magic}
-    design = sorted(p for p, f in changed.items() if f.status != "D" and config.is_spec(p))
-    today = inp.now.date()
-    findings: list[Finding] = []
-    notes: list[str] = []
-    judged_specs = 0
-
-    if design:
-        sizes = {p: f.size for p, f in changed.items() if f.size is not None}
-        tree = _PatchSetFiles(
-            inp, need_listing=config.template is None, max_bytes=config.max_bytes, sizes=sizes
-        )
-        contents = {}
-        refused: dict[str, str] = {}
-        for path in design:
-            try:
-                contents[path] = tree.read(path)
-            except FileNotFoundError:
-                continue
-            except FileTooLarge as error:  # never downloaded whole: judged as unreadable
-                refused[path] = str(error)
-        reports = review_specs(
-            contents,
-            policy,
-            paths=tree.listing(contents, config),
-            read=tree.read,
-            today=today,
-            refused=refused,
-        )
-        judged_specs = sum(1 for r in reports if r.verdict.verdict is not Judgement.TEMPLATE)
-        findings.extend(f for r in reports for f in r.findings)
-        if tree.note:
-            notes.append(tree.note)
-
+    judged_specs, findings, notes = _judge_design_specs(inp, config, changed)
     asks_blueprint = False
-    if not config.is_specs_repo(info.project):
-        message = target.commit.message if target.commit is not None else ""
-        paths = list(changed)
-        spec_changes: list[SpecChange] = []
-        if any(
-            policy.is_spec(p) or (f.old_path and policy.is_spec(f.old_path))
-            for p, f in changed.items()
-        ):
-            spec_changes = external_spec_changes(inp)
-        api = classify_change(paths, message, spec_changes=spec_changes, config=config)
-        if api.needs_blueprint:
-            asks_blueprint = True
-            lookup: Callable[[str], Sequence[ResolvedSpec]] | None = None
-            if find_references(message, info.topic):
-                repo = SpecsRepository(
-                    inp.client, config.specs_repo_for(info.project), config, mirror=inp.mirror
-                )
-                if repo.available():
-                    lookup = repo.lookup
-                else:
-                    notes.append(f"Blueprint references not verified: {repo.problem}.")
-            evaluation = review_change_blueprints(
-                message,
-                paths,
-                policy,
-                topic=info.topic,
-                spec_changes=spec_changes,
-                lookup=lookup,
-                today=today,
-            )
-            footer = _footer_line(message)
-            for f in evaluation.findings:
-                if f.file == COMMIT_MSG and f.line is None:
-                    f = dataclasses.replace(f, line=footer)
-                findings.append(f)
-
+    if not config.is_specs_repo(inp.info.project):
+        asks_blueprint, more, more_notes = _blueprint_findings(inp, config, changed)
+        findings += more
+        notes += more_notes
     if not judged_specs and not asks_blueprint:
         return (
             "the patch set changes no design spec and needs no blueprint "
@@ -578,10 +361,86 @@ def _collect(inp: PassInput) -> PassResult | str:
     return PassResult(
         tuple(f.with_fingerprint() for f in findings),
         # /COMMIT_MSG included: the blueprint comments go there (gerrit-fidelity #2).
-        files=commentable_files(inp.client, info, target, files),
+        files=commentable_files(inp.client, inp.info, inp.target, files),
         notes=tuple(notes),
-        commit_msg_offset=commit_msg_offset(target),
+        commit_msg_offset=commit_msg_offset(inp.target),
     )
+
+
+def _judge_design_specs(
+    inp: PassInput, config: BlueprintConfig, changed: Mapping[str, FileInfo]
+) -> tuple[int, list[Finding], list[str]]:
+    """The design specs the patch set adds or modifies, judged for a use case: how many
+    were judged (templates aside), their findings, and notes."""
+    design = sorted(p for p, f in changed.items() if f.status != "D" and config.is_spec(p))
+    if not design:
+        return 0, [], []
+    sizes = {p: f.size for p, f in changed.items() if f.size is not None}
+    tree = _PatchSetFiles(
+        inp, need_listing=config.template is None, max_bytes=config.max_bytes, sizes=sizes
+    )
+    contents = {}
+    refused: dict[str, str] = {}
+    for path in design:
+        try:
+            contents[path] = tree.read(path)
+        except FileNotFoundError:
+            continue
+        except FileTooLarge as error:  # never downloaded whole: judged as unreadable
+            refused[path] = str(error)
+    reports = review_specs(
+        contents,
+        inp.policy,
+        paths=tree.listing(contents, config),
+        read=tree.read,
+        today=inp.now.date(),
+        refused=refused,
+    )
+    judged = sum(1 for r in reports if r.verdict.verdict is not Judgement.TEMPLATE)
+    return judged, [f for r in reports for f in r.findings], [tree.note] if tree.note else []
+
+
+def _blueprint_findings(
+    inp: PassInput, config: BlueprintConfig, changed: Mapping[str, FileInfo]
+) -> tuple[bool, list[Finding], list[str]]:
+    """Whether the change must reference a blueprint (it touches an external API), the
+    findings on its reference, and notes."""
+    policy, info, target = inp.policy, inp.info, inp.target
+    message = target.commit.message if target.commit is not None else ""
+    paths = list(changed)
+    spec_changes: list[SpecChange] = []
+    if any(
+        policy.is_spec(p) or (f.old_path and policy.is_spec(f.old_path)) for p, f in changed.items()
+    ):
+        spec_changes = external_spec_changes(inp)
+    api = classify_change(paths, message, spec_changes=spec_changes, config=config)
+    if not api.needs_blueprint:
+        return False, [], []
+    notes: list[str] = []
+    lookup: Callable[[str], Sequence[ResolvedSpec]] | None = None
+    if find_references(message, info.topic):
+        repo = SpecsRepository(
+            inp.client, config.specs_repo_for(info.project), config, mirror=inp.mirror
+        )
+        if repo.available():
+            lookup = repo.lookup
+        else:
+            notes.append(f"Blueprint references not verified: {repo.problem}.")
+    evaluation = review_change_blueprints(
+        message,
+        paths,
+        policy,
+        topic=info.topic,
+        spec_changes=spec_changes,
+        lookup=lookup,
+        today=inp.now.date(),
+    )
+    footer = _footer_line(message)
+    findings = [
+        dataclasses.replace(f, line=footer) if f.file == COMMIT_MSG and f.line is None else f
+        for f in evaluation.findings
+    ]
+    return True, findings, notes
 
 
 # The spec review (design.md §4.4): quiet when there is nothing to say.

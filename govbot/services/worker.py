@@ -179,6 +179,52 @@ def _work_on(
     project = ref.rpartition("~")[0] if isinstance(ref, str) else None
     if project is not None and not _watched(settings, project, None):
         return _unwatched(engine, item, clock, number, project), False
+    try:
+        outcomes = _review_item(
+            item,
+            ref,
+            engine,
+            client,
+            policy,
+            settings,
+            clock,
+            dry_run=dry_run,
+            mirror=mirror,
+            lease=lease,
+        )
+        if not outcomes:
+            return _unwatched(engine, item, clock, number, project or "?"), False
+        outcome = outcomes[0]
+    except Exception as exc:  # the edge: one change's failure never stops the others
+        return _failed(engine, item, clock, number, exc)
+    if not _complete(engine, item, clock()):
+        LOG.warning("change=%s: reviewed, but the claim expired meanwhile", number)
+        return ItemResult(number, "lost", "claim expired", outcome), False
+    LOG.debug(
+        "change=%s %s%s",
+        number,
+        getattr(outcome, "status", "reviewed"),
+        f": {outcome.reason}" if getattr(outcome, "reason", None) else "",
+    )
+    detail = ", ".join(f"{o.purpose}: {o.status}" for o in outcomes)
+    return ItemResult(number, "reviewed", detail, outcome, tuple(outcomes)), False
+
+
+def _review_item(
+    item: WorkItem,
+    ref: int | str,
+    engine: Engine,
+    client: GerritClient,
+    policy: Policy,
+    settings: Settings,
+    clock: Clock,
+    *,
+    dry_run: bool,
+    mirror: GitMirror | None,
+    lease: dt.timedelta,
+) -> list[ReviewOutcome]:
+    """Every pass on the item's change, the claim and the reservations renewed meanwhile."""
+    number = change_number(item.key)
     held = Held()
 
     def renew() -> None:
@@ -191,34 +237,37 @@ def _work_on(
             LOG.warning("change=%s: review reservation(s) lost: %s", number, lost)
 
     reconcile = settings.gerrit_review_reconcile
-    try:
-        with heartbeat(renew, lease / 3, name=f"change-{number}"):
-            outcomes = review_all(
-                ref,
-                client=client,
-                engine=engine,
-                policy=policy,
-                now=clock(),
-                dry_run=dry_run,
-                docs_base=settings.docs_base,
-                mirror=mirror,
-                held=held,
-                lease=lease,
-                reconcile_after=dt.timedelta(seconds=reconcile) if reconcile else None,
-                watched=lambda info: _watched(settings, info.project, info.branch),
-            )
-        if not outcomes:
-            return _unwatched(engine, item, clock, number, project or "?"), False
-        outcome = outcomes[0]
-    except ChangeClosed as exc:
+    with heartbeat(renew, lease / 3, name=f"change-{number}"):
+        return review_all(
+            ref,
+            client=client,
+            engine=engine,
+            policy=policy,
+            now=clock(),
+            dry_run=dry_run,
+            docs_base=settings.docs_base,
+            mirror=mirror,
+            held=held,
+            lease=lease,
+            reconcile_after=dt.timedelta(seconds=reconcile) if reconcile else None,
+            watched=lambda info: _watched(settings, info.project, info.branch),
+        )
+
+
+def _failed(
+    engine: Engine, item: WorkItem, clock: Clock, number: int, exc: Exception
+) -> tuple[ItemResult, bool]:
+    """What a review that raised leaves of the item: done, retried later, or failed;
+    and whether to stop this run (Gerrit down, or the bot's credentials refused)."""
+    if isinstance(exc, ChangeClosed):
         LOG.info("change=%s closed while reviewing; nothing to do (%s)", number, exc)
         _complete(engine, item, clock())
         return ItemResult(number, "closed", str(exc)), False
-    except GerritNotFound as exc:
+    if isinstance(exc, GerritNotFound):
         LOG.info("change=%s not found or not visible; nothing to do (%s)", number, exc)
         _complete(engine, item, clock())
         return ItemResult(number, "gone", str(exc)), False
-    except GerritUnavailable as exc:
+    if isinstance(exc, GerritUnavailable):
         retries = int(item.payload.get("outage_retries", 0)) + 1
         delay = outage_delay(retries)
         LOG.warning(
@@ -229,7 +278,7 @@ def _work_on(
         )
         _requeue(engine, item, clock(), delay, retries, str(exc), counter="outage_retries")
         return ItemResult(number, "retry", str(exc)), True
-    except ReviewInProgress as exc:
+    if isinstance(exc, ReviewInProgress):
         # Another process is posting this very review: look again once its
         # reservation has either been recorded or run out.
         retries = int(item.payload.get("busy_retries", 0)) + 1
@@ -239,26 +288,14 @@ def _work_on(
         wait = min(max(wait, BUSY_MARGIN), BUSY_RETRY)
         _requeue(engine, item, now, wait, retries, str(exc), counter="busy_retries")
         return ItemResult(number, "retry", str(exc)), False
-    except GerritAuthError as exc:
+    if isinstance(exc, GerritAuthError):
         LOG.error("change=%s: %s", number, exc)
         state = _fail(engine, item, clock(), str(exc))
         return ItemResult(number, "retry" if state == "queued" else "failed", str(exc)), True
-    except Exception as exc:  # the edge: one change's failure never stops the others
-        LOG.exception("change=%s: review failed (attempt %d)", number, item.attempts)
-        state = _fail(engine, item, clock(), f"{type(exc).__name__}: {exc}")
-        status = "retry" if state == "queued" else "failed"
-        return ItemResult(number, status, f"{type(exc).__name__}: {exc}"), False
-    if not _complete(engine, item, clock()):
-        LOG.warning("change=%s: reviewed, but the claim expired meanwhile", number)
-        return ItemResult(number, "lost", "claim expired", outcome), False
-    LOG.debug(
-        "change=%s %s%s",
-        number,
-        getattr(outcome, "status", "reviewed"),
-        f": {outcome.reason}" if getattr(outcome, "reason", None) else "",
-    )
-    detail = ", ".join(f"{o.purpose}: {o.status}" for o in outcomes)
-    return ItemResult(number, "reviewed", detail, outcome, tuple(outcomes)), False
+    LOG.exception("change=%s: review failed (attempt %d)", number, item.attempts)
+    state = _fail(engine, item, clock(), f"{type(exc).__name__}: {exc}")
+    status = "retry" if state == "queued" else "failed"
+    return ItemResult(number, status, f"{type(exc).__name__}: {exc}"), False
 
 
 def review_all(
