@@ -4,7 +4,7 @@ Settings say *where* govbot runs (Gerrit, database, SMTP, web); what it enforces
 policy (:mod:`govbot.policy`). They are read once, at start-up, into a frozen
 dataclass that is passed explicitly: no module-level configuration.
 
-The names are part of the contract (design.md §3). Each setting ``NAME`` can be set
+The names are part of the contract (README.md, Settings). Each setting ``NAME`` can be set
 as ``GOVBOT_NAME`` in the environment, as ``name = ...`` at the top of the TOML file,
 or as ``key = ...`` in a ``[section]`` (``[gerrit] url`` is ``gerrit_url``). The
 environment wins over the file. Secrets may also come from a file named by
@@ -67,7 +67,7 @@ class Settings:
     # Let Gerrit select the changes by path (``file:"^regex"``); off for hosts that
     # disable regex search (each poll then lists every open change of the project).
     gerrit_file_filter: bool = True
-    # `gerrit stream-events` over SSH (research/gerrit.md §2.1): the host turns the
+    # `gerrit stream-events` over SSH (Gerrit's cmd-stream-events.html): the host turns the
     # listener on. The host key must be in the known-hosts file (never accepted blindly);
     # the user defaults to gerrit_username.
     gerrit_ssh_host: str = ""

@@ -77,7 +77,7 @@ class EvaluationStatus(StrEnum):
 
 
 class EscalationStage(StrEnum):
-    """The ladder of research/escalation.md A6: one row per (change, episode, stage)."""
+    """The ladder of README.md, Stale reviews: one row per (change, episode, stage)."""
 
     ESCALATE = "escalate"  # a TC member is added and put in the attention set
     REMIND = "remind"  # the same member, reminded

@@ -2,7 +2,7 @@
 
 Everything govbot asks Gerrit goes through :class:`GerritClient`: this module holds the
 REST operations (reads, then writes) and their typed results; the policies every call
-shares live below it, so callers do not repeat them (research/gerrit.md §7):
+shares live below it, so callers do not repeat them (Gerrit's rest-api.html):
 
 * **Auth** (``auth.py``). Explicit username and HTTP password (``from_settings`` passes
   ``GOVBOT_GERRIT_USERNAME`` / ``GOVBOT_GERRIT_PASSWORD``), else the netrc entry for the

@@ -1,7 +1,7 @@
 """How the Gerrit client talks: one request path with timeouts, bounded retries and typed errors.
 
 :class:`GerritTransport` owns the policies of ``client.py``'s docstring that are not
-about any one REST call (research/gerrit.md §7):
+about any one REST call (Gerrit's rest-api.html):
 
 * **Time.** Every request carries ``timeout``.
 * **Retries.** pygerrit2's own urllib3 retry is replaced by an adapter that never retries,

@@ -1,7 +1,7 @@
 """Stream-events-shaped JSON for each sandbox write, and its delivery to a webhook URL.
 
 Shapes follow a current (3.x) server: integer ``number`` fields, epoch-second times,
-``wip``/``private`` only when true (research/gerrit.md §2.1). Delivery imitates the
+``wip``/``private`` only when true (Gerrit's cmd-stream-events.html). Delivery imitates the
 webhooks plugin (§2.2): one POST per event with ``Content-Type: application/json;
 charset=UTF-8`` and ``X-Origin-Url``, retried up to ``max_tries`` times ``retry_interval``
 apart on a non-2xx answer or a connection error, then dropped.

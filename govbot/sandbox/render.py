@@ -1,6 +1,7 @@
 """The sandbox's REST JSON: Gerrit's entities, shaped by the ``o=`` options.
 
-Serialisation rules copied from Gerrit (research/gerrit.md §1.4): null fields and false
+Serialisation rules copied from Gerrit (Gerrit's rest-api-changes.html, ChangeInfo and
+RevisionInfo): null fields and false
 booleans are omitted, numbers are numbers, vote values inside ``values``/``approvals`` maps
 are strings (``"+1"``, ``" 0"``), timestamps are ``"yyyy-mm-dd hh:mm:ss.fffffffff"`` UTC.
 """

@@ -1,4 +1,4 @@
-"""Seeds for the sandbox: ``empty`` (accounts only) and ``demo`` (design.md §6).
+"""Seeds for the sandbox: ``empty`` (accounts only) and ``demo`` (README.md, Without a Gerrit).
 
 Both are deterministic apart from the clock: every time is relative to the sandbox's
 ``now()`` at seeding. The demo's projects carry real specs (``data/README.md``) and a
@@ -122,13 +122,13 @@ def _readme(name: str, what: str) -> str:
 
 
 def seed_demo(state: GerritState) -> SeedInfo:
-    """The demo of design.md §6: accounts, four projects, ten open changes."""
+    """The demo of README.md, Without a Gerrit: accounts, four projects, ten open changes."""
     seed_empty(state)
     now = state.now()
     _demo_people(state)
     base = _demo_projects(state, now)
     seed_nova.add_nova(state, now, labels=DEMO_LABELS)
-    # Change numbers follow design.md §6, so they are created in that order.
+    # Change numbers follow README.md, Without a Gerrit, so they are created in that order.
     for build in DEMO_CHANGES:
         build(state, base)
     seed_nova.nova_changes(state, now)

@@ -1,7 +1,7 @@
 """The demo seed's OpenAPI changes: text edits on the real compute and block-storage specs.
 
-Each edit is one open change of the ``demo`` seed (its number in the docstring, design.md
-§6), made on the spec's text so the rest of the file stays byte for byte the real one
+Each edit is one open change of the ``demo`` seed (its number in the docstring, README.md,
+Without a Gerrit), made on the spec's text so the rest of the file stays byte for byte the real one
 (``data/README.md``). The numbers not here: change 5 is a design spec
 (``seed_design.py``), changes 8 to 10 are nova's api-ref (``seed_nova.py``).
 """

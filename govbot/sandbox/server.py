@@ -2,7 +2,8 @@
 
 ``Sandbox`` is a ``GerritState`` (so tests drive it in-process with the story methods)
 that also serves Gerrit's REST API on 127.0.0.1 with Gerrit's protocol habits
-(research/gerrit.md §1.1, §8): ``)]}'`` before JSON, ``/a/`` paths with HTTP Basic auth
+(Gerrit's rest-api.html: output format, authentication): ``)]}'`` before JSON, ``/a/`` paths
+with HTTP Basic auth
 and 401 + ``WWW-Authenticate`` on bad credentials, anonymous reads elsewhere and 403 for
 anonymous writes, plain-text error bodies ending in a newline.
 

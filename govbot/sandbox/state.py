@@ -14,7 +14,7 @@ Story functions (for tests and seeds) take accounts and changes by name/number a
 explicit dates; REST operations take the authenticated caller and raise ``RestError`` with
 Gerrit's status codes and messages.
 
-Side effects follow research/gerrit.md §1.6-1.8 and §8: a vote makes the voter a reviewer, a
+Side effects follow Gerrit's rest-api-changes.html, set-review: a vote makes the voter a reviewer, a
 comment without a vote makes them CC, each write appends a change message and bumps
 ``updated``, reviewers join the attention set, WIP/abandon/merge clear it. Every write also
 emits a stream-events-shaped dict (``events.emit``) to the registered listeners (the

@@ -1,6 +1,7 @@
 """What the sandbox puts on the wire: Gerrit's JSON and plain-text answers, the request log.
 
-Gerrit's protocol habits (research/gerrit.md §1.1, §8): ``)]}'`` before JSON, plain-text
+Gerrit's protocol habits (Gerrit's rest-api.html: output format, authentication): ``)]}'``
+before JSON, plain-text
 error bodies ending in a newline; the fault control answers JSON without the prefix, since
 it is the sandbox's own API.
 """

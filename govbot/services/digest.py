@@ -1,7 +1,7 @@
 """The technical committee's digest: what waits for review, what the TC was asked to do.
 
 :func:`build_digest` gathers, for a period (by default since the last archived digest,
-else the policy's ``digest.period``), the sections of research/escalation.md A7: headline
+else the policy's ``digest.period``), the sections README.md's digest section lists: headline
 numbers with their change since the last digest, overdue and new escalations, at-risk
 changes, resolved escalations with the time to review, per-project queue health, member
 load, governance flags from the findings tables, and what the bot skipped and why. With a

@@ -1,5 +1,5 @@
 """The digest's data: the :class:`Digest` value and the pure functions that build its
-sections (research/escalation.md A7) from escalation rows, findings and a dry
+sections (README.md, the TC digest) from escalation rows, findings and a dry
 escalation pass. Nothing here reads or writes the database or Gerrit:
 :mod:`govbot.services.digest_store` reads and archives, :mod:`govbot.services.digest`
 gathers, renders and sends.
@@ -20,7 +20,7 @@ from govbot.policy import EscalationConfig
 from govbot.services.escalation_report import EscalationReport, format_duration
 from govbot.services.staleness import Assessment, format_waited
 
-# Findings that the digest shows as governance flags (design.md §4.4, §4.2).
+# Findings that the digest shows as governance flags (README.md, Blueprints).
 DEPRECATION_RULES = ("DEP002", "DEP004", "DEP005", "DEP008")
 HEADLINES = (
     ("waiting", "open changes waiting on reviewers"),

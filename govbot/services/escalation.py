@@ -1,4 +1,4 @@
-"""The escalation pass: stale changes get a technical-committee member (research A6).
+"""The escalation pass: stale changes get a technical-committee member (README.md, Stale reviews).
 
 One pass (:func:`escalate`):
 

@@ -1,4 +1,4 @@
-"""Choosing the technical-committee member for a stale change (research/escalation.md A6).
+"""Choosing the technical-committee member for a stale change (README.md, Stale reviews).
 
 :func:`pick_member` is pure: the members, their load and the caps in, one :class:`Pick`
 out, with why every other member was not chosen. :class:`TCDirectory` reads the TC and

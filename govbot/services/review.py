@@ -1,6 +1,7 @@
 """Review one Gerrit change: check the specs its patch set changed, post one review.
 
-The whole pipeline for one patch set (design.md §4.5, research/gerrit.md §1.6, §7),
+The whole pipeline for one patch set (ARCHITECTURE.md, One change on Gerrit; Gerrit's
+rest-api-changes.html),
 composed by :func:`run_review` as read -> plan -> evaluate -> post -> record:
 
 1. read the change (current revision, files, commit, messages, labels) and what the

@@ -10,7 +10,8 @@ change and what the database recorded, and :func:`plan_review` decides
   crash between the POST and its record, or a lost database, never posts it twice;
 * :class:`Run`: evaluate the patch set and post.
 
-The order is design.md §4.5's: a change that cannot be reviewed is skipped before any
+The order is ARCHITECTURE.md's (One change on Gerrit): a change that cannot be reviewed is
+skipped before any
 record is consulted; a posted review wins over a remembered verdict.
 """
 

@@ -6,7 +6,7 @@ spec-review``), so that it is posted once per (change, patch set, policy, purpos
 reconciled with Gerrit by its tag and de-duplicated across patch sets by the finding
 markers, exactly like the API review. It never votes.
 
-What it looks at (design.md §4.4, research/escalation.md B8-B9):
+What it looks at (README.md, Blueprints):
 
 a. **Design specs** the patch set adds or modifies (the policy's ``blueprints.specs``
    globs, template files excluded) are judged for a use-case justification against the
@@ -443,7 +443,7 @@ def _blueprint_findings(
     return True, findings, notes
 
 
-# The spec review (design.md §4.4): quiet when there is nothing to say.
+# The spec review (README.md, Blueprints): quiet when there is nothing to say.
 SPEC_REVIEW = ReviewPass("spec review", spec_review_config, _collect, quiet_when_clean=True)
 
 

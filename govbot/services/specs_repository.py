@@ -3,7 +3,7 @@
 The spec review (:mod:`govbot.services.spec_review`) asks it for the spec files of a
 blueprint a change references: merged ones from the git mirror's copy of its branch
 (over REST without a mirror: the merged changes that added the file), and those still
-in review from its open changes (design.md §4.4).
+in review from its open changes (README.md, Blueprints).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 :func:`assess` reads one change (``ChangeInfo`` with messages, detailed labels and
 accounts, revisions, attention set), the time ``now`` and the policy, and returns an
 :class:`Assessment` that records every decision with its reason and every event it
-considered, with why the event did or did not move the clock (research/escalation.md A5).
+considered, with why the event did or did not move the clock (README.md, Stale reviews).
 
 Vocabulary:
 

@@ -1,4 +1,4 @@
-"""What each message on a Gerrit change does to the review clock (research/escalation.md A5).
+"""What each message on a Gerrit change does to the review clock (README.md, Stale reviews).
 
 :func:`classify_message` reads one change message and says what kind of event it is
 (an upload, a rebase, a review, automation, Gerrit's own bookkeeping ...) and whether it
@@ -23,7 +23,8 @@ from govbot.gerrit.events import GerritEvent
 from govbot.gerrit.reviews import ChangeMessageInfo
 from govbot.policy.escalation import UTC, BotConfig
 
-# Patch-set kinds that change no code (research/gerrit.md §1.4): never owner-ready.
+# Patch-set kinds that change no code (Gerrit's rest-api-changes.html, ChangeInfo and
+# RevisionInfo): never owner-ready.
 TRIVIAL_KINDS = frozenset(
     {
         "TRIVIAL_REBASE",

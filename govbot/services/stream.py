@@ -1,7 +1,7 @@
 """``gerrit stream-events`` over SSH: Gerrit's own push channel, with no plugin on the server.
 
 OpenDev offers third parties no webhook; Zuul and every third-party CI listen to
-``ssh -p 29418 USER@HOST gerrit stream-events`` (research/gerrit.md §2.1). This module
+``ssh -p 29418 USER@HOST gerrit stream-events`` (Gerrit's cmd-stream-events.html). This module
 keeps one such connection open and turns each JSON line into the same
 :class:`~govbot.gerrit.events.GerritEvent` the webhook and the poll produce, queued durably
 through :func:`govbot.services.intake.queue_event`.

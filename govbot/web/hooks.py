@@ -1,6 +1,6 @@
 """Webhook intake: ``POST /hooks/gerrit`` turns Gerrit events into "re-check change N".
 
-Gerrit's webhooks plugin POSTs each stream event as JSON (research/gerrit.md §2.2); a
+Gerrit's webhooks plugin POSTs each stream event as JSON (the webhooks plugin's documentation); a
 relay of ``gerrit stream-events`` may POST several as JSON lines or a JSON array. The
 endpoint only queues work and answers 202 at once: the review runs on a worker, and the
 plugin's 5-second timeout is never at risk. Events are hints. Whatever is lost here

@@ -1,4 +1,5 @@
-"""Audience classification (design.md §4.1): markers, policy rules, default, real specs."""
+"""Audience classification (README.md, govbot classify): markers, policy rules, default, real
+specs."""
 
 from __future__ import annotations
 

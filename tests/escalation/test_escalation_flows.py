@@ -321,7 +321,7 @@ def test_config_from_policy() -> None:
 
 
 def test_demo_escalates_changes_2_and_3_and_nothing_else(engine: Engine) -> None:
-    """design.md §6: changes 2 and 3 are stale; a second run changes nothing."""
+    """README.md, Without a Gerrit: changes 2 and 3 are stale; a second run changes nothing."""
     with running_sandbox(seed="demo", clock=Clock(DEMO_NOW)) as demo:
         client = GerritClient(demo.url, "govbot", "govbot-demo", retries=0)
         demo.clear_requests()

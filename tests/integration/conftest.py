@@ -28,7 +28,8 @@ def now():
 
 @pytest.fixture
 def gerrit() -> Iterator[Sandbox]:
-    """The sandbox Gerrit with the demo seed (design.md §6), its clock frozen at ``NOW``."""
+    """The sandbox Gerrit with the demo seed (README.md, Without a Gerrit), its clock frozen at
+    ``NOW``."""
     with running_sandbox(seed="demo", clock=Clock(NOW)) as sandbox:
         yield sandbox
 

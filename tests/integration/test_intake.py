@@ -243,7 +243,7 @@ def test_gerrit_regex_agrees_with_the_policy_globs(path, policy):
 
 
 def test_query_shape():
-    """The query names what research/gerrit.md §7 recommends, quoted where Gerrit needs it."""
+    """The query names what Gerrit's user-search.html documents, quoted where Gerrit needs it."""
     after = dt.datetime(2026, 11, 21, 11, 59, 30, 500000, tzinfo=dt.UTC)
     query = build_query(
         "openstack/compute-api", "master", after=after, files=file_filter(["api-specs/*.yaml"])

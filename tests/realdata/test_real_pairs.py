@@ -1,4 +1,5 @@
-"""The real version pairs of research/spec-pairs.md give the removals and deprecations it lists.
+"""Real version pairs from the npm registry give the removals and deprecations their release
+notes list.
 
 The specs come from the npm registry (see fetch.py); they are 2-11 MB each and never
 committed. Each pair runs through the whole offline pipeline, as ``govbot check --base``.

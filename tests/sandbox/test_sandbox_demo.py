@@ -1,4 +1,5 @@
-"""The demo seed matches design.md §6, and the sandbox starts from the command line."""
+"""The demo seed matches README.md, Without a Gerrit, and the sandbox starts from the command
+line."""
 
 from __future__ import annotations
 
