@@ -27,7 +27,7 @@ import hashlib
 import itertools
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -302,14 +302,44 @@ def _locating(cls: type, schema_path: type, is_default: bool, skip_meta: bool) -
                 setattr(error, _TAG, prefix + tuple(error.path))
             yield error
 
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        cls.__init__(self, *args, **kwargs)  # type: ignore[misc]
+        for name in ("visited_schema_ids", "meta_checked_schema_ids"):
+            if isinstance(getattr(self, name, None), list):
+                setattr(self, name, seen_ids(getattr(self, name)))
+
     members: dict[str, Any] = {"__call__": __call__}
     if skip_meta:
         members["_validate_schema_meta"] = _no_meta_check
+        members["__init__"] = __init__
     return type(cls.__name__, (cls,), members)
 
 
 def _no_meta_check(self: Any, schema: Any, schema_value: Any) -> None:
     return None
+
+
+class _IdList(list[int]):
+    """A list whose ``in`` is a set's: openapi-spec-validator's schema validator keeps the
+    ids of the schemas it has seen in lists, appends to them and asks ``in`` of them for
+    every schema (quadratic: a quarter of stage 2 on GitLab's spec). Those two are all it
+    does with them (openapi_spec_validator/validation/keywords.py, 0.9)."""
+
+    def __init__(self, items: Iterable[int] = ()) -> None:
+        super().__init__(items)
+        self._index = set(self)
+
+    def append(self, item: int) -> None:
+        super().append(item)
+        self._index.add(item)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._index
+
+
+def seen_ids(ids: list[int]) -> list[int]:
+    """The schema validator's list of seen schema ids, with a fast ``in``."""
+    return _IdList(ids)
 
 
 def locate(

@@ -397,20 +397,28 @@ def detail(spec: Spec) -> list[validate.Issue]:
     return validate.detail_issues(spec.version, spec.data, spec.file, spec.documents, spec.refs)
 
 
+def as_the_library_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drive openapi-spec-validator as it drives itself: no resolved paths remembered
+    (jsonschema-path's default for a dict), seen schema ids in plain lists."""
+    monkeypatch.setattr(validate, "RESOLVED_CACHE_SIZE", 0)
+    monkeypatch.setattr(validate, "seen_ids", lambda ids: ids)
+
+
 @pytest.mark.parametrize(("name", "count"), DETAILED.items())
-def test_remembering_resolved_paths_changes_no_issue(
+def test_driving_the_validator_cheaply_changes_no_issue(
     name: str, count: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """openapi-spec-validator reports the same issues, in the same order, at the same
-    places, whether or not its SchemaPath remembers resolved paths."""
+    places, whether its SchemaPath remembers resolved paths and its seen schema ids are
+    looked up in sets, or not."""
     spec = load_spec(TESTS / name, root=TESTS, validate=False)
     fast = detail(spec)
     assert len(fast) == count
-    monkeypatch.setattr(validate, "RESOLVED_CACHE_SIZE", 0)  # jsonschema-path's default
+    as_the_library_does(monkeypatch)
     assert detail(spec) == fast
 
 
-def test_remembering_resolved_paths_across_files_changes_no_issue(
+def test_driving_the_validator_cheaply_across_files_changes_no_issue(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The same holds when the validator follows refs into other files."""
@@ -430,5 +438,5 @@ def test_remembering_resolved_paths_across_files_changes_no_issue(
     spec = load_spec("api.yaml", reader=reader, validate=False)
     fast = detail(spec)
     assert len(fast) >= 2
-    monkeypatch.setattr(validate, "RESOLVED_CACHE_SIZE", 0)
+    as_the_library_does(monkeypatch)
     assert detail(spec) == fast
