@@ -20,14 +20,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
-
-from docutils import nodes
-from docutils.core import publish_doctree
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING, Any
 
 from govbot.blueprints.config import MAX_BYTES
 from govbot.errors import SpecError
+
+if TYPE_CHECKING:
+    from docutils import nodes
+
+# docutils and markdown-it-py are imported by the functions that parse a spec: they cost
+# a tenth of a second, and most runs (``govbot check`` of an API description) read none.
 
 LOG = logging.getLogger(__name__)
 
@@ -276,6 +278,9 @@ _RST_SETTINGS: Mapping[str, Any] = {
 
 
 def _parse_rst(file: str, text: str) -> tuple[list[Block], list[Section]]:
+    from docutils import nodes
+    from docutils.core import publish_doctree
+
     settings = {**_RST_SETTINGS, "warning_stream": io.StringIO()}
     doctree = publish_doctree(text, source_path=file, settings_overrides=settings)
     lines = text.split("\n")
@@ -292,6 +297,8 @@ def _parse_rst(file: str, text: str) -> tuple[list[Block], list[Section]]:
 
 
 def _rst_section(node: nodes.section, level: int, lines: Sequence[str]) -> Section:
+    from docutils import nodes
+
     title_node = node[0] if node.children and isinstance(node[0], nodes.title) else None
     title = title_node.astext() if title_node is not None else ""
     blocks: list[Block] = []
@@ -313,6 +320,8 @@ def _rst_section(node: nodes.section, level: int, lines: Sequence[str]) -> Secti
 
 
 def _rst_fields(node: nodes.field_list, level: int, lines: Sequence[str]) -> Iterator[Section]:
+    from docutils import nodes
+
     """A field list's fields as sections: ``:problem: text`` is a section "problem"."""
     for item in node.children:
         if not isinstance(item, nodes.field) or len(item.children) < 2:
@@ -366,6 +375,8 @@ _RST_TEXT_NAMES = frozenset({"paragraph", "line_block", "rubric", "term", "attri
 
 
 def _rst_blocks(node: nodes.Node, kind: BlockKind = BlockKind.TEXT) -> Iterator[Block]:
+    from docutils import nodes
+
     name = node.tagname
     line = getattr(node, "line", None)
     if name == "comment":
@@ -395,6 +406,8 @@ def _rst_blocks(node: nodes.Node, kind: BlockKind = BlockKind.TEXT) -> Iterator[
 
 
 def _rst_text(node: nodes.Node) -> str:
+    from docutils import nodes
+
     parts: list[str] = []
     for sub in node.findall(nodes.Text):
         parent = sub.parent
@@ -427,6 +440,8 @@ class _MdSection:
 
 
 def _parse_markdown(text: str) -> tuple[list[Block], list[Section]]:
+    from markdown_it import MarkdownIt
+
     text = _blank_front_matter(text)
     tokens = MarkdownIt("commonmark", {"html": True}).enable("table").parse(text)
     preamble: list[Block] = []

@@ -376,3 +376,67 @@ def test_detailed_validator_cannot_fetch() -> None:
             handlers[scheme](f"{scheme}://example.com/x.yaml")
     with pytest.raises(ValueError, match="refusing to read"):
         handlers["file"]("file:///etc/passwd")
+
+
+# --- stage 2 driven cheaply, same results ------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent.parent
+DETAILED = {  # a file -> how many issues openapi-spec-validator reports there
+    "rules/CON007/irregular-plurals/base.yaml": 8,
+    "rules/CON037/duplicate-operation-ids/base.yaml": 1,
+    "rules/CON038/shared-parameter-ref/base.yaml": 1,  # through a $ref
+    "rules/CON038/validator-already-reported/base.yaml": 2,
+    "data/corpus/apis-guru/airbyte.local/config.json": 14,  # a real spec
+    "data/corpus/apis-guru/apicurio.local/registry.json": 1,  # the validator crashes
+    "data/corpus/openstack/placement/v1.yaml": 0,  # valid
+}
+
+
+def detail(spec: Spec) -> list[validate.Issue]:
+    assert spec.version is not None
+    return validate.detail_issues(spec.version, spec.data, spec.file, spec.documents, spec.refs)
+
+
+def as_the_library_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drive openapi-spec-validator as it drives itself: no resolved paths remembered
+    (jsonschema-path's default for a dict), seen schema ids in plain lists."""
+    monkeypatch.setattr(validate, "RESOLVED_CACHE_SIZE", 0)
+    monkeypatch.setattr(validate, "seen_ids", lambda ids: ids)
+
+
+@pytest.mark.parametrize(("name", "count"), DETAILED.items())
+def test_driving_the_validator_cheaply_changes_no_issue(
+    name: str, count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openapi-spec-validator reports the same issues, in the same order, at the same
+    places, whether its SchemaPath remembers resolved paths and its seen schema ids are
+    looked up in sets, or not."""
+    spec = load_spec(TESTS / name, root=TESTS, validate=False)
+    fast = detail(spec)
+    assert len(fast) == count
+    as_the_library_does(monkeypatch)
+    assert detail(spec) == fast
+
+
+def test_driving_the_validator_cheaply_across_files_changes_no_issue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same holds when the validator follows refs into other files."""
+    reader = DictReader(
+        {
+            "api.yaml": (
+                "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+                "components:\n  schemas:\n"
+                "    A: {$ref: 'schemas.yaml#/A'}\n    B: {$ref: 'schemas.yaml#/B'}\n"
+            ),
+            "schemas.yaml": (
+                "A:\n  type: string\n  default: 5\n"
+                "B:\n  type: object\n  properties:\n    a: {$ref: '#/A'}\n  default: {a: 1}\n"
+            ),
+        }
+    )
+    spec = load_spec("api.yaml", reader=reader, validate=False)
+    fast = detail(spec)
+    assert len(fast) >= 2
+    as_the_library_does(monkeypatch)
+    assert detail(spec) == fast

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import filecmp
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -14,6 +16,7 @@ import yaml
 from govbot.errors import PolicyError
 from govbot.findings import Audience, Severity
 from govbot.policy import Waiver, load_policy, packaged_policy_dir
+from govbot.policy import load as load_module
 from govbot.rules.catalog import CATALOG, all_rules, get_rule
 from govbot.rules.registry import rule
 
@@ -297,3 +300,55 @@ def test_readme_policy_example_is_a_valid_policy(repo_root, tmp_path):
     policy = load_policy(path)
     assert policy.rule_config("CON028").enabled is False
     assert policy.waivers[0].expires == dt.date(2026, 12, 31)
+
+
+# --- the fast check (jsonschema-rs) says what jsonschema says -----------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Python-only regex syntax (a named group, a lookbehind) is a valid 'regex'
+        "audience:\n  internal_paths: ['(?P<x>a)', '(?<![\\w-])b']\n",
+        # ECMA-only syntax is not: policies' regexes run in Python
+        "audience:\n  internal_paths: ['(?<x>a)']\n",
+        # spaces in Python's eyes, not jsonschema-rs's: still an empty reason
+        'waivers:\n  - {rule: POL001, reason: "\\x1c\\x1f"}\n',
+        'waivers:\n  - {rule: POL001, reason: "\\u00a0"}\n',
+        # '.' takes a carriage return in Python, not in jsonschema-rs
+        'waivers:\n  - {rule: POL001, reason: ok, path: "/a\\rb"}\n',
+        "waivers:\n  - {rule: POL001, reason: ok, expires: '2026-02-30'}\n",
+        'waivers:\n  - {rule: POL001, reason: ok, expires: "2026-12-03\\n"}\n',
+        "waivers:\n  - {rule: POL001, reason: ok, expires: 2026-12-03}\n",
+        "audience:\n  true: [x]\n",  # a key that is not text
+        "max_file_bytes: 100000000000000000000000\n",
+        "max_file_bytes: .nan\n",
+        "max_file_bytes: 12\n",
+    ],
+)
+def test_fast_schema_check_agrees_with_jsonschema(write_file, monkeypatch, text):
+    """A policy jsonschema-rs passes is one jsonschema passes; the rest is jsonschema's to
+    judge and explain, with the same message as when it checks every file."""
+    path = write_file("p.yaml", text)
+
+    def outcome() -> str:
+        try:
+            load_policy(path)
+        except PolicyError as exc:
+            return str(exc)
+        return "valid"
+
+    fast = outcome()
+    monkeypatch.setattr(load_module, "_surely_valid", lambda data: False)
+    assert outcome() == fast
+
+
+def test_valid_policies_are_checked_without_importing_jsonschema(repo_root):
+    """jsonschema (a tenth of a second to import) is only needed to explain an error."""
+    code = (
+        "import sys\n"
+        "from govbot.policy import load_policy\n"
+        "load_policy()\n"
+        "assert 'jsonschema' not in sys.modules, 'imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=repo_root, timeout=120)
