@@ -369,6 +369,12 @@ def _check_rules(
 ) -> None:
     for code, value in data.get("rules", {}).items():
         pointer = f"/rules/{code}"
+        if not isinstance(code, str):
+            # YAML reads an unquoted `true`, `off` or `yes` as a boolean, not a rule code.
+            raise PolicyError(
+                f"{display}: a rule code must be text, not {code!r}, at /rules"
+                f"{_where(lines, pointer)}; quote it if it is meant as one"
+            )
         rule = catalog.get(code)
         if rule is None or rule.code != code:
             raise PolicyError(

@@ -78,6 +78,16 @@ def test_unknown_rule_code_is_named(write_file):
         load_policy(path)
 
 
+@pytest.mark.parametrize("key", ["true", "off", "yes"])
+def test_a_rule_code_read_as_a_boolean_is_named(write_file, key):
+    """YAML reads an unquoted ``true``/``off``/``yes`` key as a boolean: a one-line error."""
+    path = write_file("p.yaml", f"rules:\n  {key}: off\n")
+    with pytest.raises(
+        PolicyError, match=r"a rule code must be text, not (True|False), at /rules \(line 2\)"
+    ):
+        load_policy(path)
+
+
 def test_unknown_rule_code_in_a_waiver_is_named(write_file):
     """A waiver of a rule that does not exist is an error, not a silent no-op."""
     path = write_file("p.yaml", "waivers:\n  - {rule: XYZ999, reason: because the TC said so}\n")
