@@ -72,21 +72,6 @@ def negative_boolean(parts: list[str]) -> str | None:
     return None
 
 
-# --- verbs that open a name -------------------------------------------------------------
-
-# Verbs that, as the first word of a compound name, make it an action (`upgradeDomain`,
-# `startBuild`, `describeJobs`), not a noun phrase: verbs seldom used as a noun modifier
-# (unlike `import`, `export`, `test`, `search`, `tag`: `importJob` is a job).
-IMPERATIVES = frozenset(
-    {"start", "stop", "restart", "cancel", "describe", "upgrade", "reset", "enable",
-     "disable", "accept", "reject", "associate", "disassociate", "dissociate", "attach",
-     "detach", "register", "deregister", "unregister", "revoke", "validate", "verify",
-     "send", "resend", "publish", "unpublish", "execute", "invoke", "approve", "deny",
-     "reboot", "resize", "grant", "unlock", "activate", "deactivate", "purge", "rotate",
-     "renew", "confirm", "authorize", "subscribe", "unsubscribe", "terminate", "trigger"}
-)  # fmt: skip
-
-
 # --- names that are data ------------------------------------------------------------------
 
 # JSON Schema keywords spelled in camelCase. An object whose properties are JSON Schema
