@@ -283,8 +283,10 @@ def boolean_name_negative(ctx: SpecContext) -> Iterable[Hit]:
 
 
 def _style(name: str) -> str | None:
-    """The casing style of a name; None for a name that fits several (one lower-case word)."""
-    if re.fullmatch(r"[a-z][a-z0-9]*", name):
+    """The casing style of a name; None for a name that fits several: one lower-case word,
+    or one token without lower case (an acronym or a code: ``CO2``, ``MV93X``), whose
+    capitals are its spelling, not a style."""
+    if re.fullmatch(r"[a-z][a-z0-9]*|[A-Z][A-Z0-9]*", name):
         return None
     if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", name):
         return "snake_case"
@@ -335,7 +337,8 @@ def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
 
     What it checks:
         The casing style of every body field name of the spec (snake_case, camelCase,
-        PascalCase, kebab-case; a single lower-case word fits any). When one style
+        PascalCase, kebab-case; a single lower-case word fits any, and so does a single
+        token without lower case, an acronym or code such as ``CO2``). When one style
         names at least the ``majority`` share (default 0.8) of the distinct styled
         names, each name in another style is reported, with its respelling. Names that
         are data (map keys, JSON Schema keywords) and extension namespaces are left

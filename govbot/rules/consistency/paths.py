@@ -320,6 +320,38 @@ VERBS = [
 ]
 
 
+# Verbs of writes: a safe method (GET, HEAD) cannot be them, so on a read-only path a
+# compound they open is a noun phrase (an update group, a delete request).
+_WRITE_VERBS = frozenset(
+    {"create", "update", "delete", "remove", "add", "set", "edit", "modify", "destroy", "insert"}
+)
+
+
+def _only_read(index: SpecIndex, path: str) -> bool:
+    methods = {index.ops[i].method for i in index.paths.get(path, [])}
+    return bool(methods) and methods <= {"get", "head"}
+
+
+def _a_noun(
+    index: SpecIndex,
+    path: str,
+    prefix: list[str],
+    w: list[str],
+    known: tuple[set[str], frozenset[str]],
+) -> bool:
+    """Whether a segment (its words ``w``, ``prefix`` the path up to it) that may open
+    with a verb is a noun by the spec: a bare word whose plural is one of the API's
+    segments (known[0]), a collection by evidence (known[1]), or a compound opened by a
+    verb of writing on a path that is only read."""
+    nouns, evidence = known
+    if len(w) == 1 and plural_of(w[0]) in nouns:
+        return True  # the API's own noun (Trello's `/lists/{id}`: a card's `list`)
+    if normalize_path("/".join(prefix)) in evidence:
+        return True  # a collection by the spec's own evidence: CON007's matter
+    # `GET /UpdateGroups`: a GET updates nothing, so "update" is a modifier.
+    return len(w) > 1 and w[0] in _WRITE_VERBS and _only_read(index, path)
+
+
 @rule(
     "CON008",
     "path-no-verb",
@@ -342,7 +374,9 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
         uses the word as a noun: its plural names one of its segments (Trello's
         ``/lists/{id}``, so ``/cards/{id}/list`` is the card's list), or the spec shows
         the segment is a collection (its members are read and written, it lists or it
-        creates: the evidence CON007 reads), whose name is CON007's matter.
+        creates: the evidence CON007 reads), whose name is CON007's matter. A compound
+        opened by a verb of writing (``UpdateGroups``, ``DeleteRequests``) on a path
+        that is only read (GET, HEAD) is a noun phrase: a GET updates nothing.
 
     Why it matters:
         Each resource has one URI and the HTTP method says what to do with it. A method-
@@ -372,10 +406,8 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
             action = len(w) > 1 and i == len(parts) - 1 and _only_post(index, path)
             if ctx.profile == GENERIC and action:
                 continue  # a custom action: AIP-136 and Microsoft's guidelines allow it
-            if w == [seg.lower()] and plural_of(seg.lower()) in nouns:
-                continue  # the API's own noun, not a method
-            if normalize_path("/".join(parts[: i + 1])) in evidence:
-                continue  # a collection by the spec's own evidence (a noun): CON007's matter
+            if _a_noun(index, path, parts[: i + 1], w, (nouns, evidence)):
+                continue
             if w and w[0] in verbs:
                 sink.add(
                     ctx.spec.file,
