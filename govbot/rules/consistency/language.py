@@ -118,7 +118,7 @@ def data_names(names: Iterable[str]) -> frozenset[str]:
 # --- names fixed by another standard ------------------------------------------------------
 
 # Multi-word names registered by a standard the API implements: their spelling is the
-# standard's (IANA's OAuth Parameters, OAuth Authorization Server Metadata and OAuth
+# standard's (OAuth 1.0's protocol parameters, IANA's OAuth Parameters, OAuth Authorization Server Metadata and OAuth
 # Dynamic Client Registration Metadata registries), not the API's house style. A
 # one-word name (`iss`, `scope`) fits any style and needs no entry.
 _OAUTH = "OAuth 2.0 (RFC 6749)"
@@ -172,6 +172,14 @@ STANDARD_NAMES: dict[str, str] = {
         "OAuth 2.0 Token Exchange (RFC 8693)",
     ),
     **dict.fromkeys(("key_ops", "x5t#S256"), "JSON Web Key (RFC 7517)"),
+    # The protocol parameters of OAuth 1.0 (sections 2.1-2.3, 3.1), still used by APIs
+    # that sign requests with it.
+    **dict.fromkeys(
+        ("oauth_consumer_key", "oauth_token", "oauth_signature_method", "oauth_timestamp",
+         "oauth_nonce", "oauth_version", "oauth_signature", "oauth_callback",
+         "oauth_verifier", "oauth_token_secret", "oauth_callback_confirmed"),
+        "OAuth 1.0 (RFC 5849)",
+    ),
 }  # fmt: skip
 
 # HTTP field names (RFC 9110, RFC 9111, RFC 6266): a body field spelled exactly like one
