@@ -118,7 +118,7 @@ def data_names(names: Iterable[str]) -> frozenset[str]:
 # --- names fixed by another standard ------------------------------------------------------
 
 # Multi-word names registered by a standard the API implements: their spelling is the
-# standard's (OAuth 1.0's protocol parameters, IANA's OAuth Parameters, OAuth Authorization Server Metadata and OAuth
+# standard's (OAuth 1.0's protocol parameters, 3-D Secure's form fields, IANA's OAuth Parameters, OAuth Authorization Server Metadata and OAuth
 # Dynamic Client Registration Metadata registries), not the API's house style. A
 # one-word name (`iss`, `scope`) fits any style and needs no entry.
 _OAUTH = "OAuth 2.0 (RFC 6749)"
@@ -180,6 +180,9 @@ STANDARD_NAMES: dict[str, str] = {
          "oauth_verifier", "oauth_token_secret", "oauth_callback_confirmed"),
         "OAuth 1.0 (RFC 5849)",
     ),
+    # The form fields of 3-D Secure 1.0 (EMVCo), relayed by card payment APIs as the
+    # card issuer's page posts them.
+    **dict.fromkeys(("PaReq", "PaRes", "TermUrl"), "3-D Secure 1.0 (EMVCo)"),
 }  # fmt: skip
 
 # HTTP field names (RFC 9110, RFC 9111, RFC 6266): a body field spelled exactly like one

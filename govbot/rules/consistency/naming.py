@@ -343,7 +343,8 @@ def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
         names, each name in another style is reported, with its respelling. Names that
         are data (map keys, JSON Schema keywords) and extension namespaces are left
         out, as in CON001, and so are names another standard fixes: the protocol
-        parameters of OAuth 1.0 (RFC 5849: ``oauth_nonce``), the registered
+        parameters of OAuth 1.0 (RFC 5849: ``oauth_nonce``), the form fields of 3-D
+        Secure 1.0 (``PaReq``, ``PaRes``, ``TermUrl``), the registered
         multi-word names of OAuth 2.0 and its extensions (RFC 6749, 7009, 7517, 7591,
         7636, 8414, 8628, 8693) and OpenID Connect (Core, Discovery), such as
         ``access_token`` or ``jwks_uri`` in a camelCase API, and HTTP field names
