@@ -259,16 +259,17 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
         or a wrapper whose array is named after the collection or holds the schema of
         ``GET /<name>/{id}``), ``POST /<name>`` creates (201, a ``Location`` header, or
         the item's schema), or ``/<name>/{id}`` is read and written (GET with PUT, PATCH
-        or DELETE; or PUT/PATCH with DELETE). Its last word should then be plural. A
+        or DELETE; or PUT/PATCH with DELETE), or the API names it in the plural at the
+        same place (``/signins`` beside ``/signin/{id}``). Its last word should then be
+        plural. A
         segment without that evidence (``GET /geoip/{ip}`` alone: a lookup or function)
         is left alone, and so is one right after another collection's name
         (``/media/shortcode/{c}``: a lookup or view, URI-02's matter), one whose
         parameter names another thing than its head (``/status/{order_id}``; a bare
         member key such as ``{id}`` names the segment's own members), and one that is no
         noun (a one- or two-letter abbreviation, a verb of CON008's list, a participle
-        or gerund). Plurals come from an inflection library (``amphorae``, ``people``,
-        ``indices``, ``series``); words in the ``allow`` option (uncountable nouns:
-        ``info``, ``metadata``) pass, and so do words with digits.
+        or gerund). Plurals come from an inflection library (``amphorae``, ``indices``);
+        the ``allow`` option's uncountable nouns (``info``) and words with digits pass.
 
     Why it matters:
         ``/servers/{id}`` reads as "the server with this id in the servers collection";
@@ -373,8 +374,8 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
         ``/list``) duplicates an HTTP method there too and is reported, unless the API
         uses the word as a noun: its plural names one of its segments (Trello's
         ``/lists/{id}``, so ``/cards/{id}/list`` is the card's list), or the spec shows
-        the segment is a collection (its members are read and written, it lists or it
-        creates: the evidence CON007 reads), whose name is CON007's matter. A compound
+        the segment is a collection (the evidence CON007 reads), whose name is
+        CON007's matter. A compound
         opened by a verb of writing (``UpdateGroups``, ``DeleteRequests``) on a path
         that is only read (GET, HEAD) is a noun phrase: a GET updates nothing.
 

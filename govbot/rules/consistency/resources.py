@@ -12,7 +12,9 @@ operations show it, one of:
   or the schema that ``GET /things/{id}`` answers;
 - **member operations**: ``/things/{id}`` is read and written (GET with PUT, PATCH or
   DELETE), or written two ways (PUT or PATCH, and DELETE), as URI-01 puts all the methods
-  of a resource on its one URI.
+  of a resource on its one URI;
+- **its plural beside it**: the API names the same collection in the plural at the same
+  place (``/signins`` beside ``/signin/{id}``, ``/sm/devices`` beside ``/sm/device/{id}``).
 
 A lone ``GET /geoip/{ip}`` shows none of these: a lookup or a function, no collection.
 """
@@ -23,7 +25,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from govbot.rules.consistency.index import SpecIndex, squash, types_of
+from govbot.rules.consistency.index import SpecIndex, squash, types_of, words
+from govbot.rules.consistency.language import plural_of
 from govbot.surface import Node, Operation, Spec, normalize_path
 
 _NOT_PATH_RE = re.compile(r"[?#]")
@@ -51,12 +54,15 @@ def _evidenced(spec: Spec, index: SpecIndex) -> frozenset[str]:
         for i in idx:
             methods.setdefault(key, {}).setdefault(index.ops[i].method, index.ops[i])
     candidates: set[str] = set()
+    prefixes: set[str] = set()  # every literal-ended prefix, lower case, no format suffix
     for key in methods:
         parts = key.split("/")
-        for i in range(1, len(parts) - 1):
-            if parts[i + 1] == "{}" and parts[i] and "{" not in parts[i]:
+        for i in range(1, len(parts)):
+            if parts[i] and "{" not in parts[i]:
+                prefixes.add(_FORMAT_RE.sub("", "/".join(parts[: i + 1]).lower()))
+            if i + 1 < len(parts) and parts[i + 1] == "{}" and parts[i] and "{" not in parts[i]:
                 candidates.add("/".join(parts[: i + 1]))
-    out = set()
+    out = {c for c in candidates if _plural_beside(c, prefixes)}
     for coll in candidates:
         bare = methods.get(coll, {})
         member = methods.get(coll + "/{}", {})
@@ -69,6 +75,21 @@ def _evidenced(spec: Spec, index: SpecIndex) -> frozenset[str]:
         ):
             out.add(coll)
     return frozenset(out)
+
+
+_FORMAT_RE = re.compile(r"\.(json|xml|ya?ml)$")
+
+
+def _plural_beside(coll: str, prefixes: set[str]) -> bool:
+    """Whether the API names ``coll`` in the plural at the same place (``/a/signins``
+    beside ``/a/signin``): the segment is that collection's singular."""
+    parent, _, seg = coll.rpartition("/")
+    last = (words(seg) or [""])[-1]
+    lower = seg.lower()
+    if not last.isalpha() or not lower.endswith(last):
+        return False
+    plural = lower[: len(lower) - len(last)] + plural_of(last)
+    return plural != lower and f"{parent.lower()}/{plural}" in prefixes
 
 
 def _member_operations(member: Mapping[str, Operation]) -> bool:
