@@ -72,21 +72,6 @@ def negative_boolean(parts: list[str]) -> str | None:
     return None
 
 
-# --- verbs that open a name -------------------------------------------------------------
-
-# Verbs that, as the first word of a compound name, make it an action (`upgradeDomain`,
-# `startBuild`, `describeJobs`), not a noun phrase: verbs seldom used as a noun modifier
-# (unlike `import`, `export`, `test`, `search`, `tag`: `importJob` is a job).
-IMPERATIVES = frozenset(
-    {"start", "stop", "restart", "cancel", "describe", "upgrade", "reset", "enable",
-     "disable", "accept", "reject", "associate", "disassociate", "dissociate", "attach",
-     "detach", "register", "deregister", "unregister", "revoke", "validate", "verify",
-     "send", "resend", "publish", "unpublish", "execute", "invoke", "approve", "deny",
-     "reboot", "resize", "grant", "unlock", "activate", "deactivate", "purge", "rotate",
-     "renew", "confirm", "authorize", "subscribe", "unsubscribe", "terminate", "trigger"}
-)  # fmt: skip
-
-
 # --- names that are data ------------------------------------------------------------------
 
 # JSON Schema keywords spelled in camelCase. An object whose properties are JSON Schema
@@ -133,7 +118,7 @@ def data_names(names: Iterable[str]) -> frozenset[str]:
 # --- names fixed by another standard ------------------------------------------------------
 
 # Multi-word names registered by a standard the API implements: their spelling is the
-# standard's (IANA's OAuth Parameters, OAuth Authorization Server Metadata and OAuth
+# standard's (OAuth 1.0's protocol parameters, 3-D Secure's form fields, IANA's OAuth Parameters, OAuth Authorization Server Metadata and OAuth
 # Dynamic Client Registration Metadata registries), not the API's house style. A
 # one-word name (`iss`, `scope`) fits any style and needs no entry.
 _OAUTH = "OAuth 2.0 (RFC 6749)"
@@ -187,6 +172,17 @@ STANDARD_NAMES: dict[str, str] = {
         "OAuth 2.0 Token Exchange (RFC 8693)",
     ),
     **dict.fromkeys(("key_ops", "x5t#S256"), "JSON Web Key (RFC 7517)"),
+    # The protocol parameters of OAuth 1.0 (sections 2.1-2.3, 3.1), still used by APIs
+    # that sign requests with it.
+    **dict.fromkeys(
+        ("oauth_consumer_key", "oauth_token", "oauth_signature_method", "oauth_timestamp",
+         "oauth_nonce", "oauth_version", "oauth_signature", "oauth_callback",
+         "oauth_verifier", "oauth_token_secret", "oauth_callback_confirmed"),
+        "OAuth 1.0 (RFC 5849)",
+    ),
+    # The form fields of 3-D Secure 1.0 (EMVCo), relayed by card payment APIs as the
+    # card issuer's page posts them.
+    **dict.fromkeys(("PaReq", "PaRes", "TermUrl"), "3-D Secure 1.0 (EMVCo)"),
 }  # fmt: skip
 
 # HTTP field names (RFC 9110, RFC 9111, RFC 6266): a body field spelled exactly like one

@@ -283,8 +283,10 @@ def boolean_name_negative(ctx: SpecContext) -> Iterable[Hit]:
 
 
 def _style(name: str) -> str | None:
-    """The casing style of a name; None for a name that fits several (one lower-case word)."""
-    if re.fullmatch(r"[a-z][a-z0-9]*", name):
+    """The casing style of a name; None for a name that fits several: one lower-case word,
+    or one token without lower case (an acronym or a code: ``CO2``, ``MV93X``), whose
+    capitals are its spelling, not a style."""
+    if re.fullmatch(r"[a-z][a-z0-9]*|[A-Z][A-Z0-9]*", name):
         return None
     if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", name):
         return "snake_case"
@@ -335,11 +337,14 @@ def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
 
     What it checks:
         The casing style of every body field name of the spec (snake_case, camelCase,
-        PascalCase, kebab-case; a single lower-case word fits any). When one style
+        PascalCase, kebab-case; a single lower-case word fits any, and so does a single
+        token without lower case, an acronym or code such as ``CO2``). When one style
         names at least the ``majority`` share (default 0.8) of the distinct styled
         names, each name in another style is reported, with its respelling. Names that
         are data (map keys, JSON Schema keywords) and extension namespaces are left
-        out, as in CON001, and so are names another standard fixes: the registered
+        out, as in CON001, and so are names another standard fixes: the protocol
+        parameters of OAuth 1.0 (RFC 5849: ``oauth_nonce``), the form fields of 3-D
+        Secure 1.0 (``PaReq``, ``PaRes``, ``TermUrl``), the registered
         multi-word names of OAuth 2.0 and its extensions (RFC 6749, 7009, 7517, 7591,
         7636, 8414, 8628, 8693) and OpenID Connect (Core, Discovery), such as
         ``access_token`` or ``jwks_uri`` in a camelCase API, and HTTP field names

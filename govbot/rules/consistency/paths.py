@@ -17,9 +17,10 @@ from govbot.rules.consistency.index import (
     static_segments,
     words,
 )
-from govbot.rules.consistency.language import IMPERATIVES, is_plural, plural_of, singular_of
+from govbot.rules.consistency.language import is_plural, plural_of, singular_of
+from govbot.rules.consistency.resources import evidenced, template
 from govbot.rules.registry import API_SIG_ONLY, GENERIC, Hit, Kind, SpecContext, rule
-from govbot.surface import join
+from govbot.surface import join, normalize_path
 
 
 def _path_pointer(path: str) -> str:
@@ -37,7 +38,6 @@ def _path_rank(index: SpecIndex, attr: Attribution, path: str) -> Rank:
     return rank or (0, 0)
 
 
-_NOT_PATH_RE = re.compile(r"[?#]")
 _PARAM_RE = re.compile(r"\{[^}]*\}")
 
 
@@ -47,8 +47,13 @@ def _path_rules(ctx: SpecContext) -> Iterator[tuple[str, list[tuple[int, str]], 
         # A path key's `?query` or `#fragment` (APIs.guru's way to tell apart operations of
         # one AWS path) is not part of the path template (RFC 3986, section 3): cut it, so
         # that `/a/{id}#x` and `/a/{id}` name the same collection, one finding for both.
-        template = _NOT_PATH_RE.split(path, maxsplit=1)[0]
-        yield path, static_segments(template), template.split("/"), _path_rank(index, attr, path)
+        path_template = template(path)
+        yield (
+            path,
+            static_segments(path_template),
+            path_template.split("/"),
+            _path_rank(index, attr, path),
+        )
 
 
 _DEFAULT_SEGMENT_ALLOW = [".well-known"]
@@ -193,54 +198,37 @@ def _collection_word(segment: str | None, uncountable: set[str]) -> bool:
     return bool(w) and len(w[-1]) > 3 and w[-1].isalpha() and _plural(w[-1], uncountable)
 
 
-# Last words that name a lookup key, not a collection: `/t/external_id/{external_id}`.
-_KEYS = frozenset({"id", "uuid", "name", "key", "slug", "by"})
-# Words that open a lookup or a search, not a collection: `/lookup/{uuid}`.
-_QUERY_WORDS = frozenset({"lookup", "search", "find"})
-# Irregular past participles (the regular ones end in -ed): `/private-messages-sent/{user}`.
-_PARTICIPLES = frozenset(
-    {"sent", "made", "done", "seen", "given", "taken", "shown", "known", "built", "left",
-     "lost", "paid", "won", "read", "found", "held", "kept", "bought", "sold", "hidden"}
-)  # fmt: skip
-
-
-def _noun_phrase(parts: list[str], verbs: set[str]) -> bool:
+def _noun(parts: list[str], verbs: set[str]) -> bool:
     """Whether a segment's words can name a collection (a noun phrase).
 
     Not an abbreviation of one or two letters (``/t/{id}``, ``/u/{name}``), not a verb
-    (CON008's list: one report per defect; ``authorize``), not a participle or gerund
-    (``starred``, ``sent``, ``following``), not a lookup key (``by-name``, ``external_id``,
-    ``findByElement``).
+    (CON008's list: one report per defect), not a participle, gerund or verb by its
+    ending (``starred``, ``following``, ``authorize``): the plural is a noun's.
     """
     last = parts[-1]
-    # "by" names the key of a lookup wherever it stands: `by-name`, `findByElement`; a
-    # compound opened by an imperative is an action: `upgradeDomain`.
-    action = (len(parts) > 1 and parts[0] in IMPERATIVES) or parts[0] in _QUERY_WORDS
-    if len(last) <= 2 or parts[0] in verbs or action or "by" in parts or last in _KEYS:
+    if len(last) <= 2 or parts[0] in verbs:
         return False
-    participle = (
-        len(last) > 4 and last.endswith("ed") and not last.endswith("eed")
-    ) or last in _PARTICIPLES
+    participle = len(last) > 4 and last.endswith("ed") and not last.endswith("eed")
     gerund = len(last) > 5 and last.endswith("ing")
     verb = len(last) > 5 and last.endswith(("ize", "ise"))  # authorize, synchronise
     return not participle and not gerund and not verb
 
 
 def _names_members(
-    index: SpecIndex, path: str, parts: list[str], at: tuple[int, str], allow: set[str]
+    evidence: frozenset[str], parts: list[str], at: tuple[int, str], allow: set[str]
 ) -> bool:
     """Whether the literal segment ``at`` (index, name) is followed by a parameter that
-    names one of its members (so that the segment names a collection)."""
+    names one of its members, and the spec shows it is a collection (resources.py)."""
     i, seg = at
     before = dict(static_segments("/".join(parts))).get(i - 1)
     if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
         return False
-    if _collection_word(before, allow) or (before is not None and words(before)[-1:] == ["by"]):
-        return False  # a lookup or view under a collection (URI-02), or by a key (`by/name`)
-    if _of_another(words(seg), parts[i + 1]):
-        return False  # `/status/{order_id}`: the status of an order, no collection
-    # `POST /register/{id}`: an action taking an argument, no member.
-    return not (i + 2 == len(parts) and _only_post(index, path))
+    if normalize_path("/".join(parts[: i + 1])) not in evidence:
+        return False  # no list, create or member operations: a lookup or a function
+    if _collection_word(before, allow):
+        return False  # a lookup or view under a collection: URI-02's matter
+    # `/status/{order_id}`: the status of an order, no collection.
+    return not _of_another(words(seg), parts[i + 1])
 
 
 def _pluralise(segment: str, last: str) -> str:
@@ -266,20 +254,22 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
     """Collections in URLs are named with plural nouns.
 
     What it checks:
-        A literal path segment directly followed by a parameter (``/<name>/{id}``) names
-        a collection, so its last word should be plural. Not a collection: a segment
-        right after another collection's name or after ``by`` (``/media/shortcode/{c}``,
-        ``/users/by/username/{u}``: a lookup or view, URI-02's matter); one whose
-        parameter names another thing than its head (``/status/{order_id}``,
-        ``/productdeliverytime/{product_id}``; a bare member key such as ``{id}`` names
-        the segment's own members); a lookup (``by`` among its words, or opened by
-        ``lookup``/``search``/``find``: ``/findByElement/{e}``); an action (opened by an
-        imperative verb: ``/upgradeDomain/{name}``; or a path ending in the parameter
-        that takes only ``POST``: ``POST /register/{id}``). Plurals come from an
-        inflection library, irregular and classical ones included (``amphorae``,
-        ``people``, ``indices``, ``series``); words in the ``allow`` option (uncountable
-        nouns such as ``info``, ``metadata``, ``data``) pass, and so do words that are not
-        English words (abbreviations with digits).
+        A literal path segment directly followed by a parameter (``/<name>/{id}``) that
+        the spec itself shows to be a collection: ``GET /<name>`` lists (a bare array,
+        or a wrapper whose array is named after the collection or holds the schema of
+        ``GET /<name>/{id}``), ``POST /<name>`` creates (201, a ``Location`` header, or
+        the item's schema), or ``/<name>/{id}`` is read and written (GET with PUT, PATCH
+        or DELETE; or PUT/PATCH with DELETE), or the API names it in the plural at the
+        same place (``/signins`` beside ``/signin/{id}``). Its last word should then be
+        plural. A
+        segment without that evidence (``GET /geoip/{ip}`` alone: a lookup or function)
+        is left alone, and so is one right after another collection's name
+        (``/media/shortcode/{c}``: a lookup or view, URI-02's matter), one whose
+        parameter names another thing than its head (``/status/{order_id}``; a bare
+        member key such as ``{id}`` names the segment's own members), and one that is no
+        noun (a one- or two-letter abbreviation, a verb of CON008's list, a participle
+        or gerund). Plurals come from an inflection library (``amphorae``, ``indices``);
+        the ``allow`` option's uncountable nouns (``info``) and words with digits pass.
 
     Why it matters:
         ``/servers/{id}`` reads as "the server with this id in the servers collection";
@@ -299,13 +289,14 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
     allow = {a.lower() for a in option(ctx, "allow", UNCOUNTABLE)}
     verbs = {v.lower() for v in VERBS}
     index, _ = prepare(ctx)
+    evidence = evidenced(ctx.spec, index)
     sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
         for i, seg in segments:
-            if not _names_members(index, path, parts, (i, seg), allow):
+            if not _names_members(evidence, parts, (i, seg), allow):
                 continue
             w = words(seg)
-            if not w or seg.lower() in allow or not _noun_phrase(w, verbs) or _plural(w[-1], allow):
+            if not w or seg.lower() in allow or not _noun(w, verbs) or _plural(w[-1], allow):
                 continue
             collection = "/".join(parts[: i + 2])
             sink.add(
@@ -330,6 +321,38 @@ VERBS = [
 ]
 
 
+# Verbs of writes: a safe method (GET, HEAD) cannot be them, so on a read-only path a
+# compound they open is a noun phrase (an update group, a delete request).
+_WRITE_VERBS = frozenset(
+    {"create", "update", "delete", "remove", "add", "set", "edit", "modify", "destroy", "insert"}
+)
+
+
+def _only_read(index: SpecIndex, path: str) -> bool:
+    methods = {index.ops[i].method for i in index.paths.get(path, [])}
+    return bool(methods) and methods <= {"get", "head"}
+
+
+def _a_noun(
+    index: SpecIndex,
+    path: str,
+    prefix: list[str],
+    w: list[str],
+    known: tuple[set[str], frozenset[str]],
+) -> bool:
+    """Whether a segment (its words ``w``, ``prefix`` the path up to it) that may open
+    with a verb is a noun by the spec: a bare word whose plural is one of the API's
+    segments (known[0]), a collection by evidence (known[1]), or a compound opened by a
+    verb of writing on a path that is only read."""
+    nouns, evidence = known
+    if len(w) == 1 and plural_of(w[0]) in nouns:
+        return True  # the API's own noun (Trello's `/lists/{id}`: a card's `list`)
+    if normalize_path("/".join(prefix)) in evidence:
+        return True  # a collection by the spec's own evidence: CON007's matter
+    # `GET /UpdateGroups`: a GET updates nothing, so "update" is a modifier.
+    return len(w) > 1 and w[0] in _WRITE_VERBS and _only_read(index, path)
+
+
 @rule(
     "CON008",
     "path-no-verb",
@@ -349,8 +372,12 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
         on a path that only takes ``POST``, as Google's AIP-136 (custom methods) and
         Microsoft's REST guidelines (actions) allow; a bare verb (``/delete``,
         ``/list``) duplicates an HTTP method there too and is reported, unless the API
-        uses the word as a noun: its plural names one of its collections (Trello's
-        ``/lists/{id}``, so ``/cards/{id}/list`` is the card's list).
+        uses the word as a noun: its plural names one of its segments (Trello's
+        ``/lists/{id}``, so ``/cards/{id}/list`` is the card's list), or the spec shows
+        the segment is a collection (the evidence CON007 reads), whose name is
+        CON007's matter. A compound
+        opened by a verb of writing (``UpdateGroups``, ``DeleteRequests``) on a path
+        that is only read (GET, HEAD) is a noun phrase: a GET updates nothing.
 
     Why it matters:
         Each resource has one URI and the HTTP method says what to do with it. A method-
@@ -372,6 +399,7 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
     # Literal segments of the API: a verb whose plural names one of its collections is
     # one of its nouns (Trello's `/lists/{id}`: `/cards/{id}/list` is a card's list).
     nouns = {seg.lower() for path in index.paths for _, seg in static_segments(path)}
+    evidence = evidenced(ctx.spec, index)
     sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
         for i, seg in segments:
@@ -379,8 +407,8 @@ def path_no_verb(ctx: SpecContext) -> Iterable[Hit]:
             action = len(w) > 1 and i == len(parts) - 1 and _only_post(index, path)
             if ctx.profile == GENERIC and action:
                 continue  # a custom action: AIP-136 and Microsoft's guidelines allow it
-            if w == [seg.lower()] and plural_of(seg.lower()) in nouns:
-                continue  # the API's own noun, not a method
+            if _a_noun(index, path, parts[: i + 1], w, (nouns, evidence)):
+                continue
             if w and w[0] in verbs:
                 sink.add(
                     ctx.spec.file,

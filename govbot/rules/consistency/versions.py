@@ -20,6 +20,7 @@ from govbot.rules.consistency.index import (
     snake,
     type_name,
 )
+from govbot.rules.consistency.times import EVENTS, offset, samples_not_time, says_time, shows_time
 from govbot.rules.registry import API_SIG, API_SIG_ONLY, Hit, Kind, SpecContext, rule
 from govbot.surface import (
     Node,
@@ -56,7 +57,11 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
         ``date-time`` string (a ``oneOf``/``anyOf`` with a ``date-time`` string branch
         passes). Fields without any declared type are not checked, nor booleans (nova's
         ``deleted`` flag), nor a number whose description does not speak of time (Jira's
-        ``startAt`` is "the index of the first item to return", not an epoch).
+        ``startAt`` is "the index of the first item to return", not an epoch). A bare
+        participle (``created``, ``updated``, ``deleted``) names an event, which may be
+        a flag or a count as well as a time: it is checked only when the spec shows a
+        time (a date or time format, a description that speaks of time, a sample that
+        is a date, a time of day or a Unix time).
 
     Why it matters:
         Epoch integers and free-form strings lose the time zone and force every client
@@ -86,10 +91,12 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
                 continue
             if any(t == "boolean" for t, _ in kinds):
                 continue  # a flag such as nova's `deleted`, not a timestamp
-            if not any(t == "string" for t, _ in kinds) and not _says_time(f.schema):
+            if not any(t == "string" for t, _ in kinds) and not says_time(f.schema):
                 continue  # `startAt: integer`, "the index of the first item": not a time
-            if _samples_not_time(f.schema) or _offset(f.schema):
+            if samples_not_time(f.schema) or offset(f.schema):
                 continue  # `issuedAt: "New Delhi"`; `announcement_at` "in seconds": no time
+            if snake(f.name) in EVENTS and not shows_time(f.schema):
+                continue  # `deleted: string` in a delete's result: a flag or count
             sink.at(f, _message(f.name, kinds), attr.schema(sid))
     return sink
 
@@ -108,63 +115,6 @@ def _message(name: str, kinds: list[tuple[str, Any]]) -> str:
     return (
         f"Timestamp field `{name}` is {what}: declare it as an ISO 8601 string "
         "(`type: string, format: date-time`)."
-    )
-
-
-# Words by which a field's description says it holds a point in time.
-_TIME_WORDS = re.compile(
-    r"\b(time|times|date|dates|timestamp|epoch|utc|iso ?8601|seconds?|milliseconds?|when)\b",
-    re.IGNORECASE,
-)
-
-
-def _says_time(schema: Mapping[str, Any]) -> bool:
-    """Whether a non-string field named like a timestamp is one by the spec's own text.
-
-    Without a description the name decides; with one, it must speak of time (a
-    pagination ``startAt`` is "the index of the first item to return").
-    """
-    text = schema.get("description")
-    if not isinstance(text, str) or not text.strip():
-        return True
-    return bool(_TIME_WORDS.search(text))
-
-
-# A unit of duration, and the words by which a text places a count on the time line.
-_UNITS = re.compile(r"\b(milli)?(seconds?|secs?|minutes?|mins?|hours?|days?|ms)\b", re.IGNORECASE)
-_ABSOLUTE = re.compile(
-    r"\b(epoch|unix|posix|1970|timestamp|date|utc|gmt|iso ?8601|rfc ?3339)\b", re.IGNORECASE
-)
-# No Unix time of a date an API could mean is below one year of seconds (1971).
-_YEAR = 365 * 24 * 3600
-
-
-def _offset(schema: Mapping[str, Any]) -> bool:
-    """Whether a field named like a timestamp counts a duration or an offset, not a point
-    in time: its description gives a unit (``is in seconds``) and places nothing on the
-    time line (no epoch, Unix time, date, UTC), or its numeric samples are all under one
-    year of seconds (``example: 180``). A Unix time ("seconds since the epoch") is a
-    point in time, which TIM-01 asks to write in ISO 8601."""
-    text = schema.get("description")
-    if isinstance(text, str) and _UNITS.search(text) and not _ABSOLUTE.search(text):
-        return True
-    samples = [schema[k] for k in ("example", "default") if k in schema]
-    if isinstance(schema.get("examples"), list):
-        samples.extend(schema["examples"])
-    # Only JSON numbers: a string "2024" is a year, a date written short.
-    numbers = [v for v in samples if isinstance(v, int | float) and not isinstance(v, bool)]
-    return bool(samples) and len(numbers) == len(samples) and all(0 < v < _YEAR for v in numbers)
-
-
-def _samples_not_time(schema: Mapping[str, Any]) -> bool:
-    """Whether the field's own sample values show it is no time: all strings, none with a
-    digit (every date or time notation, ISO 8601 or not, has digits)."""
-    samples: list[Any] = [schema[k] for k in ("example", "default") if k in schema]
-    for key in ("examples", "enum"):
-        if isinstance(schema.get(key), list):
-            samples.extend(schema[key])
-    return bool(samples) and all(
-        isinstance(v, str) and v.strip() and not any(c.isdigit() for c in v) for v in samples
     )
 
 
