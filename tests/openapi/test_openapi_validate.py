@@ -382,7 +382,7 @@ def test_detailed_validator_cannot_fetch() -> None:
 
 TESTS = Path(__file__).resolve().parent.parent
 DETAILED = {  # a file -> how many issues openapi-spec-validator reports there
-    "rules/CON007/irregular-plurals/base.yaml": 8,
+    "rules/CON007/irregular-plurals/base.yaml": 16,
     "rules/CON037/duplicate-operation-ids/base.yaml": 1,
     "rules/CON038/shared-parameter-ref/base.yaml": 1,  # through a $ref
     "rules/CON038/validator-already-reported/base.yaml": 2,
