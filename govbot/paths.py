@@ -12,7 +12,9 @@ everywhere.
 from __future__ import annotations
 
 import functools
+import os
 import re
+import tempfile
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -92,3 +94,21 @@ def matches_any(globs: Iterable[str], path: str) -> bool:
 def packaged_policy_dir() -> Path:
     """The default policy shipped inside the package (a copy of the top-level ``policies/``)."""
     return Path(str(resources.files("govbot") / "data" / "policies"))
+
+
+def write_atomically(path: Path, payload: bytes) -> bool:
+    """Write ``payload`` to ``path`` through a temporary file renamed into place, so that a
+    concurrent reader never sees half a file; False when the disk refuses (read-only, full):
+    for a cache that only costs the next run its time."""
+    tmp_name = ""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+            tmp_name = tmp.name
+            tmp.write(payload)
+        os.replace(tmp_name, path)
+    except OSError:
+        if tmp_name:
+            Path(tmp_name).unlink(missing_ok=True)
+        return False
+    return True

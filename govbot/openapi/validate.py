@@ -26,7 +26,6 @@ import functools
 import hashlib
 import itertools
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.util import find_spec
@@ -36,6 +35,7 @@ from urllib.parse import quote, unquote
 
 import orjson
 
+from govbot.paths import write_atomically
 from govbot.surface import get_pointer, join
 
 # Bump when what is cached, or how it is computed, changes.
@@ -459,15 +459,4 @@ def _cache_write(directory: Path, key: str, issues: list[Issue]) -> None:
     payload = orjson.dumps(
         {"key": key, "issues": [[i.file, i.pointer, i.message, i.failed] for i in issues]}
     )
-    tmp_name = ""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # write then rename, so that a concurrent reader never sees half an entry
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            tmp_name = tmp.name
-            tmp.write(payload)
-        os.replace(tmp_name, path)
-    except OSError:
-        # a read-only or full disk only costs the next run some time
-        if tmp_name:
-            Path(tmp_name).unlink(missing_ok=True)
+    write_atomically(path, payload)

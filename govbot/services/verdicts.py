@@ -32,7 +32,6 @@ import enum
 import functools
 import hashlib
 import os
-import tempfile
 import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,6 +59,7 @@ from govbot.openapi import validate as validation
 from govbot.openapi.files import FileReader, Reader
 from govbot.openapi.load import open_source
 from govbot.openapi.problems import OUTSIDE_ROOT, REF_FILE_MISSING, VALIDATOR_FAILED
+from govbot.paths import write_atomically
 from govbot.policy import Policy
 from govbot.rules.policy_rules import RULE_CRASHED
 from govbot.rules.registry import Catalog
@@ -211,7 +211,7 @@ def write(
         payload = orjson.dumps({"key": lookup.key, "deps": deps, "report": _encode(report)})
     except TypeError:
         return False  # a value the codec does not know: check again next time
-    stored = _store(_path(root, lookup.key), payload)
+    stored = write_atomically(_path(root, lookup.key), payload)
     if stored:
         prune(root)
     return stored
@@ -294,23 +294,6 @@ def _code_digest() -> str:
 
 def _path(root: Path, key: str) -> Path:
     return root / key[:2] / f"{key}.json"
-
-
-def _store(path: Path, payload: bytes) -> bool:
-    tmp_name = ""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # write then rename, so that a concurrent reader never sees half an entry
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            tmp_name = tmp.name
-            tmp.write(payload)
-        os.replace(tmp_name, path)
-    except OSError:
-        # a read-only or full disk only costs the next check its time
-        if tmp_name:
-            Path(tmp_name).unlink(missing_ok=True)
-        return False
-    return True
 
 
 def _encode(value: Any) -> Any:
