@@ -36,16 +36,9 @@ from pathlib import Path
 
 from govbot.blueprints.config import BlueprintConfig
 from govbot.blueprints.document import Block, Document, Section, read_spec
-from govbot.blueprints.substance import (
-    Reading,
-    Statement,
-    Zone,
-    quote,
-    read_sentence,
-    topics,
-    word_count,
-)
+from govbot.blueprints.substance import Reading, Statement, Zone, read_sentence
 from govbot.blueprints.templates import TemplateText, find_templates, load_template, sentences
+from govbot.blueprints.topics import quote, topics, word_count
 from govbot.blueprints.verdict import (
     Judgement,
     RestApiImpact,

@@ -33,8 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-# quote, topics and word_count: the sentence helpers justify.py takes from here
-from govbot.blueprints.topics import about_code, cues, quote, topics, word_count  # noqa: F401
+from govbot.blueprints.topics import about_code, cues
 from govbot.lazy_re import Regex, lazy
 
 
