@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
-from govbot.db.models import ApiSnapshot
+from govbot.db.models import ApiSnapshot, ApiSpec
 from govbot.web import queries
 from govbot.web.context import context, db
 from govbot.web.dashboard import charts
@@ -28,15 +28,22 @@ def _api(api_id: int) -> queries.ApiRow:
     return row
 
 
+def _change_number(spec: ApiSpec) -> int | None:
+    """The change that merged the latest snapshot, when it is not among the newest merges."""
+    snapshot = db().get(ApiSnapshot, spec.latest_snapshot_id)
+    return snapshot.change_number if snapshot is not None else None
+
+
 @bp.get("/<int:api_id>")
 def show(api_id: int) -> str:
     s = db()
     row = _api(api_id)
     spec = row.spec
     today = context().current_time().date()
-    recent = queries.snapshots_page(s, spec, limit=HISTORY_POINTS, marker=None).items
+    recent = queries.recent_history(s, spec, limit=HISTORY_POINTS)
     history = make_page(recent, SHOWN, lambda x: x.id)
-    snapshot = s.get(ApiSnapshot, spec.latest_snapshot_id)  # mostly loaded already
+    latest = [x for x in recent if x.id == spec.latest_snapshot_id]
+    change_number = latest[0].change_number if latest else _change_number(spec)
     points = [
         queries.TrendPoint(
             x.merged_at,
@@ -57,7 +64,7 @@ def show(api_id: int) -> str:
         "dashboard/api.html",
         charts=True,
         api=row,
-        snapshot=snapshot,
+        change_number=change_number,
         history=history,
         history_figure=charts.health_trend(points, until=context().current_time()),
         findings=queries.findings_page(s, spec, limit=SHOWN, marker=None),

@@ -26,6 +26,7 @@ from govbot.web.queries.apis import (
     open_changes,
     operations_page,
     project_page,
+    recent_history,
     snapshots_page,
 )
 from govbot.web.queries.blueprints import (
@@ -111,6 +112,7 @@ __all__ = [
     "operations_page",
     "project_page",
     "queue_page",
+    "recent_history",
     "snapshots_page",
     "summary",
     "tc_members",

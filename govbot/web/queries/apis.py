@@ -357,6 +357,41 @@ def snapshots_page(
     return make_page(rows, limit, lambda x: x.id)
 
 
+# The columns the API page's history table and chart read: the page shows up to 200
+# merges, and loading them as ORM entities (with each snapshot's documents, a JSON
+# column) was a large part of the page's CPU.
+_HISTORY_COLUMNS = (
+    ApiSnapshot.id,
+    ApiSnapshot.merged_at,
+    ApiSnapshot.change_number,
+    ApiSnapshot.commit,
+    ApiSnapshot.version,
+    ApiSnapshot.ops_external,
+    ApiSnapshot.ops_external_admin,
+    ApiSnapshot.ops_internal,
+    ApiSnapshot.errors,
+    ApiSnapshot.warnings,
+    ApiSnapshot.infos,
+    ApiSnapshot.deprecated,
+)
+
+
+@functools.cache
+def _history_statement() -> Select[Any]:
+    return (
+        select(*_HISTORY_COLUMNS)
+        .where(ApiSnapshot.api_id == _param(ApiSnapshot.api_id, "api_id"))
+        .order_by(ApiSnapshot.merged_at.desc(), ApiSnapshot.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+def recent_history(s: Session, spec: ApiSpec, *, limit: int) -> list[Any]:
+    """The API's newest merges as rows of the history columns, newest first (the order
+    of :func:`snapshots_page`)."""
+    return list(s.execute(_history_statement(), {"api_id": spec.id, "limit": limit}).all())
+
+
 @functools.cache
 def _inconsistencies_statement(one_api: bool, after: bool) -> Select[Any]:
     q = select(CrossFinding, ApiSpec.project, ApiSpec.file).join(
