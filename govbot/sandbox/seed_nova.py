@@ -56,6 +56,8 @@ def nova_release(version: str) -> dict[str, str]:
     while pending:
         folder, prefix = pending.pop()
         for entry in folder.iterdir():
+            if entry.name == "__pycache__":
+                continue  # bytecode a Python run may leave beside the data; not nova's files
             if entry.is_dir():
                 pending.append((entry, f"{prefix}{entry.name}/"))
             else:
