@@ -10,6 +10,7 @@
 #                     every test
 #   make venv         .venv with the exact versions of requirements/lock.txt (hash-checked)
 #   make lock         refresh requirements/lock.txt to the newest releases pyproject.toml allows
+#                     (and requirements/runtime.txt, its subset the Dockerfile installs)
 #   make test-latest  the suite in .venv-latest, installed without the lock (newest releases)
 #   make system-deps  install the missing Debian packages the tests need (root, apt-get)
 #   make lint / format / clean
@@ -70,6 +71,8 @@ UV_COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --gene
 lock: $(UV)
 	$(UV_COMPILE) -o requirements/uv.txt requirements/uv.in
 	$(UV_COMPILE) --upgrade --extra test -o $(LOCK) pyproject.toml requirements/build.in
+	@# The service image's lock: the same versions, without the test tools.
+	$(UV_COMPILE) -c $(LOCK) -o requirements/runtime.txt pyproject.toml requirements/build.in
 
 system-deps:
 	@scripts/system-deps install
