@@ -23,7 +23,6 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -36,6 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from govbot.db.types import (
     NAMING_CONVENTION,
     SHA_LENGTH,
+    Deflated,
     EscalationStage,
     EvaluationStatus,
     UTCDateTime,
@@ -564,8 +564,8 @@ class SpecDocument(Base):
     __tablename__ = "spec_documents"
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(Deflated)  # stored deflated, read back as written
+    size: Mapped[int]  # as written
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -9,9 +9,10 @@ enumerations are stored as their values in portable VARCHAR + CHECK columns
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Dialect, Enum
+from sqlalchemy import DateTime, Dialect, Enum, LargeBinary
 from sqlalchemy.types import TypeDecorator
 
 # Deterministic constraint names, so later migrations can name what they alter or drop
@@ -101,9 +102,30 @@ def str_enum(enum_class: type[StrEnum], name: str, length: int = 16) -> Enum:
     )
 
 
+class Deflated(TypeDecorator[bytes]):
+    """Bytes stored deflated (zlib), given back as written.
+
+    For the spec documents the index keeps of every version: a history of 500 versions of
+    a 1.8 MB JSON spec is 0.9 GB as written and about a tenth of that deflated. Level 1:
+    the fastest, since every indexed commit writes its new documents, and already most of
+    what the higher levels save on JSON and YAML text.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+    LEVEL = 1
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else zlib.compress(value, self.LEVEL)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else zlib.decompress(value)
+
+
 __all__ = [
     "NAMING_CONVENTION",
     "SHA_LENGTH",
+    "Deflated",
     "EscalationStage",
     "EvaluationStatus",
     "UTCDateTime",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
+import zlib
 
-from sqlalchemy import Engine, inspect
+import sqlalchemy as sa
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 
 from govbot.db import (
@@ -17,7 +21,7 @@ from govbot.db import (
     upgrade,
 )
 from govbot.db.migrate import downgrade
-from govbot.db.models import Base
+from govbot.db.models import Base, SpecDocument
 
 # Every table of the models; the migrations must create exactly these (plus alembic's).
 TABLES = set(Base.metadata.tables)
@@ -28,7 +32,7 @@ def test_upgrade_from_empty_to_head_creates_every_table(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0005"
+            assert current_revision(connection) == head_revision() == "0006"
             assert is_up_to_date(connection)
             assert set(inspect(connection).get_table_names()) == TABLES | {"alembic_version"}
     finally:
@@ -67,6 +71,55 @@ def test_dashboard_indexes_come_with_0005_and_go_with_its_downgrade(db_url: str)
         assert "ix_changes_project_id_status" in index_names()
         upgrade(db_url)
         assert added <= index_names()
+    finally:
+        engine.dispose()
+
+
+def test_0006_deflates_the_stored_documents_and_its_downgrade_inflates_them(
+    db_url: str,
+) -> None:
+    """Documents stored as written before 0006 read back the same after it, deflated on
+    disk; the downgrade gives the bytes as written back."""
+    documents = sa.table(
+        "spec_documents",
+        sa.column("digest", sa.String(64)),
+        sa.column("content", sa.LargeBinary()),
+        sa.column("size", sa.Integer()),
+        sa.column("created_at", sa.DateTime()),
+    )
+    written = {
+        f"{n:064x}": (b'{"openapi": "3.1.0", "paths": {}}\n' * 200) + bytes([n]) for n in range(3)
+    }
+    upgrade(db_url, "0005")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                documents.insert(),
+                [
+                    {
+                        "digest": d,
+                        "content": c,
+                        "size": len(c),
+                        "created_at": dt.datetime(2026, 1, 1),
+                    }
+                    for d, c in written.items()
+                ],
+            )
+
+        def stored() -> dict[str, bytes]:
+            with engine.connect() as connection:
+                rows = connection.execute(sa.select(documents.c.digest, documents.c.content))
+                return {d: bytes(c) for d, c in rows}
+
+        upgrade(db_url)
+        raw = stored()
+        assert {d: zlib.decompress(c) for d, c in raw.items()} == written
+        assert all(len(raw[d]) < len(written[d]) / 4 for d in written)
+        with Session(engine) as session:  # the model reads them back as written
+            assert {r.digest: r.content for r in session.scalars(select(SpecDocument))} == written
+        downgrade(db_url, "0005")
+        assert stored() == written
     finally:
         engine.dispose()
 
