@@ -21,8 +21,9 @@ The backfill runs as a user runs it (``govbot backfill PROJECT --repo DIR``) int
 SQLite database (or the PostgreSQL server of ``--database``, in a database of its own,
 dropped after), with a fresh validation cache unless ``--warm``. Printed per run: the
 commits walked, commits per second, wall time, CPU time (user + sys of the child, less
-disturbed by other load than wall time) and peak RSS. Then ``--new`` more commits are
-made and the backfill runs again: its cost must be that of the new commits only.
+disturbed by other load than wall time), peak RSS and the size of the database. Then
+``--new`` more commits are made and the backfill runs again: its cost must be that of the
+new commits only.
 
 Usage: python benchmarks/backfill.py [--commits 500] [--new 20] [--database URL]
        [--warm] [--govbot .venv/bin/govbot] [--keep DIR]
@@ -230,12 +231,13 @@ def backfill(govbot: str, repo: Path, env: dict[str, str], work: Path) -> Run:
     return Run(commits, wall, cpu, usage.ru_maxrss / 1024, summary, progress[-1:])
 
 
-def report(title: str, run: Run) -> None:
+def report(title: str, run: Run, url: str) -> None:
     rate = run.commits / run.wall if run.wall else 0.0
     per_cpu = run.commits / run.cpu if run.cpu else 0.0
     print(
         f"{title}: {run.commits} commit(s) in {run.wall:.1f} s wall, {run.cpu:.1f} s CPU: "
-        f"{rate:.2f} commits/s wall, {per_cpu:.2f} commits/s CPU, peak RSS {run.rss_mb:.0f} MB"
+        f"{rate:.2f} commits/s wall, {per_cpu:.2f} commits/s CPU, peak RSS {run.rss_mb:.0f} MB, "
+        f"database {database_size(url) / 2**20:.0f} MiB"
     )
     print(f"  govbot: {run.summary}")
     for line in run.progress:
@@ -243,6 +245,21 @@ def report(title: str, run: Run) -> None:
 
 
 # --- the database ------------------------------------------------------------------------
+
+
+def database_size(url: str) -> int:
+    """Bytes the database takes on disk (the SQLite file, or PostgreSQL's own count)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return Path(parsed.database or "").stat().st_size
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+            )
+    finally:
+        engine.dispose()
 
 
 def database(url: str | None, work: Path) -> tuple[str, Any]:
@@ -285,12 +302,14 @@ def main() -> None:
     if not args.warm:
         env["GOVBOT_CACHE_DIR"] = str(work / "cache")
     try:
-        report("first run", backfill(args.govbot, repo, env, work))
+        report("first run", backfill(args.govbot, repo, env, work), url)
         subprocess.run(
             ["git", "-C", str(repo), "update-ref", "refs/heads/master", "all"], check=True
         )
-        report(f"re-run after {args.new} new commit(s)", backfill(args.govbot, repo, env, work))
-        report("re-run, nothing new", backfill(args.govbot, repo, env, work))
+        report(
+            f"re-run after {args.new} new commit(s)", backfill(args.govbot, repo, env, work), url
+        )
+        report("re-run, nothing new", backfill(args.govbot, repo, env, work), url)
     finally:
         drop()
         if args.keep is None:
