@@ -35,6 +35,7 @@ from urllib.parse import quote, unquote
 
 import orjson
 
+from govbot.openapi import subscriptable
 from govbot.paths import write_atomically
 from govbot.surface import get_pointer, join
 
@@ -383,6 +384,7 @@ def detail_issues(
         from jsonschema_path import SchemaPath
 
         validator_class = _located_class(version)
+        subscriptable.install()
         path = SchemaPath.from_dict(
             data,
             base_uri=_BASE_URI + quote(file),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pathable import accessors, protocols
 
 from govbot.findings import Problem, Severity
 from govbot.openapi import problems, validate
@@ -399,9 +400,11 @@ def detail(spec: Spec) -> list[validate.Issue]:
 
 def as_the_library_does(monkeypatch: pytest.MonkeyPatch) -> None:
     """Drive openapi-spec-validator as it drives itself: no resolved paths remembered
-    (jsonschema-path's default for a dict), seen schema ids in plain lists."""
+    (jsonschema-path's default for a dict), seen schema ids in plain lists, pathable's
+    own Protocol check of every node."""
     monkeypatch.setattr(validate, "RESOLVED_CACHE_SIZE", 0)
     monkeypatch.setattr(validate, "seen_ids", lambda ids: ids)
+    monkeypatch.setattr(accessors, "Subscriptable", protocols.Subscriptable)
 
 
 @pytest.mark.parametrize(("name", "count"), DETAILED.items())
