@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from govbot.render import doc_sections
 from govbot.rules.registry import Rule
+from govbot.web.queries.common import Counts
 from govbot.web.queries.paging import DEFAULT_LIMIT, MAX_LIMIT, BadQuery
 
 
@@ -33,6 +34,7 @@ def install_filters(app: Flask) -> None:
     app.jinja_env.globals["rule_url"] = rule_url
     app.jinja_env.globals["sev_badge"] = sev_badge
     app.jinja_env.globals["audience_badge"] = audience_badge
+    app.jinja_env.globals["counts_cells"] = counts_cells
 
 
 def when(value: dt.datetime | None) -> str:
@@ -127,6 +129,17 @@ def audience_badge(value: object) -> Markup:
     return sev_badge(value)
 
 
+def counts_cells(c: Counts) -> Markup:
+    """An API's operations by audience and findings by severity as six table cells."""
+    return Markup(
+        f'<td class="num">{int(c.external)}</td><td class="num">{int(c.external_admin)}</td>'
+        f'<td class="num">{int(c.internal)}</td>\n'
+        f'<td class="num sev-error">{int(c.error)}</td>'
+        f'<td class="num sev-warning">{int(c.warning)}</td>'
+        f'<td class="num sev-info">{int(c.info)}</td>'
+    )
+
+
 # --- pagination: limit and marker (API-SIG) -------------------------------------------------
 
 
@@ -219,6 +232,7 @@ __all__ = [
     "anchor",
     "api_url",
     "audience_badge",
+    "counts_cells",
     "csrf_token",
     "finding_url",
     "html_page_args",

@@ -32,7 +32,8 @@ from govbot.web.queries.common import (
     REVIEW_PURPOSE,
     ApiRow,
     Counts,
-    api_rows,
+    api_row,
+    api_row_columns,
     parse_audience,
     parse_severity,
     waived_counts,
@@ -42,7 +43,6 @@ from govbot.web.queries.paging import (
     UnknownMarker,
     id_max,
     int_marker,
-    lookup,
     make_page,
     marked,
 )
@@ -58,7 +58,7 @@ def _param(column: Any, name: str) -> Any:
 @functools.cache
 def _api_page_statement(project: bool, audience: bool, after: bool) -> Select[Any]:
     order = (ApiSpec.project, ApiSpec.branch, ApiSpec.file, ApiSpec.id)
-    q = select(ApiSpec).where(ApiSpec.latest_snapshot_id.is_not(None))
+    q = select(ApiSpec, *api_row_columns()).where(ApiSpec.latest_snapshot_id.is_not(None))
     if project:
         q = q.where(ApiSpec.project == _param(ApiSpec.project, "project"))
     if audience:
@@ -84,16 +84,24 @@ def api_page(
     if m is not None:
         values.update(m_project=m.project, m_branch=m.branch, m_file=m.file, m_id=m.id)
     q = _api_page_statement(bool(project), bool(audience), m is not None)
-    specs = s.scalars(q, values).all()
-    page = make_page(specs, limit, lambda a: a.id)
-    return Page(api_rows(s, page.items), page.limit, page.next_marker)
+    rows = s.execute(q, values).all()
+    page = make_page(rows, limit, lambda r: r[0].id)
+    return Page([api_row(*r) for r in page.items], page.limit, page.next_marker)
+
+
+@functools.cache
+def _api_statement() -> Select[Any]:
+    return select(ApiSpec, *api_row_columns()).where(
+        ApiSpec.id == _param(ApiSpec.id, "id"), ApiSpec.latest_snapshot_id.is_not(None)
+    )
 
 
 def api(s: Session, api_id: int) -> ApiRow | None:
-    spec = lookup(s, ApiSpec, api_id)
-    if spec is None or spec.latest_snapshot_id is None:
+    """The API with its counts (None when unknown or not indexed yet): one statement."""
+    if not 0 < api_id <= id_max(ApiSpec.id):
         return None
-    return api_rows(s, [spec])[0]
+    row = s.execute(_api_statement(), {"id": api_id}).first()
+    return api_row(*row) if row is not None else None
 
 
 @dataclass
