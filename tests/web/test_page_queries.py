@@ -149,3 +149,15 @@ def test_an_unknown_or_out_of_range_api_id_reads_nothing(db_engine: Engine, seed
     with Session(db_engine) as s:
         for api_id in (0, -1, max(seeded.api_ids.values()) + 1000, 2**31, 2**70):
             assert queries.api(s, api_id) is None
+
+
+def test_the_open_changes_statement_carries_its_constants_in_its_text(
+    client: FlaskClient, db_engine: Engine, seeded: Seeded
+) -> None:
+    """the open, reviewed, not skipped changes: statuses and purpose are literals of the
+    SQL, so that PostgreSQL's generic plan of the prepared statement knows them"""
+    with statements(db_engine) as seen:
+        assert client.get(f"/apis/{seeded.api_ids[COMPUTE]}").status_code == 200
+    [sql] = [s for s in seen if "FROM changes" in s]
+    for constant in ("'NEW'", "'skipped'", f"'{queries.common.REVIEW_PURPOSE}'"):
+        assert constant in sql, constant

@@ -55,6 +55,18 @@ def _param(column: Any, name: str) -> Any:
     return bindparam(name, type_=column.type)
 
 
+def _constant(column: Any, value: Any) -> Any:
+    """A constant of the code (a status, a purpose) written into the SQL, not bound.
+
+    psycopg prepares a statement run often on one connection, and PostgreSQL soon plans
+    a prepared statement once for any values (a generic plan): with the statuses bound,
+    that plan could not tell how selective they are, and read every evaluation of the
+    open changes query (4 ms of the server's CPU per API page instead of 0.2 ms).
+    The literal is rendered when the statement is, the same text each time.
+    """
+    return bindparam(None, value, type_=column.type, literal_execute=True)
+
+
 @functools.cache
 def _api_page_statement(project: bool, audience: bool, after: bool) -> Select[Any]:
     order = (ApiSpec.project, ApiSpec.branch, ApiSpec.file, ApiSpec.id)
@@ -502,7 +514,7 @@ def _open_changes_query() -> Select[Any]:
         .where(
             e2.change_number == Change.number,
             e2.patch_set_number == Change.current_patch_set,
-            e2.purpose == REVIEW_PURPOSE,
+            e2.purpose == _constant(e2.purpose, REVIEW_PURPOSE),
         )
         .correlate(Change)
         .scalar_subquery()
@@ -539,9 +551,9 @@ def _open_changes_query() -> Select[Any]:
             == select(Project.id)
             .where(Project.name == _param(Project.name, "project"))
             .scalar_subquery(),
-            Change.status == "NEW",
+            Change.status == _constant(Change.status, "NEW"),
             Change.branch == _param(Change.branch, "branch"),
-            Evaluation.status != EvaluationStatus.SKIPPED,
+            Evaluation.status != _constant(Evaluation.status, EvaluationStatus.SKIPPED),
         )
     )
     return q
