@@ -49,6 +49,8 @@ class _RequestHandler(WSGIRequestHandler):
 
     def log(self, type: str, message: str, *args: Any) -> None:
         level = logging.ERROR if type == "error" else logging.DEBUG
+        if not LOG.isEnabledFor(level):  # the access log is off unless debugging
+            return
         # Whatever werkzeug logs on its own (errors) names the URL through the one redaction.
         text = message % args if args else message
         path = getattr(self, "path", "")

@@ -37,12 +37,20 @@ def install_filters(app: Flask) -> None:
     app.jinja_env.globals["counts_cells"] = counts_cells
 
 
+# when and day format a few hundred values per page: isoformat, not strftime (which
+# was a twentieth of a page's CPU), gives the same text for four-digit years.
+
+
 def when(value: dt.datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value is not None else "-"
+    """``2026-03-04 12:00 UTC``: the time as stored (UTC), to the minute."""
+    return f"{value.isoformat(' ', 'minutes')[:16]} UTC" if value is not None else "-"
 
 
 def day(value: dt.date | dt.datetime | None) -> str:
-    return f"{value:%Y-%m-%d}" if value is not None else "-"
+    """``2026-03-04``."""
+    if value is None:
+        return "-"
+    return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
 
 
 def ago(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
