@@ -10,6 +10,13 @@ listen backlog, in their order, and are served as a worker frees. So that an idl
 connection cannot hold a worker, a response closes its connection (HTTP/1.0, no
 keep-alive) and a client that stops sending is dropped after ``REQUEST_TIMEOUT_S``.
 
+When it starts serving, the objects made so far (modules, the app, settings, policy,
+caches) are moved out of the cyclic garbage collector's sight (``gc.freeze``, after one
+collection so that no garbage is kept): they live as long as the process, and a full
+collection under load then reads what the requests left, not the whole start-up heap
+(150,000 objects: each full collection held the GIL for 100 ms, a stall of every
+request in flight).
+
 Its access log goes to govbot's logger at DEBUG, without query strings: Gerrit's
 webhooks plugin can only send the shared secret in the URL (``/hooks/gerrit?secret=``),
 and a secret must never reach a log.
@@ -17,6 +24,7 @@ and a secret must never reach a log.
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import socket
@@ -132,6 +140,8 @@ class WebServer:
         return f"http://{host}:{self.port}"
 
     def start(self) -> WebServer:
+        gc.collect()
+        gc.freeze()
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.2},

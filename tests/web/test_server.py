@@ -3,6 +3,7 @@ sockets (port 0)."""
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import urllib.request
@@ -78,3 +79,12 @@ def test_an_idle_connection_holds_one_worker_not_the_server() -> None:
 def test_the_server_needs_a_worker() -> None:
     with pytest.raises(ValueError, match="at least 1 thread"):
         WebServer(None, "127.0.0.1", 0, threads=0)
+
+
+def test_starting_moves_the_start_up_heap_out_of_the_collectors_sight() -> None:
+    """the objects alive when serving starts are frozen (gc.freeze): full collections
+    under load no longer read them"""
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    with WebServer(None, "127.0.0.1", 0, threads=1):
+        assert gc.get_freeze_count() > 1000
