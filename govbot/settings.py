@@ -108,6 +108,8 @@ class Settings:
     git_url: str = ""
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    # Worker threads of the web server (govbot.web.server: more only contend for the GIL).
+    web_threads: int = 4
     # Public base URL of the dashboard; rule documentation links are {web_url}/rules/CODE.
     web_url: str = ""
     webhook_secret: str = field(default="", repr=False)
@@ -253,6 +255,10 @@ def _convert(values: Mapping[str, Any], source: str) -> dict[str, Any]:
             out[name] = port
         elif name == "backfill_depth":
             out[name] = _count(name, value, source)
+        elif name == "web_threads":
+            out[name] = _count(name, value, source)
+            if out[name] < 1:
+                raise ConfigError(f"{source}: web_threads must be at least 1, not {value!r}")
         elif name in DURATIONS:
             out[name] = _seconds(name, value, source)
         elif name in BOOLEANS:

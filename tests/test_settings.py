@@ -61,10 +61,12 @@ def test_env_overrides_the_file(write_file, tmp_path):
         "GOVBOT_SMTP_PORT": "2525",
         "GOVBOT_DIGEST_TO": "a@example.org, b@example.org",
         "GOVBOT_WEB_HOST": "0.0.0.0",
+        "GOVBOT_WEB_THREADS": "2",
     }
     s = Settings.from_env(environ=env, cwd=tmp_path)
     assert s.gerrit_url == "https://from-env"
     assert s.web_port == 8181
+    assert s.web_threads == 2
     assert s.database_url == "sqlite:///other.db"
     assert (s.smtp_host, s.smtp_port) == ("mail.example.org", 2525)
     assert s.digest_to == ("a@example.org", "b@example.org")
@@ -125,6 +127,8 @@ def test_redact_url():
         ("", {"GOVBOT_SMTP_PORT": "70000"}, "smtp_port must be a port number"),
         ("", {"GOVBOT_BACKFILL_DEPTH": "-1"}, "backfill_depth must be a whole number"),
         ("[backfill]\ndepth = 'lots'\n", {}, "backfill_depth must be a whole number"),
+        ("", {"GOVBOT_WEB_THREADS": "0"}, "web_threads must be at least 1"),
+        ("[web]\nthreads = 'many'\n", {}, "web_threads must be a whole number"),
     ],
 )
 def test_bad_settings_are_one_line_config_errors(write_file, tmp_path, toml, env, message):

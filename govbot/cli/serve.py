@@ -51,11 +51,15 @@ def wait_for(stop: threading.Event) -> None:
         pass
 
 
-def web_server(app: Any, host: str, port: int) -> WebServer:
+def web_server(app: Any, host: str, port: int, threads: int | None = None) -> WebServer:
     from govbot.web import WebServer
+    from govbot.web.server import DEFAULT_THREADS
 
+    threads = DEFAULT_THREADS if threads is None else threads
+    if threads < 1:
+        raise ConfigError(f"GOVBOT_WEB_THREADS must be at least 1, not {threads}")
     try:
-        return WebServer(app, host, port)
+        return WebServer(app, host, port, threads=threads)
     except OSError as exc:
         raise ConfigError(
             f"cannot listen on {host}:{port} (GOVBOT_WEB_HOST/GOVBOT_WEB_PORT): "
@@ -176,7 +180,7 @@ def _run_service(settings: Settings, policy: Policy, client: GerritClient, engin
         collectors=[jobs.stream.metrics] if jobs.stream is not None else [],
         startup_problems=doctor.problems,
     )
-    web = web_server(app, settings.web_host, settings.web_port)
+    web = web_server(app, settings.web_host, settings.web_port, settings.web_threads)
     with until_signalled() as stop:
         web.start()
         jobs.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,14 @@ class WebContext:
     # What `govbot serve`'s start-up checks found (None while they run); None: not run.
     startup_problems: Callable[[], Sequence[str] | None] | None = None
 
+    @functools.cached_property
+    def read_engine(self) -> Engine:
+        """The engine of the requests' read sessions (:func:`db`): autocommit, so a page's
+        SELECTs cost no BEGIN and ROLLBACK round trips. Each statement still sees one
+        consistent snapshot, as under PostgreSQL's default READ COMMITTED; the writes
+        (admin actions, webhooks) use their own transactions (``session_scope``)."""
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
     def current_time(self) -> dt.datetime:
         return self.now() if self.now is not None else dt.datetime.now(dt.UTC)
 
@@ -78,10 +87,11 @@ def context() -> WebContext:
 
 
 def db() -> Session:
-    """A read session for this request, closed when the request ends (:func:`close_db`)."""
+    """A read session for this request, closed when the request ends (:func:`close_db`);
+    it runs each statement in autocommit mode (:attr:`WebContext.read_engine`)."""
     session = g.get("_govbot_session")
     if session is None:
-        session = Session(context().engine)
+        session = Session(context().read_engine)
         g._govbot_session = session
     return session
 

@@ -25,9 +25,11 @@ scripts; chart data travels as JSON in ``<script type="application/json">``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from markupsafe import Markup, escape
 
 import govbot
 from govbot.findings import Audience
@@ -57,6 +59,7 @@ def register(app: Flask) -> None:
     """Add the dashboard's blueprints, template helpers and headers to ``app``."""
     install_filters(app)
     app.jinja_env.globals["gerrit_change_url"] = gerrit_change_url
+    app.jinja_env.globals["gerrit_link"] = gerrit_link
     app.context_processor(_template_context)
     for module in (overview, apis, queue, blueprints, rules, metrics, admin, assets):
         app.register_blueprint(module.bp)
@@ -83,8 +86,23 @@ def gerrit_change_url(number: int) -> str:
     """The change's page on Gerrit ("" without a Gerrit URL), as a browser may follow it:
     without user information (``GOVBOT_GERRIT_URL`` may carry a password)."""
     ctx: WebContext = current_app.extensions[EXTENSION]
-    base = redact_url(ctx.settings.gerrit_url, keep_user=False).split("?", 1)[0].rstrip("/")
+    base = _gerrit_base(ctx.settings.gerrit_url)
     return f"{base}/c/{int(number)}" if base else ""
+
+
+@functools.lru_cache(maxsize=8)
+def _gerrit_base(gerrit_url: str) -> str:
+    # Parsed once per URL, not once per table row (a page links up to 40 changes).
+    return redact_url(gerrit_url, keep_user=False).split("?", 1)[0].rstrip("/")
+
+
+def gerrit_link(number: int) -> Markup:
+    """The change number, linked to its Gerrit page when there is one: the ``gerrit``
+    of ``_macros.html``, a function since tables call it once a row (see sev_badge)."""
+    url = gerrit_change_url(number)
+    if not url:
+        return escape(number)
+    return Markup(f'<a href="{escape(url)}">{escape(number)}</a>')
 
 
 def _security_headers(response: Response) -> Response:

@@ -32,7 +32,8 @@ from govbot.web.queries.common import (
     REVIEW_PURPOSE,
     ApiRow,
     Counts,
-    api_rows,
+    api_row,
+    api_row_columns,
     parse_audience,
     parse_severity,
     waived_counts,
@@ -42,7 +43,6 @@ from govbot.web.queries.paging import (
     UnknownMarker,
     id_max,
     int_marker,
-    lookup,
     make_page,
     marked,
 )
@@ -55,10 +55,22 @@ def _param(column: Any, name: str) -> Any:
     return bindparam(name, type_=column.type)
 
 
+def _constant(column: Any, value: Any) -> Any:
+    """A constant of the code (a status, a purpose) written into the SQL, not bound.
+
+    psycopg prepares a statement run often on one connection, and PostgreSQL soon plans
+    a prepared statement once for any values (a generic plan): with the statuses bound,
+    that plan could not tell how selective they are, and read every evaluation of the
+    open changes query (4 ms of the server's CPU per API page instead of 0.2 ms).
+    The literal is rendered when the statement is, the same text each time.
+    """
+    return bindparam(None, value, type_=column.type, literal_execute=True)
+
+
 @functools.cache
 def _api_page_statement(project: bool, audience: bool, after: bool) -> Select[Any]:
     order = (ApiSpec.project, ApiSpec.branch, ApiSpec.file, ApiSpec.id)
-    q = select(ApiSpec).where(ApiSpec.latest_snapshot_id.is_not(None))
+    q = select(ApiSpec, *api_row_columns()).where(ApiSpec.latest_snapshot_id.is_not(None))
     if project:
         q = q.where(ApiSpec.project == _param(ApiSpec.project, "project"))
     if audience:
@@ -84,16 +96,24 @@ def api_page(
     if m is not None:
         values.update(m_project=m.project, m_branch=m.branch, m_file=m.file, m_id=m.id)
     q = _api_page_statement(bool(project), bool(audience), m is not None)
-    specs = s.scalars(q, values).all()
-    page = make_page(specs, limit, lambda a: a.id)
-    return Page(api_rows(s, page.items), page.limit, page.next_marker)
+    rows = s.execute(q, values).all()
+    page = make_page(rows, limit, lambda r: r[0].id)
+    return Page([api_row(*r) for r in page.items], page.limit, page.next_marker)
+
+
+@functools.cache
+def _api_statement() -> Select[Any]:
+    return select(ApiSpec, *api_row_columns()).where(
+        ApiSpec.id == _param(ApiSpec.id, "id"), ApiSpec.latest_snapshot_id.is_not(None)
+    )
 
 
 def api(s: Session, api_id: int) -> ApiRow | None:
-    spec = lookup(s, ApiSpec, api_id)
-    if spec is None or spec.latest_snapshot_id is None:
+    """The API with its counts (None when unknown or not indexed yet): one statement."""
+    if not 0 < api_id <= id_max(ApiSpec.id):
         return None
-    return api_rows(s, [spec])[0]
+    row = s.execute(_api_statement(), {"id": api_id}).first()
+    return api_row(*row) if row is not None else None
 
 
 @dataclass
@@ -494,7 +514,7 @@ def _open_changes_query() -> Select[Any]:
         .where(
             e2.change_number == Change.number,
             e2.patch_set_number == Change.current_patch_set,
-            e2.purpose == REVIEW_PURPOSE,
+            e2.purpose == _constant(e2.purpose, REVIEW_PURPOSE),
         )
         .correlate(Change)
         .scalar_subquery()
@@ -531,9 +551,9 @@ def _open_changes_query() -> Select[Any]:
             == select(Project.id)
             .where(Project.name == _param(Project.name, "project"))
             .scalar_subquery(),
-            Change.status == "NEW",
+            Change.status == _constant(Change.status, "NEW"),
             Change.branch == _param(Change.branch, "branch"),
-            Evaluation.status != EvaluationStatus.SKIPPED,
+            Evaluation.status != _constant(Evaluation.status, EvaluationStatus.SKIPPED),
         )
     )
     return q

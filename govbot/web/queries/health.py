@@ -28,9 +28,10 @@ from govbot.web.queries.common import (
     SUNSET_WINDOW_DAYS,
     TREND_DAYS,
     TREND_MAX_POINTS,
+    WAIVED_SEVERITIES,
     Counts,
     iso,
-    waived_totals,
+    waived_count,
 )
 from govbot.web.queries.paging import (
     Page,
@@ -106,32 +107,36 @@ def _summary_statement() -> Select[Any]:
         *queue.c,
         select(func.count(CrossFinding.id)).scalar_subquery(),
         escalated,
+        # The waived findings of every API's latest snapshot, by severity.
+        *(waived_count(severity, one_api=False) for severity in WAIVED_SEVERITIES),
     ).select_from(apis.join(queue, true()))  # one row each: no cartesian blow-up
 
 
 def summary(s: Session) -> Summary:
-    """Community totals: two statements, aggregates over small or indexed tables."""
+    """Community totals: one statement, aggregates over small or indexed tables."""
     row = s.execute(_summary_statement()).one()
+    after_queue = 11 + len(QUEUE_STATES)  # the columns after the APIs' and the queue's
     states = row[10 : 10 + len(QUEUE_STATES)]
+    inconsistencies, escalations, *waived = row[after_queue:]
     out = Summary(
         projects=row[0],
         apis=row[1],
         deprecated=int(row[8]),
         last_index=row[9],
-        inconsistencies=row[-2] or 0,
+        inconsistencies=inconsistencies or 0,
         queue={state: n for state, n in zip(QUEUE_STATES, states, strict=True) if n},
         queue_assessed_at=row[10 + len(QUEUE_STATES)],
-        open_escalations=row[-1] or 0,
+        open_escalations=escalations or 0,
     )
-    waived = waived_totals(s)
+    error, warning, info = (int(n or 0) for n in waived)
     out.counts = Counts(
         int(row[2]),
         int(row[3]),
         int(row[4]),
-        max(0, int(row[5]) - waived.get("error", 0)),
-        max(0, int(row[6]) - waived.get("warning", 0)),
-        max(0, int(row[7]) - waived.get("info", 0)),
-        sum(waived.values()),
+        max(0, int(row[5]) - error),
+        max(0, int(row[6]) - warning),
+        max(0, int(row[7]) - info),
+        error + warning + info,
     )
     return out
 
