@@ -14,8 +14,8 @@ Seeds a dedicated schema (dropped afterwards) of the PostgreSQL at ``--database`
 The findings are written with COPY in the one seeding transaction (a million take tens
 of seconds), then the schema is vacuumed and analysed as autovacuum would.
 
-Then serves the dashboard exactly as ``govbot serve`` does (the threaded werkzeug server
-of :class:`govbot.web.WebServer`, on 127.0.0.1) and starts a **second process**: a load
+Then serves the dashboard exactly as ``govbot serve`` does (the werkzeug server of
+:class:`govbot.web.WebServer` with ``GOVBOT_WEB_THREADS`` workers, on 127.0.0.1) and starts a **second process**: a load
 client whose ``--threads`` threads (8) request the overview (``/``) and an API page
 (``/apis/<id>``, a different API each time) in turn, for ``--seconds`` (20) or
 ``--requests`` (4,000) requests, whichever comes first. Only loopback is ever
@@ -595,11 +595,12 @@ def main() -> int:
         )
         settings = Settings()
         app = create_app(settings, engine, policy=load_policy(ROOT / "policies"), now=lambda: NOW)
-        with WebServer(app, "127.0.0.1", 0) as server:
+        with WebServer(app, "127.0.0.1", 0, threads=settings.web_threads) as server:
             single = _unloaded(server.url, api_ids)
             report = _under_load(server.url, api_ids, args, engine, schema)
         print(
-            f"server: govbot.web.WebServer (threaded werkzeug) at {server.url}; "
+            f"server: govbot.web.WebServer (werkzeug, {settings.web_threads} worker threads) at "
+            f"{server.url}; "
             f"load client: separate process, {args.threads} threads"
         )
         return _print_report(args, single, report)
