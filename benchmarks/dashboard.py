@@ -15,14 +15,14 @@ The findings are written with COPY in the one seeding transaction (a million tak
 of seconds), then the schema is vacuumed and analysed as autovacuum would.
 
 Then serves the dashboard exactly as ``govbot serve`` does (the werkzeug server of
-:class:`govbot.web.WebServer` with ``GOVBOT_WEB_THREADS`` workers, on 127.0.0.1) and
-starts a **second process**: a load client whose ``--threads`` threads (8) request the
-overview (``/``) and an API page (``/apis/<id>``, a different API each time) in turn,
-for ``--seconds`` (20) or ``--requests`` (4,000) requests, whichever comes first. Only
-loopback is ever contacted. Prints p50/p95/p99 per page, throughput, errors, and the CPU time (user +
-system) per request of the server process and of its PostgreSQL backends (read from
-/proc by their application_name): on a shared machine wall latency follows the load,
-CPU per request does not. Target p95 < 200 ms (``--findings 1000000``).
+:class:`govbot.web.WebServer` with ``GOVBOT_WEB_THREADS`` workers, on 127.0.0.1) and starts
+a **second process**: a load client whose ``--threads`` threads (8) request the overview
+(``/``) and an API page (``/apis/<id>``, a different API each time) in turn, for
+``--seconds`` (20) or ``--requests`` (4,000) requests, whichever comes first. Only loopback
+is ever contacted. Prints p50/p95/p99 per page, throughput, errors, and the CPU time (user +
+system) per request of the server process and of its PostgreSQL backends (read from /proc by
+their application_name): on a shared machine wall latency follows the load, CPU per request
+does not. Target p95 < 200 ms (``--findings 1000000``).
 
 Usage: python benchmarks/dashboard.py [--projects 50] [--findings 100000] [--changes 10000]
                                       [--threads 8] [--seconds 20] [--requests 4000]
