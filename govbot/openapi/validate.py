@@ -36,6 +36,7 @@ from urllib.parse import quote, unquote
 import orjson
 
 from govbot.openapi import subscriptable
+from govbot.openapi.docpath import DocumentPath, Documents, sets_ids
 from govbot.paths import write_atomically
 from govbot.surface import get_pointer, join
 
@@ -62,6 +63,9 @@ _REF_REQUIRED = '"$ref" is a required property'
 # mapping), the condition jsonschema-path's caches state; the issues are the same either
 # way (tests/openapi/test_openapi_validate.py).
 RESOLVED_CACHE_SIZE = 1 << 20
+# Whether openapi-spec-validator reads the documents through DocumentPath (the tests
+# compare the issues with and without).
+DIRECT_READS = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +278,7 @@ def _located_class(version: str) -> Any:
     wrapped = {
         name: _locating(
             cls,
-            SchemaPath,
+            (SchemaPath, DocumentPath),
             issubclass(cls, ValueValidator),
             issubclass(cls, SchemaValidator),
         )
@@ -283,7 +287,7 @@ def _located_class(version: str) -> Any:
     return type(f"Located{base.__name__}", (base,), {"keyword_validators": wrapped})
 
 
-def _locating(cls: type, schema_path: type, is_default: bool, skip_meta: bool) -> type:
+def _locating(cls: type, schema_path: tuple[type, ...], is_default: bool, skip_meta: bool) -> type:
     """``cls`` whose errors remember the document path where they arose.
 
     openapi-spec-validator's keyword errors carry a path relative to the value checked
@@ -378,29 +382,34 @@ def detail_issues(
     documents: Mapping[str, Any],
     refs: Mapping[tuple[str, str], tuple[str, str]],
 ) -> list[Issue]:
-    """openapi-spec-validator's keyword checks, each error placed in its file."""
-    issues: list[Issue] = []
+    """openapi-spec-validator's keyword checks, each error placed in its file.
+
+    The validator reads the documents through :class:`DocumentPath` (the loader's refs,
+    no resolution per read) when it can; when that meets something it cannot answer as
+    jsonschema-path would (or the validator breaks), the validator runs again as it
+    drives itself, and that run's issues are the answer.
+    """
     try:
         from jsonschema_path import SchemaPath
 
         validator_class = _located_class(version)
         subscriptable.install()
-        path = SchemaPath.from_dict(
+        library = SchemaPath.from_dict(
             data,
             base_uri=_BASE_URI + quote(file),
             handlers=_handlers(documents),
             resolved_cache_maxsize=RESOLVED_CACHE_SIZE,
         )
-        validator = validator_class(path)
-        for error in itertools.islice(validator.root_validator(validator.schema_path), MAX_ERRORS):
-            where, pointer = locate(getattr(error, _TAG, ()), file, documents, refs)
-            message = str(error.message)
-            issues.append(
-                Issue(where, pointer, message if len(message) <= 300 else message[:297] + "...")
-            )
+        if DIRECT_READS and not sets_ids(documents):
+            direct = DocumentPath.root(Documents(documents, refs, file, library))
+            try:
+                return _run(validator_class(library), direct, file, documents, refs)
+            except Exception:  # the library's own run below says what broke
+                pass
+        return _run(validator_class(library), library, file, documents, refs)
     except Exception as exc:  # a third-party validator on arbitrary input: contain it
         text = str(exc) if len(str(exc)) <= 200 else str(exc)[:197] + "..."
-        issues.append(
+        return [
             Issue(
                 file,
                 "",
@@ -408,6 +417,22 @@ def detail_issues(
                 "its detailed checks are incomplete (the OpenAPI schema check passed)",
                 failed=True,
             )
+        ]
+
+
+def _run(
+    validator: Any,
+    root: Any,
+    file: str,
+    documents: Mapping[str, Any],
+    refs: Mapping[tuple[str, str], tuple[str, str]],
+) -> list[Issue]:
+    issues: list[Issue] = []
+    for error in itertools.islice(validator.root_validator(root), MAX_ERRORS):
+        where, pointer = locate(getattr(error, _TAG, ()), file, documents, refs)
+        message = str(error.message)
+        issues.append(
+            Issue(where, pointer, message if len(message) <= 300 else message[:297] + "...")
         )
     return issues
 

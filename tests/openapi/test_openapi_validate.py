@@ -399,9 +399,10 @@ def detail(spec: Spec) -> list[validate.Issue]:
 
 
 def as_the_library_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Drive openapi-spec-validator as it drives itself: no resolved paths remembered
-    (jsonschema-path's default for a dict), seen schema ids in plain lists, pathable's
-    own Protocol check of every node."""
+    """Drive openapi-spec-validator as it drives itself: the documents read through
+    jsonschema-path, no resolved paths remembered (its default for a dict), seen schema
+    ids in plain lists, pathable's own Protocol check of every node."""
+    monkeypatch.setattr(validate, "DIRECT_READS", False)
     monkeypatch.setattr(validate, "RESOLVED_CACHE_SIZE", 0)
     monkeypatch.setattr(validate, "seen_ids", lambda ids: ids)
     monkeypatch.setattr(accessors, "Subscriptable", protocols.Subscriptable)
@@ -412,8 +413,8 @@ def test_driving_the_validator_cheaply_changes_no_issue(
     name: str, count: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """openapi-spec-validator reports the same issues, in the same order, at the same
-    places, whether its SchemaPath remembers resolved paths and its seen schema ids are
-    looked up in sets, or not."""
+    places, whether it reads the documents directly (or through a SchemaPath that
+    remembers resolved paths) and its seen schema ids are looked up in sets, or not."""
     spec = load_spec(TESTS / name, root=TESTS, validate=False)
     fast = detail(spec)
     assert len(fast) == count
