@@ -326,11 +326,19 @@ def db_upgrade(config_file: Path | None) -> None:
     help="A local clone (work tree or bare) holding the branch; default: the git mirror "
     "(GOVBOT_GIT_MIRROR_DIR, fetched from GOVBOT_GIT_URL).",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Worker processes that check the commits (recorded in order by this one); "
+    "default: one per CPU.",
+)
 @common_options
 def backfill_cmd(
     project: str,
     branch: str,
     repo: Path | None,
+    jobs: int | None,
     config_file: Path | None,
     policy_path: Path | None,
 ) -> None:
@@ -346,10 +354,12 @@ def backfill_cmd(
     \b
       govbot backfill openstack/compute-api
       govbot backfill openstack/compute-api --branch stable/2026.1 --repo ~/src/compute-api
+      govbot backfill openstack/compute-api --jobs 1   # no worker processes
     """
     from govbot.db.models import utcnow
     from govbot.gerrit.mirror import mirror_from_settings
     from govbot.services.backfill import backfill
+    from govbot.services.backfill_workers import usable_cpus
 
     one_line_errors()
     settings, policy = settings_and_policy(config_file, policy_path)
@@ -376,6 +386,7 @@ def backfill_cmd(
             now=utcnow(),
             progress=True,
             out=sys.stderr,
+            jobs=jobs or usable_cpus(),
         )
     finally:
         engine.dispose()

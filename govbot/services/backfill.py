@@ -25,6 +25,7 @@ while the backfill runs.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import sys
@@ -43,6 +44,7 @@ from govbot.db.models import BackfillCursor
 from govbot.db.session import session_scope
 from govbot.errors import GovbotError, SpecError
 from govbot.policy import Policy
+from govbot.services.backfill_workers import Ahead
 from govbot.services.index import DEFAULT_BRANCH, index_commit
 from govbot.services.index_cross import refresh_cross_findings
 from govbot.services.index_snapshot import IndexRun, utcnow
@@ -96,6 +98,7 @@ def backfill(
     now: dt.datetime | None = None,
     progress: bool = True,
     out: Any = None,
+    jobs: int = 1,
 ) -> IndexRun:
     """Walk ``project``'s ``branch`` history and index every commit that touched a spec.
 
@@ -119,15 +122,31 @@ def backfill(
         ) from None
     run = IndexRun()
     stream = out if out is not None else sys.stderr
-    for sha in _progress(commits, f"indexing {project} {branch}", progress, stream):
-        reader = GitReader(repo, sha)
-        try:
-            result = index_commit(engine, reader, project, branch, sha, policy=policy, now=now)
-        except GovbotError as exc:
-            LOG.warning("backfill %s %s: %s", project, sha[:12], exc)
-            run.errors.append(f"{sha[:12]}: {exc}")
-            continue
-        run.add(result)
+    with contextlib.ExitStack() as stack:
+        ahead = None
+        if jobs > 1 and len(commits) > 1:
+            ahead = stack.enter_context(
+                Ahead(repo, commits, project, policy=policy, now=now, jobs=jobs)
+            )
+        for sha in _progress(commits, f"indexing {project} {branch}", progress, stream):
+            reader = GitReader(repo, sha)
+            evaluation = ahead.take(sha) if ahead is not None else None
+            try:
+                result = index_commit(
+                    engine,
+                    reader,
+                    project,
+                    branch,
+                    sha,
+                    policy=policy,
+                    now=now,
+                    evaluation=evaluation,
+                )
+            except GovbotError as exc:
+                LOG.warning("backfill %s %s: %s", project, sha[:12], exc)
+                run.errors.append(f"{sha[:12]}: {exc}")
+                continue
+            run.add(result)
     if not run.errors:  # a failed commit is tried again by the next run
         _walked(engine, project, branch, head, len(commits), fresh=since is None, now=now)
     if run.snapshots:

@@ -45,6 +45,7 @@ from govbot.gerrit.sources import RevisionReader, change_ref, first_parent_files
 from govbot.policy import Policy
 from govbot.services.index_blueprints import index_blueprints
 from govbot.services.index_cross import refresh_cross_findings
+from govbot.services.index_evaluate import SpecsEvaluation, evaluate_specs
 from govbot.services.index_snapshot import (
     CommitAt,
     IndexResult,
@@ -79,6 +80,7 @@ def index_commit(
     merged_at: dt.datetime | None = None,
     change_number: int | None = None,
     files: Iterable[str] | None = None,
+    evaluation: SpecsEvaluation | None = None,
 ) -> IndexResult:
     """Record the API specs (and design specs) of ``project``'s ``branch`` at ``commit``.
 
@@ -86,7 +88,8 @@ def index_commit(
     Gerrit revision reader); the specs are the files matching the policy's globs among
     ``files`` (default: every file of the reader's tree, which needs a ``files()``
     method). ``merged_at`` defaults to the commit's committer time when the reader
-    knows it, else ``now``. Findings are judged as of ``now``'s date.
+    knows it, else ``now``. Findings are judged as of ``now``'s date. ``evaluation``:
+    the check of its specs, made already (:func:`evaluate_commit`).
     """
     result = IndexResult(project, branch, commit)
     listing = list(files) if files is not None else list(_tree_files(reader))
@@ -95,11 +98,9 @@ def index_commit(
         change_number = _change_number(reader)
     at = CommitAt(project, branch, commit, policy, now, when, change_number)
 
-    spec_files = sorted(p for p in listing if policy.is_spec(p))
-    if any(policy.watches_api_ref(p) for p in listing):
-        spec_files += api_ref_directories(listing, reader.read)
+    spec_files = _spec_files(reader, policy, listing)
     if spec_files:
-        index_specs(engine, reader, at, spec_files, result)
+        index_specs(engine, reader, at, spec_files, result, evaluation=evaluation)
 
     bp_config = BlueprintConfig.from_policy(policy)
     design = sorted(p for p in listing if bp_config.is_spec(p) and not bp_config.is_template(p))
@@ -115,6 +116,25 @@ def index_commit(
             len(result.blueprints),
         )
     return result
+
+
+def evaluate_commit(
+    reader: TreeReader, project: str, *, policy: Policy, now: dt.datetime
+) -> SpecsEvaluation | None:
+    """The check of a commit's specs that :func:`index_commit` would make, made without
+    the database (a backfill worker's part); None when the commit has no spec."""
+    spec_files = _spec_files(reader, policy, list(_tree_files(reader)))
+    if not spec_files:
+        return None
+    return evaluate_specs(reader, policy, project, now.date(), spec_files)
+
+
+def _spec_files(reader: TreeReader, policy: Policy, listing: Sequence[str]) -> list[str]:
+    """The API specs of a commit: spec files, then api-ref trees."""
+    spec_files = sorted(p for p in listing if policy.is_spec(p))
+    if any(policy.watches_api_ref(p) for p in listing):
+        spec_files += api_ref_directories(listing, reader.read)
+    return spec_files
 
 
 # --- the index job: merged changes through Gerrit, branch heads through a mirror -----------
@@ -452,6 +472,7 @@ def _change_number(reader: TreeReader) -> int | None:
 __all__ = [
     "IndexResult",
     "IndexRun",
+    "evaluate_commit",
     "index_commit",
     "index_heads",
     "index_job",

@@ -1,0 +1,122 @@
+"""``govbot backfill --jobs N``: the commits' checks made in worker processes, a few
+commits ahead of the one being recorded.
+
+Checking a commit's specs (:func:`govbot.services.index.evaluate_commit`) needs no
+database and is nearly all of a backfill's time; recording it does, and must go in
+order (a snapshot's deprecations date from the snapshots before it). So N worker
+processes check the commits of the walk, at most ``2 N`` ahead, and the walking process
+records each in turn with the check its worker made. A worker reads the repository
+itself (its own git processes) and skips a commit whose spec files did not change since
+the commit before it in the walk; a commit it skipped or failed on is checked by the
+walking process as without workers, so errors are reported as they always are.
+
+The workers are forked where the platform can (they inherit the parsed policy); a
+worker never touches the walking process's database connections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+import git
+
+from govbot.policy import Policy
+from govbot.services.index import evaluate_commit
+from govbot.services.index_evaluate import SpecsEvaluation
+from govbot.sources import GitReader, open_repo
+
+_WORKER: dict[str, Any] = {}
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (the default number of workers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _start(git_dir: str, project: str, policy: Policy, now: dt.datetime) -> None:
+    _WORKER.update(repo=open_repo(git_dir), project=project, policy=policy, now=now)
+
+
+def _evaluate(sha: str, previous: str | None) -> SpecsEvaluation | None:
+    repo: git.Repo = _WORKER["repo"]
+    policy: Policy = _WORKER["policy"]
+    if previous is not None and not _touches_specs(repo, previous, sha, policy):
+        return None
+    reader = GitReader(repo, sha)
+    return evaluate_commit(reader, _WORKER["project"], policy=policy, now=_WORKER["now"])
+
+
+def _touches_specs(repo: git.Repo, previous: str, sha: str, policy: Policy) -> bool:
+    """Whether a spec file or a watched api-ref file differs between the two commits."""
+    changed = repo.git.diff_tree("-r", "--name-only", "--no-renames", previous, sha).splitlines()
+    return any(policy.is_spec(p) or policy.watches_api_ref(p) for p in changed if p)
+
+
+class Ahead:
+    """The checks of ``commits``, made by ``jobs`` worker processes ahead of
+    :meth:`take`, which must be asked for the commits in order."""
+
+    def __init__(
+        self,
+        repo: git.Repo,
+        commits: Sequence[str],
+        project: str,
+        *,
+        policy: Policy,
+        now: dt.datetime,
+        jobs: int,
+    ) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self._pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=context,
+            initializer=_start,
+            initargs=(str(repo.git_dir), project, policy, now),
+        )
+        self._window = 2 * jobs
+        self._queue: Iterator[tuple[str, str | None]] = zip(
+            commits, [None, *commits[:-1]], strict=True
+        )
+        self._pending: deque[tuple[str, Future[SpecsEvaluation | None]]] = deque()
+        self._fill()
+
+    def _fill(self) -> None:
+        while len(self._pending) < self._window:
+            step = next(self._queue, None)
+            if step is None:
+                return
+            sha, previous = step
+            self._pending.append((sha, self._pool.submit(_evaluate, sha, previous)))
+
+    def take(self, sha: str) -> SpecsEvaluation | None:
+        """The check of ``sha`` (the next commit); None: the walking process checks it."""
+        if not self._pending or self._pending[0][0] != sha:
+            return None
+        _, future = self._pending.popleft()
+        self._fill()
+        try:
+            return future.result()
+        except Exception:  # the edge of a worker: the walking process checks it again
+            return None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Ahead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["Ahead", "usable_cpus"]

@@ -1,0 +1,203 @@
+"""``govbot backfill --jobs N`` (govbot/services/backfill_workers.py): worker processes
+check the commits, the walk records them in order, and the database ends up exactly as
+one process leaves it; a worker that fails costs only time. Both databases."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from test_backfill_history import commit, git
+from web_support import BLUEPRINT_GOOD, COMPUTE, COMPUTE_FILE, NOW, compute_spec
+
+from govbot.db import make_engine, upgrade
+from govbot.db.models import ApiDeprecation, ApiOperation, ApiSnapshot, SnapshotFinding
+from govbot.db.session import session_scope
+from govbot.policy import Policy
+from govbot.services import backfill_workers
+from govbot.services.backfill import backfill
+from govbot.services.backfill_workers import Ahead, usable_cpus
+
+DESIGN = "specs/2026.1/approved/keypair-last-used.rst"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A history with what the walk must keep in order: versions, a design-spec-only
+    commit, a spec that does not parse, a deprecation that begins and one that ends."""
+    repo = tmp_path / "compute-api"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "master")
+    commit(repo, {COMPUTE_FILE: compute_spec("2.90", with_admin=False)}, "2.90")
+    commit(repo, {COMPUTE_FILE: compute_spec("2.91")}, "2.91: admin API")
+    commit(repo, {DESIGN: BLUEPRINT_GOOD}, "A design spec")
+    commit(repo, {COMPUTE_FILE: "openapi: 3.0.3\ninfo: [broken\n"}, "Broken")
+    commit(
+        repo,
+        {COMPUTE_FILE: compute_spec("2.92", extra_field="\n        locked: {type: boolean}")},
+        "2.92",
+    )
+    deprecated = compute_spec("2.93").replace(
+        "      operationId: list-servers\n",
+        "      operationId: list-servers\n      deprecated: true\n",
+    )
+    commit(repo, {COMPUTE_FILE: deprecated}, "2.93: list deprecated")
+    commit(repo, {COMPUTE_FILE: compute_spec("2.94")}, "2.94: list again")
+    return repo
+
+
+def recorded(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything a backfill records, by commit, without ids or times of indexing."""
+    with session_scope(engine) as s:
+        snapshots = s.execute(
+            select(
+                ApiSnapshot.commit,
+                ApiSnapshot.title,
+                ApiSnapshot.version,
+                ApiSnapshot.audience,
+                ApiSnapshot.ops_external,
+                ApiSnapshot.ops_external_admin,
+                ApiSnapshot.errors,
+                ApiSnapshot.warnings,
+                ApiSnapshot.infos,
+                ApiSnapshot.deprecated,
+                ApiSnapshot.problem,
+                ApiSnapshot.documents,
+            )
+        ).all()
+        findings = s.execute(
+            select(
+                ApiSnapshot.commit,
+                SnapshotFinding.rule,
+                SnapshotFinding.severity,
+                SnapshotFinding.line,
+                SnapshotFinding.pointer,
+                SnapshotFinding.message,
+                SnapshotFinding.fingerprint,
+            ).join(ApiSnapshot, ApiSnapshot.id == SnapshotFinding.snapshot_id)
+        ).all()
+        operations = s.execute(
+            select(
+                ApiSnapshot.commit,
+                ApiOperation.key,
+                ApiOperation.audience,
+                ApiOperation.evidence,
+                ApiOperation.deprecated,
+            ).join(ApiSnapshot, ApiSnapshot.id == ApiOperation.snapshot_id)
+        ).all()
+        deprecations = s.execute(
+            select(
+                ApiSnapshot.commit,
+                ApiDeprecation.key,
+                ApiDeprecation.sunset,
+                ApiDeprecation.replacement,
+                ApiDeprecation.deprecated_since,
+            ).join(ApiSnapshot, ApiSnapshot.id == ApiDeprecation.snapshot_id)
+        ).all()
+    return {
+        name: sorted((tuple(map(repr, r)) for r in rows), key=str)
+        for name, rows in (
+            ("snapshots", snapshots),
+            ("findings", findings),
+            ("operations", operations),
+            ("deprecations", deprecations),
+        )
+    }
+
+
+@pytest.fixture
+def alone(tmp_path: Path) -> Iterator[Engine]:
+    """A fresh SQLite database for the run without workers."""
+    url = f"sqlite:///{tmp_path / 'alone.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each commit the walk asked the workers for: whether they had checked it."""
+    seen: list[bool] = []
+    take = Ahead.take
+
+    def spy(self: Ahead, sha: str) -> Any:
+        evaluation = take(self, sha)
+        seen.append(evaluation is not None)
+        return evaluation
+
+    monkeypatch.setattr(Ahead, "take", spy)
+    return seen
+
+
+def walk(engine: Engine, policy: Policy, repo: Path, jobs: int) -> Any:
+    return backfill(
+        engine, repo, COMPUTE, "master", policy=policy, now=NOW, out=io.StringIO(), jobs=jobs
+    )
+
+
+def test_workers_record_what_one_process_records(
+    db_engine: Engine, alone: Engine, policy: Policy, repo: Path, taken: list[bool]
+) -> None:
+    parallel = walk(db_engine, policy, repo, jobs=2)
+    # Every commit but the design spec's was checked by a worker.
+    assert taken == [True, True, False, True, True, True, True]
+    single = walk(alone, policy, repo, jobs=1)
+    assert len(taken) == 7  # no workers without --jobs
+    assert (parallel.commits, parallel.evaluated, parallel.snapshots, parallel.blueprints) == (
+        single.commits,
+        single.evaluated,
+        single.snapshots,
+        single.blueprints,
+    )
+    assert parallel.errors == single.errors == []
+    mine, theirs = recorded(db_engine), recorded(alone)
+    assert mine == theirs
+    assert len(mine["snapshots"]) == 6
+    assert len([r for r in mine["snapshots"] if r[10] != "None"]) == 1  # the broken one
+    assert mine["deprecations"]  # deprecated_since follows the order of the walk
+
+
+def test_a_failing_worker_leaves_the_commit_to_the_walk(
+    db_engine: Engine,
+    alone: Engine,
+    policy: Policy,
+    repo: Path,
+    taken: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The workers are forked after this patch: every check they make fails."""
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a worker's bug")
+
+    monkeypatch.setattr(backfill_workers, "evaluate_commit", broken)
+    parallel = walk(db_engine, policy, repo, jobs=2)
+    assert taken == [False] * 7
+    assert parallel.errors == []
+    walk(alone, policy, repo, jobs=1)
+    assert recorded(db_engine) == recorded(alone)
+
+
+def test_a_rerun_with_workers_walks_only_the_new_commits(
+    db_engine: Engine, policy: Policy, repo: Path, taken: list[bool]
+) -> None:
+    walk(db_engine, policy, repo, jobs=2)
+    taken.clear()
+    commit(repo, {COMPUTE_FILE: compute_spec("2.95")}, "2.95")
+    one = walk(db_engine, policy, repo, jobs=2)
+    assert (one.commits, one.evaluated, one.snapshots) == (1, 1, 1)
+    assert taken == []  # one commit: checked by the walk itself
+    commit(repo, {COMPUTE_FILE: compute_spec("2.96")}, "2.96")
+    commit(repo, {COMPUTE_FILE: compute_spec("2.97")}, "2.97")
+    two = walk(db_engine, policy, repo, jobs=2)
+    assert (two.commits, two.evaluated, two.snapshots) == (2, 2, 2)
+    assert taken == [True, True]
+
+
+def test_the_default_is_one_worker_per_cpu() -> None:
+    assert 1 <= usable_cpus() <= 4096
