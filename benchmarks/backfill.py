@@ -211,14 +211,19 @@ class Run:
     progress: list[str]
 
 
-def backfill(govbot: str, repo: Path, env: dict[str, str], work: Path) -> Run:
+def backfill(govbot: str, repo: Path, env: dict[str, str], work: Path, jobs: list[str]) -> Run:
     out_path, err_path = work / "stdout", work / "stderr"
     start = time.perf_counter()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(
-            [govbot, "backfill", PROJECT, "--repo", str(repo)], env=env, stdout=out, stderr=err
+            [govbot, "backfill", PROJECT, "--repo", str(repo), *jobs],
+            env=env,
+            stdout=out,
+            stderr=err,
         )
-        _, status, usage = os.wait4(proc.pid, 0)  # the child's own CPU time and peak RSS
+        # The child's CPU time with its worker processes', and the peak RSS of the
+        # largest of them (Linux: wait4 reports the child with its reaped children).
+        _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     progress = err_path.read_text(errors="replace").strip().splitlines()
@@ -287,7 +292,12 @@ def main() -> None:
     parser.add_argument("--warm", action="store_true", help="keep govbot's validation cache")
     parser.add_argument("--govbot", default=str(ROOT / ".venv" / "bin" / "govbot"))
     parser.add_argument("--keep", type=Path, help="build the repository here and keep it")
+    parser.add_argument(
+        "--jobs", type=int, help="govbot backfill --jobs (default: govbot's, one per CPU)"
+    )
     args = parser.parse_args()
+    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    print(f"worker processes: {args.jobs or 'one per CPU'} ({os.cpu_count()} CPUs here)")
 
     work = Path(tempfile.mkdtemp(prefix="govbot-backfill-"))
     repo = args.keep or work / "repo"
@@ -302,14 +312,16 @@ def main() -> None:
     if not args.warm:
         env["GOVBOT_CACHE_DIR"] = str(work / "cache")
     try:
-        report("first run", backfill(args.govbot, repo, env, work), url)
+        report("first run", backfill(args.govbot, repo, env, work, jobs), url)
         subprocess.run(
             ["git", "-C", str(repo), "update-ref", "refs/heads/master", "all"], check=True
         )
         report(
-            f"re-run after {args.new} new commit(s)", backfill(args.govbot, repo, env, work), url
+            f"re-run after {args.new} new commit(s)",
+            backfill(args.govbot, repo, env, work, jobs),
+            url,
         )
-        report("re-run, nothing new", backfill(args.govbot, repo, env, work), url)
+        report("re-run, nothing new", backfill(args.govbot, repo, env, work, jobs), url)
     finally:
         drop()
         if args.keep is None:

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from govbot.openapi.subscriptable import subscriptable_type
-from govbot.surface import get_pointer
+from govbot.surface import get_pointer, join
 
 _NOTSET: Any = object()
 MAX_HOPS = 64  # a longer $ref chain is a loop the loader would have refused
@@ -54,9 +54,11 @@ class Documents:
         self.root_file = root_file
         self.library_root = library_root
 
-    def follow(self, node: Any, file: str) -> tuple[Any, str]:
-        """``node`` (in ``file``) with its ``$ref`` chain followed, and the file it lands in."""
+    def follow(self, node: Any, file: str) -> tuple[Any, str, tuple[str, str] | None]:
+        """``node`` (in ``file``) with its ``$ref`` chain followed, the file it lands in,
+        and where the last ``$ref`` led (None: no ``$ref``)."""
         hops = 0
+        target = None
         while isinstance(node, dict) and "$ref" in node and isinstance(node["$ref"], str):
             target = self.refs.get((file, node["$ref"]))
             if target is None or hops >= MAX_HOPS:
@@ -67,7 +69,7 @@ class Documents:
             except (KeyError, IndexError, TypeError, ValueError):
                 raise Unanswerable(f"{file}: {pointer!r} does not resolve") from None
             hops += 1
-        return node, file
+        return node, file, target
 
 
 def sets_ids(documents: Mapping[str, Any]) -> bool:
@@ -99,7 +101,7 @@ class DocumentPath:
     """A path through the documents, refs followed, read the way openapi-spec-validator
     reads a jsonschema-path ``SchemaPath``; ``parts`` is that path."""
 
-    __slots__ = ("_docs", "_file", "_key", "_node", "_parent", "parts")
+    __slots__ = ("_docs", "_file", "_key", "_node", "_parent", "_target", "_where", "parts")
 
     def __init__(
         self,
@@ -114,6 +116,8 @@ class DocumentPath:
         self._key = key
         self._node: Any = _NOTSET
         self._file = ""
+        self._target: tuple[str, str] | None = None
+        self._where: tuple[str, str] | None = None
 
     @classmethod
     def root(cls, docs: Documents) -> DocumentPath:
@@ -124,20 +128,44 @@ class DocumentPath:
         if self._node is not _NOTSET:
             return self._node, self._file
         parent = self._parent
+        if parent is None and self.parts:  # a path made from parts alone: walk them
+            walked = DocumentPath(self._docs)
+            for part in self.parts:
+                walked = walked / part
+            self._parent, self._key = walked._parent, walked._key
+            parent = self._parent
         if parent is None:
-            if self.parts:  # a path made from parts alone: walk them from the root
-                walked = DocumentPath(self._docs)
-                for part in self.parts:
-                    walked = walked / part
-                node, file = walked._resolved()
-            else:
-                docs = self._docs
-                node, file = docs.follow(docs.documents[docs.root_file], docs.root_file)
+            docs = self._docs
+            node, file, target = docs.follow(docs.documents[docs.root_file], docs.root_file)
         else:
             parent_node, parent_file = parent._resolved()
-            node, file = self._docs.follow(_subnode(parent_node, self._key), parent_file)
-        self._node, self._file = node, file
+            node, file, target = self._docs.follow(_subnode(parent_node, self._key), parent_file)
+        self._node, self._file, self._target = node, file, target
         return node, file
+
+    def where(self) -> tuple[str, str]:
+        """The file and JSON pointer of the value here, refs followed: where it is written."""
+        if self._where is None:
+            self._resolved()
+            if self._target is not None:
+                self._where = self._target
+            elif self._parent is None:
+                self._where = (self._docs.root_file, "")
+            else:
+                file, pointer = self._parent.where()
+                self._where = (file, join(pointer, self._key))
+        return self._where
+
+    def site(self) -> tuple[str, str]:
+        """Where the value here is written before its own ``$ref`` is followed: where an
+        error about the value as a whole is reported (as :func:`~govbot.openapi.validate.locate`
+        places it)."""
+        if self._parent is None and self.parts:
+            self._resolved()
+        if self._parent is None:
+            return self._docs.root_file, ""
+        file, pointer = self._parent.where()
+        return file, join(pointer, self._key)
 
     def __truediv__(self, key: Any) -> DocumentPath:
         return DocumentPath(self._docs, (*self.parts, key), self, key)

@@ -256,6 +256,7 @@ def _validation_problems(
         detail=refs_ok and root.size <= detail_max_bytes,
         fingerprint=fingerprint,
         cache_dir=validation.cache_dir() if cache else None,
+        json=root.is_json,
     )
     per_file: dict[str, list[Problem]] = {}
     for issue in issues:

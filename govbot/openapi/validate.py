@@ -22,6 +22,7 @@ the loader, and the validators are given retrievers that refuse to fetch.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -35,7 +36,7 @@ from urllib.parse import quote, unquote
 
 import orjson
 
-from govbot.openapi import subscriptable
+from govbot.openapi import subscriptable, unitwise
 from govbot.openapi.docpath import DocumentPath, Documents, sets_ids
 from govbot.paths import write_atomically
 from govbot.surface import get_pointer, join
@@ -66,6 +67,10 @@ RESOLVED_CACHE_SIZE = 1 << 20
 # Whether openapi-spec-validator reads the documents through DocumentPath (the tests
 # compare the issues with and without).
 DIRECT_READS = True
+# What the detailed checks remember of the specs they saw, by (file, OpenAPI version):
+# None outside remembering() and remember(). A few specs: a backfill walks one at a time.
+_MEMORY: dict[tuple[str, str], unitwise.Memory] | None = None
+MEMORY_SPECS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +102,15 @@ def validate_document(
     detail: bool,
     fingerprint: str,
     cache_dir: Path | None,
+    json: bool = False,
 ) -> list[Issue]:
     """Every validation issue of the root document ``data`` (as written, refs unresolved).
 
     ``fingerprint`` identifies the content of every file involved (for the cache);
-    ``detail`` adds openapi-spec-validator's checks, which follow refs across files.
+    ``detail`` adds openapi-spec-validator's checks, which follow refs across files;
+    ``json``: the documents were written as JSON (no value is shared by two places, as
+    a YAML alias shares it), which lets a process that remembers (:func:`remembering`)
+    check the next version of the same spec where it changed only.
     """
     key = _cache_key(version, detail, fingerprint) if cache_dir is not None else ""
     if cache_dir is not None:
@@ -111,7 +120,7 @@ def validate_document(
     issues = schema_issues(version, data, file)
     if detail:
         seen = {(i.file, i.pointer) for i in issues}
-        for issue in detail_issues(version, data, file, documents, refs):
+        for issue in detail_issues(version, data, file, documents, refs, json=json):
             # openapi-spec-validator assumes a structurally valid document; on one that
             # is not, its crash says nothing the schema errors do not already say.
             if (issue.file, issue.pointer) not in seen and not (issue.failed and issues):
@@ -381,13 +390,16 @@ def detail_issues(
     file: str,
     documents: Mapping[str, Any],
     refs: Mapping[tuple[str, str], tuple[str, str]],
+    *,
+    json: bool = False,
 ) -> list[Issue]:
     """openapi-spec-validator's keyword checks, each error placed in its file.
 
     The validator reads the documents through :class:`DocumentPath` (the loader's refs,
     no resolution per read) when it can; when that meets something it cannot answer as
     jsonschema-path would (or the validator breaks), the validator runs again as it
-    drives itself, and that run's issues are the answer.
+    drives itself, and that run's issues are the answer. In a process that remembers,
+    a single JSON document is checked unit by unit (:mod:`govbot.openapi.unitwise`).
     """
     try:
         from jsonschema_path import SchemaPath
@@ -400,8 +412,16 @@ def detail_issues(
             handlers=_handlers(documents),
             resolved_cache_maxsize=RESOLVED_CACHE_SIZE,
         )
+        memory = _MEMORY  # read once: another thread may stop remembering meanwhile
         if DIRECT_READS and not sets_ids(documents):
             direct = DocumentPath.root(Documents(documents, refs, file, library))
+            if memory is not None and json and len(documents) == 1:
+                try:
+                    return _unitwise(
+                        validator_class, library, direct, version, file, data, refs, memory
+                    )
+                except Exception:  # the plain run below is the answer; forget this spec
+                    memory.pop((file, version), None)
             try:
                 return _run(validator_class(library), direct, file, documents, refs)
             except Exception:  # the library's own run below says what broke
@@ -418,6 +438,75 @@ def detail_issues(
                 failed=True,
             )
         ]
+
+
+def _unitwise(
+    validator_class: type,
+    library: Any,
+    direct: DocumentPath,
+    version: str,
+    file: str,
+    data: Any,
+    refs: Mapping[tuple[str, str], tuple[str, str]],
+    memory: dict[tuple[str, str], unitwise.Memory],
+) -> list[Issue]:
+    """The detailed checks of a single JSON document, unit by unit, with what ``memory``
+    holds of an earlier version of the same file (any spec of that name: a record is
+    reused only where the content is the same)."""
+    documents = {file: data}
+
+    def issue(where: str, pointer: str, message: str) -> Issue:
+        return Issue(where, pointer, message)
+
+    def message_of(error: Any) -> str:
+        message = str(error.message)
+        return message if len(message) <= 300 else message[:297] + "..."
+
+    def issue_at(parts: tuple[Any, ...], message: str) -> Issue:
+        where, pointer = locate(parts, file, documents, refs)
+        return Issue(where, pointer, message if len(message) <= 300 else message[:297] + "...")
+
+    def issue_of(error: Any) -> Issue:
+        return issue_at(getattr(error, _TAG, ()), message_of(error))
+
+    validator = unitwise.recording_class(validator_class)(library)
+    before = memory.pop((file, version), None)
+    issues, remembered = unitwise.check(
+        validator,
+        direct,
+        data,
+        before,
+        issue_of=issue_of,
+        issue_at=issue_at,
+        message_of=message_of,
+        issue=issue,
+        limit=MAX_ERRORS,
+    )
+    while len(memory) >= MEMORY_SPECS:
+        memory.pop(next(iter(memory)), None)
+    memory[(file, version)] = remembered
+    return issues
+
+
+@contextlib.contextmanager
+def remembering() -> Iterator[None]:
+    """Within this, the detailed checks of a spec are remembered unit by unit (for the
+    next version of it: a backfill's walk), and forgotten after. The memory is the
+    process's (other threads use it meanwhile): sound, since a record is reused only
+    where the content it was made from is the same."""
+    global _MEMORY
+    previous, _MEMORY = _MEMORY, {}
+    try:
+        yield
+    finally:
+        _MEMORY = previous
+
+
+def remember() -> None:
+    """Remember from now on, for the life of the process (a backfill worker's)."""
+    global _MEMORY
+    if _MEMORY is None:
+        _MEMORY = {}
 
 
 def _run(

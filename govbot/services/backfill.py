@@ -43,6 +43,7 @@ from govbot.db.leases import run_leased
 from govbot.db.models import BackfillCursor
 from govbot.db.session import session_scope
 from govbot.errors import GovbotError, SpecError
+from govbot.openapi import validate as validation
 from govbot.policy import Policy
 from govbot.services.backfill_workers import Ahead
 from govbot.services.index import DEFAULT_BRANCH, index_commit
@@ -123,6 +124,7 @@ def backfill(
     run = IndexRun()
     stream = out if out is not None else sys.stderr
     with contextlib.ExitStack() as stack:
+        stack.enter_context(validation.remembering())  # each version checked where it changed
         ahead = None
         if jobs > 1 and len(commits) > 1:
             ahead = stack.enter_context(
@@ -309,6 +311,29 @@ def _backfill_branch(
         _start(engine, project, branch, head, depth, len(plan), now())
         last = None  # a deeper plan starts further back; what is recorded is skipped cheaply
     start = plan.index(last) + 1 if last in plan else 0
+    with validation.remembering():  # each version checked where it changed
+        _walk_plan(engine, repo, project, branch, policy, now, plan, start, stop, run)
+        if run.stopped:
+            return
+    _finish(engine, project, branch, len(plan), now())
+    run.finished.append(f"{project} {branch}")
+    LOG.info(
+        "backfill %s %s: finished, %d commit(s) of history indexed", project, branch, len(plan)
+    )
+
+
+def _walk_plan(
+    engine: Engine,
+    repo: git.Repo,
+    project: str,
+    branch: str,
+    policy: Policy,
+    now: Callable[[], dt.datetime],
+    plan: Sequence[str],
+    start: int,
+    stop: Callable[[], bool],
+    run: BackfillRun,
+) -> None:
     for position, sha in enumerate(plan[start:], start=start + 1):
         if stop():
             run.stopped = True
@@ -322,11 +347,6 @@ def _backfill_branch(
             LOG.warning("backfill %s %s %s: %s", project, branch, sha[:12], exc)
             run.indexed.errors.append(f"{project} {sha[:12]}: {exc}")
         _advance(engine, project, branch, sha, position, now())
-    _finish(engine, project, branch, len(plan), now())
-    run.finished.append(f"{project} {branch}")
-    LOG.info(
-        "backfill %s %s: finished, %d commit(s) of history indexed", project, branch, len(plan)
-    )
 
 
 def _start(

@@ -26,6 +26,7 @@ from typing import Any
 
 import git
 
+from govbot.openapi import validate as validation
 from govbot.policy import Policy
 from govbot.services.index import evaluate_commit
 from govbot.services.index_evaluate import SpecsEvaluation
@@ -44,6 +45,7 @@ def usable_cpus() -> int:
 
 def _start(git_dir: str, project: str, policy: Policy, now: dt.datetime) -> None:
     _WORKER.update(repo=open_repo(git_dir), project=project, policy=policy, now=now)
+    validation.remember()  # each version checked where it changed since this worker's last
 
 
 def _evaluate(sha: str, previous: str | None) -> SpecsEvaluation | None:

@@ -1,0 +1,141 @@
+"""A single-file OpenAPI document as units, and which units a new version changed.
+
+A unit is one entry of the document that a commit edits on its own: a path item
+(``("paths", url)``), a component (``("components", section, name)``), or any other
+top-level member (``("info",)``, ``("tags",)``...). Each has a digest of its content
+and the units its ``$ref``\\ s point into. Between two versions of a document, a unit's
+work can be reused when neither it nor anything it reaches through refs changed:
+:func:`affected` is that complement, found from the changed units backwards along the
+refs (cheap when few changed, as between two commits).
+
+Only documents that fit are split (:func:`split` returns None otherwise): ``paths`` and
+``components`` and its sections written as objects, every ``$ref`` a fragment of this
+file that names a unit or a place inside one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+
+from govbot.surface import split as split_pointer
+
+Unit = tuple[str, ...]
+
+_REF = re.compile(rb'"\$ref":"((?:[^"\\]|\\.)*)"')
+_REF_KEY = b'"$ref"'
+
+
+@dataclass(frozen=True)
+class Units:
+    """The units of one version of a document, in document order."""
+
+    digests: Mapping[Unit, bytes]
+    refs: Mapping[Unit, frozenset[Unit]]  # unit -> the units its refs point into
+
+
+def unit_of(tokens: list[str]) -> Unit | None:
+    """The unit a place in the document (its pointer's tokens) belongs to."""
+    if not tokens:
+        return None
+    if tokens[0] == "paths":
+        return ("paths", tokens[1]) if len(tokens) > 1 else None
+    if tokens[0] == "components":
+        return ("components", tokens[1], tokens[2]) if len(tokens) > 2 else None
+    return (tokens[0],)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def unit_at(pointer: str) -> Unit | None:
+    """The unit of a JSON pointer."""
+    return unit_of(split_pointer(pointer))
+
+
+def _entries(data: Mapping[str, Any]) -> list[tuple[Unit, Any]] | None:
+    out: list[tuple[Unit, Any]] = []
+    for key, value in data.items():
+        if key == "paths":
+            if not isinstance(value, dict):
+                return None
+            out.extend((("paths", url), item) for url, item in value.items())
+        elif key == "components":
+            if not isinstance(value, dict):
+                return None
+            for section, entries in value.items():
+                if not isinstance(entries, dict):
+                    return None
+                out.extend((("components", section, name), v) for name, v in entries.items())
+        else:
+            out.append(((key,), value))
+    if not all(isinstance(part, str) for unit, _ in out for part in unit):
+        return None
+    return out
+
+
+def split(data: Any) -> Units | None:
+    """The units of ``data``; None when it does not split (see the module's text)."""
+    if not isinstance(data, dict):
+        return None
+    entries = _entries(data)
+    if entries is None:
+        return None
+    digests: dict[Unit, bytes] = {}
+    refs: dict[Unit, frozenset[Unit]] = {}
+    for unit, value in entries:
+        try:
+            text = orjson.dumps(value)
+        except TypeError:  # a value JSON cannot hold (a YAML date...): no splitting
+            return None
+        digests[unit] = hashlib.blake2b(text, digest_size=16).digest()
+        if _REF_KEY not in text:
+            refs[unit] = frozenset()
+            continue
+        found = _REF.findall(text)
+        if len(found) != text.count(_REF_KEY):
+            return None  # a "$ref" key whose value is not a string, or one written oddly
+        targets = set()
+        for raw in found:
+            target = _target(raw)
+            if target is None:
+                return None
+            targets.add(target)
+        refs[unit] = frozenset(targets)
+    return Units(digests, refs)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _target(raw: bytes) -> Unit | None:
+    ref = orjson.loads(b'"' + raw + b'"')
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return None
+    return unit_of(split_pointer(unquote(ref[1:])))
+
+
+def affected(before: Units, now: Units) -> set[Unit]:
+    """The units of ``now`` whose work cannot be reused from ``before``: those changed
+    (or new), and those that reach a changed, new or removed unit through refs."""
+    seeds = [u for u, digest in now.digests.items() if before.digests.get(u) != digest]
+    seeds += [u for u in before.digests if u not in now.digests]
+    referrers: dict[Unit, list[Unit]] = {}
+    for unit, targets in now.refs.items():
+        for target in targets:
+            referrers.setdefault(target, []).append(unit)
+    out: set[Unit] = set()
+    pending = list(seeds)
+    while pending:
+        unit = pending.pop()
+        if unit in out:
+            continue
+        out.add(unit)
+        pending.extend(referrers.get(unit, ()))
+    return {u for u in out if u in now.digests}
+
+
+__all__ = ["Unit", "Units", "affected", "split", "unit_at", "unit_of"]

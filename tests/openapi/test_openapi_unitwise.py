@@ -1,0 +1,305 @@
+"""govbot.openapi.unitwise: the detailed checks remembered unit by unit report, version
+after version, exactly what a full run of openapi-spec-validator reports (same issues,
+same order, same cap), while re-walking only what changed."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from govbot.openapi import unitwise, validate
+from govbot.openapi.load import load_spec
+from govbot.surface import Spec
+
+
+class DictReader:
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files = files
+
+    def read(self, relpath: str) -> bytes:
+        try:
+            return self.files[relpath].encode()
+        except KeyError:
+            raise FileNotFoundError(relpath) from None
+
+
+def schema_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def operation(op_id: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "operationId": op_id,
+        "responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": schema}}}
+        },
+        **extra,
+    }
+
+
+BASE: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "tags": [{"name": "a"}, {"name": "b"}],
+    "paths": {
+        # Nested is reached inside a property first: its missing required property is
+        # not reported, though components/schemas/Nested is a root of its own later.
+        "/first": {"get": operation("first", {"properties": {"n": schema_ref("Nested")}})},
+        "/servers/{id}": {
+            "parameters": [{"$ref": "#/components/parameters/Id"}],
+            "get": operation("show", schema_ref("Alias")),
+            "delete": operation("show", {"type": "string", "default": 5}),  # duplicate id
+        },
+        "/volumes/{vid}": {"get": operation("volumes", {"type": "object"})},  # unresolved
+        "/top": {"get": operation("top", schema_ref("Top"))},
+    },
+    "components": {
+        "parameters": {
+            "Id": {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+        },
+        "schemas": {
+            "Alias": schema_ref("Server"),
+            "Server": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer", "default": "x"},
+                    "kin": schema_ref("Server"),
+                },
+            },
+            "Nested": {"allOf": [{"properties": {"a": {}}}], "required": ["a", "zz"]},
+            "Top": {"allOf": [{"properties": {"a": {}}}], "required": ["b"]},
+            "Unused": {"type": "string", "default": 1},
+        },
+    },
+}
+
+
+def edit(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def apply(doc: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(doc)
+        change(out)
+        return out
+
+    return apply
+
+
+def _set(path: list[str], value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(doc: dict[str, Any]) -> None:
+        node = doc
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+
+    return change
+
+
+def _drop(path: list[str]) -> Callable[[dict[str, Any]], None]:
+    def change(doc: dict[str, Any]) -> None:
+        node = doc
+        for part in path[:-1]:
+            node = node[part]
+        del node[path[-1]]
+
+    return change
+
+
+def _reorder(doc: dict[str, Any]) -> None:
+    doc["paths"] = dict(reversed(list(doc["paths"].items())))
+
+
+def _top_first(doc: dict[str, Any]) -> None:
+    # Nested is now reached first as a response's own schema: its finding appears.
+    doc["paths"] = {"/nested": {"get": operation("nested", schema_ref("Nested"))}, **doc["paths"]}
+
+
+EDITS = [
+    (
+        "a default fixed in a shared schema",
+        _set(["components", "schemas", "Server", "properties", "id", "default"], 3),
+    ),
+    (
+        "the default broken again",
+        _set(["components", "schemas", "Server", "properties", "id", "default"], "y"),
+    ),
+    (
+        "a new path item with a duplicate operationId",
+        _set(["paths", "/more"], {"get": operation("first", {"type": "string"})}),
+    ),
+    ("path items reordered", _reorder),
+    ("a schema first reached as a root", _top_first),
+    ("the alias points elsewhere", _set(["components", "schemas", "Alias"], schema_ref("Top"))),
+    ("a shared parameter changed", _set(["components", "parameters", "Id", "name"], "sid")),
+    ("a path item removed", _drop(["paths", "/first"])),
+    ("a schema removed with its users", lambda d: _drop(["components", "schemas", "Unused"])(d)),
+    ("a tag duplicated", _set(["tags"], [{"name": "a"}, {"name": "a"}])),
+    ("a schema that is not an object", _set(["components", "schemas", "Unused2"], 7)),
+    (
+        "the schema that is not an object referenced",
+        _set(["paths", "/odd"], {"get": operation("odd", schema_ref("Unused2"))}),
+    ),
+    ("nothing changed", lambda d: None),
+]
+
+
+def load(doc: dict[str, Any], name: str = "api.json") -> Spec:
+    text = json.dumps(doc) if name.endswith(".json") else json.dumps(doc, indent=1)
+    return load_spec(name, reader=DictReader({name: text}), validate=False)
+
+
+def detail(spec: Spec, *, as_json: bool = True) -> list[validate.Issue]:
+    assert spec.version is not None
+    return validate.detail_issues(
+        spec.version, spec.data, spec.file, spec.documents, spec.refs, json=as_json
+    )
+
+
+@pytest.fixture
+def walks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many roots each recording run walked (a fallback to a full run records none)."""
+    counts: list[int] = []
+    record = unitwise.record
+
+    def spy(validator: Any, root: Any, todo: Any, recorder: Any) -> Any:
+        counts.append(len(todo))
+        return record(validator, root, todo, recorder)
+
+    monkeypatch.setattr(unitwise, "record", spy)
+    with validate.remembering():
+        yield counts
+
+
+def versions() -> list[tuple[str, dict[str, Any]]]:
+    doc = BASE
+    out = [("the first version", doc)]
+    for name, change in EDITS:
+        doc = edit(change)(doc)
+        out.append((name, doc))
+    return out
+
+
+def test_every_version_gets_the_full_runs_issues(walks: list[int]) -> None:
+    plain_counts = []
+    for name, doc in versions():
+        spec = load(doc)
+        remembered = detail(spec)
+        with validate.remembering():  # an empty memory: a full run of the validator
+            full = detail(spec, as_json=False)
+        assert remembered == full, name
+        plain_counts.append(len(full))
+    assert min(plain_counts) >= 4  # every version has issues to get right
+    # The first version walked every root; the later ones only what their edit reached.
+    roots = len(BASE["paths"]) + len(BASE["components"]["schemas"]) + 1
+    assert walks[0] == roots
+    assert all(n < roots for n in walks[1:]), walks
+    assert walks[-1] == 0  # nothing changed: nothing walked
+
+
+def test_what_the_first_visit_decides_follows_the_order(walks: list[int]) -> None:
+    """ "Required list has not defined properties" is said of a schema only when the
+    walk first reaches it as a schema of its own, not inside another, and where that
+    visit came from (the $ref)."""
+    said = "Required list has not defined properties: ['zz']"
+    quiet = [i for i in detail(load(BASE)) if i.message == said]
+    loud = [i for i in detail(load(edit(_top_first)(BASE))) if i.message == said]
+    assert quiet == []
+    assert [i.pointer for i in loud] == [
+        "/paths/~1nested/get/responses/200/content/application~1json/schema"
+    ]
+    assert walks == [10, 1]  # the second version walked only the new path item
+
+
+def test_the_cap_is_the_full_runs_cap(walks: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate, "MAX_ERRORS", 3)
+    for name, doc in versions()[:4]:
+        spec = load(doc)
+        remembered = detail(spec)
+        assert len(remembered) == 3
+        with validate.remembering():
+            assert remembered == detail(spec, as_json=False), name
+
+
+def test_yaml_and_processes_that_do_not_remember_run_it_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    used: list[bool] = []
+    check = unitwise.check
+    monkeypatch.setattr(unitwise, "check", lambda *a, **k: used.append(True) or check(*a, **k))
+    spec = load(BASE)
+    detail(spec)  # not remembering
+    with validate.remembering():
+        detail(load(BASE, "api.yaml"), as_json=False)  # YAML may share values (aliases)
+        assert not used
+        detail(spec)
+    assert used == [True]
+    assert validate._MEMORY is None  # forgotten after
+
+
+def test_a_memory_that_breaks_is_dropped_and_the_full_run_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = load(BASE)
+    with validate.remembering():
+        want = detail(spec)
+        memory = validate._MEMORY
+        assert memory is not None and memory
+        key = next(iter(memory))
+        broken = memory[key]
+        memory[key] = unitwise.Memory(broken.units, {}, broken.roots)  # records lost
+        changed = load(edit(_set(["paths", "/x"], {"get": operation("x", {})}))(BASE))
+        got = detail(changed)
+        with validate.remembering():
+            assert got == detail(changed, as_json=False)
+        assert want
+
+
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+
+
+def mutations(doc: dict[str, Any], rng: random.Random) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Edits as commits make them, one unit at a time, chosen by ``rng``."""
+    for step in range(40):
+        doc = copy.deepcopy(doc)
+        paths, schemas = doc["paths"], doc["components"]["schemas"]
+        kind = rng.choice(["drop-path", "copy-path", "swap-schema", "reorder", "drop-schema"])
+        if kind == "drop-path" and len(paths) > 2:
+            del paths[rng.choice(list(paths))]
+        elif kind == "copy-path":
+            url = rng.choice(list(paths))
+            paths[f"{url}/copy{step}"] = copy.deepcopy(paths[url])  # duplicate operationIds
+        elif kind == "swap-schema":
+            a, b = rng.sample(list(schemas), 2)
+            schemas[a] = copy.deepcopy(schemas[b])
+        elif kind == "reorder":
+            items = list(paths.items())
+            rng.shuffle(items)
+            doc["paths"] = dict(items)
+        elif kind == "drop-schema":
+            referenced = json.dumps(doc)
+            unused = [n for n in schemas if f'"#/components/schemas/{n}"' not in referenced]
+            if unused:
+                del schemas[rng.choice(unused)]
+        yield f"{step}: {kind}", doc
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_real_spec_edited_at_random_gets_the_full_runs_issues(
+    seed: int, walks: list[int]
+) -> None:
+    """airbyte's config API (a real spec with 14 issues the validator reports)."""
+    path = CORPUS / "apis-guru" / "airbyte.local" / "config.json"
+    doc = json.loads(path.read_text())
+    checked = 0
+    for name, version in mutations(doc, random.Random(seed)):
+        spec = load(version)
+        remembered = detail(spec)
+        with validate.remembering():
+            assert remembered == detail(spec, as_json=False), name
+        checked += len(remembered)
+    assert checked > 40 * 10
+    assert len(walks) == 40 and sum(walks[1:]) < walks[0] * 39  # less walked than anew
