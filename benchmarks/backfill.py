@@ -25,8 +25,12 @@ disturbed by other load than wall time), peak RSS and the size of the database. 
 ``--new`` more commits are made and the backfill runs again: its cost must be that of the
 new commits only.
 
+``govbot backfill`` checks the commits in worker processes (one per CPU unless
+``--jobs``); the CPU time printed is theirs and the walking process's together, the peak
+RSS that of the largest of them.
+
 Usage: python benchmarks/backfill.py [--commits 500] [--new 20] [--database URL]
-       [--warm] [--govbot .venv/bin/govbot] [--keep DIR]
+       [--warm] [--jobs N] [--govbot .venv/bin/govbot] [--keep DIR]
 """
 
 from __future__ import annotations
