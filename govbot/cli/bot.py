@@ -331,7 +331,7 @@ def db_upgrade(config_file: Path | None) -> None:
     "-j",
     type=click.IntRange(min=1),
     help="Worker processes that check the commits (recorded in order by this one); "
-    "default: one per CPU.",
+    "default: one per CPU, at most 8.",
 )
 @common_options
 def backfill_cmd(
@@ -359,7 +359,7 @@ def backfill_cmd(
     from govbot.db.models import utcnow
     from govbot.gerrit.mirror import mirror_from_settings
     from govbot.services.backfill import backfill
-    from govbot.services.backfill_workers import usable_cpus
+    from govbot.services.backfill_workers import default_workers
 
     one_line_errors()
     settings, policy = settings_and_policy(config_file, policy_path)
@@ -386,7 +386,7 @@ def backfill_cmd(
             now=utcnow(),
             progress=True,
             out=sys.stderr,
-            jobs=jobs or usable_cpus(),
+            jobs=jobs or default_workers(),
         )
     finally:
         engine.dispose()

@@ -10,7 +10,8 @@ refs (cheap when few changed, as between two commits).
 
 Only documents that fit are split (:func:`split` returns None otherwise): ``paths`` and
 ``components`` and its sections written as objects, every ``$ref`` a fragment of this
-file that names a unit or a place inside one.
+file that names a unit or a place inside one, no ``$id`` (a string ``"$id"`` anywhere
+counts).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ Unit = tuple[str, ...]
 
 _REF = re.compile(rb'"\$ref":"((?:[^"\\]|\\.)*)"')
 _REF_KEY = b'"$ref"'
+_ID_KEY = b'"$id"'
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ def split(data: Any) -> Units | None:
             text = orjson.dumps(value)
         except TypeError:  # a value JSON cannot hold (a YAML date...): no splitting
             return None
+        if _ID_KEY in text:
+            return None  # $id moves the base of refs (referencing follows it; units do not)
         digests[unit] = hashlib.blake2b(text, digest_size=16).digest()
         if _REF_KEY not in text:
             refs[unit] = frozenset()

@@ -413,15 +413,17 @@ def detail_issues(
             resolved_cache_maxsize=RESOLVED_CACHE_SIZE,
         )
         memory = _MEMORY  # read once: another thread may stop remembering meanwhile
+        if DIRECT_READS and memory is not None and json and len(documents) == 1:
+            # (a document that sets $id does not split into units: the plain run answers)
+            direct = DocumentPath.root(Documents(documents, refs, file, library))
+            try:
+                return _unitwise(
+                    validator_class, library, direct, version, file, data, refs, memory
+                )
+            except Exception:  # the plain run below is the answer; forget this spec
+                memory.pop((file, version), None)
         if DIRECT_READS and not sets_ids(documents):
             direct = DocumentPath.root(Documents(documents, refs, file, library))
-            if memory is not None and json and len(documents) == 1:
-                try:
-                    return _unitwise(
-                        validator_class, library, direct, version, file, data, refs, memory
-                    )
-                except Exception:  # the plain run below is the answer; forget this spec
-                    memory.pop((file, version), None)
             try:
                 return _run(validator_class(library), direct, file, documents, refs)
             except Exception:  # the library's own run below says what broke

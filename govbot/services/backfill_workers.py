@@ -35,12 +35,23 @@ from govbot.sources import GitReader, open_repo
 _WORKER: dict[str, Any] = {}
 
 
+# Each worker holds a spec's parsed documents and its check (~150 MB for a 2 MB spec):
+# the default stops here on a big machine; --jobs asks for more.
+DEFAULT_MAX_WORKERS = 8
+
+
 def usable_cpus() -> int:
-    """The CPUs this process may run on (the default number of workers)."""
+    """The CPUs this process may run on."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_workers() -> int:
+    """How many worker processes ``govbot backfill`` starts unless told: one per CPU,
+    at most :data:`DEFAULT_MAX_WORKERS`."""
+    return min(usable_cpus(), DEFAULT_MAX_WORKERS)
 
 
 def _start(git_dir: str, project: str, policy: Policy, now: dt.datetime) -> None:
@@ -121,4 +132,4 @@ class Ahead:
         self.close()
 
 
-__all__ = ["Ahead", "usable_cpus"]
+__all__ = ["DEFAULT_MAX_WORKERS", "Ahead", "default_workers", "usable_cpus"]

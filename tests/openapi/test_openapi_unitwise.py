@@ -303,3 +303,12 @@ def test_a_real_spec_edited_at_random_gets_the_full_runs_issues(
         checked += len(remembered)
     assert checked > 40 * 10
     assert len(walks) == 40 and sum(walks[1:]) < walks[0] * 39  # less walked than anew
+
+
+def test_a_document_that_sets_an_id_is_checked_whole(walks: list[int]) -> None:
+    with_id = edit(_set(["components", "schemas", "Server", "$id"], "https://example.com/s"))
+    spec = load(with_id(BASE))
+    got = detail(spec)
+    assert walks == []  # never split: jsonschema-path reads it, as without a memory
+    with validate.remembering():
+        assert got == detail(spec, as_json=False)

@@ -199,5 +199,9 @@ def test_a_rerun_with_workers_walks_only_the_new_commits(
     assert taken == [True, True]
 
 
-def test_the_default_is_one_worker_per_cpu() -> None:
-    assert 1 <= usable_cpus() <= 4096
+def test_the_default_is_one_worker_per_cpu_up_to_a_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backfill_workers, "usable_cpus", lambda: 2)
+    assert backfill_workers.default_workers() == 2
+    monkeypatch.setattr(backfill_workers, "usable_cpus", lambda: 64)
+    assert backfill_workers.default_workers() == backfill_workers.DEFAULT_MAX_WORKERS == 8
+    assert usable_cpus() >= 1
