@@ -151,21 +151,36 @@ class Spec:
         Loops of pure refs were reported by the loader and are left out of ``refs``;
         the hop limit is a second guard so that no walk can spin.
         """
+        if node is None or not isinstance(node.value, Mapping) or "$ref" not in node.value:
+            return node
+        ref = node.value["$ref"]
+        if not isinstance(ref, str):
+            return None
+        # Where a ref leads depends on its file and text alone: each is followed once per
+        # spec (the rules ask again and again), remembered in the instance like its index.
+        known = self.__dict__.setdefault("_govbot_resolved", {})
+        key = (node.file, ref)
+        if key in known:
+            return known[key]  # type: ignore[no-any-return]
         hops = 0
         while node is not None and isinstance(node.value, Mapping) and "$ref" in node.value:
             ref = node.value["$ref"]
             if not isinstance(ref, str):
-                return None
+                node = None
+                break
             target = self.refs.get((node.file, ref))
             if target is None or hops > 64:
-                return None
+                node = None
+                break
             file, pointer = target
             try:
                 value = get_pointer(self.documents[file], pointer)
             except (KeyError, IndexError, TypeError, ValueError):
-                return None
+                node = None
+                break
             node = Node(value, file, pointer)
             hops += 1
+        known[key] = node
         return node
 
     def deref(self, node: Node | None) -> Mapping[str, Any]:
