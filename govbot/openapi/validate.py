@@ -10,9 +10,11 @@ Two stages, so that big specs stay fast (``benchmarks/check.py`` measures them):
    instance path, so every finding has a line.
 2. **openapi-spec-validator's own checks** (default values against their schemas,
    duplicate operationIds, unresolved path parameters, ...) for documents small enough
-   (pure Python: 0.4 s on a 1.6 MB spec). Its keyword validators are wrapped so that each
-   error records where in the document it arose; a crash of the validator is contained
-   and reported as such.
+   (pure Python: 0.07 s on a 1.8 MB spec, reading the documents through
+   :mod:`govbot.openapi.docpath`; in a process that walks versions of a spec, only what
+   changed, :mod:`govbot.openapi.unitwise`). Its keyword validators are wrapped so that
+   each error records where in the document it arose; a crash of the validator is
+   contained and reported as such.
 
 Results are cached by content (every file's sha256 plus the validators' versions) under
 ``$GOVBOT_CACHE_DIR`` (empty: no cache), else ``$XDG_CACHE_HOME/govbot``, else
@@ -253,8 +255,7 @@ def _message(error: Any) -> str:
         return f"{_short(instance)} matches more than one of the allowed forms (oneOf)"
     if name == "pattern":
         return f"{_short(instance)} does not match the pattern {kind.pattern!r}"
-    message = str(error.message)
-    return message if len(message) <= 300 else message[:297] + "..."
+    return _clipped(str(error.message))
 
 
 # --- stage 2: openapi-spec-validator, located -------------------------------------------
@@ -457,19 +458,12 @@ def _unitwise(
     reused only where the content is the same)."""
     documents = {file: data}
 
-    def issue(where: str, pointer: str, message: str) -> Issue:
-        return Issue(where, pointer, message)
-
-    def message_of(error: Any) -> str:
-        message = str(error.message)
-        return message if len(message) <= 300 else message[:297] + "..."
-
     def issue_at(parts: tuple[Any, ...], message: str) -> Issue:
         where, pointer = locate(parts, file, documents, refs)
-        return Issue(where, pointer, message if len(message) <= 300 else message[:297] + "...")
+        return Issue(where, pointer, _clipped(message))
 
     def issue_of(error: Any) -> Issue:
-        return issue_at(getattr(error, _TAG, ()), message_of(error))
+        return issue_at(getattr(error, _TAG, ()), str(error.message))
 
     validator = unitwise.recording_class(validator_class)(library)
     before = memory.pop((file, version), None)
@@ -480,8 +474,8 @@ def _unitwise(
         before,
         issue_of=issue_of,
         issue_at=issue_at,
-        message_of=message_of,
-        issue=issue,
+        message_of=lambda error: _clipped(str(error.message)),
+        issue=Issue,
         limit=MAX_ERRORS,
     )
     while len(memory) >= MEMORY_SPECS:
@@ -521,11 +515,12 @@ def _run(
     issues: list[Issue] = []
     for error in itertools.islice(validator.root_validator(root), MAX_ERRORS):
         where, pointer = locate(getattr(error, _TAG, ()), file, documents, refs)
-        message = str(error.message)
-        issues.append(
-            Issue(where, pointer, message if len(message) <= 300 else message[:297] + "...")
-        )
+        issues.append(Issue(where, pointer, _clipped(str(error.message))))
     return issues
+
+
+def _clipped(message: str) -> str:
+    return message if len(message) <= 300 else message[:297] + "..."
 
 
 # --- the cache -------------------------------------------------------------------------
