@@ -8,7 +8,8 @@ processes check the commits of the walk, at most ``2 N`` ahead, and the walking 
 records each in turn with the check its worker made. A worker reads the repository
 itself (its own git processes) and skips a commit whose spec files did not change since
 the commit before it in the walk; a commit it skipped or failed on is checked by the
-walking process as without workers, so errors are reported as they always are.
+walking process as without workers, so errors are reported as they always are. When a
+worker dies (killed for its memory...), the walk checks the commits left itself.
 
 The workers are forked where the platform can (they inherit the parsed policy); a
 worker never touches the walking process's database connections.
@@ -17,11 +18,12 @@ worker never touches the walking process's database connections.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import Any
 
 import git
@@ -31,6 +33,8 @@ from govbot.policy import Policy
 from govbot.services.index import evaluate_commit
 from govbot.services.index_evaluate import SpecsEvaluation
 from govbot.sources import GitReader, open_repo
+
+LOG = logging.getLogger(__name__)
 
 _WORKER: dict[str, Any] = {}
 
@@ -101,15 +105,24 @@ class Ahead:
             commits, [None, *commits[:-1]], strict=True
         )
         self._pending: deque[tuple[str, Future[SpecsEvaluation | None]]] = deque()
+        self._broken = False
         self._fill()
 
     def _fill(self) -> None:
-        while len(self._pending) < self._window:
+        while not self._broken and len(self._pending) < self._window:
             step = next(self._queue, None)
             if step is None:
                 return
             sha, previous = step
-            self._pending.append((sha, self._pool.submit(_evaluate, sha, previous)))
+            try:
+                self._pending.append((sha, self._pool.submit(_evaluate, sha, previous)))
+            except BrokenExecutor:
+                self._lost()
+
+    def _lost(self) -> None:
+        if not self._broken:
+            LOG.warning("backfill: a worker process died; the walk checks the commits left")
+        self._broken = True
 
     def take(self, sha: str) -> SpecsEvaluation | None:
         """The check of ``sha`` (the next commit); None: the walking process checks it."""
@@ -119,6 +132,9 @@ class Ahead:
         self._fill()
         try:
             return future.result()
+        except BrokenExecutor:  # a worker was killed (out of memory...): no more workers
+            self._lost()
+            return None
         except Exception:  # the edge of a worker: the walking process checks it again
             return None
 

@@ -5,6 +5,7 @@ one process leaves it; a worker that fails costs only time. Both databases."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -205,3 +206,31 @@ def test_the_default_is_one_worker_per_cpu_up_to_a_limit(monkeypatch: pytest.Mon
     monkeypatch.setattr(backfill_workers, "usable_cpus", lambda: 64)
     assert backfill_workers.default_workers() == backfill_workers.DEFAULT_MAX_WORKERS == 8
     assert usable_cpus() >= 1
+
+
+def test_a_worker_that_dies_leaves_the_rest_to_the_walk(
+    db_engine: Engine,
+    alone: Engine,
+    policy: Policy,
+    repo: Path,
+    taken: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A worker killed in the middle (the kernel's out-of-memory killer): the pool is
+    broken, and the walk checks the commit it had and every one after it."""
+    evaluate = backfill_workers.evaluate_commit
+    doomed = git(repo, "rev-parse", "HEAD~3")
+
+    def dies_on_one(reader: Any, *args: Any, **kwargs: Any) -> Any:
+        if reader.commit.hexsha == doomed:
+            os._exit(9)
+        return evaluate(reader, *args, **kwargs)
+
+    monkeypatch.setattr(backfill_workers, "evaluate_commit", dies_on_one)
+    parallel = walk(db_engine, policy, repo, jobs=2)
+    assert parallel.errors == []
+    assert taken[:2] == [True, True] and taken[-3:] == [False, False, False]
+    assert "a worker process died" in caplog.text
+    walk(alone, policy, repo, jobs=1)
+    assert recorded(db_engine) == recorded(alone)
