@@ -218,7 +218,7 @@ def test_a_worker_that_dies_leaves_the_rest_to_the_walk(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A worker killed in the middle (the kernel's out-of-memory killer): the pool is
-    broken, and the walk checks the commit it had and every one after it."""
+    broken, and the walk checks the commit it had and the ones no worker finished."""
     evaluate = backfill_workers.evaluate_commit
     doomed = git(repo, "rev-parse", "HEAD~3")
 
@@ -230,7 +230,9 @@ def test_a_worker_that_dies_leaves_the_rest_to_the_walk(
     monkeypatch.setattr(backfill_workers, "evaluate_commit", dies_on_one)
     parallel = walk(db_engine, policy, repo, jobs=2)
     assert parallel.errors == []
-    assert taken[:2] == [True, True] and taken[-3:] == [False, False, False]
+    # The first commit came from a worker, the doomed one from the walk; a commit a
+    # worker finished before the pool broke may still come from it (it is as good).
+    assert len(taken) == 7 and taken[0] is True and taken[3] is False
     assert "a worker process died" in caplog.text
     walk(alone, policy, repo, jobs=1)
     assert recorded(db_engine) == recorded(alone)
