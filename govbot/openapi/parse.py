@@ -49,7 +49,8 @@ class Document:
 _BOM = "\ufeff"
 _BOM_BYTES = _BOM.encode()
 _JSON_REF = re.compile(r'"\$ref"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"')
-_JSON_REF_BYTES = re.compile(_JSON_REF.pattern.encode())
+# A $ref and its string, in JSON text as bytes (also govbot.openapi.units's).
+JSON_REF_BYTES = re.compile(_JSON_REF.pattern.encode())
 # A JSON string (unterminated at the end of a truncated text too) or a bracket.
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 
@@ -130,7 +131,7 @@ def _loaded_json(file: str, raw: bytes, digest: str, size: int) -> Document | No
         return None
     doc = Document(file, value, JsonLines(raw, value), True, digest, size)
     if b'"$ref"' in raw:
-        for m in _JSON_REF_BYTES.finditer(raw):
+        for m in JSON_REF_BYTES.finditer(raw):
             ref = m.group(1)
             doc.refs[orjson.loads(b'"' + ref + b'"') if b"\\" in ref else ref.decode()] = None
     return doc

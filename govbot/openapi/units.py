@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +25,11 @@ from urllib.parse import unquote
 
 import orjson
 
+from govbot.openapi.parse import JSON_REF_BYTES
 from govbot.surface import split as split_pointer
 
 Unit = tuple[str, ...]
 
-_REF = re.compile(rb'"\$ref":"((?:[^"\\]|\\.)*)"')
 _REF_KEY = b'"$ref"'
 _ID_KEY = b'"$id"'
 
@@ -101,7 +100,7 @@ def split(data: Any) -> Units | None:
         if _REF_KEY not in text:
             refs[unit] = frozenset()
             continue
-        found = _REF.findall(text)
+        found = JSON_REF_BYTES.findall(text)
         if len(found) != text.count(_REF_KEY):
             return None  # a "$ref" key whose value is not a string, or one written oddly
         targets = set()

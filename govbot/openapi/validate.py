@@ -459,8 +459,7 @@ def _unitwise(
     documents = {file: data}
 
     def issue_at(parts: tuple[Any, ...], message: str) -> Issue:
-        where, pointer = locate(parts, file, documents, refs)
-        return Issue(where, pointer, _clipped(message))
+        return _placed(parts, message, file, documents, refs)
 
     def issue_of(error: Any) -> Issue:
         return issue_at(getattr(error, _TAG, ()), str(error.message))
@@ -512,11 +511,23 @@ def _run(
     documents: Mapping[str, Any],
     refs: Mapping[tuple[str, str], tuple[str, str]],
 ) -> list[Issue]:
-    issues: list[Issue] = []
-    for error in itertools.islice(validator.root_validator(root), MAX_ERRORS):
-        where, pointer = locate(getattr(error, _TAG, ()), file, documents, refs)
-        issues.append(Issue(where, pointer, _clipped(str(error.message))))
-    return issues
+    errors = itertools.islice(validator.root_validator(root), MAX_ERRORS)
+    return [
+        _placed(getattr(error, _TAG, ()), str(error.message), file, documents, refs)
+        for error in errors
+    ]
+
+
+def _placed(
+    parts: tuple[Any, ...],
+    message: str,
+    file: str,
+    documents: Mapping[str, Any],
+    refs: Mapping[tuple[str, str], tuple[str, str]],
+) -> Issue:
+    """An issue said at ``parts`` (a path through the document, refs followed)."""
+    where, pointer = locate(parts, file, documents, refs)
+    return Issue(where, pointer, _clipped(message))
 
 
 def _clipped(message: str) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from jsonschema_path import SchemaPath
+from openapi_support import DictReader
 
 from govbot.openapi import validate
 from govbot.openapi.docpath import DocumentPath, Documents, Unanswerable, sets_ids
@@ -51,17 +52,6 @@ Pet:
   allOf: [{$ref: '#/Named'}]
 Named: {properties: {tag: {type: string}}}
 """
-
-
-class DictReader:
-    def __init__(self, files: dict[str, str]) -> None:
-        self.files = files
-
-    def read(self, relpath: str) -> bytes:
-        try:
-            return self.files[relpath].encode()
-        except KeyError:
-            raise FileNotFoundError(relpath) from None
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from openapi_support import DictReader
 
 from govbot.errors import SpecError
 from govbot.findings import Audience, Problem, Severity, Side
@@ -56,21 +57,6 @@ def severity(problem: Problem) -> Severity:
     rule = get_rule(problem.code)
     assert rule is not None, problem.code
     return rule.default_severity(None)
-
-
-class DictReader:
-    """A reader over in-memory files, as a git revision would be."""
-
-    def __init__(self, files: dict[str, str | bytes]) -> None:
-        self.files = {k: v.encode() if isinstance(v, str) else v for k, v in files.items()}
-        self.reads: list[str] = []
-
-    def read(self, relpath: str) -> bytes:
-        self.reads.append(relpath)
-        try:
-            return self.files[relpath]
-        except KeyError:
-            raise FileNotFoundError(relpath) from None
 
 
 MINIMAL = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"

@@ -12,21 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openapi_support import DictReader
 
 from govbot.openapi import unitwise, validate
 from govbot.openapi.load import load_spec
 from govbot.surface import Spec
-
-
-class DictReader:
-    def __init__(self, files: dict[str, str]) -> None:
-        self.files = files
-
-    def read(self, relpath: str) -> bytes:
-        try:
-            return self.files[relpath].encode()
-        except KeyError:
-            raise FileNotFoundError(relpath) from None
 
 
 def schema_ref(name: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openapi_support import DictReader
 from pathable import accessors, protocols
 
 from govbot.findings import Problem, Severity
@@ -32,17 +33,6 @@ def private_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     directory = tmp_path / "cache"
     monkeypatch.setenv("GOVBOT_CACHE_DIR", str(directory))
     return directory
-
-
-class DictReader:
-    def __init__(self, files: dict[str, str]) -> None:
-        self.files = files
-
-    def read(self, relpath: str) -> bytes:
-        try:
-            return self.files[relpath].encode()
-        except KeyError:
-            raise FileNotFoundError(relpath) from None
 
 
 def load_text(text: str, name: str = "api.yaml", **kwargs: Any) -> Spec:
