@@ -191,6 +191,43 @@ class Spec:
         return {}
 
 
+@dataclass(frozen=True)
+class Lineage:
+    """The version of the same file read just before a spec, in a process that walks a
+    file's versions one after the other (``govbot backfill``), and which of the spec's
+    units (:mod:`govbot.openapi.units`: a path item, a component, a top-level member)
+    are stable: neither they nor anything they reach through refs changed, and they are
+    the very objects the previous version held. What was worked out of a stable unit on
+    the previous version (its operations, the index entries of its schemas) holds for
+    this one as it is.
+    """
+
+    previous: Spec
+    stable: frozenset[tuple[str, ...]]
+    unit_at: Callable[[str], tuple[str, ...] | None]  # the unit of a JSON pointer
+
+    def holds(self, pointer: str) -> bool:
+        """Whether what the previous version made of ``pointer`` holds for this one."""
+        return self.unit_at(pointer) in self.stable
+
+
+_LINEAGE = "_govbot_lineage"
+
+
+def lineage_of(spec: Spec) -> Lineage | None:
+    """The spec's :class:`Lineage`, when its reader knew the version before."""
+    found = spec.__dict__.get(_LINEAGE)
+    return found if isinstance(found, Lineage) else None
+
+
+def set_lineage(spec: Spec, lineage: Lineage | None) -> None:
+    """Give ``spec`` its lineage (None: forget it, so that versions do not chain)."""
+    if lineage is None:
+        spec.__dict__.pop(_LINEAGE, None)
+    else:
+        spec.__dict__[_LINEAGE] = lineage
+
+
 # --- the surface -----------------------------------------------------------------------
 
 _PARAM_RE = re.compile(r"\{[^}/]*\}")
@@ -298,8 +335,10 @@ def operations(spec: Spec) -> tuple[Operation, ...]:
     """
     cached = spec.__dict__.get("_operations")
     if cached is None:
-        cached = _operations(spec)
+        by_path = _operations(spec)
+        cached = tuple(op for ops in by_path.values() for op in ops)
         spec.__dict__["_operations"] = cached
+        spec.__dict__["_operations_by_path"] = by_path
     return cached
 
 
@@ -316,19 +355,25 @@ def operation_at(spec: Spec, file: str, pointer: str) -> Operation | None:
         pointer = pointer.rsplit("/", 1)[0]
 
 
-def _operations(spec: Spec) -> tuple[Operation, ...]:
+def _operations(spec: Spec) -> dict[str, tuple[Operation, ...]]:
+    """The operations of each path item (by its key in ``paths``), in document order."""
     if not spec.ok:
-        return ()
+        return {}
     data = spec.data
     assert data is not None
     paths = spec.root.get("paths")
     if paths is None or not isinstance(paths.value, Mapping):
-        return ()
+        return {}
     global_security = data.get("security")
-    ops: list[Operation] = []
+    known = _stable_operations(spec)
+    out: dict[str, tuple[Operation, ...]] = {}
     for path in paths.value:
         if not isinstance(path, str):
             continue
+        if path in known:
+            out[path] = known[path]
+            continue
+        ops: list[Operation] = []
         item_node = paths.child(path)
         item = spec.resolve(item_node) or item_node
         if not isinstance(item.value, Mapping):
@@ -371,7 +416,26 @@ def _operations(spec: Spec) -> tuple[Operation, ...]:
                     action=action,
                 )
             )
-    return tuple(ops)
+        out[path] = tuple(ops)
+    return out
+
+
+def _stable_operations(spec: Spec) -> Mapping[str, tuple[Operation, ...]]:
+    """The previous version's operations of the path items that are stable in ``spec``
+    (:class:`Lineage`), when what else they are built from is the same: the OpenAPI
+    version, and the document-wide security (and Swagger's consumes and produces), the
+    same objects."""
+    lineage = lineage_of(spec)
+    if lineage is None:
+        return {}
+    previous = lineage.previous
+    by_path = previous.__dict__.get("_operations_by_path")
+    if by_path is None or previous.file != spec.file or previous.version != spec.version:
+        return {}
+    before, now = previous.data or {}, spec.data or {}
+    if any(before.get(k) is not now.get(k) for k in ("security", "consumes", "produces")):
+        return {}
+    return {p: ops for p, ops in by_path.items() if lineage.holds(join("/paths", p))}
 
 
 def _parameters(spec: Spec, node: Node | None) -> list[Parameter]:

@@ -195,3 +195,16 @@ def test_the_key_is_the_same_in_every_process(tmp_path: Path):
         for seed in ("1", "2", "3")
     }
     assert len(keys) == 1 and len(keys.pop().strip()) == 64
+
+
+def test_a_process_prunes_at_its_first_write_then_after_so_many_bytes(tmp_path, monkeypatch):
+    """A scan of the directory per write made hundreds of writes in a row (a backfill's)
+    quadratic: a process scans at its first write, then once it wrote PRUNE_AFTER_BYTES."""
+    scans: list[Path] = []
+    monkeypatch.setattr(verdicts, "prune", lambda root: scans.append(root))
+    monkeypatch.setattr(verdicts, "_unpruned", None)
+    monkeypatch.setattr(verdicts, "PRUNE_AFTER_BYTES", 1000)
+    for _ in range(10):
+        verdicts._written(tmp_path, 300)
+    # the first write, then the writes that reach 1000 bytes since: the 5th and the 9th
+    assert len(scans) == 3

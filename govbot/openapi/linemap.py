@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -105,7 +105,9 @@ def _layout(text: str | bytes, value: Any) -> int:
     if raw.endswith(b"\n"):
         raw = raw[:-1]
     try:
-        if orjson.dumps(value, option=orjson.OPT_INDENT_2) == raw:
+        # orjson's indented text breaks the line after its first bracket; a text that
+        # does not is not that layout, and is not dumped to find out.
+        if raw[1:2] == b"\n" and orjson.dumps(value, option=orjson.OPT_INDENT_2) == raw:
             return _PRETTY
         if orjson.dumps(value) == raw:
             return _COMPACT
@@ -136,21 +138,30 @@ def _pretty_table(node: dict[str, Any] | list[Any]) -> _Table:
     return dict(zip(node, positions, strict=True)) if isinstance(node, dict) else positions
 
 
-def _compact_table(node: dict[str, Any] | list[Any]) -> _Table:
-    """Members follow the bracket, each ``"key":value`` (or ``value``) and a comma."""
+def _compact_table(
+    node: dict[str, Any] | list[Any], size: Callable[[Any], int]
+) -> tuple[_Table, int]:
+    """Members follow the bracket, each ``"key":value`` (or ``value``) and a comma; and
+    the node's own size in characters (``size``: a member's)."""
     rel = 1
     if isinstance(node, list):
         positions: list[tuple[int, int]] = []
         for value in node:
             positions.append((rel, rel))
-            rel += _chars(orjson.dumps(value)) + 1
-        return positions
+            rel += size(value) + 1
+        return positions, rel if node else 2
     table: dict[str, tuple[int, int]] = {}
     for key, value in node.items():
         key_chars = _chars(orjson.dumps(key)) + 1
         table[key] = (rel, rel + key_chars)
-        rel += key_chars + _chars(orjson.dumps(value)) + 1
-    return table
+        rel += key_chars + size(value) + 1
+    return table, rel if node else 2
+
+
+# Containers this near the root are measured from their members' sizes (a table), not
+# dumped whole: the root, its members, and theirs (``paths``, ``components`` and its
+# sections), so that the document is serialized about once, not once per level.
+_TABLED_DEPTH = 2
 
 
 class JsonLines:
@@ -160,7 +171,16 @@ class JsonLines:
     given as its UTF-8 bytes, decoded only if it must be scanned.
     """
 
-    __slots__ = ("_layout", "_newlines", "_offsets", "_tables", "_text", "_value")
+    __slots__ = (
+        "_layout",
+        "_newlines",
+        "_offsets",
+        "_positions",
+        "_sizes",
+        "_tables",
+        "_text",
+        "_value",
+    )
 
     def __init__(self, text: str | bytes, value: Any = _NO_VALUE) -> None:
         self._text: str | bytes | None = text
@@ -169,6 +189,11 @@ class JsonLines:
         self._tables: dict[int, _Table] = {}
         self._offsets: dict[str, int] | None = None
         self._newlines: list[int] = []
+        # A finding asks for its line, then its column: each pointer is walked once.
+        self._positions: dict[str, tuple[int, int] | None] = {}
+        # Minified text: the size in characters of the containers measured, by identity
+        # (the container kept with it, so that an id is never taken for another's).
+        self._sizes: dict[int, tuple[Any, int]] = {}
 
     def _prepare(self) -> int:
         text = self._text or ""
@@ -190,7 +215,6 @@ class JsonLines:
         """(line, column) of ``pointer`` in a serializer's layout, or None if absent."""
         node, depth = self._value, 0
         at, base = 0, 0  # the pointer's position and that of its value's first character
-        make = _pretty_table if layout == _PRETTY else _compact_table
         for token in split(pointer):
             if isinstance(node, dict):
                 if token not in node:
@@ -208,7 +232,10 @@ class JsonLines:
                 return None
             table = self._tables.get(id(node))
             if table is None:
-                table = self._tables[id(node)] = make(node)
+                if layout == _PRETTY:
+                    table = self._tables[id(node)] = _pretty_table(node)
+                else:
+                    table = self._compact_tabled(node, depth)
             rel_at, rel_value = table[key]
             at, base = base + rel_at, base + rel_value
             node, depth = child, depth + 1
@@ -216,7 +243,44 @@ class JsonLines:
             return at + 1, 2 * depth + 1
         return 1, at + 1
 
+    def _compact_tabled(self, node: dict[str, Any] | list[Any], depth: int) -> _Table:
+        """The table of ``node`` (at ``depth``) in minified text, made and kept."""
+        table, size = _compact_table(node, lambda member: self._compact_size(member, depth + 1))
+        self._tables[id(node)] = table
+        self._sizes[id(node)] = (node, size)
+        return table
+
+    def _compact_size(self, value: Any, depth: int) -> int:
+        """The size in characters of ``value`` (at ``depth``) in minified text."""
+        if not isinstance(value, dict | list) or not value:
+            return _chars(orjson.dumps(value))
+        known = self._sizes.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        if depth <= _TABLED_DEPTH:
+            self._compact_tabled(value, depth)
+        else:
+            self._sizes[id(value)] = (value, _chars(orjson.dumps(value)))
+        return self._sizes[id(value)][1]
+
+    def inherit(self, before: JsonLines, shared: Iterable[Any]) -> None:
+        """Take what ``before`` (the previous version of the same file, laid out alike)
+        measured of the ``shared`` objects, the very ones this version holds too."""
+        if before._layout != _COMPACT:  # sizes are of minified text
+            return
+        for value in shared:
+            known = before._sizes.get(id(value))
+            if known is not None and known[0] is value:
+                self._sizes[id(value)] = known
+
     def _position(self, pointer: str) -> tuple[int, int] | None:
+        if pointer in self._positions:
+            return self._positions[pointer]
+        found = self._find(pointer)
+        self._positions[pointer] = found
+        return found
+
+    def _find(self, pointer: str) -> tuple[int, int] | None:
         layout = self._layout if self._layout != _UNKNOWN else self._prepare()
         if layout != _SCAN:
             return self._walk(pointer, layout)

@@ -40,9 +40,10 @@ from typing import Any
 
 from govbot.errors import SpecError
 from govbot.findings import Problem
+from govbot.openapi import lineage
 from govbot.openapi import validate as validation
 from govbot.openapi.files import FileReader, OutsideRoot, Reader
-from govbot.openapi.linemap import fixed_line
+from govbot.openapi.linemap import JsonLines, fixed_line
 from govbot.openapi.parse import Document, parse_document
 from govbot.openapi.problems import (
     DETAIL_MAX_BYTES,
@@ -63,6 +64,7 @@ from govbot.openapi.problems import (
     Refused,
 )
 from govbot.openapi.refs import Loader
+from govbot.openapi.units import Units
 from govbot.surface import LineLookup, Spec
 
 
@@ -192,6 +194,12 @@ def _load_root(
     version, refused = _version(rel, doc.data)
     if refused is not None:
         return _refused_spec(rel, refused, lines=doc.lines)
+    # A version of a file read before in this process: its unchanged parts shared.
+    followed = lineage.follow(rel, doc.data) if doc.is_json else None
+    if followed is not None and followed.previous is not None:
+        before = followed.previous.lines.get(rel)
+        if isinstance(doc.lines, JsonLines) and isinstance(before, JsonLines):
+            doc.lines.inherit(before, followed.shared)  # its measures of the shared parts
     refs = loader.resolve(doc)
     lines: dict[str, LineLookup] = {f: d.lines for f, d in loader.documents.items()}
     for file, line in loader.failed_lines.items():
@@ -206,10 +214,16 @@ def _load_root(
     )
     problems = [_placed(spec, p) for p in loader.problems]
     if validate:
+        units = followed.units if followed is not None else None
         problems.extend(
-            _validation_problems(spec, loader, doc, cache=cache, detail_max_bytes=detail)
+            _validation_problems(
+                spec, loader, doc, cache=cache, detail_max_bytes=detail, units=units
+            )
         )
-    return replace(spec, problems=tuple(problems))
+    spec = replace(spec, problems=tuple(problems))
+    if followed is not None and set(loader.documents) == {rel} and not loader.failed:
+        lineage.keep(followed, spec)
+    return spec
 
 
 def _read_root(loader: Loader, rel: str) -> bytes | Spec:
@@ -242,7 +256,13 @@ def _refused_spec(file: str, refused: Refused, *, lines: LineLookup | None = Non
 
 
 def _validation_problems(
-    spec: Spec, loader: Loader, root: Document, *, cache: bool, detail_max_bytes: int
+    spec: Spec,
+    loader: Loader,
+    root: Document,
+    *,
+    cache: bool,
+    detail_max_bytes: int,
+    units: Units | None = None,
 ) -> Iterator[Problem]:
     # Refs the loader refused would make the detailed validator fail for the wrong reason.
     refs_ok = not any(p.code in _REF_CODES or p.file != root.file for p in loader.problems)
@@ -257,6 +277,7 @@ def _validation_problems(
         fingerprint=fingerprint,
         cache_dir=validation.cache_dir() if cache else None,
         json=root.is_json,
+        units=units,
     )
     per_file: dict[str, list[Problem]] = {}
     for issue in issues:

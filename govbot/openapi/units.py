@@ -121,9 +121,24 @@ def _target(raw: bytes) -> Unit | None:
     return unit_of(split_pointer(unquote(ref[1:])))
 
 
-def affected(before: Units, now: Units) -> set[Unit]:
+# The last answer of affected(): the lineage of a spec and its validator's memory both
+# ask it of the same two versions, one after the other.
+_LAST: tuple[Units, Units, frozenset[Unit]] | None = None
+
+
+def affected(before: Units, now: Units) -> frozenset[Unit]:
     """The units of ``now`` whose work cannot be reused from ``before``: those changed
     (or new), and those that reach a changed, new or removed unit through refs."""
+    global _LAST
+    last = _LAST
+    if last is not None and last[0] is before and last[1] is now:
+        return last[2]
+    found = _affected(before, now)
+    _LAST = (before, now, found)
+    return found
+
+
+def _affected(before: Units, now: Units) -> frozenset[Unit]:
     seeds = [u for u, digest in now.digests.items() if before.digests.get(u) != digest]
     seeds += [u for u in before.digests if u not in now.digests]
     referrers: dict[Unit, list[Unit]] = {}
@@ -138,7 +153,7 @@ def affected(before: Units, now: Units) -> set[Unit]:
             continue
         out.add(unit)
         pending.extend(referrers.get(unit, ()))
-    return {u for u in out if u in now.digests}
+    return frozenset(u for u in out if u in now.digests)
 
 
 __all__ = ["Unit", "Units", "affected", "split", "unit_at", "unit_of"]

@@ -230,6 +230,7 @@ def check(
     data: Mapping[str, Any],
     before: Memory | None,
     *,
+    units: Units | None = None,
     issue_of: Callable[[Any], Any],
     issue_at: Callable[[tuple[Any, ...], str], Any],
     message_of: Callable[[Any], str],
@@ -238,8 +239,9 @@ def check(
 ) -> tuple[list[Any], Memory]:
     """The validator's issues on ``data`` (``validator`` a :func:`recording_class`
     instance, ``root`` the document), reusing what ``before`` recorded that still
-    holds; and what to remember of this version."""
-    units = split(data)
+    holds; and what to remember of this version. ``units``: ``data``'s, when the
+    caller has split it already."""
+    units = split(data) if units is None else units
     if units is None:
         raise Unanswerable("the document does not split into units")
     order = roots(data, validator.keyword_validators_registry.keyword_validators)
@@ -258,7 +260,7 @@ def check(
     return issues, Memory(units, nodes, {u: roots_items[u] for u in order})
 
 
-def _holds(key: Key, units: Units, stale: set[Unit]) -> bool:
+def _holds(key: Key, units: Units, stale: frozenset[Unit]) -> bool:
     """Whether the record of the schema at ``key`` still holds."""
     if key[0] == "bool":
         return True

@@ -40,6 +40,7 @@ import orjson
 
 from govbot.openapi import subscriptable, unitwise
 from govbot.openapi.docpath import DocumentPath, Documents, sets_ids
+from govbot.openapi.units import Units
 from govbot.paths import write_atomically
 from govbot.surface import get_pointer, join
 
@@ -105,6 +106,7 @@ def validate_document(
     fingerprint: str,
     cache_dir: Path | None,
     json: bool = False,
+    units: Units | None = None,
 ) -> list[Issue]:
     """Every validation issue of the root document ``data`` (as written, refs unresolved).
 
@@ -112,7 +114,8 @@ def validate_document(
     ``detail`` adds openapi-spec-validator's checks, which follow refs across files;
     ``json``: the documents were written as JSON (no value is shared by two places, as
     a YAML alias shares it), which lets a process that remembers (:func:`remembering`)
-    check the next version of the same spec where it changed only.
+    check the next version of the same spec where it changed only; ``units``: the
+    document's units, when the caller has split it already.
     """
     key = _cache_key(version, detail, fingerprint) if cache_dir is not None else ""
     if cache_dir is not None:
@@ -122,7 +125,7 @@ def validate_document(
     issues = schema_issues(version, data, file)
     if detail:
         seen = {(i.file, i.pointer) for i in issues}
-        for issue in detail_issues(version, data, file, documents, refs, json=json):
+        for issue in detail_issues(version, data, file, documents, refs, json=json, units=units):
             # openapi-spec-validator assumes a structurally valid document; on one that
             # is not, its crash says nothing the schema errors do not already say.
             if (issue.file, issue.pointer) not in seen and not (issue.failed and issues):
@@ -393,6 +396,7 @@ def detail_issues(
     refs: Mapping[tuple[str, str], tuple[str, str]],
     *,
     json: bool = False,
+    units: Units | None = None,
 ) -> list[Issue]:
     """openapi-spec-validator's keyword checks, each error placed in its file.
 
@@ -419,7 +423,7 @@ def detail_issues(
             direct = DocumentPath.root(Documents(documents, refs, file, library))
             try:
                 return _unitwise(
-                    validator_class, library, direct, version, file, data, refs, memory
+                    validator_class, library, direct, version, file, data, refs, memory, units
                 )
             except Exception:  # the plain run below is the answer; forget this spec
                 memory.pop((file, version), None)
@@ -452,6 +456,7 @@ def _unitwise(
     data: Any,
     refs: Mapping[tuple[str, str], tuple[str, str]],
     memory: dict[tuple[str, str], unitwise.Memory],
+    units: Units | None = None,
 ) -> list[Issue]:
     """The detailed checks of a single JSON document, unit by unit, with what ``memory``
     holds of an earlier version of the same file (any spec of that name: a record is
@@ -471,6 +476,7 @@ def _unitwise(
         direct,
         data,
         before,
+        units=units,
         issue_of=issue_of,
         issue_at=issue_at,
         message_of=lambda error: _clipped(str(error.message)),

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -43,9 +44,9 @@ from govbot.db.leases import run_leased
 from govbot.db.models import BackfillCursor
 from govbot.db.session import session_scope
 from govbot.errors import GovbotError, SpecError
-from govbot.openapi import validate as validation
+from govbot.openapi import lineage
 from govbot.policy import Policy
-from govbot.services.backfill_workers import Ahead
+from govbot.services.backfill_workers import Ahead, settle
 from govbot.services.index import DEFAULT_BRANCH, index_commit
 from govbot.services.index_cross import refresh_cross_findings
 from govbot.services.index_snapshot import IndexRun, utcnow
@@ -124,7 +125,8 @@ def backfill(
     run = IndexRun()
     stream = out if out is not None else sys.stderr
     with contextlib.ExitStack() as stack:
-        stack.enter_context(validation.remembering())  # each version checked where it changed
+        stack.enter_context(lineage.remembering())  # each version checked where it changed
+        stack.callback(gc.unfreeze)  # what settle() froze goes back to the collector
         ahead = None
         if jobs > 1 and len(commits) > 1:
             ahead = stack.enter_context(
@@ -148,6 +150,9 @@ def backfill(
                 LOG.warning("backfill %s %s: %s", project, sha[:12], exc)
                 run.errors.append(f"{sha[:12]}: {exc}")
                 continue
+            finally:
+                if ahead is None:
+                    settle()  # this process checked the commit
             run.add(result)
     if not run.errors:  # a failed commit is tried again by the next run
         _walked(engine, project, branch, head, len(commits), fresh=since is None, now=now)
@@ -311,7 +316,7 @@ def _backfill_branch(
         _start(engine, project, branch, head, depth, len(plan), now())
         last = None  # a deeper plan starts further back; what is recorded is skipped cheaply
     start = plan.index(last) + 1 if last in plan else 0
-    with validation.remembering():  # each version checked where it changed
+    with lineage.remembering():  # each version checked where it changed
         _walk_plan(engine, repo, project, branch, policy, now, plan, start, stop, run)
         if run.stopped:
             return

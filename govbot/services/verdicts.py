@@ -67,6 +67,12 @@ from govbot.surface import Spec
 
 SCHEME = "1"  # bump when what is stored, or how the key is made, changes
 MAX_BYTES = 256 * 1024 * 1024  # the whole verdict directory
+# A process prunes the directory at its first write, then each time it has written this
+# much since: a scan of the whole directory per write made a backfill's writes (one per
+# commit, hundreds in a row) quadratic. The directory may so pass MAX_BYTES by this
+# much per process writing.
+PRUNE_AFTER_BYTES = MAX_BYTES // 32
+_unpruned: int | None = None  # bytes this process wrote since it last pruned
 # Problems that depend on more than the bytes hashed: a file that is missing or outside
 # the root now may be there tomorrow; a validator crash may be an accident of this run.
 _UNSTABLE = frozenset((OUTSIDE_ROOT, REF_FILE_MISSING, VALIDATOR_FAILED, RULE_CRASHED.code))
@@ -213,8 +219,17 @@ def write(
         return False  # a value the codec does not know: check again next time
     stored = write_atomically(_path(root, lookup.key), payload)
     if stored:
-        prune(root)
+        _written(root, len(payload))
     return stored
+
+
+def _written(root: Path, size: int) -> None:
+    global _unpruned
+    if _unpruned is not None and _unpruned + size < PRUNE_AFTER_BYTES:
+        _unpruned += size
+        return
+    prune(root)
+    _unpruned = 0
 
 
 def prune(root: Path, max_bytes: int = MAX_BYTES) -> None:
@@ -296,8 +311,27 @@ def _path(root: Path, key: str) -> Path:
     return root / key[:2] / f"{key}.json"
 
 
+# The exact types a report is made of, for the quick paths of _encode (a report of a
+# 2 MB spec is some 150,000 values).
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+_FIELD_NAMES: Mapping[type, tuple[str, ...]] = {
+    t: tuple(f.name for f in dataclasses.fields(t)) for t in _TYPES.values()
+}
+_ENUM_TYPES = frozenset(_ENUMS.values())
+
+
 def _encode(value: Any) -> Any:
     """A report as JSON: dataclasses and enums by type name, mappings with string keys."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind in _ENUM_TYPES:
+        return {"@e": kind.__name__, "v": value.value}
+    names = _FIELD_NAMES.get(kind)
+    if names is not None:
+        return {"@t": kind.__name__, "f": {n: _encode(getattr(value, n)) for n in names}}
+    if kind is tuple or kind is list:
+        return [_encode(v) for v in value]
     if isinstance(value, enum.Enum):
         return {"@e": type(value).__name__, "v": value.value}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -119,3 +119,27 @@ def test_a_value_changed_after_parsing_falls_back_to_the_scan() -> None:
     value["a"].append(3)
     lines = JsonLines(text, value)
     assert (lines("/b/c"), lines.column("/b/c")) == _scanned(text, "/b/c") == (7, 5)
+
+
+def test_a_minified_version_measured_from_the_one_before_places_pointers_alike() -> None:
+    """A version read in a lineage takes the sizes of the parts it shares with the
+    version before (govbot.openapi.lineage); every pointer lands where a scan puts it."""
+    first = {
+        "openapi": "3.1.0",
+        "paths": {f"/p{i}": {"get": {"summary": "é" * i, "x": [i, {"y": i}]}} for i in range(6)},
+        "components": {"schemas": {f"S{i}": {"type": "string", "d": "ü" * i} for i in range(4)}},
+    }
+    second = json.loads(json.dumps(first))
+    shared = [first["paths"]["/p1"], first["paths"]["/p4"], first["components"]["schemas"]["S2"]]
+    second["paths"]["/p1"], second["paths"]["/p4"] = shared[0], shared[1]
+    second["components"]["schemas"]["S2"] = shared[2]
+    second["paths"]["/p2"]["get"]["summary"] = "longer than before"
+    del second["paths"]["/p0"]
+    texts = [json.dumps(v, separators=(",", ":"), ensure_ascii=False) for v in (first, second)]
+    before = JsonLines(texts[0], first)
+    for pointer in json_offsets(texts[0]):
+        before(pointer)  # measured whole, as a version with findings everywhere
+    lines = JsonLines(texts[1], second)
+    lines.inherit(before, shared)
+    for pointer in [*json_offsets(texts[1]), "/paths/~1p0"]:
+        assert (lines(pointer), lines.column(pointer)) == _scanned(texts[1], pointer), pointer

@@ -4,6 +4,7 @@ one process leaves it; a worker that fails costs only time. Both databases."""
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 from collections.abc import Iterator
@@ -149,6 +150,7 @@ def test_workers_record_what_one_process_records(
     assert taken == [True, True, False, True, True, True, True]
     single = walk(alone, policy, repo, jobs=1)
     assert len(taken) == 7  # no workers without --jobs
+    assert gc.get_freeze_count() == 0  # what the walk froze (settle) went back
     assert (parallel.commits, parallel.evaluated, parallel.snapshots, parallel.blueprints) == (
         single.commits,
         single.evaluated,
@@ -236,3 +238,21 @@ def test_a_worker_that_dies_leaves_the_rest_to_the_walk(
     assert "a worker process died" in caplog.text
     walk(alone, policy, repo, jobs=1)
     assert recorded(db_engine) == recorded(alone)
+
+
+def test_settling_freezes_the_heap_and_collects_it_whole_now_and_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After each commit of a long walk the live objects leave the collector's
+    generations; every FULL_COLLECTION_EVERY commits they come back for a full one."""
+    collections: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: collections.append(generation) or 0)
+    monkeypatch.setattr(backfill_workers, "FULL_COLLECTION_EVERY", 3)
+    monkeypatch.setattr(backfill_workers, "_settled", [0])
+    try:
+        for _ in range(6):
+            backfill_workers.settle()
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert collections == [1, 1, 2, 1, 1, 2]

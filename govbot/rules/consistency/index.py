@@ -29,7 +29,9 @@ from govbot.surface import (
     Operation,
     Spec,
     escape,
+    get_pointer,
     join,
+    lineage_of,
     normalize_path,
     operations,
 )
@@ -172,6 +174,7 @@ def _audience_of(classification: Classification | None, op_key: str) -> Audience
 def _build_index(spec: Spec) -> SpecIndex:
     ops = operations(spec)
     schemas: dict[SchemaId, SchemaInfo] = {}
+    known = _Known(spec)
     roots: list[list[SchemaId]] = []
     error_roots: list[SchemaId] = []
     paths: dict[str, list[int]] = {}
@@ -193,7 +196,7 @@ def _build_index(spec: Spec) -> SpecIndex:
                     continue
                 sid = (node.file, node.pointer)
                 if sid not in schemas:
-                    _walk(spec, node, schemas)
+                    _walk(spec, node, schemas, known)
                 if sid not in op_roots:
                     op_roots.append(sid)
                 if status[:1] in ("4", "5"):
@@ -229,14 +232,57 @@ _COMPOSITES = ("allOf", "oneOf", "anyOf", "prefixItems")
 _SINGLES = ("items", "additionalProperties", "not")
 
 
-def _walk(spec: Spec, start: Node, schemas: dict[SchemaId, SchemaInfo]) -> None:
-    """Add every schema reachable from ``start`` (resolved) to ``schemas``, each once."""
+class _Known:
+    """What the previous version's index says of the schemas in units that are stable in
+    ``spec`` (:class:`~govbot.surface.Lineage`): their entries, which hold as they are
+    (such a schema and all it reaches are the previous version's objects, at the same
+    places). Knows nothing without a previous version."""
+
+    def __init__(self, spec: Spec) -> None:
+        lineage = lineage_of(spec)
+        previous = lineage.previous if lineage is not None else None
+        index = previous.__dict__.get(_CACHE_ATTR) if previous is not None else None
+        usable = index is not None and previous is not None and previous.file == spec.file
+        self._before: dict[SchemaId, SchemaInfo] = index.schemas if usable else {}
+        self._holds = lineage.holds if lineage is not None else None
+
+    def __call__(self, sid: SchemaId, node: Node) -> SchemaInfo | None:
+        """The previous entry of the schema at ``sid``, ``node`` there now, if it holds."""
+        info = self._before.get(sid)
+        if info is None or info.node.value is not node.value or self._holds is None:
+            return None
+        return info if self._holds(sid[1]) else None
+
+    def node(self, sid: SchemaId) -> Node | None:
+        """The node of the schema at ``sid`` when it is the previous version's."""
+        info = self._before.get(sid)
+        if info is None or self._holds is None or not self._holds(sid[1]):
+            return None
+        return info.node
+
+
+def _walk(
+    spec: Spec,
+    start: Node,
+    schemas: dict[SchemaId, SchemaInfo],
+    known: _Known | None = None,
+) -> None:
+    """Add every schema reachable from ``start`` (resolved) to ``schemas``, each once
+    (the entry ``known`` gives, when it gives one: the previous version's)."""
     resolve = spec.resolve
     stack = [start]
     while stack:
         node = stack.pop()
         sid = (node.file, node.pointer)
         if sid in schemas:
+            continue
+        kept = known(sid, node) if known is not None else None
+        if kept is not None:
+            schemas[sid] = kept
+            # The walk goes on as it would have: the same children, in the same order.
+            for tid in kept.children:
+                if tid not in schemas:
+                    stack.append(known.node(tid) or _node_at(spec, tid))
             continue
         info = SchemaInfo(node)
         schemas[sid] = info
@@ -281,6 +327,11 @@ def _walk(spec: Spec, start: Node, schemas: dict[SchemaId, SchemaInfo]) -> None:
                 info.fields.append(
                     Field(name, sid, file, child_pointer, target_value, tid, name in data)
                 )
+
+
+def _node_at(spec: Spec, sid: SchemaId) -> Node:
+    file, pointer = sid
+    return Node(get_pointer(spec.documents[file], pointer), file, pointer)
 
 
 class Located(Protocol):
@@ -447,8 +498,9 @@ def _words(name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=65536)
 def snake(name: str) -> str:
-    return "_".join(words(name)) or name.lower()
+    return "_".join(_words(name)) or name.lower()
 
 
 def squash(name: str) -> str:
@@ -496,10 +548,12 @@ _VERSION_RE = re.compile(r"^v?\d+(\.\d+)*((alpha|beta)\d*)?$", re.IGNORECASE)
 _FORMAT_SUFFIX_RE = re.compile(r"\.(json|xml|ya?ml|txt|html)$", re.IGNORECASE)
 
 
-def static_segments(path: str) -> list[tuple[int, str]]:
+@functools.lru_cache(maxsize=65536)
+def static_segments(path: str) -> tuple[tuple[int, str], ...]:
     """(index, segment) of the literal, non-version segments of a path template.
 
     A format suffix (``/backups.json``) is not part of the resource name and is removed.
+    Asked of every path by several rules: worked out once per path.
     """
     out = []
     for i, seg in enumerate(path.split("/")):
@@ -508,7 +562,7 @@ def static_segments(path: str) -> list[tuple[int, str]]:
         seg = _FORMAT_SUFFIX_RE.sub("", seg)
         if seg:
             out.append((i, seg))
-    return out
+    return tuple(out)
 
 
 def last_static(path: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -282,6 +283,7 @@ def boolean_name_negative(ctx: SpecContext) -> Iterable[Hit]:
     return sink
 
 
+@functools.lru_cache(maxsize=65536)
 def _style(name: str) -> str | None:
     """The casing style of a name; None for a name that fits several: one lower-case word,
     or one token without lower case (an acronym or a code: ``CO2``, ``MV93X``), whose

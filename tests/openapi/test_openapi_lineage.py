@@ -1,0 +1,140 @@
+"""govbot.openapi.lineage: versions of a spec read one after the other share what did not
+change, and what is worked out per unit from the previous version (the operations, the
+consistency index, the line map, so the whole check) is what working it out anew gives,
+version after version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from openapi_support import BASE, CORPUS, DictReader, _set, edit, mutations, versions
+
+from govbot.openapi import lineage
+from govbot.openapi import load as loading
+from govbot.openapi.load import load_spec
+from govbot.policy import load_policy
+from govbot.rules.consistency.index import spec_index
+from govbot.services.index_evaluate import SpecsEvaluation, evaluate_specs
+from govbot.surface import Spec, lineage_of, operations
+
+FILE = "api-specs/api.json"
+TODAY = dt.date(2026, 12, 3)
+
+
+@pytest.fixture(autouse=True)
+def no_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check runs (a verdict read back would compare a check with itself)."""
+    monkeypatch.setenv("GOVBOT_CACHE_DIR", "")
+
+
+def text(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, separators=(",", ":"))  # minified, as a published spec
+
+
+def checked(doc: dict[str, Any]) -> tuple[SpecsEvaluation, Spec]:
+    """The check of ``doc`` as indexing makes it, and the spec it loaded."""
+    evaluation = evaluate_specs(DictReader({FILE: text(doc)}), load_policy(), "p", TODAY, [FILE])
+    history = lineage._HISTORY
+    assert history is not None  # within lineage.remembering()
+    spec = history[FILE].spec  # the one the check loaded
+    assert spec is not None
+    return evaluation, spec
+
+
+def anew(doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> tuple[SpecsEvaluation, Spec]:
+    """The same, outside any lineage, from nothing the process kept."""
+    monkeypatch.setattr(loading, "_LOADED", weakref.WeakValueDictionary())
+    with lineage.remembering():  # a memory of its own, empty: no previous version
+        return checked(doc)
+
+
+def index_view(spec: Spec) -> list[Any]:
+    index = spec_index(spec)
+    return [
+        (sid, info.children, [(f.name, f.pointer, f.schema, f.target, f.data) for f in info.fields])
+        for sid, info in index.schemas.items()
+    ]
+
+
+def compare_as_anew(
+    docs: Iterator[tuple[str, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """Check each version in one lineage and anew; the number that had a lineage."""
+    followed = 0
+    with lineage.remembering():
+        for name, doc in docs:
+            got, spec = checked(doc)
+            followed += lineage_of(spec) is not None
+            mine = (operations(spec), index_view(spec))
+            want, fresh = anew(doc, monkeypatch)
+            assert lineage_of(fresh) is None
+            assert got == want, name
+            assert mine == (operations(fresh), index_view(fresh)), name
+    return followed
+
+
+def test_every_edit_checks_as_anew(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = versions()
+    followed = compare_as_anew(iter(docs), monkeypatch)
+    assert followed == len(docs) - 1  # every version after the first had the one before
+
+
+@pytest.mark.parametrize("seed", [3])
+def test_a_real_spec_edited_at_random_checks_as_anew(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """airbyte's config API: 40 random edits (path items dropped, copied, reordered,
+    schemas swapped and dropped)."""
+    doc = json.loads((CORPUS / "apis-guru" / "airbyte.local" / "config.json").read_text())
+    edits = list(mutations(doc, random.Random(seed)))
+    assert compare_as_anew(iter([("the first version", doc), *edits]), monkeypatch) == 40
+
+
+def test_unchanged_units_are_the_previous_objects_and_their_work_is_reused() -> None:
+    changed = edit(_set(["components", "parameters", "Id", "name"], "sid"))(BASE)
+    with lineage.remembering():
+        _, first = checked(BASE)
+        _, second = checked(changed)
+    found = lineage_of(second)
+    assert found is not None and found.previous is first
+    paths, before = second.data["paths"], first.data["paths"]  # type: ignore[index]
+    # An unchanged path item is the previous object; its operations are reused.
+    assert paths["/first"] is before["/first"]
+    assert found.holds("/paths/~1first")
+    old = {op.key: op for op in operations(first)}
+    assert all(old[op.key] is op for op in operations(second) if op.path == "/first")
+    # The path item that refers to the changed parameter is its own object again and
+    # is built anew, though its text did not change.
+    assert paths["/servers/{id}"] is before["/servers/{id}"]
+    assert not found.holds("/paths/~1servers~1{id}")
+    assert all(old[op.key] is not op for op in operations(second) if op.path == "/servers/{id}")
+    assert not found.holds("/components/parameters/Id")
+    # A schema entry of the consistency index is reused where its unit holds.
+    sid = (FILE, "/components/schemas/Server")
+    assert spec_index(second).schemas[sid] is spec_index(first).schemas[sid]
+
+
+def test_versions_do_not_chain_and_nothing_is_kept_outside() -> None:
+    docs = [doc for _, doc in versions()[:3]]
+    with lineage.remembering():
+        specs = [checked(doc)[1] for doc in docs]
+        assert lineage_of(specs[2]) is not None and lineage_of(specs[2]).previous is specs[1]  # type: ignore[union-attr]
+        assert lineage_of(specs[1]) is None  # one step back, never a chain of versions
+    assert lineage._HISTORY is None
+    alone = load_spec(FILE, reader=DictReader({FILE: text(docs[0])}))
+    assert lineage_of(alone) is None
+
+
+def test_a_document_that_does_not_split_has_no_lineage() -> None:
+    with_id = edit(_set(["components", "schemas", "Server", "$id"], "https://example.com/s"))
+    docs = [with_id(BASE), with_id(edit(_set(["info", "version"], "2"))(BASE))]
+    with lineage.remembering():
+        specs = [load_spec(FILE, reader=DictReader({FILE: text(doc)})) for doc in docs]
+        assert lineage._HISTORY == {}  # $id moves the base of refs: no units to follow
+    assert lineage_of(specs[1]) is None
