@@ -8,6 +8,7 @@ against the files *as they were* at each revision, never against the work tree.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ Status = Literal["A", "M", "D", "R"]
 _SYMLINK_MODE = 0o120000
 _MAX_LINK_HOPS = 8
 _MAX_LINK_BYTES = 4096  # PATH_MAX: a link target is never longer
+_FULL_ID = re.compile(r"[0-9a-f]{40}")
 # No blob bigger than this is read unless the caller allows it: the policy's default
 # max_file_bytes (govbot.policy); callers pass the policy's own limit.
 MAX_READ_BYTES = 64 * 1024 * 1024
@@ -49,6 +51,15 @@ def resolve_rev(repo: git.Repo, rev: str) -> git.Commit:
     cause = _bad_revision(text)
     if cause is not None:
         raise SpecError(f"{repo.working_dir}: revision {text!r} {cause}")
+    if _FULL_ID.fullmatch(text):
+        # A full commit id (a walk's, from git log) is looked up in the object database
+        # the readers already talk to, without a git process of its own per commit.
+        try:
+            commit = repo.commit(text)
+            commit.tree  # noqa: B018  (reads the object: a missing or non-commit id fails)
+            return commit
+        except (git.GitError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+            pass  # rev-parse below says what it is, or that it is unknown
     try:
         sha = repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{text}^{{commit}}")
         return repo.commit(sha.strip())
@@ -86,6 +97,9 @@ class GitReader:
         self.rev = rev
         self.commit = resolve_rev(self.repo, rev)
         self.max_bytes = max_bytes
+        # Each file read once: a check hashes a spec's bytes and then parses them, and
+        # indexing reads them again to keep them (a big spec is a delta chain to undo).
+        self._read: dict[str, bytes] = {}
 
     def __repr__(self) -> str:
         return f"GitReader({self.repo.working_dir!r}, {self.rev!r})"
@@ -93,10 +107,15 @@ class GitReader:
     def read(self, relpath: str) -> bytes:
         """The content of ``relpath`` at this revision; FileNotFoundError if absent,
         :class:`~govbot.errors.FileTooLarge` (unread) if over ``max_bytes``."""
+        known = self._read.get(relpath)
+        if known is not None:
+            return known
         blob = self._blob(relpath)
         if blob.size > self.max_bytes:
             raise FileTooLarge(relpath, int(blob.size), self.max_bytes)
-        return blob.data_stream.read()
+        data: bytes = blob.data_stream.read()
+        self._read[relpath] = data
+        return data
 
     def size(self, relpath: str) -> int:
         """Size in bytes of ``relpath`` at this revision, without reading it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import git
 import pytest
@@ -256,3 +257,39 @@ def test_check_git_with_nothing_changed(history, probe_rules, today):
     policy = Policy(source="test", digest="0", spec_globs=GLOBS, catalog=probe_rules)
     report = check_git(r.path, first, first, policy=policy, today=today)
     assert report.findings == () and report.summary.specs == 0 and report.exit_code == 0
+
+
+def test_a_full_commit_id_needs_no_rev_parse_and_other_ids_are_refused(history, monkeypatch):
+    """A walk names its commits by full id: they are read from the object database
+    directly; the full id of a tree, a blob or no object is still an unknown revision,
+    and an annotated tag's is still its commit."""
+    r, _, second = history
+    calls: list[str] = []
+    call = git.cmd.Git._call_process
+
+    def spy(self: git.cmd.Git, method: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(method)
+        return call(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(git.cmd.Git, "_call_process", spy)
+    sha = r.repo.commit(second).hexsha
+    assert GitReader(r.repo, sha).read("api-specs/volume.yaml").decode() == VOLUME_V2
+    assert "rev_parse" not in calls
+    commit = r.repo.commit(sha)
+    blob = (commit.tree / "api-specs/volume.yaml").hexsha
+    for other in (blob, commit.tree.hexsha, "0" * 40):
+        with pytest.raises(SpecError, match="unknown revision"):
+            GitReader(r.repo, other)
+    tag = r.repo.create_tag("v1", ref=sha, message="a release")
+    assert GitReader(r.repo, tag.tag.hexsha).commit.hexsha == sha
+
+
+def test_the_git_reader_reads_each_file_once(history, monkeypatch):
+    """A check hashes a spec, then parses it; indexing keeps its bytes: one read."""
+    r, first, _ = history
+    reader = GitReader(r.repo, first)
+    streams: list[str] = []
+    blob_of = reader._blob
+    monkeypatch.setattr(reader, "_blob", lambda path: streams.append(path) or blob_of(path))
+    assert reader.read("api-specs/volume.yaml") == reader.read("api-specs/volume.yaml")
+    assert streams == ["api-specs/volume.yaml"]

@@ -18,7 +18,7 @@ from govbot.audience.policies import SOURCE as POLICY_DEFAULTS
 from govbot.audience.policies import PolicyDecision, audience_from_policies
 from govbot.findings import Audience
 from govbot.paths import glob_match
-from govbot.surface import Operation, Spec, join, operations
+from govbot.surface import Operation, Spec, join, lineage_of, operations
 
 # Wider audiences first: when two operations share a key, the wider one is kept.
 _WIDTH = {Audience.EXTERNAL: 3, Audience.EXTERNAL_ADMIN: 2, Audience.INTERNAL: 1}
@@ -50,14 +50,55 @@ def classify(
     defaults = facts.policies if facts is not None else None
     by_policy = audience_from_policies(ops, defaults) if defaults is not None else {}
     ctx = _Context(spec, compile_rules(config), data, by_policy)
+    known = _previous_decisions(spec, config) if facts is None else {}
+    decided: dict[int, tuple[Operation, Decision]] = {}
     decisions: dict[str, Decision] = {}
     for op in ops:
-        decision = ctx.decide(op)
+        kept = known.get(id(op))
+        decision = kept[1] if kept is not None and kept[0] is op else ctx.decide(op)
+        decided[id(op)] = (op, decision)
         previous = decisions.get(op.key)
         if previous is None or _WIDTH[decision.audience] > _WIDTH[previous.audience]:
             decisions[op.key] = decision
     audience, evidence, source = ctx.spec_level(decisions)
+    spec.__dict__[_DECIDED] = (config, decided)
     return Classification(audience, evidence, decisions, source, spec.file)
+
+
+_DECIDED = "_govbot_decided"
+# What a decision reads of the document besides its operation (tag descriptions, the
+# servers, the document's markers).
+_DOCUMENT_KEYS = (
+    "tags",
+    "info",
+    "servers",
+    "host",
+    "basePath",
+    "schemes",
+    "x-audience",
+    "x-internal",
+)
+
+
+def _previous_decisions(
+    spec: Spec, config: AudienceConfig
+) -> Mapping[int, tuple[Operation, Decision]]:
+    """The decisions of the previous version of the spec (:class:`~govbot.surface.Lineage`)
+    by operation, when they hold for this one: same configuration, same document parts
+    read (the very objects). An operation it reused (the same object) is decided alike."""
+    lineage = lineage_of(spec)
+    if lineage is None:
+        return {}
+    previous = lineage.previous
+    found = previous.__dict__.get(_DECIDED)
+    if found is None or found[0] is not config or previous.file != spec.file:
+        return {}
+    if previous.version != spec.version:
+        return {}
+    before, now = previous.data or {}, spec.data or {}
+    if any(before.get(k) is not now.get(k) for k in _DOCUMENT_KEYS):
+        return {}
+    return found[1]  # type: ignore[no-any-return]
 
 
 def classify_many(specs: Iterable[Spec], config: AudienceConfig) -> dict[str, Classification]:

@@ -47,7 +47,6 @@ class Followed:
     data: dict[str, Any]
     previous: Spec | None
     stable: frozenset[Unit]
-    shared: tuple[Any, ...] = ()  # the last version's objects the document now holds
 
 
 def follow(file: str, data: Any) -> Followed | None:
@@ -63,27 +62,23 @@ def follow(file: str, data: Any) -> Followed | None:
     last = history.get(file)
     if last is None:
         return Followed(file, units, data, None, frozenset())
-    shared = _share(data, last, units)
+    _share(data, last, units)
     stable = frozenset(units.digests.keys() - affected(last.units, units))
-    return Followed(file, units, data, last.spec, stable, shared)
+    return Followed(file, units, data, last.spec, stable)
 
 
-def _share(data: dict[str, Any], last: _Version, units: Units) -> tuple[Any, ...]:
-    """Put the last version's object of each unchanged unit in its place; those objects."""
+def _share(data: dict[str, Any], last: _Version, units: Units) -> None:
+    """Put the last version's object of each unchanged unit in its place."""
     before, digests = last.data, last.units.digests
-    shared: list[Any] = []
     for unit, digest in units.digests.items():
         if digests.get(unit) != digest:
             continue
         if len(unit) == 1:  # a top-level member
-            value = data[unit[0]] = before[unit[0]]
+            data[unit[0]] = before[unit[0]]
         elif len(unit) == 2:  # a path item
-            value = data["paths"][unit[1]] = before["paths"][unit[1]]
+            data["paths"][unit[1]] = before["paths"][unit[1]]
         else:  # a component
-            value = before["components"][unit[1]][unit[2]]
-            data["components"][unit[1]][unit[2]] = value
-        shared.append(value)
-    return tuple(shared)
+            data["components"][unit[1]][unit[2]] = before["components"][unit[1]][unit[2]]
 
 
 def keep(followed: Followed, spec: Spec) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -172,6 +172,7 @@ class JsonLines:
     """
 
     __slots__ = (
+        "_before",
         "_layout",
         "_newlines",
         "_offsets",
@@ -194,6 +195,9 @@ class JsonLines:
         # Minified text: the size in characters of the containers measured, by identity
         # (the container kept with it, so that an id is never taken for another's).
         self._sizes: dict[int, tuple[Any, int]] = {}
+        # The previous version of the same file (minified alike), whose measures of the
+        # containers both versions hold (the same objects) are this one's too.
+        self._before: JsonLines | None = None
 
     def _prepare(self) -> int:
         text = self._text or ""
@@ -235,7 +239,7 @@ class JsonLines:
                 if layout == _PRETTY:
                     table = self._tables[id(node)] = _pretty_table(node)
                 else:
-                    table = self._compact_tabled(node, depth)
+                    table = self._inherited(node) or self._compact_tabled(node, depth)
             rel_at, rel_value = table[key]
             at, base = base + rel_at, base + rel_value
             node, depth = child, depth + 1
@@ -250,12 +254,28 @@ class JsonLines:
         self._sizes[id(node)] = (node, size)
         return table
 
+    def _inherited(self, node: dict[str, Any] | list[Any]) -> _Table | None:
+        """The previous version's table of ``node``, when it measured this very object."""
+        before = self._before
+        if before is None:
+            return None
+        table = before._tables.get(id(node))
+        known = before._sizes.get(id(node))
+        if table is None or known is None or known[0] is not node:
+            return None
+        self._tables[id(node)] = table
+        self._sizes[id(node)] = known
+        return table
+
     def _compact_size(self, value: Any, depth: int) -> int:
         """The size in characters of ``value`` (at ``depth``) in minified text."""
         if not isinstance(value, dict | list) or not value:
             return _chars(orjson.dumps(value))
         known = self._sizes.get(id(value))
+        if known is None and self._before is not None:
+            known = self._before._sizes.get(id(value))
         if known is not None and known[0] is value:
+            self._sizes[id(value)] = known
             return known[1]
         if depth <= _TABLED_DEPTH:
             self._compact_tabled(value, depth)
@@ -263,15 +283,12 @@ class JsonLines:
             self._sizes[id(value)] = (value, _chars(orjson.dumps(value)))
         return self._sizes[id(value)][1]
 
-    def inherit(self, before: JsonLines, shared: Iterable[Any]) -> None:
-        """Take what ``before`` (the previous version of the same file, laid out alike)
-        measured of the ``shared`` objects, the very ones this version holds too."""
-        if before._layout != _COMPACT:  # sizes are of minified text
-            return
-        for value in shared:
-            known = before._sizes.get(id(value))
-            if known is not None and known[0] is value:
-                self._sizes[id(value)] = known
+    def inherit(self, before: JsonLines) -> None:
+        """Take what ``before`` (the previous version of the same file) measured of the
+        containers this version holds too (the same objects: their content is the same),
+        when both are minified."""
+        before._before = None  # one version back, never a chain of them
+        self._before = before if before._layout == _COMPACT else None
 
     def _position(self, pointer: str) -> tuple[int, int] | None:
         if pointer in self._positions:

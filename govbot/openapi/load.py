@@ -199,7 +199,7 @@ def _load_root(
     if followed is not None and followed.previous is not None:
         before = followed.previous.lines.get(rel)
         if isinstance(doc.lines, JsonLines) and isinstance(before, JsonLines):
-            doc.lines.inherit(before, followed.shared)  # its measures of the shared parts
+            doc.lines.inherit(before)  # its measures of the parts both versions hold
     refs = loader.resolve(doc)
     lines: dict[str, LineLookup] = {f: d.lines for f, d in loader.documents.items()}
     for file, line in loader.failed_lines.items():

@@ -6,6 +6,7 @@ version after version."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import random
 import weakref
@@ -18,7 +19,7 @@ from openapi_support import BASE, CORPUS, DictReader, _set, edit, mutations, ver
 from govbot.openapi import lineage
 from govbot.openapi import load as loading
 from govbot.openapi.load import load_spec
-from govbot.policy import load_policy
+from govbot.policy import Policy, load_policy
 from govbot.rules.consistency.index import spec_index
 from govbot.services.index_evaluate import SpecsEvaluation, evaluate_specs
 from govbot.surface import Spec, lineage_of, operations
@@ -37,9 +38,14 @@ def text(doc: dict[str, Any]) -> str:
     return json.dumps(doc, separators=(",", ":"))  # minified, as a published spec
 
 
+@functools.cache
+def policy() -> Policy:
+    return load_policy()  # one, as a backfill has: what is decided under it is reused
+
+
 def checked(doc: dict[str, Any]) -> tuple[SpecsEvaluation, Spec]:
     """The check of ``doc`` as indexing makes it, and the spec it loaded."""
-    evaluation = evaluate_specs(DictReader({FILE: text(doc)}), load_policy(), "p", TODAY, [FILE])
+    evaluation = evaluate_specs(DictReader({FILE: text(doc)}), policy(), "p", TODAY, [FILE])
     history = lineage._HISTORY
     assert history is not None  # within lineage.remembering()
     spec = history[FILE].spec  # the one the check loaded
@@ -118,6 +124,11 @@ def test_unchanged_units_are_the_previous_objects_and_their_work_is_reused() -> 
     # A schema entry of the consistency index is reused where its unit holds.
     sid = (FILE, "/components/schemas/Server")
     assert spec_index(second).schemas[sid] is spec_index(first).schemas[sid]
+    # So is the audience decided of a reused operation.
+    decided = {op.path: d for op, d in second.__dict__["_govbot_decided"][1].values()}
+    earlier = {op.path: d for op, d in first.__dict__["_govbot_decided"][1].values()}
+    assert decided["/first"] is earlier["/first"]
+    assert decided["/servers/{id}"] is not earlier["/servers/{id}"]
 
 
 def test_versions_do_not_chain_and_nothing_is_kept_outside() -> None:
@@ -138,3 +149,17 @@ def test_a_document_that_does_not_split_has_no_lineage() -> None:
         specs = [load_spec(FILE, reader=DictReader({FILE: text(doc)})) for doc in docs]
         assert lineage._HISTORY == {}  # $id moves the base of refs: no units to follow
     assert lineage_of(specs[1]) is None
+
+
+def test_a_mark_on_the_document_decides_every_operation_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The audience of an operation reused from the previous version still follows the
+    document: a marker on ``info`` or the root, or a tag's description, changes it."""
+    docs = [
+        ("the first version", BASE),
+        ("info says internal", edit(_set(["info", "x-audience"], "internal"))(BASE)),
+        ("the root says admin", edit(_set(["x-audience"], "external-admin"))(BASE)),
+        ("no mark again", BASE),
+    ]
+    assert compare_as_anew(iter(docs), monkeypatch) == 3

@@ -122,7 +122,7 @@ def test_a_value_changed_after_parsing_falls_back_to_the_scan() -> None:
 
 
 def test_a_minified_version_measured_from_the_one_before_places_pointers_alike() -> None:
-    """A version read in a lineage takes the sizes of the parts it shares with the
+    """A version read in a lineage takes the measures of the parts it shares with the
     version before (govbot.openapi.lineage); every pointer lands where a scan puts it."""
     first = {
         "openapi": "3.1.0",
@@ -140,6 +140,6 @@ def test_a_minified_version_measured_from_the_one_before_places_pointers_alike()
     for pointer in json_offsets(texts[0]):
         before(pointer)  # measured whole, as a version with findings everywhere
     lines = JsonLines(texts[1], second)
-    lines.inherit(before, shared)
+    lines.inherit(before)
     for pointer in [*json_offsets(texts[1]), "/paths/~1p0"]:
         assert (lines(pointer), lines.column(pointer)) == _scanned(texts[1], pointer), pointer
