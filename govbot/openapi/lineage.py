@@ -56,10 +56,10 @@ def follow(file: str, data: Any) -> Followed | None:
     history = _HISTORY  # read once: another thread may stop remembering meanwhile
     if history is None:
         return None
-    units = split(data)
+    last = history.get(file)
+    units = split(data, last.units if last is not None else None)
     if units is None:
         return None
-    last = history.get(file)
     if last is None:
         return Followed(file, units, data, None, frozenset())
     _share(data, last, units)

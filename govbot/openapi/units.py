@@ -80,8 +80,11 @@ def _entries(data: Mapping[str, Any]) -> list[tuple[Unit, Any]] | None:
     return out
 
 
-def split(data: Any) -> Units | None:
-    """The units of ``data``; None when it does not split (see the module's text)."""
+def split(data: Any, before: Units | None = None) -> Units | None:
+    """The units of ``data``; None when it does not split (see the module's text).
+
+    ``before``: the units of an earlier version, whose refs hold for a unit of the same
+    content (found again only in the units that changed)."""
     if not isinstance(data, dict):
         return None
     entries = _entries(data)
@@ -96,7 +99,10 @@ def split(data: Any) -> Units | None:
             return None
         if _ID_KEY in text:
             return None  # $id moves the base of refs (referencing follows it; units do not)
-        digests[unit] = hashlib.blake2b(text, digest_size=16).digest()
+        digest = digests[unit] = hashlib.blake2b(text, digest_size=16).digest()
+        if before is not None and before.digests.get(unit) == digest:
+            refs[unit] = before.refs[unit]
+            continue
         if _REF_KEY not in text:
             refs[unit] = frozenset()
             continue

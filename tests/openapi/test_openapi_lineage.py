@@ -19,6 +19,7 @@ from openapi_support import BASE, CORPUS, DictReader, _set, edit, mutations, ver
 from govbot.openapi import lineage
 from govbot.openapi import load as loading
 from govbot.openapi.load import load_spec
+from govbot.openapi.units import split
 from govbot.policy import Policy, load_policy
 from govbot.rules.consistency.index import spec_index
 from govbot.services.index_evaluate import SpecsEvaluation, evaluate_specs
@@ -163,3 +164,15 @@ def test_a_mark_on_the_document_decides_every_operation_again(
         ("no mark again", BASE),
     ]
     assert compare_as_anew(iter(docs), monkeypatch) == 3
+
+
+def test_units_split_from_the_previous_version_are_the_units_split_anew() -> None:
+    """The refs of an unchanged unit are taken from the previous version's units; the
+    units are those found from nothing, edit after edit."""
+    doc = json.loads((CORPUS / "apis-guru" / "airbyte.local" / "config.json").read_text())
+    docs = [d for _, d in versions()] + [doc] + [d for _, d in mutations(doc, random.Random(5))]
+    before = None
+    for version in docs:
+        units = split(version, before)
+        assert units == split(version)
+        before = units

@@ -253,12 +253,12 @@ class _Known:
             return None
         return info if self._holds(sid[1]) else None
 
-    def node(self, sid: SchemaId) -> Node | None:
-        """The node of the schema at ``sid`` when it is the previous version's."""
+    def child(self, sid: SchemaId) -> Node | None:
+        """The node of a schema that an entry given by this reaches: the previous
+        version's, which is this version's (a unit that holds reaches only units that
+        hold, whose objects are the previous version's)."""
         info = self._before.get(sid)
-        if info is None or self._holds is None or not self._holds(sid[1]):
-            return None
-        return info.node
+        return info.node if info is not None else None
 
 
 def _walk(
@@ -282,7 +282,7 @@ def _walk(
             # The walk goes on as it would have: the same children, in the same order.
             for tid in kept.children:
                 if tid not in schemas:
-                    stack.append(known.node(tid) or _node_at(spec, tid))
+                    stack.append(known.child(tid) or _node_at(spec, tid))
             continue
         info = SchemaInfo(node)
         schemas[sid] = info
