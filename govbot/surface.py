@@ -220,6 +220,20 @@ def lineage_of(spec: Spec) -> Lineage | None:
     return found if isinstance(found, Lineage) else None
 
 
+def reusable_lineage(spec: Spec, reads: tuple[str, ...] = ()) -> Lineage | None:
+    """The spec's :class:`Lineage`, when the version before is of the same file and
+    OpenAPI version and holds the very same objects as this one at the document's
+    top-level members ``reads`` (what a stage reads besides the units it reuses)."""
+    lineage = lineage_of(spec)
+    if lineage is None:
+        return None
+    previous = lineage.previous
+    if previous.file != spec.file or previous.version != spec.version:
+        return None
+    before, now = previous.data or {}, spec.data or {}
+    return None if any(before.get(k) is not now.get(k) for k in reads) else lineage
+
+
 def set_lineage(spec: Spec, lineage: Lineage | None) -> None:
     """Give ``spec`` its lineage (None: forget it, so that versions do not chain)."""
     if lineage is None:
@@ -425,15 +439,9 @@ def _stable_operations(spec: Spec) -> Mapping[str, tuple[Operation, ...]]:
     (:class:`Lineage`), when what else they are built from is the same: the OpenAPI
     version, and the document-wide security (and Swagger's consumes and produces), the
     same objects."""
-    lineage = lineage_of(spec)
-    if lineage is None:
-        return {}
-    previous = lineage.previous
-    by_path = previous.__dict__.get("_operations_by_path")
-    if by_path is None or previous.file != spec.file or previous.version != spec.version:
-        return {}
-    before, now = previous.data or {}, spec.data or {}
-    if any(before.get(k) is not now.get(k) for k in ("security", "consumes", "produces")):
+    lineage = reusable_lineage(spec, ("security", "consumes", "produces"))
+    by_path = lineage.previous.__dict__.get("_operations_by_path") if lineage else None
+    if lineage is None or by_path is None:
         return {}
     return {p: ops for p, ops in by_path.items() if lineage.holds(join("/paths", p))}
 

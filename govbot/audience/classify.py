@@ -18,7 +18,7 @@ from govbot.audience.policies import SOURCE as POLICY_DEFAULTS
 from govbot.audience.policies import PolicyDecision, audience_from_policies
 from govbot.findings import Audience
 from govbot.paths import glob_match
-from govbot.surface import Operation, Spec, join, lineage_of, operations
+from govbot.surface import Operation, Spec, join, operations, reusable_lineage
 
 # Wider audiences first: when two operations share a key, the wider one is kept.
 _WIDTH = {Audience.EXTERNAL: 3, Audience.EXTERNAL_ADMIN: 2, Audience.INTERNAL: 1}
@@ -86,17 +86,9 @@ def _previous_decisions(
     """The decisions of the previous version of the spec (:class:`~govbot.surface.Lineage`)
     by operation, when they hold for this one: same configuration, same document parts
     read (the very objects). An operation it reused (the same object) is decided alike."""
-    lineage = lineage_of(spec)
-    if lineage is None:
-        return {}
-    previous = lineage.previous
-    found = previous.__dict__.get(_DECIDED)
-    if found is None or found[0] is not config or previous.file != spec.file:
-        return {}
-    if previous.version != spec.version:
-        return {}
-    before, now = previous.data or {}, spec.data or {}
-    if any(before.get(k) is not now.get(k) for k in _DOCUMENT_KEYS):
+    lineage = reusable_lineage(spec, _DOCUMENT_KEYS)
+    found = lineage.previous.__dict__.get(_DECIDED) if lineage is not None else None
+    if found is None or found[0] is not config:
         return {}
     return found[1]  # type: ignore[no-any-return]
 

@@ -31,9 +31,9 @@ from govbot.surface import (
     escape,
     get_pointer,
     join,
-    lineage_of,
     normalize_path,
     operations,
+    reusable_lineage,
 )
 
 SCOPES: tuple[Scope, ...] = (Scope.EXISTING, Scope.CHANGED, Scope.NEW)
@@ -239,17 +239,16 @@ class _Known:
     places). Knows nothing without a previous version."""
 
     def __init__(self, spec: Spec) -> None:
-        lineage = lineage_of(spec)
-        previous = lineage.previous if lineage is not None else None
-        index = previous.__dict__.get(_CACHE_ATTR) if previous is not None else None
-        usable = index is not None and previous is not None and previous.file == spec.file
+        lineage = reusable_lineage(spec)
+        index = lineage.previous.__dict__.get(_CACHE_ATTR) if lineage is not None else None
+        usable = lineage is not None and index is not None
         self._before: dict[SchemaId, SchemaInfo] = index.schemas if usable else {}
-        self._holds = lineage.holds if lineage is not None else None
+        self._holds = lineage.holds if lineage is not None else _nowhere
 
     def __call__(self, sid: SchemaId, node: Node) -> SchemaInfo | None:
         """The previous entry of the schema at ``sid``, ``node`` there now, if it holds."""
         info = self._before.get(sid)
-        if info is None or info.node.value is not node.value or self._holds is None:
+        if info is None or info.node.value is not node.value:
             return None
         return info if self._holds(sid[1]) else None
 
@@ -259,6 +258,10 @@ class _Known:
         hold, whose objects are the previous version's)."""
         info = self._before.get(sid)
         return info.node if info is not None else None
+
+
+def _nowhere(pointer: str) -> bool:
+    return False
 
 
 def _walk(
