@@ -208,3 +208,15 @@ def test_a_process_prunes_at_its_first_write_then_after_so_many_bytes(tmp_path, 
         verdicts._written(tmp_path, 300)
     # the first write, then the writes that reach 1000 bytes since: the 5th and the 9th
     assert len(scans) == 3
+
+
+def test_the_catalogue_digest_is_worked_out_once_per_catalogue() -> None:
+    """A backfill asks for it at every commit: the same catalogue object gives the same
+    digest without hashing its rules again; another catalogue, with one more rule, its own."""
+    catalog = all_rules()
+    first = verdicts.catalog_digest(catalog)
+    assert verdicts.catalog_digest(catalog) == first
+    assert verdicts._CATALOG_DIGESTS[id(catalog)] == (catalog, first)
+    extra = next(iter(catalog))
+    other = type(catalog)(tuple(r for r in catalog if r is not extra))
+    assert verdicts.catalog_digest(other) != first

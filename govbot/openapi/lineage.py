@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govbot.openapi import validate
+from govbot.openapi.splice import Layout, minified_layout, splice
 from govbot.openapi.units import Unit, Units, affected, split, unit_at
 from govbot.surface import Lineage, Spec, set_lineage
 
@@ -35,24 +36,31 @@ class _Version:
     units: Units
     data: dict[str, Any]
     spec: Spec | None = None
+    raw: bytes | None = None  # the text, when it is the whole of the document
+    layout: Layout | None = None
 
 
 @dataclass(frozen=True)
 class Followed:
-    """A document handed to :func:`follow`: its units, and the last version's spec with
-    the units that are stable since (none without a last version)."""
+    """A document handed to :func:`follow` (or made by :func:`reparse`): its units, and
+    the last version's spec with the units that are stable since (none without a last
+    version); ``raw``, its text (if the next version may be spliced from it), with
+    ``layout`` when a splice made it and ``refs``, every $ref string of the text."""
 
     file: str
     units: Units
     data: dict[str, Any]
     previous: Spec | None
     stable: frozenset[Unit]
+    raw: bytes | None = None
+    layout: Layout | None = None
+    refs: tuple[str, ...] = ()
 
 
-def follow(file: str, data: Any) -> Followed | None:
+def follow(file: str, data: Any, raw: bytes | None = None) -> Followed | None:
     """Split a freshly parsed JSON document into units and share the last version's
     objects where a unit is unchanged; None when nothing is remembered, or the document
-    does not split."""
+    does not split. ``raw``: the text parsed, kept for splicing the next version."""
     history = _HISTORY  # read once: another thread may stop remembering meanwhile
     if history is None:
         return None
@@ -61,10 +69,40 @@ def follow(file: str, data: Any) -> Followed | None:
     if units is None:
         return None
     if last is None:
-        return Followed(file, units, data, None, frozenset())
+        return Followed(file, units, data, None, frozenset(), raw)
     _share(data, last, units)
     stable = frozenset(units.digests.keys() - affected(last.units, units))
-    return Followed(file, units, data, last.spec, stable)
+    return Followed(file, units, data, last.spec, stable, raw)
+
+
+def reparse(file: str, raw: bytes) -> Followed | None:
+    """The version ``raw`` of a JSON document read before, made from the last version
+    by parsing only the members that changed (:mod:`govbot.openapi.splice`); None when
+    nothing is remembered of the file or the change does not allow it (parse it whole)."""
+    history = _HISTORY
+    last = history.get(file) if history is not None else None
+    if last is None or last.raw is None:
+        return None
+    layout = last.layout or _minified(file, last)
+    if layout is None:
+        return None
+    spliced = splice(last.raw, last.data, last.units, layout, raw)
+    if spliced is None:
+        return None
+    stable = frozenset(spliced.units.digests.keys() - affected(last.units, spliced.units))
+    return Followed(
+        file, spliced.units, spliced.data, last.spec, stable, raw, spliced.layout, spliced.refs
+    )
+
+
+def _minified(file: str, last: _Version) -> Layout | None:
+    """The layout of a version parsed whole, when its text is orjson's minified JSON."""
+    lines = last.spec.lines.get(file) if last.spec is not None else None
+    serialized = getattr(lines, "serialized", None)
+    text = serialized() if serialized is not None else None
+    if text is None or text[1:2] == b"\n" or last.raw is None:
+        return None  # not a serializer's text, or its indented layout
+    return minified_layout(last.raw, last.data, last.units)
 
 
 def _share(data: dict[str, Any], last: _Version, units: Units) -> None:
@@ -93,7 +131,9 @@ def keep(followed: Followed, spec: Spec) -> None:
     history.pop(followed.file, None)
     while len(history) >= HISTORY_SPECS:
         history.pop(next(iter(history)), None)
-    history[followed.file] = _Version(followed.units, followed.data, spec)
+    history[followed.file] = _Version(
+        followed.units, followed.data, spec, followed.raw, followed.layout
+    )
 
 
 @contextlib.contextmanager
@@ -118,4 +158,4 @@ def remember() -> None:
     validate.remember()
 
 
-__all__ = ["HISTORY_SPECS", "Followed", "follow", "keep", "remember", "remembering"]
+__all__ = ["HISTORY_SPECS", "Followed", "follow", "keep", "remember", "remembering", "reparse"]

@@ -177,6 +177,7 @@ class JsonLines:
         "_newlines",
         "_offsets",
         "_positions",
+        "_serialized",
         "_sizes",
         "_tables",
         "_text",
@@ -198,8 +199,23 @@ class JsonLines:
         # The previous version of the same file (minified alike), whose measures of the
         # containers both versions hold (the same objects) are this one's too.
         self._before: JsonLines | None = None
+        self._serialized: bytes | None = None
 
     def _prepare(self) -> int:
+        """The text's layout, found on first use; a text of no serializer's layout is
+        scanned then (pointer offsets and newlines)."""
+        layout = self._detect()
+        if layout == _SCAN and self._offsets is None:
+            text = self._text or ""
+            text = text.decode() if isinstance(text, bytes) else text
+            self._offsets = json_offsets(text)
+            self._newlines = [m.start() for m in _NEWLINE.finditer(text)]
+            self._text = None  # the offsets are all we need from now on
+        return layout
+
+    def _detect(self) -> int:
+        if self._layout != _UNKNOWN:
+            return self._layout
         text = self._text or ""
         if self._value is _NO_VALUE:
             try:
@@ -209,10 +225,9 @@ class JsonLines:
         self._layout = _layout(text, self._value) if self._value is not None else _SCAN
         if self._layout == _SCAN:
             self._value = None
-            text = text.decode() if isinstance(text, bytes) else text
-            self._offsets = json_offsets(text)
-            self._newlines = [m.start() for m in _NEWLINE.finditer(text)]
-        self._text = None  # the value or the offsets are all we need from now on
+        else:  # the value is all we need from now on; the text is its serialization
+            self._serialized = text if isinstance(text, bytes) else text.encode()
+            self._text = None
         return self._layout
 
     def _walk(self, pointer: str, layout: int) -> tuple[int, int] | None:
@@ -290,6 +305,13 @@ class JsonLines:
         before._before = None  # one version back, never a chain of them
         self._before = before if before._layout == _COMPACT else None
 
+    def serialized(self) -> bytes | None:
+        """The text, when it is exactly orjson's serialization of its value (minified or
+        indented by two); None for any other layout. A search of the serialized
+        document (does it hold a key at all?) takes it instead of serializing again."""
+        self._detect()
+        return self._serialized
+
     def _position(self, pointer: str) -> tuple[int, int] | None:
         if pointer in self._positions:
             return self._positions[pointer]
@@ -298,7 +320,7 @@ class JsonLines:
         return found
 
     def _find(self, pointer: str) -> tuple[int, int] | None:
-        layout = self._layout if self._layout != _UNKNOWN else self._prepare()
+        layout = self._prepare()
         if layout != _SCAN:
             return self._walk(pointer, layout)
         offset = (self._offsets or {}).get(pointer)

@@ -76,6 +76,9 @@ class SpecNotFound(SpecError, FileNotFoundError):
 _LOADED: weakref.WeakValueDictionary[tuple[Any, ...], Spec] = weakref.WeakValueDictionary()
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def _version(file: str, data: Any) -> tuple[str, Refused | None]:
     if data is None:
         return "", Refused(NOT_OPENAPI, f"{file}: empty document, not an OpenAPI description", 1)
@@ -187,15 +190,32 @@ def _load_root(
     detail: int,
     digest: str | None = None,
 ) -> Spec:
-    doc = loader.parse(rel, data, digest=digest)
-    if doc is None:
-        problem = loader.problems[0]
-        return _refused_spec(rel, Refused(problem.code, problem.message, problem.line))
+    # A version of a file read before in this process: only its changed part parsed, or
+    # parsed whole and its unchanged parts shared.
+    plain = len(data) <= loader.max_bytes and not data.startswith(_UTF8_BOM)
+    followed = lineage.reparse(rel, data) if plain else None
+    if followed is not None:
+        doc = Document(
+            rel,
+            followed.data,
+            JsonLines(data, followed.data),
+            True,
+            digest or hashlib.sha256(data).hexdigest(),
+            len(data),
+            dict.fromkeys(followed.refs),
+        )
+        loader.adopt(doc)
+    else:
+        parsed = loader.parse(rel, data, digest=digest)
+        if parsed is None:
+            problem = loader.problems[0]
+            return _refused_spec(rel, Refused(problem.code, problem.message, problem.line))
+        doc = parsed
     version, refused = _version(rel, doc.data)
     if refused is not None:
         return _refused_spec(rel, refused, lines=doc.lines)
-    # A version of a file read before in this process: its unchanged parts shared.
-    followed = lineage.follow(rel, doc.data) if doc.is_json else None
+    if followed is None and doc.is_json:
+        followed = lineage.follow(rel, doc.data, data if plain else None)
     if followed is not None and followed.previous is not None:
         before = followed.previous.lines.get(rel)
         if isinstance(doc.lines, JsonLines) and isinstance(before, JsonLines):

@@ -179,6 +179,10 @@ class Loader:
         self.documents[file] = doc
         return doc
 
+    def adopt(self, doc: Document) -> None:
+        """Take ``doc``, parsed already, as the document of its file."""
+        self.documents[doc.file] = doc
+
     def refuse(self, file: str, refused: Refused, referrer: str = "") -> None:
         self.failed[file] = refused.code
         self.failed_lines[file] = refused.line

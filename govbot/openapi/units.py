@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -40,6 +40,17 @@ class Units:
 
     digests: Mapping[Unit, bytes]
     refs: Mapping[Unit, frozenset[Unit]]  # unit -> the units its refs point into
+    # unit -> the size of its value minified (as orjson writes it), in bytes
+    sizes: Mapping[Unit, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What :func:`measure` finds of one unit's value."""
+
+    digest: bytes
+    refs: frozenset[Unit]
+    size: int
 
 
 def unit_of(tokens: list[str]) -> Unit | None:
@@ -59,7 +70,9 @@ def unit_at(pointer: str) -> Unit | None:
     return unit_of(split_pointer(pointer))
 
 
-def _entries(data: Mapping[str, Any]) -> list[tuple[Unit, Any]] | None:
+def entries(data: Mapping[str, Any]) -> list[tuple[Unit, Any]] | None:
+    """Each unit of a document with its value, in document order; None when the
+    document does not split."""
     out: list[tuple[Unit, Any]] = []
     for key, value in data.items():
         if key == "paths":
@@ -69,10 +82,10 @@ def _entries(data: Mapping[str, Any]) -> list[tuple[Unit, Any]] | None:
         elif key == "components":
             if not isinstance(value, dict):
                 return None
-            for section, entries in value.items():
-                if not isinstance(entries, dict):
+            for section, members in value.items():
+                if not isinstance(members, dict):
                     return None
-                out.extend((("components", section, name), v) for name, v in entries.items())
+                out.extend((("components", section, name), v) for name, v in members.items())
         else:
             out.append(((key,), value))
     if not all(isinstance(part, str) for unit, _ in out for part in unit):
@@ -87,36 +100,48 @@ def split(data: Any, before: Units | None = None) -> Units | None:
     content (found again only in the units that changed)."""
     if not isinstance(data, dict):
         return None
-    entries = _entries(data)
-    if entries is None:
+    found_entries = entries(data)
+    if found_entries is None:
         return None
     digests: dict[Unit, bytes] = {}
     refs: dict[Unit, frozenset[Unit]] = {}
-    for unit, value in entries:
-        try:
-            text = orjson.dumps(value)
-        except TypeError:  # a value JSON cannot hold (a YAML date...): no splitting
+    sizes: dict[Unit, int] = {}
+    for unit, value in found_entries:
+        known = before.refs.get(unit) if before is not None else None
+        found = measure(value, before.digests.get(unit) if known is not None else None, known)
+        if found is None:
             return None
-        if _ID_KEY in text:
-            return None  # $id moves the base of refs (referencing follows it; units do not)
-        digest = digests[unit] = hashlib.blake2b(text, digest_size=16).digest()
-        if before is not None and before.digests.get(unit) == digest:
-            refs[unit] = before.refs[unit]
-            continue
-        if _REF_KEY not in text:
-            refs[unit] = frozenset()
-            continue
-        found = JSON_REF_BYTES.findall(text)
-        if len(found) != text.count(_REF_KEY):
-            return None  # a "$ref" key whose value is not a string, or one written oddly
-        targets = set()
-        for raw in found:
-            target = _target(raw)
-            if target is None:
-                return None
-            targets.add(target)
-        refs[unit] = frozenset(targets)
-    return Units(digests, refs)
+        digests[unit], refs[unit], sizes[unit] = found.digest, found.refs, found.size
+    return Units(digests, refs, sizes)
+
+
+def measure(
+    value: Any, digest_before: bytes | None = None, refs_before: frozenset[Unit] | None = None
+) -> Measure | None:
+    """The digest, ref targets and minified size of one unit's value; None when the
+    document cannot be split for it. ``digest_before`` and ``refs_before``: the same
+    unit in an earlier version, whose refs hold when the digest is the same."""
+    try:
+        text = orjson.dumps(value)
+    except TypeError:  # a value JSON cannot hold (a YAML date...): no splitting
+        return None
+    if _ID_KEY in text:
+        return None  # $id moves the base of refs (referencing follows it; units do not)
+    digest = hashlib.blake2b(text, digest_size=16).digest()
+    if refs_before is not None and digest_before == digest:
+        return Measure(digest, refs_before, len(text))
+    if _REF_KEY not in text:
+        return Measure(digest, frozenset(), len(text))
+    found = JSON_REF_BYTES.findall(text)
+    if len(found) != text.count(_REF_KEY):
+        return None  # a "$ref" key whose value is not a string, or one written oddly
+    targets = set()
+    for raw in found:
+        target = _target(raw)
+        if target is None:
+            return None
+        targets.add(target)
+    return Measure(digest, frozenset(targets), len(text))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -162,4 +187,14 @@ def _affected(before: Units, now: Units) -> frozenset[Unit]:
     return frozenset(u for u in out if u in now.digests)
 
 
-__all__ = ["Unit", "Units", "affected", "split", "unit_at", "unit_of"]
+__all__ = [
+    "Measure",
+    "Unit",
+    "Units",
+    "affected",
+    "entries",
+    "measure",
+    "split",
+    "unit_at",
+    "unit_of",
+]

@@ -253,6 +253,22 @@ def prune(root: Path, max_bytes: int = MAX_BYTES) -> None:
 
 def catalog_digest(catalog: Catalog) -> str:
     """What the rules of ``catalog`` are: codes, names, severities and their code."""
+    # Worked out once per catalogue object (a catalogue is immutable, and a process has
+    # one or two): a backfill asks for it at every commit.
+    known = _CATALOG_DIGESTS.get(id(catalog))
+    if known is not None and known[0] is catalog:
+        return known[1]
+    digest = _catalog_digest(catalog)
+    if len(_CATALOG_DIGESTS) >= 8:
+        _CATALOG_DIGESTS.clear()
+    _CATALOG_DIGESTS[id(catalog)] = (catalog, digest)
+    return digest
+
+
+_CATALOG_DIGESTS: dict[int, tuple[Catalog, str]] = {}
+
+
+def _catalog_digest(catalog: Catalog) -> str:
     digest = hashlib.sha256()
     for rule in catalog:
         code = getattr(rule.check, "__code__", None)

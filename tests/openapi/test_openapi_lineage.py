@@ -69,15 +69,23 @@ def index_view(spec: Spec) -> list[Any]:
     ]
 
 
+SPLICED: list[str] = []  # the versions of the last compare_as_anew() parsed in part
+
+
 def compare_as_anew(
     docs: Iterator[tuple[str, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
 ) -> int:
     """Check each version in one lineage and anew; the number that had a lineage."""
     followed = 0
+    SPLICED.clear()
     with lineage.remembering():
         for name, doc in docs:
             got, spec = checked(doc)
             followed += lineage_of(spec) is not None
+            history = lineage._HISTORY
+            assert history is not None
+            if history[FILE].layout is not None:  # made from the last by govbot.openapi.splice
+                SPLICED.append(name)
             mine = (operations(spec), index_view(spec))
             want, fresh = anew(doc, monkeypatch)
             assert lineage_of(fresh) is None
@@ -176,3 +184,14 @@ def test_units_split_from_the_previous_version_are_the_units_split_anew() -> Non
         units = split(version, before)
         assert units == split(version)
         before = units
+
+
+def test_most_versions_are_parsed_in_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The edits above and at random are small: nearly every version after the first is
+    made from the one before, parsing only the members that changed."""
+    docs = versions()
+    compare_as_anew(iter(docs), monkeypatch)
+    assert len(SPLICED) == len(docs) - 1
+    doc = json.loads((CORPUS / "apis-guru" / "airbyte.local" / "config.json").read_text())
+    compare_as_anew(iter([("first", doc), *mutations(doc, random.Random(3))]), monkeypatch)
+    assert len(SPLICED) >= 32  # of 40

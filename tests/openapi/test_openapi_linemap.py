@@ -143,3 +143,32 @@ def test_a_minified_version_measured_from_the_one_before_places_pointers_alike()
     lines.inherit(before)
     for pointer in [*json_offsets(texts[1]), "/paths/~1p0"]:
         assert (lines(pointer), lines.column(pointer)) == _scanned(texts[1], pointer), pointer
+
+
+def test_a_serializers_text_is_given_as_its_own_serialization() -> None:
+    """A search of the serialized document (DEP006's "is there an x-sunset at all?")
+    takes a minified or two-space text as it is; any other text is no serialization, and
+    asking does not scan it for positions."""
+    value = {"info": {"x-sunset": "2027-01-01"}, "paths": {}}
+    minified = orjson.dumps(value)
+    pretty = orjson.dumps(value, option=orjson.OPT_INDENT_2) + b"\n"
+    assert JsonLines(minified, orjson.loads(minified)).serialized() is minified
+    assert JsonLines(pretty, orjson.loads(pretty)).serialized() is pretty
+    escaped = b'{"info": {"x\\u002dsunset": "2027-01-01"}, "paths": {}}'
+    lines = JsonLines(escaped, orjson.loads(escaped))
+    assert lines.serialized() is None
+    assert lines._offsets is None  # not scanned until a line is asked
+    assert lines("/info/x-sunset") == 1 and lines.column("/info/x-sunset") == 11
+
+
+def test_an_escaped_sunset_key_is_still_found(tmp_path: Path) -> None:
+    """A key written with an escape (not a serializer's text) is searched in the value."""
+    spec = tmp_path / "api.json"
+    spec.write_bytes(
+        b'{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": '
+        b'{"get": {"deprecated": true, "x\\u002dsunset": "soon", "responses": '
+        b'{"200": {"description": "ok"}}}}}}'
+    )
+    result = CliRunner().invoke(cli, ["check", "--format", "json", str(spec)])
+    assert result.exit_code in (0, 1), result.output
+    assert "DEP006" in {f["rule"] for f in json.loads(result.output)["findings"]}

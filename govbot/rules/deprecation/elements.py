@@ -418,11 +418,15 @@ def mentions(spec: Spec, file: str, key: str) -> bool:
     cache: dict[str, bytes] = spec.__dict__.setdefault("_serialised", {})
     raw = cache.get(file)
     if raw is None:
+        # A JSON file written by a serializer is its own serialization: searched as read.
+        serialized = getattr(spec.lines.get(file), "serialized", None)
+        raw = serialized() if serialized is not None else None
+    if raw is None:
         try:
             raw = orjson.dumps(spec.documents[file], option=orjson.OPT_NON_STR_KEYS)
         except TypeError:  # a YAML value orjson cannot write: search it the slow way
             raw = b""
-        cache[file] = raw
+    cache[file] = raw
     return not raw or f'"{key}"'.encode() in raw
 
 
