@@ -2,8 +2,10 @@
 backfill`` walks hundreds of versions of one 1-2 MB spec, each a small edit of the one
 before), and what the next version can take from the last.
 
-Within :func:`remembering`, the reader hands each single JSON document to :func:`follow`
-after parsing it. Where one of its units (:mod:`govbot.openapi.units`) is byte for
+Within :func:`remembering`, the reader first asks :func:`reparse` for the new version
+made from the last by parsing only the bytes that changed (:mod:`govbot.openapi.splice`);
+when that cannot be done it parses the text whole and hands the document to
+:func:`follow`. Where one of its units (:mod:`govbot.openapi.units`) is byte for
 byte the last version's, the new document takes the last version's object in its
 place, so that equal content is the same object; the units that neither changed nor
 reach a change through refs are stable, and the spec gets a
