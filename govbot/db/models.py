@@ -559,7 +559,14 @@ class ApiDeprecation(Base):
 
 
 class SpecDocument(Base):
-    """The bytes of one spec file version, by content digest (shared by every snapshot)."""
+    """The bytes of one spec file version, by content digest (shared by every snapshot).
+
+    A version may be kept as its difference from another one (``base``, the previous
+    version indexed): its first ``head`` and last ``tail`` bytes are the base's, and
+    ``content`` is what lies between. ``depth`` counts the bases under it, which stays
+    small (a version is kept whole every so often), so that reading one back
+    (:mod:`govbot.db.documents`) never follows a long chain.
+    """
 
     __tablename__ = "spec_documents"
 
@@ -567,6 +574,10 @@ class SpecDocument(Base):
     content: Mapped[bytes] = mapped_column(Deflated)  # stored deflated, read back as written
     size: Mapped[int]  # as written
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    base: Mapped[str | None] = mapped_column(String(64), default=None)
+    head: Mapped[int] = mapped_column(default=0, server_default="0")
+    tail: Mapped[int] = mapped_column(default=0, server_default="0")
+    depth: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class CrossFinding(FindingColumns, Base):

@@ -341,6 +341,13 @@ def _moved(
     return Layout(starts1, keys1, braces1, refs)
 
 
+def common_ends(a: bytes, b: bytes) -> tuple[int, int]:
+    """How many bytes ``a`` and ``b`` begin with alike, and how many of the rest they
+    end with alike."""
+    first = _common_prefix(a, b)
+    return first, _common_suffix(a, b, min(len(a), len(b)) - first)
+
+
 def _common_prefix(a: bytes, b: bytes) -> int:
     """How many bytes ``a`` and ``b`` begin with alike (compared a chunk at a time)."""
     n = min(len(a), len(b))
@@ -381,4 +388,4 @@ def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
     return lo
 
 
-__all__ = ["ROOT", "Container", "Layout", "Spliced", "minified_layout", "splice"]
+__all__ = ["ROOT", "Container", "Layout", "Spliced", "common_ends", "minified_layout", "splice"]

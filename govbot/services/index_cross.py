@@ -16,7 +16,8 @@ from sqlalchemy import Engine, delete, insert, select
 
 from govbot.apiref.tree import load_api_ref
 from govbot.audience import classify
-from govbot.db.models import ApiSnapshot, ApiSpec, CrossFinding, SpecDocument
+from govbot.db.documents import contents
+from govbot.db.models import ApiSnapshot, ApiSpec, CrossFinding
 from govbot.db.session import session_scope
 from govbot.evaluate import Subject, evaluate
 from govbot.findings import Audience, Finding
@@ -90,10 +91,8 @@ def _latest_external(engine: Engine) -> tuple[list[Any], dict[str, bytes]]:
         wanted = {d for *_, docs in apis for d in (docs or {}).values()}
         if not wanted:
             return list(apis), {}
-        blobs = session.execute(
-            select(SpecDocument.digest, SpecDocument.content).where(SpecDocument.digest.in_(wanted))
-        ).all()
-    return list(apis), dict(blobs)  # type: ignore[arg-type]
+        blobs = contents(session, wanted)
+    return list(apis), blobs
 
 
 def _subjects(

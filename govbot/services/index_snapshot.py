@@ -41,6 +41,7 @@ from govbot.db.models import (
 )
 from govbot.db.session import insert_ignore, session_scope
 from govbot.findings import Audience, Finding
+from govbot.openapi.splice import common_ends
 from govbot.policy import Policy
 from govbot.services.index_evaluate import (
     SpecRecord,
@@ -125,7 +126,7 @@ def index_specs(
         record = evaluation.records.get(path)
         if record is None:
             continue
-        documents = _store_documents(engine, reader, record.documents)
+        documents = _store_documents(engine, reader, record.documents, at)
         if _record_snapshot(engine, at, record, documents):
             result.snapshots.append(path)
         if record.problem is not None:
@@ -341,8 +342,12 @@ def finding_row(snapshot_id: int | None, f: Finding) -> dict[str, Any]:
     }
 
 
-def _store_documents(engine: Engine, reader: TreeReader, paths: Sequence[str]) -> dict[str, str]:
-    """Keep the bytes of every file of a spec (once per content); path -> digest."""
+def _store_documents(
+    engine: Engine, reader: TreeReader, paths: Sequence[str], at: CommitAt
+) -> dict[str, str]:
+    """Keep the bytes of every file of a spec (once per content); path -> digest. A new
+    version of a file this process stored before is kept as its difference from that
+    one (:func:`_difference`)."""
     out: dict[str, str] = {}
     with session_scope(engine) as session:
         for path in paths:
@@ -352,13 +357,45 @@ def _store_documents(engine: Engine, reader: TreeReader, paths: Sequence[str]) -
                 continue
             digest = content_digest(data)
             out[path] = digest
-            insert_ignore(
-                session,
-                SpecDocument,
-                {"digest": digest, "content": data, "size": len(data), "created_at": utcnow()},
-                conflict=["digest"],
-            )
+            key = (at.project, at.branch, path)
+            last = _STORED.pop(key, None)
+            values: dict[str, Any] = {
+                "digest": digest,
+                "content": data,
+                "size": len(data),
+                "created_at": utcnow(),
+            }
+            if last is not None and last[0] != digest:
+                values.update(_difference(session, last, data))
+            insert_ignore(session, SpecDocument, values, conflict=["digest"])
+            while len(_STORED) >= STORED_FILES:
+                _STORED.pop(next(iter(_STORED)))
+            _STORED[key] = (digest, data)
     return out
+
+
+# The last version of each file this process stored (per project and branch), most
+# recent last: the next version is kept as its difference from it.
+_STORED: dict[tuple[str, str, str], tuple[str, bytes]] = {}
+STORED_FILES = 8
+# A version stands on at most this many bases (then it is kept whole), so that reading
+# one back takes a few rows, not the file's whole history.
+MAX_BASES = 16
+
+
+def _difference(session: Session, last: tuple[str, bytes], data: bytes) -> dict[str, Any]:
+    """The columns that keep ``data`` as its difference from the stored version ``last``
+    (digest, bytes); none (kept whole) when that version is not stored, stands on
+    :data:`MAX_BASES` bases already, or shares less than half of ``data``."""
+    base, before = last
+    depth = session.scalar(select(SpecDocument.depth).where(SpecDocument.digest == base))
+    if depth is None or depth + 1 > MAX_BASES:
+        return {}
+    head, tail = common_ends(before, data)
+    if 2 * (head + tail) < len(data):
+        return {}
+    middle = data[head : len(data) - tail]
+    return {"content": middle, "base": base, "head": head, "tail": tail, "depth": depth + 1}
 
 
 def utcnow() -> dt.datetime:

@@ -20,6 +20,7 @@ from govbot.db import (
     schema_differences,
     upgrade,
 )
+from govbot.db.documents import contents
 from govbot.db.migrate import downgrade
 from govbot.db.models import Base, SpecDocument
 
@@ -32,7 +33,7 @@ def test_upgrade_from_empty_to_head_creates_every_table(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0006"
+            assert current_revision(connection) == head_revision() == "0007"
             assert is_up_to_date(connection)
             assert set(inspect(connection).get_table_names()) == TABLES | {"alembic_version"}
     finally:
@@ -196,3 +197,63 @@ def test_every_constraint_and_index_has_a_conventional_name(db_engine: Engine) -
         for name in names:
             assert re.fullmatch(rf"(ix|uq|fk)_{table}_\w+", name or ""), (table, name)
             assert len(name) <= 63, name
+
+
+def test_0007_keeps_versions_as_differences_and_its_downgrade_writes_them_whole(
+    db_url: str,
+) -> None:
+    """A version kept as its difference from another reads back whole, and after the
+    downgrade every row holds its whole version (deflated), as 0006 expects."""
+    whole = b'{"openapi": "3.1.0", "paths": {"/a": {}}}\n' * 50
+    second = whole.replace(b'"/a"', b'"/b"', 1)
+    third = second + b" "
+    at = whole.index(b"/a") + 1  # the byte that differs
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+            session.add_all(
+                [
+                    SpecDocument(digest="a" * 64, content=whole, size=len(whole), created_at=when),
+                    SpecDocument(
+                        digest="b" * 64,
+                        content=b"b",
+                        size=len(second),
+                        created_at=when,
+                        base="a" * 64,
+                        head=at,
+                        tail=len(whole) - at - 1,
+                        depth=1,
+                    ),
+                    SpecDocument(
+                        digest="c" * 64,
+                        content=b" ",
+                        size=len(third),
+                        created_at=when,
+                        base="b" * 64,
+                        head=len(second),
+                        tail=0,
+                        depth=2,
+                    ),
+                ]
+            )
+            session.commit()
+            wanted = {"a" * 64: whole, "b" * 64: second, "c" * 64: third}
+            assert contents(session, ["c" * 64, "b" * 64, "a" * 64]) == wanted
+        downgrade(db_url, "0006")
+        documents = sa.table(
+            "spec_documents", sa.column("digest", sa.String(64)), sa.column("content")
+        )
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(documents.c.digest, documents.c.content))
+            assert {d: zlib.decompress(bytes(c)) for d, c in rows} == wanted
+            assert "base" not in {
+                c["name"] for c in inspect(connection).get_columns("spec_documents")
+            }
+        upgrade(db_url)
+        with Session(engine) as session:
+            assert contents(session, wanted) == wanted
+            assert session.scalars(select(SpecDocument.base)).all() == [None, None, None]
+    finally:
+        engine.dispose()

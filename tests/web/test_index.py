@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from web_support import BLUEPRINT_GOOD, COMPUTE, COMPUTE_FILE, NOW, MemoryTree, compute_spec
 
+from govbot.db.documents import contents
 from govbot.db.models import (
     ApiDeprecation,
     ApiOperation,
@@ -29,6 +30,7 @@ from govbot.gerrit.client import GerritClient
 from govbot.gerrit.mirror import GitMirror
 from govbot.policy import Policy
 from govbot.sandbox import Clock, lifecycle, people, running_sandbox
+from govbot.services import index_snapshot
 from govbot.services.backfill import backfill
 from govbot.services.escalation import escalate
 from govbot.services.index import (
@@ -38,6 +40,8 @@ from govbot.services.index import (
     index_merged,
     record_queue,
 )
+from govbot.services.index_snapshot import content_digest
+from govbot.web.queries.apis import finding_detail
 
 DAY = dt.timedelta(days=1)
 
@@ -413,3 +417,55 @@ def test_the_scheduler_jobs_feed_the_dashboard(
         ).all()
     assert sorted(n for n, state in rows.items() if state == "stale") == [2, 3]
     assert sorted(escalated) == [2, 3]
+
+
+def test_a_new_version_of_a_spec_is_kept_as_its_difference_from_the_last(
+    db_engine: Engine, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each version's bytes are kept; one after a version this process stored is kept as
+    the bytes between the start and the end it shares with it, and reads back whole (as
+    the finding page's excerpt and the cross-service check read it)."""
+    monkeypatch.setattr(index_snapshot, "_STORED", {})
+    texts = [compute_spec(v) for v in ("1", "2", "3")]
+    for n, text in enumerate(texts):
+        index(db_engine, policy, {COMPUTE_FILE: text}, str(n) * 40, NOW - (5 - n) * DAY)
+    stored = [MemoryTree({COMPUTE_FILE: t}).read(COMPUTE_FILE) for t in texts]
+    digests = [content_digest(b) for b in stored]
+    with session_scope(db_engine) as s:
+        rows = {r.digest: r for r in s.scalars(select(SpecDocument))}
+        assert [rows[d].base for d in digests] == [None, digests[0], digests[1]]
+        assert [rows[d].depth for d in digests] == [0, 1, 2]
+        assert all(len(rows[d].content) < len(texts[0]) / 10 for d in digests[1:])
+        assert [rows[d].size for d in digests] == [len(b) for b in stored]
+        assert contents(s, reversed(digests)) == dict(zip(digests, stored, strict=True))
+        assert contents(s, ["0" * 64]) == {}
+        excerpt = finding_detail(s, s.scalars(select(SnapshotFinding.id)).all()[-1])
+        assert excerpt is not None and excerpt.excerpt  # read back through two bases
+
+
+def test_a_version_is_kept_whole_past_the_bases_allowed_or_when_little_is_shared(
+    db_engine: Engine, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_snapshot, "_STORED", {})
+    monkeypatch.setattr(index_snapshot, "MAX_BASES", 1)
+    texts = [compute_spec(v) for v in ("1", "2", "3")]
+    texts.append(compute_spec("4", with_admin=False).replace("servers", "machines"))
+    for n, text in enumerate(texts):
+        index(db_engine, policy, {COMPUTE_FILE: text}, str(n) * 40, NOW - (5 - n) * DAY)
+    stored = [MemoryTree({COMPUTE_FILE: t}).read(COMPUTE_FILE) for t in texts]
+    with session_scope(db_engine) as s:
+        rows = {r.digest: r for r in s.scalars(select(SpecDocument))}
+        bases = [rows[content_digest(b)].base for b in stored]
+        assert bases == [None, content_digest(stored[0]), None, None]
+        assert contents(s, rows) == {content_digest(b): b for b in stored}
+
+
+def test_a_version_on_a_base_this_database_lacks_is_kept_whole(
+    db_engine: Engine, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the process remembers may be another database's (a test's, a restore)."""
+    monkeypatch.setattr(index_snapshot, "_STORED", {})
+    index_snapshot._STORED[(COMPUTE, "master", COMPUTE_FILE)] = ("f" * 64, b"{}")
+    index(db_engine, policy, {COMPUTE_FILE: compute_spec("1")}, "a" * 40, NOW - DAY)
+    with session_scope(db_engine) as s:
+        assert s.scalars(select(SpecDocument.base)).all() == [None]

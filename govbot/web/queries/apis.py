@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
+from govbot.db.documents import contents
 from govbot.db.models import (
     ApiDeprecation,
     ApiOperation,
@@ -25,7 +26,6 @@ from govbot.db.models import (
     Project,
     QueueState,
     SnapshotFinding,
-    SpecDocument,
     Waiver,
 )
 from govbot.web.queries.common import (
@@ -298,7 +298,7 @@ def finding_detail(s: Session, finding_id: int, *, context: int = 6) -> FindingD
     excerpt: list[tuple[int, str]] = []
     digest = (snapshot.documents or {}).get(finding.file)
     if digest and finding.line:
-        content = s.scalar(select(SpecDocument.content).where(SpecDocument.digest == digest))
+        content = contents(s, [digest]).get(digest)
         if content is not None:
             lines = content.decode("utf-8", "replace").splitlines()
             start = max(1, finding.line - context)
