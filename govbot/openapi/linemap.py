@@ -168,7 +168,8 @@ class JsonLines:
     """Pointer -> line (and column) for one JSON text; worked out on the first call.
 
     ``value`` is the text's parsed value (parsed here when not given); the text may be
-    given as its UTF-8 bytes, decoded only if it must be scanned.
+    given as its UTF-8 bytes, decoded only if it must be scanned. ``minified``: the
+    caller knows the bytes are orjson's minified serialization of ``value``.
     """
 
     __slots__ = (
@@ -184,7 +185,9 @@ class JsonLines:
         "_value",
     )
 
-    def __init__(self, text: str | bytes, value: Any = _NO_VALUE) -> None:
+    def __init__(
+        self, text: str | bytes, value: Any = _NO_VALUE, *, minified: bool = False
+    ) -> None:
         self._text: str | bytes | None = text
         self._value = value
         self._layout = _UNKNOWN
@@ -200,6 +203,10 @@ class JsonLines:
         # containers both versions hold (the same objects) are this one's too.
         self._before: JsonLines | None = None
         self._serialized: bytes | None = None
+        if minified and isinstance(text, bytes) and value is not _NO_VALUE:
+            # The caller knows the text is orjson's minified serialization of ``value``
+            # (a version spliced from a minified one): not serialized again to check.
+            self._layout, self._serialized, self._text = _COMPACT, text, None
 
     def _prepare(self) -> int:
         """The text's layout, found on first use; a text of no serializer's layout is

@@ -198,7 +198,11 @@ def _load_root(
         doc = Document(
             rel,
             followed.data,
-            JsonLines(data, followed.data),
+            JsonLines(
+                data,
+                followed.data,
+                minified=followed.layout is not None and followed.layout.minified,
+            ),
             True,
             digest or hashlib.sha256(data).hexdigest(),
             len(data),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -53,6 +53,8 @@ class Layout:
     keys: Mapping[Container, tuple[str, ...]]  # the members' keys, in the same order
     braces: Mapping[Container, tuple[int, int]]  # the container's { and }
     refs: Mapping[Unit, tuple[str, ...]]  # the $ref strings of each unit's text, in order
+    # Whether the text is minified JSON exactly as orjson writes it (a newline may follow)
+    minified: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def minified_layout(raw: bytes, data: dict[str, Any], units: Units) -> Layout | 
             unit = _unit(where, key)
             if unit is not None:
                 refs[unit] = _refs_in(raw[at:until])
-    return Layout(starts, keys, braces, refs)
+    return Layout(starts, keys, braces, refs, minified=True)
 
 
 def splice(
@@ -233,8 +235,17 @@ def _splice_at(
         for key, a, b in zip(values, starts1, ends1, strict=True)
     }
     layout1 = _moved(layout0, where, i, j, starts1, tuple(values), end0, delta, units1, new_refs)
+    if layout0.minified:  # still minified if the bytes parsed are written as orjson does
+        written = _minified_members(values) + (b"," if following and values else b"")
+        if raw1[start : end0 + delta] != written:
+            layout1 = replace(layout1, minified=False)
     refs = tuple(dict.fromkeys(r for unit in units1.digests for r in layout1.refs.get(unit, ())))
     return Spliced(data1, units1, layout1, refs)
+
+
+def _minified_members(values: Mapping[str, Any]) -> bytes:
+    """Members as orjson writes them minified (what a minified text holds)."""
+    return b",".join(orjson.dumps(k) + b":" + orjson.dumps(v) for k, v in values.items())
 
 
 def _holder(layout: Layout, first: int, last: int) -> Container | None:
@@ -338,7 +349,7 @@ def _moved(
             closing + delta if closing >= end0 else closing,
         )
     refs = {u: new_refs[u] if u in new_refs else layout.refs.get(u, ()) for u in units.digests}
-    return Layout(starts1, keys1, braces1, refs)
+    return Layout(starts1, keys1, braces1, refs, layout.minified)
 
 
 def common_ends(a: bytes, b: bytes) -> tuple[int, int]:

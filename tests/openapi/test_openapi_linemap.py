@@ -172,3 +172,12 @@ def test_an_escaped_sunset_key_is_still_found(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["check", "--format", "json", str(spec)])
     assert result.exit_code in (0, 1), result.output
     assert "DEP006" in {f["rule"] for f in json.loads(result.output)["findings"]}
+
+
+def test_a_text_known_to_be_minified_places_pointers_as_the_scan_does() -> None:
+    """A version spliced from a minified one is known minified: not serialized again."""
+    text = orjson.dumps(MINIFIED)
+    lines = JsonLines(text, orjson.loads(text), minified=True)
+    assert lines.serialized() is text
+    for pointer in json_offsets(text.decode()):
+        assert (lines(pointer), lines.column(pointer)) == _scanned(text.decode(), pointer)

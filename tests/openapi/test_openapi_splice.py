@@ -175,11 +175,13 @@ def test_edits_written_by_hand_splice_as_parsing_them_whole(
     if spliced is None:
         return  # the loose writing reached beyond one container: parsed whole
     _assert_as_whole(spliced, raw1)
+    assert spliced.layout.minified == (raw1 == orjson.dumps(spliced.data))
     newer, _ = data.draw(_edits(new))
     raw2 = _text(newer, loose=where)
     again = splice(raw1, spliced.data, spliced.units, spliced.layout, raw2)
     if again is not None:
         _assert_as_whole(again, raw2)
+        assert again.layout.minified == (raw2 == orjson.dumps(again.data))
 
 
 def _pair(old: dict[str, Any], new: bytes) -> Spliced | None:
