@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -88,6 +89,11 @@ class SpecIndex:
     openstack: bool  # the spec uses OpenStack conventions (x-openstack)
     memo: dict[str, Any] = field(default_factory=dict)  # rules' own derived data
     _attributions: dict[tuple[Any, int], tuple[Any, Attribution]] = field(default_factory=dict)
+    # The build's own record, for the next version's (_build_index): the schemas of a
+    # 4xx/5xx response in discovery order, and before each operation's walk, how many
+    # schemas and of those there were.
+    _error_roots: list[SchemaId] = field(default_factory=list)
+    _marks: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -173,17 +179,35 @@ def _audience_of(classification: Classification | None, op_key: str) -> Audience
 
 def _build_index(spec: Spec) -> SpecIndex:
     ops = operations(spec)
-    schemas: dict[SchemaId, SchemaInfo] = {}
     known = _Known(spec)
-    roots: list[list[SchemaId]] = []
-    error_roots: list[SchemaId] = []
+    # The operations a version shares, in order, from the first one, with the version
+    # before walk the very same schemas in the same order: that part of its index is
+    # taken as it is, and the walk starts at the first operation that differs.
+    start, before = known.prefix(ops)
+    if before is not None:
+        count, errors = (
+            before._marks[start]
+            if start < len(before.ops)
+            else (
+                len(before.schemas),
+                len(before._error_roots),
+            )
+        )
+        schemas = dict(itertools.islice(before.schemas.items(), count))
+        roots = before.roots[:start]
+        error_roots = before._error_roots[:errors]
+        marks = before._marks[:start]
+    else:
+        schemas, roots, error_roots, marks = {}, [], [], []
     paths: dict[str, list[int]] = {}
     openstack = False
-    resolve = spec.resolve
     for i, op in enumerate(ops):
         paths.setdefault(op.path, []).append(i)
         if op.x_openstack:
             openstack = True
+    resolve = spec.resolve
+    for op in ops[start:]:
+        marks.append((len(schemas), len(error_roots)))
         op_roots: list[SchemaId] = []
         bodies = [("", op.request_body)] if op.request_body is not None else []
         bodies.extend(op.responses.items())
@@ -225,7 +249,9 @@ def _build_index(spec: Spec) -> SpecIndex:
         info = spec.data.get("info")
         title = info.get("title") if isinstance(info, Mapping) else None
         openstack = isinstance(title, str) and "openstack" in title.lower()
-    return SpecIndex(ops, roots, schemas, error_schemas, paths, collections, openstack)
+    index = SpecIndex(ops, roots, schemas, error_schemas, paths, collections, openstack)
+    index._error_roots, index._marks = error_roots, marks
+    return index
 
 
 _COMPOSITES = ("allOf", "oneOf", "anyOf", "prefixItems")
@@ -242,8 +268,24 @@ class _Known:
         lineage = reusable_lineage(spec)
         index = lineage.previous.__dict__.get(_CACHE_ATTR) if lineage is not None else None
         usable = lineage is not None and index is not None
+        self._index: SpecIndex | None = index if usable else None
         self._before: dict[SchemaId, SchemaInfo] = index.schemas if usable else {}
         self._holds = lineage.holds if lineage is not None else _nowhere
+
+    def prefix(self, ops: tuple[Operation, ...]) -> tuple[int, SpecIndex | None]:
+        """How many of ``ops``, from the first, are the previous version's operations
+        (the same objects, which the surface reuses only for path items that hold, and
+        a path item that holds reaches only schemas that hold), and that version's
+        index; (0, None) without one."""
+        index = self._index
+        if index is None or len(index._marks) != len(index.ops):
+            return 0, None
+        count = 0
+        for mine, theirs in zip(ops, index.ops, strict=False):
+            if mine is not theirs:
+                break
+            count += 1
+        return count, index if count else None
 
     def __call__(self, sid: SchemaId, node: Node) -> SchemaInfo | None:
         """The previous entry of the schema at ``sid``, ``node`` there now, if it holds."""
