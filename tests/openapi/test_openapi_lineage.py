@@ -21,6 +21,7 @@ from govbot.openapi import load as loading
 from govbot.openapi.load import load_spec
 from govbot.openapi.units import split
 from govbot.policy import Policy, load_policy
+from govbot.rules.consistency import index as consistency_index
 from govbot.rules.consistency.index import spec_index
 from govbot.services.index_evaluate import SpecsEvaluation, evaluate_specs
 from govbot.surface import Spec, lineage_of, operations
@@ -195,3 +196,26 @@ def test_most_versions_are_parsed_in_part(monkeypatch: pytest.MonkeyPatch) -> No
     doc = json.loads((CORPUS / "apis-guru" / "airbyte.local" / "config.json").read_text())
     compare_as_anew(iter([("first", doc), *mutations(doc, random.Random(3))]), monkeypatch)
     assert len(SPLICED) >= 32  # of 40
+
+
+def test_the_index_of_operations_shared_from_the_first_is_taken_not_walked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An edit of the last path item: the operations before it walk nothing again; the
+    index is the one a check from scratch builds (compare_as_anew), in the same order."""
+    changed = edit(_set(["paths", "/top", "get", "summary"], "the top"))(BASE)
+    walked: list[str] = []
+    real = consistency_index._walk
+
+    def counting(spec: Spec, start: Any, *args: Any) -> None:
+        walked.append(start.pointer)
+        real(spec, start, *args)
+
+    monkeypatch.setattr(consistency_index, "_walk", counting)
+    with lineage.remembering():
+        _, first = checked(BASE)
+        before = len(walked)
+        _, second = checked(changed)
+    assert spec_index(second).ops[:-1] == spec_index(first).ops[:-1]
+    assert walked[before:] == ["/components/schemas/Top"]  # the last operation's only
+    assert list(spec_index(second).schemas) == list(spec_index(first).schemas)
