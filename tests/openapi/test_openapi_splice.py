@@ -124,7 +124,7 @@ def _assert_as_whole(spliced: Spliced, raw: bytes) -> None:
     """What a splice made is what parsing ``raw`` whole gives, and its layout is true."""
     whole = orjson.loads(raw)
     assert spliced.data == whole
-    for where in _CONTAINERS:
+    for where in spliced.layout.starts:
         assert list(_container(spliced.data, where)) == list(_container(whole, where))
     units = split(whole)
     assert units is not None
@@ -227,3 +227,34 @@ def test_a_text_no_serializer_wrote_has_no_layout_from_sizes() -> None:
     assert units is not None
     assert minified_layout(json.dumps(DOC).encode(), data, units) is None  # spaces
     assert minified_layout(orjson.dumps(DOC) + b"\n", data, units) is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10_000), st.integers(0, 3), st.binary(max_size=4)),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_bytes_edited_at_random_splice_as_parsed_whole_or_not_at_all(
+    edits: list[tuple[int, int, bytes]],
+) -> None:
+    """Any bytes cut or written anywhere (broken JSON, stray brackets, quotes, NULs):
+    a text that does not parse is never spliced, and one that is spliced is what
+    parsing it whole gives."""
+    raw0, data0, units0, layout0 = _first(DOC)
+    raw1 = raw0
+    for at, cut, written in edits:
+        at %= len(raw1) + 1
+        raw1 = raw1[:at] + written + raw1[at + cut :]
+    spliced = splice(raw0, data0, units0, layout0, raw1)
+    try:
+        whole = orjson.loads(raw1)
+    except orjson.JSONDecodeError:
+        assert spliced is None
+        return
+    if spliced is not None and isinstance(whole, dict) and split(whole) is not None:
+        _assert_as_whole(spliced, raw1)
+    elif spliced is not None:
+        assert spliced.data == whole
