@@ -185,14 +185,10 @@ def _build_index(spec: Spec) -> SpecIndex:
     # taken as it is, and the walk starts at the first operation that differs.
     start, before = known.prefix(ops)
     if before is not None:
-        count, errors = (
-            before._marks[start]
-            if start < len(before.ops)
-            else (
-                len(before.schemas),
-                len(before._error_roots),
-            )
-        )
+        if start < len(before.ops):
+            count, errors = before._marks[start]
+        else:  # every operation of the version before comes first in this one
+            count, errors = len(before.schemas), len(before._error_roots)
         schemas = dict(itertools.islice(before.schemas.items(), count))
         roots = before.roots[:start]
         error_roots = before._error_roots[:errors]
