@@ -153,10 +153,9 @@ def splice(
     that cannot be done soundly (the whole text must be parsed)."""
     n0, n1 = len(raw0), len(raw1)
     shorter = min(n0, n1)
-    first = _common_prefix(raw0, raw1)
+    first, suffix = common_ends(raw0, raw1)
     if first == n0 == n1:
         return None  # the same text
-    suffix = _common_suffix(raw0, raw1, shorter - first)
     spliced = _splice_at(raw0, data0, units0, layout0, raw1, first, n0 - suffix)
     if spliced is None and suffix == shorter - first:
         # The common start and end overlap (a repeated text was added or removed): the
@@ -231,8 +230,7 @@ def _splice_at(
     starts1 = [start + at for at in offsets]
     ends1 = [*starts1[1:], start + len(body)] if starts1 else []
     new_refs = {
-        (*where, key) if where else (key,): _refs_in(raw1[a:b])
-        for key, a, b in zip(values, starts1, ends1, strict=True)
+        (*where, key): _refs_in(raw1[a:b]) for key, a, b in zip(values, starts1, ends1, strict=True)
     }
     layout1 = _moved(layout0, where, i, j, starts1, tuple(values), end0, delta, units1, new_refs)
     if layout0.minified:  # still minified if the bytes parsed are written as orjson does

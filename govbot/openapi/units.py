@@ -107,8 +107,8 @@ def split(data: Any, before: Units | None = None) -> Units | None:
     refs: dict[Unit, frozenset[Unit]] = {}
     sizes: dict[Unit, int] = {}
     for unit, value in found_entries:
-        known = before.refs.get(unit) if before is not None else None
-        found = measure(value, before.digests.get(unit) if known is not None else None, known)
+        prior = (before.digests.get(unit), before.refs.get(unit)) if before else (None, None)
+        found = measure(value, *prior)
         if found is None:
             return None
         digests[unit], refs[unit], sizes[unit] = found.digest, found.refs, found.size
