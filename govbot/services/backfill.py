@@ -145,6 +145,7 @@ def backfill(
                     policy=policy,
                     now=now,
                     evaluation=evaluation,
+                    verdicts=False,  # history: its reports go to the database
                 )
             except GovbotError as exc:
                 LOG.warning("backfill %s %s: %s", project, sha[:12], exc)
@@ -345,7 +346,14 @@ def _walk_plan(
             return
         try:
             result = index_commit(
-                engine, GitReader(repo, sha), project, branch, sha, policy=policy, now=now()
+                engine,
+                GitReader(repo, sha),
+                project,
+                branch,
+                sha,
+                policy=policy,
+                now=now(),
+                verdicts=False,  # history: its reports go to the database
             )
             run.indexed.add(result)
         except GovbotError as exc:  # one bad commit: said, and the walk goes on

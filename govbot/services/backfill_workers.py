@@ -71,7 +71,9 @@ def _evaluate(sha: str, previous: str | None) -> SpecsEvaluation | None:
         return None
     reader = GitReader(repo, sha)
     try:
-        return evaluate_commit(reader, _WORKER["project"], policy=policy, now=_WORKER["now"])
+        return evaluate_commit(
+            reader, _WORKER["project"], policy=policy, now=_WORKER["now"], verdicts=False
+        )
     finally:
         settle()
 

@@ -81,6 +81,7 @@ def index_commit(
     change_number: int | None = None,
     files: Iterable[str] | None = None,
     evaluation: SpecsEvaluation | None = None,
+    verdicts: bool = True,
 ) -> IndexResult:
     """Record the API specs (and design specs) of ``project``'s ``branch`` at ``commit``.
 
@@ -89,14 +90,15 @@ def index_commit(
     ``files`` (default: every file of the reader's tree, which needs a ``files()``
     method). ``merged_at`` defaults to the commit's committer time when the reader
     knows it, else ``now``. Findings are judged as of ``now``'s date. ``evaluation``:
-    the check of its specs, made already (:func:`evaluate_commit`).
+    the check of its specs, made already (:func:`evaluate_commit`). ``verdicts=False``
+    (a backfill): the check neither reads nor stores the verdict cache.
     """
     result = IndexResult(project, branch, commit)
     listing = list(files) if files is not None else list(_tree_files(reader))
     when = merged_at or _commit_time(reader) or now
     if change_number is None:
         change_number = _change_number(reader)
-    at = CommitAt(project, branch, commit, policy, now, when, change_number)
+    at = CommitAt(project, branch, commit, policy, now, when, change_number, verdicts)
 
     spec_files = _spec_files(reader, policy, listing)
     if spec_files:
@@ -119,14 +121,14 @@ def index_commit(
 
 
 def evaluate_commit(
-    reader: TreeReader, project: str, *, policy: Policy, now: dt.datetime
+    reader: TreeReader, project: str, *, policy: Policy, now: dt.datetime, verdicts: bool = True
 ) -> SpecsEvaluation | None:
     """The check of a commit's specs that :func:`index_commit` would make, made without
     the database (a backfill worker's part); None when the commit has no spec."""
     spec_files = _spec_files(reader, policy, list(_tree_files(reader)))
     if not spec_files:
         return None
-    return evaluate_specs(reader, policy, project, now.date(), spec_files)
+    return evaluate_specs(reader, policy, project, now.date(), spec_files, verdicts=verdicts)
 
 
 def _spec_files(reader: TreeReader, policy: Policy, listing: Sequence[str]) -> list[str]:

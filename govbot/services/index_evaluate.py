@@ -65,9 +65,20 @@ class SpecsEvaluation:
 
 
 def evaluate_specs(
-    reader: TreeReader, policy: Policy, project: str, today: dt.date, spec_files: Sequence[str]
+    reader: TreeReader,
+    policy: Policy,
+    project: str,
+    today: dt.date,
+    spec_files: Sequence[str],
+    *,
+    verdicts: bool = True,
 ) -> SpecsEvaluation:
-    """Load and check ``spec_files`` of one commit under ``project``'s rule profile."""
+    """Load and check ``spec_files`` of one commit under ``project``'s rule profile.
+
+    ``verdicts=False``: the report is neither looked up in the verdict cache nor stored
+    there (a backfill's commits are history: their reports go to the database, and
+    hundreds of entries of a 2 MB spec, ~330 KB each, would push the present's checks
+    out of the cache)."""
     problems: list[str] = []
     specs, trees = _load_specs(reader, policy, spec_files, problems)
     records: dict[str, SpecRecord] = {}
@@ -77,6 +88,7 @@ def evaluate_specs(
             policy=policy.for_project(project),  # the project's rule profile
             today=today,
             preloaded={("head", p): s for p, s in specs.items()},
+            cache=verdicts,  # every spec is loaded already: only the verdict cache
         )
         for path, spec in specs.items():
             findings = tuple(

@@ -62,6 +62,7 @@ class CommitAt:
     now: dt.datetime  # findings are judged as of this date
     when: dt.datetime  # merge time
     change_number: int | None = None
+    verdicts: bool = True  # read and store the check's report in the verdict cache
 
 
 @dataclass
@@ -117,7 +118,9 @@ def index_specs(
     if not changed:
         return
     if evaluation is None or evaluation.spec_files != tuple(spec_files):
-        evaluation = evaluate_specs(reader, at.policy, at.project, at.now.date(), spec_files)
+        evaluation = evaluate_specs(
+            reader, at.policy, at.project, at.now.date(), spec_files, verdicts=at.verdicts
+        )
     result.problems.extend(evaluation.problems)
     if not evaluation.records:
         return

@@ -23,6 +23,8 @@ from govbot.policy import Policy
 from govbot.services import backfill_workers
 from govbot.services.backfill import backfill
 from govbot.services.backfill_workers import Ahead, usable_cpus
+from govbot.services.index import index_commit
+from govbot.sources import GitReader
 
 DESIGN = "specs/2026.1/approved/keypair-last-used.rst"
 
@@ -256,3 +258,29 @@ def test_settling_freezes_the_heap_and_collects_it_whole_now_and_then(
     finally:
         gc.unfreeze()
     assert collections == [1, 1, 2, 1, 1, 2]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_backfill_leaves_the_verdict_cache_to_the_present(
+    db_engine: Engine,
+    alone: Engine,
+    policy: Policy,
+    repo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    jobs: int,
+) -> None:
+    """History goes to the database: a backfill neither stores its commits' reports in
+    the verdict cache nor reads them there; indexing the branch's head as the index job
+    does (the present) stores its report."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GOVBOT_CACHE_DIR", str(cache))
+    run = walk(db_engine, policy, repo, jobs=jobs)
+    assert run.snapshots == 6 and run.errors == []
+    assert not list((cache / "verdicts").rglob("*.json"))
+    head = git(repo, "rev-parse", "HEAD")
+    indexed = index_commit(
+        alone, GitReader(repo, head), COMPUTE, "master", head, policy=policy, now=NOW
+    )
+    assert indexed.snapshots == [COMPUTE_FILE]
+    assert len(list((cache / "verdicts").rglob("*.json"))) == 1
