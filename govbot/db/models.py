@@ -478,6 +478,7 @@ class ApiSnapshot(Base):
     __table_args__ = (
         UniqueConstraint("api_id", "commit", name="uq_api_snapshots_api_id_commit"),
         Index("ix_api_snapshots_api_id_merged_at", "api_id", "merged_at"),
+        Index("ix_api_snapshots_api_id_operations_digest", "api_id", "operations_digest"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -503,6 +504,12 @@ class ApiSnapshot(Base):
     # Every file the spec was read from ($refs included): path -> spec_documents.digest.
     documents: Mapped[dict[str, Any]] = mapped_column(default=dict)
     problem: Mapped[str | None] = mapped_column(Text)
+    # The api_operations rows are stored once per content of the API's operations: a
+    # snapshot whose rows would be an earlier snapshot's, row for row (most commits of
+    # a history leave every operation as it was), reads that snapshot's
+    # (operations_of; None: its own). operations_digest (SHA-256 of the rows) finds it.
+    operations_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    operations_of: Mapped[int | None]  # api_snapshots.id (no FK: of the same API)
 
 
 class SnapshotFinding(FindingColumns, Base):

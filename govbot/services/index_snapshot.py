@@ -4,8 +4,9 @@ records per spec whose content changed since the API's previous snapshot.
 * an :class:`~govbot.db.models.ApiSnapshot`: commit, merge time, change number, title and
   version, operations by audience, findings by severity, deprecations;
 * its findings (``snapshot_findings``), its operations with the audience evidence
-  (``api_operations``) and its deprecated operations with sunset and replacement
-  (``api_deprecations``);
+  (``api_operations``: stored once per content, a snapshot whose operations are row
+  for row an earlier snapshot's reads that one's, ``operations_of``) and its deprecated
+  operations with sunset and replacement (``api_deprecations``);
 * the bytes of every file it was read from (``spec_documents``, by content digest), so
   that the cross-service check can run later from the database alone.
 
@@ -28,7 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+import orjson
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from govbot.db.models import (
@@ -184,8 +186,12 @@ def _record_snapshot(
             {**row, "deprecated_since": since.get(row["key"], at.when)}
             for row in record.deprecations
         ]
+        digest = operations_digest(ops)
+        shared = _operations_owner(session, api_id, digest) if ops else None
         values = {
             **summary,
+            "operations_digest": digest,
+            "operations_of": shared,
             "api_id": api_id,
             "project": at.project,
             "branch": at.branch,
@@ -213,7 +219,7 @@ def _record_snapshot(
                 insert(SnapshotFinding.__table__),
                 [finding_row(snapshot_id, f) for f in findings],
             )
-        if ops:
+        if ops and shared is None:
             session.execute(
                 insert(ApiOperation.__table__), [{**r, "snapshot_id": snapshot_id} for r in ops]
             )
@@ -225,6 +231,20 @@ def _record_snapshot(
             _backdate_deprecations(session, api_id, deprecations, at.when)
         _update_latest(session, api_id, snapshot_id, at, values, deprecations)
     return True
+
+
+def operations_digest(rows: Sequence[Mapping[str, Any]]) -> str:
+    """What identifies a snapshot's api_operations rows: the SHA-256 of them, in order."""
+    return hashlib.sha256(orjson.dumps(rows)).hexdigest()
+
+
+def _operations_owner(session: Session, api_id: int, digest: str) -> int | None:
+    """The snapshot of the API holding api_operations rows of ``digest``; None if none."""
+    return session.scalar(
+        select(func.coalesce(ApiSnapshot.operations_of, ApiSnapshot.id))
+        .where(ApiSnapshot.api_id == api_id, ApiSnapshot.operations_digest == digest)
+        .limit(1)
+    )
 
 
 def _backdate_deprecations(

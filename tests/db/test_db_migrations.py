@@ -22,7 +22,8 @@ from govbot.db import (
 )
 from govbot.db.documents import contents
 from govbot.db.migrate import downgrade
-from govbot.db.models import Base, SpecDocument
+from govbot.db.models import ApiOperation, ApiSnapshot, ApiSpec, Base, SpecDocument
+from govbot.findings import Audience
 
 # Every table of the models; the migrations must create exactly these (plus alembic's).
 TABLES = set(Base.metadata.tables)
@@ -33,7 +34,7 @@ def test_upgrade_from_empty_to_head_creates_every_table(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0007"
+            assert current_revision(connection) == head_revision() == "0008"
             assert is_up_to_date(connection)
             assert set(inspect(connection).get_table_names()) == TABLES | {"alembic_version"}
     finally:
@@ -255,5 +256,75 @@ def test_0007_keeps_versions_as_differences_and_its_downgrade_writes_them_whole(
         with Session(engine) as session:
             assert contents(session, wanted) == wanted
             assert session.scalars(select(SpecDocument.base)).all() == [None, None, None]
+    finally:
+        engine.dispose()
+
+
+def test_0008_shares_operation_rows_and_its_downgrade_copies_them_back(db_url: str) -> None:
+    """Snapshots reading an earlier snapshot's operation rows each get their own copy,
+    in order, when the columns go; upgrading again keeps those rows (never shared)."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    try:
+        with Session(engine) as session:
+            spec = ApiSpec(
+                project="p",
+                branch="b",
+                file="a.json",
+                audience=Audience.EXTERNAL,
+                commit="0" * 40,
+                merged_at=when,
+            )
+            session.add(spec)
+            session.flush()
+            owner, reader, alone = (
+                ApiSnapshot(
+                    api_id=spec.id,
+                    project="p",
+                    branch="b",
+                    file="a.json",
+                    commit=c * 40,
+                    merged_at=when,
+                    audience=Audience.EXTERNAL,
+                    operations_digest=d,
+                )
+                for c, d in (("a", "1" * 64), ("b", "1" * 64), ("c", "2" * 64))
+            )
+            session.add_all([owner, reader, alone])
+            session.flush()
+            reader.operations_of = owner.id
+            session.add_all(
+                ApiOperation(
+                    snapshot_id=snapshot.id,
+                    key=f"GET /{path}",
+                    method="GET",
+                    path=f"/{path}",
+                    audience=Audience.EXTERNAL,
+                    source="default",
+                    evidence="not classified",
+                )
+                for snapshot, path in ((owner, "x"), (owner, "y"), (alone, "z"))
+            )
+            session.commit()
+            ids = {"owner": owner.id, "reader": reader.id, "alone": alone.id}
+        downgrade(db_url, "0007")
+        operations = sa.table(
+            "api_operations", sa.column("id"), sa.column("snapshot_id"), sa.column("path")
+        )
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(operations.c.snapshot_id, operations.c.path).order_by(operations.c.id)
+            ).all()
+            assert "operations_of" not in {
+                c["name"] for c in inspect(connection).get_columns("api_snapshots")
+            }
+        by = {name: [p for s, p in rows if s == i] for name, i in ids.items()}
+        assert by == {"owner": ["/x", "/y"], "reader": ["/x", "/y"], "alone": ["/z"]}
+        upgrade(db_url)
+        with Session(engine) as session:
+            assert session.scalars(select(ApiSnapshot.operations_of)).all() == [None] * 3
+            assert session.scalars(select(ApiSnapshot.operations_digest)).all() == [""] * 3
+            assert session.scalar(select(sa.func.count(ApiOperation.id))) == 5
     finally:
         engine.dispose()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from test_backfill_history import commit, git
 from web_support import BLUEPRINT_GOOD, COMPUTE, COMPUTE_FILE, NOW, compute_spec
 
@@ -91,7 +91,11 @@ def recorded(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
                 ApiOperation.audience,
                 ApiOperation.evidence,
                 ApiOperation.deprecated,
-            ).join(ApiSnapshot, ApiSnapshot.id == ApiOperation.snapshot_id)
+            ).join(  # a snapshot's rows, or the earlier snapshot's it shares them with
+                ApiSnapshot,
+                func.coalesce(ApiSnapshot.operations_of, ApiSnapshot.id)
+                == ApiOperation.snapshot_id,
+            )
         ).all()
         deprecations = s.execute(
             select(

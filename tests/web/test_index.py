@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
-from web_support import BLUEPRINT_GOOD, COMPUTE, COMPUTE_FILE, NOW, MemoryTree, compute_spec
+from web_support import (
+    BLUEPRINT_GOOD,
+    COMPUTE,
+    COMPUTE_FILE,
+    NOW,
+    MemoryTree,
+    compute_spec,
+    make_app,
+)
 
 from govbot.db.documents import contents
 from govbot.db.models import (
@@ -41,7 +49,7 @@ from govbot.services.index import (
     record_queue,
 )
 from govbot.services.index_snapshot import content_digest
-from govbot.web.queries.apis import finding_detail
+from govbot.web.queries.apis import finding_detail, operations_page
 
 DAY = dt.timedelta(days=1)
 
@@ -75,6 +83,41 @@ def test_indexing_a_commit_twice_records_it_once(db_engine: Engine, policy: Poli
         admin = s.scalars(select(ApiOperation).where(ApiOperation.path == "/os-hosts")).one()
         assert admin.audience is Audience.EXTERNAL_ADMIN and admin.source.startswith("policy:")
         assert s.scalar(select(func.count()).select_from(SpecDocument)) == 1
+
+
+def test_operations_are_stored_once_per_content(db_engine: Engine, policy: Policy) -> None:
+    """most commits leave every operation as it was: a snapshot whose operation rows
+    would be, row for row, an earlier snapshot's reads that one's, and the API page and
+    the operations API show them"""
+    versions = [
+        compute_spec("1"),
+        compute_spec("2"),  # the same operations
+        compute_spec("3", with_admin=False),  # one fewer
+        compute_spec("4"),  # the first version's operations again
+    ]
+    for n, text in enumerate(versions):
+        index(db_engine, policy, {COMPUTE_FILE: text}, "abcd"[n] * 40, NOW - (4 - n) * DAY)
+    with session_scope(db_engine) as s:
+        snapshots = s.scalars(select(ApiSnapshot).order_by(ApiSnapshot.merged_at)).all()
+        first = snapshots[0].id
+        assert [x.operations_of for x in snapshots] == [None, first, None, first]
+        assert snapshots[0].operations_digest == snapshots[3].operations_digest
+        assert snapshots[0].operations_digest != snapshots[2].operations_digest
+        assert s.scalar(select(func.count(ApiOperation.id))) == 5 + 4
+        spec = s.scalars(select(ApiSpec)).one()
+        assert spec.latest_snapshot_id == snapshots[3].id
+        paths = [o.path for o in operations_page(s, spec, limit=50, marker=None).items]
+        assert len(paths) == 5 and "/os-hosts" in paths
+        spec.latest_snapshot_id = snapshots[2].id  # what the third snapshot reads: its own
+        third = operations_page(s, spec, limit=50, marker=None).items
+        assert len(third) == 4 and "/os-hosts" not in [o.path for o in third]
+        s.rollback()
+        api_id = spec.id
+    with make_app(db_engine, policy).test_client() as client:
+        html = client.get(f"/apis/{api_id}").get_data(as_text=True)
+        listed = client.get(f"/api/v1/apis/{api_id}/operations").get_json()
+    assert "GET /os-hosts" in html
+    assert sorted(o["path"] for o in listed["operations"]) == sorted(paths)
 
 
 def test_unchanged_content_at_a_new_commit_is_not_a_new_snapshot(

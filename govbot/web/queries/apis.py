@@ -176,9 +176,13 @@ def project_page(s: Session, *, limit: int, marker: str | None) -> Page:
 
 @functools.cache
 def _operations_statement(audience: bool, after: bool) -> Select[Any]:
-    q = select(ApiOperation).where(
-        ApiOperation.snapshot_id == _param(ApiOperation.snapshot_id, "snapshot")
+    # The snapshot's rows, or the earlier snapshot's it shares them with.
+    owner = (
+        select(func.coalesce(ApiSnapshot.operations_of, ApiSnapshot.id))
+        .where(ApiSnapshot.id == _param(ApiSnapshot.id, "snapshot"))
+        .scalar_subquery()
     )
+    q = select(ApiOperation).where(ApiOperation.snapshot_id == owner)
     if audience:
         q = q.where(ApiOperation.audience == _param(ApiOperation.audience, "audience"))
     if after:
