@@ -14,7 +14,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from openapi_support import BASE, CORPUS, DictReader, _set, edit, mutations, versions
+from openapi_support import (
+    BASE,
+    CORPUS,
+    DictReader,
+    _set,
+    edit,
+    mutations,
+    operation,
+    schema_ref,
+    versions,
+)
 
 from govbot.openapi import lineage
 from govbot.openapi import load as loading
@@ -219,3 +229,46 @@ def test_the_index_of_operations_shared_from_the_first_is_taken_not_walked(
     assert spec_index(second).ops[:-1] == spec_index(first).ops[:-1]
     assert walked[before:] == ["/components/schemas/Top"]  # the last operation's only
     assert list(spec_index(second).schemas) == list(spec_index(first).schemas)
+
+
+def test_a_rule_reuses_what_it_found_in_a_kept_schema_and_looks_again_where_it_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CON031 keeps what it found in an index entry the next version keeps; an entry
+    whose schema reaches a changed one is new, and is judged again."""
+    doc: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/things": {"get": operation("things", schema_ref("Thing"))},
+            "/events": {"get": operation("events", schema_ref("Event"))},
+        },
+        "components": {
+            "schemas": {
+                "Thing": {"type": "object", "properties": {"created_at": {"type": "integer"}}},
+                "Event": {"type": "object", "properties": {"seen_at": schema_ref("Stamp")}},
+                "Stamp": {"type": "integer", "description": "When it was seen."},
+            }
+        },
+    }
+    fixed = edit(
+        _set(["components", "schemas", "Stamp"], {"type": "string", "format": "date-time"})
+    )(doc)
+
+    def con031(evaluation: SpecsEvaluation) -> list[str]:
+        return sorted(f.pointer for f in evaluation.records[FILE].findings if f.rule == "CON031")
+
+    with lineage.remembering():
+        first, before = checked(doc)
+        second, after = checked(fixed)
+    thing, event = (FILE, "/components/schemas/Thing"), (FILE, "/components/schemas/Event")
+    assert con031(first) == [
+        "/components/schemas/Event/properties/seen_at",
+        "/components/schemas/Thing/properties/created_at",
+    ]
+    assert con031(second) == ["/components/schemas/Thing/properties/created_at"]
+    kept = spec_index(after).schemas[thing]
+    assert kept is spec_index(before).schemas[thing] and kept.derived  # reused as found
+    assert spec_index(after).schemas[event] is not spec_index(before).schemas[event]
+    want, _ = anew(fixed, monkeypatch)
+    assert con031(want) == con031(second)

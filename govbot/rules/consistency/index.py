@@ -70,6 +70,10 @@ class SchemaInfo:
     node: Node  # resolved
     fields: list[Field] = field(default_factory=list)
     children: list[SchemaId] = field(default_factory=list)
+    # What a rule works out from this entry alone (and the schemas it reaches), by the
+    # rule and its options. The next version's index keeps an entry whose schema and all
+    # it reaches are unchanged (a backfill's next commit keeps most): it carries this.
+    derived: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

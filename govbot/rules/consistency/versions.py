@@ -11,6 +11,7 @@ from govbot.rules.consistency.index import (
     Field,
     Rank,
     SchemaId,
+    SchemaInfo,
     Sink,
     SpecIndex,
     article,
@@ -81,8 +82,9 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
     pattern = re.compile(option(ctx, "pattern", TIME_FIELDS))
     index, attr = prepare(ctx)
     spec = ctx.spec
-    sink = Sink(ctx)
-    for sid, info in index.schemas.items():
+
+    def untimed(info: SchemaInfo) -> list[tuple[Field, str]]:
+        out = []
         for f in info.fields:
             if not pattern.search(snake(f.name)):
                 continue
@@ -97,7 +99,17 @@ def datetime_iso8601(ctx: SpecContext) -> Iterable[Hit]:
                 continue  # `issuedAt: "New Delhi"`; `announcement_at` "in seconds": no time
             if snake(f.name) in EVENTS and not shows_time(f.schema):
                 continue  # `deleted: string` in a delete's result: a flag or count
-            sink.at(f, _message(f.name, kinds), attr.schema(sid))
+            out.append((f, _message(f.name, kinds)))
+        return out
+
+    sink = Sink(ctx)
+    key = f"CON031 {pattern.pattern}"
+    for sid, info in index.schemas.items():
+        found = info.derived.get(key)
+        if found is None:
+            found = info.derived[key] = untimed(info)
+        for f, message in found:
+            sink.at(f, message, attr.schema(sid))
     return sink
 
 
