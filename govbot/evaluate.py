@@ -36,7 +36,7 @@ from typing import Any
 
 from govbot.audience import Classification
 from govbot.diff import SpecDiff
-from govbot.findings import Audience, Finding, Location, Scope, Severity, Side
+from govbot.findings import Audience, Finding, Location, Scope, Severity, Side, fingerprint_of
 from govbot.paths import glob_match
 from govbot.policy import Policy, Waiver
 from govbot.rules.consistency.index import spec_index
@@ -55,7 +55,7 @@ from govbot.rules.registry import (
     SpecContext,
     operation_ref,
 )
-from govbot.surface import Spec, operation_at, split
+from govbot.surface import Spec, mentions, operation_at, split
 
 LOG = logging.getLogger(__name__)
 
@@ -378,7 +378,8 @@ class _Engine:
             note=hit.advisory,
             column=column_of(spec, file, hit.pointer) if hit.line is None else None,
             operation=operation,
-        ).with_fingerprint()
+            fingerprint=fingerprint_of(rule.code, file, hit.pointer, hit.message),
+        )
 
     def crashed(self, rule: Rule, exc: Exception, subject: Subject | None, where: str) -> None:
         LOG.error("rule %s crashed on %s: %s: %s", rule.code, where, type(exc).__name__, exc)
@@ -521,6 +522,8 @@ def _owner(hit: Hit, pool: Sequence[Subject]) -> Subject | None:
 
 def _ignored_in_spec(finding: Finding, spec: Spec, head: Spec) -> bool:
     """Whether ``x-govbot-ignore`` on the finding's object, an ancestor or a root covers it."""
+    if not _may_ignore(spec) and not _may_ignore(head):
+        return False  # the key is written nowhere: nothing to look for, hit after hit
     code = finding.rule
     if _lists(head.data, code) or _lists(spec.data, code):
         return True
@@ -540,6 +543,20 @@ def _ignored_in_spec(finding: Finding, spec: Spec, head: Spec) -> bool:
         if _lists(node, code):
             return True
     return False
+
+
+def _may_ignore(spec: Spec) -> bool:
+    """Whether ``x-govbot-ignore`` may be written in a document of ``spec`` (worked out
+    once per spec: a search of every document)."""
+    known = spec.__dict__.get(_MAY_IGNORE)
+    if known is None:
+        documents = spec.documents
+        known = spec.file not in documents or any(mentions(spec, f, IGNORE_KEY) for f in documents)
+        spec.__dict__[_MAY_IGNORE] = known
+    return bool(known)
+
+
+_MAY_IGNORE = "_govbot_may_ignore"
 
 
 def _lists(node: Any, code: str) -> bool:

@@ -146,9 +146,7 @@ class Finding:
         """The fingerprint, computed when the finding does not carry one yet."""
         if self.fingerprint:
             return self.fingerprint
-        return hashlib.sha256(
-            "\0".join((self.rule, self.file, self.pointer, self.message)).encode()
-        ).hexdigest()[:16]
+        return fingerprint_of(self.rule, self.file, self.pointer, self.message)
 
     def to_json(self, *, help: str | None = None) -> dict[str, object]:
         """The finding as JSON; ``help`` (the rule's documentation URL) is the renderer's."""
@@ -175,6 +173,11 @@ class Finding:
         if self.locations:
             out["locations"] = [loc.to_json() for loc in self.locations]
         return out
+
+
+def fingerprint_of(rule: str, file: str, pointer: str, message: str) -> str:
+    """A finding's fingerprint (:meth:`Finding.with_fingerprint`) from what it is made of."""
+    return hashlib.sha256("\0".join((rule, file, pointer, message)).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from govbot.findings import Problem
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -677,3 +679,22 @@ def walk_schemas(
         extra = node.get("additionalProperties")
         if extra is not None and isinstance(extra.value, Mapping):
             stack.append((f"{path}{{}}", extra))
+
+
+def mentions(spec: Spec, file: str, key: str) -> bool:
+    """Whether ``key`` may occur in a document of ``spec`` (serialised in C once per spec
+    and file, then searched: DEP006 and DEP036 look for their key, the engine for
+    ``x-govbot-ignore``)."""
+    cache: dict[str, bytes] = spec.__dict__.setdefault("_serialised", {})
+    raw = cache.get(file)
+    if raw is None:
+        # A JSON file written by a serializer is its own serialization: searched as read.
+        serialized = getattr(spec.lines.get(file), "serialized", None)
+        raw = serialized() if serialized is not None else None
+    if raw is None:
+        try:
+            raw = orjson.dumps(spec.documents[file], option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:  # a YAML value orjson cannot write: search it the slow way
+            raw = b""
+    cache[file] = raw
+    return not raw or f'"{key}"'.encode() in raw

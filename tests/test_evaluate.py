@@ -247,6 +247,54 @@ def test_x_govbot_ignore_at_the_root_covers_everything(rules, write_file):
     assert by_rule(result, "TST014")
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        '"x-govbot-ignore"',  # as a serializer writes it
+        '"x\\u002dgovbot-ignore"',  # the same key, one character escaped
+        '"x-govbot-ignore" ',  # not the serializer's layout
+    ],
+)
+def test_x_govbot_ignore_in_a_minified_json_spec_or_a_file_it_refers_to(
+    write_file, key: str
+) -> None:
+    """Found however the JSON writes it, in the root file or in a file reached by $ref
+    alone; a spec that writes it nowhere has no finding suppressed."""
+
+    @rule("TST021", "every-operation-where-written", kind="spec", severity=Severity.ERROR)
+    def placed(ctx):
+        """Reports every operation, in the file it is written in."""
+        for op in operations(ctx.spec):
+            yield Hit(f"{op.label} seen", op.node.pointer, file=op.node.file)
+
+    ok = '{"200":{"description":"ok"}}'
+    servers = '{"get":{KEY:["TST021"],"responses":OK}}'.replace("OK", ok)
+    write_file("servers.json", servers.replace("KEY", key))
+    head = (
+        (
+            '{"openapi":"3.0.3","info":{"title":"demo","version":"1.0"},"paths":{'
+            '"/servers":{"$ref":"servers.json"},'
+            '"/flavors":{"get":{"responses":OK}},'
+            '"/pets":{"get":{KEY:["TST021"],"responses":OK}}}}'
+        )
+        .replace("OK", ok)
+        .replace("KEY", key)
+    )
+    subject = make_subject(None, write_file("head.json", head))
+    result = evaluate([subject], policy_with(), TODAY, rules=[placed])
+    assert [f.message for f in result] == ["GET /flavors seen"]
+    assert sorted(f.message for f in result.suppressed) == ["GET /pets seen", "GET /servers seen"]
+    # Only the referenced file writes it.
+    alone = make_subject(None, write_file("alone.json", head.replace(key, '"x-other"')))
+    result = evaluate([alone], policy_with(), TODAY, rules=[placed])
+    assert sorted(f.message for f in result) == ["GET /flavors seen", "GET /pets seen"]
+    assert [f.message for f in result.suppressed] == ["GET /servers seen"]
+    write_file("servers.json", servers.replace("KEY", '"x-other"'))
+    plain = make_subject(None, write_file("plain.json", head.replace(key, '"x-other"')))
+    result = evaluate([plain], policy_with(), TODAY, rules=[placed])
+    assert len(result.findings) == 3 and result.suppressed == ()
+
+
 def test_waiver_drops_the_finding_and_counts_it(rules, subject):
     """A matching waiver drops the finding; the evaluation keeps it as waived with the reason."""
     waiver = Waiver(

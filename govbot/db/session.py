@@ -126,8 +126,9 @@ def insert_ignore(
     table = model.__table__
     stmt = (
         insert(table)
-        .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict), index_where=where)
         .returning(*table.primary_key.columns)
     )
-    return session.execute(stmt).first() is not None
+    # The values as the execution's parameters, not in the statement: one statement,
+    # compiled once per set of columns, for every row a backfill inserts this way.
+    return session.execute(stmt, dict(values)).first() is not None

@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import orjson
-
 from govbot.audience import Classification
 from govbot.diff import (
     BodyDiff,
@@ -410,24 +408,6 @@ def find_key(doc: Any, key: str) -> Iterator[tuple[str, Any]]:
             for i, v in enumerate(value):
                 if isinstance(v, Mapping | list):
                     stack.append((join(pointer, i), v))
-
-
-def mentions(spec: Spec, file: str, key: str) -> bool:
-    """Whether ``key`` may occur in a document of ``spec`` (serialised in C once per spec
-    and file, then searched: DEP006 and DEP036 both look for their key)."""
-    cache: dict[str, bytes] = spec.__dict__.setdefault("_serialised", {})
-    raw = cache.get(file)
-    if raw is None:
-        # A JSON file written by a serializer is its own serialization: searched as read.
-        serialized = getattr(spec.lines.get(file), "serialized", None)
-        raw = serialized() if serialized is not None else None
-    if raw is None:
-        try:
-            raw = orjson.dumps(spec.documents[file], option=orjson.OPT_NON_STR_KEYS)
-        except TypeError:  # a YAML value orjson cannot write: search it the slow way
-            raw = b""
-    cache[file] = raw
-    return not raw or f'"{key}"'.encode() in raw
 
 
 def op_key_of(spec: Spec, file: str, pointer: str) -> str | None:

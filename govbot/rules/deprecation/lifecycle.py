@@ -18,13 +18,13 @@ from govbot.rules.deprecation.elements import (
     audience_of,
     find_key,
     key_node,
-    mentions,
     op_key_of,
     spec_scope,
     ticked,
 )
 from govbot.rules.deprecation.response_body import webhook_label
 from govbot.rules.registry import DiffContext, Hit, Kind, SpecContext, rule
+from govbot.surface import mentions
 
 KEY = "x-stability-level"
 

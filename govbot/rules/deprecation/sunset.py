@@ -19,7 +19,6 @@ from govbot.rules.deprecation.elements import (
     is_deprecated,
     is_retired,
     key_node,
-    mentions,
     newly_deprecated,
     notice_days,
     op_key_of,
@@ -30,6 +29,7 @@ from govbot.rules.deprecation.elements import (
     sunset_of,
 )
 from govbot.rules.registry import DiffContext, Hit, Kind, SpecContext, rule
+from govbot.surface import mentions
 
 
 @rule(
