@@ -7,7 +7,8 @@ Two stages, so that big specs stay fast (``benchmarks/check.py`` measures them):
    schema's "any Schema Object" placeholder is pointed at the JSON Schema 2020-12
    meta-schema, so schema objects are checked too (``exclusiveMinimum: true`` is a 3.0
    idiom that 3.1 forbids). Milliseconds even on 13 MB; every error carries its
-   instance path, so every finding has a line.
+   instance path, so every finding has a line. In a process that walks versions of a
+   spec, a version after one that passed is checked where it changed (:func:`_passes`).
 2. **openapi-spec-validator's own checks** (default values against their schemas,
    duplicate operationIds, unresolved path parameters, ...) for documents small enough
    (pure Python: 0.07 s on a 1.8 MB spec, reading the documents through
@@ -73,6 +74,9 @@ DIRECT_READS = True
 # What the detailed checks remember of the specs they saw, by (file, OpenAPI version):
 # None outside remembering() and remember(). A few specs: a backfill walks one at a time.
 _MEMORY: dict[tuple[str, str], unitwise.Memory] | None = None
+# And for the schema check (stage 1), the units of the last version that passed it, by
+# (file, OpenAPI version), in the same scope.
+_PASSED: dict[tuple[str, str], tuple[Any, Units]] | None = None
 MEMORY_SPECS = 8
 
 
@@ -122,7 +126,7 @@ def validate_document(
         cached = _cache_read(cache_dir, key)
         if cached is not None:
             return cached
-    issues = schema_issues(version, data, file)
+    issues = schema_issues(version, data, file, units=units)
     if detail:
         seen = {(i.file, i.pointer) for i in issues}
         for issue in detail_issues(version, data, file, documents, refs, json=json, units=units):
@@ -176,11 +180,15 @@ def _checks_schemas(version: str, data: Any) -> bool:
     return dialect is None or dialect in _DIALECTS
 
 
-def schema_issues(version: str, data: Any, file: str) -> list[Issue]:
-    """Errors against the OpenAPI schema of ``version``, each at its instance path."""
+def schema_issues(version: str, data: Any, file: str, *, units: Units | None = None) -> list[Issue]:
+    """Errors against the OpenAPI schema of ``version``, each at its instance path.
+
+    ``units``: the document's (:mod:`govbot.openapi.units`). In a process that
+    remembers, a version of a spec whose last version passed is checked where it changed
+    (:func:`_passes`)."""
     try:
         validator = _validator(version, _checks_schemas(version, data))
-        if validator.is_valid(data):
+        if _passes(validator, version, data, file, units):
             return []
         errors = list(itertools.islice(validator.iter_errors(data), MAX_ERRORS))
     except Exception as exc:  # jsonschema-rs on odd input (e.g. integers over 64 bits)
@@ -190,6 +198,45 @@ def schema_issues(version: str, data: Any, file: str) -> list[Issue]:
         for path, message in _explain(error):
             issues.append(Issue(file, join("", *path), message))
     return list(dict.fromkeys(issues))
+
+
+def _passes(validator: Any, version: str, data: Any, file: str, units: Units | None) -> bool:
+    """Whether ``data`` passes the schema check.
+
+    The OpenAPI schemas (2.0 to 3.2) judge each path item and each member of a
+    ``components`` section on its own, by the same subschema whatever its neighbours,
+    and ask nothing of how many there are. So when the last version of the spec passed,
+    this one passes if a copy of it that keeps, of ``paths`` and each section, only the
+    members that changed since (every other member whole) does; and when that copy
+    fails, so does the document, whose errors the caller then asks for.
+    """
+    passed, key = _PASSED, (file, version)
+    last = passed.pop(key, None) if passed is not None and units is not None else None
+    # (by the same validator: a 3.1 spec's dialect decides whether schemas are checked)
+    before = last[1] if last is not None and last[0] is validator else None
+    ok = bool(validator.is_valid(_changed(data, before, units) if before and units else data))
+    if ok and passed is not None and units is not None:
+        while len(passed) >= MEMORY_SPECS:
+            passed.pop(next(iter(passed)), None)
+        passed[key] = (validator, units)
+    return ok
+
+
+def _changed(data: Mapping[str, Any], before: Units, units: Units) -> dict[str, Any]:
+    """``data`` with only the members of ``paths`` and of the ``components`` sections
+    that are new or changed since ``before`` (the units of both split it so: objects)."""
+    old = before.digests
+    changed = [u for u, digest in units.digests.items() if len(u) > 1 and old.get(u) != digest]
+    shell = dict(data)
+    if "paths" in shell:
+        shell["paths"] = {u[1]: data["paths"][u[1]] for u in changed if u[0] == "paths"}
+    if "components" in shell:
+        sections: dict[str, dict[str, Any]] = {name: {} for name in data["components"]}
+        for u in changed:
+            if u[0] == "components":
+                sections[u[1]][u[2]] = data["components"][u[1]][u[2]]
+        shell["components"] = sections
+    return shell
 
 
 def _explain(error: Any, depth: int = 0) -> list[tuple[list[Any], str]]:
@@ -495,19 +542,21 @@ def remembering() -> Iterator[None]:
     next version of it: a backfill's walk), and forgotten after. The memory is the
     process's (other threads use it meanwhile): sound, since a record is reused only
     where the content it was made from is the same."""
-    global _MEMORY
-    previous, _MEMORY = _MEMORY, {}
+    global _MEMORY, _PASSED
+    previous, _MEMORY, _PASSED = (_MEMORY, _PASSED), {}, {}
     try:
         yield
     finally:
-        _MEMORY = previous
+        _MEMORY, _PASSED = previous
 
 
 def remember() -> None:
     """Remember from now on, for the life of the process (a backfill worker's)."""
-    global _MEMORY
+    global _MEMORY, _PASSED
     if _MEMORY is None:
         _MEMORY = {}
+    if _PASSED is None:
+        _PASSED = {}
 
 
 def _run(
