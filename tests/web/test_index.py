@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -512,3 +514,24 @@ def test_a_version_on_a_base_this_database_lacks_is_kept_whole(
     index(db_engine, policy, {COMPUTE_FILE: compute_spec("1")}, "a" * 40, NOW - DAY)
     with session_scope(db_engine) as s:
         assert s.scalars(select(SpecDocument.base)).all() == [None]
+
+
+def test_the_digest_of_a_document_is_worked_out_once_per_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Indexing asks for the digest of the bytes a reader gave twice (did the file
+    change? then to store it): hashed once; other bytes, even equal ones, again."""
+    hashed: list[bytes] = []
+    real = hashlib.sha256
+
+    def counting(data: bytes) -> Any:
+        hashed.append(data)
+        return real(data)
+
+    monkeypatch.setattr(index_snapshot.hashlib, "sha256", counting)
+    read = b'{"openapi": "3.1.0"}' * 100
+    again = bytes(bytearray(read))  # the same content, another object
+    assert content_digest(read) == content_digest(read) == real(read).hexdigest()
+    assert len(hashed) == 1
+    assert content_digest(again) == content_digest(read)
+    assert len(hashed) == 3  # another object, then the first one again
