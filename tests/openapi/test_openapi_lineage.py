@@ -272,3 +272,29 @@ def test_a_rule_reuses_what_it_found_in_a_kept_schema_and_looks_again_where_it_c
     assert spec_index(after).schemas[event] is not spec_index(before).schemas[event]
     want, _ = anew(fixed, monkeypatch)
     assert con031(want) == con031(second)
+
+
+def test_a_rule_reuses_what_it_found_of_a_shared_operation_and_looks_again_at_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CON036 keeps what it found of an operation the next version shares; the
+    operations of the path item whose parameter changed are new, and judged again."""
+    doc = edit(_set(["paths", "/first", "get", "parameters"], [{"name": "q", "in": "query"}]))(BASE)
+    described = edit(_set(["components", "parameters", "Id", "description"], "The id."))(doc)
+
+    def con036(evaluation: SpecsEvaluation) -> list[str]:
+        return sorted(f.pointer for f in evaluation.records[FILE].findings if f.rule == "CON036")
+
+    with lineage.remembering():
+        first, before = checked(doc)
+        second, after = checked(described)
+    assert con036(first) == ["/components/parameters/Id", "/paths/~1first/get/parameters/0"]
+    assert con036(second) == ["/paths/~1first/get/parameters/0"]
+    old, new = spec_index(before), spec_index(after)
+    where = {id(op): j for j, op in enumerate(old.ops)}  # both alive: an id is one object
+    shared = [(i, where[id(op)]) for i, op in enumerate(new.ops) if id(op) in where]
+    assert [new.ops[i].path for i, _ in shared] == ["/first", "/volumes/{vid}", "/top"]
+    assert all(new.derived[i] is old.derived[j] for i, j in shared)
+    assert "CON036" in new.derived[0]
+    want, _ = anew(described, monkeypatch)
+    assert con036(want) == con036(second)

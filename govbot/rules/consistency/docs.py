@@ -154,8 +154,9 @@ def parameter_described(ctx: SpecContext) -> Iterable[Hit]:
     """
     index, attr = prepare(ctx)
     spec = ctx.spec
-    sink = Sink(ctx)
-    for i, op in enumerate(index.ops):
+
+    def undocumented(op: Operation) -> list[tuple[Node, str]]:
+        out = []
         for p in op.parameters:
             if p.location == "header" and p.name.lower() in _IGNORED_HEADERS:
                 continue
@@ -170,13 +171,20 @@ def parameter_described(ctx: SpecContext) -> Iterable[Hit]:
             if not any(k in schema for k in ("type", "enum", "const", "oneOf", "anyOf", "allOf")):
                 missing.append("schema type")
             if missing:
-                sink.at(
-                    p.node,
-                    f"Parameter `{p.name}` ({p.location}) has no {' and no '.join(missing)}: "
-                    "document it.",
-                    attr.ops[i],
-                    keys=("description", "schema", "content"),
+                what = " and no ".join(missing)
+                out.append(
+                    (p.node, f"Parameter `{p.name}` ({p.location}) has no {what}: document it.")
                 )
+        return out
+
+    sink = Sink(ctx)
+    for i, op in enumerate(index.ops):
+        derived = index.derived[i]
+        found = derived.get("CON036")
+        if found is None:
+            found = derived["CON036"] = undocumented(op)
+        for node, message in found:
+            sink.at(node, message, attr.ops[i], keys=("description", "schema", "content"))
     return sink
 
 

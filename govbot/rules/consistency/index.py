@@ -92,6 +92,10 @@ class SpecIndex:
     collections: frozenset[str]
     openstack: bool  # the spec uses OpenStack conventions (x-openstack)
     memo: dict[str, Any] = field(default_factory=dict)  # rules' own derived data
+    # Per operation (aligned with ops), what a rule works out from it alone (and what
+    # it reaches), by the rule and its options. An operation the next version shares
+    # (the same object: its path item and all it reaches unchanged) carries it along.
+    derived: list[dict[str, Any]] = field(default_factory=list)
     _attributions: dict[tuple[Any, int], tuple[Any, Attribution]] = field(default_factory=dict)
     # The build's own record, for the next version's (_build_index): the schemas of a
     # 4xx/5xx response in discovery order, and before each operation's walk, how many
@@ -251,6 +255,7 @@ def _build_index(spec: Spec) -> SpecIndex:
         openstack = isinstance(title, str) and "openstack" in title.lower()
     index = SpecIndex(ops, roots, schemas, error_schemas, paths, collections, openstack)
     index._error_roots, index._marks = error_roots, marks
+    index.derived = known.derived(ops)
     return index
 
 
@@ -286,6 +291,16 @@ class _Known:
                 break
             count += 1
         return count, index if count else None
+
+    def derived(self, ops: tuple[Operation, ...]) -> list[dict[str, Any]]:
+        """What rules derived of each of ``ops`` that the previous version has too (the
+        same objects: both versions hold them, so an id names one of them); empty for
+        the others."""
+        index = self._index
+        if index is None:
+            return [{} for _ in ops]
+        before = {id(op): d for op, d in zip(index.ops, index.derived, strict=False)}
+        return [before.get(id(op)) or {} for op in ops]
 
     def __call__(self, sid: SchemaId, node: Node) -> SchemaInfo | None:
         """The previous entry of the schema at ``sid``, ``node`` there now, if it holds."""
