@@ -24,13 +24,14 @@ modules share.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, Integer, Select, Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from govbot.db.models import (
@@ -42,6 +43,7 @@ from govbot.db.models import (
     SpecDocument,
 )
 from govbot.db.session import insert_ignore, session_scope
+from govbot.db.types import UTCDateTime
 from govbot.findings import Audience, Finding
 from govbot.openapi.splice import common_ends
 from govbot.policy import Policy
@@ -143,23 +145,14 @@ def _needs_snapshot(engine: Engine, reader: TreeReader, at: CommitAt, path: str)
     those of the API's previous snapshot (cheap: reads and hashes those files only)."""
     with session_scope(engine) as session:
         api_id = session.scalar(
-            select(ApiSpec.id).where(
-                ApiSpec.project == at.project, ApiSpec.branch == at.branch, ApiSpec.file == path
-            )
+            _statements().api_id, {"project": at.project, "branch": at.branch, "file": path}
         )
         if api_id is None:
             return True
-        if session.scalar(
-            select(ApiSnapshot.id).where(
-                ApiSnapshot.api_id == api_id, ApiSnapshot.commit == at.commit
-            )
-        ):
+        if session.scalar(_statements().snapshot_id, {"api_id": api_id, "commit": at.commit}):
             return False
         previous = session.scalar(
-            select(ApiSnapshot.documents)
-            .where(ApiSnapshot.api_id == api_id, ApiSnapshot.merged_at <= at.when)
-            .order_by(ApiSnapshot.merged_at.desc(), ApiSnapshot.id.desc())
-            .limit(1)
+            _statements().previous_documents, {"api_id": api_id, "when": at.when}
         )
     if not previous or not any(d == path or d.startswith(path + "/") for d in previous):
         return True  # never snapshotted (an api-ref tree: none of its files)
@@ -207,9 +200,7 @@ def _record_snapshot(
         if not insert_ignore(session, ApiSnapshot, values, conflict=["api_id", "commit"]):
             return False
         snapshot_id = session.scalar(
-            select(ApiSnapshot.id).where(
-                ApiSnapshot.api_id == api_id, ApiSnapshot.commit == at.commit
-            )
+            _statements().snapshot_id, {"api_id": api_id, "commit": at.commit}
         )
         # Into the tables, not through the ORM's bulk inserts: the rows are plain values
         # with nothing to track, and the ORM's bookkeeping of some 800 rows per snapshot
@@ -240,11 +231,7 @@ def operations_digest(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def _operations_owner(session: Session, api_id: int, digest: str) -> int | None:
     """The snapshot of the API holding api_operations rows of ``digest``; None if none."""
-    return session.scalar(
-        select(func.coalesce(ApiSnapshot.operations_of, ApiSnapshot.id))
-        .where(ApiSnapshot.api_id == api_id, ApiSnapshot.operations_digest == digest)
-        .limit(1)
-    )
+    return session.scalar(_statements().operations_owner, {"api_id": api_id, "digest": digest})
 
 
 def _backdate_deprecations(
@@ -252,15 +239,9 @@ def _backdate_deprecations(
 ) -> None:
     """An older commit indexed after newer ones (backfill behind the job): the later
     snapshots' deprecations date from here at the latest."""
-    later = select(ApiSnapshot.id).where(ApiSnapshot.api_id == api_id, ApiSnapshot.merged_at > when)
     session.execute(
-        update(ApiDeprecation)
-        .where(
-            ApiDeprecation.snapshot_id.in_(later),
-            ApiDeprecation.key.in_([d["key"] for d in deprecations]),
-            ApiDeprecation.deprecated_since > when,
-        )
-        .values(deprecated_since=when)
+        _statements().backdate,
+        {"api_id": api_id, "when": when, "keys": [d["key"] for d in deprecations]},
     )
 
 
@@ -291,17 +272,17 @@ def _update_latest(
     the job) only adds history."""
     sunsets = [d["sunset"] for d in deprecations if d["sunset"] is not None]
     session.execute(
-        update(ApiSpec)
-        .where(ApiSpec.id == api_id)
-        .where((ApiSpec.latest_snapshot_id.is_(None)) | (ApiSpec.merged_at <= at.when))
-        .values(
-            latest_snapshot_id=snapshot_id,
-            commit=at.commit,
-            merged_at=at.when,
-            indexed_at=at.now,
-            next_sunset=min(sunsets) if sunsets else None,
+        _statements().latest,
+        {
+            "api_id_": api_id,
+            "when_": at.when,
+            "latest_snapshot_id": snapshot_id,
+            "commit": at.commit,
+            "merged_at": at.when,
+            "indexed_at": at.now,
+            "next_sunset": min(sunsets) if sunsets else None,
             **{column: values[column] for column in _LATEST_COLUMNS},
-        )
+        },
     )
 
 
@@ -323,9 +304,7 @@ def _api_id(session: Session, at: CommitAt, file: str, audience: Audience) -> in
         conflict=["project", "branch", "file"],
     )
     api_id = session.scalar(
-        select(ApiSpec.id).where(
-            ApiSpec.project == at.project, ApiSpec.branch == at.branch, ApiSpec.file == file
-        )
+        _statements().api_id, {"project": at.project, "branch": at.branch, "file": file}
     )
     assert api_id is not None
     return api_id
@@ -333,20 +312,70 @@ def _api_id(session: Session, at: CommitAt, file: str, audience: Audience) -> in
 
 def _deprecated_since(session: Session, api_id: int, when: dt.datetime) -> dict[str, dt.datetime]:
     """Operation key -> since when it is deprecated, from the API's previous snapshot."""
-    previous = session.scalar(
-        select(ApiSnapshot.id)
-        .where(ApiSnapshot.api_id == api_id, ApiSnapshot.merged_at < when)
-        .order_by(ApiSnapshot.merged_at.desc(), ApiSnapshot.id.desc())
-        .limit(1)
-    )
-    if previous is None:
-        return {}
-    rows = session.execute(
-        select(ApiDeprecation.key, ApiDeprecation.deprecated_since).where(
-            ApiDeprecation.snapshot_id == previous
-        )
-    )
+    rows = session.execute(_statements().deprecated_since, {"api_id": api_id, "when": when})
     return {key: since for key, since in rows}
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The statements recording a snapshot runs, built once: a backfill runs each of
+    them at every commit, and building one costs more than running it on SQLite."""
+
+    api_id: Select[Any]
+    snapshot_id: Select[Any]
+    previous_documents: Select[Any]
+    operations_owner: Select[Any]
+    deprecated_since: Select[Any]
+    backdate: Update
+    latest: Update
+
+
+@functools.cache
+def _statements() -> _Statements:
+    snapshot, deprecation, spec = ApiSnapshot, ApiDeprecation, ApiSpec.__table__
+    api_id, when = bindparam("api_id", type_=Integer), bindparam("when", type_=UTCDateTime)
+    newest = (snapshot.merged_at.desc(), snapshot.id.desc())
+    previous = (
+        select(snapshot.id)
+        .where(snapshot.api_id == api_id, snapshot.merged_at < when)
+        .order_by(*newest)
+        .limit(1)
+        .scalar_subquery()
+    )
+    later = select(snapshot.id).where(snapshot.api_id == api_id, snapshot.merged_at > when)
+    return _Statements(
+        api_id=select(ApiSpec.id).where(
+            ApiSpec.project == bindparam("project"),
+            ApiSpec.branch == bindparam("branch"),
+            ApiSpec.file == bindparam("file"),
+        ),
+        snapshot_id=select(snapshot.id).where(
+            snapshot.api_id == api_id, snapshot.commit == bindparam("commit")
+        ),
+        previous_documents=select(snapshot.documents)
+        .where(snapshot.api_id == api_id, snapshot.merged_at <= when)
+        .order_by(*newest)
+        .limit(1),
+        operations_owner=select(func.coalesce(snapshot.operations_of, snapshot.id))
+        .where(snapshot.api_id == api_id, snapshot.operations_digest == bindparam("digest"))
+        .limit(1),
+        deprecated_since=select(deprecation.key, deprecation.deprecated_since).where(
+            deprecation.snapshot_id == previous
+        ),
+        backdate=update(deprecation)
+        .where(
+            deprecation.snapshot_id.in_(later),
+            deprecation.key.in_(bindparam("keys", expanding=True)),
+            deprecation.deprecated_since > when,
+        )
+        .values(deprecated_since=when),
+        # The SET columns are the parameters' (all but the two the WHERE names).
+        latest=spec.update().where(
+            spec.c.id == bindparam("api_id_", type_=Integer),
+            spec.c.latest_snapshot_id.is_(None)
+            | (spec.c.merged_at <= bindparam("when_", type_=UTCDateTime)),
+        ),
+    )
 
 
 def finding_row(snapshot_id: int | None, f: Finding) -> dict[str, Any]:
