@@ -4,8 +4,11 @@ commits ahead of the one being recorded.
 Checking a commit's specs (:func:`govbot.services.index.evaluate_commit`) needs no
 database and is nearly all of a backfill's time; recording it does, and must go in
 order (a snapshot's deprecations date from the snapshots before it). So N worker
-processes check the commits of the walk, at most ``2 N`` ahead, and the walking process
-records each in turn with the check its worker made. A worker reads the repository
+processes check the commits of the walk, each a run of :data:`RUN` consecutive commits
+in turn (a worker checks a version where it changed since the last one it checked,
+:mod:`govbot.openapi.lineage`: the one just before it, but for the first of a run), at
+most ``2 N`` runs ahead, and the walking process records each in turn with the check
+its worker made. A worker reads the repository
 itself (its own git processes) and skips a commit whose spec files did not change since
 the commit before it in the walk; a commit it skipped or failed on is checked by the
 walking process as without workers, so errors are reported as they always are. When a
@@ -43,6 +46,9 @@ _WORKER: dict[str, Any] = {}
 # Each worker holds a spec's parsed documents and its check (~150 MB for a 2 MB spec):
 # the default stops here on a big machine; --jobs asks for more.
 DEFAULT_MAX_WORKERS = 8
+# Consecutive commits one worker checks in a row. Commits dealt one by one would give
+# each of N workers every N-th commit, whose differences are N times as big.
+RUN = 16
 
 
 def usable_cpus() -> int:
@@ -125,15 +131,19 @@ class Ahead:
     ) -> None:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        self._pool = ProcessPoolExecutor(
-            max_workers=jobs,
-            mp_context=context,
-            initializer=_start,
-            initargs=(str(repo.git_dir), project, policy, now),
-        )
-        self._window = 2 * jobs
-        self._queue: Iterator[tuple[str, str | None]] = zip(
-            commits, [None, *commits[:-1]], strict=True
+        # One pool of one process per worker, so that a run goes to one worker.
+        self._pools = [
+            ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=context,
+                initializer=_start,
+                initargs=(str(repo.git_dir), project, policy, now),
+            )
+            for _ in range(jobs)
+        ]
+        self._window = 2 * jobs * RUN
+        self._queue: Iterator[tuple[int, tuple[str, str | None]]] = enumerate(
+            zip(commits, [None, *commits[:-1]], strict=True)
         )
         self._pending: deque[tuple[str, Future[SpecsEvaluation | None]]] = deque()
         self._broken = False
@@ -144,9 +154,10 @@ class Ahead:
             step = next(self._queue, None)
             if step is None:
                 return
-            sha, previous = step
+            position, (sha, previous) = step
+            pool = self._pools[(position // RUN) % len(self._pools)]
             try:
-                self._pending.append((sha, self._pool.submit(_evaluate, sha, previous)))
+                self._pending.append((sha, pool.submit(_evaluate, sha, previous)))
             except BrokenExecutor:
                 self._lost()
 
@@ -170,7 +181,8 @@ class Ahead:
             return None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for pool in self._pools:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Ahead:
         return self
@@ -182,6 +194,7 @@ class Ahead:
 __all__ = [
     "DEFAULT_MAX_WORKERS",
     "FULL_COLLECTION_EVERY",
+    "RUN",
     "Ahead",
     "default_workers",
     "settle",

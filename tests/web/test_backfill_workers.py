@@ -288,3 +288,36 @@ def test_a_backfill_leaves_the_verdict_cache_to_the_present(
     )
     assert indexed.snapshots == [COMPUTE_FILE]
     assert len(list((cache / "verdicts").rglob("*.json"))) == 1
+
+
+def test_each_worker_checks_runs_of_consecutive_commits(
+    db_engine: Engine,
+    alone: Engine,
+    policy: Policy,
+    repo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker checks a version where it changed since the last one it checked: the
+    commits are dealt in runs, so that this is the commit just before."""
+    evaluate = backfill_workers.evaluate_commit
+    log = tmp_path / "checked"
+
+    def logged(reader: Any, *args: Any, **kwargs: Any) -> Any:
+        with log.open("a") as out:
+            out.write(f"{os.getpid()} {reader.commit.hexsha}\n")
+        return evaluate(reader, *args, **kwargs)
+
+    monkeypatch.setattr(backfill_workers, "evaluate_commit", logged)
+    monkeypatch.setattr(backfill_workers, "RUN", 3)
+    walk(db_engine, policy, repo, jobs=2)
+    order = git(repo, "rev-list", "--reverse", "HEAD").split()
+    by = {sha: pid for pid, sha in (line.split() for line in log.read_text().splitlines())}
+    # The design-spec commit (the third) is skipped unchecked by its worker.
+    workers = [by.get(sha) for sha in order]
+    assert workers[2] is None
+    first, second = workers[0], workers[3]
+    assert first != second and None not in (first, second)
+    assert workers == [first, first, None, second, second, second, first]
+    walk(alone, policy, repo, jobs=1)
+    assert recorded(db_engine) == recorded(alone)
