@@ -67,6 +67,50 @@ def resolve_rev(repo: git.Repo, rev: str) -> git.Commit:
         raise SpecError(f"{repo.working_dir}: unknown revision {text!r}") from None
 
 
+def _listing(tree: git.Tree) -> list[str]:
+    """Every file path under ``tree``, relative to it, in the order ``traverse()`` gives
+    (breadth first: a level's files, then the next level's)."""
+    return [path for level in _levels(tree) for path in level]
+
+
+def _levels(tree: git.Tree) -> tuple[tuple[str, ...], ...]:
+    """The file paths under ``tree``, relative to it, by depth, each level in traversal
+    order.
+
+    Kept per tree object (its id names its content, in any repository): the next commit
+    of a history shares every tree but those on the paths it changed, so listing a
+    commit of a big repository (a backfill does at every commit) reads a few trees, not
+    thousands."""
+    known = _LISTINGS.pop(tree.binsha, None)
+    if known is not None:
+        _LISTINGS[tree.binsha] = known  # the most recently used last
+        return known
+    here: list[str] = []
+    below: list[tuple[str, tuple[tuple[str, ...], ...]]] = []
+    for item in tree:
+        if isinstance(item, git.Blob):
+            here.append(item.name)
+        elif isinstance(item, git.Tree):
+            below.append((item.name, _levels(item)))
+    levels = [tuple(here)]
+    depth = max((len(sub) for _, sub in below), default=0)
+    for d in range(depth):
+        levels.append(
+            tuple(f"{name}/{path}" for name, sub in below if d < len(sub) for path in sub[d])
+        )
+    found = tuple(levels)
+    while len(_LISTINGS) >= MAX_LISTINGS:
+        _LISTINGS.pop(next(iter(_LISTINGS)))
+    _LISTINGS[tree.binsha] = found
+    return found
+
+
+# The file listing (by depth) of each tree object used lately, by its id, least recent
+# first.
+_LISTINGS: dict[bytes, tuple[tuple[str, ...], ...]] = {}
+MAX_LISTINGS = 4096
+
+
 def _bad_revision(rev: str) -> str | None:
     """Why ``rev`` cannot name a commit (None when it may)."""
     if not rev.strip():
@@ -131,9 +175,7 @@ class GitReader:
 
     def files(self) -> Iterator[str]:
         """Every file path in the tree at this revision."""
-        for item in self.commit.tree.traverse():
-            if isinstance(item, git.Blob):
-                yield str(item.path)
+        return iter(_listing(self.commit.tree))
 
     def _blob(self, relpath: str) -> git.Blob:
         path = _normal(relpath)

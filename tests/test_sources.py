@@ -9,6 +9,7 @@ from typing import Any
 import git
 import pytest
 
+from govbot import sources
 from govbot.errors import FileTooLarge, OutsideRoot, SpecError
 from govbot.findings import Severity
 from govbot.policy import Policy
@@ -293,3 +294,32 @@ def test_the_git_reader_reads_each_file_once(history, monkeypatch):
     monkeypatch.setattr(reader, "_blob", lambda path: streams.append(path) or blob_of(path))
     assert reader.read("api-specs/volume.yaml") == reader.read("api-specs/volume.yaml")
     assert streams == ["api-specs/volume.yaml"]
+
+
+def test_the_file_listing_is_git_s_traversal_and_reads_only_the_trees_a_commit_changed(
+    tmp_path: Path,
+) -> None:
+    """Every file (symbolic links included, breadth first, as GitPython traverses); the
+    next commit of a history lists its files reading only the trees on the changed path."""
+    repo = git.Repo.init(tmp_path)
+    for path in ("top.txt", "a/one.txt", "a/b/two.txt", "a/b/c/three.txt", "z/four.txt"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(path)
+    (tmp_path / "a" / "link.txt").symlink_to("one.txt")
+    repo.index.add(["."])
+    actor = git.Actor("Dev", "dev@example.org")
+    first = repo.index.commit("first", author=actor, committer=actor).hexsha
+    (tmp_path / "a/b/c/three.txt").write_text("changed")
+    repo.index.add(["a/b/c/three.txt"])
+    second = repo.index.commit("second", author=actor, committer=actor).hexsha
+
+    def traversed(rev: str) -> list[str]:
+        tree = repo.commit(rev).tree
+        return [str(i.path) for i in tree.traverse() if isinstance(i, git.Blob)]
+
+    sources._LISTINGS.clear()
+    assert list(GitReader(repo, first).files()) == traversed(first)
+    assert len(sources._LISTINGS) == 5  # the root, a, a/b, a/b/c, z
+    assert list(GitReader(repo, second).files()) == traversed(second)
+    assert len(sources._LISTINGS) == 9  # a new root, a, a/b, a/b/c: z is the same tree
+    assert "a/link.txt" in traversed(second)
