@@ -70,10 +70,17 @@ def resolve_rev(repo: git.Repo, rev: str) -> git.Commit:
 def _listing(tree: git.Tree) -> list[str]:
     """Every file path under ``tree``, relative to it, in the order ``traverse()`` gives
     (breadth first: a level's files, then the next level's)."""
-    return [path for level in _levels(tree) for path in level]
+    try:
+        return [path for level in _levels(tree) for path in level]
+    except _TooDeep:  # a tree nested deeper than any project's: walked without recursion
+        return [str(item.path) for item in tree.traverse() if isinstance(item, git.Blob)]
 
 
-def _levels(tree: git.Tree) -> tuple[tuple[str, ...], ...]:
+class _TooDeep(Exception):
+    """A tree nested deeper than :data:`MAX_LISTED_DEPTH`."""
+
+
+def _levels(tree: git.Tree, depth: int = 0) -> tuple[tuple[str, ...], ...]:
     """The file paths under ``tree``, relative to it, by depth, each level in traversal
     order.
 
@@ -81,6 +88,8 @@ def _levels(tree: git.Tree) -> tuple[tuple[str, ...], ...]:
     of a history shares every tree but those on the paths it changed, so listing a
     commit of a big repository (a backfill does at every commit) reads a few trees, not
     thousands."""
+    if depth > MAX_LISTED_DEPTH:
+        raise _TooDeep
     known = _LISTINGS.pop(tree.binsha, None)
     if known is not None:
         _LISTINGS[tree.binsha] = known  # the most recently used last
@@ -91,7 +100,7 @@ def _levels(tree: git.Tree) -> tuple[tuple[str, ...], ...]:
         if isinstance(item, git.Blob):
             here.append(item.name)
         elif isinstance(item, git.Tree):
-            below.append((item.name, _levels(item)))
+            below.append((item.name, _levels(item, depth + 1)))
     levels = [tuple(here)]
     depth = max((len(sub) for _, sub in below), default=0)
     for d in range(depth):
@@ -109,6 +118,9 @@ def _levels(tree: git.Tree) -> tuple[tuple[str, ...], ...]:
 # first.
 _LISTINGS: dict[bytes, tuple[tuple[str, ...], ...]] = {}
 MAX_LISTINGS = 4096
+# Trees nested deeper than this (none a person writes; a crafted repository may) are
+# listed by GitPython's traversal instead: the listing by levels recurses.
+MAX_LISTED_DEPTH = 64
 
 
 def _bad_revision(rev: str) -> str | None:

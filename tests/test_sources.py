@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -323,3 +324,32 @@ def test_the_file_listing_is_git_s_traversal_and_reads_only_the_trees_a_commit_c
     assert list(GitReader(repo, second).files()) == traversed(second)
     assert len(sources._LISTINGS) == 9  # a new root, a, a/b, a/b/c: z is the same tree
     assert "a/link.txt" in traversed(second)
+
+
+def test_a_tree_nested_deeper_than_any_project_is_listed_all_the_same(tmp_path: Path) -> None:
+    """A crafted repository nests directories 1,200 deep (past Python's recursion limit;
+    made with git's plumbing, no work tree holds it): every file is listed, in order,
+    and no recursion error escapes."""
+    env = {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.org", "HOME": str(tmp_path)}
+    env |= {"GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.org"}
+
+    def run(*args: str, given: str = "") -> str:
+        done = subprocess.run(
+            ["git", "-C", str(tmp_path), *args],
+            input=given,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout.strip()
+
+    run("init", "-q")
+    blob = run("hash-object", "-w", "--stdin", given="x")
+    tree = run("mktree", given=f"100644 blob {blob}\tbottom.txt\n")
+    for _ in range(1200):
+        tree = run("mktree", given=f"040000 tree {tree}\td\n")
+    tree = run("mktree", given=f"040000 tree {tree}\td2\n100644 blob {blob}\ttop.txt\n")
+    commit = run("commit-tree", tree, "-m", "deep")
+    listed = list(GitReader(tmp_path, commit).files())
+    assert listed == ["top.txt", "/".join(["d2", *["d"] * 1200, "bottom.txt"])]

@@ -7,7 +7,7 @@ order (a snapshot's deprecations date from the snapshots before it). So N worker
 processes check the commits of the walk, each a run of :data:`RUN` consecutive commits
 in turn (a worker checks a version where it changed since the last one it checked,
 :mod:`govbot.openapi.lineage`: the one just before it, but for the first of a run), at
-most ``2 N`` runs ahead, and the walking process records each in turn with the check
+most ``N + 1`` runs ahead, and the walking process records each in turn with the check
 its worker made. A worker reads the repository
 itself (its own git processes) and skips a commit whose spec files did not change since
 the commit before it in the walk; a commit it skipped or failed on is checked by the
@@ -141,7 +141,10 @@ class Ahead:
             )
             for _ in range(jobs)
         ]
-        self._window = 2 * jobs * RUN
+        # Enough for every worker to be busy: while the walk records a worker's run, the
+        # others check the next ones and that worker the one after them. (Each check
+        # waits here until recorded: a wider window only holds more of them.)
+        self._window = (jobs + 1) * RUN
         self._queue: Iterator[tuple[int, tuple[str, str | None]]] = enumerate(
             zip(commits, [None, *commits[:-1]], strict=True)
         )
