@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -434,3 +435,53 @@ def test_driving_the_validator_cheaply_across_files_changes_no_issue(
     assert len(fast) >= 2
     as_the_library_does(monkeypatch)
     assert detail(spec) == fast
+
+
+# --- stage 2's libraries, imported without requests where nothing else can race --------
+
+_IMPORTS = """
+import json, sys, threading
+if sys.argv[1] == "threaded":
+    done = threading.Event()
+    threading.Thread(target=done.wait, daemon=True).start()
+from govbot.openapi.load import load_spec
+spec = load_spec(sys.argv[2])
+from jsonschema_path import retrievers
+print(json.dumps({
+    "problems": [[p.code, p.pointer, p.message] for p in spec.problems],
+    "requests": "requests" in sys.modules,
+    "urllib3": "urllib3" in sys.modules,
+    "retriever uses requests": retrievers.USE_REQUESTS,
+}))
+"""
+
+
+@pytest.mark.parametrize("threads", ["single", "threaded"])
+def test_stage_2_imports_no_requests_in_a_process_of_one_thread(
+    threads: str, tmp_path: Path
+) -> None:
+    """A check in a process of one thread (the command line) does not import requests
+    for jsonschema-path's default URL handlers, which stage 2 never uses; with another
+    thread alive (which could be importing requests) the libraries import as usual. The
+    findings are the same either way, and the same as in this process."""
+    import subprocess
+    import sys
+
+    airbyte = CORPUS / "apis-guru" / "airbyte.local" / "config.json"
+    run = subprocess.run(
+        [sys.executable, "-c", _IMPORTS, threads, str(airbyte)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "GOVBOT_CACHE_DIR": ""},
+        timeout=120,
+    )
+    seen = json.loads(run.stdout)
+    single = threads == "single"
+    assert seen["requests"] is not single
+    assert seen["urllib3"] is not single
+    assert seen["retriever uses requests"] is not single
+    assert "requests" in sys.modules  # here (pytest's plugins): imported as usual
+    here = load_spec(str(airbyte), cache=False)
+    assert seen["problems"] == [[p.code, p.pointer, p.message] for p in here.problems]
+    assert len([p for p in here.problems if p.code != "OAS001"]) >= 10, here.problems
