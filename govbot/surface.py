@@ -32,11 +32,22 @@ def escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
+def is_mapping(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, quick for what a parsed document holds.
+
+    The ABC's check costs several times the exact type test, and the walks over a big
+    spec ask it some hundred thousand times (a tenth of a check of a 13 MB pair)."""
+    return type(value) is dict or (value is not None and isinstance(value, Mapping))
+
+
 def unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
 
 
 def join(pointer: str, *tokens: str | int) -> str:
+    if len(tokens) == 1:  # the usual call (a child's pointer): no generator
+        token = tokens[0]
+        return pointer + "/" + escape(token if type(token) is str else str(token))
     return pointer + "".join("/" + escape(str(t)) for t in tokens)
 
 
@@ -67,8 +78,10 @@ class Node:
         return Node(value, self.file, join(self.pointer, *tokens))
 
     def get(self, key: str) -> Node | None:
-        if isinstance(self.value, Mapping) and key in self.value:
-            return Node(self.value[key], self.file, join(self.pointer, key))
+        value = self.value
+        # (a parsed document's mappings are dicts: the exact type check spares the ABC's)
+        if (type(value) is dict or isinstance(value, Mapping)) and key in value:
+            return Node(value[key], self.file, join(self.pointer, key))
         return None
 
 
@@ -153,7 +166,10 @@ class Spec:
         Loops of pure refs were reported by the loader and are left out of ``refs``;
         the hop limit is a second guard so that no walk can spin.
         """
-        if node is None or not isinstance(node.value, Mapping) or "$ref" not in node.value:
+        if node is None:
+            return node
+        value = node.value
+        if not (type(value) is dict or isinstance(value, Mapping)) or "$ref" not in value:
             return node
         ref = node.value["$ref"]
         if not isinstance(ref, str):
@@ -165,7 +181,7 @@ class Spec:
         if key in known:
             return known[key]  # type: ignore[no-any-return]
         hops = 0
-        while node is not None and isinstance(node.value, Mapping) and "$ref" in node.value:
+        while node is not None and is_mapping(node.value) and "$ref" in node.value:
             ref = node.value["$ref"]
             if not isinstance(ref, str):
                 node = None
@@ -188,7 +204,7 @@ class Spec:
     def deref(self, node: Node | None) -> Mapping[str, Any]:
         """The mapping behind ``node`` (following refs), or an empty mapping."""
         target = self.resolve(node)
-        if target is not None and isinstance(target.value, Mapping):
+        if target is not None and is_mapping(target.value):
             return target.value
         return {}
 
@@ -335,7 +351,7 @@ class Operation:
     @property
     def x_openstack(self) -> Mapping[str, Any]:
         ext = self.value.get("x-openstack")
-        return ext if isinstance(ext, Mapping) else {}
+        return ext if is_mapping(ext) else {}
 
     @property
     def label(self) -> str:
@@ -392,7 +408,7 @@ def _operations(spec: Spec) -> dict[str, tuple[Operation, ...]]:
         ops: list[Operation] = []
         item_node = paths.child(path)
         item = spec.resolve(item_node) or item_node
-        if not isinstance(item.value, Mapping):
+        if not is_mapping(item.value):
             continue
         shared = _parameters(spec, item.get("parameters"))
         # A path item of one action (the api-ref reader's) names its real path and action.
@@ -405,7 +421,7 @@ def _operations(spec: Spec) -> dict[str, tuple[Operation, ...]]:
             if op_node is None:
                 continue
             op_node = spec.resolve(op_node) or op_node
-            if not isinstance(op_node.value, Mapping):
+            if not is_mapping(op_node.value):
                 continue
             own = _parameters(spec, op_node.get("parameters"))
             merged = {p.key if p.location != "path" else (p.location, p.name): p for p in shared}
@@ -454,7 +470,7 @@ def _parameters(spec: Spec, node: Node | None) -> list[Parameter]:
     out = []
     for i in range(len(node.value)):
         p = spec.resolve(node.child(i))
-        if p is None or not isinstance(p.value, Mapping):
+        if p is None or not is_mapping(p.value):
             continue
         name, location = p.value.get("name"), p.value.get("in")
         if not isinstance(name, str) or not isinstance(location, str):
@@ -477,7 +493,7 @@ def _parameters(spec: Spec, node: Node | None) -> list[Parameter]:
 
 def _content(spec: Spec, node: Node | None) -> dict[str, Node | None]:
     content = spec.resolve(node) if node is not None else None
-    if content is None or not isinstance(content.value, Mapping):
+    if content is None or not is_mapping(content.value):
         return {}
     out: dict[str, Node | None] = {}
     for media in content.value:
@@ -512,14 +528,14 @@ def _request_body(spec: Spec, node: Node | None) -> Body | None:
 
 def _responses(spec: Spec, node: Node | None) -> dict[str, Body]:
     responses = spec.resolve(node) if node is not None else None
-    if responses is None or not isinstance(responses.value, Mapping):
+    if responses is None or not is_mapping(responses.value):
         return {}
     out = {}
     for status in responses.value:
         if str(status).startswith("x-"):
             continue
         r = spec.resolve(responses.child(status))
-        if r is None or not isinstance(r.value, Mapping):
+        if r is None or not is_mapping(r.value):
             continue
         out[str(status)] = Body(
             node=r,
@@ -615,7 +631,7 @@ def _collect(
     depth: int,
 ) -> None:
     node = spec.resolve(schema)
-    if node is None or not isinstance(node.value, Mapping) or depth > 32:
+    if node is None or not is_mapping(node.value) or depth > 32:
         return
     ident = (node.file, node.pointer)
     if ident in seen:

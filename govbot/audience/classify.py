@@ -18,7 +18,7 @@ from govbot.audience.policies import SOURCE as POLICY_DEFAULTS
 from govbot.audience.policies import PolicyDecision, audience_from_policies
 from govbot.findings import Audience
 from govbot.paths import glob_match
-from govbot.surface import Operation, Spec, join, operations, reusable_lineage
+from govbot.surface import Operation, Spec, is_mapping, join, operations, reusable_lineage
 
 # Wider audiences first: when two operations share a key, the wider one is kept.
 _WIDTH = {Audience.EXTERNAL: 3, Audience.EXTERNAL_ADMIN: 2, Audience.INTERNAL: 1}
@@ -250,11 +250,7 @@ class _Context:
         marker = None
         if "x-audience" in value or "x-internal" in value:
             marker = self.marker(value, op.node.file, op.node.pointer, "operation")
-        if (
-            marker is None
-            and isinstance(item, Mapping)
-            and ("x-audience" in item or "x-internal" in item)
-        ):
+        if marker is None and is_mapping(item) and ("x-audience" in item or "x-internal" in item):
             marker = self.marker(item, op.path_node.file, op.path_node.pointer, "path")
         return marker or self.doc_marker
 
@@ -360,7 +356,7 @@ class _Context:
         if "servers" in op.value:
             return self._all_internal(self._servers_of(op.value, op.node.pointer), op.node.file)
         item = op.path_node
-        if isinstance(item.value, Mapping) and "servers" in item.value:
+        if is_mapping(item.value) and "servers" in item.value:
             memo = (item.file, item.pointer)
             if memo not in self._item_servers:
                 servers = self._servers_of(item.value, item.pointer)
@@ -463,9 +459,7 @@ class _Context:
                 if scan is not _NOTHING:
                     scans.append((scan, _OPERATION_TEXT[key], node.file, join(node.pointer, key)))
         item = op.path_node
-        if isinstance(item.value, Mapping) and (
-            "description" in item.value or "summary" in item.value
-        ):
+        if is_mapping(item.value) and ("description" in item.value or "summary" in item.value):
             for key in ("description", "summary"):
                 memo = (item.file, join(item.pointer, key))
                 if memo not in self._scans:

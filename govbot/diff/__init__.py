@@ -32,7 +32,7 @@ from govbot.diff.model import (
     SpecDiff,
     security_alternatives,
 )
-from govbot.surface import HTTP_METHODS, Operation, Spec, join, operations
+from govbot.surface import HTTP_METHODS, Operation, Spec, is_mapping, join, operations
 
 
 def diff_specs(
@@ -113,7 +113,7 @@ def _same_path_items(differ: Differ, base: Spec, head: Spec) -> tuple[set[str], 
             same_paths.add(path)
             item = base.resolve(paths_b.child(path))
             if item is not None and isinstance(item.value, Mapping):
-                unchanged += sum(1 for m in HTTP_METHODS if isinstance(item.value.get(m), Mapping))
+                unchanged += sum(1 for m in HTTP_METHODS if is_mapping(item.value.get(m)))
     return same_paths, unchanged
 
 

@@ -12,7 +12,7 @@ import orjson
 
 from govbot.diff.keywords import stricter
 from govbot.diff.model import Change, FieldDiff
-from govbot.surface import Node, Operation, Parameter, Spec, get_pointer
+from govbot.surface import Node, Operation, Parameter, Spec, get_pointer, is_mapping
 
 REF_RE = re.compile(rb'"\$ref":"((?:[^"\\]|\\.)*)"')
 PATH_PARAM_RE = re.compile(r"\{([^}/]*)\}")
@@ -227,7 +227,7 @@ def _own_attrs(value: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
             extra = value.get(attr)
             if isinstance(extra, bool):
                 yield attr, extra
-            elif isinstance(extra, Mapping):
+            elif is_mapping(extra):
                 yield attr, {}
         elif attr == "requiredNames":
             continue

@@ -41,7 +41,7 @@ from govbot.diff.model import (
     security_alternatives,
 )
 from govbot.diff.refgraph import dirty_refs
-from govbot.surface import Body, Node, Operation, Parameter, Spec, properties
+from govbot.surface import Body, Node, Operation, Parameter, Spec, is_mapping, properties
 
 
 class Differ:
@@ -270,9 +270,9 @@ class Differ:
         """(own attribute changes, enum values added, removed, nested field changes)."""
         rb = self.base.resolve(b) if b is not None else None
         rh = self.head.resolve(h) if h is not None else None
-        if rb is None or not isinstance(rb.value, Mapping):
+        if rb is None or not is_mapping(rb.value):
             rb = Node({}, b.file if b else "", b.pointer if b else "")
-        if rh is None or not isinstance(rh.value, Mapping):
+        if rh is None or not is_mapping(rh.value):
             rh = Node({}, h.file if h else "", h.pointer if h else "")
         if self.same(rb, rh):
             return EMPTY

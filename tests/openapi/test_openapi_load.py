@@ -938,3 +938,23 @@ def test_a_spec_with_a_file_ref_is_loaded_at_each_revision() -> None:
     assert new.documents["r.yaml"] == {"ok": {"description": "OK"}}
     missing = load_spec("api.yaml", reader=DictReader({"api.yaml": root}))
     assert missing is not old and missing.problems
+
+
+def test_the_quick_mapping_test_answers_as_isinstance_does() -> None:
+    """``is_mapping`` and the walks that use it see any Mapping, not only dicts."""
+    from collections import OrderedDict
+    from types import MappingProxyType
+
+    from govbot.surface import is_mapping, join
+
+    for value in ({}, {"a": 1}, OrderedDict(a=1), MappingProxyType({"a": 1})):
+        assert is_mapping(value)
+    for value in (None, [], (), "a", 1, 0.5, True, {1}):
+        assert not is_mapping(value)
+    frozen = Node(MappingProxyType({"a/b": {"c": 1}}), "x.json", "/p")
+    child = frozen.get("a/b")
+    assert child is not None and child.pointer == "/p/a~1b" and child.value == {"c": 1}
+    assert Node({"k": 1}, "x.json", "").get("missing") is None
+    assert Node([1], "x.json", "").get("0") is None
+    assert join("/p", 0) == "/p/0"
+    assert join("/p", "a~b", 2, "c/d") == "/p/a~0b/2/c~1d"

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from govbot.findings import Scope
-from govbot.surface import Spec, normalize_path, split
+from govbot.surface import Spec, is_mapping, normalize_path, split
 
 _MISSING = object()
 
@@ -148,11 +148,11 @@ class ElementScope:
                     return _MISSING, _MISSING
                 base = self._list_item(base, item, index)
                 head = item
-            elif isinstance(head, Mapping):
+            elif is_mapping(head):
                 if token not in head:
                     return _MISSING, _MISSING
                 item = head[token]
-                if not isinstance(base, Mapping):
+                if not is_mapping(base):
                     base = _MISSING
                 elif token in base:
                     base = base[token]

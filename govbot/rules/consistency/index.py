@@ -31,6 +31,7 @@ from govbot.surface import (
     Spec,
     escape,
     get_pointer,
+    is_mapping,
     join,
     normalize_path,
     operations,
@@ -220,7 +221,7 @@ def _build_index(spec: Spec) -> SpecIndex:
                 continue
             for schema in body.content.values():
                 node = resolve(schema) if schema is not None else None
-                if node is None or not isinstance(node.value, Mapping):
+                if node is None or not is_mapping(node.value):
                     continue
                 sid = (node.file, node.pointer)
                 if sid not in schemas:
@@ -352,7 +353,7 @@ def _walk(
         pending: list[tuple[str | None, Any, str]] = []  # (field name, raw schema, pointer)
         props = value.get("properties")
         data: frozenset[str] = frozenset()
-        if isinstance(props, Mapping):
+        if is_mapping(props):
             base = pointer + "/properties/"
             pending.extend(
                 (str(name), raw, base + escape(str(name))) for name, raw in props.items()
@@ -366,7 +367,7 @@ def _walk(
                 )
         for keyword in _SINGLES:
             child = value.get(keyword)
-            if isinstance(child, Mapping):
+            if is_mapping(child):
                 pending.append((None, child, f"{pointer}/{keyword}"))
         for name, raw, child_pointer in pending:
             target: Node | None = None

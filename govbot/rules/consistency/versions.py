@@ -25,6 +25,7 @@ from govbot.rules.consistency.times import EVENTS, offset, samples_not_time, say
 from govbot.rules.registry import API_SIG, API_SIG_ONLY, Hit, Kind, SpecContext, rule
 from govbot.surface import (
     Node,
+    is_mapping,
     join,
     properties,
 )
@@ -33,7 +34,7 @@ from govbot.surface import (
 def _header_names(body: Any) -> Iterator[tuple[str, Node]]:
     """(name as written, resolved header node) of a response's headers."""
     raw = body.node.value.get("headers")
-    names = {str(k).lower(): str(k) for k in raw} if isinstance(raw, Mapping) else {}
+    names = {str(k).lower(): str(k) for k in raw} if is_mapping(raw) else {}
     for lower, node in body.headers.items():
         yield names.get(lower, lower), node
 

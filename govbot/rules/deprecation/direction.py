@@ -30,7 +30,7 @@ from govbot.rules.deprecation.elements import (
     ticked,
 )
 from govbot.rules.registry import DiffContext, Hit
-from govbot.surface import Node
+from govbot.surface import Node, is_mapping
 
 Direction = Literal["request", "response"]
 
@@ -160,7 +160,7 @@ def listed_before(site: Site, change: Change) -> bool:
 
 def _flag(f: FieldDiff, name: str) -> bool:
     return any(
-        n is not None and isinstance(n.value, Mapping) and n.value.get(name) is True
+        n is not None and is_mapping(n.value) and n.value.get(name) is True
         for n in (f.base, f.head)
     )
 
