@@ -72,6 +72,9 @@ class Node:
     pointer: str
 
     def child(self, *tokens: str | int) -> Node:
+        if len(tokens) == 1:  # the usual call
+            token = tokens[0]
+            return Node(self.value[token], self.file, join(self.pointer, token))
         value = self.value
         for t in tokens:
             value = value[t]
