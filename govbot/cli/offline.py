@@ -17,6 +17,7 @@ from govbot.cli.common import (
     color_wanted,
     common_options,
     emit,
+    one_pass,
     settings_and_policy,
 )
 from govbot.errors import SpecError
@@ -173,14 +174,15 @@ def check(
         "policy_trees": _policy_trees(policy_defaults),
         "cache": not no_cache,
     }
-    if git_range:
-        rev1, _, rev2 = git_range.partition("..")
-        # Only a git range needs git (GitPython): a check of files does not import it.
-        from govbot.services.check_git import check_git
+    with one_pass():
+        if git_range:
+            rev1, _, rev2 = git_range.partition("..")
+            # Only a git range needs git (GitPython): a check of files does not import it.
+            from govbot.services.check_git import check_git
 
-        report = check_git(repo, rev1, rev2, **options)
-    else:
-        report = check_files(list(specs), base_files=list(bases) or None, **options)
+            report = check_git(repo, rev1, rev2, **options)
+        else:
+            report = check_files(list(specs), base_files=list(bases) or None, **options)
     use_color = color_wanted(color, output) and fmt == "text"
     floor = Severity(min_severity).rank
     shown = dataclasses.replace(
@@ -254,14 +256,15 @@ def classify_command(
     trees = _policy_trees(policy_defaults)
     results: dict[str, Classification] = {}
     problems: list[Problem] = []
-    for path in specs:
-        for src in sources_of(path, policy):
-            spec = load_source(src, policy, trees)
-            if not spec.ok:
-                cause = spec.problems[0].message if spec.problems else "cannot be loaded"
-                raise SpecError(f"{spec.file}: {cause}")
-            problems.extend(p for p in spec.problems if p.code in _POLICY_PROBLEMS)
-            results[spec.file] = classify(spec, policy.audience)
+    with one_pass():
+        for path in specs:
+            for src in sources_of(path, policy):
+                spec = load_source(src, policy, trees)
+                if not spec.ok:
+                    cause = spec.problems[0].message if spec.problems else "cannot be loaded"
+                    raise SpecError(f"{spec.file}: {cause}")
+                problems.extend(p for p in spec.problems if p.code in _POLICY_PROBLEMS)
+                results[spec.file] = classify(spec, policy.audience)
     for p in dict.fromkeys(problems):
         where = f"{p.file}:{p.line}" if p.line else p.file
         click.echo(f"warning: {where}: {p.message} ({p.code})", err=True)

@@ -438,3 +438,40 @@ def test_debug_logs_never_show_secrets(spec_file, quiet_policy, monkeypatch):
     result = invoke("--debug", "check", "--policy", quiet_policy, spec_file)
     assert result.exit_code == 0
     assert "very-secret" not in result.stdout + result.stderr
+
+
+def test_check_and_classify_run_without_the_cycle_collector_and_restore_it(
+    spec_file, quiet_policy, flag_servers, monkeypatch
+):
+    """A check or a classification (one pass over its inputs) runs with the cyclic
+    collector paused, its rules included, and leaves it as it was, also when it fails."""
+    import gc
+
+    seen = []
+
+    @rule("TST053", "collector-state", kind="spec", severity=Severity.INFO)
+    def collector_state(ctx):
+        """Notes whether the collector runs."""
+        seen.append(gc.isenabled())
+        return ()
+
+    catalog = CATALOG.with_rules(collector_state)
+    monkeypatch.setattr(
+        govbot.cli.common, "load_policy", lambda path=None: load_policy(path, catalog=catalog)
+    )
+    assert gc.isenabled()
+    assert invoke("check", spec_file).exit_code == 0
+    assert seen == [False]
+    assert gc.isenabled()
+    assert invoke("classify", spec_file).exit_code == 0
+    assert gc.isenabled()
+    bad = spec_file.with_name("bad.yaml")
+    bad.write_text("openapi: [\n")
+    assert invoke("classify", bad).exit_code == 2
+    assert gc.isenabled()
+    gc.disable()
+    try:  # paused by someone else before: left paused
+        assert invoke("check", spec_file).exit_code == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
