@@ -328,24 +328,31 @@ def _handlers(documents: Mapping[str, Any]) -> dict[str, Any]:
 def import_libraries() -> None:
     """Import jsonschema-path and openapi-spec-validator's validators (stage 2's).
 
-    In a process of one thread (``govbot check``) they are imported as where requests
-    is not installed: jsonschema-path then takes urllib for its default URL handlers
-    and retriever instead of importing requests and urllib3 (~30 ms, a tenth of a check
-    of a small spec). Stage 2 never uses those defaults: every read goes through
+    In a process of one thread (``govbot check``) jsonschema-path is imported as where
+    requests is not installed: it then takes urllib for its default URL handlers and
+    retriever instead of importing requests and urllib3 (~30 ms, a tenth of a check of
+    a small spec). Stage 2 never uses those defaults: every read goes through
     :func:`_handlers`. With other threads alive (the bot, the dashboard) one of them
     could be importing requests meanwhile, so it is imported as usual.
     """
     if "openapi_spec_validator.validation.validators" in sys.modules:
         return
-    block = "requests" not in sys.modules and threading.active_count() == 1
+    # Only jsonschema-path's own import runs without requests (its dependencies are
+    # attrs, referencing and pathable); the validators, and the plugins pydantic loads
+    # for them, import as usual.
+    block = (
+        "jsonschema_path" not in sys.modules
+        and "requests" not in sys.modules
+        and threading.active_count() == 1
+    )
     if block:
         sys.modules["requests"] = None  # the import system's "not installed"
     try:
         import jsonschema_path  # noqa: F401
-        import openapi_spec_validator.validation.validators  # noqa: F401
     finally:
         if block and "requests" in sys.modules and sys.modules["requests"] is None:
             del sys.modules["requests"]
+    import openapi_spec_validator.validation.validators  # noqa: F401
 
 
 @functools.cache

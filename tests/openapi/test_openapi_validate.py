@@ -452,6 +452,7 @@ print(json.dumps({
     "requests": "requests" in sys.modules,
     "urllib3": "urllib3" in sys.modules,
     "retriever uses requests": retrievers.USE_REQUESTS,
+    "requests imports after": __import__("requests").__name__ == "requests",
 }))
 """
 
@@ -481,6 +482,7 @@ def test_stage_2_imports_no_requests_in_a_process_of_one_thread(
     assert seen["requests"] is not single
     assert seen["urllib3"] is not single
     assert seen["retriever uses requests"] is not single
+    assert seen["requests imports after"]  # only jsonschema-path's own import went without
     assert "requests" in sys.modules  # here (pytest's plugins): imported as usual
     here = load_spec(str(airbyte), cache=False)
     assert seen["problems"] == [[p.code, p.pointer, p.message] for p in here.problems]
