@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from govbot.findings import Severity
 from govbot.rules.consistency.index import (
@@ -215,14 +215,19 @@ def _noun(parts: list[str], verbs: set[str]) -> bool:
 
 
 def _names_members(
-    evidence: frozenset[str], parts: list[str], at: tuple[int, str], allow: set[str]
+    evidence: frozenset[str],
+    parts: list[str],
+    at: tuple[int, str],
+    allow: set[str],
+    statics: Mapping[int, str],
 ) -> bool:
     """Whether the literal segment ``at`` (index, name) is followed by a parameter that
-    names one of its members, and the spec shows it is a collection (resources.py)."""
+    names one of its members, and the spec shows it is a collection (resources.py).
+    ``statics``: the path's literal segments by index (:func:`static_segments`)."""
     i, seg = at
-    before = dict(static_segments("/".join(parts))).get(i - 1)
     if i + 1 >= len(parts) or not parts[i + 1].startswith("{"):
         return False
+    before = statics.get(i - 1)
     if normalize_path("/".join(parts[: i + 1])) not in evidence:
         return False  # no list, create or member operations: a lookup or a function
     if _collection_word(before, allow):
@@ -292,8 +297,9 @@ def collection_name_plural(ctx: SpecContext) -> Iterable[Hit]:
     evidence = evidenced(ctx.spec, index)
     sink = Sink(ctx)
     for path, segments, parts, rank in _path_rules(ctx):
+        statics = dict(segments)
         for i, seg in segments:
-            if not _names_members(evidence, parts, (i, seg), allow):
+            if not _names_members(evidence, parts, (i, seg), allow, statics):
                 continue
             w = words(seg)
             if not w or seg.lower() in allow or not _noun(w, verbs) or _plural(w[-1], allow):
