@@ -82,8 +82,7 @@ class Node:
 
     def get(self, key: str) -> Node | None:
         value = self.value
-        # (a parsed document's mappings are dicts: the exact type check spares the ABC's)
-        if (type(value) is dict or isinstance(value, Mapping)) and key in value:
+        if is_mapping(value) and key in value:
             return Node(value[key], self.file, join(self.pointer, key))
         return None
 
@@ -172,7 +171,7 @@ class Spec:
         if node is None:
             return node
         value = node.value
-        if not (type(value) is dict or isinstance(value, Mapping)) or "$ref" not in value:
+        if not is_mapping(value) or "$ref" not in value:
             return node
         ref = node.value["$ref"]
         if not isinstance(ref, str):
