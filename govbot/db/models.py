@@ -479,6 +479,7 @@ class ApiSnapshot(Base):
         UniqueConstraint("api_id", "commit", name="uq_api_snapshots_api_id_commit"),
         Index("ix_api_snapshots_api_id_merged_at", "api_id", "merged_at"),
         Index("ix_api_snapshots_api_id_operations_digest", "api_id", "operations_digest"),
+        Index("ix_api_snapshots_api_id_findings_digest", "api_id", "findings_digest"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -510,6 +511,10 @@ class ApiSnapshot(Base):
     # (operations_of; None: its own). operations_digest (SHA-256 of the rows) finds it.
     operations_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
     operations_of: Mapped[int | None]  # api_snapshots.id (no FK: of the same API)
+    # Its snapshot_findings rows likewise: a snapshot whose findings would be an earlier
+    # snapshot's, row for row (placed on the same lines), reads that one's.
+    findings_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    findings_of: Mapped[int | None]  # api_snapshots.id (no FK: of the same API)
 
 
 class SnapshotFinding(FindingColumns, Base):

@@ -24,7 +24,7 @@ from govbot.findings import Audience, Finding
 from govbot.openapi.load import load_spec
 from govbot.policy import Policy
 from govbot.rules.catalog import all_rules
-from govbot.services.index_snapshot import finding_row
+from govbot.services.index_evaluate import finding_row
 
 LOG = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ def refresh_cross_findings(engine: Engine, *, policy: Policy, now: dt.datetime) 
     rows = []
     for f in findings:
         if f.file in owner:
-            row = {**finding_row(None, f), "api_id": owner[f.file], "computed_at": now}
-            row.pop("snapshot_id")
-            rows.append(row)
+            rows.append({**finding_row(f), "api_id": owner[f.file], "computed_at": now})
     with session_scope(engine) as session:
         session.execute(delete(CrossFinding))
         if rows:

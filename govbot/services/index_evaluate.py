@@ -11,10 +11,13 @@ records them in order (:mod:`govbot.services.index_snapshot` records,
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import orjson
 
 from govbot.apiref.project import facts_of
 from govbot.audience import Classification
@@ -48,11 +51,15 @@ class SpecRecord:
     path: str  # the spec file, or the api-ref tree
     file: str  # the spec's root file
     summary: Mapping[str, Any]  # the snapshot's columns that come from the spec alone
-    operations: tuple[Mapping[str, Any], ...]  # api_operations rows
+    operations: tuple[Mapping[str, Any], ...]  # api_operations rows, no snapshot_id
     deprecations: tuple[Mapping[str, Any], ...]  # api_deprecations rows, no deprecated_since
-    findings: tuple[Finding, ...]
+    findings: tuple[Mapping[str, Any], ...]  # snapshot_findings rows, no snapshot_id
     documents: tuple[str, ...]  # the files whose bytes are kept with the snapshot
     problem: str | None  # the load problem of a spec that could not be read
+    # What identifies the rows of each kind (rows_digest): a snapshot whose rows are an
+    # earlier snapshot's reads that one's instead of storing them again.
+    operations_digest: str = ""
+    findings_digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,16 +157,40 @@ def _record(
     if facts is not None:  # an api-ref tree: its project's policy modules and ledger too
         documents += facts.ledger.files if facts.ledger is not None else ()
         documents += facts.policies.files if facts.policies is not None else ()
+    finding_rows = tuple(finding_row(f) for f in findings)
     return SpecRecord(
         path=path,
         file=spec.file,
         summary=summary,
         operations=tuple(ops),
         deprecations=tuple(_deprecation_rows(spec, classification)),
-        findings=findings,
+        findings=finding_rows,
         documents=tuple(documents),
         problem=problem,
+        operations_digest=rows_digest(ops),
+        findings_digest=rows_digest(finding_rows),
     )
+
+
+def finding_row(f: Finding) -> dict[str, Any]:
+    """A finding as its row is stored (``snapshot_findings`` without ``snapshot_id``;
+    ``cross_findings`` has the same columns)."""
+    return {
+        "rule": f.rule,
+        "name": f.name[:100],
+        "severity": f.severity,
+        "audience": f.audience,
+        "file": f.file,
+        "line": f.line,
+        "pointer": f.pointer,
+        "message": f.message,
+        "fingerprint": f.fingerprint or f.with_fingerprint().fingerprint,
+    }
+
+
+def rows_digest(rows: Sequence[Mapping[str, Any]]) -> str:
+    """What identifies a snapshot's rows of one kind: the SHA-256 of them, in order."""
+    return hashlib.sha256(orjson.dumps(rows)).hexdigest()
 
 
 def _operation_rows(spec: Spec, classification: Classification | None) -> list[dict[str, Any]]:
@@ -240,6 +271,8 @@ __all__ = [
     "SpecsEvaluation",
     "TreeReader",
     "evaluate_specs",
+    "finding_row",
     "problem_of",
     "replacement_of",
+    "rows_digest",
 ]

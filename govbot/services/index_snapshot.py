@@ -3,10 +3,11 @@ records per spec whose content changed since the API's previous snapshot.
 
 * an :class:`~govbot.db.models.ApiSnapshot`: commit, merge time, change number, title and
   version, operations by audience, findings by severity, deprecations;
-* its findings (``snapshot_findings``), its operations with the audience evidence
-  (``api_operations``: stored once per content, a snapshot whose operations are row
-  for row an earlier snapshot's reads that one's, ``operations_of``) and its deprecated
-  operations with sunset and replacement (``api_deprecations``);
+* its findings (``snapshot_findings``) and its operations with the audience evidence
+  (``api_operations``), each kind stored once per content: a snapshot whose rows are
+  row for row an earlier snapshot's reads that one's (``findings_of``,
+  ``operations_of``); its deprecated operations with sunset and replacement
+  (``api_deprecations``);
 * the bytes of every file it was read from (``spec_documents``, by content digest), so
   that the cross-service check can run later from the database alone.
 
@@ -30,7 +31,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import Engine, Integer, Select, Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -44,7 +44,7 @@ from govbot.db.models import (
 )
 from govbot.db.session import insert_ignore, session_scope
 from govbot.db.types import UTCDateTime
-from govbot.findings import Audience, Finding
+from govbot.findings import Audience
 from govbot.openapi.splice import common_ends
 from govbot.policy import Policy
 from govbot.services.index_evaluate import (
@@ -179,12 +179,14 @@ def _record_snapshot(
             {**row, "deprecated_since": since.get(row["key"], at.when)}
             for row in record.deprecations
         ]
-        digest = operations_digest(ops)
-        shared = _operations_owner(session, api_id, digest) if ops else None
+        shared = _owner(session, "operations", api_id, record.operations_digest, ops)
+        shared_findings = _owner(session, "findings", api_id, record.findings_digest, findings)
         values = {
             **summary,
-            "operations_digest": digest,
+            "operations_digest": record.operations_digest,
             "operations_of": shared,
+            "findings_digest": record.findings_digest,
+            "findings_of": shared_findings,
             "api_id": api_id,
             "project": at.project,
             "branch": at.branch,
@@ -205,10 +207,10 @@ def _record_snapshot(
         # Into the tables, not through the ORM's bulk inserts: the rows are plain values
         # with nothing to track, and the ORM's bookkeeping of some 800 rows per snapshot
         # of a big spec was a fifth of the time of recording it.
-        if findings:
+        if findings and shared_findings is None:
             session.execute(
                 insert(SnapshotFinding.__table__),
-                [finding_row(snapshot_id, f) for f in findings],
+                [{**r, "snapshot_id": snapshot_id} for r in findings],
             )
         if ops and shared is None:
             session.execute(
@@ -224,14 +226,15 @@ def _record_snapshot(
     return True
 
 
-def operations_digest(rows: Sequence[Mapping[str, Any]]) -> str:
-    """What identifies a snapshot's api_operations rows: the SHA-256 of them, in order."""
-    return hashlib.sha256(orjson.dumps(rows)).hexdigest()
-
-
-def _operations_owner(session: Session, api_id: int, digest: str) -> int | None:
-    """The snapshot of the API holding api_operations rows of ``digest``; None if none."""
-    return session.scalar(_statements().operations_owner, {"api_id": api_id, "digest": digest})
+def _owner(
+    session: Session, kind: str, api_id: int, digest: str, rows: Sequence[Any]
+) -> int | None:
+    """The snapshot of the API holding the rows of ``kind`` (``operations``,
+    ``findings``) of ``digest``; None if none (or no rows: nothing to share)."""
+    if not rows or not digest:
+        return None
+    statement = getattr(_statements(), f"{kind}_owner")
+    return session.scalar(statement, {"api_id": api_id, "digest": digest})
 
 
 def _backdate_deprecations(
@@ -325,6 +328,7 @@ class _Statements:
     snapshot_id: Select[Any]
     previous_documents: Select[Any]
     operations_owner: Select[Any]
+    findings_owner: Select[Any]
     deprecated_since: Select[Any]
     backdate: Update
     latest: Update
@@ -359,6 +363,9 @@ def _statements() -> _Statements:
         operations_owner=select(func.coalesce(snapshot.operations_of, snapshot.id))
         .where(snapshot.api_id == api_id, snapshot.operations_digest == bindparam("digest"))
         .limit(1),
+        findings_owner=select(func.coalesce(snapshot.findings_of, snapshot.id))
+        .where(snapshot.api_id == api_id, snapshot.findings_digest == bindparam("digest"))
+        .limit(1),
         deprecated_since=select(deprecation.key, deprecation.deprecated_since).where(
             deprecation.snapshot_id == previous
         ),
@@ -376,22 +383,6 @@ def _statements() -> _Statements:
             | (spec.c.merged_at <= bindparam("when_", type_=UTCDateTime)),
         ),
     )
-
-
-def finding_row(snapshot_id: int | None, f: Finding) -> dict[str, Any]:
-    """A ``snapshot_findings`` row (``cross_findings`` has the same columns)."""
-    return {
-        "snapshot_id": snapshot_id,
-        "rule": f.rule,
-        "name": f.name[:100],
-        "severity": f.severity,
-        "audience": f.audience,
-        "file": f.file,
-        "line": f.line,
-        "pointer": f.pointer,
-        "message": f.message,
-        "fingerprint": f.fingerprint or f.with_fingerprint().fingerprint,
-    }
 
 
 def _store_documents(

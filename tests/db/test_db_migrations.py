@@ -22,8 +22,15 @@ from govbot.db import (
 )
 from govbot.db.documents import contents
 from govbot.db.migrate import downgrade
-from govbot.db.models import ApiOperation, ApiSnapshot, ApiSpec, Base, SpecDocument
-from govbot.findings import Audience
+from govbot.db.models import (
+    ApiOperation,
+    ApiSnapshot,
+    ApiSpec,
+    Base,
+    SnapshotFinding,
+    SpecDocument,
+)
+from govbot.findings import Audience, Severity
 
 # Every table of the models; the migrations must create exactly these (plus alembic's).
 TABLES = set(Base.metadata.tables)
@@ -34,7 +41,7 @@ def test_upgrade_from_empty_to_head_creates_every_table(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0008"
+            assert current_revision(connection) == head_revision() == "0009"
             assert is_up_to_date(connection)
             assert set(inspect(connection).get_table_names()) == TABLES | {"alembic_version"}
     finally:
@@ -326,5 +333,85 @@ def test_0008_shares_operation_rows_and_its_downgrade_copies_them_back(db_url: s
             assert session.scalars(select(ApiSnapshot.operations_of)).all() == [None] * 3
             assert session.scalars(select(ApiSnapshot.operations_digest)).all() == [""] * 3
             assert session.scalar(select(sa.func.count(ApiOperation.id))) == 5
+    finally:
+        engine.dispose()
+
+
+def test_0009_shares_finding_rows_and_its_downgrade_copies_them_back(db_url: str) -> None:
+    """Snapshots reading an earlier snapshot's finding rows each get their own copy, in
+    order, when the columns go; upgrading again keeps those rows (never shared)."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    try:
+        with Session(engine) as session:
+            spec = ApiSpec(
+                project="p",
+                branch="b",
+                file="a.json",
+                audience=Audience.EXTERNAL,
+                commit="0" * 40,
+                merged_at=when,
+            )
+            session.add(spec)
+            session.flush()
+            owner, reader, alone = (
+                ApiSnapshot(
+                    api_id=spec.id,
+                    project="p",
+                    branch="b",
+                    file="a.json",
+                    commit=c * 40,
+                    merged_at=when,
+                    audience=Audience.EXTERNAL,
+                    findings_digest=d,
+                )
+                for c, d in (("a", "1" * 64), ("b", "1" * 64), ("c", "2" * 64))
+            )
+            session.add_all([owner, reader, alone])
+            session.flush()
+            reader.findings_of = owner.id
+            session.add_all(
+                SnapshotFinding(
+                    snapshot_id=snapshot.id,
+                    rule="CON001",
+                    name="n",
+                    severity=Severity.WARNING,
+                    audience=Audience.EXTERNAL,
+                    file="a.json",
+                    line=line,
+                    pointer=f"/paths/~1{line}",
+                    message=f"m{line}",
+                    fingerprint=f"{line}" * 8,
+                )
+                for snapshot, line in ((owner, 1), (owner, 2), (alone, 3))
+            )
+            session.commit()
+            ids = {"owner": owner.id, "reader": reader.id, "alone": alone.id}
+        downgrade(db_url, "0008")
+        findings = sa.table(
+            "snapshot_findings",
+            sa.column("id"),
+            sa.column("snapshot_id"),
+            sa.column("line"),
+            sa.column("severity"),
+        )
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(findings.c.snapshot_id, findings.c.line, findings.c.severity).order_by(
+                    findings.c.id
+                )
+            ).all()
+            assert "findings_of" not in {
+                c["name"] for c in inspect(connection).get_columns("api_snapshots")
+            }
+        by = {name: [line for s, line, _ in rows if s == i] for name, i in ids.items()}
+        assert by == {"owner": [1, 2], "reader": [1, 2], "alone": [3]}
+        assert {severity for *_, severity in rows} == {rows[0][2]}
+        upgrade(db_url)
+        with Session(engine) as session:
+            assert session.scalars(select(ApiSnapshot.findings_of)).all() == [None] * 3
+            assert session.scalars(select(ApiSnapshot.findings_digest)).all() == [""] * 3
+            assert session.scalar(select(sa.func.count(SnapshotFinding.id))) == 5
     finally:
         engine.dispose()

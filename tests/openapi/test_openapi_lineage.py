@@ -256,7 +256,9 @@ def test_a_rule_reuses_what_it_found_in_a_kept_schema_and_looks_again_where_it_c
     )(doc)
 
     def con031(evaluation: SpecsEvaluation) -> list[str]:
-        return sorted(f.pointer for f in evaluation.records[FILE].findings if f.rule == "CON031")
+        return sorted(
+            f["pointer"] for f in evaluation.records[FILE].findings if f["rule"] == "CON031"
+        )
 
     with lineage.remembering():
         first, before = checked(doc)
@@ -283,7 +285,9 @@ def test_a_rule_reuses_what_it_found_of_a_shared_operation_and_looks_again_at_th
     described = edit(_set(["components", "parameters", "Id", "description"], "The id."))(doc)
 
     def con036(evaluation: SpecsEvaluation) -> list[str]:
-        return sorted(f.pointer for f in evaluation.records[FILE].findings if f.rule == "CON036")
+        return sorted(
+            f["pointer"] for f in evaluation.records[FILE].findings if f["rule"] == "CON036"
+        )
 
     with lineage.remembering():
         first, before = checked(doc)

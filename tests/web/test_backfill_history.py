@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from web_support import BLUEPRINT_GOOD, COMPUTE, COMPUTE_FILE, NOW, compute_spec
 
 from govbot.db import make_engine, upgrade
@@ -121,7 +121,11 @@ def stored_findings(engine: Engine, commit: str) -> list[tuple]:
                 SnapshotFinding.message,
                 SnapshotFinding.fingerprint,
             )
-            .join(ApiSnapshot, ApiSnapshot.id == SnapshotFinding.snapshot_id)
+            .join(  # a snapshot's rows, or the earlier snapshot's it shares them with
+                ApiSnapshot,
+                func.coalesce(ApiSnapshot.findings_of, ApiSnapshot.id)
+                == SnapshotFinding.snapshot_id,
+            )
             .where(ApiSnapshot.commit == commit)
         ).all()
     return sorted(tuple(r) for r in rows)

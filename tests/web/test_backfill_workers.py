@@ -82,7 +82,11 @@ def recorded(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
                 SnapshotFinding.pointer,
                 SnapshotFinding.message,
                 SnapshotFinding.fingerprint,
-            ).join(ApiSnapshot, ApiSnapshot.id == SnapshotFinding.snapshot_id)
+            ).join(  # a snapshot's rows, or the earlier snapshot's it shares them with
+                ApiSnapshot,
+                func.coalesce(ApiSnapshot.findings_of, ApiSnapshot.id)
+                == SnapshotFinding.snapshot_id,
+            )
         ).all()
         operations = s.execute(
             select(

@@ -33,6 +33,7 @@ from govbot.db.models import (
     QueueState,
     SnapshotFinding,
     SpecDocument,
+    Waiver,
 )
 from govbot.db.session import session_scope
 from govbot.findings import Audience
@@ -51,7 +52,8 @@ from govbot.services.index import (
     record_queue,
 )
 from govbot.services.index_snapshot import content_digest
-from govbot.web.queries.apis import finding_detail, operations_page
+from govbot.web.queries.apis import finding_detail, findings_page, operations_page
+from govbot.web.queries.common import waived_counts
 
 DAY = dt.timedelta(days=1)
 
@@ -120,6 +122,76 @@ def test_operations_are_stored_once_per_content(db_engine: Engine, policy: Polic
         listed = client.get(f"/api/v1/apis/{api_id}/operations").get_json()
     assert "GET /os-hosts" in html
     assert sorted(o["path"] for o in listed["operations"]) == sorted(paths)
+
+
+def test_findings_are_stored_once_per_content(db_engine: Engine, policy: Policy) -> None:
+    """a snapshot whose finding rows would be an earlier snapshot's, row for row, reads
+    that one's: the API page, the findings API, the waived counts and a finding's page
+    show them as the snapshot's own"""
+    versions = [
+        compute_spec("1"),
+        compute_spec("2"),  # the same findings on the same lines
+        compute_spec("3", extra_field="\n        hostName: {type: string}"),  # one more
+        compute_spec("4"),  # the first version's findings again
+    ]
+    for n, text in enumerate(versions):
+        index(db_engine, policy, {COMPUTE_FILE: text}, "abcd"[n] * 40, NOW - (4 - n) * DAY)
+    with session_scope(db_engine) as s:
+        snapshots = s.scalars(select(ApiSnapshot).order_by(ApiSnapshot.merged_at)).all()
+        first, third = snapshots[0].id, snapshots[2].id
+        assert [x.findings_of for x in snapshots] == [None, first, None, first]
+        assert snapshots[0].findings_digest == snapshots[3].findings_digest
+        assert snapshots[0].findings_digest != snapshots[2].findings_digest
+        own = {
+            sid: s.scalars(
+                select(SnapshotFinding.fingerprint)
+                .where(SnapshotFinding.snapshot_id == sid)
+                .order_by(SnapshotFinding.id)
+            ).all()
+            for sid in (first, third)
+        }
+        assert len(own[first]) >= 1 and len(own[third]) > len(own[first])
+        assert s.scalar(select(func.count(SnapshotFinding.id))) == len(own[first]) + len(own[third])
+        assert snapshots[3].errors + snapshots[3].warnings + snapshots[3].infos == len(own[first])
+        spec = s.scalars(select(ApiSpec)).one()
+        assert spec.latest_snapshot_id == snapshots[3].id
+        listed = findings_page(s, spec, limit=100, marker=None).items
+        assert [r.finding.fingerprint for r in listed] == own[first]
+        # A finding's page shows the latest snapshot when that one reads the row...
+        row = s.scalars(select(SnapshotFinding).where(SnapshotFinding.snapshot_id == first)).first()
+        assert row is not None
+        detail = finding_detail(s, row.id)
+        assert detail is not None and detail.snapshot.commit == "d" * 40
+        # ...and its own snapshot otherwise.
+        only_third = set(own[third]) - set(own[first])
+        extra = s.scalars(
+            select(SnapshotFinding).where(
+                SnapshotFinding.snapshot_id == third,
+                SnapshotFinding.fingerprint.in_(only_third),
+            )
+        ).first()
+        assert extra is not None
+        detail = finding_detail(s, extra.id)
+        assert detail is not None and detail.snapshot.commit == "c" * 40
+        s.add(
+            Waiver(
+                api_id=spec.id,
+                fingerprint=row.fingerprint,
+                rule=row.rule,
+                reason="known",
+                created_by="tc",
+            )
+        )
+        severity, api_id = str(row.severity), spec.id
+    with session_scope(db_engine) as s:
+        assert waived_counts(s, [api_id]) == {api_id: {severity: 1}}
+    with make_app(db_engine, policy).test_client() as client:
+        api = client.get(f"/api/v1/apis/{api_id}/findings").get_json()
+        waived = client.get(f"/api/v1/apis/{api_id}/findings?waived=true").get_json()
+        html = client.get(f"/apis/{api_id}").get_data(as_text=True)
+    assert len(api["findings"]) == len(own[first])
+    assert [f["rule"] for f in waived["findings"]] == [row.rule]
+    assert "1 waived" in html
 
 
 def test_unchanged_content_at_a_new_commit_is_not_a_new_snapshot(

@@ -34,6 +34,7 @@ from govbot.web.queries.common import (
     Counts,
     api_row,
     api_row_columns,
+    findings_owner,
     parse_audience,
     parse_severity,
     waived_counts,
@@ -214,13 +215,19 @@ def _findings_statement(
     severity: bool, rule: bool, waived: bool | None, after: bool
 ) -> Select[Any]:
     api_id = _param(Waiver.api_id, "api_id")
+    # The snapshot's rows, or the earlier snapshot's it shares them with.
+    owner = (
+        select(findings_owner())
+        .where(ApiSnapshot.id == _param(ApiSnapshot.id, "snapshot"))
+        .scalar_subquery()
+    )
     # Each finding with its waiver, if any ((api_id, fingerprint) is unique: one at most).
     q = (
         select(SnapshotFinding, Waiver)
         .outerjoin(
             Waiver, and_(Waiver.api_id == api_id, Waiver.fingerprint == SnapshotFinding.fingerprint)
         )
-        .where(SnapshotFinding.snapshot_id == _param(SnapshotFinding.snapshot_id, "snapshot"))
+        .where(SnapshotFinding.snapshot_id == owner)
     )
     if severity:
         q = q.where(SnapshotFinding.severity == _param(SnapshotFinding.severity, "severity"))
@@ -299,6 +306,12 @@ def finding_detail(s: Session, finding_id: int, *, context: int = 6) -> FindingD
     if row is None:
         return None
     finding, snapshot, spec = row
+    # Rows are kept once per content: shown from the API's latest snapshot when that one
+    # reads them (the finding is on the same line there), else from their own.
+    if spec.latest_snapshot_id is not None and spec.latest_snapshot_id != snapshot.id:
+        latest = s.get(ApiSnapshot, spec.latest_snapshot_id)
+        if latest is not None and latest.findings_of == snapshot.id:
+            snapshot = latest
     excerpt: list[tuple[int, str]] = []
     digest = (snapshot.documents or {}).get(finding.file)
     if digest and finding.line:

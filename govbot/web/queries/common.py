@@ -13,6 +13,7 @@ from sqlalchemy import ScalarSelect, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from govbot.db.models import (
+    ApiSnapshot,
     ApiSpec,
     CrossFinding,
     SnapshotFinding,
@@ -85,13 +86,23 @@ def api_counts(spec: ApiSpec, waived: dict[str, int] | None = None) -> Counts:
 # than running it, and the CPU of the one web process is what limits the dashboard.
 
 
+def findings_owner() -> Any:
+    """The snapshot holding the ``snapshot_findings`` rows of the ``api_snapshots`` row
+    of the enclosing SELECT: an earlier one with the same findings, or itself."""
+    return func.coalesce(ApiSnapshot.findings_of, ApiSnapshot.id)
+
+
 def _waived_join(q: Select[Any]) -> Select[Any]:
-    return q.join(ApiSpec, ApiSpec.id == Waiver.api_id).join(
-        SnapshotFinding,
-        and_(
-            SnapshotFinding.snapshot_id == ApiSpec.latest_snapshot_id,
-            SnapshotFinding.fingerprint == Waiver.fingerprint,
-        ),
+    return (
+        q.join(ApiSpec, ApiSpec.id == Waiver.api_id)
+        .join(ApiSnapshot, ApiSnapshot.id == ApiSpec.latest_snapshot_id)
+        .join(
+            SnapshotFinding,
+            and_(
+                SnapshotFinding.snapshot_id == findings_owner(),
+                SnapshotFinding.fingerprint == Waiver.fingerprint,
+            ),
+        )
     )
 
 
@@ -121,13 +132,17 @@ def waived_count(severity: Severity, *, one_api: bool) -> ScalarSelect[int]:
     subquery, so that a page's counts come in its one statement."""
     q = select(func.count()).select_from(Waiver)
     if one_api:
-        q = q.join(
-            SnapshotFinding,
-            and_(
-                SnapshotFinding.snapshot_id == ApiSpec.latest_snapshot_id,
-                SnapshotFinding.fingerprint == Waiver.fingerprint,
-            ),
-        ).where(Waiver.api_id == ApiSpec.id)
+        q = (
+            q.join(ApiSnapshot, ApiSnapshot.id == ApiSpec.latest_snapshot_id)
+            .join(
+                SnapshotFinding,
+                and_(
+                    SnapshotFinding.snapshot_id == findings_owner(),
+                    SnapshotFinding.fingerprint == Waiver.fingerprint,
+                ),
+            )
+            .where(Waiver.api_id == ApiSpec.id)
+        )
         q = q.correlate(ApiSpec)
     else:
         q = _waived_join(q)
