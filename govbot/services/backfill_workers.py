@@ -14,20 +14,28 @@ the commit before it in the walk; a commit it skipped or failed on is checked by
 walking process as without workers, so errors are reported as they always are. When a
 worker dies (killed for its memory...), the walk checks the commits left itself.
 
+Most commits of a history leave a spec's findings and operations as they were: a worker
+sends a spec's finding or operation rows only when their digest differs from the one it
+sent last for that spec, and the walk puts back the rows it received last from that
+worker under that digest (:class:`Sent`). Hundreds of rows a commit were pickled, sent
+and unpickled for nothing, and held in the walking process while they waited.
+
 The workers are forked where the platform can (they inherit the parsed policy); a
 worker never touches the walking process's database connections.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import logging
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import git
@@ -35,7 +43,7 @@ import git
 from govbot.openapi import lineage
 from govbot.policy import Policy
 from govbot.services.index import evaluate_commit
-from govbot.services.index_evaluate import SpecsEvaluation
+from govbot.services.index_evaluate import SpecRecord, SpecsEvaluation
 from govbot.sources import GitReader, open_repo
 
 LOG = logging.getLogger(__name__)
@@ -47,8 +55,21 @@ _WORKER: dict[str, Any] = {}
 # the default stops here on a big machine; --jobs asks for more.
 DEFAULT_MAX_WORKERS = 8
 # Consecutive commits one worker checks in a row. Commits dealt one by one would give
-# each of N workers every N-th commit, whose differences are N times as big.
-RUN = 16
+# each of N workers every N-th commit, whose differences are N times as big; the first
+# commit of each run is such a commit (its worker checked the one N runs before last).
+RUN = 64
+# The rows a worker may leave out of what it sends, when they are those it sent last.
+_ROW_KINDS = ("findings", "operations")
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A worker's check of a commit as sent to the walk: the records of ``evaluation``
+    have no rows of the kinds named in ``omitted`` (path -> kinds), which are the rows
+    of the same digest the worker sent last for that path."""
+
+    evaluation: SpecsEvaluation
+    omitted: Mapping[str, tuple[str, ...]]
 
 
 def usable_cpus() -> int:
@@ -66,22 +87,62 @@ def default_workers() -> int:
 
 
 def _start(git_dir: str, project: str, policy: Policy, now: dt.datetime) -> None:
-    _WORKER.update(repo=open_repo(git_dir), project=project, policy=policy, now=now)
+    _WORKER.update(repo=open_repo(git_dir), project=project, policy=policy, now=now, sent={})
     lineage.remember()  # each version checked where it changed since this worker's last
 
 
-def _evaluate(sha: str, previous: str | None) -> SpecsEvaluation | None:
+def _evaluate(sha: str, previous: str | None) -> Sent | None:
     repo: git.Repo = _WORKER["repo"]
     policy: Policy = _WORKER["policy"]
     if previous is not None and not _touches_specs(repo, previous, sha, policy):
         return None
     reader = GitReader(repo, sha)
     try:
-        return evaluate_commit(
+        evaluation = evaluate_commit(
             reader, _WORKER["project"], policy=policy, now=_WORKER["now"], verdicts=False
         )
+        return _slim(evaluation, _WORKER["sent"]) if evaluation is not None else None
     finally:
         settle()
+
+
+def _slim(evaluation: SpecsEvaluation, sent: dict[tuple[str, str], str]) -> Sent:
+    """``evaluation`` without the rows whose digest is the one last sent for the same
+    path and kind (``sent``: (path, kind) -> digest, brought up to date)."""
+    records: dict[str, SpecRecord] = {}
+    omitted: dict[str, tuple[str, ...]] = {}
+    for path, record in evaluation.records.items():
+        left: list[str] = []
+        for kind in _ROW_KINDS:
+            digest = getattr(record, f"{kind}_digest")
+            if sent.get((path, kind)) == digest and getattr(record, kind):
+                left.append(kind)
+            sent[path, kind] = digest
+        if left:
+            omitted[path] = tuple(left)
+            record = dataclasses.replace(record, **dict.fromkeys(left, ()))
+        records[path] = record
+    return Sent(dataclasses.replace(evaluation, records=records), omitted)
+
+
+def _restore(sent: Sent, held: dict[tuple[str, str], tuple[str, Any]]) -> SpecsEvaluation | None:
+    """The evaluation ``sent`` stands for, its omitted rows put back from ``held`` ((path,
+    kind) -> (digest, rows) the same worker sent last, brought up to date); None when
+    the rows of a digest left out are not held (a result of that worker was lost)."""
+    records: dict[str, SpecRecord] = {}
+    for path, record in sent.evaluation.records.items():
+        restored: dict[str, Any] = {}
+        for kind in _ROW_KINDS:
+            digest = getattr(record, f"{kind}_digest")
+            if kind in sent.omitted.get(path, ()):
+                last = held.get((path, kind))
+                if last is None or last[0] != digest:
+                    return None
+                restored[kind] = last[1]
+            else:
+                held[path, kind] = (digest, getattr(record, kind))
+        records[path] = dataclasses.replace(record, **restored) if restored else record
+    return dataclasses.replace(sent.evaluation, records=records)
 
 
 # A full collection every so many commits frees what the frozen heap holds in cycles.
@@ -148,7 +209,9 @@ class Ahead:
         self._queue: Iterator[tuple[int, tuple[str, str | None]]] = enumerate(
             zip(commits, [None, *commits[:-1]], strict=True)
         )
-        self._pending: deque[tuple[str, Future[SpecsEvaluation | None]]] = deque()
+        self._pending: deque[tuple[str, int, Future[Sent | None]]] = deque()
+        # Per worker, the rows it sent last of each path and kind (see _restore).
+        self._held: list[dict[tuple[str, str], tuple[str, Any]]] = [{} for _ in range(jobs)]
         self._broken = False
         self._fill()
 
@@ -158,9 +221,10 @@ class Ahead:
             if step is None:
                 return
             position, (sha, previous) = step
-            pool = self._pools[(position // RUN) % len(self._pools)]
+            worker = (position // RUN) % len(self._pools)
             try:
-                self._pending.append((sha, pool.submit(_evaluate, sha, previous)))
+                future = self._pools[worker].submit(_evaluate, sha, previous)
+                self._pending.append((sha, worker, future))
             except BrokenExecutor:
                 self._lost()
 
@@ -173,10 +237,11 @@ class Ahead:
         """The check of ``sha`` (the next commit); None: the walking process checks it."""
         if not self._pending or self._pending[0][0] != sha:
             return None
-        _, future = self._pending.popleft()
+        _, worker, future = self._pending.popleft()
         self._fill()
         try:
-            return future.result()
+            sent = future.result()
+            return _restore(sent, self._held[worker]) if sent is not None else None
         except BrokenExecutor:  # a worker was killed (out of memory...): no more workers
             self._lost()
             return None
@@ -199,6 +264,7 @@ __all__ = [
     "FULL_COLLECTION_EVERY",
     "RUN",
     "Ahead",
+    "Sent",
     "default_workers",
     "settle",
     "usable_cpus",

@@ -24,6 +24,7 @@ from govbot.services import backfill_workers
 from govbot.services.backfill import backfill
 from govbot.services.backfill_workers import Ahead, usable_cpus
 from govbot.services.index import index_commit
+from govbot.services.index_evaluate import SpecRecord, SpecsEvaluation
 from govbot.sources import GitReader
 
 DESIGN = "specs/2026.1/approved/keypair-last-used.rst"
@@ -325,3 +326,82 @@ def test_each_worker_checks_runs_of_consecutive_commits(
     assert workers == [first, first, None, second, second, second, first]
     walk(alone, policy, repo, jobs=1)
     assert recorded(db_engine) == recorded(alone)
+
+
+def _evaluation(findings: str, operations: str) -> SpecsEvaluation:
+    """One spec's check whose rows of each kind are named by their digest."""
+    record = SpecRecord(
+        path=COMPUTE_FILE,
+        file=COMPUTE_FILE,
+        summary={"title": "Compute API"},
+        operations=({"key": f"GET /{operations}"},),
+        deprecations=(),
+        findings=({"rule": "CON001", "message": findings},),
+        documents=(COMPUTE_FILE,),
+        problem=None,
+        operations_digest=operations,
+        findings_digest=findings,
+    )
+    return SpecsEvaluation((COMPUTE_FILE,), {COMPUTE_FILE: record}, ())
+
+
+def test_rows_sent_before_are_left_out_and_put_back_by_digest() -> None:
+    """A worker leaves out the rows it sent last for a spec; the walk puts back those it
+    holds from that worker, and gives the commit to the walk when a result was lost."""
+    sent: dict[tuple[str, str], str] = {}
+    held: dict[tuple[str, str], tuple[str, Any]] = {}
+    first, same = _evaluation("f1", "o1"), _evaluation("f1", "o1")
+    slim = backfill_workers._slim(first, sent)
+    assert slim.omitted == {} and backfill_workers._restore(slim, held) == first
+    slim = backfill_workers._slim(same, sent)
+    assert slim.omitted == {COMPUTE_FILE: ("findings", "operations")}
+    record = slim.evaluation.records[COMPUTE_FILE]
+    assert record.findings == () and record.operations == ()
+    assert backfill_workers._restore(slim, held) == same
+    changed = backfill_workers._slim(_evaluation("f2", "o1"), sent)
+    assert changed.omitted == {COMPUTE_FILE: ("operations",)}
+    # That result never reached the walk (a worker's error after the check): the next
+    # one leaves out rows the walk does not hold, so the walk checks that commit itself.
+    again = backfill_workers._slim(_evaluation("f2", "o1"), sent)
+    assert again.omitted == {COMPUTE_FILE: ("findings", "operations")}
+    assert backfill_workers._restore(again, held) is None
+
+
+def test_a_worker_sends_unchanged_rows_once(
+    db_engine: Engine,
+    alone: Engine,
+    policy: Policy,
+    tmp_path: Path,
+    taken: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Commits that leave the findings or the operations as they were: their rows cross
+    from the worker once, and the walk records what one process records."""
+    repo = tmp_path / "compute-api"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "master")
+    extra = "\n        hostName: {type: string}"
+    for version, field in (("3.1", ""), ("3.2", ""), ("3.3", extra), ("3.4", "")):
+        commit(repo, {COMPUTE_FILE: compute_spec(version, extra_field=field)}, version)
+    slim = backfill_workers._slim
+    log = tmp_path / "omitted"
+
+    def logged(evaluation: SpecsEvaluation, sent: Any) -> Any:
+        out = slim(evaluation, sent)
+        with log.open("a") as f:
+            f.write(repr(sorted(out.omitted.get(COMPUTE_FILE, ()))) + "\n")
+        return out
+
+    monkeypatch.setattr(backfill_workers, "_slim", logged)
+    walk(db_engine, policy, repo, jobs=2)
+    assert taken == [True] * 4
+    assert log.read_text().splitlines() == [
+        "[]",
+        "['findings', 'operations']",
+        "['operations']",  # one more finding
+        "['operations']",  # the findings of 3.2 again: not those sent last
+    ]
+    walk(alone, policy, repo, jobs=1)
+    mine = recorded(db_engine)
+    assert mine == recorded(alone)
+    assert len(mine["findings"]) > 3 * len(mine["snapshots"])  # every snapshot has its own
