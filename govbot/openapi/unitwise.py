@@ -12,7 +12,9 @@ its own errors and the operationIds it registers. A recording run
 (:func:`merge`) replays it in the validator's order, with its bookkeeping (schemas seen,
 operationIds registered, the ``require_properties`` of a schema's first visit, which
 decides whether "Required list has not defined properties" is said), and yields the
-validator's issues in the validator's order.
+validator's issues in the validator's order. A schema whose record, and every record it
+leads to, holds nothing but visits (most schemas of a valid spec) says nothing wherever
+the walk meets it: the merge does not go into it (:func:`loud_nodes` are the others).
 
 Between two versions, what was recorded for a unit (:mod:`govbot.openapi.units`) still
 holds when neither the unit nor anything it reaches through refs changed; the recording
@@ -24,8 +26,8 @@ run of the validator, version after version.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from dataclasses import dataclass, field
 from typing import Any
 
 from govbot.openapi.docpath import DocumentPath, Unanswerable
@@ -52,6 +54,10 @@ class Memory:
     units: Units
     nodes: Mapping[Key, tuple[Item, ...]]
     roots: Mapping[Unit, tuple[Item, ...]]
+    # The nodes whose record, or a record it leads to, holds more than visits.
+    loud: frozenset[Key] = field(default_factory=frozenset)
+    # The keys of ``nodes`` by the unit they are written in (:func:`by_unit`).
+    keys: Mapping[Unit | None, tuple[Key, ...]] = field(default_factory=dict)
 
 
 class Recorder:
@@ -176,9 +182,12 @@ def merge(
     nodes: Mapping[Key, Sequence[Item]],
     limit: int,
     issue: Callable[[str, str, str], Any],
+    loud: Set[Key] | None = None,
 ) -> list[Any]:
     """The issues of the whole walk, in the validator's order, at most ``limit``;
-    ``issue(file, pointer, message)`` makes one."""
+    ``issue(file, pointer, message)`` makes one. ``loud``: the nodes worth going into
+    (:func:`loud_nodes`; None: all). The others, and all they lead to, say nothing
+    and register no operationId: the order of what is said is the same without them."""
     out: list[Any] = []
     visited: set[Key] = set()
     ids: set[Any] = set()
@@ -196,6 +205,8 @@ def merge(
             kind = item[0]
             if kind == "v":
                 key = item[1]
+                if loud is not None and key not in loud and key in nodes:
+                    continue
                 if key not in visited:
                     visited.add(key)
                     if key not in nodes:
@@ -248,24 +259,102 @@ def check(
     if before is None:
         known: dict[Key, tuple[Item, ...]] = {}
         kept: dict[Unit, tuple[Item, ...]] = {}
+        held_loud: set[Key] = set()
     else:
         stale = affected(before.units, units)
-        known = {k: v for k, v in before.nodes.items() if _holds(k, units, stale)}
+        # The records of a unit that changed, or reaches one that did, no longer hold.
+        known = dict(before.nodes)
+        for unit, keys in (before.keys or by_unit(before.nodes)).items():
+            if not _holds(unit, units, stale):
+                for key in keys:
+                    del known[key]
         kept = {u: v for u, v in before.roots.items() if u not in stale}
+        # A record that holds leads only to records that hold: so does what it says.
+        held_loud = {k for k in before.loud if k in known}
     recorder = Recorder(known, issue_of, issue_at, message_of)
     fresh = record(validator, root, [u for u in order if u not in kept], recorder)
     roots_items = {**kept, **fresh}
-    nodes = {**known, **{k: tuple(v) for k, v in recorder.nodes.items()}}
-    issues = merge(order, roots_items, nodes, limit, issue)
-    return issues, Memory(units, nodes, {u: roots_items[u] for u in order})
+    recorded = {k: tuple(v) for k, v in recorder.nodes.items()}
+    nodes = {**known, **recorded}
+    loud = loud_nodes(recorded, known, held_loud)
+    issues = merge(order, roots_items, nodes, limit, issue, loud)
+    keys = by_unit(recorded, None if before is None else _held_keys(before, known))
+    memory = Memory(units, nodes, {u: roots_items[u] for u in order}, frozenset(loud), keys)
+    return issues, memory
 
 
-def _holds(key: Key, units: Units, stale: frozenset[Unit]) -> bool:
-    """Whether the record of the schema at ``key`` still holds."""
-    if key[0] == "bool":
+def loud_nodes(
+    fresh: Mapping[Key, Sequence[Item]],
+    known: Mapping[Key, Sequence[Item]],
+    known_loud: Set[Key],
+) -> set[Key]:
+    """The nodes whose record, or a record it leads to, holds more than visits (or a
+    visit to a schema with no record, which the merge must meet): ``known_loud`` of the
+    records ``known`` (worked out for an earlier version), and those of ``fresh``."""
+    loud = set(known_loud)
+    parents: dict[Key, list[Key]] = {}
+    pending: list[Key] = []
+    for key, items in fresh.items():
+        noisy = False
+        for item in items:
+            if item[0] != "v":
+                noisy = True
+                continue
+            child = item[1]
+            if child in fresh:
+                parents.setdefault(child, []).append(key)
+            elif child in loud or child not in known:
+                noisy = True
+        if noisy:
+            pending.append(key)
+    while pending:
+        key = pending.pop()
+        if key not in loud:
+            loud.add(key)
+            pending.extend(parents.get(key, ()))
+    return loud
+
+
+# The unit of the records of true and false: they hold in every version.
+_ANYWHERE: Unit = ()
+
+
+def by_unit(
+    keys: Iterable[Key], start: Mapping[Unit | None, tuple[Key, ...]] | None = None
+) -> dict[Unit | None, tuple[Key, ...]]:
+    """``keys`` by the unit each is written in (None: in none), added to ``start``."""
+    out: dict[Unit | None, tuple[Key, ...]] = dict(start or {})
+    for key in keys:
+        unit = _ANYWHERE if key[0] == "bool" else _unit_at(key[1])
+        out[unit] = (*out.get(unit, ()), key)
+    return out
+
+
+def _held_keys(before: Memory, known: Mapping[Key, Any]) -> dict[Unit | None, tuple[Key, ...]]:
+    """The groups of ``before``'s keys whose records still hold (are ``known``)."""
+    groups = before.keys or by_unit(before.nodes)
+    return {u: keys for u, keys in groups.items() if keys[0] in known}
+
+
+def _holds(unit: Unit | None, units: Units, stale: frozenset[Unit]) -> bool:
+    """Whether the records of the schemas written in ``unit`` still hold."""
+    if unit == _ANYWHERE:
         return True
-    unit = unit_at(key[1])
-    return unit in units.digests and unit not in stale
+    return unit is not None and unit in units.digests and unit not in stale
 
 
-__all__ = ["Memory", "Recorder", "check", "merge", "record", "recording_class", "roots"]
+# Every version of a spec asks it of the same few thousand pointers.
+_unit_at = functools.lru_cache(maxsize=1 << 16)(unit_at)
+
+
+__all__ = [
+    "Memory",
+    "Recorder",
+    "by_unit",
+    "check",
+    "loud_nodes",
+    "merge",
+    "record",
+    "recording_class",
+    "roots",
+]

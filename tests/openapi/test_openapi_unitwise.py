@@ -154,3 +154,46 @@ def test_a_document_that_sets_an_id_is_checked_whole(walks: list[int]) -> None:
     assert walks == []  # never split: jsonschema-path reads it, as without a memory
     with validate.remembering():
         assert got == detail(spec, as_json=False)
+
+
+def test_the_merge_goes_only_into_records_that_say_something() -> None:
+    """A record holding nothing but visits, leading only to such records, says
+    nothing wherever the walk meets it: only the others (loud) are gone into."""
+    a, b, c, d, e, gone = (("api.json", f"/components/schemas/{n}") for n in "abcdeg")
+    fresh = {
+        a: (("v", b, True, None),),  # leads to b, which leads to an error
+        b: (("v", c, True, None), ("e", "an error")),
+        c: (("v", c, True, None),),  # a quiet cycle
+        d: (("v", e, True, None),),  # leads to a known loud record
+        e: (("v", gone, True, None),),  # leads to a schema with no record
+    }
+    known_loud = ("api.json", "/components/schemas/k")
+    known = {known_loud: (("x", "said"),), ("bool", True): ()}
+    fresh[d] = (*fresh[d], ("v", known_loud, True, None))
+    loud = unitwise.loud_nodes(fresh, known, {known_loud})
+    assert loud == {a, b, d, e, known_loud}
+    # The merge says the same with and without going into the quiet records.
+    order = [("components", "schemas", "x")]
+    roots = {order[0]: tuple(("v", key, True, key) for key in (c, a, ("bool", True)))}
+    nodes = {**known, **fresh}
+
+    def issue(file: str, pointer: str, message: str) -> tuple[str, str, str]:
+        return file, pointer, message
+
+    everything = unitwise.merge(order, roots, nodes, 10, issue)
+    assert unitwise.merge(order, roots, nodes, 10, issue, loud) == everything == ["an error"]
+
+
+def test_a_valid_specs_records_are_mostly_quiet(walks: list[int]) -> None:
+    """A memory knows which records say something: for a spec whose issues are few,
+    few of them; the next version keeps what held."""
+    path = CORPUS / "apis-guru" / "airbyte.local" / "config.json"
+    doc = json.loads(path.read_text())
+    detail(load(doc, "config.json"))
+    memory = next(iter((validate._MEMORY or {}).values()))
+    assert memory.loud and 10 * len(memory.loud) < len(memory.nodes)
+    edited = json.loads(json.dumps(doc))
+    edited["info"]["description"] = "edited"
+    detail(load(edited, "config.json"))
+    again = next(iter((validate._MEMORY or {}).values()))
+    assert again.loud == memory.loud and walks[-1] == 0
