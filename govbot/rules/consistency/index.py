@@ -153,6 +153,23 @@ def attribution(
     for op in index.ops:
         s = 2 if touched is None else 1 if op.key in touched else 0
         op_ranks.append((s, _AUDIENCE_RANK.get(_audience_of(audience, op.key), 2)))
+    if len({r[0] for r in op_ranks}) <= 1:
+        ranks = _ranks_of_one_scope(index, op_ranks)
+    else:
+        ranks = schema_ranks(index, op_ranks)
+    spec_rank: Rank = (0, 0)
+    for r in op_ranks:
+        spec_rank = max_rank(spec_rank, r)
+    if not op_ranks:
+        spec_rank = (2 if touched is None else 0, 2)
+    result = Attribution(op_ranks, ranks, spec_rank)
+    index._attributions[key] = (audience, result)
+    return result
+
+
+def schema_ranks(index: SpecIndex, op_ranks: list[Rank]) -> dict[SchemaId, Rank]:
+    """Each schema's rank: the strictest, scope and audience each, of the operations
+    (ranked ``op_ranks``) that reach it."""
     ranks: dict[SchemaId, Rank] = {}
     # Strictest operations first, so most schemas get their final rank on the first visit.
     order = sorted(range(len(index.ops)), key=lambda i: op_ranks[i], reverse=True)
@@ -170,14 +187,30 @@ def attribution(
             info = schemas.get(sid)
             if info is not None:
                 stack.extend(info.children)
-    spec_rank: Rank = (0, 0)
-    for r in op_ranks:
-        spec_rank = max_rank(spec_rank, r)
-    if not op_ranks:
-        spec_rank = (2 if touched is None else 0, 2)
-    result = Attribution(op_ranks, ranks, spec_rank)
-    index._attributions[key] = (audience, result)
-    return result
+    return ranks
+
+
+def _ranks_of_one_scope(index: SpecIndex, op_ranks: list[Rank]) -> dict[SchemaId, Rank]:
+    """:func:`schema_ranks` when every operation has the same scope (no change under
+    review, or all of it new): the ranks are then in a line, and a schema's is that of
+    the strictest group of operations that reaches it, the first to reach it when the
+    groups walk strictest first, each schema once."""
+    groups: dict[Rank, list[int]] = {}
+    for i, rank in enumerate(op_ranks):
+        groups.setdefault(rank, []).append(i)
+    ranks: dict[SchemaId, Rank] = {}
+    schemas, roots = index.schemas, index.roots
+    for rank in sorted(groups, reverse=True):
+        stack = [sid for i in groups[rank] for sid in roots[i]]
+        while stack:
+            sid = stack.pop()
+            if sid in ranks:
+                continue
+            ranks[sid] = rank
+            info = schemas.get(sid)
+            if info is not None:
+                stack.extend(info.children)
+    return ranks
 
 
 def _audience_of(classification: Classification | None, op_key: str) -> Audience:
