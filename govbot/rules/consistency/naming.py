@@ -312,16 +312,35 @@ def _restyle(name: str, style: str) -> str:
     return "".join(p.capitalize() for p in parts)
 
 
-def _styles(schemas: Iterable[SchemaInfo]) -> dict[str, str]:
-    """The casing style of each distinct styled field name (local part) of the schemas."""
+_NAMED = tuple[Field, str, str | None]
+
+
+def _named(info: SchemaInfo) -> tuple[_NAMED, ...]:
+    """Each field of ``info`` that is not data: (field, local part of its name, its
+    casing style, None when its name fits several or another standard fixes it, such
+    as OAuth's `access_token`, which is then not the API's style). Kept with the
+    schema's entry (``derived``), which the next version of the spec may keep too."""
+    found: tuple[_NAMED, ...] | None = info.derived.get("CON045")
+    if found is None:
+        found = info.derived["CON045"] = tuple(
+            (
+                f,
+                _local(f.name),
+                None if standard_name(f.name) is not None else _style(_local(f.name)),
+            )
+            for f in info.fields
+            if not f.data
+        )
+    return found
+
+
+def _styles(named: Iterable[tuple[_NAMED, ...]]) -> dict[str, str]:
+    """The casing style of each distinct styled field name (local part)."""
     styles: dict[str, str] = {}
-    for info in schemas:
-        for f in info.fields:
-            # A name another standard fixes (OAuth's `access_token`) is not the API's style.
-            fixed = f.data or standard_name(f.name) is not None
-            style = _style(_local(f.name)) if not fixed else None
+    for fields in named:
+        for _, local, style in fields:
             if style is not None:
-                styles.setdefault(_local(f.name), style)
+                styles.setdefault(local, style)
     return styles
 
 
@@ -372,7 +391,8 @@ def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
     """
     index, attr = prepare(ctx)
     share = float(option(ctx, "majority", 0.8))
-    styles = _styles(index.schemas.values())
+    named = {sid: _named(info) for sid, info in index.schemas.items()}
+    styles = _styles(named.values())
     sink = Sink(ctx)
     counts = Counter(s for s in styles.values() if s != "other")
     if not counts:
@@ -381,15 +401,15 @@ def field_casing_consistent(ctx: SpecContext) -> Iterable[Hit]:
     total = sum(counts.values())
     if n == total or n / total < share:
         return sink  # one style already, or no clear house style to ask for
-    for sid, info in index.schemas.items():
-        for f in info.fields:
-            style = styles.get(_local(f.name)) if not f.data else None
+    for sid, fields in named.items():
+        for f, local, _ in fields:
+            style = styles.get(local)
             if style is None or style in (major, "other"):
                 continue
             sink.at(
                 f,
                 f"Field `{f.name}` is {style}, but this API names its fields in {major} "
-                f"({n} of {total} names): rename it to `{_restyle(_local(f.name), major)}`.",
+                f"({n} of {total} names): rename it to `{_restyle(local, major)}`.",
                 attr.schema(sid),
                 name_only=True,
             )
