@@ -13,6 +13,7 @@ repository, reach the network or loop.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ def is_mapping(value: Any) -> bool:
 
 
 def unescape(token: str) -> str:
+    if "~" not in token:  # most tokens: nothing escaped
+        return token
     return token.replace("~1", "/").replace("~0", "~")
 
 
@@ -52,7 +55,11 @@ def join(pointer: str, *tokens: str | int) -> str:
 
 
 def split(pointer: str) -> list[str]:
-    return [unescape(t) for t in pointer.split("/")[1:]] if pointer else []
+    if not pointer:
+        return []
+    if "~" not in pointer:  # most pointers: nothing escaped
+        return pointer.split("/")[1:]
+    return [unescape(t) for t in pointer.split("/")[1:]]
 
 
 def get_pointer(doc: Any, pointer: str) -> Any:
@@ -267,8 +274,11 @@ def set_lineage(spec: Spec, lineage: Lineage | None) -> None:
 _PARAM_RE = re.compile(r"\{[^}/]*\}")
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_path(path: str) -> str:
-    """Path key that ignores parameter names and a trailing slash (``/a/{id}/`` == ``/a/{x}``)."""
+    """Path key that ignores parameter names and a trailing slash (``/a/{id}/`` == ``/a/{x}``).
+
+    Asked of every path by the index and several rules, in every version of a spec."""
     key = _PARAM_RE.sub("{}", path)
     if len(key) > 1:
         key = key.rstrip("/") or "/"

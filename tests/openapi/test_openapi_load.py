@@ -20,7 +20,16 @@ from govbot.openapi.linemap import JsonLines, YamlLines, json_offsets
 from govbot.openapi.load import FileReader, SpecNotFound, load_spec, parse_document
 from govbot.rules.catalog import get_rule
 from govbot.rules.registry import LoadContext
-from govbot.surface import Node, Spec, get_pointer, properties, walk_schemas
+from govbot.surface import (
+    Node,
+    Spec,
+    get_pointer,
+    normalize_path,
+    properties,
+    split,
+    unescape,
+    walk_schemas,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "load"
 
@@ -958,3 +967,18 @@ def test_the_quick_mapping_test_answers_as_isinstance_does() -> None:
     assert Node([1], "x.json", "").get("0") is None
     assert join("/p", 0) == "/p/0"
     assert join("/p", "a~b", 2, "c/d") == "/p/a~0b/2/c~1d"
+
+
+def test_pointers_split_into_their_tokens_escaped_or_not() -> None:
+    """RFC 6901: ``~1`` is ``/``, ``~0`` is ``~`` (``~01`` is ``~1``); a pointer
+    without ``~`` splits as it is."""
+    assert split("") == []
+    assert split("/") == [""]
+    assert split("/paths/servers/get") == ["paths", "servers", "get"]
+    assert split("/paths/~1servers~1{id}/get") == ["paths", "/servers/{id}", "get"]
+    assert split("/a~0b/~01/~10") == ["a~b", "~1", "/0"]
+    assert [unescape(t) for t in ("plain", "~0~1", "~01")] == ["plain", "~/", "~1"]
+    assert (
+        normalize_path("/servers/{server_id}/") == normalize_path("/servers/{id}") == "/servers/{}"
+    )
+    assert normalize_path("/") == "/"
