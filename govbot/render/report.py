@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import click
+import orjson
 
 import govbot
 from govbot.audience import Classification
@@ -97,7 +98,15 @@ def report_json(report: Report[Classification], docs_base: str) -> dict[str, Any
 
 def render_json(report: Report[Classification], docs_base: str) -> str:
     """:func:`report_json` as JSON text (``govbot check --format json``)."""
-    return json.dumps(report_json(report, docs_base), indent=2, ensure_ascii=False) + "\n"
+    return json_text(report_json(report, docs_base))
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON indented by two, not ASCII-escaped, with a final newline: the
+    text ``json.dumps(value, indent=2, ensure_ascii=False)`` writes, made by orjson
+    (the standard library's indenting encoder is pure Python: tens of milliseconds for
+    the hundreds of findings of a big spec)."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
 def sarif_log(
@@ -161,10 +170,7 @@ def sarif_log(
 
 def render_sarif(report: Report[Classification], rules: Sequence[Rule], *, docs_base: str) -> str:
     """:func:`sarif_log` as JSON text."""
-    return (
-        json.dumps(sarif_log(report, rules, docs_base=docs_base), indent=2, ensure_ascii=False)
-        + "\n"
-    )
+    return json_text(sarif_log(report, rules, docs_base=docs_base))
 
 
 def _sarif_rule(rule: Rule, docs_base: str) -> dict[str, Any]:

@@ -227,3 +227,25 @@ def test_doc_sections_become_markdown_headings():
     for title in ("What it checks", "Why it matters", "Example", "Fix", "References"):
         assert f"#### {title}" in md
     assert "\n    " not in md  # section bodies are dedented, not code blocks
+
+
+def test_json_text_is_what_the_standard_library_writes(report):
+    """The JSON and SARIF texts are byte for byte ``json.dumps(..., indent=2,
+    ensure_ascii=False)``: non-ASCII as it is, control characters escaped, empty
+    containers on one line."""
+    from govbot.render.report import json_text, report_json, sarif_log
+
+    odd = {
+        "text": 'naïve “quotes” \\ "q" \n\t\x01\u2028 ☃ 𝄞 </script>',
+        "empty": [[], {}, ""],
+        "numbers": [0, -1, 2**53],
+        "flags": [True, False, None],
+        "nested": {"a": [{"b": {}}], "c": [1, [2, [3]]]},
+    }
+    for value in (
+        odd,
+        report_json(report, DOCS),
+        sarif_log(report, all_rules(), docs_base=DOCS),
+    ):
+        assert json_text(value) == json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    assert render.render_json(report, DOCS) == json_text(report_json(report, DOCS))
