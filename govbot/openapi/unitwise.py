@@ -323,10 +323,13 @@ def by_unit(
     keys: Iterable[Key], start: Mapping[Unit | None, tuple[Key, ...]] | None = None
 ) -> dict[Unit | None, tuple[Key, ...]]:
     """``keys`` by the unit each is written in (None: in none), added to ``start``."""
-    out: dict[Unit | None, tuple[Key, ...]] = dict(start or {})
+    found: dict[Unit | None, list[Key]] = {}
     for key in keys:
         unit = _ANYWHERE if key[0] == "bool" else _unit_at(key[1])
-        out[unit] = (*out.get(unit, ()), key)
+        found.setdefault(unit, []).append(key)
+    out = dict(start or {})
+    for unit, added in found.items():
+        out[unit] = (*out.get(unit, ()), *added)
     return out
 
 
