@@ -6,7 +6,9 @@ report must be the one a fresh check gives, down to lines, JSON and SARIF.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from govbot import render
@@ -220,3 +223,29 @@ def test_the_catalogue_digest_is_worked_out_once_per_catalogue() -> None:
     extra = next(iter(catalog))
     other = type(catalog)(tuple(r for r in catalog if r is not extra))
     assert verdicts.catalog_digest(other) != first
+
+
+def test_a_check_without_columns_stays_out_of_the_cache(
+    default_policy, cache_dir, evaluations, tmp_path
+):
+    """``columns=False`` (the index's history): the findings less their columns, never
+    read from nor written to the verdict cache, whose reports are whole."""
+    head = FIXTURES[0][1]
+    minified = tmp_path / "compute.json"
+    minified.write_text(json.dumps(yaml.safe_load(head.read_text()), separators=(",", ":")))
+    reader = FileReader(tmp_path)
+    pairs = [(None, SpecSource("compute.json", reader))]
+    whole = check_pairs(pairs, policy=default_policy, today=TODAY, loads={})
+    assert whole.findings and any(f.column for f in whole.findings)
+    assert {f.line for f in whole.findings} == {1}  # minified: placed by column
+    lines_only = check_pairs(pairs, policy=default_policy, today=TODAY, loads={}, columns=False)
+    assert lines_only.findings == tuple(
+        dataclasses.replace(
+            f,
+            column=None,
+            locations=tuple(dataclasses.replace(at, column=None) for at in f.locations),
+        )
+        for f in whole.findings
+    )
+    again = check_pairs(pairs, policy=default_policy, today=TODAY, loads={})
+    assert again == whole and len(evaluations) == 2  # the cached report is the whole one

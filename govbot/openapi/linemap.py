@@ -338,8 +338,33 @@ class JsonLines:
         return line + 1, offset - start + 1
 
     def __call__(self, pointer: str) -> int | None:
+        position = self._positions.get(pointer, _NO_VALUE)
+        if position is _NO_VALUE and self._detect() == _COMPACT:
+            # All on line 1: only whether the pointer is there. Its column, worked out
+            # only when asked (a stored finding keeps its line alone), measures the
+            # containers on its way.
+            return 1 if self._holds(pointer) else None
         position = self._position(pointer)
         return position[0] if position is not None else None
+
+    def _holds(self, pointer: str) -> bool:
+        """Whether ``pointer`` is in the value, as :meth:`_walk` finds it."""
+        node = self._value
+        for token in split(pointer):
+            if isinstance(node, dict):
+                if token not in node:
+                    return False
+                node = node[token]
+            elif isinstance(node, list):
+                if not (token.isascii() and token.isdigit()) or token != str(int(token)):
+                    return False
+                index = int(token)
+                if index >= len(node):
+                    return False
+                node = node[index]
+            else:
+                return False
+        return True
 
     def column(self, pointer: str) -> int | None:
         """1-based column (in characters) of ``pointer`` on its line, or None.

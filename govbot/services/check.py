@@ -234,6 +234,7 @@ def check_pairs(
     loads: dict[tuple[str, str], Spec | None] | None = None,
     policy_trees: PolicyTrees = NO_POLICY_TREES,
     cache: bool = True,
+    columns: bool = True,
 ) -> Report[Classification]:
     """Load each (base, head) pair (base None: new spec; head None: deleted) and evaluate.
 
@@ -242,11 +243,12 @@ def check_pairs(
     ``preloaded`` specs, by (side, path), are the ones their sources load. The
     report of a check of the same bytes under the same policy is read back from the
     verdict cache (:mod:`govbot.services.verdicts`) when it is on; ``cache=False`` turns
-    it and the validation cache off.
+    it and the validation cache off. ``columns=False``: findings without their columns
+    (see :func:`~govbot.evaluate.evaluate`), a report the verdict cache never holds.
     """
     limit = max_bytes or policy.max_file_bytes
     discovered = set(drop_fragments)
-    store = verdicts.directory() if cache and not policy_trees.trees else None
+    store = verdicts.directory() if cache and columns and not policy_trees.trees else None
     lookup = None
     if store is not None:
         lookup = verdicts.prepare(pairs, policy=policy, today=today, limit=limit, drop=discovered)
@@ -258,14 +260,18 @@ def check_pairs(
         head = _cached(preloaded or {}, "head", head_src, limit, loads, policy_trees, cache)
         base = _cached(preloaded or {}, "base", base_src, limit, loads, policy_trees, cache)
         loaded.append((base, head, head_src is not None and head_src.path in discovered))
-    report = _evaluated(loaded, policy, today)
+    report = _evaluated(loaded, policy, today, columns=columns)
     if store is not None and lookup is not None:
         verdicts.write(store, lookup, report, [s for base, head, _ in loaded for s in (base, head)])
     return report
 
 
 def _evaluated(
-    loaded: Sequence[tuple[Spec | None, Spec | None, bool]], policy: Policy, today: dt.date
+    loaded: Sequence[tuple[Spec | None, Spec | None, bool]],
+    policy: Policy,
+    today: dt.date,
+    *,
+    columns: bool = True,
 ) -> Report[Classification]:
     """Classify, diff and run every rule on the loaded (base, head, found in a directory)."""
     # A file found in a directory that another spec of the check references, and that
@@ -285,7 +291,7 @@ def _evaluated(
         if subject.head_audience is not None and not subject.deleted:
             classifications[subject.head.file] = subject.head_audience
 
-    evaluation = evaluate(subjects, policy, today)
+    evaluation = evaluate(subjects, policy, today, columns=columns)
     return Report(
         findings=evaluation.findings,
         classifications=classifications,

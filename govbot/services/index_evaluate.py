@@ -96,6 +96,9 @@ def evaluate_specs(
             today=today,
             preloaded={("head", p): s for p, s in specs.items()},
             cache=verdicts,  # every spec is loaded already: only the verdict cache
+            # A snapshot keeps its findings' lines; a report for the verdict cache,
+            # which checks of the present read back, is whole.
+            columns=verdicts,
         )
         for path, spec in specs.items():
             findings = tuple(

@@ -181,3 +181,19 @@ def test_a_text_known_to_be_minified_places_pointers_as_the_scan_does() -> None:
     assert lines.serialized() is text
     for pointer in json_offsets(text.decode()):
         assert (lines(pointer), lines.column(pointer)) == _scanned(text.decode(), pointer)
+
+
+def test_the_line_of_a_minified_pointer_is_found_without_measuring() -> None:
+    """Minified, everything is on line 1: a line is only whether the pointer is there
+    (the containers are measured for a column alone), the same answer as the scan's."""
+    text = orjson.dumps({**MINIFIED, "odd": {"a/b": [1, {"c~d": None}], "01": True}})
+    lines = JsonLines(text, orjson.loads(text), minified=True)
+    pointers = [*json_offsets(text.decode()), "/odd/a~1b/1/c~0d", "/odd/01", "/odd/a~1b/01"]
+    pointers += ["/nope", "/paths/~1servers/put", "/odd/a~1b/2", "/odd/a~1b/x", "/info/title/x"]
+    answers = [lines(p) for p in pointers]
+    assert not lines._tables and not lines._positions  # nothing measured yet
+    scanned = [_scanned(text.decode(), p) for p in pointers]
+    assert answers == [s[0] for s in scanned]
+    assert answers.count(None) == 6  # "01" is no index
+    assert [lines.column(p) for p in pointers] == [s[1] for s in scanned]
+    assert [lines(p) for p in pointers] == answers  # once measured, the same
