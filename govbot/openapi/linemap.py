@@ -164,6 +164,19 @@ def _compact_table(
 _TABLED_DEPTH = 2
 
 
+def _step(node: Any, token: str) -> tuple[Any, Any] | None:
+    """(key, child) of ``node`` that a pointer's ``token`` names, or None: a member, or
+    an item by its index written as JSON Pointer writes it (no sign, no leading zero)."""
+    if isinstance(node, dict):
+        return (token, node[token]) if token in node else None
+    if isinstance(node, list):
+        if not (token.isascii() and token.isdigit()) or token != str(int(token)):
+            return None
+        index = int(token)
+        return (index, node[index]) if index < len(node) else None
+    return None
+
+
 class JsonLines:
     """Pointer -> line (and column) for one JSON text; worked out on the first call.
 
@@ -242,20 +255,10 @@ class JsonLines:
         node, depth = self._value, 0
         at, base = 0, 0  # the pointer's position and that of its value's first character
         for token in split(pointer):
-            if isinstance(node, dict):
-                if token not in node:
-                    return None
-                child: Any = node[token]
-                key: Any = token
-            elif isinstance(node, list):
-                if not (token.isascii() and token.isdigit()) or token != str(int(token)):
-                    return None
-                key = int(token)
-                if key >= len(node):
-                    return None
-                child = node[key]
-            else:
+            step = _step(node, token)
+            if step is None:
                 return None
+            key, child = step
             table = self._tables.get(id(node))
             if table is None:
                 if layout == _PRETTY:
@@ -351,19 +354,10 @@ class JsonLines:
         """Whether ``pointer`` is in the value, as :meth:`_walk` finds it."""
         node = self._value
         for token in split(pointer):
-            if isinstance(node, dict):
-                if token not in node:
-                    return False
-                node = node[token]
-            elif isinstance(node, list):
-                if not (token.isascii() and token.isdigit()) or token != str(int(token)):
-                    return False
-                index = int(token)
-                if index >= len(node):
-                    return False
-                node = node[index]
-            else:
+            step = _step(node, token)
+            if step is None:
                 return False
+            node = step[1]
         return True
 
     def column(self, pointer: str) -> int | None:

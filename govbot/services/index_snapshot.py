@@ -179,8 +179,11 @@ def _record_snapshot(
             {**row, "deprecated_since": since.get(row["key"], at.when)}
             for row in record.deprecations
         ]
-        shared = _owner(session, "operations", api_id, record.operations_digest, ops)
-        shared_findings = _owner(session, "findings", api_id, record.findings_digest, findings)
+        statements = _statements()
+        shared = _owner(session, statements.operations_owner, api_id, record.operations_digest, ops)
+        shared_findings = _owner(
+            session, statements.findings_owner, api_id, record.findings_digest, findings
+        )
         values = {
             **summary,
             "operations_digest": record.operations_digest,
@@ -227,14 +230,13 @@ def _record_snapshot(
 
 
 def _owner(
-    session: Session, kind: str, api_id: int, digest: str, rows: Sequence[Any]
+    session: Session, owner: Select[Any], api_id: int, digest: str, rows: Sequence[Any]
 ) -> int | None:
-    """The snapshot of the API holding the rows of ``kind`` (``operations``,
-    ``findings``) of ``digest``; None if none (or no rows: nothing to share)."""
+    """The snapshot of the API holding rows of ``digest``, found by ``owner`` (one of
+    :class:`_Statements`' ``*_owner``); None if none (or no rows: nothing to share)."""
     if not rows or not digest:
         return None
-    statement = getattr(_statements(), f"{kind}_owner")
-    return session.scalar(statement, {"api_id": api_id, "digest": digest})
+    return session.scalar(owner, {"api_id": api_id, "digest": digest})
 
 
 def _backdate_deprecations(

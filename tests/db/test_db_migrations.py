@@ -267,40 +267,48 @@ def test_0007_keeps_versions_as_differences_and_its_downgrade_writes_them_whole(
         engine.dispose()
 
 
+def _sharing_snapshots(session: Session, kind: str) -> tuple[ApiSnapshot, ...]:
+    """An API's owner, reader and alone snapshots: the reader reads the owner's rows of
+    ``kind`` (``operations``, ``findings``: the ``<kind>_of`` column), the last has
+    rows of another digest."""
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    spec = ApiSpec(
+        project="p",
+        branch="b",
+        file="a.json",
+        audience=Audience.EXTERNAL,
+        commit="0" * 40,
+        merged_at=when,
+    )
+    session.add(spec)
+    session.flush()
+    snapshots = tuple(
+        ApiSnapshot(
+            api_id=spec.id,
+            project="p",
+            branch="b",
+            file="a.json",
+            commit=c * 40,
+            merged_at=when,
+            audience=Audience.EXTERNAL,
+            **{f"{kind}_digest": d},
+        )
+        for c, d in (("a", "1" * 64), ("b", "1" * 64), ("c", "2" * 64))
+    )
+    session.add_all(snapshots)
+    session.flush()
+    setattr(snapshots[1], f"{kind}_of", snapshots[0].id)
+    return snapshots
+
+
 def test_0008_shares_operation_rows_and_its_downgrade_copies_them_back(db_url: str) -> None:
     """Snapshots reading an earlier snapshot's operation rows each get their own copy,
     in order, when the columns go; upgrading again keeps those rows (never shared)."""
     upgrade(db_url)
     engine = make_engine(db_url)
-    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     try:
         with Session(engine) as session:
-            spec = ApiSpec(
-                project="p",
-                branch="b",
-                file="a.json",
-                audience=Audience.EXTERNAL,
-                commit="0" * 40,
-                merged_at=when,
-            )
-            session.add(spec)
-            session.flush()
-            owner, reader, alone = (
-                ApiSnapshot(
-                    api_id=spec.id,
-                    project="p",
-                    branch="b",
-                    file="a.json",
-                    commit=c * 40,
-                    merged_at=when,
-                    audience=Audience.EXTERNAL,
-                    operations_digest=d,
-                )
-                for c, d in (("a", "1" * 64), ("b", "1" * 64), ("c", "2" * 64))
-            )
-            session.add_all([owner, reader, alone])
-            session.flush()
-            reader.operations_of = owner.id
+            owner, reader, alone = _sharing_snapshots(session, "operations")
             session.add_all(
                 ApiOperation(
                     snapshot_id=snapshot.id,
@@ -342,35 +350,9 @@ def test_0009_shares_finding_rows_and_its_downgrade_copies_them_back(db_url: str
     order, when the columns go; upgrading again keeps those rows (never shared)."""
     upgrade(db_url)
     engine = make_engine(db_url)
-    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     try:
         with Session(engine) as session:
-            spec = ApiSpec(
-                project="p",
-                branch="b",
-                file="a.json",
-                audience=Audience.EXTERNAL,
-                commit="0" * 40,
-                merged_at=when,
-            )
-            session.add(spec)
-            session.flush()
-            owner, reader, alone = (
-                ApiSnapshot(
-                    api_id=spec.id,
-                    project="p",
-                    branch="b",
-                    file="a.json",
-                    commit=c * 40,
-                    merged_at=when,
-                    audience=Audience.EXTERNAL,
-                    findings_digest=d,
-                )
-                for c, d in (("a", "1" * 64), ("b", "1" * 64), ("c", "2" * 64))
-            )
-            session.add_all([owner, reader, alone])
-            session.flush()
-            reader.findings_of = owner.id
+            owner, reader, alone = _sharing_snapshots(session, "findings")
             session.add_all(
                 SnapshotFinding(
                     snapshot_id=snapshot.id,
